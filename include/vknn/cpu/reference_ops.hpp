@@ -1,0 +1,111 @@
+// The CPU reference backend: every op as plain scalar loops.
+//
+// These loops are the oracle that every Vulkan shader is cross-checked
+// against, so they are written to be obviously correct, not fast. They are
+// templates instantiated for float (what the model trains in) and double
+// (what the finite-difference gradient checks use).
+//
+// Conventions:
+// - Layouts and geometry are the contracts of vknn/ops/geometry.hpp.
+// - Every output is overwritten (never accumulated into).
+// - Functions validate their geometry and throw vknn::Error on a bad one.
+// - "dy" is the gradient of the loss with respect to an op's output y; "dx",
+//   "dkernel", "dbias" the gradients with respect to its inputs.
+#pragma once
+
+#include <cstdint>
+
+#include "vknn/ops/geometry.hpp"
+
+namespace vknn::cpu {
+
+// ---- conv2d ----
+// y = act(conv(x, kernel) + bias); act is linear or relu.
+template <class T>
+void conv2d_forward(const Conv2DGeometry& g, const T* x, const T* kernel, const T* bias, T* y,
+                    Activation act = Activation::linear);
+// dy is the gradient at the convolution's linear output (any relu mask has
+// already been applied by relu_backward).
+template <class T>
+void conv2d_backward_input(const Conv2DGeometry& g, const T* dy, const T* kernel, T* dx);
+template <class T>
+void conv2d_backward_kernel(const Conv2DGeometry& g, const T* x, const T* dy, T* dkernel);
+template <class T>
+void conv2d_backward_bias(const Conv2DGeometry& g, const T* dy, T* dbias);
+
+// ---- maxpool2d ----
+template <class T>
+void maxpool2d_forward(const Pool2DGeometry& g, const T* x, T* y);
+// Recomputes each window's winner from x with the tie rule of Pool2DGeometry
+// (first maximum in row-major window order); inputs that win no window get 0,
+// inputs that win several windows (overlapping strides) get the sum.
+template <class T>
+void maxpool2d_backward(const Pool2DGeometry& g, const T* x, const T* dy, T* dx);
+
+// ---- dense ----
+template <class T>
+void dense_forward(const DenseGeometry& g, const T* x, const T* kernel, const T* bias, T* y,
+                   Activation act = Activation::linear);
+template <class T>
+void dense_backward_input(const DenseGeometry& g, const T* dy, const T* kernel, T* dx);
+template <class T>
+void dense_backward_kernel(const DenseGeometry& g, const T* x, const T* dy, T* dkernel);
+template <class T>
+void dense_backward_bias(const DenseGeometry& g, const T* dy, T* dbias);
+
+// ---- relu ----
+template <class T>
+void relu_forward(std::int64_t count, const T* x, T* y);
+// dx = dy where y > 0, else 0 (y is relu's output; relu(x) > 0 iff x > 0).
+template <class T>
+void relu_backward(std::int64_t count, const T* y, const T* dy, T* dx);
+
+// ---- softmax ----
+// Stable: subtracts each row's maximum before exponentiating.
+template <class T>
+void softmax_forward(const ClassesGeometry& g, const T* x, T* y);
+// dx = y * (dy - sum_j dy_j * y_j), row by row.
+template <class T>
+void softmax_backward(const ClassesGeometry& g, const T* y, const T* dy, T* dx);
+
+// ---- softmax + sparse categorical cross-entropy, fused ----
+// loss[n] = logsumexp(logits[n,:]) - logits[n, label[n]]
+// dlogits[n,c] = (softmax(logits[n,:])[c] - (c == label[n])) / gradient_divisor
+// gradient_divisor is the batch size of the step (Keras averages the loss
+// over the batch). Throws vknn::Error if a label is outside [0, classes).
+template <class T>
+void softmax_cross_entropy(const ClassesGeometry& g, const T* logits, const std::uint32_t* labels,
+                           T gradient_divisor, T* loss, T* dlogits);
+
+// Sparse categorical cross-entropy on probabilities (what a softmax output
+// layer produces): loss[n] = -log(max(p[n,label], eps)), as Keras clips.
+template <class T>
+void cross_entropy_from_probabilities(const ClassesGeometry& g, const T* probabilities,
+                                      const std::uint32_t* labels, T* loss);
+
+// Number of rows whose argmax (first maximum on ties) equals the label.
+template <class T>
+std::int64_t count_correct(const ClassesGeometry& g, const T* scores, const std::uint32_t* labels);
+
+// ---- optimizers ----
+// Keras SGD: velocity = momentum * velocity - lr * g; w += velocity.
+// With momentum 0 this is w -= lr * g (velocity may be null then).
+template <class T>
+void sgd_update(std::int64_t count, const SgdConfig& config, T* weights, const T* gradients,
+                T* velocity);
+// Keras Adam, step t >= 1 (t counts updates including this one):
+// alpha = lr * sqrt(1 - b2^t) / (1 - b1^t); m += (g - m)(1 - b1);
+// v += (g*g - v)(1 - b2); w -= alpha * m / (sqrt(v) + eps).
+template <class T>
+void adam_update(std::int64_t count, const AdamConfig& config, std::int64_t t, T* weights,
+                 const T* gradients, T* m, T* v);
+
+// ---- batch gather ----
+// For i in [0, count): sample s = order[first + i]; x[i,:] = images[s,:] / 255
+// and labels_out[i] = labels[s]. images holds sample_size bytes per sample.
+template <class T>
+void gather_batch(std::int64_t sample_size, const std::uint8_t* images, const std::uint8_t* labels,
+                  const std::uint32_t* order, std::int64_t first, std::int64_t count, T* x,
+                  std::uint32_t* labels_out);
+
+}  // namespace vknn::cpu

@@ -1,0 +1,114 @@
+// Op contracts: the shapes and layouts every backend agrees on.
+//
+// Each op family has a geometry struct that describes one invocation. A
+// geometry is validated once (validate()), and throws vknn::Error naming the
+// op, the shapes it got and what would be valid. Both backends (cpu/ and
+// vulkan/) take the same structs, so a test can run one invocation on both.
+//
+// Layouts follow Keras, so weights move between vknn, Keras and PyTorch:
+//   activations  NHWC, row-major: index ((n*H + y)*W + x)*C + c
+//   conv kernel  (kh, kw, in_c, out_c): index ((ky*KW + kx)*IC + ic)*OC + oc
+//   dense kernel (in, out): index i*OUT + o
+//   biases       (out)
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace vknn {
+
+enum class Padding { valid, same };
+enum class Activation { linear, relu, softmax };
+
+const char* to_string(Padding padding);
+const char* to_string(Activation activation);
+
+// Output length and leading pad of one spatial axis, as TensorFlow computes
+// them. valid: out = floor((in - k) / s) + 1, no padding (needs in >= k).
+// same: out = ceil(in / s); total pad = max((out - 1) * s + k - in, 0), of
+// which floor(total / 2) goes before (top/left) and the rest after.
+struct AxisWindow {
+  int out = 0;
+  int pad_before = 0;
+};
+AxisWindow window_axis(int in, int kernel, int stride, Padding padding);
+
+// Conv2D: y[n,oy,ox,oc] = bias[oc] + sum_{ky,kx,ic} x[n,iy,ix,ic] * k[ky,kx,ic,oc]
+// with iy = oy*stride_h + ky - pad_top, ix = ox*stride_w + kx - pad_left, and
+// taps outside the input contributing zero.
+struct Conv2DGeometry {
+  int batch = 1;
+  int in_h = 1, in_w = 1, in_c = 1;
+  int out_c = 1;
+  int kernel_h = 1, kernel_w = 1;
+  int stride_h = 1, stride_w = 1;
+  Padding padding = Padding::valid;
+
+  void validate() const;  // throws vknn::Error
+  int out_h() const;
+  int out_w() const;
+  int pad_top() const;
+  int pad_left() const;
+  std::int64_t input_size() const;   // batch*in_h*in_w*in_c
+  std::int64_t output_size() const;  // batch*out_h*out_w*out_c
+  std::int64_t kernel_size() const;  // kernel_h*kernel_w*in_c*out_c
+  std::int64_t forward_flops() const;  // 2 * multiply-adds
+  std::string describe() const;        // e.g. "input 32x28x28x1, kernel 3x3x1x64, stride 1x1, valid"
+};
+
+// MaxPooling2D: y[n,oy,ox,c] = max over the window of x; in 'same' mode the
+// padded taps are ignored (they never win). Backward routes dy to exactly
+// one input per window: the first maximum in row-major window order
+// (smallest ky, then smallest kx). Both backends use this tie rule.
+struct Pool2DGeometry {
+  int batch = 1;
+  int in_h = 1, in_w = 1, channels = 1;
+  int pool_h = 2, pool_w = 2;
+  int stride_h = 2, stride_w = 2;  // Keras: strides default to the pool size
+  Padding padding = Padding::valid;
+
+  void validate() const;
+  int out_h() const;
+  int out_w() const;
+  int pad_top() const;
+  int pad_left() const;
+  std::int64_t input_size() const;
+  std::int64_t output_size() const;
+  std::string describe() const;
+};
+
+// Dense: y[n,o] = bias[o] + sum_i x[n,i] * k[i,o]
+struct DenseGeometry {
+  int batch = 1;
+  int in_features = 1;
+  int out_features = 1;
+
+  void validate() const;
+  std::int64_t forward_flops() const;
+  std::string describe() const;
+};
+
+// Row-wise ops over (batch, classes): softmax, the fused softmax +
+// sparse categorical cross-entropy, accuracy.
+struct ClassesGeometry {
+  int batch = 1;
+  int classes = 1;
+
+  void validate() const;
+  std::string describe() const;
+};
+
+// Optimizer hyper-parameters. Keras defaults.
+struct AdamConfig {
+  float learning_rate = 0.001f;
+  float beta_1 = 0.9f;
+  float beta_2 = 0.999f;
+  float epsilon = 1e-7f;
+};
+
+struct SgdConfig {
+  float learning_rate = 0.01f;
+  float momentum = 0.0f;
+};
+
+}  // namespace vknn

@@ -1,0 +1,172 @@
+#include "vknn/ops/geometry.hpp"
+
+#include <algorithm>
+#include <sstream>
+
+#include "vknn/error.hpp"
+
+namespace vknn {
+
+const char* to_string(Padding padding) {
+  return padding == Padding::valid ? "valid" : "same";
+}
+
+const char* to_string(Activation activation) {
+  switch (activation) {
+    case Activation::linear: return "linear";
+    case Activation::relu: return "relu";
+    case Activation::softmax: return "softmax";
+  }
+  return "unknown";
+}
+
+AxisWindow window_axis(int in, int kernel, int stride, Padding padding) {
+  AxisWindow w;
+  if (padding == Padding::valid) {
+    w.out = in >= kernel ? (in - kernel) / stride + 1 : 0;
+    w.pad_before = 0;
+  } else {
+    w.out = (in + stride - 1) / stride;
+    int total = std::max((w.out - 1) * stride + kernel - in, 0);
+    w.pad_before = total / 2;
+  }
+  return w;
+}
+
+namespace {
+
+void require_positive(const char* op, const char* what, int value, const std::string& shapes) {
+  if (value <= 0) {
+    std::ostringstream msg;
+    msg << op << ": " << what << " must be positive, got " << value << " (" << shapes << ")";
+    throw Error(msg.str());
+  }
+}
+
+// Valid windows need the kernel to fit the input; say what would work.
+void require_window_fits(const char* op, const char* kind, int in_h, int in_w, int k_h, int k_w,
+                         Padding padding, const std::string& shapes) {
+  if (padding == Padding::valid && (k_h > in_h || k_w > in_w)) {
+    std::ostringstream msg;
+    msg << op << ": " << kind << " " << k_h << "x" << k_w << " does not fit a " << in_h << "x"
+        << in_w << " input with padding 'valid' (" << shapes << "); use padding 'same' or a "
+        << kind << " of at most " << in_h << "x" << in_w;
+    throw Error(msg.str());
+  }
+}
+
+}  // namespace
+
+// ---- Conv2D ----------------------------------------------------------------
+
+void Conv2DGeometry::validate() const {
+  const std::string s = describe();
+  require_positive("conv2d", "batch", batch, s);
+  require_positive("conv2d", "input height", in_h, s);
+  require_positive("conv2d", "input width", in_w, s);
+  require_positive("conv2d", "input channels", in_c, s);
+  require_positive("conv2d", "filters", out_c, s);
+  require_positive("conv2d", "kernel height", kernel_h, s);
+  require_positive("conv2d", "kernel width", kernel_w, s);
+  require_positive("conv2d", "stride height", stride_h, s);
+  require_positive("conv2d", "stride width", stride_w, s);
+  require_window_fits("conv2d", "kernel", in_h, in_w, kernel_h, kernel_w, padding, s);
+}
+
+int Conv2DGeometry::out_h() const { return window_axis(in_h, kernel_h, stride_h, padding).out; }
+int Conv2DGeometry::out_w() const { return window_axis(in_w, kernel_w, stride_w, padding).out; }
+int Conv2DGeometry::pad_top() const {
+  return window_axis(in_h, kernel_h, stride_h, padding).pad_before;
+}
+int Conv2DGeometry::pad_left() const {
+  return window_axis(in_w, kernel_w, stride_w, padding).pad_before;
+}
+std::int64_t Conv2DGeometry::input_size() const {
+  return std::int64_t(batch) * in_h * in_w * in_c;
+}
+std::int64_t Conv2DGeometry::output_size() const {
+  return std::int64_t(batch) * out_h() * out_w() * out_c;
+}
+std::int64_t Conv2DGeometry::kernel_size() const {
+  return std::int64_t(kernel_h) * kernel_w * in_c * out_c;
+}
+std::int64_t Conv2DGeometry::forward_flops() const {
+  return 2 * output_size() * kernel_h * kernel_w * in_c;
+}
+std::string Conv2DGeometry::describe() const {
+  std::ostringstream s;
+  s << "input " << batch << "x" << in_h << "x" << in_w << "x" << in_c << ", kernel " << kernel_h
+    << "x" << kernel_w << "x" << in_c << "x" << out_c << ", stride " << stride_h << "x"
+    << stride_w << ", padding " << to_string(padding);
+  return s.str();
+}
+
+// ---- MaxPooling2D ----------------------------------------------------------
+
+void Pool2DGeometry::validate() const {
+  const std::string s = describe();
+  require_positive("maxpool2d", "batch", batch, s);
+  require_positive("maxpool2d", "input height", in_h, s);
+  require_positive("maxpool2d", "input width", in_w, s);
+  require_positive("maxpool2d", "channels", channels, s);
+  require_positive("maxpool2d", "pool height", pool_h, s);
+  require_positive("maxpool2d", "pool width", pool_w, s);
+  require_positive("maxpool2d", "stride height", stride_h, s);
+  require_positive("maxpool2d", "stride width", stride_w, s);
+  require_window_fits("maxpool2d", "pool", in_h, in_w, pool_h, pool_w, padding, s);
+}
+
+int Pool2DGeometry::out_h() const { return window_axis(in_h, pool_h, stride_h, padding).out; }
+int Pool2DGeometry::out_w() const { return window_axis(in_w, pool_w, stride_w, padding).out; }
+int Pool2DGeometry::pad_top() const {
+  return window_axis(in_h, pool_h, stride_h, padding).pad_before;
+}
+int Pool2DGeometry::pad_left() const {
+  return window_axis(in_w, pool_w, stride_w, padding).pad_before;
+}
+std::int64_t Pool2DGeometry::input_size() const {
+  return std::int64_t(batch) * in_h * in_w * channels;
+}
+std::int64_t Pool2DGeometry::output_size() const {
+  return std::int64_t(batch) * out_h() * out_w() * channels;
+}
+std::string Pool2DGeometry::describe() const {
+  std::ostringstream s;
+  s << "input " << batch << "x" << in_h << "x" << in_w << "x" << channels << ", pool " << pool_h
+    << "x" << pool_w << ", stride " << stride_h << "x" << stride_w << ", padding "
+    << to_string(padding);
+  return s.str();
+}
+
+// ---- Dense -----------------------------------------------------------------
+
+void DenseGeometry::validate() const {
+  const std::string s = describe();
+  require_positive("dense", "batch", batch, s);
+  require_positive("dense", "input features", in_features, s);
+  require_positive("dense", "units", out_features, s);
+}
+std::int64_t DenseGeometry::forward_flops() const {
+  return 2 * std::int64_t(batch) * in_features * out_features;
+}
+std::string DenseGeometry::describe() const {
+  std::ostringstream s;
+  s << "input " << batch << "x" << in_features << ", kernel " << in_features << "x"
+    << out_features;
+  return s.str();
+}
+
+// ---- Row-wise class ops ----------------------------------------------------
+
+void ClassesGeometry::validate() const {
+  const std::string s = describe();
+  require_positive("softmax", "batch", batch, s);
+  require_positive("softmax", "classes", classes, s);
+}
+std::string ClassesGeometry::describe() const {
+  std::ostringstream s;
+  s << "logits " << batch << "x" << classes;
+  return s.str();
+}
+
+}  // namespace vknn
