@@ -46,6 +46,11 @@ struct DeviceInfo {
   std::string driver_name;     // VkPhysicalDeviceDriverProperties::driverName
   std::string driver_info;     // ... ::driverInfo (driver version string)
   std::uint32_t subgroup_size = 0;
+  // Subgroup operations usable from compute shaders (basic, arithmetic,
+  // shuffle), from VkPhysicalDeviceSubgroupProperties.
+  bool subgroup_basic = false;
+  bool subgroup_arithmetic = false;
+  bool subgroup_shuffle = false;
   std::uint32_t max_shared_memory_bytes = 0;
   std::uint32_t max_workgroup_invocations = 0;
   std::array<std::uint32_t, 3> max_workgroup_size{};

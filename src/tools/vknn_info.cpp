@@ -18,7 +18,8 @@ void print_device(const vknn::DeviceInfo& d, bool chosen) {
   std::printf("      type              %s\n", vknn::to_string(d.type));
   std::printf("      driver            %s %s\n", d.driver_name.c_str(), d.driver_info.c_str());
   std::printf("      Vulkan            %s\n", d.api_version.c_str());
-  std::printf("      subgroup size     %u\n", d.subgroup_size);
+  std::printf("      subgroup size     %u (arithmetic %s, shuffle %s)\n", d.subgroup_size,
+              d.subgroup_arithmetic ? "yes" : "no", d.subgroup_shuffle ? "yes" : "no");
   std::printf("      shared memory     %u bytes\n", d.max_shared_memory_bytes);
   std::printf("      max workgroup     %u invocations, size %u x %u x %u\n",
               d.max_workgroup_invocations, d.max_workgroup_size[0], d.max_workgroup_size[1],

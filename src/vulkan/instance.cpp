@@ -245,6 +245,12 @@ DeviceInfo Instance::describe(VkPhysicalDevice device, std::uint32_t index) cons
   info.driver_name = driver.driverName;
   info.driver_info = driver.driverInfo;
   info.subgroup_size = subgroup.subgroupSize;
+  const bool in_compute = subgroup.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT;
+  info.subgroup_basic = in_compute && (subgroup.supportedOperations & VK_SUBGROUP_FEATURE_BASIC_BIT);
+  info.subgroup_arithmetic =
+      in_compute && (subgroup.supportedOperations & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT);
+  info.subgroup_shuffle =
+      in_compute && (subgroup.supportedOperations & VK_SUBGROUP_FEATURE_SHUFFLE_BIT);
   info.max_shared_memory_bytes = l.maxComputeSharedMemorySize;
   info.max_workgroup_invocations = l.maxComputeWorkGroupInvocations;
   for (int i = 0; i < 3; ++i) {

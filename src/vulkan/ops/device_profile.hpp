@@ -1,0 +1,37 @@
+// How the shaders should be shaped for the chosen device.
+//
+// GPUs want shared-memory tiles and subgroup reductions; lavapipe runs a
+// workgroup as 8-wide SIMD on CPU cores, where barriers and shared memory
+// are expensive and register blocking with vec4 arithmetic pays (see
+// docs/architecture.md, "Kernel variants"). Each op's dispatch code asks the
+// profile which variant and sizes to use; every variant stays in the
+// cross-check table.
+#pragma once
+
+#include <cstdint>
+
+#include "vknn/device.hpp"
+
+namespace vknn::vk {
+
+struct DeviceProfile {
+  // True on CPU drivers (lavapipe, SwiftShader): prefer register-blocked
+  // kernels without shared memory and with few barriers.
+  bool cpu_like = false;
+  std::uint32_t subgroup_size = 32;
+  bool subgroup_arithmetic = false;  // subgroupAdd/subgroupMax in compute
+  std::uint32_t max_shared_memory_bytes = 32768;
+  std::uint32_t max_workgroup_invocations = 256;
+
+  static DeviceProfile of(const DeviceInfo& info) {
+    DeviceProfile p;
+    p.cpu_like = info.type == DeviceType::cpu;
+    p.subgroup_size = info.subgroup_size ? info.subgroup_size : 1;
+    p.subgroup_arithmetic = info.subgroup_arithmetic;
+    p.max_shared_memory_bytes = info.max_shared_memory_bytes;
+    p.max_workgroup_invocations = info.max_workgroup_invocations;
+    return p;
+  }
+};
+
+}  // namespace vknn::vk
