@@ -245,25 +245,39 @@ bool Submission::done() const {
   return true;
 }
 
-Submission submit(Device& device, const Recording& recording) {
+namespace {
+
+void queue_submit(Device& device, const Recording& recording, VkFence fence) {
   if (!recording.finished()) {
     throw Error("recording '" + recording.name() + "' was submitted before finish()");
   }
-  VkFenceCreateInfo fence_info{VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
-  VkFence fence = VK_NULL_HANDLE;
-  vk_check(vkCreateFence(device.handle(), &fence_info, nullptr, &fence), "vkCreateFence",
-           "submitting '" + recording.name() + "'");
   VkCommandBuffer command_buffer = recording.handle();
   VkSubmitInfo info{VK_STRUCTURE_TYPE_SUBMIT_INFO};
   info.commandBufferCount = 1;
   info.pCommandBuffers = &command_buffer;
-  VkResult r = vkQueueSubmit(device.queue(), 1, &info, fence);
-  if (r != VK_SUCCESS) {
-    vkDestroyFence(device.handle(), fence, nullptr);
-    vk_check(r, "vkQueueSubmit", "submitting '" + recording.name() + "'");
-  }
+  vk_check(vkQueueSubmit(device.queue(), 1, &info, fence), "vkQueueSubmit",
+           "submitting '" + recording.name() + "'");
   ++device.counters().submissions;
+}
+
+}  // namespace
+
+Submission submit(Device& device, const Recording& recording) {
+  VkFenceCreateInfo fence_info{VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
+  VkFence fence = VK_NULL_HANDLE;
+  vk_check(vkCreateFence(device.handle(), &fence_info, nullptr, &fence), "vkCreateFence",
+           "submitting '" + recording.name() + "'");
+  try {
+    queue_submit(device, recording, fence);
+  } catch (...) {
+    vkDestroyFence(device.handle(), fence, nullptr);
+    throw;
+  }
   return Submission(device, fence, recording.name());
+}
+
+void submit_unfenced(Device& device, const Recording& recording) {
+  queue_submit(device, recording, VK_NULL_HANDLE);
 }
 
 // ---- TimestampPool ---------------------------------------------------------

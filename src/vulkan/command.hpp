@@ -86,6 +86,7 @@ class Recording {
 
   VkCommandBuffer handle() const { return command_buffer_; }
   const std::string& name() const { return name_; }
+  Device& device() const { return device_; }  // ops record against this device
   bool finished() const { return finished_; }
   std::uint32_t dispatch_count() const { return dispatches_; }
 
@@ -124,6 +125,10 @@ class Submission {
 };
 
 Submission submit(Device& device, const Recording& recording);
+// Queues the recording with no fence of its own: for steps the host never
+// waits on individually (a later fenced submission or Device::wait_idle
+// covers them, since the queue runs submissions in order).
+void submit_unfenced(Device& device, const Recording& recording);
 
 // GPU timestamps for measuring device time around recorded work.
 class TimestampPool {

@@ -261,6 +261,7 @@ void Device::check_push_constants(std::uint32_t bytes, std::string_view what) co
 }
 
 void Device::wait_idle() {
+  ++counters_.host_waits;
   vk_check(vkDeviceWaitIdle(device_), "vkDeviceWaitIdle", "waiting for the device to finish");
 }
 

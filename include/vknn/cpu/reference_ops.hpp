@@ -43,6 +43,8 @@ template <class T>
 void maxpool2d_backward(const Pool2DGeometry& g, const T* x, const T* dy, T* dx);
 
 // ---- dense ----
+// y = act(x * kernel + bias); act is linear, relu or softmax (over each row's
+// out_features, as Keras' Dense(activation='softmax')).
 template <class T>
 void dense_forward(const DenseGeometry& g, const T* x, const T* kernel, const T* bias, T* y,
                    Activation act = Activation::linear);
@@ -78,12 +80,15 @@ void softmax_cross_entropy(const ClassesGeometry& g, const T* logits, const std:
                            T gradient_divisor, T* loss, T* dlogits);
 
 // Sparse categorical cross-entropy on probabilities (what a softmax output
-// layer produces): loss[n] = -log(max(p[n,label], eps)), as Keras clips.
+// layer produces): loss[n] = -log(clip(p[n,label], eps, 1 - eps)) with
+// eps = 1e-7, as Keras clips. Throws vknn::Error if a label is outside
+// [0, classes).
 template <class T>
 void cross_entropy_from_probabilities(const ClassesGeometry& g, const T* probabilities,
                                       const std::uint32_t* labels, T* loss);
 
 // Number of rows whose argmax (first maximum on ties) equals the label.
+// Throws vknn::Error if a label is outside [0, classes).
 template <class T>
 std::int64_t count_correct(const ClassesGeometry& g, const T* scores, const std::uint32_t* labels);
 

@@ -1,0 +1,100 @@
+// Layer descriptions for vknn::Sequential, in the spirit of Keras:
+//
+//   vknn::Sequential model({
+//       vknn::Conv2D(64, {3, 3}, vknn::Activation::relu, vknn::Shape{28, 28, 1}),
+//       vknn::MaxPooling2D(2, 2),
+//       vknn::Conv2D(64, {3, 3}, vknn::Activation::relu),
+//       vknn::MaxPooling2D(2, 2),
+//       vknn::Flatten(),
+//       vknn::Dense(128, vknn::Activation::relu),
+//       vknn::Dense(10, vknn::Activation::softmax),
+//   });
+//
+// A layer here is only its configuration; the model turns the list into a
+// plan of ops and buffers when it is compiled.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "vknn/error.hpp"
+#include "vknn/ops/geometry.hpp"
+
+namespace vknn {
+
+// A per-sample shape, without the batch dimension: (H, W, C) or (features).
+using Shape = std::vector<int>;
+
+struct Size2 {
+  int h = 1;
+  int w = 1;
+  Size2() = default;
+  Size2(int both) : h(both), w(both) {}  // NOLINT: Keras accepts 3 for (3, 3)
+  Size2(int h_, int w_) : h(h_), w(w_) {}
+};
+
+struct Conv2D {
+  int filters = 1;
+  Size2 kernel_size{3, 3};
+  Activation activation = Activation::linear;
+  std::optional<Shape> input_shape;  // only on the first layer
+  Padding padding = Padding::valid;
+  Size2 strides{1, 1};
+  std::string name;  // empty: Keras-style automatic name (conv2d, conv2d_1, ...)
+
+  Conv2D(int filters_, Size2 kernel, Activation act = Activation::linear,
+         std::optional<Shape> input = std::nullopt, Padding pad = Padding::valid,
+         Size2 stride = {1, 1})
+      : filters(filters_), kernel_size(kernel), activation(act), input_shape(std::move(input)),
+        padding(pad), strides(stride) {}
+};
+
+struct MaxPooling2D {
+  Size2 pool_size{2, 2};
+  std::optional<Size2> strides;  // Keras: defaults to pool_size
+  Padding padding = Padding::valid;
+  std::optional<Shape> input_shape;
+  std::string name;
+
+  MaxPooling2D(Size2 pool = {2, 2}, std::optional<Size2> stride = std::nullopt,
+               Padding pad = Padding::valid)
+      : pool_size(pool), strides(stride), padding(pad) {}
+  // MaxPooling2D({2, 2}): the pool size alone. Without this overload the
+  // braces could also build a whole MaxPooling2D, which is ambiguous.
+  MaxPooling2D(std::initializer_list<int> pool) {
+    if (pool.size() == 1) {
+      pool_size = Size2(*pool.begin());
+    } else if (pool.size() == 2) {
+      pool_size = Size2(*pool.begin(), *(pool.begin() + 1));
+    } else {
+      throw Error("MaxPooling2D: a pool size has 1 or 2 values (height, width), got " +
+                  std::to_string(pool.size()));
+    }
+  }
+};
+
+struct Flatten {
+  std::optional<Shape> input_shape;
+  std::string name;
+  Flatten() = default;
+  explicit Flatten(Shape input) : input_shape(std::move(input)) {}
+};
+
+struct Dense {
+  int units = 1;
+  Activation activation = Activation::linear;
+  std::optional<Shape> input_shape;
+  std::string name;
+
+  Dense(int units_, Activation act = Activation::linear, std::optional<Shape> input = std::nullopt)
+      : units(units_), activation(act), input_shape(std::move(input)) {}
+};
+
+using Layer = std::variant<Conv2D, MaxPooling2D, Flatten, Dense>;
+
+}  // namespace vknn

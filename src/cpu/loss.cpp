@@ -1,0 +1,117 @@
+// Losses and the accuracy metric, scalar reference.
+//
+// Everything is computed in double and rounded once into T: the loss is
+// summed over an epoch by the caller, and the oracle should not add its own
+// rounding to what the shaders are compared against.
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <sstream>
+
+#include "argument_checks.hpp"
+#include "vknn/cpu/reference_ops.hpp"
+
+namespace vknn::cpu {
+
+using detail::elements;
+using detail::require_buffer;
+using detail::require_labels_in_range;
+using detail::validate_classes;
+
+// loss = logsumexp(logits) - logits[label], with logsumexp taken after
+// subtracting the row's maximum (never overflows, never log(0)). The
+// gradient of sum(loss) / divisor with respect to the logits is
+// (softmax(logits) - onehot(label)) / divisor.
+template <class T>
+void softmax_cross_entropy(const ClassesGeometry& g, const T* logits, const std::uint32_t* labels,
+                           T gradient_divisor, T* loss, T* dlogits) {
+  const char* op = "softmax_cross_entropy";
+  validate_classes(op, g);
+  const std::int64_t size = std::int64_t(g.batch) * g.classes;
+  require_buffer(op, "logits", logits, elements(size) + " (" + g.describe() + ")");
+  require_buffer(op, "labels", labels, elements(g.batch));
+  require_buffer(op, "loss", loss, elements(g.batch));
+  require_buffer(op, "dlogits", dlogits, elements(size));
+  if (!(gradient_divisor > T(0)) || !std::isfinite(gradient_divisor)) {
+    std::ostringstream msg;
+    msg << op << ": gradient_divisor must be a positive finite number (the batch size of the "
+        << "step), got " << gradient_divisor << " (" << g.describe() << ")";
+    throw Error(msg.str());
+  }
+  require_labels_in_range(op, g, labels);
+  const double divisor = gradient_divisor;
+  for (int n = 0; n < g.batch; ++n) {
+    const T* row = logits + std::int64_t(n) * g.classes;
+    T* drow = dlogits + std::int64_t(n) * g.classes;
+    const std::uint32_t label = labels[n];
+    double max = row[0];
+    for (int c = 1; c < g.classes; ++c) max = std::fmax(max, double(row[c]));
+    double sum = 0.0;
+    for (int c = 0; c < g.classes; ++c) sum += std::exp(double(row[c]) - max);
+    const double log_sum_exp = max + std::log(sum);
+    loss[n] = T(log_sum_exp - double(row[label]));
+    for (int c = 0; c < g.classes; ++c) {
+      const double probability = std::exp(double(row[c]) - max) / sum;
+      const double target = std::uint32_t(c) == label ? 1.0 : 0.0;
+      drow[c] = T((probability - target) / divisor);
+    }
+  }
+}
+
+// Keras clips probabilities to [eps, 1 - eps] with eps = 1e-7 (its
+// backend.epsilon()) before the log, so a probability of exactly 0 gives a
+// large finite loss (16.118) instead of infinity.
+template <class T>
+void cross_entropy_from_probabilities(const ClassesGeometry& g, const T* probabilities,
+                                      const std::uint32_t* labels, T* loss) {
+  const char* op = "cross_entropy_from_probabilities";
+  validate_classes(op, g);
+  const std::int64_t size = std::int64_t(g.batch) * g.classes;
+  require_buffer(op, "probabilities", probabilities, elements(size) + " (" + g.describe() + ")");
+  require_buffer(op, "labels", labels, elements(g.batch));
+  require_buffer(op, "loss", loss, elements(g.batch));
+  require_labels_in_range(op, g, labels);
+  constexpr double epsilon = 1e-7;
+  for (int n = 0; n < g.batch; ++n) {
+    const double p = probabilities[std::int64_t(n) * g.classes + labels[n]];
+    loss[n] = T(-std::log(std::clamp(p, epsilon, 1.0 - epsilon)));
+  }
+}
+
+template <class T>
+std::int64_t count_correct(const ClassesGeometry& g, const T* scores,
+                           const std::uint32_t* labels) {
+  const char* op = "count_correct";
+  validate_classes(op, g);
+  const std::int64_t size = std::int64_t(g.batch) * g.classes;
+  require_buffer(op, "scores", scores, elements(size) + " (" + g.describe() + ")");
+  require_buffer(op, "labels", labels, elements(g.batch));
+  require_labels_in_range(op, g, labels);
+  std::int64_t correct = 0;
+  for (int n = 0; n < g.batch; ++n) {
+    const T* row = scores + std::int64_t(n) * g.classes;
+    // Strictly greater keeps the first maximum on ties (numpy's argmax,
+    // which Keras' accuracy uses).
+    int argmax = 0;
+    for (int c = 1; c < g.classes; ++c) {
+      if (row[c] > row[argmax]) argmax = c;
+    }
+    if (std::uint32_t(argmax) == labels[n]) ++correct;
+  }
+  return correct;
+}
+
+template void softmax_cross_entropy<float>(const ClassesGeometry&, const float*,
+                                           const std::uint32_t*, float, float*, float*);
+template void softmax_cross_entropy<double>(const ClassesGeometry&, const double*,
+                                            const std::uint32_t*, double, double*, double*);
+template void cross_entropy_from_probabilities<float>(const ClassesGeometry&, const float*,
+                                                      const std::uint32_t*, float*);
+template void cross_entropy_from_probabilities<double>(const ClassesGeometry&, const double*,
+                                                       const std::uint32_t*, double*);
+template std::int64_t count_correct<float>(const ClassesGeometry&, const float*,
+                                           const std::uint32_t*);
+template std::int64_t count_correct<double>(const ClassesGeometry&, const double*,
+                                            const std::uint32_t*);
+
+}  // namespace vknn::cpu

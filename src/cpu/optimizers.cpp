@@ -1,0 +1,117 @@
+// Optimizer updates, scalar reference, in the exact form Keras writes them
+// (keras/optimizers/sgd.py and adam.py), so a model trained with vknn follows
+// the same trajectory as the TensorFlow course's.
+#include <cmath>
+#include <cstdint>
+#include <sstream>
+
+#include "argument_checks.hpp"
+#include "vknn/cpu/reference_ops.hpp"
+
+namespace vknn::cpu {
+
+using detail::elements;
+using detail::require_buffer;
+using detail::require_count;
+
+namespace {
+
+// `!(x >= 0)` rather than `x < 0` so that NaN is refused too.
+void require_learning_rate(const char* op, float learning_rate) {
+  if (!(learning_rate >= 0.0f) || !std::isfinite(learning_rate)) {
+    std::ostringstream msg;
+    msg << op << ": learning_rate must be a finite number >= 0, got " << learning_rate;
+    throw Error(msg.str());
+  }
+}
+
+}  // namespace
+
+template <class T>
+void sgd_update(std::int64_t count, const SgdConfig& config, T* weights, const T* gradients,
+                T* velocity) {
+  const char* op = "sgd_update";
+  require_count(op, "count", count);
+  require_learning_rate(op, config.learning_rate);
+  // Keras refuses momentum outside [0, 1] for the same reason: above 1 the
+  // velocity grows without bound.
+  if (!(config.momentum >= 0.0f && config.momentum <= 1.0f)) {
+    std::ostringstream msg;
+    msg << op << ": momentum must be in [0, 1], got " << config.momentum;
+    throw Error(msg.str());
+  }
+  if (count == 0) return;
+  require_buffer(op, "weights", weights, elements(count));
+  require_buffer(op, "gradients", gradients, elements(count));
+  const T lr = T(config.learning_rate);
+  if (config.momentum == 0.0f) {
+    // Keras' plain step; with momentum 0 the velocity form gives the same
+    // numbers, and the velocity buffer may be absent.
+    for (std::int64_t i = 0; i < count; ++i) weights[i] -= lr * gradients[i];
+    return;
+  }
+  require_buffer(op, "velocity", velocity,
+                 elements(count) + " (momentum is " + std::to_string(config.momentum) +
+                     "; only momentum 0 may omit it)");
+  const T momentum = T(config.momentum);
+  for (std::int64_t i = 0; i < count; ++i) {
+    velocity[i] = momentum * velocity[i] - lr * gradients[i];
+    weights[i] += velocity[i];
+  }
+}
+
+// Keras Adam. The bias corrections are folded into the step size alpha
+// (computed once per step, in double, from t) instead of correcting m and v,
+// which is why epsilon appears outside the correction: this is Keras' form,
+// not the paper's algorithm 1, and the two differ slightly through epsilon.
+template <class T>
+void adam_update(std::int64_t count, const AdamConfig& config, std::int64_t t, T* weights,
+                 const T* gradients, T* m, T* v) {
+  const char* op = "adam_update";
+  require_count(op, "count", count);
+  if (t < 1) {
+    std::ostringstream msg;
+    msg << op << ": step t must be >= 1 (t counts updates including this one, so the first "
+        << "update is t = 1), got t = " << t;
+    throw Error(msg.str());
+  }
+  require_learning_rate(op, config.learning_rate);
+  // beta = 1 would make 1 - beta^t zero (alpha = inf); epsilon = 0 would make
+  // a zero gradient on the first step 0 / 0.
+  if (!(config.beta_1 >= 0.0f && config.beta_1 < 1.0f) ||
+      !(config.beta_2 >= 0.0f && config.beta_2 < 1.0f) || !(config.epsilon > 0.0f)) {
+    std::ostringstream msg;
+    msg << op << ": needs beta_1 and beta_2 in [0, 1) and epsilon > 0, got beta_1 "
+        << config.beta_1 << ", beta_2 " << config.beta_2 << ", epsilon " << config.epsilon;
+    throw Error(msg.str());
+  }
+  if (count == 0) return;
+  require_buffer(op, "weights", weights, elements(count));
+  require_buffer(op, "gradients", gradients, elements(count));
+  require_buffer(op, "m", m, elements(count) + " (zero before the first step)");
+  require_buffer(op, "v", v, elements(count) + " (zero before the first step)");
+
+  const double beta_1 = config.beta_1, beta_2 = config.beta_2;
+  const double alpha = double(config.learning_rate) *
+                       std::sqrt(1.0 - std::pow(beta_2, double(t))) /
+                       (1.0 - std::pow(beta_1, double(t)));
+  const T alpha_t = T(alpha);
+  const T one_minus_beta_1 = T(1.0 - beta_1);
+  const T one_minus_beta_2 = T(1.0 - beta_2);
+  const T epsilon = T(config.epsilon);
+  for (std::int64_t i = 0; i < count; ++i) {
+    const T g = gradients[i];
+    m[i] += (g - m[i]) * one_minus_beta_1;
+    v[i] += (g * g - v[i]) * one_minus_beta_2;
+    weights[i] -= (m[i] * alpha_t) / (std::sqrt(v[i]) + epsilon);
+  }
+}
+
+template void sgd_update<float>(std::int64_t, const SgdConfig&, float*, const float*, float*);
+template void sgd_update<double>(std::int64_t, const SgdConfig&, double*, const double*, double*);
+template void adam_update<float>(std::int64_t, const AdamConfig&, std::int64_t, float*,
+                                 const float*, float*, float*);
+template void adam_update<double>(std::int64_t, const AdamConfig&, std::int64_t, double*,
+                                  const double*, double*, double*);
+
+}  // namespace vknn::cpu

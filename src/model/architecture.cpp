@@ -1,0 +1,515 @@
+// Architecture::build: names, shapes, geometries and parameter specs of a
+// layer list, checked layer by layer; and the Keras summary table.
+#include "model/architecture.hpp"
+
+#include <algorithm>
+#include <array>
+#include <limits>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string_view>
+#include <utility>
+
+#include "vknn/error.hpp"
+
+namespace vknn::model {
+namespace {
+
+// Tensors are indexed with int in the op geometries and the shaders.
+constexpr std::int64_t kMaxElements = std::numeric_limits<int>::max();
+
+// ---- Small helpers --------------------------------------------------------
+
+LayerKind kind_of(const Layer& layer) {
+  struct Visitor {
+    LayerKind operator()(const Conv2D&) const { return LayerKind::conv2d; }
+    LayerKind operator()(const MaxPooling2D&) const { return LayerKind::max_pooling2d; }
+    LayerKind operator()(const Flatten&) const { return LayerKind::flatten; }
+    LayerKind operator()(const Dense&) const { return LayerKind::dense; }
+  };
+  return std::visit(Visitor{}, layer);
+}
+
+const std::string& user_name_of(const Layer& layer) {
+  return std::visit([](const auto& l) -> const std::string& { return l.name; }, layer);
+}
+
+const std::optional<Shape>& input_shape_of(const Layer& layer) {
+  return std::visit([](const auto& l) -> const std::optional<Shape>& { return l.input_shape; },
+                    layer);
+}
+
+bool is_known(Activation a) {
+  return a == Activation::linear || a == Activation::relu || a == Activation::softmax;
+}
+
+std::string activation_name(Activation a) {
+  if (is_known(a)) return std::string("'") + to_string(a) + "'";
+  return "an unknown activation (value " + std::to_string(static_cast<int>(a)) + ")";
+}
+
+bool is_known(Padding p) { return p == Padding::valid || p == Padding::same; }
+
+std::string size2(int h, int w) { return std::to_string(h) + "x" + std::to_string(w); }
+
+// a * b, or -1 when it would pass kMaxElements (inputs are non-negative).
+std::int64_t capped_product(std::int64_t a, std::int64_t b) {
+  if (a < 0 || b < 0) return -1;
+  if (a != 0 && b > kMaxElements / a) return -1;
+  return a * b;
+}
+
+std::int64_t capped_product(const Shape& shape) {
+  std::int64_t n = 1;
+  for (int d : shape) {
+    n = capped_product(n, d);
+    if (n < 0) return -1;
+  }
+  return n;
+}
+
+// Printable ASCII keeps the summary columns aligned and the weights file's
+// JSON header plain; '/' separates the layer from the tensor ("dense/bias").
+bool is_valid_name(const std::string& name) {
+  return std::all_of(name.begin(), name.end(),
+                     [](char c) { return c >= 0x20 && c <= 0x7e && c != '/'; });
+}
+
+// ---- Building one layer ---------------------------------------------------
+
+// What a layer checker needs to know besides the layer itself.
+struct Context {
+  std::string who;  // "layer conv2d_1 (Conv2D)"
+  Shape input;      // per-sample input shape
+  bool is_last = false;
+  std::string next_who;  // the following layer, for the softmax message
+};
+
+[[noreturn]] void fail(const Context& ctx, const std::string& problem) {
+  throw Error(ctx.who + ": " + problem);
+}
+
+void require_positive(const Context& ctx, const char* what, int value, const std::string& hint) {
+  if (value <= 0) {
+    fail(ctx, std::string(what) + " must be positive, got " + std::to_string(value) + "; " + hint);
+  }
+}
+
+void require_padding(const Context& ctx, Padding padding) {
+  if (!is_known(padding)) {
+    fail(ctx, "padding has an unknown value (" + std::to_string(static_cast<int>(padding)) +
+                  "); use Padding::valid or Padding::same");
+  }
+}
+
+// Conv2D and MaxPooling2D work on (H, W, C) samples.
+void require_image_input(const Context& ctx, const char* type) {
+  if (ctx.input.size() != 3) {
+    fail(ctx, "input has shape " + format_shape(ctx.input) + "; " + type +
+                  " needs a rank-3 input (height, width, channels), e.g. input_shape (28, 28, 1)");
+  }
+}
+
+void require_window_fits(const Context& ctx, const char* what, int k_h, int k_w, Padding padding) {
+  const int in_h = ctx.input[0], in_w = ctx.input[1];
+  if (padding == Padding::valid && (k_h > in_h || k_w > in_w)) {
+    fail(ctx, std::string(what) + " " + size2(k_h, k_w) + " does not fit its " + size2(in_h, in_w) +
+                  "x" + std::to_string(ctx.input[2]) +
+                  " input with padding 'valid'; use padding 'same' or a " + what +
+                  " of at most " + size2(in_h, in_w));
+  }
+}
+
+void require_activation(const Context& ctx, Activation a, bool softmax_allowed,
+                        const char* allowed) {
+  if (!is_known(a) || (a == Activation::softmax && !softmax_allowed)) {
+    fail(ctx, "activation " + activation_name(a) + " is not supported on this layer type; use " +
+                  allowed + " (softmax is supported only on a final Dense layer)");
+  }
+  if (a == Activation::softmax && !ctx.is_last) {
+    fail(ctx, "activation 'softmax' is supported only on the last layer, and this layer is "
+              "followed by " + ctx.next_who + "; use 'relu' or 'linear' here and keep softmax "
+              "for the final Dense layer");
+  }
+}
+
+ParameterSpec parameter(const std::string& layer_name, ParameterRole role, Shape shape) {
+  ParameterSpec p;
+  p.name = layer_name + (role == ParameterRole::kernel ? "/kernel" : "/bias");
+  p.shape = std::move(shape);
+  p.role = role;
+  return p;
+}
+
+void require_parameter_size(const Context& ctx, const ParameterSpec& p) {
+  if (capped_product(p.shape) < 0) {
+    fail(ctx, p.name + " would have shape " + format_shape(p.shape) + ", more than " +
+                  std::to_string(kMaxElements) + " elements; use fewer filters or units");
+  }
+}
+
+void require_activation_size(const Context& ctx, const Shape& output) {
+  if (capped_product(output) < 0) {
+    fail(ctx, "output shape " + format_shape(output) + " has more than " +
+                  std::to_string(kMaxElements) + " elements per sample");
+  }
+}
+
+void fill(LayerInfo& info, const Context& ctx, const Conv2D& conv) {
+  require_positive(ctx, "filters", conv.filters, "use e.g. Conv2D(64, {3, 3}, ...)");
+  require_positive(ctx, "kernel height", conv.kernel_size.h, "use e.g. kernel_size {3, 3}");
+  require_positive(ctx, "kernel width", conv.kernel_size.w, "use e.g. kernel_size {3, 3}");
+  require_positive(ctx, "stride height", conv.strides.h, "use e.g. strides {1, 1}");
+  require_positive(ctx, "stride width", conv.strides.w, "use e.g. strides {1, 1}");
+  require_padding(ctx, conv.padding);
+  require_activation(ctx, conv.activation, false, "'linear' or 'relu'");
+  require_image_input(ctx, "Conv2D");
+  require_window_fits(ctx, "kernel", conv.kernel_size.h, conv.kernel_size.w, conv.padding);
+
+  Conv2DGeometry g;
+  g.batch = 1;
+  g.in_h = ctx.input[0];
+  g.in_w = ctx.input[1];
+  g.in_c = ctx.input[2];
+  g.out_c = conv.filters;
+  g.kernel_h = conv.kernel_size.h;
+  g.kernel_w = conv.kernel_size.w;
+  g.stride_h = conv.strides.h;
+  g.stride_w = conv.strides.w;
+  g.padding = conv.padding;
+
+  info.output_shape = {g.out_h(), g.out_w(), g.out_c};
+  require_activation_size(ctx, info.output_shape);
+  info.activation = conv.activation;
+  info.parameters.push_back(parameter(
+      info.name, ParameterRole::kernel, {g.kernel_h, g.kernel_w, g.in_c, g.out_c}));
+  info.parameters.push_back(parameter(info.name, ParameterRole::bias, {g.out_c}));
+  g.validate();
+  info.geometry = g;
+}
+
+void fill(LayerInfo& info, const Context& ctx, const MaxPooling2D& pool) {
+  const Size2 strides = pool.strides.value_or(pool.pool_size);
+  require_positive(ctx, "pool height", pool.pool_size.h, "use e.g. pool_size {2, 2}");
+  require_positive(ctx, "pool width", pool.pool_size.w, "use e.g. pool_size {2, 2}");
+  require_positive(ctx, "stride height", strides.h, "leave strides unset to use the pool size");
+  require_positive(ctx, "stride width", strides.w, "leave strides unset to use the pool size");
+  require_padding(ctx, pool.padding);
+  require_image_input(ctx, "MaxPooling2D");
+  require_window_fits(ctx, "pool", pool.pool_size.h, pool.pool_size.w, pool.padding);
+
+  Pool2DGeometry g;
+  g.batch = 1;
+  g.in_h = ctx.input[0];
+  g.in_w = ctx.input[1];
+  g.channels = ctx.input[2];
+  g.pool_h = pool.pool_size.h;
+  g.pool_w = pool.pool_size.w;
+  g.stride_h = strides.h;
+  g.stride_w = strides.w;
+  g.padding = pool.padding;
+  g.validate();
+
+  info.output_shape = {g.out_h(), g.out_w(), g.channels};
+  info.geometry = g;
+}
+
+void fill(LayerInfo& info, const Context& ctx, const Flatten&) {
+  // Keras flattens any rank, keeping the order of the elements (H, W, C).
+  info.output_shape = {static_cast<int>(capped_product(ctx.input))};
+}
+
+void fill(LayerInfo& info, const Context& ctx, const Dense& dense) {
+  require_positive(ctx, "units", dense.units, "use e.g. Dense(128, ...)");
+  require_activation(ctx, dense.activation, true, "'linear', 'relu' or 'softmax'");
+  if (ctx.input.size() == 3) {
+    fail(ctx, "input has shape " + format_shape(ctx.input) + "; add Flatten() before Dense");
+  }
+  if (ctx.input.size() != 1) {
+    fail(ctx, "input has shape " + format_shape(ctx.input) +
+                  "; Dense needs a rank-1 input (features); add Flatten() before Dense");
+  }
+
+  DenseGeometry g;
+  g.batch = 1;
+  g.in_features = ctx.input[0];
+  g.out_features = dense.units;
+
+  info.output_shape = {dense.units};
+  info.activation = dense.activation;
+  info.parameters.push_back(
+      parameter(info.name, ParameterRole::kernel, {g.in_features, g.out_features}));
+  info.parameters.push_back(parameter(info.name, ParameterRole::bias, {g.out_features}));
+  g.validate();
+  info.geometry = g;
+}
+
+// ---- Names ----------------------------------------------------------------
+
+std::string who(const std::string& name, LayerKind kind) {
+  return "layer " + name + " (" + type_name(kind) + ")";
+}
+
+// User-given names first (they win and must be unique), then the automatic
+// ones, which skip every name already taken.
+std::vector<std::string> assign_names(const std::vector<Layer>& layers) {
+  std::vector<std::string> names(layers.size());
+  std::map<std::string, std::size_t> taken;  // name -> layer index
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    const std::string& given = user_name_of(layers[i]);
+    if (given.empty()) continue;
+    const LayerKind kind = kind_of(layers[i]);
+    if (!is_valid_name(given)) {
+      throw Error("layer " + std::to_string(i + 1) + " (" + type_name(kind) + "): name '" +
+                  given + "' may contain only printable ASCII characters other than '/' "
+                  "(which separates layer and tensor names, as in 'dense/kernel')");
+    }
+    auto [it, inserted] = taken.emplace(given, i);
+    if (!inserted) {
+      throw Error(who(given, kind) + ": name '" + given + "' is already used by layer " +
+                  std::to_string(it->second + 1) + " (" + type_name(kind_of(layers[it->second])) +
+                  "); layer names in a model must be unique (leave name empty for an "
+                  "automatic one)");
+    }
+    names[i] = given;
+  }
+  std::map<std::string, int> next_suffix;  // prefix -> next counter to try
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    if (!names[i].empty()) continue;
+    const std::string prefix = name_prefix(kind_of(layers[i]));
+    int& n = next_suffix[prefix];
+    std::string candidate;
+    do {
+      candidate = n == 0 ? prefix : prefix + "_" + std::to_string(n);
+      ++n;
+    } while (taken.count(candidate) > 0);
+    taken.emplace(candidate, i);
+    names[i] = candidate;
+  }
+  return names;
+}
+
+// ---- Summary table ----------------------------------------------------------
+
+constexpr int kLineLength = 65;
+// Keras: positions [.45, .85, 1.] of the line length, truncated to int.
+constexpr std::array<int, 3> kPositions = {29, 55, 65};
+
+// Keras's print_row (keras/utils/layer_utils.py, 2.9 - 2.12): each column is
+// cut at its width less 2 (the separating spaces; the last column has none),
+// or earlier just after a "),", "},", "]," or "'," inside that cut; what is
+// left continues on the next line in the same column. The first column gets a
+// leading space, and every column is padded to its end position (a column
+// that overflowed pushes the next one right; padding never shrinks a line).
+void print_row(std::string& out, std::array<std::string, 3> fields) {
+  static constexpr std::array<std::string_view, 4> kBreaks = {"),", "},", "],", "',"};
+  auto any_left = [&] {
+    return std::any_of(fields.begin(), fields.end(), [](const std::string& f) { return !f.empty(); });
+  };
+  while (any_left()) {
+    std::string line;
+    for (std::size_t col = 0; col < fields.size(); ++col) {
+      const int start = col > 0 ? kPositions[col - 1] : 0;
+      const int end = kPositions[col];
+      const int space = col != fields.size() - 1 ? 2 : 0;
+      std::size_t cutoff = static_cast<std::size_t>(end - start - space);
+      std::string fit = fields[col].substr(0, cutoff);
+      std::size_t earliest = std::string::npos;
+      for (std::string_view b : kBreaks) {
+        const std::size_t at = fit.find(b);
+        if (at != std::string::npos) earliest = std::min(earliest, at + b.size());
+      }
+      if (earliest != std::string::npos) {
+        cutoff = earliest;
+        fit.resize(cutoff);
+      }
+      if (col == 0) line += ' ';
+      line += fit;
+      line.append(static_cast<std::size_t>(space), ' ');
+      fields[col] = cutoff < fields[col].size() ? fields[col].substr(cutoff) : std::string();
+      if (line.size() < static_cast<std::size_t>(end)) line.append(end - line.size(), ' ');
+    }
+    out += line;
+    out += '\n';
+  }
+}
+
+}  // namespace
+
+// ---- Public helpers ---------------------------------------------------------
+
+const char* type_name(LayerKind kind) {
+  switch (kind) {
+    case LayerKind::conv2d: return "Conv2D";
+    case LayerKind::max_pooling2d: return "MaxPooling2D";
+    case LayerKind::flatten: return "Flatten";
+    case LayerKind::dense: return "Dense";
+  }
+  return "Unknown";
+}
+
+const char* name_prefix(LayerKind kind) {
+  switch (kind) {
+    case LayerKind::conv2d: return "conv2d";
+    case LayerKind::max_pooling2d: return "max_pooling2d";
+    case LayerKind::flatten: return "flatten";
+    case LayerKind::dense: return "dense";
+  }
+  return "unknown";
+}
+
+std::int64_t ParameterSpec::size() const {
+  std::int64_t n = 1;
+  for (int d : shape) n *= d;
+  return n;
+}
+
+TensorSpec ParameterSpec::tensor_spec() const {
+  return TensorSpec{name, TensorShape(shape.begin(), shape.end())};
+}
+
+std::string format_shape(const Shape& shape) {
+  std::string s = "(";
+  for (std::size_t i = 0; i < shape.size(); ++i) {
+    if (i > 0) s += ", ";
+    s += std::to_string(shape[i]);
+  }
+  return s + ")";
+}
+
+std::string format_batched_shape(const Shape& shape) {
+  std::string s = "(None";
+  for (int d : shape) s += ", " + std::to_string(d);
+  return s + ")";
+}
+
+std::string with_thousands(std::int64_t value) {
+  const bool negative = value < 0;
+  // Via unsigned so that the most negative value has a magnitude too.
+  std::uint64_t magnitude = negative ? 0 - static_cast<std::uint64_t>(value)
+                                     : static_cast<std::uint64_t>(value);
+  std::string digits = std::to_string(magnitude);
+  std::string out;
+  const std::size_t n = digits.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    if (i > 0 && (n - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return negative ? "-" + out : out;
+}
+
+// ---- Architecture -----------------------------------------------------------
+
+Architecture Architecture::build(const std::vector<Layer>& layers) {
+  if (layers.empty()) {
+    throw Error("model: it has no layers; add at least one, the first with an input_shape, "
+                "e.g. Conv2D(64, {3, 3}, Activation::relu, Shape{28, 28, 1})");
+  }
+  const std::vector<std::string> names = assign_names(layers);
+
+  Architecture arch;
+  arch.layers_.reserve(layers.size());
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    LayerInfo info;
+    info.name = names[i];
+    info.kind = kind_of(layers[i]);
+
+    Context ctx;
+    ctx.who = who(info.name, info.kind);
+    ctx.is_last = i + 1 == layers.size();
+    if (!ctx.is_last) ctx.next_who = who(names[i + 1], kind_of(layers[i + 1]));
+
+    const std::optional<Shape>& declared = input_shape_of(layers[i]);
+    if (i == 0) {
+      if (!declared) {
+        fail(ctx, "the first layer needs an input_shape, the shape of one sample without the "
+                  "batch, e.g. Shape{28, 28, 1} for 28x28 grey images");
+      }
+      if (declared->empty()) {
+        fail(ctx, "input_shape () is empty; give the shape of one sample, e.g. (28, 28, 1)");
+      }
+      for (int d : *declared) {
+        if (d <= 0) {
+          fail(ctx, "input_shape " + format_shape(*declared) +
+                        " has a dimension <= 0; every dimension must be positive");
+        }
+      }
+      if (capped_product(*declared) < 0) {
+        fail(ctx, "input_shape " + format_shape(*declared) + " has more than " +
+                      std::to_string(kMaxElements) + " elements per sample");
+      }
+      ctx.input = *declared;
+    } else {
+      const LayerInfo& previous = arch.layers_.back();
+      ctx.input = previous.output_shape;
+      if (declared && *declared != ctx.input) {
+        fail(ctx, "input_shape " + format_shape(*declared) + " disagrees with the output of " +
+                      who(previous.name, previous.kind) + ", which is " +
+                      format_shape(ctx.input) +
+                      "; only the first layer needs an input_shape (remove it here or set it to " +
+                      format_shape(ctx.input) + ")");
+      }
+    }
+    info.input_shape = ctx.input;
+
+    std::visit([&](const auto& layer) { fill(info, ctx, layer); }, layers[i]);
+    for (const ParameterSpec& p : info.parameters) {
+      require_parameter_size(ctx, p);
+      info.params += p.size();
+    }
+    arch.total_params_ += info.params;
+    arch.layers_.push_back(std::move(info));
+  }
+  return arch;
+}
+
+const LayerInfo& Architecture::layer(const std::string& name) const {
+  for (const LayerInfo& info : layers_) {
+    if (info.name == name) return info;
+  }
+  std::string known;
+  for (const LayerInfo& info : layers_) known += (known.empty() ? "" : ", ") + info.name;
+  throw Error("model: no layer named '" + name + "'; its layers are " + known);
+}
+
+std::vector<ParameterSpec> Architecture::parameters() const {
+  std::vector<ParameterSpec> all;
+  for (const LayerInfo& info : layers_) {
+    all.insert(all.end(), info.parameters.begin(), info.parameters.end());
+  }
+  return all;
+}
+
+std::vector<TensorSpec> Architecture::weight_specs() const {
+  std::vector<TensorSpec> specs;
+  for (const LayerInfo& info : layers_) {
+    for (const ParameterSpec& p : info.parameters) specs.push_back(p.tensor_spec());
+  }
+  return specs;
+}
+
+std::string Architecture::summary(const std::string& model_name) const {
+  const std::string underscores(kLineLength, '_');
+  const std::string equals(kLineLength, '=');
+  const std::string blank(kLineLength, ' ');
+
+  std::string out = "Model: \"" + model_name + "\"\n";
+  out += underscores + '\n';
+  print_row(out, {"Layer (type)", "Output Shape", "Param #"});
+  out += equals + '\n';
+  for (const LayerInfo& info : layers_) {
+    print_row(out, {info.name + " (" + info.type_name() + ")",
+                    format_batched_shape(info.output_shape), std::to_string(info.params)});
+    // TF 2.9+ separates (and ends) the layer rows with a line of spaces.
+    out += blank + '\n';
+  }
+  out += equals + '\n';
+  out += "Total params: " + with_thousands(total_params()) + '\n';
+  out += "Trainable params: " + with_thousands(trainable_params()) + '\n';
+  out += "Non-trainable params: " + with_thousands(non_trainable_params()) + '\n';
+  out += underscores + '\n';
+  return out;
+}
+
+}  // namespace vknn::model

@@ -1,0 +1,174 @@
+// The one interface both backends implement, so a model (or a test) runs
+// the same plan on the Vulkan device or on the CPU reference.
+//
+// A backend owns tensors and builds Programs. A Program is a list of op
+// invocations recorded once and launched many times: on Vulkan it is one
+// command buffer replayed per step; on the CPU it is a list of calls to the
+// reference loops. Everything that changes between launches lives in
+// tensors (the step state: batch index, optimizer iterations, learning
+// rate; the sample order), never in the program, so nothing is re-recorded
+// per step on either backend.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "vknn/ops/geometry.hpp"
+#include "vknn/device.hpp"
+#include "vulkan/ops/step_state.hpp"
+
+namespace vknn::model {
+
+using StepState = vk::ops::StepState;  // same layout on both backends
+
+// Summed metrics a program accumulates on the backend. Same layout as the
+// Vulkan op's totals (Kahan-compensated float loss sum).
+struct MetricTotals {
+  double loss_sum = 0;
+  std::uint64_t correct = 0;
+  std::uint64_t samples = 0;
+  double mean_loss() const { return samples ? loss_sum / double(samples) : 0.0; }
+  double accuracy() const { return samples ? double(correct) / double(samples) : 0.0; }
+};
+
+enum class ElementType { f32, u32, u8 };
+
+// Storage for one tensor, owned by the backend that made it.
+class DeviceTensor {
+ public:
+  DeviceTensor(std::string name, ElementType type, std::int64_t count)
+      : name_(std::move(name)), type_(type), count_(count) {}
+  virtual ~DeviceTensor() = default;
+  const std::string& name() const { return name_; }
+  ElementType type() const { return type_; }
+  std::int64_t count() const { return count_; }
+
+ private:
+  std::string name_;
+  ElementType type_;
+  std::int64_t count_;
+};
+
+struct BackendCounters {
+  std::uint64_t launches = 0;       // programs launched (Vulkan: queue submissions)
+  std::uint64_t host_waits = 0;     // times the host blocked on the device
+  std::uint64_t recordings = 0;     // programs built (Vulkan: command buffers recorded)
+  std::uint64_t bytes_uploaded = 0; // host -> device
+};
+
+class Program {
+ public:
+  virtual ~Program() = default;
+  // Starts the program. On Vulkan it is queued and this returns at once;
+  // `fence` asks for a fence so a later synchronize() has a recent point to
+  // wait on (the model fences every few steps, not every step).
+  virtual void launch(bool fence = false) = 0;
+};
+
+// Op invocations, in order. Every op overwrites its outputs; each op's
+// writes are visible to the ops after it.
+class ProgramBuilder {
+ public:
+  virtual ~ProgramBuilder() = default;
+
+  // x[i] = images[order[state.batch_index * batch_size + i]] / 255, labels
+  // likewise, for i < count.
+  virtual void gather_batch(std::uint32_t sample_size, std::uint32_t batch_size,
+                            std::uint32_t count, const DeviceTensor& images, const DeviceTensor& labels,
+                            const DeviceTensor& order, const DeviceTensor& state, const DeviceTensor& x,
+                            const DeviceTensor& labels_out) = 0;
+
+  virtual void conv2d_forward(const Conv2DGeometry& g, const DeviceTensor& x, const DeviceTensor& kernel,
+                              const DeviceTensor& bias, const DeviceTensor& y, Activation act) = 0;
+  virtual void conv2d_backward_input(const Conv2DGeometry& g, const DeviceTensor& dy,
+                                     const DeviceTensor& kernel, const DeviceTensor& dx) = 0;
+  virtual void conv2d_backward_kernel(const Conv2DGeometry& g, const DeviceTensor& x, const DeviceTensor& dy,
+                                      const DeviceTensor& dkernel) = 0;
+  virtual void conv2d_backward_bias(const Conv2DGeometry& g, const DeviceTensor& dy,
+                                    const DeviceTensor& dbias) = 0;
+
+  virtual void maxpool2d_forward(const Pool2DGeometry& g, const DeviceTensor& x, const DeviceTensor& y) = 0;
+  virtual void maxpool2d_backward(const Pool2DGeometry& g, const DeviceTensor& x, const DeviceTensor& dy,
+                                  const DeviceTensor& dx) = 0;
+
+  virtual void dense_forward(const DenseGeometry& g, const DeviceTensor& x, const DeviceTensor& kernel,
+                             const DeviceTensor& bias, const DeviceTensor& y, Activation act) = 0;
+  virtual void dense_backward_input(const DenseGeometry& g, const DeviceTensor& dy,
+                                    const DeviceTensor& kernel, const DeviceTensor& dx) = 0;
+  virtual void dense_backward_kernel(const DenseGeometry& g, const DeviceTensor& x, const DeviceTensor& dy,
+                                     const DeviceTensor& dkernel) = 0;
+  virtual void dense_backward_bias(const DenseGeometry& g, const DeviceTensor& dy,
+                                   const DeviceTensor& dbias) = 0;
+
+  virtual void relu_backward(std::int64_t count, const DeviceTensor& y, const DeviceTensor& dy,
+                             const DeviceTensor& dx) = 0;
+  virtual void softmax_forward(const ClassesGeometry& g, const DeviceTensor& x, const DeviceTensor& y) = 0;
+
+  // Per-sample loss and the fused gradient (softmax - onehot) / divisor.
+  virtual void softmax_cross_entropy(const ClassesGeometry& g, const DeviceTensor& logits,
+                                     const DeviceTensor& labels, float gradient_divisor,
+                                     const DeviceTensor& loss, const DeviceTensor& dlogits) = 0;
+  virtual void count_correct(const ClassesGeometry& g, const DeviceTensor& scores, const DeviceTensor& labels,
+                             const DeviceTensor& correct) = 0;
+  // totals += (sum of loss[0..count), sum of correct[0..count), count)
+  virtual void accumulate_metrics(std::uint32_t count, const DeviceTensor& loss, const DeviceTensor& correct,
+                                  const DeviceTensor& totals) = 0;
+
+  virtual void adam_update(const AdamConfig& config, std::int64_t count, const DeviceTensor& state,
+                           const DeviceTensor& weights, const DeviceTensor& gradients, const DeviceTensor& m,
+                           const DeviceTensor& v) = 0;
+  virtual void sgd_update(const SgdConfig& config, std::int64_t count, const DeviceTensor& state,
+                          const DeviceTensor& weights, const DeviceTensor& gradients,
+                          const DeviceTensor* velocity) = 0;
+
+  // destination[state.batch_index * stride + i] = source[i], i < count:
+  // puts one batch's output in its place in a whole-dataset output tensor.
+  virtual void store_batch(std::int64_t count, std::int64_t stride, const DeviceTensor& source,
+                           const DeviceTensor& state, const DeviceTensor& destination) = 0;
+
+  // Moves the step state on: batch_index += 1, iterations += 1.
+  virtual void advance_step(const DeviceTensor& state) = 0;
+
+  virtual std::unique_ptr<Program> finish() = 0;
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual std::string description() const = 0;  // e.g. "Vulkan: llvmpipe (...)"
+
+  virtual std::unique_ptr<DeviceTensor> tensor(const std::string& name, ElementType type,
+                                         std::int64_t count) = 0;
+  // All host access happens with nothing in flight: call synchronize()
+  // first when programs may be running.
+  virtual void write(const DeviceTensor& tensor, const void* data, std::size_t bytes,
+                     std::size_t offset = 0) = 0;
+  virtual void read(const DeviceTensor& tensor, void* data, std::size_t bytes,
+                    std::size_t offset = 0) = 0;
+  virtual void zero(const DeviceTensor& tensor) = 0;
+
+  void write_state(const DeviceTensor& state, const StepState& value) {
+    write(state, &value, sizeof value);
+  }
+  StepState read_state(const DeviceTensor& state) {
+    StepState value;
+    read(state, &value, sizeof value);
+    return value;
+  }
+  virtual MetricTotals read_totals(const DeviceTensor& totals) = 0;
+  virtual std::int64_t totals_count() const = 0;  // u32 words a totals tensor needs
+
+  virtual std::unique_ptr<ProgramBuilder> build(const std::string& name) = 0;
+
+  // Waits until every launched program has finished.
+  virtual void synchronize() = 0;
+  virtual BackendCounters counters() const = 0;
+};
+
+std::unique_ptr<Backend> make_cpu_backend();
+// The Context must outlive the backend.
+std::unique_ptr<Backend> make_vulkan_backend(vknn::Context& context);
+
+}  // namespace vknn::model

@@ -1,0 +1,91 @@
+// Weights files in the safetensors format (https://github.com/huggingface/safetensors),
+// float32 only, which Keras, PyTorch and numpy users can read directly.
+//
+// Layout:
+//   8 bytes      N, the header length, unsigned little-endian
+//   N bytes      a UTF-8 JSON object, padded with trailing spaces:
+//                  {"conv2d/kernel": {"dtype": "F32", "shape": [3, 3, 1, 64],
+//                                     "data_offsets": [0, 2304]},
+//                   ...,
+//                   "__metadata__": {"format": "vknn", ...}}
+//   the data     every tensor's values, row-major, little-endian float32;
+//                data_offsets are [begin, end) byte offsets from the start
+//                of the data.
+//
+// Writing: tensors in the order given, contiguous; the header is padded so
+// the data starts at a multiple of 8 bytes (as the reference implementation
+// does); __metadata__ holds "format": "vknn" plus the caller's string pairs.
+// save_safetensors replaces the target atomically: a temporary file in the
+// same folder is written, flushed and fsynced, then renamed over the target;
+// on any failure the temporary file is removed and an existing target is left
+// exactly as it was.
+//
+// Reading is strict and never trusts the header: the header length must fit
+// the file, the JSON must be well formed (a small parser for exactly this
+// subset: objects, strings with escapes, arrays of non-negative integers;
+// errors give the file byte offset), every tensor entry must have exactly
+// dtype "F32", shape and data_offsets, a shape's byte size must equal its
+// offsets' span, names must be unique, and the tensors, sorted by offset,
+// must tile the data exactly (no gaps, no overlaps, no truncation, no
+// trailing bytes). Other producers may list tensors in any key order; that is
+// accepted. Every error is a vknn::Error naming the file and, where there is
+// one, the tensor.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "model/tensor_spec.hpp"
+
+namespace vknn::model {
+
+// A named float32 tensor, row-major.
+struct Tensor {
+  std::string name;
+  TensorShape shape;
+  std::vector<float> values;  // product(shape) values
+
+  TensorSpec spec() const { return {name, shape}; }
+};
+
+using Metadata = std::vector<std::pair<std::string, std::string>>;
+
+struct WeightsFile {
+  std::string source;           // the path (or the name given to decode), for messages
+  std::vector<Tensor> tensors;  // in header order
+  Metadata metadata;            // the "__metadata__" pairs, in header order
+
+  // The tensor with that name, or nullptr.
+  const Tensor* find(const std::string& name) const;
+  std::vector<TensorSpec> specs() const;
+};
+
+// The bytes of a safetensors file. Throws vknn::Error (naming the tensor) for
+// duplicate or empty names, the reserved name "__metadata__", a negative
+// dimension, a value count that does not match the shape, or a metadata key
+// "format" (the writer sets it to "vknn").
+std::vector<std::uint8_t> encode_safetensors(const std::vector<Tensor>& tensors,
+                                             const Metadata& metadata = {});
+
+// Parses the bytes of a safetensors file; source names it in errors.
+WeightsFile decode_safetensors(std::span<const std::uint8_t> bytes, const std::string& source);
+
+// Writes the file atomically (see above); throws vknn::Error naming the path.
+void save_safetensors(const std::filesystem::path& path, const std::vector<Tensor>& tensors,
+                      const Metadata& metadata = {});
+
+// Reads and checks the whole file; throws vknn::Error naming the path.
+WeightsFile load_safetensors(const std::filesystem::path& path);
+
+// Checks that the file holds exactly the expected tensors (any order) with
+// exactly their shapes (every loaded tensor is F32). Throws one vknn::Error
+// naming the file and listing every problem: a shape mismatch
+// ("conv2d_1/kernel: file has shape (3, 3, 64, 32), model expects
+// (3, 3, 64, 64)"), a missing tensor, an unexpected extra tensor.
+void check_tensors(const WeightsFile& file, const std::vector<TensorSpec>& expected);
+
+}  // namespace vknn::model

@@ -1,0 +1,450 @@
+// Sequential: the Keras-like API over the Trainer. fit/evaluate/predict
+// upload their data once, record their step programs once, and then only
+// launch them; the host reads metrics back at progress refreshes and epoch
+// ends.
+#include "vknn/model/sequential.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <numeric>
+#include <random>
+#include <sstream>
+
+#include "model/architecture.hpp"
+#include "model/progress_bar.hpp"
+#include "model/safetensors.hpp"
+#include "model/trainer.hpp"
+#include "vknn/error.hpp"
+
+namespace vknn {
+
+using model::DeviceDataset;
+using model::MetricTotals;
+using model::Program;
+using model::Trainer;
+
+namespace {
+
+constexpr double kCallbackRefreshSeconds = 0.2;
+
+std::string shape_text(const Shape& shape) {
+  std::ostringstream s;
+  s << "(";
+  for (std::size_t i = 0; i < shape.size(); ++i) s << (i ? ", " : "") << shape[i];
+  if (shape.size() == 1) s << ",";
+  s << ")";
+  return s.str();
+}
+
+Shape without_trailing_ones(Shape shape) {
+  while (shape.size() > 1 && shape.back() == 1) shape.pop_back();
+  return shape;
+}
+
+// A uniform integer in [0, bound) without modulo bias.
+std::uint64_t uniform_below(std::mt19937_64& rng, std::uint64_t bound) {
+  const std::uint64_t limit = std::numeric_limits<std::uint64_t>::max() -
+                              std::numeric_limits<std::uint64_t>::max() % bound;
+  std::uint64_t r;
+  do r = rng(); while (r >= limit);
+  return r % bound;
+}
+
+// The sample order of one epoch: a Fisher-Yates shuffle seeded by (seed,
+// epoch), identical on every platform (std::shuffle's is not specified).
+std::vector<std::uint32_t> epoch_order(std::int64_t count, bool shuffle, std::uint64_t seed,
+                                       int epoch) {
+  std::vector<std::uint32_t> order(static_cast<std::size_t>(count));
+  std::iota(order.begin(), order.end(), 0u);
+  if (!shuffle) return order;
+  std::mt19937_64 rng(seed * 0x9E3779B97F4A7C15ull + std::uint64_t(epoch) + 1);
+  for (std::size_t i = order.size(); i > 1; --i) {
+    std::swap(order[i - 1], order[uniform_below(rng, i)]);
+  }
+  return order;
+}
+
+model::MetricValues metric_values(const MetricTotals& t, const char* prefix = "") {
+  return {{std::string(prefix) + "loss", t.mean_loss()},
+          {std::string(prefix) + "accuracy", t.accuracy()}};
+}
+
+Logs logs_of(const model::MetricValues& values) {
+  Logs logs;
+  for (const auto& [name, value] : values) logs[name] = value;
+  return logs;
+}
+
+class Clock {
+ public:
+  bool due(double seconds) const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - last_).count() >= seconds;
+  }
+  void reset() { last_ = std::chrono::steady_clock::now(); }
+
+ private:
+  std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
+};
+
+}  // namespace
+
+const char* to_string(BackendKind kind) { return kind == BackendKind::vulkan ? "vulkan" : "cpu"; }
+
+Optimizer Adam(float learning_rate, float beta_1, float beta_2, float epsilon) {
+  Optimizer o;
+  o.kind = Optimizer::Kind::adam;
+  o.adam = {learning_rate, beta_1, beta_2, epsilon};
+  return o;
+}
+
+Optimizer SGD(float learning_rate, float momentum) {
+  Optimizer o;
+  o.kind = Optimizer::Kind::sgd;
+  o.sgd = {learning_rate, momentum};
+  return o;
+}
+
+Samples Samples::of(const data::ImageSet& images) {
+  return {images.pixels, images.count, {images.rows, images.cols, 1}};
+}
+
+Sequential::Sequential(std::vector<Layer> layers, std::string name)
+    : name_(std::move(name)),
+      architecture_(std::make_unique<model::Architecture>(model::Architecture::build(layers))) {}
+Sequential::~Sequential() = default;
+Sequential::Sequential(Sequential&&) noexcept = default;
+Sequential& Sequential::operator=(Sequential&&) noexcept = default;
+
+std::string Sequential::summary_text() const { return architecture_->summary(name_); }
+void Sequential::summary(std::FILE* out) const {
+  std::fputs(summary_text().c_str(), out);
+  std::fflush(out);
+}
+
+void Sequential::compile(const Optimizer& optimizer, CompileOptions options) {
+  const float lr = optimizer.learning_rate();
+  if (!(lr >= 0.0f) || !std::isfinite(lr)) {
+    throw Error("compile: learning rate must be a finite non-negative number, got " +
+                std::to_string(lr));
+  }
+  if (optimizer.kind == Optimizer::Kind::adam &&
+      !(optimizer.adam.beta_1 >= 0 && optimizer.adam.beta_1 < 1 && optimizer.adam.beta_2 >= 0 &&
+        optimizer.adam.beta_2 < 1 && optimizer.adam.epsilon > 0)) {
+    throw Error("compile: Adam needs 0 <= beta_1, beta_2 < 1 and epsilon > 0");
+  }
+  trainer_.reset();  // a recompile starts from fresh weights, as in Keras
+  trainer_ = std::make_unique<Trainer>(*architecture_, optimizer, options);
+}
+
+bool Sequential::compiled() const { return trainer_ != nullptr; }
+int Sequential::num_classes() const { return architecture_->output_shape().at(0); }
+Shape Sequential::input_shape() const { return architecture_->input_shape(); }
+std::int64_t Sequential::count_params() const { return architecture_->total_params(); }
+
+namespace {
+
+void require_compiled(const std::unique_ptr<Trainer>& trainer, const char* call) {
+  if (!trainer) {
+    throw Error(std::string(call) + ": the model is not compiled; call compile() first");
+  }
+}
+
+void check_samples(const char* call, const Shape& input_shape, const Samples& x,
+                   std::span<const std::uint8_t> y, bool need_labels, int classes) {
+  if (x.count <= 0) throw Error(std::string(call) + ": no samples (count is " + std::to_string(x.count) + ")");
+  if (without_trailing_ones(x.shape) != without_trailing_ones(input_shape)) {
+    throw Error(std::string(call) + ": samples have shape " + shape_text(x.shape) +
+                " but the model's input shape is " + shape_text(input_shape));
+  }
+  std::int64_t sample_size = 1;
+  for (int d : input_shape) sample_size *= d;
+  if (std::int64_t(x.pixels.size()) != x.count * sample_size) {
+    throw Error(std::string(call) + ": " + std::to_string(x.count) + " samples of shape " +
+                shape_text(x.shape) + " need " + std::to_string(x.count * sample_size) +
+                " bytes but " + std::to_string(x.pixels.size()) + " were given");
+  }
+  if (!need_labels) return;
+  if (std::int64_t(y.size()) != x.count) {
+    throw Error(std::string(call) + ": " + std::to_string(x.count) + " samples but " +
+                std::to_string(y.size()) + " labels; x and y must have the same length");
+  }
+  for (std::size_t i = 0; i < y.size(); ++i) {
+    if (y[i] >= classes) {
+      throw Error(std::string(call) + ": label " + std::to_string(int(y[i])) + " of sample " +
+                  std::to_string(i) + " is out of range for a model with " +
+                  std::to_string(classes) + " classes (labels must be 0.." +
+                  std::to_string(classes - 1) + ")");
+    }
+  }
+}
+
+void check_batch_size(const char* call, int batch_size) {
+  if (batch_size <= 0) {
+    throw Error(std::string(call) + ": batch_size must be positive, got " +
+                std::to_string(batch_size));
+  }
+}
+
+// Steps over a dataset in batches; replays the full-batch program and, if
+// the count is not a multiple of the batch size, the partial one last.
+struct BatchPrograms {
+  std::unique_ptr<Program> full, partial;
+  std::int64_t steps = 0;
+  Program& at(std::int64_t step) { return (step + 1 == steps && partial) ? *partial : *full; }
+};
+
+// Callers clamp batch_size to count, so there is at least one full batch.
+template <class Record>
+BatchPrograms record_batches(std::int64_t count, int batch_size, Record&& record) {
+  BatchPrograms p;
+  p.steps = (count + batch_size - 1) / batch_size;
+  p.full = record(batch_size);
+  if (const int remainder = int(count % batch_size); remainder != 0) p.partial = record(remainder);
+  return p;
+}
+
+// Runs an evaluation over `data`, returning its totals; shows a bar when
+// `bar` is given.
+MetricTotals run_evaluation(Trainer& trainer, DeviceDataset& data, BatchPrograms& programs,
+                            model::ProgressBar* bar) {
+  auto& backend = trainer.backend();
+  backend.synchronize();
+  model::StepState state;
+  backend.write_state(trainer.eval_state(), state);
+  backend.zero(trainer.eval_totals());
+  for (std::int64_t step = 0; step < programs.steps; ++step) {
+    programs.at(step).launch(step + 1 == programs.steps);
+    if (bar && bar->wants_refresh()) {
+      backend.synchronize();
+      bar->update(long(step + 1), metric_values(backend.read_totals(trainer.eval_totals())));
+    }
+  }
+  backend.synchronize();
+  return backend.read_totals(trainer.eval_totals());
+}
+
+}  // namespace
+
+History Sequential::fit(const data::LabeledImages& data, FitOptions options) {
+  return fit(Samples::of(data.images), data.labels, std::move(options));
+}
+
+History Sequential::fit(const Samples& x, std::span<const std::uint8_t> y, FitOptions options) {
+  require_compiled(trainer_, "fit");
+  check_batch_size("fit", options.batch_size);
+  if (options.epochs < 0) throw Error("fit: epochs must be >= 0, got " + std::to_string(options.epochs));
+  check_samples("fit", input_shape(), x, y, true, num_classes());
+  if (options.validation_data) {
+    check_samples("fit (validation_data)", input_shape(), options.validation_data->x,
+                  options.validation_data->y, true, num_classes());
+  }
+  Trainer& trainer = *trainer_;
+  auto& backend = trainer.backend();
+  const int batch_size = int(std::min<std::int64_t>(options.batch_size, x.count));
+
+  // Upload once, record once.
+  DeviceDataset train = trainer.upload(x, y, "training");
+  model::Workspace& ws = trainer.workspace(batch_size);
+  BatchPrograms steps = record_batches(x.count, batch_size, [&](int count) {
+    return trainer.record_train_step(ws, train, batch_size, count);
+  });
+  std::optional<DeviceDataset> validation;
+  BatchPrograms validation_steps;
+  if (options.validation_data) {
+    const auto& v = *options.validation_data;
+    validation = trainer.upload(v.x, v.y, "validation");
+    const int vb = int(std::min<std::int64_t>(options.batch_size, v.x.count));
+    model::Workspace& vws = trainer.workspace(vb);
+    validation_steps = record_batches(v.x.count, vb, [&](int count) {
+      return trainer.record_eval_step(vws, *validation, vb, count);
+    });
+    trainer.set_order(*validation, epoch_order(v.x.count, false, 0, 0));
+  }
+
+  History history;
+  stop_training = false;
+  for (auto& callback : options.callbacks) callback->on_train_begin(*this);
+  if (!options.shuffle) trainer.set_order(train, epoch_order(x.count, false, 0, 0));
+
+  for (int epoch = 0; epoch < options.epochs && !stop_training; ++epoch) {
+    if (options.verbose && options.output) {
+      std::fprintf(options.output, "Epoch %d/%d\n", epoch + 1, options.epochs);
+    }
+    backend.synchronize();
+    if (options.shuffle) trainer.set_order(train, epoch_order(x.count, true, options.seed, epoch));
+    model::StepState state = backend.read_state(trainer.state());
+    state.batch_index = 0;
+    backend.write_state(trainer.state(), state);
+    backend.zero(trainer.totals());
+
+    model::ProgressBar bar(long(steps.steps), options.verbose, options.output);
+    Clock callback_clock;
+    const bool batch_callbacks = !options.callbacks.empty();
+    for (std::int64_t step = 0; step < steps.steps; ++step) {
+      steps.at(step).launch(false);
+      const bool refresh_bar = bar.wants_refresh();
+      const bool refresh_callbacks = batch_callbacks && callback_clock.due(kCallbackRefreshSeconds);
+      if (refresh_bar || refresh_callbacks) {
+        backend.synchronize();
+        const auto values = metric_values(backend.read_totals(trainer.totals()));
+        if (refresh_bar) bar.update(long(step + 1), values);
+        if (refresh_callbacks) {
+          callback_clock.reset();
+          for (auto& callback : options.callbacks) {
+            callback->on_batch_end(*this, int(step), logs_of(values));
+          }
+          if (stop_training) break;  // honoured at this step boundary
+        }
+      }
+    }
+    backend.synchronize();
+    auto values = metric_values(backend.read_totals(trainer.totals()));
+    if (validation) {
+      const MetricTotals v = run_evaluation(trainer, *validation, validation_steps, nullptr);
+      for (auto& value : metric_values(v, "val_")) values.push_back(value);
+    }
+    bar.finish(values);
+    Logs logs = logs_of(values);
+    history.epoch.push_back(epoch);
+    for (const auto& [name, value] : values) history.history[name].push_back(value);
+    for (auto& callback : options.callbacks) callback->on_epoch_end(*this, epoch, logs);
+  }
+  history.stopped_early = stop_training;
+  for (auto& callback : options.callbacks) callback->on_train_end(*this);
+  return history;
+}
+
+Evaluation Sequential::evaluate(const data::LabeledImages& data, EvaluateOptions options) {
+  return evaluate(Samples::of(data.images), data.labels, options);
+}
+
+Evaluation Sequential::evaluate(const Samples& x, std::span<const std::uint8_t> y,
+                                EvaluateOptions options) {
+  require_compiled(trainer_, "evaluate");
+  check_batch_size("evaluate", options.batch_size);
+  check_samples("evaluate", input_shape(), x, y, true, num_classes());
+  Trainer& trainer = *trainer_;
+  const int batch_size = int(std::min<std::int64_t>(options.batch_size, x.count));
+  DeviceDataset data = trainer.upload(x, y, "evaluation");
+  trainer.set_order(data, epoch_order(x.count, false, 0, 0));
+  model::Workspace& ws = trainer.workspace(batch_size);
+  BatchPrograms programs = record_batches(x.count, batch_size, [&](int count) {
+    return trainer.record_eval_step(ws, data, batch_size, count);
+  });
+  model::ProgressBar bar(long(programs.steps), options.verbose, options.output);
+  const MetricTotals totals = run_evaluation(trainer, data, programs, &bar);
+  bar.finish(metric_values(totals));
+  return {totals.mean_loss(), totals.accuracy()};
+}
+
+std::vector<float> Sequential::predict(const Samples& x, PredictOptions options) {
+  require_compiled(trainer_, "predict");
+  check_batch_size("predict", options.batch_size);
+  check_samples("predict", input_shape(), x, {}, false, num_classes());
+  Trainer& trainer = *trainer_;
+  auto& backend = trainer.backend();
+  const int batch_size = int(std::min<std::int64_t>(options.batch_size, x.count));
+  DeviceDataset data = trainer.upload(x, {}, "prediction");
+  trainer.set_order(data, epoch_order(x.count, false, 0, 0));
+  auto output = backend.tensor("predictions", model::ElementType::f32, x.count * num_classes());
+  model::Workspace& ws = trainer.workspace(batch_size);
+  BatchPrograms programs = record_batches(x.count, batch_size, [&](int count) {
+    return trainer.record_predict_step(ws, data, batch_size, count, *output);
+  });
+  model::ProgressBar bar(long(programs.steps), options.verbose, options.output);
+  backend.synchronize();
+  backend.write_state(trainer.eval_state(), model::StepState{});
+  for (std::int64_t step = 0; step < programs.steps; ++step) {
+    programs.at(step).launch(step + 1 == programs.steps);
+    if (bar.wants_refresh()) {
+      backend.synchronize();
+      bar.update(long(step + 1), {});
+    }
+  }
+  backend.synchronize();
+  bar.finish({});
+  std::vector<float> result(std::size_t(x.count * num_classes()));
+  backend.read(*output, result.data(), result.size() * sizeof(float));
+  return result;
+}
+
+std::vector<std::string> Sequential::weight_names() const {
+  std::vector<std::string> names;
+  for (const auto& p : architecture_->parameters()) names.push_back(p.name);
+  return names;
+}
+
+std::vector<std::vector<float>> Sequential::get_weights() {
+  require_compiled(trainer_, "get_weights");
+  auto& backend = trainer_->backend();
+  backend.synchronize();
+  std::vector<std::vector<float>> weights;
+  for (auto& p : trainer_->parameters()) {
+    std::vector<float> values(std::size_t(p.spec.size()));
+    backend.read(*p.value, values.data(), values.size() * sizeof(float));
+    weights.push_back(std::move(values));
+  }
+  return weights;
+}
+
+void Sequential::set_weights(const std::vector<std::vector<float>>& weights) {
+  require_compiled(trainer_, "set_weights");
+  auto& params = trainer_->parameters();
+  if (weights.size() != params.size()) {
+    throw Error("set_weights: the model has " + std::to_string(params.size()) +
+                " weight tensors but " + std::to_string(weights.size()) + " were given");
+  }
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    if (std::int64_t(weights[i].size()) != params[i].spec.size()) {
+      throw Error("set_weights: " + params[i].spec.name + " has " +
+                  std::to_string(params[i].spec.size()) + " values but " +
+                  std::to_string(weights[i].size()) + " were given");
+    }
+  }
+  auto& backend = trainer_->backend();
+  backend.synchronize();
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    backend.write(*params[i].value, weights[i].data(), weights[i].size() * sizeof(float));
+  }
+}
+
+void Sequential::save_weights(const std::filesystem::path& path) {
+  const auto weights = get_weights();
+  std::vector<model::Tensor> tensors;
+  const auto& params = trainer_->parameters();
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    tensors.push_back({params[i].spec.name, params[i].spec.tensor_spec().shape, weights[i]});
+  }
+  model::save_safetensors(path, tensors, {{"model", name_}, {"library", "vknn"}});
+}
+
+void Sequential::load_weights(const std::filesystem::path& path) {
+  require_compiled(trainer_, "load_weights");
+  const model::WeightsFile file = model::load_safetensors(path);
+  model::check_tensors(file, architecture_->weight_specs());
+  std::vector<std::vector<float>> weights;
+  for (const auto& p : trainer_->parameters()) weights.push_back(file.find(p.spec.name)->values);
+  set_weights(weights);
+}
+
+float Sequential::learning_rate() {
+  require_compiled(trainer_, "learning_rate");
+  return trainer_->learning_rate();
+}
+
+void Sequential::set_learning_rate(float learning_rate) {
+  require_compiled(trainer_, "set_learning_rate");
+  trainer_->set_learning_rate(learning_rate);
+}
+
+std::string Sequential::backend_description() const {
+  return trainer_ ? trainer_->backend().description() : "(not compiled)";
+}
+
+ExecutionCounters Sequential::counters() const {
+  if (!trainer_) return {};
+  const auto c = trainer_->backend().counters();
+  return {c.launches, c.host_waits, c.recordings, c.bytes_uploaded};
+}
+
+}  // namespace vknn

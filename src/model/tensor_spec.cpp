@@ -1,0 +1,14 @@
+#include "model/tensor_spec.hpp"
+
+namespace vknn::model {
+
+std::string format_tensor_shape(const TensorShape& shape) {
+  std::string s = "(";
+  for (std::size_t i = 0; i < shape.size(); ++i) {
+    if (i > 0) s += ", ";
+    s += std::to_string(shape[i]);
+  }
+  return s + ")";
+}
+
+}  // namespace vknn::model

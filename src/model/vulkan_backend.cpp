@@ -1,0 +1,255 @@
+// The Vulkan backend: tensors are device buffers and a program is one
+// command buffer, recorded once and replayed on every launch.
+//
+// Launches are queued without waiting. Every kFenceInterval-th launch (and
+// any launch asked to) carries a fence; when more than kMaxFencesInFlight
+// fences are pending the host waits for the oldest, which bounds how far it
+// runs ahead of the device while waiting only once per kFenceInterval steps.
+#include <deque>
+#include <vector>
+
+#include "model/backend.hpp"
+#include "vknn/error.hpp"
+#include "vulkan/buffer.hpp"
+#include "vulkan/command.hpp"
+#include "vulkan/device.hpp"
+#include "vulkan/ops/activations.hpp"
+#include "vulkan/ops/conv2d.hpp"
+#include "vulkan/ops/dense.hpp"
+#include "vulkan/ops/gather.hpp"
+#include "vulkan/ops/loss.hpp"
+#include "vulkan/ops/maxpool2d.hpp"
+#include "vulkan/ops/optimizers.hpp"
+#include "vulkan/ops/step_state.hpp"
+#include "vulkan/ops/store_batch.hpp"
+
+namespace vknn::model {
+namespace {
+
+constexpr std::uint64_t kFenceInterval = 8;
+constexpr std::size_t kMaxFencesInFlight = 2;
+
+std::uint64_t element_bytes(ElementType type, std::int64_t count) {
+  // u8 tensors are packed four to a word (shaders read words and shift),
+  // so their buffers round up to whole words.
+  return type == ElementType::u8 ? (std::uint64_t(count) + 3) / 4 * 4 : std::uint64_t(count) * 4;
+}
+
+class VulkanTensor final : public DeviceTensor {
+ public:
+  VulkanTensor(vk::Device& device, const std::string& name, ElementType type, std::int64_t count)
+      : DeviceTensor(name, type, count), buffer(device, element_bytes(type, count), name) {}
+  vk::Buffer buffer;
+};
+
+const vk::Buffer& buf(const DeviceTensor& t) { return static_cast<const VulkanTensor&>(t).buffer; }
+vk::Buffer& mutable_buf(const DeviceTensor& t) {
+  return const_cast<VulkanTensor&>(static_cast<const VulkanTensor&>(t)).buffer;
+}
+
+std::uint32_t u32_count(std::int64_t count, const char* what) {
+  if (count <= 0 || count > 0xffffffffll) {
+    throw Error(std::string(what) + ": element count " + std::to_string(count) +
+                " is out of range for a device op");
+  }
+  return std::uint32_t(count);
+}
+
+class Launcher {
+ public:
+  explicit Launcher(vk::Device& device) : device_(device) {}
+  void launch(const vk::Recording& recording, bool fence) {
+    ++launches_;
+    if (fence || launches_ % kFenceInterval == 0) {
+      fences_.push_back(vk::submit(device_, recording));
+      while (fences_.size() > kMaxFencesInFlight) {
+        fences_.front().wait();
+        fences_.pop_front();
+      }
+    } else {
+      vk::submit_unfenced(device_, recording);
+    }
+  }
+  void synchronize() {
+    if (fences_.empty() && pending_unfenced() == 0) return;
+    device_.wait_idle();
+    fences_.clear();  // all signalled; their destructors do not wait
+    synced_at_ = launches_;
+  }
+
+ private:
+  std::uint64_t pending_unfenced() const { return launches_ - synced_at_; }
+  vk::Device& device_;
+  std::deque<vk::Submission> fences_;
+  std::uint64_t launches_ = 0;
+  std::uint64_t synced_at_ = 0;
+};
+
+class VulkanProgram final : public Program {
+ public:
+  VulkanProgram(std::unique_ptr<vk::Recording> recording, Launcher& launcher)
+      : recording_(std::move(recording)), launcher_(launcher) {}
+  void launch(bool fence) override { launcher_.launch(*recording_, fence); }
+
+ private:
+  std::unique_ptr<vk::Recording> recording_;
+  Launcher& launcher_;
+};
+
+class VulkanProgramBuilder final : public ProgramBuilder {
+ public:
+  VulkanProgramBuilder(vk::Device& device, const std::string& name, Launcher& launcher)
+      : recording_(std::make_unique<vk::Recording>(device, name, vk::RecordingUse::replay)),
+        launcher_(launcher) {}
+
+  void gather_batch(std::uint32_t sample_size, std::uint32_t batch_size, std::uint32_t count,
+                    const DeviceTensor& images, const DeviceTensor& labels, const DeviceTensor& order,
+                    const DeviceTensor& state, const DeviceTensor& x, const DeviceTensor& labels_out) override {
+    vk::ops::gather_batch(rec(), sample_size, batch_size, buf(images), buf(labels), buf(order),
+                          buf(state), count, buf(x), buf(labels_out));
+  }
+  void conv2d_forward(const Conv2DGeometry& g, const DeviceTensor& x, const DeviceTensor& kernel,
+                      const DeviceTensor& bias, const DeviceTensor& y, Activation act) override {
+    vk::ops::conv2d_forward(rec(), g, buf(x), buf(kernel), buf(bias), buf(y), act);
+  }
+  void conv2d_backward_input(const Conv2DGeometry& g, const DeviceTensor& dy, const DeviceTensor& kernel,
+                             const DeviceTensor& dx) override {
+    vk::ops::conv2d_backward_input(rec(), g, buf(dy), buf(kernel), buf(dx));
+  }
+  void conv2d_backward_kernel(const Conv2DGeometry& g, const DeviceTensor& x, const DeviceTensor& dy,
+                              const DeviceTensor& dkernel) override {
+    vk::ops::conv2d_backward_kernel(rec(), g, buf(x), buf(dy), buf(dkernel));
+  }
+  void conv2d_backward_bias(const Conv2DGeometry& g, const DeviceTensor& dy, const DeviceTensor& dbias) override {
+    vk::ops::conv2d_backward_bias(rec(), g, buf(dy), buf(dbias));
+  }
+  void maxpool2d_forward(const Pool2DGeometry& g, const DeviceTensor& x, const DeviceTensor& y) override {
+    vk::ops::maxpool2d_forward(rec(), g, buf(x), buf(y));
+  }
+  void maxpool2d_backward(const Pool2DGeometry& g, const DeviceTensor& x, const DeviceTensor& dy,
+                          const DeviceTensor& dx) override {
+    vk::ops::maxpool2d_backward(rec(), g, buf(x), buf(dy), buf(dx));
+  }
+  void dense_forward(const DenseGeometry& g, const DeviceTensor& x, const DeviceTensor& kernel,
+                     const DeviceTensor& bias, const DeviceTensor& y, Activation act) override {
+    vk::ops::dense_forward(rec(), g, buf(x), buf(kernel), buf(bias), buf(y), act);
+  }
+  void dense_backward_input(const DenseGeometry& g, const DeviceTensor& dy, const DeviceTensor& kernel,
+                            const DeviceTensor& dx) override {
+    vk::ops::dense_backward_input(rec(), g, buf(dy), buf(kernel), buf(dx));
+  }
+  void dense_backward_kernel(const DenseGeometry& g, const DeviceTensor& x, const DeviceTensor& dy,
+                             const DeviceTensor& dkernel) override {
+    vk::ops::dense_backward_kernel(rec(), g, buf(x), buf(dy), buf(dkernel));
+  }
+  void dense_backward_bias(const DenseGeometry& g, const DeviceTensor& dy, const DeviceTensor& dbias) override {
+    vk::ops::dense_backward_bias(rec(), g, buf(dy), buf(dbias));
+  }
+  void relu_backward(std::int64_t count, const DeviceTensor& y, const DeviceTensor& dy,
+                     const DeviceTensor& dx) override {
+    vk::ops::relu_backward(rec(), count, buf(y), buf(dy), buf(dx));
+  }
+  void softmax_forward(const ClassesGeometry& g, const DeviceTensor& x, const DeviceTensor& y) override {
+    vk::ops::softmax_forward(rec(), g, buf(x), buf(y));
+  }
+  void softmax_cross_entropy(const ClassesGeometry& g, const DeviceTensor& logits, const DeviceTensor& labels,
+                             float gradient_divisor, const DeviceTensor& loss,
+                             const DeviceTensor& dlogits) override {
+    vk::ops::softmax_cross_entropy(rec(), g, buf(logits), buf(labels), gradient_divisor, buf(loss),
+                                   buf(dlogits));
+  }
+  void count_correct(const ClassesGeometry& g, const DeviceTensor& scores, const DeviceTensor& labels,
+                     const DeviceTensor& correct) override {
+    vk::ops::count_correct(rec(), g, buf(scores), buf(labels), buf(correct));
+  }
+  void accumulate_metrics(std::uint32_t count, const DeviceTensor& loss, const DeviceTensor& correct,
+                          const DeviceTensor& totals) override {
+    vk::ops::accumulate_metrics(rec(), buf(loss), buf(correct), count, buf(totals));
+  }
+  void adam_update(const AdamConfig& config, std::int64_t count, const DeviceTensor& state,
+                   const DeviceTensor& weights, const DeviceTensor& gradients, const DeviceTensor& m,
+                   const DeviceTensor& v) override {
+    vk::ops::adam_update(rec(), config, buf(state), std::uint64_t(count), buf(weights),
+                         buf(gradients), buf(m), buf(v));
+  }
+  void sgd_update(const SgdConfig& config, std::int64_t count, const DeviceTensor& state,
+                  const DeviceTensor& weights, const DeviceTensor& gradients, const DeviceTensor* velocity) override {
+    vk::ops::sgd_update(rec(), config, buf(state), std::uint64_t(count), buf(weights),
+                        buf(gradients), velocity ? &buf(*velocity) : nullptr);
+  }
+  void store_batch(std::int64_t count, std::int64_t stride, const DeviceTensor& source,
+                   const DeviceTensor& state, const DeviceTensor& destination) override {
+    vk::ops::store_batch(rec(), u32_count(count, "store_batch"), u32_count(stride, "store_batch"),
+                         buf(source), buf(state), buf(destination));
+  }
+  void advance_step(const DeviceTensor& state) override { vk::ops::advance_step(rec(), buf(state)); }
+
+  std::unique_ptr<Program> finish() override {
+    recording_->finish();
+    return std::make_unique<VulkanProgram>(std::move(recording_), launcher_);
+  }
+
+ private:
+  vk::Recording& rec() {
+    if (!recording_) throw Error("program already finished");
+    return *recording_;
+  }
+  std::unique_ptr<vk::Recording> recording_;
+  Launcher& launcher_;
+};
+
+class VulkanBackend final : public Backend {
+ public:
+  explicit VulkanBackend(Context& context) : device_(context.device()), launcher_(device_) {}
+  ~VulkanBackend() override {
+    try {
+      launcher_.synchronize();
+    } catch (...) {
+      // A lost device on teardown has already been reported by the call
+      // that saw it; nothing more can be done here.
+    }
+  }
+
+  std::string description() const override {
+    const DeviceInfo& d = device_.info();
+    return "Vulkan: " + d.name + " (" + to_string(d.type) + ", " + d.driver_name + " " +
+           d.driver_info + ")";
+  }
+  std::unique_ptr<DeviceTensor> tensor(const std::string& name, ElementType type,
+                                 std::int64_t count) override {
+    if (count <= 0) throw Error("tensor '" + name + "': element count must be positive");
+    return std::make_unique<VulkanTensor>(device_, name, type, count);
+  }
+  void write(const DeviceTensor& tensor, const void* data, std::size_t bytes, std::size_t offset) override {
+    mutable_buf(tensor).upload(data, bytes, offset);
+  }
+  void read(const DeviceTensor& tensor, void* data, std::size_t bytes, std::size_t offset) override {
+    buf(tensor).download(data, bytes, offset);
+  }
+  void zero(const DeviceTensor& tensor) override { mutable_buf(tensor).fill_zero(); }
+  MetricTotals read_totals(const DeviceTensor& totals) override {
+    const vk::ops::MetricTotals t = vk::ops::read_metric_totals(buf(totals));
+    return {t.summed_loss(), t.correct, t.samples};
+  }
+  std::int64_t totals_count() const override { return vk::ops::kMetricTotalsBytes / 4; }
+  std::unique_ptr<ProgramBuilder> build(const std::string& name) override {
+    return std::make_unique<VulkanProgramBuilder>(device_, name, launcher_);
+  }
+  void synchronize() override { launcher_.synchronize(); }
+  BackendCounters counters() const override {
+    const vk::DeviceCounters& c = device_.counters();
+    return {c.submissions, c.host_waits, c.recordings, c.bytes_uploaded};
+  }
+
+ private:
+  vk::Device& device_;
+  Launcher launcher_;
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_vulkan_backend(Context& context) {
+  return std::make_unique<VulkanBackend>(context);
+}
+
+}  // namespace vknn::model

@@ -1,0 +1,249 @@
+#include "vulkan/ops/conv2d.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <sstream>
+#include <string>
+#include <cstdlib> // EXPERIMENT
+
+#include "vknn/error.hpp"
+#include "vulkan/buffer.hpp"
+#include "vulkan/command.hpp"
+#include "vulkan/device.hpp"
+#include "vulkan/ops/device_profile.hpp"
+#include "vulkan/pipeline.hpp"
+
+namespace vknn::vk::ops {
+namespace {
+
+// Mirrors `Conv2DPush` in shaders/conv2d_common.glsl.
+struct Conv2DPush {
+  std::int32_t batch;
+  std::int32_t in_h, in_w, in_c;
+  std::int32_t out_h, out_w, out_c;
+  std::int32_t kernel_h, kernel_w;
+  std::int32_t stride_h, stride_w;
+  std::int32_t pad_top, pad_left;
+  std::int32_t relu;
+};
+static_assert(sizeof(Conv2DPush) == 56, "must match shaders/conv2d_common.glsl");
+
+Conv2DPush push_of(const Conv2DGeometry& g, Activation act = Activation::linear) {
+  return {g.batch,    g.in_h,     g.in_w,     g.in_c,     g.out_h(),   g.out_w(), g.out_c,
+          g.kernel_h, g.kernel_w, g.stride_h, g.stride_w, g.pad_top(), g.pad_left(),
+          act == Activation::relu ? 1 : 0};
+}
+
+std::uint32_t div_up(std::int64_t a, std::int64_t b) { return std::uint32_t((a + b - 1) / b); }
+
+// The shaders index with 32-bit signed ints.
+constexpr std::int64_t kMaxElements = std::int64_t(1) << 30;
+
+void require_buffer(const char* op, const char* role, const Buffer& buffer, std::int64_t elements,
+                    const Conv2DGeometry& g) {
+  const std::uint64_t needed = std::uint64_t(elements) * sizeof(float);
+  if (elements > kMaxElements) {
+    std::ostringstream msg;
+    msg << op << ": " << role << " has " << elements << " elements (" << g.describe()
+        << "); the conv2d shaders index at most " << kMaxElements << " elements per buffer";
+    throw Error(msg.str());
+  }
+  if (buffer.size() < needed) {
+    std::ostringstream msg;
+    msg << op << ": buffer '" << buffer.name() << "' passed as " << role << " holds "
+        << buffer.size() << " bytes, but " << needed << " bytes (" << elements
+        << " floats) are needed for " << g.describe();
+    throw Error(msg.str());
+  }
+}
+
+bool use_register_blocked(KernelVariant variant, const Device& device) {
+  if (variant == KernelVariant::automatic) return DeviceProfile::of(device.info()).cpu_like;
+  return variant == KernelVariant::register_blocked;
+}
+
+// Splits a block count over group axes x and z (shaders: folded_group_x()).
+std::array<std::uint32_t, 2> fold_groups(std::uint32_t blocks, const Device& device) {
+  const std::uint32_t limit = device.info().max_workgroup_count[0];
+  if (blocks <= limit) return {blocks, 1};
+  const std::uint32_t z = div_up(blocks, limit);
+  return {div_up(blocks, z), z};
+}
+
+std::uint32_t pow2_at_least(std::int64_t n, std::uint32_t cap) {
+  std::uint32_t w = 1;
+  while (w < n && w < cap) w *= 2;
+  return w;
+}
+
+// ---- register-blocked block sizes (see shaders/conv2d_forward.comp etc.) ----
+// Measured on lavapipe with the course model's shapes (DISABLED_Conv2dTiming
+// in tests/ops/conv2d_crosscheck_test.cpp).
+std::uint32_t env_or(const char* name, std::uint32_t v) { const char* e = std::getenv(name); return e ? std::uint32_t(std::atoi(e)) : v; }
+const std::uint32_t kBlockedWorkgroup = env_or("CW", 64);
+const std::uint32_t kForwardPixels = env_or("FP", 4);
+const std::uint32_t kForwardChannelVecs = env_or("FQ", 2);
+const std::uint32_t kInputPixels = env_or("IP", 4);
+const std::uint32_t kInputChannels = env_or("IQ", 4);
+const std::uint32_t kKernelRows = env_or("KR", 4);
+const std::uint32_t kKernelChannelVecs = env_or("KQ", 2);
+
+// ---- shared-tiled GEMM tiles (shaders/conv2d_tiled_gemm.glsl) ----
+struct Tiles {
+  std::uint32_t m, n, k, thread_m, thread_n;
+};
+
+Tiles tiles_for(const Device& device) {
+  const DeviceProfile profile = DeviceProfile::of(device.info());
+  // 64x64 tiles, 16 deep, 4x4 per invocation: 256 invocations and 8 KiB of
+  // shared memory; devices allowing fewer invocations get 32x32 tiles.
+  if (profile.max_workgroup_invocations >= 256) return {64, 64, 16, 4, 4};
+  return {32, 32, 16, 4, 4};
+}
+
+void dispatch_tiled(Recording& recording, const char* shader, std::uint32_t buffer_count,
+                    std::initializer_list<const Buffer*> buffers, const Conv2DPush& push,
+                    std::int64_t rows, std::int64_t cols, bool a_depth_fastest) {
+  Device& device = recording.device();
+  const Tiles t = tiles_for(device);
+  PipelineDesc desc;
+  desc.shader = shader;
+  desc.buffer_count = buffer_count;
+  desc.push_constant_bytes = sizeof(Conv2DPush);
+  desc.workgroup = {t.n / t.thread_n, t.m / t.thread_m, 1};
+  desc.constants = {t.m, t.n, t.k, t.thread_m, t.thread_n, a_depth_fastest ? 1u : 0u};
+  desc.shared_memory_bytes = std::uint32_t(sizeof(float)) * t.k * (t.m + t.n);
+  const auto [gx, gz] = fold_groups(div_up(rows, t.m), device);
+  recording.dispatch(device.pipeline(desc), buffers, push, {gx, div_up(cols, t.n), gz});
+}
+
+}  // namespace
+
+void conv2d_forward(Recording& recording, const Conv2DGeometry& g, const Buffer& x,
+                    const Buffer& kernel, const Buffer& bias, const Buffer& y, Activation act,
+                    KernelVariant variant) {
+  constexpr const char* op = "conv2d_forward";
+  g.validate();
+  if (act == Activation::softmax) {
+    throw Error(std::string(op) + ": activation 'softmax' is not supported (" + g.describe() +
+                "); use 'linear' or 'relu' and apply softmax_forward separately");
+  }
+  require_buffer(op, "x", x, g.input_size(), g);
+  require_buffer(op, "kernel", kernel, g.kernel_size(), g);
+  require_buffer(op, "bias", bias, g.out_c, g);
+  require_buffer(op, "y", y, g.output_size(), g);
+  Device& device = recording.device();
+  const Conv2DPush push = push_of(g, act);
+  const std::int64_t rows = std::int64_t(g.batch) * g.out_h() * g.out_w();
+
+  if (use_register_blocked(variant, device)) {
+    PipelineDesc desc;
+    desc.shader = "conv2d_forward";
+    desc.buffer_count = 4;
+    desc.push_constant_bytes = sizeof(Conv2DPush);
+    desc.workgroup = {kBlockedWorkgroup, 1, 1};
+    desc.constants = {kForwardPixels, kForwardChannelVecs, g.in_c % 4 == 0 ? 1u : 0u,
+                      g.out_c % 4 == 0 ? 1u : 0u};
+    const auto [gx, gz] =
+        fold_groups(div_up(div_up(rows, kForwardPixels), kBlockedWorkgroup), device);
+    recording.dispatch(device.pipeline(desc), {&x, &kernel, &bias, &y}, push,
+                       {gx, div_up(g.out_c, 4 * kForwardChannelVecs), gz});
+  } else {
+    dispatch_tiled(recording, "conv2d_forward_tiled", 4, {&x, &kernel, &bias, &y}, push, rows,
+                   g.out_c, true);
+  }
+  recording.barrier();
+}
+
+void conv2d_backward_input(Recording& recording, const Conv2DGeometry& g, const Buffer& dy,
+                           const Buffer& kernel, const Buffer& dx, KernelVariant variant) {
+  constexpr const char* op = "conv2d_backward_input";
+  g.validate();
+  require_buffer(op, "dy", dy, g.output_size(), g);
+  require_buffer(op, "kernel", kernel, g.kernel_size(), g);
+  require_buffer(op, "dx", dx, g.input_size(), g);
+  Device& device = recording.device();
+  const Conv2DPush push = push_of(g);
+  const std::int64_t rows = std::int64_t(g.batch) * g.in_h * g.in_w;
+
+  if (use_register_blocked(variant, device)) {
+    PipelineDesc desc;
+    desc.shader = "conv2d_backward_input";
+    desc.buffer_count = 3;
+    desc.push_constant_bytes = sizeof(Conv2DPush);
+    desc.workgroup = {kBlockedWorkgroup, 1, 1};
+    desc.constants = {kInputPixels, kInputChannels, g.out_c % 4 == 0 ? 1u : 0u};
+    const auto [gx, gz] =
+        fold_groups(div_up(div_up(rows, kInputPixels), kBlockedWorkgroup), device);
+    recording.dispatch(device.pipeline(desc), {&dy, &kernel, &dx}, push,
+                       {gx, div_up(g.in_c, kInputChannels), gz});
+  } else {
+    dispatch_tiled(recording, "conv2d_backward_input_tiled", 3, {&dy, &kernel, &dx}, push, rows,
+                   g.in_c, true);
+  }
+  recording.barrier();
+}
+
+void conv2d_backward_kernel(Recording& recording, const Conv2DGeometry& g, const Buffer& x,
+                            const Buffer& dy, const Buffer& dkernel, KernelVariant variant) {
+  constexpr const char* op = "conv2d_backward_kernel";
+  g.validate();
+  require_buffer(op, "x", x, g.input_size(), g);
+  require_buffer(op, "dy", dy, g.output_size(), g);
+  require_buffer(op, "dkernel", dkernel, g.kernel_size(), g);
+  Device& device = recording.device();
+  const Conv2DPush push = push_of(g);
+  const std::int64_t kernel_rows = std::int64_t(g.kernel_h) * g.kernel_w * g.in_c;
+
+  if (use_register_blocked(variant, device)) {
+    const std::int64_t channel_blocks = div_up(g.out_c, 4 * kKernelChannelVecs);
+    const std::uint32_t width = pow2_at_least(channel_blocks, kBlockedWorkgroup);
+    PipelineDesc desc;
+    desc.shader = "conv2d_backward_kernel";
+    desc.buffer_count = 3;
+    desc.push_constant_bytes = sizeof(Conv2DPush);
+    desc.workgroup = {width, 1, 1};
+    desc.constants = {kKernelRows, kKernelChannelVecs, g.out_c % 4 == 0 ? 1u : 0u};
+    recording.dispatch(device.pipeline(desc), {&x, &dy, &dkernel}, push,
+                       {div_up(channel_blocks, width), div_up(kernel_rows, kKernelRows), 1});
+  } else {
+    dispatch_tiled(recording, "conv2d_backward_kernel_tiled", 3, {&x, &dy, &dkernel}, push,
+                   kernel_rows, g.out_c, false);
+  }
+  recording.barrier();
+}
+
+void conv2d_backward_bias(Recording& recording, const Conv2DGeometry& g, const Buffer& dy,
+                          const Buffer& dbias, KernelVariant variant) {
+  constexpr const char* op = "conv2d_backward_bias";
+  g.validate();
+  require_buffer(op, "dy", dy, g.output_size(), g);
+  require_buffer(op, "dbias", dbias, g.out_c, g);
+  Device& device = recording.device();
+  const Conv2DPush push = push_of(g);
+
+  PipelineDesc desc;
+  desc.shader = "conv2d_backward_bias";
+  desc.buffer_count = 2;
+  desc.push_constant_bytes = sizeof(Conv2DPush);
+  std::array<std::uint32_t, 3> groups{};
+  if (use_register_blocked(variant, device)) {
+    const std::int64_t channel_blocks = div_up(g.out_c, 4);
+    const std::uint32_t width = pow2_at_least(channel_blocks, kBlockedWorkgroup);
+    desc.workgroup = {width, 1, 1};
+    desc.constants = {0, g.out_c % 4 == 0 ? 1u : 0u, 1};
+    groups = {div_up(channel_blocks, width), 1, 1};
+  } else {
+    // 64 channels by 4 pixel rows: 256 invocations, 1 KiB of shared memory.
+    const std::uint32_t width = 64, split = 4;
+    desc.workgroup = {width, split, 1};
+    desc.constants = {1, 0, split};
+    desc.shared_memory_bytes = std::uint32_t(sizeof(float)) * width * split;
+    groups = {div_up(g.out_c, width), 1, 1};
+  }
+  recording.dispatch(device.pipeline(desc), {&dy, &dbias}, push, groups);
+  recording.barrier();
+}
+
+}  // namespace vknn::vk::ops

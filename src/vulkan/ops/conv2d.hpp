@@ -1,0 +1,47 @@
+// conv2d on Vulkan: records the forward pass and every backward pass of a
+// 2-D convolution into a Recording.
+//
+// Contract (the same as vknn::cpu's reference loops, include/vknn/cpu/
+// reference_ops.hpp): NHWC activations, kernel (kh, kw, in_c, out_c), TF
+// 'same'/'valid' padding, float32. Outputs are overwritten, never
+// accumulated into. Each function validates the geometry and the buffer
+// sizes (vknn::Error naming the op, the buffer and the bytes needed and
+// present), records its dispatches and ends with a compute barrier, so the
+// next op recorded sees its outputs.
+//
+// Shaders: shaders/conv2d_*.comp, two variants per pass (kernel_variant.hpp):
+// register_blocked for CPU drivers, shared_tiled for GPUs; `automatic` asks
+// the device profile.
+#pragma once
+
+#include "vknn/ops/geometry.hpp"
+#include "vulkan/ops/kernel_variant.hpp"
+
+namespace vknn::vk {
+class Buffer;
+class Recording;
+}  // namespace vknn::vk
+
+namespace vknn::vk::ops {
+
+// y = act(conv(x, kernel) + bias); act is linear or relu.
+void conv2d_forward(Recording& recording, const Conv2DGeometry& g, const Buffer& x,
+                    const Buffer& kernel, const Buffer& bias, const Buffer& y,
+                    Activation act = Activation::linear,
+                    KernelVariant variant = KernelVariant::automatic);
+
+// dx from dy (the gradient at the convolution's linear output).
+void conv2d_backward_input(Recording& recording, const Conv2DGeometry& g, const Buffer& dy,
+                           const Buffer& kernel, const Buffer& dx,
+                           KernelVariant variant = KernelVariant::automatic);
+
+// dkernel = sum over batch and output pixels of x-patch * dy.
+void conv2d_backward_kernel(Recording& recording, const Conv2DGeometry& g, const Buffer& x,
+                            const Buffer& dy, const Buffer& dkernel,
+                            KernelVariant variant = KernelVariant::automatic);
+
+// dbias = sum of dy over batch and output pixels, per channel.
+void conv2d_backward_bias(Recording& recording, const Conv2DGeometry& g, const Buffer& dy,
+                          const Buffer& dbias, KernelVariant variant = KernelVariant::automatic);
+
+}  // namespace vknn::vk::ops

@@ -1,0 +1,190 @@
+#include "vulkan/ops/loss.hpp"
+
+#include <cmath>
+#include <sstream>
+
+#include "vknn/error.hpp"
+#include "vulkan/buffer.hpp"
+#include "vulkan/command.hpp"
+#include "vulkan/device.hpp"
+#include "vulkan/ops/training_checks.hpp"
+#include "vulkan/pipeline.hpp"
+
+namespace vknn::vk::ops {
+
+using training_detail::grid_groups;
+using training_detail::require_bytes;
+using training_detail::require_positive;
+using training_detail::require_recording_open;
+using training_detail::workgroup_width;
+
+namespace {
+
+// Rows are a few classes long and a batch a few dozen rows: one invocation
+// per row, in groups of 64 everywhere (8 SIMD iterations on lavapipe, two
+// warps on a GPU). There is nothing to tile.
+constexpr std::uint32_t kRowsPerGroup = 64;
+
+// The metrics reduction's fixed width: fixed so the summation order, and
+// so the bits, are the same on every device.
+constexpr std::uint32_t kMetricsWidth = 64;
+
+struct RowPush {
+  std::uint32_t batch;
+  std::uint32_t classes;
+};
+
+struct SoftmaxCrossEntropyPush {
+  std::uint32_t batch;
+  std::uint32_t classes;
+  float gradient_divisor;
+};
+
+struct AccumulatePush {
+  std::uint32_t count;
+};
+
+void validate_rows(const char* op, const ClassesGeometry& g) {
+  require_positive(op, "batch", g.batch, g.describe());
+  require_positive(op, "classes", g.classes, g.describe());
+}
+
+std::uint64_t float_bytes(std::int64_t count) { return std::uint64_t(count) * sizeof(float); }
+
+std::string rows_of(const ClassesGeometry& g) {
+  return std::to_string(g.batch) + " x " + std::to_string(g.classes) + " floats (" +
+         g.describe() + ")";
+}
+
+std::string per_sample(const ClassesGeometry& g, const char* type) {
+  return std::to_string(g.batch) + " " + type + " values, one per sample (" + g.describe() + ")";
+}
+
+void require_labels_buffer(const char* op, const ClassesGeometry& g, const Buffer& labels) {
+  require_bytes(op, "labels", labels, std::uint64_t(g.batch) * 4, per_sample(g, "uint32"));
+}
+
+PipelineDesc row_pipeline(const char* shader, std::uint32_t buffers, std::uint32_t push_bytes) {
+  PipelineDesc desc;
+  desc.shader = shader;
+  desc.buffer_count = buffers;
+  desc.push_constant_bytes = push_bytes;
+  desc.workgroup = {kRowsPerGroup, 1, 1};
+  return desc;
+}
+
+}  // namespace
+
+void softmax_cross_entropy(Recording& recording, const ClassesGeometry& geometry,
+                           const Buffer& logits, const Buffer& labels, float gradient_divisor,
+                           const Buffer& loss, const Buffer& dlogits) {
+  const char* op = "softmax_cross_entropy";
+  require_recording_open(op, recording);
+  validate_rows(op, geometry);
+  const std::int64_t size = std::int64_t(geometry.batch) * geometry.classes;
+  training_detail::require_fits_u32(op, "batch * classes", std::uint64_t(size));
+  if (!(gradient_divisor > 0.0f) || !std::isfinite(gradient_divisor)) {
+    std::ostringstream msg;
+    msg << op << ": gradient_divisor must be a positive finite number (the batch size of the "
+        << "step), got " << gradient_divisor << " (" << geometry.describe() << ")";
+    throw Error(msg.str());
+  }
+  require_bytes(op, "logits", logits, float_bytes(size), rows_of(geometry));
+  require_labels_buffer(op, geometry, labels);
+  require_bytes(op, "loss", loss, float_bytes(geometry.batch), per_sample(geometry, "float"));
+  require_bytes(op, "dlogits", dlogits, float_bytes(size), rows_of(geometry));
+
+  Device& device = recording.device();
+  const SoftmaxCrossEntropyPush push{std::uint32_t(geometry.batch),
+                                     std::uint32_t(geometry.classes), gradient_divisor};
+  recording.dispatch(device.pipeline(row_pipeline("loss_softmax_cross_entropy", 4, sizeof(push))),
+                     {&logits, &labels, &loss, &dlogits}, push,
+                     {grid_groups(device, geometry.batch, kRowsPerGroup), 1, 1});
+  recording.barrier();
+}
+
+void cross_entropy_from_probabilities(Recording& recording, const ClassesGeometry& geometry,
+                                      const Buffer& probabilities, const Buffer& labels,
+                                      const Buffer& loss) {
+  const char* op = "cross_entropy_from_probabilities";
+  require_recording_open(op, recording);
+  validate_rows(op, geometry);
+  const std::int64_t size = std::int64_t(geometry.batch) * geometry.classes;
+  training_detail::require_fits_u32(op, "batch * classes", std::uint64_t(size));
+  require_bytes(op, "probabilities", probabilities, float_bytes(size), rows_of(geometry));
+  require_labels_buffer(op, geometry, labels);
+  require_bytes(op, "loss", loss, float_bytes(geometry.batch), per_sample(geometry, "float"));
+
+  Device& device = recording.device();
+  const RowPush push{std::uint32_t(geometry.batch), std::uint32_t(geometry.classes)};
+  recording.dispatch(device.pipeline(row_pipeline("loss_from_probabilities", 3, sizeof(push))),
+                     {&probabilities, &labels, &loss}, push,
+                     {grid_groups(device, geometry.batch, kRowsPerGroup), 1, 1});
+  recording.barrier();
+}
+
+void count_correct(Recording& recording, const ClassesGeometry& geometry, const Buffer& scores,
+                   const Buffer& labels, const Buffer& correct) {
+  const char* op = "count_correct";
+  require_recording_open(op, recording);
+  validate_rows(op, geometry);
+  const std::int64_t size = std::int64_t(geometry.batch) * geometry.classes;
+  training_detail::require_fits_u32(op, "batch * classes", std::uint64_t(size));
+  require_bytes(op, "scores", scores, float_bytes(size), rows_of(geometry));
+  require_labels_buffer(op, geometry, labels);
+  require_bytes(op, "correct", correct, std::uint64_t(geometry.batch) * 4,
+                per_sample(geometry, "uint32"));
+
+  Device& device = recording.device();
+  const RowPush push{std::uint32_t(geometry.batch), std::uint32_t(geometry.classes)};
+  recording.dispatch(device.pipeline(row_pipeline("metrics_count_correct", 3, sizeof(push))),
+                     {&scores, &labels, &correct}, push,
+                     {grid_groups(device, geometry.batch, kRowsPerGroup), 1, 1});
+  recording.barrier();
+}
+
+void accumulate_metrics(Recording& recording, const Buffer& loss, const Buffer& correct,
+                        std::uint32_t count, const Buffer& totals) {
+  const char* op = "accumulate_metrics";
+  require_recording_open(op, recording);
+  const std::string context = "count " + std::to_string(count);
+  require_positive(op, "count", count, "the batch size of the recording");
+  require_bytes(op, "loss", loss, float_bytes(count), context + " float losses");
+  require_bytes(op, "correct", correct, std::uint64_t(count) * 4,
+                context + " uint32 correctness flags");
+  require_bytes(op, "totals", totals, kMetricTotalsBytes,
+                "one MetricTotals, see src/vulkan/ops/loss.hpp");
+
+  Device& device = recording.device();
+  PipelineDesc desc;
+  desc.shader = "metrics_accumulate";
+  desc.buffer_count = 3;
+  desc.push_constant_bytes = sizeof(AccumulatePush);
+  desc.workgroup = {workgroup_width(device, kMetricsWidth, kMetricsWidth), 1, 1};
+  desc.shared_memory_bytes = desc.workgroup[0] * 8;
+  // Exactly one workgroup: the reduction and the read-modify-write of the
+  // totals rely on it.
+  recording.dispatch(device.pipeline(desc), {&loss, &correct, &totals}, AccumulatePush{count},
+                     {1, 1, 1});
+  recording.barrier();
+}
+
+void zero_metric_totals(Recording& recording, const Buffer& totals) {
+  const char* op = "zero_metric_totals";
+  require_recording_open(op, recording);
+  require_bytes(op, "totals", totals, kMetricTotalsBytes,
+                "one MetricTotals, see src/vulkan/ops/loss.hpp");
+  recording.fill(totals, 0);
+  // Orders the transfer write before the next dispatch's read-modify-write.
+  recording.barrier();
+}
+
+MetricTotals read_metric_totals(const Buffer& totals) {
+  require_bytes("read_metric_totals", "totals", totals, kMetricTotalsBytes,
+                "one MetricTotals, see src/vulkan/ops/loss.hpp");
+  MetricTotals result;
+  totals.download(&result, kMetricTotalsBytes);
+  return result;
+}
+
+}  // namespace vknn::vk::ops

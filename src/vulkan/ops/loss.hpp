@@ -1,0 +1,83 @@
+// Loss and metric ops of a training step on the device: the fused softmax
+// cross-entropy (forward and backward), cross-entropy on probabilities,
+// per-sample accuracy flags, and running metric totals that stay on the
+// device until the host wants to show them.
+//
+// Contracts are the CPU reference's (include/vknn/cpu/reference_ops.hpp);
+// the shaders' comment blocks say how each is computed. Buffers hold float
+// or uint32 elements, row-major (batch, classes) where there are classes.
+//
+// Labels: the host validates labels when it uploads a dataset; the device
+// cannot throw. A label outside [0, classes) on the device therefore
+// touches no memory out of bounds: its loss is NaN (visible in the metric
+// totals, and TerminateOnNaN stops), its gradient row is zero and it is
+// never counted correct. gather_batch writes such a label (0xffffffff) for
+// a sample it could not read.
+//
+// Every op validates its arguments and buffer sizes (vknn::Error naming the
+// op, the buffer, the bytes needed and present), records its dispatch and
+// ends with recording.barrier().
+#pragma once
+
+#include <cstdint>
+
+#include "vknn/ops/geometry.hpp"
+
+namespace vknn::vk {
+class Buffer;
+class Recording;
+}  // namespace vknn::vk
+
+namespace vknn::vk::ops {
+
+// loss[n] = logsumexp(logits[n,:]) - logits[n, label[n]]
+// dlogits[n,c] = (softmax(logits[n,:])[c] - (c == label[n])) / gradient_divisor
+// gradient_divisor is the step's batch size (Keras averages over the batch);
+// a partial last batch records its own step with its own divisor.
+void softmax_cross_entropy(Recording& recording, const ClassesGeometry& geometry,
+                           const Buffer& logits, const Buffer& labels, float gradient_divisor,
+                           const Buffer& loss, const Buffer& dlogits);
+
+// loss[n] = -log(clamp(p[n, label[n]], 1e-7, 1 - 1e-7)), as Keras clips:
+// evaluation of a model whose last layer is a softmax.
+void cross_entropy_from_probabilities(Recording& recording, const ClassesGeometry& geometry,
+                                      const Buffer& probabilities, const Buffer& labels,
+                                      const Buffer& loss);
+
+// correct[n] = 1 if argmax(scores[n,:]) (first maximum on ties) == label[n],
+// else 0; uint32 per sample. Scores may be logits or probabilities.
+void count_correct(Recording& recording, const ClassesGeometry& geometry, const Buffer& scores,
+                   const Buffer& labels, const Buffer& correct);
+
+// Running metric totals on the device (std430, 16 bytes; the layout of
+// shaders/metrics_accumulate.comp). loss_sum is Kahan-compensated: the sum
+// is loss_sum - loss_compensation.
+struct MetricTotals {
+  float loss_sum = 0.0f;
+  float loss_compensation = 0.0f;
+  std::uint32_t correct = 0;
+  std::uint32_t samples = 0;
+
+  double summed_loss() const { return double(loss_sum) - double(loss_compensation); }
+  double mean_loss() const { return samples ? summed_loss() / samples : 0.0; }
+  double accuracy() const { return samples ? double(correct) / samples : 0.0; }
+};
+static_assert(sizeof(MetricTotals) == 16, "MetricTotals must match metrics_accumulate.comp");
+
+inline constexpr std::uint64_t kMetricTotalsBytes = sizeof(MetricTotals);
+
+// totals += (sum of loss[0..count), sum of correct[0..count), count), in one
+// workgroup, deterministically (no atomics): the same inputs give the same
+// bits on every replay. `count` is this recording's batch size.
+void accumulate_metrics(Recording& recording, const Buffer& loss, const Buffer& correct,
+                        std::uint32_t count, const Buffer& totals);
+
+// Records totals = 0 (a transfer fill, then a barrier), e.g. at the start
+// of an epoch's first step. Between submissions the host may instead call
+// totals.fill_zero().
+void zero_metric_totals(Recording& recording, const Buffer& totals);
+
+// Host read-back, when no submission that writes `totals` is in flight.
+MetricTotals read_metric_totals(const Buffer& totals);
+
+}  // namespace vknn::vk::ops

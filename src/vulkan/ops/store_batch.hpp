@@ -1,0 +1,19 @@
+// store_batch: copies one batch's output to its slot in a whole-dataset
+// output buffer, the slot chosen by the step state's batch_index on the
+// device (see shaders/store_batch.comp).
+#pragma once
+
+#include <cstdint>
+
+namespace vknn::vk {
+class Buffer;
+class Recording;
+}  // namespace vknn::vk
+
+namespace vknn::vk::ops {
+
+void store_batch(Recording& recording, std::uint32_t count, std::uint32_t stride,
+                 const Buffer& source,
+                 const Buffer& state, const Buffer& destination);
+
+}  // namespace vknn::vk::ops

@@ -1,0 +1,178 @@
+// MaxPooling2D reference: hand-computed forwards and backwards (tie rule,
+// 'same' padding, overlapping windows), the gradient-check table, bad
+// arguments.
+#include <gtest/gtest.h>
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "gradient_check.hpp"
+#include "test_util.hpp"
+#include "vknn/cpu/reference_ops.hpp"
+
+namespace vknn {
+namespace {
+
+using test::error_message;
+using test::mentions;
+
+std::vector<double> pool(const Pool2DGeometry& g, const std::vector<double>& x) {
+  std::vector<double> y(static_cast<std::size_t>(g.output_size()));
+  cpu::maxpool2d_forward(g, x.data(), y.data());
+  return y;
+}
+
+std::vector<double> pool_backward(const Pool2DGeometry& g, const std::vector<double>& x,
+                                  const std::vector<double>& dy) {
+  std::vector<double> dx(x.size(), -1.0);  // garbage: the op must overwrite every element
+  cpu::maxpool2d_backward(g, x.data(), dy.data(), dx.data());
+  return dx;
+}
+
+// ---- forward and backward, by hand ----
+
+// The bottom-right window holds 9, 9, 9, 8: the first 9 in row-major window
+// order, at (2, 2), takes the whole gradient.
+TEST(MaxPool2D, TwoByTwoWithTieGoesToFirstMaximum) {
+  const Pool2DGeometry g{.in_h = 4, .in_w = 4};
+  const std::vector<double> x{1,  2,  5, 3,  //
+                              4,  0,  1, 2,  //
+                              -1, -2, 9, 9,  //
+                              -3, -4, 9, 8};
+  EXPECT_EQ(pool(g, x), (std::vector<double>{4, 5, -1, 9}));
+  EXPECT_EQ(pool_backward(g, x, {10, 20, 30, 40}),
+            (std::vector<double>{0,  0, 20, 0,  //
+                                 10, 0, 0,  0,  //
+                                 30, 0, 40, 0,  //
+                                 0,  0, 0,  0}));
+}
+
+// A window of equal values: the top-left tap wins.
+TEST(MaxPool2D, AllEqualWindowRoutesToTopLeft) {
+  const Pool2DGeometry g{.in_h = 2, .in_w = 2};
+  EXPECT_EQ(pool_backward(g, {5, 5, 5, 5}, {1}), (std::vector<double>{1, 0, 0, 0}));
+  // Ties broken by row before column: (0, 1) precedes (1, 0).
+  EXPECT_EQ(pool_backward(g, {1, 7, 7, 2}, {1}), (std::vector<double>{0, 1, 0, 0}));
+}
+
+// 'same' on 3x3 with pool 2 stride 2 pads one row and column after. The
+// padded taps are ignored, not zeros: every value is negative, and a zero
+// pad would win the three border windows.
+TEST(MaxPool2D, SamePaddingNeverWins) {
+  const Pool2DGeometry g{.in_h = 3, .in_w = 3, .padding = Padding::same};
+  const std::vector<double> x{-1, -2, -3,  //
+                              -4, -5, -6,  //
+                              -7, -8, -9};
+  EXPECT_EQ(pool(g, x), (std::vector<double>{-1, -3, -7, -9}));
+  EXPECT_EQ(pool_backward(g, x, {1, 2, 3, 4}),
+            (std::vector<double>{1, 0, 2,  //
+                                 0, 0, 0,  //
+                                 3, 0, 4}));
+}
+
+// 'valid' floors: on 5x5 the last row and column belong to no window.
+TEST(MaxPool2D, ValidDropsTheRemainder) {
+  const Pool2DGeometry g{.in_h = 5, .in_w = 5};
+  std::vector<double> x(25);
+  for (int i = 0; i < 25; ++i) x[i] = i + 1;
+  EXPECT_EQ(pool(g, x), (std::vector<double>{7, 9, 17, 19}));
+}
+
+// Pool 2 stride 1: the 9 in the middle wins all four windows and receives
+// the sum of their gradients.
+TEST(MaxPool2D, OverlappingWindowsSumTheirGradients) {
+  const Pool2DGeometry g{.in_h = 3, .in_w = 3, .stride_h = 1, .stride_w = 1};
+  const std::vector<double> x{1, 2, 3,  //
+                              4, 9, 5,  //
+                              6, 7, 8};
+  EXPECT_EQ(pool(g, x), (std::vector<double>{9, 9, 9, 9}));
+  EXPECT_EQ(pool_backward(g, x, {1, 2, 3, 4}),
+            (std::vector<double>{0, 0, 0, 0, 10, 0, 0, 0, 0}));
+}
+
+// Channels are pooled independently: NHWC interleaves them.
+TEST(MaxPool2D, ChannelsArePooledSeparately) {
+  const Pool2DGeometry g{.in_h = 2, .in_w = 2, .channels = 2};
+  EXPECT_EQ(pool(g, {1, 8, 3, 6, 2, 7, 4, 5}), (std::vector<double>{4, 8}));
+}
+
+TEST(MaxPool2D, FloatMatchesDoubleExactly) {
+  const Pool2DGeometry g{.batch = 2, .in_h = 7, .in_w = 5, .channels = 3, .pool_h = 3,
+                         .pool_w = 3, .padding = Padding::same};
+  const auto x = test::random_values(g.input_size(), 5);
+  const auto xf = test::convert<float>(x);
+  std::vector<float> yf(static_cast<std::size_t>(g.output_size()));
+  cpu::maxpool2d_forward(g, xf.data(), yf.data());
+  // Max pooling only selects, so float results are the float inputs.
+  EXPECT_EQ(yf, test::convert<float>(pool(g, test::convert<double>(xf))));
+}
+
+// ---- gradient checks ----
+
+struct PoolCase {
+  int batch, h, w, channels, pool_h, pool_w, stride_h, stride_w;
+  Padding padding;
+
+  Pool2DGeometry geometry() const {
+    return {batch, h, w, channels, pool_h, pool_w, stride_h, stride_w, padding};
+  }
+};
+
+void PrintTo(const PoolCase& c, std::ostream* os) { *os << c.geometry().describe(); }
+
+std::string pool_case_name(const ::testing::TestParamInfo<PoolCase>& info) {
+  const PoolCase& c = info.param;
+  return "b" + std::to_string(c.batch) + "_" + std::to_string(c.h) + "x" + std::to_string(c.w) +
+         "x" + std::to_string(c.channels) + "_p" + std::to_string(c.pool_h) + "x" +
+         std::to_string(c.pool_w) + "_s" + std::to_string(c.stride_h) + "x" +
+         std::to_string(c.stride_w) + "_" + to_string(c.padding);
+}
+
+class MaxPool2DGradient : public ::testing::TestWithParam<PoolCase> {};
+
+// L = sum(maxpool(x) * r) with distinct inputs (no ties, so the max is
+// differentiable and h cannot change a window's winner).
+TEST_P(MaxPool2DGradient, Input) {
+  const Pool2DGeometry g = GetParam().geometry();
+  auto x = test::distinct_values(g.input_size(), 7);
+  const auto r = test::random_values(g.output_size(), 8);
+  const auto objective = [&] { return test::weighted_sum(pool(g, x), r); };
+  const auto dx = pool_backward(g, x, r);
+  EXPECT_TRUE(test::matches_numeric_gradient(dx, x, objective)) << "dx, " << g.describe();
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, MaxPool2DGradient,
+    ::testing::Values(
+        //       b  h  w  c ph pw sh sw
+        PoolCase{1, 4, 4, 1, 2, 2, 2, 2, Padding::valid},
+        PoolCase{3, 5, 5, 3, 2, 2, 2, 2, Padding::valid},
+        PoolCase{1, 7, 7, 1, 2, 2, 2, 2, Padding::same},
+        PoolCase{3, 7, 5, 3, 3, 3, 2, 2, Padding::same},
+        PoolCase{1, 5, 5, 1, 3, 3, 1, 1, Padding::same},
+        PoolCase{1, 7, 6, 3, 3, 3, 2, 2, Padding::valid},
+        PoolCase{3, 5, 7, 1, 2, 3, 1, 2, Padding::same},
+        PoolCase{1, 7, 5, 3, 3, 2, 3, 3, Padding::valid}),
+    pool_case_name);
+
+// ---- bad arguments ----
+
+TEST(MaxPool2DErrors, NullBufferAndBadGeometry) {
+  const Pool2DGeometry g{.in_h = 4, .in_w = 4};
+  std::vector<float> x(16);
+  EXPECT_TRUE(mentions(error_message([&] { cpu::maxpool2d_forward<float>(g, x.data(), nullptr); }),
+                       {"maxpool2d_forward", "y is null", "4 elements"}));
+  EXPECT_TRUE(mentions(error_message([&] {
+                         cpu::maxpool2d_backward<float>(g, nullptr, x.data(), x.data());
+                       }),
+                       {"maxpool2d_backward", "x is null", "16 elements"}));
+  const Pool2DGeometry too_small{.in_h = 1, .in_w = 4};
+  EXPECT_TRUE(mentions(error_message([&] {
+                         cpu::maxpool2d_forward(too_small, x.data(), x.data());
+                       }),
+                       {"maxpool2d", "pool 2x2", "1x4", "same"}));
+}
+
+}  // namespace
+}  // namespace vknn

@@ -1,0 +1,225 @@
+// Dense on Vulkan against the CPU reference: forward (linear, relu, softmax)
+// and the three gradients, for every kernel variant, over a table of shapes.
+//
+// Tolerance (normalised max error, see crosscheck.hpp): 5e-7 * sqrt(K), at
+// least 3e-7, where K is the length of the reduction (in for the forward,
+// out for the input gradient, batch for the kernel and bias gradients;
+// 2e-5 at the course's K = 1600). The shaders accumulate in float, the
+// reference in double; with inputs of random sign the float rounding error
+// grows like sqrt(K) ulps of the partial sums, which are of the order of
+// the largest output. Measured on lavapipe: at most 8e-8 * sqrt(K) for
+// either variant, so the bound leaves a margin of about 6 for other
+// summation orders on other devices.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "ops/crosscheck.hpp"
+#include "vknn/cpu/reference_ops.hpp"
+#include "vknn/error.hpp"
+#include "vulkan/ops/dense.hpp"
+
+namespace {
+
+using vknn::Activation;
+using vknn::DenseGeometry;
+using vknn::vk::ops::KernelVariant;
+using namespace vknn_test;
+
+const char* variant_name(KernelVariant v) {
+  switch (v) {
+    case KernelVariant::automatic: return "automatic";
+    case KernelVariant::register_blocked: return "register_blocked";
+    case KernelVariant::shared_tiled: return "shared_tiled";
+  }
+  return "?";
+}
+
+double tolerance_for(int reduction_length) {
+  return std::max(3e-7, 5e-7 * std::sqrt(double(reduction_length)));
+}
+
+struct DenseCase {
+  DenseGeometry g;
+  Activation act = Activation::linear;
+  KernelVariant variant = KernelVariant::automatic;
+};
+
+std::string case_name(const ::testing::TestParamInfo<DenseCase>& info) {
+  const DenseCase& c = info.param;
+  return std::string(variant_name(c.variant)) + "_b" + std::to_string(c.g.batch) + "_in" +
+         std::to_string(c.g.in_features) + "_out" + std::to_string(c.g.out_features) + "_" +
+         vknn::to_string(c.act);
+}
+
+std::vector<DenseCase> dense_cases() {
+  std::vector<DenseGeometry> shapes;
+  for (int batch : {1, 32}) {
+    for (int in : {1, 3, 10, 128, 1600}) {
+      for (int out : {1, 3, 10, 128}) shapes.push_back({batch, in, out});
+    }
+  }
+  // Odd batches (rows that do not fill a workgroup or a tile), a wide output.
+  shapes.push_back({7, 13, 1600});
+  shapes.push_back({13, 26, 28});
+  shapes.push_back({3, 1600, 7});
+  std::vector<DenseCase> cases;
+  for (KernelVariant variant :
+       {KernelVariant::automatic, KernelVariant::register_blocked, KernelVariant::shared_tiled}) {
+    for (const DenseGeometry& g : shapes) {
+      // automatic is one of the other two; run it on the course shapes only.
+      const bool course = (g.batch == 32 && g.in_features == 1600 && g.out_features == 128) ||
+                          (g.batch == 32 && g.in_features == 128 && g.out_features == 10);
+      if (variant == KernelVariant::automatic && !course) continue;
+      cases.push_back({g, Activation::linear, variant});
+    }
+    // Fused activations: the course's hidden relu layer and softmax output.
+    cases.push_back({{32, 1600, 128}, Activation::relu, variant});
+    cases.push_back({{7, 13, 3}, Activation::relu, variant});
+    cases.push_back({{32, 128, 10}, Activation::softmax, variant});
+    cases.push_back({{1, 3, 1}, Activation::softmax, variant});
+  }
+  return cases;
+}
+
+class DenseCrosscheck : public VulkanTest, public ::testing::WithParamInterface<DenseCase> {};
+
+TEST_P(DenseCrosscheck, ForwardAndGradientsMatchTheCpu) {
+  const DenseCase& c = GetParam();
+  const DenseGeometry& g = c.g;
+  const std::size_t x_size = std::size_t(g.batch) * g.in_features;
+  const std::size_t y_size = std::size_t(g.batch) * g.out_features;
+  const std::size_t k_size = std::size_t(g.in_features) * g.out_features;
+  const auto x = random_floats(x_size, 1);
+  const auto kernel = random_floats(k_size, 2);
+  const auto bias = random_floats(g.out_features, 3);
+  const auto dy = random_floats(y_size, 4);
+
+  std::vector<float> y(y_size), dx(x_size), dkernel(k_size), dbias(g.out_features);
+  vknn::cpu::dense_forward(g, x.data(), kernel.data(), bias.data(), y.data(), c.act);
+  vknn::cpu::dense_backward_input(g, dy.data(), kernel.data(), dx.data());
+  vknn::cpu::dense_backward_kernel(g, x.data(), dy.data(), dkernel.data());
+  vknn::cpu::dense_backward_bias(g, dy.data(), dbias.data());
+
+  auto x_d = to_device(x, "x");
+  auto kernel_d = to_device(kernel, "kernel");
+  auto bias_d = to_device(bias, "bias");
+  auto dy_d = to_device(dy, "dy");
+  auto y_d = device_output<float>(y_size, "y");
+  auto dx_d = device_output<float>(x_size, "dx");
+  auto dkernel_d = device_output<float>(k_size, "dkernel");
+  auto dbias_d = device_output<float>(g.out_features, "dbias");
+  run_on_device("dense crosscheck", [&](vknn::vk::Recording& r) {
+    vknn::vk::ops::dense_forward(r, g, *x_d, *kernel_d, *bias_d, *y_d, c.act, c.variant);
+    vknn::vk::ops::dense_backward_input(r, g, *dy_d, *kernel_d, *dx_d, c.variant);
+    vknn::vk::ops::dense_backward_kernel(r, g, *x_d, *dy_d, *dkernel_d, c.variant);
+    vknn::vk::ops::dense_backward_bias(r, g, *dy_d, *dbias_d);
+  });
+
+  const std::string shape = g.describe();
+  expect_close(from_device<float>(*y_d, y_size), y, tolerance_for(g.in_features),
+               "forward (" + shape + ")");
+  expect_close(from_device<float>(*dx_d, x_size), dx, tolerance_for(g.out_features),
+               "backward input (" + shape + ")");
+  expect_close(from_device<float>(*dkernel_d, k_size), dkernel, tolerance_for(g.batch),
+               "backward kernel (" + shape + ")");
+  expect_close(from_device<float>(*dbias_d, g.out_features), dbias, tolerance_for(g.batch),
+               "backward bias (" + shape + ")");
+}
+
+INSTANTIATE_TEST_SUITE_P(Table, DenseCrosscheck, ::testing::ValuesIn(dense_cases()), case_name);
+
+// ---- bad arguments ----------------------------------------------------------
+
+class DenseArguments : public VulkanTest {};
+
+template <class F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const vknn::Error& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "expected a vknn::Error";
+  return "";
+}
+
+TEST_F(DenseArguments, ABufferTooSmallIsRefusedNamingOpBufferAndBytes) {
+  const DenseGeometry g{32, 128, 10};
+  vknn::vk::Buffer x(device(), 32 * 128 * 4, "x");
+  vknn::vk::Buffer kernel(device(), 128 * 10 * 4, "kernel");
+  vknn::vk::Buffer bias(device(), 10 * 4, "bias");
+  vknn::vk::Buffer y(device(), 32 * 10 * 4 - 4, "too small y");
+  vknn::vk::Recording r(device(), "bad arguments", vknn::vk::RecordingUse::once);
+  const std::string message =
+      error_of([&] { vknn::vk::ops::dense_forward(r, g, x, kernel, bias, y); });
+  for (const char* part : {"dense_forward", "'too small y'", "1276 bytes", "1280 bytes"}) {
+    EXPECT_NE(message.find(part), std::string::npos) << message << " lacks " << part;
+  }
+  const std::string kernel_message =
+      error_of([&] { vknn::vk::ops::dense_backward_kernel(r, g, x, y, kernel); });
+  EXPECT_NE(kernel_message.find("dense_backward_kernel"), std::string::npos) << kernel_message;
+  EXPECT_NE(kernel_message.find("as dy"), std::string::npos) << kernel_message;
+  EXPECT_EQ(r.dispatch_count(), 0u);
+}
+
+TEST_F(DenseArguments, AnInvalidGeometryIsRefused) {
+  vknn::vk::Buffer b(device(), 64, "b");
+  vknn::vk::Recording r(device(), "bad geometry", vknn::vk::RecordingUse::once);
+  EXPECT_THROW(vknn::vk::ops::dense_backward_bias(r, DenseGeometry{0, 1, 1}, b, b), vknn::Error);
+  EXPECT_THROW(vknn::vk::ops::dense_backward_input(r, DenseGeometry{1, 1, -3}, b, b, b),
+               vknn::Error);
+}
+
+// ---- speed (run with --gtest_also_run_disabled_tests) -----------------------
+
+// Times each dense GEMM at the course's shapes per variant: one recording
+// holding one op, warmed up, then submitted and waited for kReps times.
+TEST_F(DenseArguments, DISABLED_SpeedAtCourseShapes) {
+  constexpr int kWarmup = 3, kReps = 10;
+  for (const DenseGeometry g : {DenseGeometry{32, 1600, 128}, DenseGeometry{32, 128, 10}}) {
+    const std::size_t x_size = std::size_t(g.batch) * g.in_features;
+    const std::size_t y_size = std::size_t(g.batch) * g.out_features;
+    const std::size_t k_size = std::size_t(g.in_features) * g.out_features;
+    auto x = to_device(random_floats(x_size, 1), "x");
+    auto kernel = to_device(random_floats(k_size, 2), "kernel");
+    auto bias = to_device(random_floats(g.out_features, 3), "bias");
+    auto dy = to_device(random_floats(y_size, 4), "dy");
+    auto y = device_output<float>(y_size, "y");
+    auto dx = device_output<float>(x_size, "dx");
+    auto dkernel = device_output<float>(k_size, "dkernel");
+    for (KernelVariant variant : {KernelVariant::register_blocked, KernelVariant::shared_tiled}) {
+      struct Op {
+        const char* name;
+        std::function<void(vknn::vk::Recording&)> record;
+      };
+      const Op ops[] = {
+          {"forward", [&](auto& r) { vknn::vk::ops::dense_forward(r, g, *x, *kernel, *bias, *y,
+                                                                  Activation::linear, variant); }},
+          {"backward_input",
+           [&](auto& r) { vknn::vk::ops::dense_backward_input(r, g, *dy, *kernel, *dx, variant); }},
+          {"backward_kernel",
+           [&](auto& r) { vknn::vk::ops::dense_backward_kernel(r, g, *x, *dy, *dkernel, variant); }},
+      };
+      for (const Op& op : ops) {
+        vknn::vk::Recording recording(device(), op.name);
+        op.record(recording);
+        recording.finish();
+        for (int i = 0; i < kWarmup; ++i) vknn::vk::submit(device(), recording).wait();
+        const auto start = std::chrono::steady_clock::now();
+        for (int i = 0; i < kReps; ++i) vknn::vk::submit(device(), recording).wait();
+        const double seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / kReps;
+        std::printf("[ speed    ] dense %-15s %-16s %-24s %8.3f ms %7.2f GFLOP/s\n", op.name,
+                    variant_name(variant), g.describe().c_str(), seconds * 1e3,
+                    double(g.forward_flops()) / seconds * 1e-9);
+      }
+    }
+  }
+}
+
+}  // namespace
