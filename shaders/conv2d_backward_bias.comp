@@ -6,6 +6,8 @@
 // Two variants in one file (VARIANT):
 //   0 register-blocked (CPU drivers): each invocation owns 4 channels (a
 //     vec4 when OC_VEC4) and sums them over every pixel. No shared memory.
+//     Pure load throughput: on lavapipe small workgroups (one subgroup)
+//     spread the channel blocks over the CPU's threads.
 //   1 shared-tiled (GPUs): a workgroup of (X, Y) invocations owns X
 //     channels; its Y rows split the pixels (row t takes pixels t, t+Y, ...),
 //     then sum their partials through shared memory in a fixed order.

@@ -305,7 +305,8 @@ constexpr std::array<int, 3> kPositions = {29, 55, 65};
 void print_row(std::string& out, std::array<std::string, 3> fields) {
   static constexpr std::array<std::string_view, 4> kBreaks = {"),", "},", "],", "',"};
   auto any_left = [&] {
-    return std::any_of(fields.begin(), fields.end(), [](const std::string& f) { return !f.empty(); });
+    return std::any_of(fields.begin(), fields.end(),
+                       [](const std::string& f) { return !f.empty(); });
   };
   while (any_left()) {
     std::string line;

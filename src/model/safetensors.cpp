@@ -698,7 +698,9 @@ WeightsFile decode_safetensors(std::span<const std::uint8_t> bytes, const std::s
                 ", too short for the 8-byte header length of a safetensors file");
   }
   std::uint64_t header_length = 0;
-  for (std::size_t i = 0; i < kLengthBytes; ++i) header_length |= std::uint64_t{bytes[i]} << (8 * i);
+  for (std::size_t i = 0; i < kLengthBytes; ++i) {
+    header_length |= std::uint64_t{bytes[i]} << (8 * i);
+  }
   const std::uint64_t after_length = bytes.size() - kLengthBytes;
   if (header_length > after_length) {
     throw Error(source + ": the header length is " + std::to_string(header_length) +

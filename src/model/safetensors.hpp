@@ -18,7 +18,8 @@
 // save_safetensors replaces the target atomically: a temporary file in the
 // same folder is written, flushed and fsynced, then renamed over the target;
 // on any failure the temporary file is removed and an existing target is left
-// exactly as it was.
+// exactly as it was. (A symbolic link at the target is replaced by the new
+// file, not followed. A new file gets mode 0644; a replaced one keeps its mode.)
 //
 // Reading is strict and never trusts the header: the header length must fit
 // the file, the JSON must be well formed (a small parser for exactly this

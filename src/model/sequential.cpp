@@ -14,6 +14,7 @@
 #include "model/progress_bar.hpp"
 #include "model/safetensors.hpp"
 #include "model/trainer.hpp"
+#include "vknn/cpu/reference_ops.hpp"
 #include "vknn/error.hpp"
 
 namespace vknn {
@@ -203,9 +204,9 @@ BatchPrograms record_batches(std::int64_t count, int batch_size, Record&& record
   return p;
 }
 
-// Runs an evaluation over `data`, returning its totals; shows a bar when
+// Runs recorded evaluation steps, returning their totals; shows a bar when
 // `bar` is given.
-MetricTotals run_evaluation(Trainer& trainer, DeviceDataset& data, BatchPrograms& programs,
+MetricTotals run_evaluation(Trainer& trainer, BatchPrograms& programs,
                             model::ProgressBar* bar) {
   auto& backend = trainer.backend();
   backend.synchronize();
@@ -300,7 +301,7 @@ History Sequential::fit(const Samples& x, std::span<const std::uint8_t> y, FitOp
     backend.synchronize();
     auto values = metric_values(backend.read_totals(trainer.totals()));
     if (validation) {
-      const MetricTotals v = run_evaluation(trainer, *validation, validation_steps, nullptr);
+      const MetricTotals v = run_evaluation(trainer, validation_steps, nullptr);
       for (auto& value : metric_values(v, "val_")) values.push_back(value);
     }
     bar.finish(values);
@@ -332,7 +333,7 @@ Evaluation Sequential::evaluate(const Samples& x, std::span<const std::uint8_t> 
     return trainer.record_eval_step(ws, data, batch_size, count);
   });
   model::ProgressBar bar(long(programs.steps), options.verbose, options.output);
-  const MetricTotals totals = run_evaluation(trainer, data, programs, &bar);
+  const MetricTotals totals = run_evaluation(trainer, programs, &bar);
   bar.finish(metric_values(totals));
   return {totals.mean_loss(), totals.accuracy()};
 }
@@ -366,6 +367,42 @@ std::vector<float> Sequential::predict(const Samples& x, PredictOptions options)
   std::vector<float> result(std::size_t(x.count * num_classes()));
   backend.read(*output, result.data(), result.size() * sizeof(float));
   return result;
+}
+
+std::vector<std::vector<float>> Sequential::layer_outputs(const Samples& x) {
+  require_compiled(trainer_, "layer_outputs");
+  check_samples("layer_outputs", input_shape(), x, {}, false, num_classes());
+  constexpr std::int64_t kMaxSamples = 1024;
+  if (x.count > kMaxSamples) {
+    throw Error("layer_outputs: " + std::to_string(x.count) + " samples asked for; it runs them "
+                "as one batch, so give at most " + std::to_string(kMaxSamples));
+  }
+  Trainer& trainer = *trainer_;
+  auto& backend = trainer.backend();
+  const int count = int(x.count);
+  DeviceDataset data = trainer.upload(x, {}, "layer outputs");
+  trainer.set_order(data, epoch_order(x.count, false, 0, 0));
+  model::Workspace& ws = trainer.workspace(count);
+  auto program = trainer.record_forward_step(ws, data, count, count);
+  backend.synchronize();
+  backend.write_state(trainer.eval_state(), model::StepState{});
+  program->launch(true);
+  backend.synchronize();
+  std::vector<std::vector<float>> outputs;
+  for (std::size_t l = 0; l < architecture_->size(); ++l) {
+    std::int64_t n = x.count;
+    for (int d : (*architecture_)[l].output_shape) n *= d;
+    std::vector<float> values(static_cast<std::size_t>(n));
+    backend.read(*ws.out[l], values.data(), values.size() * sizeof(float));
+    if ((*architecture_)[l].activation == Activation::softmax) {
+      // The step computes the last layer's logits (its softmax is fused
+      // into the loss); a user asking for the output wants probabilities.
+      std::vector<float> logits = values;
+      cpu::softmax_forward<float>({count, num_classes()}, logits.data(), values.data());
+    }
+    outputs.push_back(std::move(values));
+  }
+  return outputs;
 }
 
 std::vector<std::string> Sequential::weight_names() const {

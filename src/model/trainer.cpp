@@ -303,6 +303,14 @@ std::unique_ptr<Program> Trainer::record_eval_step(Workspace& ws, const DeviceDa
   return b->finish();
 }
 
+std::unique_ptr<Program> Trainer::record_forward_step(Workspace& ws, const DeviceDataset& data,
+                                                      int batch_size, int count) {
+  auto b = backend_->build("forward pass (batch " + std::to_string(count) + ")");
+  record_gather(*b, ws, data, batch_size, count, *eval_state_);
+  record_forward(*b, ws, count);
+  return b->finish();
+}
+
 std::unique_ptr<Program> Trainer::record_predict_step(Workspace& ws, const DeviceDataset& data,
                                                       int batch_size, int count,
                                                       const DeviceTensor& output) {

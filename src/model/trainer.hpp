@@ -70,6 +70,10 @@ class Trainer {
   std::unique_ptr<Program> record_predict_step(Workspace& ws, const DeviceDataset& data,
                                                int batch_size, int count, const DeviceTensor& output);
 
+  // Gather and forward only; the layer outputs stay in the workspace.
+  std::unique_ptr<Program> record_forward_step(Workspace& ws, const DeviceDataset& data,
+                                               int batch_size, int count);
+
   const DeviceTensor& state() const { return *state_; }
   const DeviceTensor& totals() const { return *totals_; }
   const DeviceTensor& eval_state() const { return *eval_state_; }

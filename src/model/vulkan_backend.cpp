@@ -89,6 +89,13 @@ class VulkanProgram final : public Program {
  public:
   VulkanProgram(std::unique_ptr<vk::Recording> recording, Launcher& launcher)
       : recording_(std::move(recording)), launcher_(launcher) {}
+  ~VulkanProgram() override {
+    // The command buffer may still be executing: let it finish first.
+    try {
+      launcher_.synchronize();
+    } catch (...) {
+    }
+  }
   void launch(bool fence) override { launcher_.launch(*recording_, fence); }
 
  private:

@@ -142,6 +142,11 @@ class Sequential {
   // Class probabilities, count x classes, row-major.
   std::vector<float> predict(const Samples& x, PredictOptions options = {});
 
+  // Every layer's output for the samples, in layer order (count x the
+  // layer's output shape each), as the course's "visualizing the
+  // convolutions and pooling" lab reads them. For a few samples at a time.
+  std::vector<std::vector<float>> layer_outputs(const Samples& x);
+
   // Keras tensor names and layouts (conv2d/kernel (kh,kw,in,out), ...), in
   // safetensors format, written atomically.
   void save_weights(const std::filesystem::path& path);

@@ -5,7 +5,6 @@
 #include <cstdint>
 #include <sstream>
 #include <string>
-#include <cstdlib> // EXPERIMENT
 
 #include "vknn/error.hpp"
 #include "vulkan/buffer.hpp"
@@ -71,23 +70,42 @@ std::array<std::uint32_t, 2> fold_groups(std::uint32_t blocks, const Device& dev
   return {div_up(blocks, z), z};
 }
 
-std::uint32_t pow2_at_least(std::int64_t n, std::uint32_t cap) {
-  std::uint32_t w = 1;
-  while (w < n && w < cap) w *= 2;
-  return w;
+// ---- register-blocked variant (shaders/conv2d_forward.comp and friends) ----
+//
+// Block sizes were measured on lavapipe with the course model's shapes
+// (tests/ops/conv2d_crosscheck_test.cpp, DISABLED_CourseShapesBatch32); the
+// shaders' comments say why large blocks and shared loads pay there.
+struct Blocked {
+  std::uint32_t share_subgroup = 0;  // SHARE_SUBGROUP: 0 = every lane loads for itself
+  std::uint32_t workgroup = 64;      // a multiple of share_subgroup
+};
+
+Blocked blocked_for(const Device& device, const char* op) {
+  const DeviceInfo& info = device.info();
+  if (!info.subgroup_shuffle) {
+    // The shaders declare the subgroup-shuffle capability even where they
+    // do not use it, so they cannot run here at all.
+    throw Error(std::string(op) + ": the register_blocked variant needs subgroup shuffles, which '" +
+                info.name + "' does not support; use KernelVariant::shared_tiled or automatic");
+  }
+  Blocked b;
+  // Share loads across a subgroup only where the subgroup is known to be
+  // the reported size: CPU drivers run a subgroup as one SIMD vector. (GPUs
+  // may run compute with another size unless it is pinned at pipeline
+  // creation; the shaders poison their outputs with NaN should that happen.)
+  if (DeviceProfile::of(info).cpu_like && info.subgroup_size >= 1 && info.subgroup_size <= 64) {
+    b.share_subgroup = info.subgroup_size;
+  }
+  return b;
 }
 
-// ---- register-blocked block sizes (see shaders/conv2d_forward.comp etc.) ----
-// Measured on lavapipe with the course model's shapes (DISABLED_Conv2dTiming
-// in tests/ops/conv2d_crosscheck_test.cpp).
-std::uint32_t env_or(const char* name, std::uint32_t v) { const char* e = std::getenv(name); return e ? std::uint32_t(std::atoi(e)) : v; }
-const std::uint32_t kBlockedWorkgroup = env_or("CW", 64);
-const std::uint32_t kForwardPixels = env_or("FP", 4);
-const std::uint32_t kForwardChannelVecs = env_or("FQ", 2);
-const std::uint32_t kInputPixels = env_or("IP", 4);
-const std::uint32_t kInputChannels = env_or("IQ", 4);
-const std::uint32_t kKernelRows = env_or("KR", 4);
-const std::uint32_t kKernelChannelVecs = env_or("KQ", 2);
+// Smallest multiple of `unit` (at least `unit`) covering `lanes`, capped at 64
+// (rounded up to a multiple of `unit`).
+std::uint32_t lanes_workgroup(std::int64_t lanes, std::uint32_t unit) {
+  unit = std::max<std::uint32_t>(unit, 1);
+  const std::int64_t capped = std::min<std::int64_t>(lanes, 64);
+  return std::uint32_t(std::max<std::int64_t>(div_up(capped, unit), 1)) * unit;
+}
 
 // ---- shared-tiled GEMM tiles (shaders/conv2d_tiled_gemm.glsl) ----
 struct Tiles {
@@ -138,17 +156,21 @@ void conv2d_forward(Recording& recording, const Conv2DGeometry& g, const Buffer&
   const std::int64_t rows = std::int64_t(g.batch) * g.out_h() * g.out_w();
 
   if (use_register_blocked(variant, device)) {
+    const Blocked b = blocked_for(device, op);
+    // 4 pixels x 32 channels per invocation (fewer channels if out_c is small).
+    const std::uint32_t pixels = 4;
+    const std::uint32_t channel_vecs = std::min<std::uint32_t>(8, div_up(g.out_c, 4));
+    const std::uint32_t width = std::max<std::uint32_t>(b.workgroup, b.share_subgroup);
     PipelineDesc desc;
     desc.shader = "conv2d_forward";
     desc.buffer_count = 4;
     desc.push_constant_bytes = sizeof(Conv2DPush);
-    desc.workgroup = {kBlockedWorkgroup, 1, 1};
-    desc.constants = {kForwardPixels, kForwardChannelVecs, g.in_c % 4 == 0 ? 1u : 0u,
-                      g.out_c % 4 == 0 ? 1u : 0u};
-    const auto [gx, gz] =
-        fold_groups(div_up(div_up(rows, kForwardPixels), kBlockedWorkgroup), device);
+    desc.workgroup = {width, 1, 1};
+    desc.constants = {pixels, channel_vecs, g.in_c % 4 == 0 ? 1u : 0u, g.out_c % 4 == 0 ? 1u : 0u,
+                      b.share_subgroup};
+    const auto [gx, gz] = fold_groups(div_up(div_up(rows, pixels), width), device);
     recording.dispatch(device.pipeline(desc), {&x, &kernel, &bias, &y}, push,
-                       {gx, div_up(g.out_c, 4 * kForwardChannelVecs), gz});
+                       {gx, div_up(g.out_c, 4 * channel_vecs), gz});
   } else {
     dispatch_tiled(recording, "conv2d_forward_tiled", 4, {&x, &kernel, &bias, &y}, push, rows,
                    g.out_c, true);
@@ -168,16 +190,24 @@ void conv2d_backward_input(Recording& recording, const Conv2DGeometry& g, const 
   const std::int64_t rows = std::int64_t(g.batch) * g.in_h * g.in_w;
 
   if (use_register_blocked(variant, device)) {
+    const Blocked b = blocked_for(device, op);
+    const bool oc_vec4 = g.out_c % 4 == 0;
+    // Shared vec4 kernel loads afford 8 pixels x 32 channels (256 sums);
+    // without them, loads dominate whatever the block and 4 x 4 will do.
+    const bool share = b.share_subgroup > 0 && oc_vec4;
+    const std::uint32_t pixels = share ? 8 : 4;
+    const std::uint32_t channels = std::min<std::uint32_t>(share ? 32 : 4, std::uint32_t(g.in_c));
+    const std::uint32_t width = std::max<std::uint32_t>(b.workgroup, b.share_subgroup);
     PipelineDesc desc;
     desc.shader = "conv2d_backward_input";
     desc.buffer_count = 3;
     desc.push_constant_bytes = sizeof(Conv2DPush);
-    desc.workgroup = {kBlockedWorkgroup, 1, 1};
-    desc.constants = {kInputPixels, kInputChannels, g.out_c % 4 == 0 ? 1u : 0u};
-    const auto [gx, gz] =
-        fold_groups(div_up(div_up(rows, kInputPixels), kBlockedWorkgroup), device);
+    desc.workgroup = {width, 1, 1};
+    desc.constants = {pixels, channels, oc_vec4 ? 1u : 0u, share ? b.share_subgroup : 0u,
+                      g.stride_h == 1 && g.stride_w == 1 ? 1u : 0u};
+    const auto [gx, gz] = fold_groups(div_up(div_up(rows, pixels), width), device);
     recording.dispatch(device.pipeline(desc), {&dy, &kernel, &dx}, push,
-                       {gx, div_up(g.in_c, kInputChannels), gz});
+                       {gx, div_up(g.in_c, channels), gz});
   } else {
     dispatch_tiled(recording, "conv2d_backward_input_tiled", 3, {&dy, &kernel, &dx}, push, rows,
                    g.in_c, true);
@@ -197,16 +227,28 @@ void conv2d_backward_kernel(Recording& recording, const Conv2DGeometry& g, const
   const std::int64_t kernel_rows = std::int64_t(g.kernel_h) * g.kernel_w * g.in_c;
 
   if (use_register_blocked(variant, device)) {
-    const std::int64_t channel_blocks = div_up(g.out_c, 4 * kKernelChannelVecs);
-    const std::uint32_t width = pow2_at_least(channel_blocks, kBlockedWorkgroup);
+    const Blocked b = blocked_for(device, op);
+    // Rows are read as vec4s of 4 channels when in_c allows; 32 rows x 8
+    // channels per invocation then, else (in_c = 1 or 3: few rows, scalar
+    // loads) at most 12 rows, which covers a 3x3x1 kernel in one block.
+    const bool row_vec4 = g.in_c % 4 == 0;
+    const std::uint32_t rows = row_vec4 ? std::uint32_t(std::min<std::int64_t>(32, kernel_rows))
+                                        : std::uint32_t(std::min<std::int64_t>(12, kernel_rows));
+    const std::uint32_t channel_vecs = std::min<std::uint32_t>(2, div_up(g.out_c, 4));
+    const std::int64_t lanes = div_up(g.out_c, 4 * channel_vecs);
+    // Small workgroups: the lanes share a row block, and on lavapipe each
+    // workgroup is one thread's task, so more of them spread better.
+    const std::uint32_t width =
+        b.share_subgroup > 0 ? b.share_subgroup : lanes_workgroup(lanes, 1);
     PipelineDesc desc;
     desc.shader = "conv2d_backward_kernel";
     desc.buffer_count = 3;
     desc.push_constant_bytes = sizeof(Conv2DPush);
     desc.workgroup = {width, 1, 1};
-    desc.constants = {kKernelRows, kKernelChannelVecs, g.out_c % 4 == 0 ? 1u : 0u};
+    desc.constants = {rows, channel_vecs, row_vec4 ? 1u : 0u, g.out_c % 4 == 0 ? 1u : 0u,
+                      b.share_subgroup};
     recording.dispatch(device.pipeline(desc), {&x, &dy, &dkernel}, push,
-                       {div_up(channel_blocks, width), div_up(kernel_rows, kKernelRows), 1});
+                       {div_up(lanes, width), div_up(kernel_rows, rows), 1});
   } else {
     dispatch_tiled(recording, "conv2d_backward_kernel_tiled", 3, {&x, &dy, &dkernel}, push,
                    kernel_rows, g.out_c, false);
@@ -230,7 +272,10 @@ void conv2d_backward_bias(Recording& recording, const Conv2DGeometry& g, const B
   std::array<std::uint32_t, 3> groups{};
   if (use_register_blocked(variant, device)) {
     const std::int64_t channel_blocks = div_up(g.out_c, 4);
-    const std::uint32_t width = pow2_at_least(channel_blocks, kBlockedWorkgroup);
+    // One subgroup per workgroup: on lavapipe each workgroup is one
+    // thread's task, and this pass is nothing but loads.
+    const std::uint32_t width =
+        std::max<std::uint32_t>(1, std::min<std::uint32_t>(64, device.info().subgroup_size));
     desc.workgroup = {width, 1, 1};
     desc.constants = {0, g.out_c % 4 == 0 ? 1u : 0u, 1};
     groups = {div_up(channel_blocks, width), 1, 1};

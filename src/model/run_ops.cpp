@@ -1,0 +1,75 @@
+// Single ops on host data through the backend interface (see
+// include/vknn/ops/run.hpp).
+#include "vknn/ops/run.hpp"
+
+#include <memory>
+#include <string>
+
+#include "model/backend.hpp"
+#include "vknn/error.hpp"
+
+namespace vknn {
+
+namespace {
+
+std::unique_ptr<model::Backend> backend_for(OpTarget target) {
+  return target.context ? model::make_vulkan_backend(*target.context) : model::make_cpu_backend();
+}
+
+void require_count(const char* op, const char* what, std::size_t got, std::int64_t expected,
+                   const std::string& shapes) {
+  if (std::int64_t(got) != expected) {
+    throw Error(std::string(op) + ": " + what + " has " + std::to_string(got) +
+                " values but " + std::to_string(expected) + " are needed (" + shapes + ")");
+  }
+}
+
+std::unique_ptr<model::DeviceTensor> upload(model::Backend& backend, const std::string& name,
+                                            std::span<const float> values) {
+  auto t = backend.tensor(name, model::ElementType::f32, std::int64_t(values.size()));
+  backend.write(*t, values.data(), values.size_bytes());
+  return t;
+}
+
+}  // namespace
+
+std::vector<float> run_conv2d(const Conv2DGeometry& g, std::span<const float> x,
+                              std::span<const float> kernel, std::span<const float> bias,
+                              Activation activation, OpTarget target) {
+  g.validate();
+  require_count("conv2d", "input", x.size(), g.input_size(), g.describe());
+  require_count("conv2d", "kernel", kernel.size(), g.kernel_size(), g.describe());
+  require_count("conv2d", "bias", bias.size(), g.out_c, g.describe());
+  auto backend = backend_for(target);
+  auto tx = upload(*backend, "conv2d input", x);
+  auto tk = upload(*backend, "conv2d kernel", kernel);
+  auto tb = upload(*backend, "conv2d bias", bias);
+  auto ty = backend->tensor("conv2d output", model::ElementType::f32, g.output_size());
+  auto builder = backend->build("conv2d");
+  builder->conv2d_forward(g, *tx, *tk, *tb, *ty, activation);
+  auto program = builder->finish();  // must outlive its launch
+  program->launch(true);
+  backend->synchronize();
+  std::vector<float> y(std::size_t(g.output_size()));
+  backend->read(*ty, y.data(), y.size() * sizeof(float));
+  return y;
+}
+
+std::vector<float> run_maxpool2d(const Pool2DGeometry& g, std::span<const float> x,
+                                 OpTarget target) {
+  g.validate();
+  require_count("maxpool2d", "input", x.size(), g.input_size(), g.describe());
+  auto backend = backend_for(target);
+  auto tx = upload(*backend, "maxpool2d input", x);
+  auto ty = backend->tensor("maxpool2d output", model::ElementType::f32, g.output_size());
+  auto builder = backend->build("maxpool2d");
+  builder->maxpool2d_forward(g, *tx, *ty);
+  auto program = builder->finish();  // must outlive its launch
+  program->launch(true);
+  backend->synchronize();
+  std::vector<float> y(std::size_t(g.output_size()));
+  backend->read(*ty, y.data(), y.size() * sizeof(float));
+  return y;
+}
+
+}  // namespace vknn

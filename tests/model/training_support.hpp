@@ -1,0 +1,67 @@
+// Small synthetic datasets and models for the Sequential tests: fast on
+// lavapipe, learnable in a few epochs.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <random>
+#include <vector>
+
+#include "support/vulkan_fixture.hpp"
+#include "vknn/model/sequential.hpp"
+
+namespace vknn_test {
+
+// `count` images of side x side pixels in `classes` classes: class k is
+// bright in quadrant k (mod 4) and noisy elsewhere.
+struct SyntheticImages {
+  std::vector<std::uint8_t> pixels;
+  std::vector<std::uint8_t> labels;
+  std::int64_t count = 0;
+  int side = 0;
+  vknn::Samples samples() const { return {pixels, count, {side, side, 1}}; }
+};
+
+inline SyntheticImages synthetic_images(std::int64_t count, int side, int classes,
+                                        std::uint32_t seed) {
+  SyntheticImages d;
+  d.count = count;
+  d.side = side;
+  d.pixels.resize(std::size_t(count) * side * side);
+  d.labels.resize(std::size_t(count));
+  std::mt19937 rng(seed);
+  for (std::int64_t i = 0; i < count; ++i) {
+    const int label = int(rng() % std::uint32_t(classes));
+    d.labels[i] = std::uint8_t(label);
+    for (int r = 0; r < side; ++r) {
+      for (int c = 0; c < side; ++c) {
+        const int quadrant = (r >= side / 2) * 2 + (c >= side / 2);
+        const int base = quadrant == label % 4 ? 150 : 40;
+        d.pixels[(i * side + r) * side + c] = std::uint8_t(base + int(rng() % 80));
+      }
+    }
+  }
+  return d;
+}
+
+inline std::vector<vknn::Layer> small_cnn(int side, int classes) {
+  using namespace vknn;
+  return {Conv2D(4, {3, 3}, Activation::relu, Shape{side, side, 1}), MaxPooling2D(2, 2),
+          Flatten(), Dense(16, Activation::relu), Dense(classes, Activation::softmax)};
+}
+
+// The shared test context as the shared_ptr CompileOptions takes (it is
+// owned by a static; the deleter does nothing).
+inline std::shared_ptr<vknn::Context> shared_context() {
+  return std::shared_ptr<vknn::Context>(&context(), [](vknn::Context*) {});
+}
+
+inline vknn::CompileOptions on(vknn::BackendKind kind, std::uint64_t seed = 7) {
+  vknn::CompileOptions options;
+  options.backend = kind;
+  options.seed = seed;
+  if (kind == vknn::BackendKind::vulkan) options.context = shared_context();
+  return options;
+}
+
+}  // namespace vknn_test
