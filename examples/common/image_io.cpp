@@ -1,0 +1,134 @@
+// The one translation unit that holds stb's implementations.
+#include "common/image_io.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <system_error>
+
+#include "common/files.hpp"
+
+#if defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+#pragma GCC diagnostic ignored "-Wsign-compare"
+#pragma GCC diagnostic ignored "-Wunused-function"
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#endif
+#define STB_IMAGE_IMPLEMENTATION
+#define STB_IMAGE_WRITE_IMPLEMENTATION
+// stb_image reports its reasons in stbi_failure_reason(); its strings are
+// short ("can't fopen"), so the messages below add the file and the formats.
+#include <stb/stb_image.h>
+#include <stb/stb_image_write.h>
+#if defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
+
+namespace vknn::examples {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kFormats = "PNG, JPEG, binary PGM/PPM (P5/P6), BMP, GIF or TGA";
+
+// Above this the float copies the programs make get unreasonable (and a
+// single Vulkan storage buffer may not hold them).
+constexpr long long kMaxPixels = 16384LL * 16384LL;
+
+}  // namespace
+
+Image8 read_image(const fs::path& path) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) throw std::runtime_error("cannot read image '" + path.string() + "': no such file");
+  if (fs::is_directory(path, ec)) {
+    throw std::runtime_error("cannot read image '" + path.string() + "': it is a folder");
+  }
+  int width = 0, height = 0, channels = 0;
+  if (stbi_info(path.c_str(), &width, &height, &channels) == 0) {
+    const char* reason = stbi_failure_reason();
+    throw std::runtime_error("cannot read image '" + path.string() + "': " +
+                             (reason ? reason : "unknown reason") + " (expected " + kFormats + ")");
+  }
+  if (width <= 0 || height <= 0 || (long long)width * height > kMaxPixels) {
+    throw std::runtime_error("cannot read image '" + path.string() + "': it is " +
+                             std::to_string(width) + "x" + std::to_string(height) +
+                             " pixels; at most 16384x16384 are supported");
+  }
+  std::unique_ptr<stbi_uc, void (*)(void*)> data(
+      stbi_load(path.c_str(), &width, &height, &channels, 0), stbi_image_free);
+  if (!data) {
+    const char* reason = stbi_failure_reason();
+    throw std::runtime_error("cannot read image '" + path.string() + "': " +
+                             (reason ? reason : "unknown reason") + " (expected " + kFormats + ")");
+  }
+  if (channels < 1 || channels > 4) {
+    throw std::runtime_error("cannot read image '" + path.string() + "': " +
+                             std::to_string(channels) + " channels are not supported");
+  }
+  Image8 image;
+  image.width = width;
+  image.height = height;
+  image.channels = channels;
+  image.pixels.assign(data.get(), data.get() + std::size_t(width) * std::size_t(height) * std::size_t(channels));
+  return image;
+}
+
+GrayImage to_grayscale(const Image8& image) {
+  GrayImage gray;
+  gray.width = image.width;
+  gray.height = image.height;
+  const std::size_t count = std::size_t(image.width) * std::size_t(image.height);
+  gray.pixels.resize(count);
+  const int c = image.channels;
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::uint8_t* p = image.pixels.data() + i * std::size_t(c);
+    gray.pixels[i] = c >= 3 ? 0.299f * p[0] + 0.587f * p[1] + 0.114f * p[2] : float(p[0]);
+  }
+  return gray;
+}
+
+Image8 to_image8(const GrayImage& image) {
+  Image8 out;
+  out.width = image.width;
+  out.height = image.height;
+  out.channels = 1;
+  out.pixels.resize(image.pixels.size());
+  for (std::size_t i = 0; i < image.pixels.size(); ++i) {
+    const float v = image.pixels[i];
+    // NaN goes to 0 with the negatives: !(v > 0).
+    out.pixels[i] = !(v > 0.0f) ? 0 : v >= 255.0f ? 255 : std::uint8_t(std::lround(v));
+  }
+  return out;
+}
+
+std::vector<std::uint8_t> encode_png(const Image8& image) {
+  if (image.width <= 0 || image.height <= 0 || image.channels < 1 || image.channels > 4 ||
+      image.pixels.size() != std::size_t(image.width) * std::size_t(image.height) * std::size_t(image.channels)) {
+    throw std::runtime_error("encode_png: an image of " + std::to_string(image.width) + "x" +
+                             std::to_string(image.height) + "x" + std::to_string(image.channels) +
+                             " needs width*height*channels bytes, got " +
+                             std::to_string(image.pixels.size()));
+  }
+  std::vector<std::uint8_t> png;
+  const auto append = [](void* context, void* data, int size) {
+    auto* out = static_cast<std::vector<std::uint8_t>*>(context);
+    const auto* bytes = static_cast<const std::uint8_t*>(data);
+    out->insert(out->end(), bytes, bytes + size);
+  };
+  if (stbi_write_png_to_func(append, &png, image.width, image.height, image.channels,
+                             image.pixels.data(), image.width * image.channels) == 0) {
+    throw std::runtime_error("encode_png: stb could not encode the image");
+  }
+  return png;
+}
+
+void write_png(const fs::path& path, const Image8& image) {
+  const auto png = encode_png(image);
+  write_file_atomically(path, std::span<const unsigned char>(png.data(), png.size()));
+}
+
+}  // namespace vknn::examples
