@@ -65,6 +65,10 @@ class Program {
   // `fence` asks for a fence so a later synchronize() has a recent point to
   // wait on (the model fences every few steps, not every step).
   virtual void launch(bool fence = false) = 0;
+  // Device time of the latest finished launch, for programs built with
+  // timing on a backend that has timestamps; negative otherwise. Valid
+  // after synchronize().
+  virtual double device_time_ns() const { return -1.0; }
 };
 
 // Op invocations, in order. Every op overwrites its outputs; each op's
@@ -160,7 +164,9 @@ class Backend {
   virtual MetricTotals read_totals(const DeviceTensor& totals) = 0;
   virtual std::int64_t totals_count() const = 0;  // u32 words a totals tensor needs
 
-  virtual std::unique_ptr<ProgramBuilder> build(const std::string& name) = 0;
+  // `timed`: measure the program's device time with timestamp queries
+  // (see Program::device_time_ns), where the backend can.
+  virtual std::unique_ptr<ProgramBuilder> build(const std::string& name, bool timed = false) = 0;
 
   // Waits until every launched program has finished.
   virtual void synchronize() = 0;

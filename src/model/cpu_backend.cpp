@@ -228,7 +228,7 @@ class CpuBackend final : public Backend {
     return {t.loss_sum, t.correct, t.samples};
   }
   std::int64_t totals_count() const override { return sizeof(CpuTotals) / 4; }
-  std::unique_ptr<ProgramBuilder> build(const std::string&) override {
+  std::unique_ptr<ProgramBuilder> build(const std::string&, bool) override {
     return std::make_unique<CpuProgramBuilder>(counters_);
   }
   void synchronize() override {}

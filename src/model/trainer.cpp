@@ -271,7 +271,7 @@ void Trainer::record_update(ProgramBuilder& b) {
 
 std::unique_ptr<Program> Trainer::record_train_step(Workspace& ws, const DeviceDataset& data,
                                                     int batch_size, int count) {
-  auto b = backend_->build("training step (batch " + std::to_string(count) + ")");
+  auto b = backend_->build("training step (batch " + std::to_string(count) + ")", timed_programs_);
   const ClassesGeometry classes{count, num_classes()};
   const std::size_t last = architecture_.layers().size() - 1;
   record_gather(*b, ws, data, batch_size, count, *state_);
@@ -290,7 +290,7 @@ std::unique_ptr<Program> Trainer::record_train_step(Workspace& ws, const DeviceD
 
 std::unique_ptr<Program> Trainer::record_eval_step(Workspace& ws, const DeviceDataset& data,
                                                    int batch_size, int count) {
-  auto b = backend_->build("evaluation step (batch " + std::to_string(count) + ")");
+  auto b = backend_->build("evaluation step (batch " + std::to_string(count) + ")", timed_programs_);
   const ClassesGeometry classes{count, num_classes()};
   const std::size_t last = architecture_.layers().size() - 1;
   record_gather(*b, ws, data, batch_size, count, *eval_state_);
@@ -305,7 +305,7 @@ std::unique_ptr<Program> Trainer::record_eval_step(Workspace& ws, const DeviceDa
 
 std::unique_ptr<Program> Trainer::record_forward_step(Workspace& ws, const DeviceDataset& data,
                                                       int batch_size, int count) {
-  auto b = backend_->build("forward pass (batch " + std::to_string(count) + ")");
+  auto b = backend_->build("forward pass (batch " + std::to_string(count) + ")", timed_programs_);
   record_gather(*b, ws, data, batch_size, count, *eval_state_);
   record_forward(*b, ws, count);
   return b->finish();
@@ -314,7 +314,7 @@ std::unique_ptr<Program> Trainer::record_forward_step(Workspace& ws, const Devic
 std::unique_ptr<Program> Trainer::record_predict_step(Workspace& ws, const DeviceDataset& data,
                                                       int batch_size, int count,
                                                       const DeviceTensor& output) {
-  auto b = backend_->build("prediction step (batch " + std::to_string(count) + ")");
+  auto b = backend_->build("prediction step (batch " + std::to_string(count) + ")", timed_programs_);
   const std::size_t last = architecture_.layers().size() - 1;
   record_gather(*b, ws, data, batch_size, count, *eval_state_);
   record_forward(*b, ws, count);

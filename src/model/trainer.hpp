@@ -82,6 +82,9 @@ class Trainer {
   float learning_rate();
   void set_learning_rate(float learning_rate);
 
+  // Build programs with device timing (benchmarks); see Program::device_time_ns.
+  void set_timed_programs(bool timed) { timed_programs_ = timed; }
+
  private:
   void record_gather(ProgramBuilder& b, Workspace& ws, const DeviceDataset& data, int batch_size,
                      int count, const DeviceTensor& state);
@@ -98,6 +101,7 @@ class Trainer {
   std::unique_ptr<DeviceTensor> state_, totals_, eval_state_, eval_totals_;
   std::map<int, std::unique_ptr<Workspace>> workspaces_;
   bool logits_output_ = false;  // last layer linear: outputs are logits
+  bool timed_programs_ = false;
 };
 
 }  // namespace vknn::model

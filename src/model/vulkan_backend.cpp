@@ -87,8 +87,12 @@ class Launcher {
 
 class VulkanProgram final : public Program {
  public:
-  VulkanProgram(std::unique_ptr<vk::Recording> recording, Launcher& launcher)
-      : recording_(std::move(recording)), launcher_(launcher) {}
+  VulkanProgram(std::unique_ptr<vk::Recording> recording, Launcher& launcher,
+                std::unique_ptr<vk::TimestampPool> timestamps)
+      : recording_(std::move(recording)), launcher_(launcher), timestamps_(std::move(timestamps)) {}
+  double device_time_ns() const override {
+    return timestamps_ ? timestamps_->elapsed_ns(0, 1) : -1.0;
+  }
   ~VulkanProgram() override {
     // The command buffer may still be executing: let it finish first.
     try {
@@ -101,13 +105,20 @@ class VulkanProgram final : public Program {
  private:
   std::unique_ptr<vk::Recording> recording_;
   Launcher& launcher_;
+  std::unique_ptr<vk::TimestampPool> timestamps_;
 };
 
 class VulkanProgramBuilder final : public ProgramBuilder {
  public:
-  VulkanProgramBuilder(vk::Device& device, const std::string& name, Launcher& launcher)
+  VulkanProgramBuilder(vk::Device& device, const std::string& name, Launcher& launcher, bool timed)
       : recording_(std::make_unique<vk::Recording>(device, name, vk::RecordingUse::replay)),
-        launcher_(launcher) {}
+        launcher_(launcher) {
+    if (timed && device.info().timestamps_supported) {
+      timestamps_ = std::make_unique<vk::TimestampPool>(device, 2);
+      recording_->reset_timestamps(*timestamps_);
+      recording_->timestamp(*timestamps_, 0);
+    }
+  }
 
   void gather_batch(std::uint32_t sample_size, std::uint32_t batch_size, std::uint32_t count,
                     const DeviceTensor& images, const DeviceTensor& labels, const DeviceTensor& order,
@@ -192,8 +203,9 @@ class VulkanProgramBuilder final : public ProgramBuilder {
   void advance_step(const DeviceTensor& state) override { vk::ops::advance_step(rec(), buf(state)); }
 
   std::unique_ptr<Program> finish() override {
+    if (timestamps_) recording_->timestamp(*timestamps_, 1);
     recording_->finish();
-    return std::make_unique<VulkanProgram>(std::move(recording_), launcher_);
+    return std::make_unique<VulkanProgram>(std::move(recording_), launcher_, std::move(timestamps_));
   }
 
  private:
@@ -203,6 +215,7 @@ class VulkanProgramBuilder final : public ProgramBuilder {
   }
   std::unique_ptr<vk::Recording> recording_;
   Launcher& launcher_;
+  std::unique_ptr<vk::TimestampPool> timestamps_;
 };
 
 class VulkanBackend final : public Backend {
@@ -239,8 +252,8 @@ class VulkanBackend final : public Backend {
     return {t.summed_loss(), t.correct, t.samples};
   }
   std::int64_t totals_count() const override { return vk::ops::kMetricTotalsBytes / 4; }
-  std::unique_ptr<ProgramBuilder> build(const std::string& name) override {
-    return std::make_unique<VulkanProgramBuilder>(device_, name, launcher_);
+  std::unique_ptr<ProgramBuilder> build(const std::string& name, bool timed) override {
+    return std::make_unique<VulkanProgramBuilder>(device_, name, launcher_, timed);
   }
   void synchronize() override { launcher_.synchronize(); }
   BackendCounters counters() const override {

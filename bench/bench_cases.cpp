@@ -1,0 +1,143 @@
+#include "bench_cases.hpp"
+
+#include <random>
+
+namespace vknn::bench {
+namespace {
+
+using model::Backend;
+using model::DeviceTensor;
+using model::ElementType;
+using model::ProgramBuilder;
+
+const DeviceTensor& random_tensor(Backend& backend, Tensors& keep, const std::string& name,
+                                  std::int64_t count, float scale = 1.0f) {
+  std::mt19937 rng{static_cast<std::uint32_t>(count)};
+  std::uniform_real_distribution<float> dist(-scale, scale);
+  std::vector<float> values(static_cast<std::size_t>(count));
+  for (auto& v : values) v = dist(rng);
+  keep.push_back(backend.tensor(name, ElementType::f32, count));
+  backend.write(*keep.back(), values.data(), values.size() * sizeof(float));
+  return *keep.back();
+}
+
+const DeviceTensor& output_tensor(Backend& backend, Tensors& keep, const std::string& name,
+                                  std::int64_t count, ElementType type = ElementType::f32) {
+  keep.push_back(backend.tensor(name, type, count));
+  backend.zero(*keep.back());
+  return *keep.back();
+}
+
+void add_conv(std::vector<OpCase>& cases, const std::string& layer, const Conv2DGeometry& g) {
+  const double f = double(g.forward_flops());
+  const double in = double(g.input_size()) * 4, out = double(g.output_size()) * 4,
+               k = double(g.kernel_size()) * 4;
+  cases.push_back({"conv2d_forward/" + layer, f, in + k + out, [g](Backend& b, ProgramBuilder& p, Tensors& t) {
+    p.conv2d_forward(g, random_tensor(b, t, "x", g.input_size()),
+                     random_tensor(b, t, "kernel", g.kernel_size(), 0.1f),
+                     random_tensor(b, t, "bias", g.out_c), output_tensor(b, t, "y", g.output_size()),
+                     Activation::relu);
+  }});
+  cases.push_back({"conv2d_backward_input/" + layer, f, out + k + in, [g](Backend& b, ProgramBuilder& p, Tensors& t) {
+    p.conv2d_backward_input(g, random_tensor(b, t, "dy", g.output_size()),
+                            random_tensor(b, t, "kernel", g.kernel_size(), 0.1f),
+                            output_tensor(b, t, "dx", g.input_size()));
+  }});
+  cases.push_back({"conv2d_backward_kernel/" + layer, f, in + out + k, [g](Backend& b, ProgramBuilder& p, Tensors& t) {
+    p.conv2d_backward_kernel(g, random_tensor(b, t, "x", g.input_size()),
+                             random_tensor(b, t, "dy", g.output_size()),
+                             output_tensor(b, t, "dkernel", g.kernel_size()));
+  }});
+  cases.push_back({"conv2d_backward_bias/" + layer, double(g.output_size()), out, [g](Backend& b, ProgramBuilder& p, Tensors& t) {
+    p.conv2d_backward_bias(g, random_tensor(b, t, "dy", g.output_size()),
+                           output_tensor(b, t, "dbias", g.out_c));
+  }});
+}
+
+void add_pool(std::vector<OpCase>& cases, const std::string& layer, const Pool2DGeometry& g) {
+  const double in = double(g.input_size()) * 4, out = double(g.output_size()) * 4;
+  const double compares = double(g.output_size()) * g.pool_h * g.pool_w;
+  cases.push_back({"maxpool2d_forward/" + layer, compares, in + out, [g](Backend& b, ProgramBuilder& p, Tensors& t) {
+    p.maxpool2d_forward(g, random_tensor(b, t, "x", g.input_size()), output_tensor(b, t, "y", g.output_size()));
+  }});
+  cases.push_back({"maxpool2d_backward/" + layer, compares, 2 * in + out, [g](Backend& b, ProgramBuilder& p, Tensors& t) {
+    p.maxpool2d_backward(g, random_tensor(b, t, "x", g.input_size()),
+                         random_tensor(b, t, "dy", g.output_size()),
+                         output_tensor(b, t, "dx", g.input_size()));
+  }});
+}
+
+void add_dense(std::vector<OpCase>& cases, const std::string& layer, const DenseGeometry& g) {
+  const double f = double(g.forward_flops());
+  const double x = double(g.batch) * g.in_features * 4, y = double(g.batch) * g.out_features * 4,
+               k = double(g.in_features) * g.out_features * 4;
+  const std::int64_t kn = std::int64_t(g.in_features) * g.out_features;
+  cases.push_back({"dense_forward/" + layer, f, x + k + y, [g, kn](Backend& b, ProgramBuilder& p, Tensors& t) {
+    p.dense_forward(g, random_tensor(b, t, "x", std::int64_t(g.batch) * g.in_features),
+                    random_tensor(b, t, "kernel", kn, 0.1f), random_tensor(b, t, "bias", g.out_features),
+                    output_tensor(b, t, "y", std::int64_t(g.batch) * g.out_features), Activation::relu);
+  }});
+  cases.push_back({"dense_backward_input/" + layer, f, y + k + x, [g, kn](Backend& b, ProgramBuilder& p, Tensors& t) {
+    p.dense_backward_input(g, random_tensor(b, t, "dy", std::int64_t(g.batch) * g.out_features),
+                           random_tensor(b, t, "kernel", kn, 0.1f),
+                           output_tensor(b, t, "dx", std::int64_t(g.batch) * g.in_features));
+  }});
+  cases.push_back({"dense_backward_kernel/" + layer, f, x + y + k, [g, kn](Backend& b, ProgramBuilder& p, Tensors& t) {
+    p.dense_backward_kernel(g, random_tensor(b, t, "x", std::int64_t(g.batch) * g.in_features),
+                            random_tensor(b, t, "dy", std::int64_t(g.batch) * g.out_features),
+                            output_tensor(b, t, "dkernel", kn));
+  }});
+}
+
+}  // namespace
+
+std::vector<OpCase> course_model_ops(int batch, int filters, bool quick) {
+  // Course model: 28x28x1 -> conv 3x3 (26) -> pool (13) -> conv 3x3 (11)
+  // -> pool (5) -> dense 128 -> dense 10. Quick mode: 10x10 images.
+  const int side = quick ? 10 : 28;
+  const int c1 = side - 2, p1 = c1 / 2, c2 = p1 - 2, p2 = c2 / 2;
+  std::vector<OpCase> cases;
+  add_conv(cases, "conv1", {batch, side, side, 1, filters, 3, 3, 1, 1, Padding::valid});
+  add_pool(cases, "pool1", {batch, c1, c1, filters, 2, 2, 2, 2, Padding::valid});
+  add_conv(cases, "conv2", {batch, p1, p1, filters, filters, 3, 3, 1, 1, Padding::valid});
+  add_pool(cases, "pool2", {batch, c2, c2, filters, 2, 2, 2, 2, Padding::valid});
+  const int flat = p2 * p2 * filters;
+  add_dense(cases, "dense1", {batch, flat, 128});
+  add_dense(cases, "dense2", {batch, 128, 10});
+
+  const std::int64_t relu_count = std::int64_t(batch) * c1 * c1 * filters;
+  cases.push_back({"relu_backward/conv1", double(relu_count), 3.0 * relu_count * 4,
+                   [relu_count](model::Backend& b, model::ProgramBuilder& p, Tensors& t) {
+    p.relu_backward(relu_count, random_tensor(b, t, "y", relu_count),
+                    random_tensor(b, t, "dy", relu_count), output_tensor(b, t, "dx", relu_count));
+  }});
+  const ClassesGeometry classes{batch, 10};
+  cases.push_back({"softmax_cross_entropy/output", 30.0 * batch * 10, 12.0 * batch * 10,
+                   [classes](model::Backend& b, model::ProgramBuilder& p, Tensors& t) {
+    std::vector<std::uint32_t> labels(static_cast<std::size_t>(classes.batch));
+    for (std::size_t i = 0; i < labels.size(); ++i) labels[i] = std::uint32_t(i % 10);
+    t.push_back(b.tensor("labels", model::ElementType::u32, classes.batch));
+    b.write(*t.back(), labels.data(), labels.size() * 4);
+    const auto& l = *t.back();
+    p.softmax_cross_entropy(classes, random_tensor(b, t, "logits", std::int64_t(classes.batch) * 10), l,
+                            float(classes.batch), output_tensor(b, t, "loss", classes.batch),
+                            output_tensor(b, t, "dlogits", std::int64_t(classes.batch) * 10));
+  }});
+  // Adam over every parameter of the model, as one tensor.
+  const std::int64_t params = (9LL * filters + filters) + (9LL * filters * filters + filters) +
+                              (std::int64_t(flat) * 128 + 128) + (128 * 10 + 10);
+  cases.push_back({"adam_update/all_parameters", 12.0 * double(params), 5.0 * params * 4,
+                   [params](model::Backend& b, model::ProgramBuilder& p, Tensors& t) {
+    t.push_back(b.tensor("state", model::ElementType::u32, sizeof(model::StepState) / 4));
+    model::StepState s;
+    s.learning_rate = 0.001f;
+    b.write_state(*t.back(), s);
+    const auto& state = *t.back();
+    p.adam_update(AdamConfig{}, params, state, random_tensor(b, t, "w", params),
+                  random_tensor(b, t, "g", params), output_tensor(b, t, "m", params),
+                  output_tensor(b, t, "v", params));
+  }});
+  return cases;
+}
+
+}  // namespace vknn::bench

@@ -1,0 +1,28 @@
+// The benchmark cases of vknn-bench: each op of the course model at its
+// real shapes, described once and run on any backend.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "model/backend.hpp"
+
+namespace vknn::bench {
+
+using Tensors = std::vector<std::unique_ptr<model::DeviceTensor>>;
+
+struct OpCase {
+  std::string name;  // e.g. "conv2d_forward/conv2"
+  double flops = 0;  // per run
+  double bytes = 0;  // read + written, per run
+  // Makes the tensors (random contents) and records the op.
+  std::function<void(model::Backend&, model::ProgramBuilder&, Tensors&)> record;
+};
+
+// The course model's layers at batch `batch`; `filters` 64 for the course,
+// `quick` shrinks the images for CI.
+std::vector<OpCase> course_model_ops(int batch, int filters, bool quick);
+
+}  // namespace vknn::bench
