@@ -57,8 +57,12 @@ void require_buffer(const char* op, const char* role, const Buffer& buffer, std:
   }
 }
 
+// automatic: register_blocked on CPU drivers (which all offer subgroup
+// shuffles; one that did not would get shared_tiled), shared_tiled elsewhere.
 bool use_register_blocked(KernelVariant variant, const Device& device) {
-  if (variant == KernelVariant::automatic) return DeviceProfile::of(device.info()).cpu_like;
+  if (variant == KernelVariant::automatic) {
+    return DeviceProfile::of(device.info()).cpu_like && device.info().subgroup_shuffle;
+  }
   return variant == KernelVariant::register_blocked;
 }
 
@@ -77,7 +81,7 @@ std::array<std::uint32_t, 2> fold_groups(std::uint32_t blocks, const Device& dev
 // shaders' comments say why large blocks and shared loads pay there.
 struct Blocked {
   std::uint32_t share_subgroup = 0;  // SHARE_SUBGROUP: 0 = every lane loads for itself
-  std::uint32_t workgroup = 64;      // a multiple of share_subgroup
+  std::uint32_t workgroup = 64;      // a multiple of share_subgroup (a power of two <= 64)
 };
 
 Blocked blocked_for(const Device& device, const char* op) {
@@ -93,18 +97,11 @@ Blocked blocked_for(const Device& device, const char* op) {
   // the reported size: CPU drivers run a subgroup as one SIMD vector. (GPUs
   // may run compute with another size unless it is pinned at pipeline
   // creation; the shaders poison their outputs with NaN should that happen.)
-  if (DeviceProfile::of(info).cpu_like && info.subgroup_size >= 1 && info.subgroup_size <= 64) {
+  const std::uint32_t size = info.subgroup_size;
+  if (DeviceProfile::of(info).cpu_like && size >= 1 && size <= 64 && (size & (size - 1)) == 0) {
     b.share_subgroup = info.subgroup_size;
   }
   return b;
-}
-
-// Smallest multiple of `unit` (at least `unit`) covering `lanes`, capped at 64
-// (rounded up to a multiple of `unit`).
-std::uint32_t lanes_workgroup(std::int64_t lanes, std::uint32_t unit) {
-  unit = std::max<std::uint32_t>(unit, 1);
-  const std::int64_t capped = std::min<std::int64_t>(lanes, 64);
-  return std::uint32_t(std::max<std::int64_t>(div_up(capped, unit), 1)) * unit;
 }
 
 // ---- shared-tiled GEMM tiles (shaders/conv2d_tiled_gemm.glsl) ----
@@ -112,19 +109,25 @@ struct Tiles {
   std::uint32_t m, n, k, thread_m, thread_n;
 };
 
-Tiles tiles_for(const Device& device) {
-  const DeviceProfile profile = DeviceProfile::of(device.info());
-  // 64x64 tiles, 16 deep, 4x4 per invocation: 256 invocations and 8 KiB of
-  // shared memory; devices allowing fewer invocations get 32x32 tiles.
-  if (profile.max_workgroup_invocations >= 256) return {64, 64, 16, 4, 4};
-  return {32, 32, 16, 4, 4};
+// Tiles fitted to the GEMM's shape: a narrow N (in_c = 1 in the input
+// gradient, out_c = 1) or a short M (a 3x3x1 kernel's 9 rows in the kernel
+// gradient) would otherwise leave most of a 64 x 64 tile idle.
+Tiles tiles_for(const Device& device, std::int64_t rows, std::int64_t cols) {
+  const bool wide_workgroups = DeviceProfile::of(device.info()).max_workgroup_invocations >= 256;
+  if (cols <= 4) return {128, 4, 16, 4, 1};  // 4 x 32 invocations
+  if (cols <= 16) return {64, 16, 16, 4, 2};  // 8 x 16
+  if (!wide_workgroups) return {32, 32, 16, 4, 4};  // 8 x 8
+  if (rows <= 16) return {16, 64, 16, 1, 4};  // 16 x 16
+  // 64 x 64 tiles, 16 deep, 4 x 4 per invocation: 256 invocations and
+  // 8 KiB of shared memory.
+  return {64, 64, 16, 4, 4};
 }
 
 void dispatch_tiled(Recording& recording, const char* shader, std::uint32_t buffer_count,
                     std::initializer_list<const Buffer*> buffers, const Conv2DPush& push,
                     std::int64_t rows, std::int64_t cols, bool a_depth_fastest) {
   Device& device = recording.device();
-  const Tiles t = tiles_for(device);
+  const Tiles t = tiles_for(device, rows, cols);
   PipelineDesc desc;
   desc.shader = shader;
   desc.buffer_count = buffer_count;
@@ -157,10 +160,13 @@ void conv2d_forward(Recording& recording, const Conv2DGeometry& g, const Buffer&
 
   if (use_register_blocked(variant, device)) {
     const Blocked b = blocked_for(device, op);
-    // 4 pixels x 32 channels per invocation (fewer channels if out_c is small).
+    // 4 pixels x 32 channels per invocation, 64 channels where x is read a
+    // float at a time (in_c not a multiple of 4), so each float read feeds
+    // more FMAs; fewer where out_c is small.
     const std::uint32_t pixels = 4;
-    const std::uint32_t channel_vecs = std::min<std::uint32_t>(8, div_up(g.out_c, 4));
-    const std::uint32_t width = std::max<std::uint32_t>(b.workgroup, b.share_subgroup);
+    const std::uint32_t channel_vecs =
+        std::min<std::uint32_t>(g.in_c % 4 == 0 ? 8 : 16, div_up(g.out_c, 4));
+    const std::uint32_t width = b.workgroup;
     PipelineDesc desc;
     desc.shader = "conv2d_forward";
     desc.buffer_count = 4;
@@ -197,7 +203,7 @@ void conv2d_backward_input(Recording& recording, const Conv2DGeometry& g, const 
     const bool share = b.share_subgroup > 0 && oc_vec4;
     const std::uint32_t pixels = share ? 8 : 4;
     const std::uint32_t channels = std::min<std::uint32_t>(share ? 32 : 4, std::uint32_t(g.in_c));
-    const std::uint32_t width = std::max<std::uint32_t>(b.workgroup, b.share_subgroup);
+    const std::uint32_t width = b.workgroup;
     PipelineDesc desc;
     desc.shader = "conv2d_backward_input";
     desc.buffer_count = 3;
@@ -238,8 +244,9 @@ void conv2d_backward_kernel(Recording& recording, const Conv2DGeometry& g, const
     const std::int64_t lanes = div_up(g.out_c, 4 * channel_vecs);
     // Small workgroups: the lanes share a row block, and on lavapipe each
     // workgroup is one thread's task, so more of them spread better.
-    const std::uint32_t width =
-        b.share_subgroup > 0 ? b.share_subgroup : lanes_workgroup(lanes, 1);
+    const std::uint32_t width = b.share_subgroup > 0
+                                    ? b.share_subgroup
+                                    : std::uint32_t(std::clamp<std::int64_t>(lanes, 1, 64));
     PipelineDesc desc;
     desc.shader = "conv2d_backward_kernel";
     desc.buffer_count = 3;
