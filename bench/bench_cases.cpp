@@ -61,9 +61,10 @@ void add_pool(std::vector<OpCase>& cases, const std::string& layer, const Pool2D
     p.maxpool2d_forward(g, random_tensor(b, t, "x", g.input_size()), output_tensor(b, t, "y", g.output_size()));
   }});
   cases.push_back({"maxpool2d_backward/" + layer, compares, 2 * in + out, [g](Backend& b, ProgramBuilder& p, Tensors& t) {
+    // As the model runs it: after a relu, with the relu backward fused in.
     p.maxpool2d_backward(g, random_tensor(b, t, "x", g.input_size()),
                          random_tensor(b, t, "dy", g.output_size()),
-                         output_tensor(b, t, "dx", g.input_size()));
+                         output_tensor(b, t, "dx", g.input_size()), true);
   }});
 }
 

@@ -19,6 +19,10 @@
 
 VKNN_WORKGROUP_LAYOUT;
 
+// RELU_MASK: the pool follows a relu whose output is x; dx is then the
+// gradient at the relu's input (zero where x <= 0), relu's backward fused in.
+layout(constant_id = 4) const uint RELU_MASK = 0;
+
 layout(set = 0, binding = 1) readonly buffer DY { float dy[]; };
 layout(set = 0, binding = 2) writeonly buffer DX { float dx[]; };
 
@@ -51,6 +55,7 @@ void main() {
         if (window_winner(n, oy, ox, c) == i) sum += dy[output_index(n, oy, ox, c)];
       }
     }
+    if (RELU_MASK != 0u && !(x[i] > 0.0)) sum = 0.0;
     dx[i] = sum;
   }
 }

@@ -1,32 +1,36 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
-// MaxPooling2D forward: y[n,oy,ox,c] = x at the winner of window (oy, ox)
-// (contract and tie rule: maxpool2d_window.glsl).
+// maxpool2d_forward: y[n,oy,ox,c] = max over the window of x (NHWC).
 //
-// One invocation per output element, channels fastest, so neighbouring
-// invocations read neighbouring channels of the same taps.
-// Bindings: 0 x (read), 1 y (float[batch*out_h*out_w*channels], written).
-// Push constants: see maxpool2d_window.glsl.
-// Dispatch: groups = (min(div_up(outputs, local_size_x), max groups), 1, 1);
-// each invocation strides over the outputs by the size of the grid.
+// Bindings: 0 x (float/vec4 view), 1 y (float/vec4 view). Push: geometry
+// (maxpool2d_vec.glsl). Dispatch: grid-stride over
+// batch*out_h*out_w*(channels / CHANNEL_WIDTH) items, one window each.
 #include "common.glsl"
-#include "maxpool2d_window.glsl"
+#include "maxpool2d_vec.glsl"
 
 VKNN_WORKGROUP_LAYOUT;
 
 layout(set = 0, binding = 1) writeonly buffer Y { float y[]; };
+layout(set = 0, binding = 1) writeonly buffer Y4 { vec4 y4[]; };
 
 void main() {
-  const uint outputs = uint(p.batch * p.out_h * p.out_w * p.channels);
+  const uint groups = uint(p.channels) / CHANNEL_WIDTH;
+  const uint items = uint(p.batch * p.out_h * p.out_w) * groups;
   const uint grid = gl_NumWorkGroups.x * gl_WorkGroupSize.x;
-  for (uint o = gl_GlobalInvocationID.x; o < outputs; o += grid) {
-    int rest = int(o);
-    const int c = rest % p.channels;
-    rest /= p.channels;
-    const int ox = rest % p.out_w;
-    rest /= p.out_w;
-    const int oy = rest % p.out_h;
-    const int n = rest / p.out_h;
-    y[o] = x[window_winner(n, oy, ox, c)];
+  for (uint i = gl_GlobalInvocationID.x; i < items; i += grid) {
+    const uint group = i % groups;
+    const uint pixel = i / groups;  // (n * out_h + oy) * out_w + ox
+    const int ox = int(pixel % uint(p.out_w));
+    const uint row = pixel / uint(p.out_w);
+    const int oy = int(row % uint(p.out_h));
+    const int n = int(row / uint(p.out_h));
+    vec4 best;
+    ivec4 tap;
+    window_max(n, oy, ox, group, best, tap);
+    if (CHANNEL_WIDTH == 4u) {
+      y4[i] = best;
+    } else {
+      y[i] = best.x;
+    }
   }
 }

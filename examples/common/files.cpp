@@ -8,6 +8,7 @@
 #include <system_error>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace vknn::examples {
@@ -35,7 +36,10 @@ void write_file_atomically(const fs::path& path, std::span<const unsigned char> 
   }
   // mkstemp gives a name nobody else is using, in the destination folder
   // so that the rename below stays on one file system (and is atomic).
-  std::string temp = (folder / ("." + path.filename().string() + ".tmp.XXXXXX")).string();
+  std::string temp_name = ".";  // built in steps: GCC 12 misreports "." + s + "..." (-Wrestrict)
+  temp_name += path.filename().string();
+  temp_name += ".tmp.XXXXXX";
+  std::string temp = (folder / temp_name).string();
   const int fd = ::mkstemp(temp.data());
   if (fd < 0) throw io_error(path, "create a temporary file for", errno);
   const auto fail = [&](const std::string& what, int error) {

@@ -30,12 +30,16 @@ std::string history_csv(const History& history) {
       throw std::runtime_error("history: metric '" + name + "' has " + std::to_string(values.size()) +
                                " values for " + std::to_string(history.epoch.size()) + " epochs");
     }
-    csv += "," + name;
+    csv += ',';
+    csv += name;
   }
   csv += "\n";
   for (std::size_t row = 0; row < history.epoch.size(); ++row) {
     csv += std::to_string(history.epoch[row]);
-    for (const auto& entry : history.history) csv += "," + number(entry.second[row]);
+    for (const auto& entry : history.history) {
+      csv += ',';
+      csv += number(entry.second[row]);
+    }
     csv += "\n";
   }
   return csv;

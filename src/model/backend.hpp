@@ -94,8 +94,10 @@ class ProgramBuilder {
                                     const DeviceTensor& dbias) = 0;
 
   virtual void maxpool2d_forward(const Pool2DGeometry& g, const DeviceTensor& x, const DeviceTensor& y) = 0;
+  // relu_mask: x is a relu's output; dx is then the gradient at the relu's
+  // input (zero where x <= 0), the relu's backward fused in.
   virtual void maxpool2d_backward(const Pool2DGeometry& g, const DeviceTensor& x, const DeviceTensor& dy,
-                                  const DeviceTensor& dx) = 0;
+                                  const DeviceTensor& dx, bool relu_mask) = 0;
 
   virtual void dense_forward(const DenseGeometry& g, const DeviceTensor& x, const DeviceTensor& kernel,
                              const DeviceTensor& bias, const DeviceTensor& y, Activation act) = 0;

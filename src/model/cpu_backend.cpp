@@ -96,8 +96,11 @@ class CpuProgramBuilder final : public ProgramBuilder {
     add([=, &x, &y] { cpu::maxpool2d_forward<float>(g, f32(x), f32(y)); });
   }
   void maxpool2d_backward(const Pool2DGeometry& g, const DeviceTensor& x, const DeviceTensor& dy,
-                          const DeviceTensor& dx) override {
-    add([=, &x, &dy, &dx] { cpu::maxpool2d_backward<float>(g, f32(x), f32(dy), f32(dx)); });
+                          const DeviceTensor& dx, bool relu_mask) override {
+    add([=, &x, &dy, &dx] {
+      cpu::maxpool2d_backward<float>(g, f32(x), f32(dy), f32(dx));
+      if (relu_mask) cpu::relu_backward<float>(g.input_size(), f32(x), f32(dx), f32(dx));
+    });
   }
   void dense_forward(const DenseGeometry& g, const DeviceTensor& x, const DeviceTensor& kernel,
                      const DeviceTensor& bias, const DeviceTensor& y, Activation act) override {

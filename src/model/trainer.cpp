@@ -214,15 +214,19 @@ void Trainer::record_forward(ProgramBuilder& b, Workspace& ws, int count) {
 
 void Trainer::record_backward(ProgramBuilder& b, Workspace& ws, int count) {
   const auto& layers = architecture_.layers();
+  // masked[l]: layer l's relu backward was fused into the pooling after
+  // it, which already wrote the pre-activation gradient ws.dpre[l].
+  std::vector<bool> masked(layers.size(), false);
   for (std::size_t l = layers.size(); l-- > 0;) {
     const LayerInfo& layer = layers[l];
     if (layer.kind == LayerKind::flatten) continue;
     const DeviceTensor& in = l == 0 ? *ws.x : *ws.out[l - 1];
     const bool last = l + 1 == layers.size();
     // Gradient at the layer's linear output: the fused loss wrote it for
-    // the last layer; relu masks the output gradient; linear passes it on.
+    // the last layer; relu masks the output gradient (unless the pooling
+    // after it did); linear passes it on.
     const DeviceTensor* grad = ws.dout[l];
-    if (last) {
+    if (last || masked[l]) {
       grad = ws.dpre[l];
     } else if (layer.activation == Activation::relu) {
       b.relu_backward(count * product(layer.output_shape), *ws.out[l], *ws.dout[l], *ws.dpre[l]);
@@ -242,7 +246,14 @@ void Trainer::record_backward(ProgramBuilder& b, Workspace& ws, int count) {
       }
       case LayerKind::max_pooling2d:
         if (need_input_gradient) {
-          b.maxpool2d_backward(with_batch(*layer.pool2d(), count), in, *grad, *ws.dout[l - 1]);
+          // After a relu layer the pooling's backward applies the relu mask
+          // too and writes that layer's pre-activation gradient: one pass
+          // over the large feature map instead of two.
+          const bool fuse_relu = layers[l - 1].activation == Activation::relu &&
+                                 layers[l - 1].kind != LayerKind::flatten && ws.dpre[l - 1];
+          b.maxpool2d_backward(with_batch(*layer.pool2d(), count), in, *grad,
+                               fuse_relu ? *ws.dpre[l - 1] : *ws.dout[l - 1], fuse_relu);
+          masked[l - 1] = fuse_relu;
         }
         break;
       case LayerKind::dense: {

@@ -145,8 +145,8 @@ class VulkanProgramBuilder final : public ProgramBuilder {
     vk::ops::maxpool2d_forward(rec(), g, buf(x), buf(y));
   }
   void maxpool2d_backward(const Pool2DGeometry& g, const DeviceTensor& x, const DeviceTensor& dy,
-                          const DeviceTensor& dx) override {
-    vk::ops::maxpool2d_backward(rec(), g, buf(x), buf(dy), buf(dx));
+                          const DeviceTensor& dx, bool relu_mask) override {
+    vk::ops::maxpool2d_backward(rec(), g, buf(x), buf(dy), buf(dx), relu_mask);
   }
   void dense_forward(const DenseGeometry& g, const DeviceTensor& x, const DeviceTensor& kernel,
                      const DeviceTensor& bias, const DeviceTensor& y, Activation act) override {

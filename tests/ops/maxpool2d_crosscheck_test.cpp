@@ -95,16 +95,35 @@ TEST_P(MaxPool2DCrosscheck, ForwardAndBackwardMatchTheCpuExactly) {
   vknn::cpu::maxpool2d_forward(g, x.data(), y.data());
   vknn::cpu::maxpool2d_backward(g, x.data(), dy.data(), dx.data());
 
+  // The relu-fused backward: the CPU composition of maxpool's backward and
+  // relu's (x is the relu's output, so relu passes gradient where x > 0).
+  std::vector<float> dx_relu(in_size);
+  vknn::cpu::relu_backward<float>(std::int64_t(in_size), x.data(), dx.data(), dx_relu.data());
+
   auto x_d = to_device(x, "x");
   auto dy_d = to_device(dy, "dy");
   auto y_d = device_output<float>(out_size, "y");
-  auto dx_d = device_output<float>(in_size, "dx");
-  run_on_device("maxpool2d crosscheck", [&](vknn::vk::Recording& r) {
+  run_on_device("maxpool2d forward", [&](vknn::vk::Recording& r) {
     vknn::vk::ops::maxpool2d_forward(r, g, *x_d, *y_d);
-    vknn::vk::ops::maxpool2d_backward(r, g, *x_d, *dy_d, *dx_d);
   });
   expect_close(from_device<float>(*y_d, out_size), y, 0.0, "forward (" + g.describe() + ")");
-  expect_close(from_device<float>(*dx_d, in_size), dx, 0.0, "backward (" + g.describe() + ")");
+
+  // Every backward variant that applies, with and without the relu mask.
+  using vknn::vk::ops::PoolBackwardVariant;
+  std::vector<PoolBackwardVariant> variants = {PoolBackwardVariant::gather};
+  if (g.stride_h >= g.pool_h && g.stride_w >= g.pool_w) variants.push_back(PoolBackwardVariant::scatter);
+  for (PoolBackwardVariant variant : variants) {
+    for (bool relu_mask : {false, true}) {
+      auto dx_d = device_output<float>(in_size, "dx");  // sentinel: unwritten inputs show
+      run_on_device("maxpool2d backward", [&](vknn::vk::Recording& r) {
+        vknn::vk::ops::maxpool2d_backward(r, g, *x_d, *dy_d, *dx_d, relu_mask, variant);
+      });
+      const std::string what = std::string("backward ") +
+                               (variant == PoolBackwardVariant::gather ? "gather" : "scatter") +
+                               (relu_mask ? " with relu mask" : "") + " (" + g.describe() + ")";
+      expect_close(from_device<float>(*dx_d, in_size), relu_mask ? dx_relu : dx, 0.0, what);
+    }
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Table, MaxPool2DCrosscheck, ::testing::ValuesIn(pool_cases()),

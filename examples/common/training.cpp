@@ -1,0 +1,184 @@
+#include "common/training.hpp"
+
+#include <cstdio>
+#include <stdexcept>
+#include <system_error>
+
+#include "common/device_flag.hpp"
+#include "common/files.hpp"
+#include "common/history_csv.hpp"
+#include "vknn/error.hpp"
+#include "vknn/model/sequential.hpp"
+
+namespace vknn::examples {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// A file the program will write at the end: fail now, not after training,
+// if its folder is missing.
+void require_writable_location(const FlagParser& flags, const std::string& flag) {
+  const std::string& value = flags.get_string(flag);
+  if (value.empty()) return;
+  const fs::path path(value);
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) throw UsageError(flag, "'" + value + "' is a folder; give a file name");
+  const fs::path folder = path.has_parent_path() ? path.parent_path() : fs::path(".");
+  if (!fs::is_directory(folder, ec)) {
+    throw UsageError(flag, "the folder '" + folder.string() + "' does not exist");
+  }
+}
+
+Samples prefix(const data::LabeledImages& set, std::int64_t count) {
+  const std::size_t bytes = std::size_t(count) * set.images.image_size();
+  return {std::span(set.images.pixels.data(), bytes), count, {set.images.rows, set.images.cols, 1}};
+}
+
+}  // namespace
+
+void add_training_flags(FlagParser& flags, const std::string& data_folder,
+                        const TrainingDefaults& defaults) {
+  flags.add_int("epochs", defaults.epochs, "passes over the training set", {.min = 0, .max = 100000});
+  flags.add_int("batch-size", 32, "samples per training step", {.min = 1, .max = 1 << 20});
+  flags.add_real("learning-rate", 0.001, "Adam's learning rate", {.min = 0, .max = 10, .min_exclusive = true});
+  add_device_flag(flags);
+  flags.add_string("data-dir", "",
+                   "folder with the IDX files; without it, data/" + data_folder +
+                       " found upwards from the\nexecutable or the current folder "
+                       "(scripts/get_data.sh fetches it)",
+                   {.allow_empty = false}, "DIR");
+  flags.add_int("seed", 0, "seed of the weight initialisation and of the shuffles",
+                {.min = 0});
+  flags.add_real("target-accuracy", defaults.target_accuracy,
+                 "stop once training accuracy passes this at an epoch end (0: never)",
+                 {.min = 0, .max = 1});
+  flags.add_string("save", "", "write the trained weights to this safetensors file", {.allow_empty = false}, "PATH");
+  flags.add_string("load", "", "start from the weights in this safetensors file (as written by --save)",
+                   {.allow_empty = false}, "PATH");
+  flags.add_string("history", "",
+                   "write per-epoch loss, accuracy, val_loss, val_accuracy to this CSV file", {.allow_empty = false},
+                   "PATH");
+  flags.add_int("limit", 0, "train on the first N training samples (0: all)", {.min = 0});
+  flags.add_int("test-limit", 0, "evaluate on the first N test samples (0: all)", {.min = 0});
+  flags.add_bool("validation", false, "use the test set as validation data during fit");
+  flags.add_int("verbose", 1, "0 silent, 1 progress bars, 2 one line per epoch", {.choices = {0, 1, 2}});
+}
+
+ReachedAccuracyCallback::ReachedAccuracyCallback(double threshold, std::string monitor, std::FILE* out)
+    : stop_(monitor, threshold), threshold_(threshold), monitor_(std::move(monitor)), out_(out) {}
+
+std::string ReachedAccuracyCallback::message(double threshold, const std::string& monitor) {
+  char percent[32];
+  std::snprintf(percent, sizeof percent, "%g", threshold * 100.0);
+  return std::string("Reached ") + percent + "% " + monitor + " so cancelling training!";
+}
+
+void ReachedAccuracyCallback::on_epoch_end(Sequential& model, int epoch, const Logs& logs) {
+  const bool before = stop_.triggered();
+  stop_.on_epoch_end(model, epoch, logs);
+  if (stop_.triggered() && !before && out_) {
+    std::fprintf(out_, "\n%s\n", message(threshold_, monitor_).c_str());
+    std::fflush(out_);
+  }
+}
+
+int run_training(const FlagParser& flags, const TrainingProgram& program) {
+  require_writable_location(flags, "save");
+  require_writable_location(flags, "history");
+  if (flags.get_int("epochs") == 0 && !flags.get_string("history").empty()) {
+    throw UsageError("history", "there is no training history to write with --epochs 0");
+  }
+  if (const std::string& load = flags.get_string("load"); !load.empty()) {
+    std::error_code ec;
+    if (!fs::is_regular_file(load, ec)) {
+      throw UsageError("load", "no file '" + load + "' (write one with --save PATH)");
+    }
+  }
+
+  const fs::path data_dir = flags.given("data-dir") ? fs::path(flags.get_string("data-dir"))
+                                                    : find_dataset_dir(program.data_folder);
+  const data::DatasetSplits data = program.load(data_dir);
+
+  std::int64_t train_count = data.train.size();
+  if (const long long limit = flags.get_int("limit"); limit > 0) {
+    if (limit > train_count) {
+      throw UsageError("limit", "the " + program.dataset_name + " training set has " +
+                                    std::to_string(train_count) + " samples, got " + std::to_string(limit));
+    }
+    train_count = limit;
+  }
+  std::int64_t test_count = data.test.size();
+  if (const long long limit = flags.get_int("test-limit"); limit > 0) {
+    if (limit > test_count) {
+      throw UsageError("test-limit", "the " + program.dataset_name + " test set has " +
+                                         std::to_string(test_count) + " samples, got " + std::to_string(limit));
+    }
+    test_count = limit;
+  }
+  const Samples train = prefix(data.train, train_count);
+  const std::span<const std::uint8_t> train_labels(data.train.labels.data(), std::size_t(train_count));
+  const Samples test = prefix(data.test, test_count);
+  const std::span<const std::uint8_t> test_labels(data.test.labels.data(), std::size_t(test_count));
+
+  const Target target = open_target(flags);
+  Sequential model(program.layers);
+  CompileOptions compile_options;
+  compile_options.backend = target.backend;
+  compile_options.context = target.context;
+  compile_options.seed = std::uint64_t(flags.get_int("seed"));
+  model.compile(Adam(float(flags.get_real("learning-rate"))), compile_options);
+
+  const int verbose = int(flags.get_int("verbose"));
+  std::printf("Device: %s\n", model.backend_description().c_str());
+  std::printf("%s: %lld training and %lld test images of %dx%d, from %s\n\n",
+              program.dataset_name.c_str(), (long long)train_count, (long long)test_count,
+              data.train.images.rows, data.train.images.cols, data_dir.string().c_str());
+  model.summary();
+  if (const std::string& load = flags.get_string("load"); !load.empty()) {
+    try {
+      model.load_weights(load);
+    } catch (const Error& e) {
+      throw std::runtime_error(std::string(e.what()) +
+                               "\n(were they saved from a model with other flags? --load needs the same "
+                               "model flags as the --save run)");
+    }
+    std::printf("\nLoaded weights from %s\n", load.c_str());
+  }
+
+  const int epochs = int(flags.get_int("epochs"));
+  if (epochs > 0) {
+    FitOptions fit;
+    fit.epochs = epochs;
+    fit.batch_size = int(flags.get_int("batch-size"));
+    fit.verbose = verbose;
+    fit.seed = std::uint64_t(flags.get_int("seed"));
+    if (flags.get_bool("validation")) fit.validation_data = ValidationData{test, test_labels};
+    if (const double target_accuracy = flags.get_real("target-accuracy"); target_accuracy > 0) {
+      fit.callbacks.push_back(std::make_shared<ReachedAccuracyCallback>(target_accuracy));
+    }
+    std::printf("\nMODEL TRAINING:\n");
+    std::fflush(stdout);
+    const History history = model.fit(train, train_labels, fit);
+    if (const std::string& path = flags.get_string("history"); !path.empty()) {
+      write_history_csv(path, history);
+      std::printf("Wrote the training history to %s\n", path.c_str());
+    }
+  }
+
+  std::printf("\nMODEL EVALUATION:\n");
+  std::fflush(stdout);
+  EvaluateOptions evaluate;
+  evaluate.batch_size = int(flags.get_int("batch-size"));
+  evaluate.verbose = verbose;
+  const Evaluation result = model.evaluate(test, test_labels, evaluate);
+  std::printf("Test loss: %.4f - test accuracy: %.4f\n", result.loss, result.accuracy);
+
+  if (const std::string& path = flags.get_string("save"); !path.empty()) {
+    model.save_weights(path);
+    std::printf("Saved the weights to %s\n", path.c_str());
+  }
+  return 0;
+}
+
+}  // namespace vknn::examples
