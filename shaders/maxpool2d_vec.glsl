@@ -15,20 +15,7 @@ layout(constant_id = 3) const uint CHANNEL_WIDTH = 1;
 layout(set = 0, binding = 0) readonly buffer X { float x[]; };
 layout(set = 0, binding = 0) readonly buffer X4 { vec4 x4[]; };
 
-layout(push_constant) uniform Push {
-  int batch;
-  int in_h;
-  int in_w;
-  int channels;
-  int out_h;
-  int out_w;
-  int pool_h;
-  int pool_w;
-  int stride_h;
-  int stride_w;
-  int pad_top;
-  int pad_left;
-} p;
+#include "maxpool2d_push.glsl"
 
 vec4 load_x(uint pixel, uint group) {
   if (CHANNEL_WIDTH == 4u) return x4[pixel * uint(p.channels / 4) + group];

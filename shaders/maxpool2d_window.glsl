@@ -15,20 +15,7 @@
 #define VKNN_MAXPOOL2D_WINDOW_GLSL
 
 layout(set = 0, binding = 0) readonly buffer X { float x[]; };
-layout(push_constant) uniform Push {
-  int batch;
-  int in_h;
-  int in_w;
-  int channels;
-  int out_h;
-  int out_w;
-  int pool_h;
-  int pool_w;
-  int stride_h;
-  int stride_w;
-  int pad_top;
-  int pad_left;
-} p;
+#include "maxpool2d_push.glsl"
 
 uint input_index(int n, int iy, int ix, int c) {
   return uint(((n * p.in_h + iy) * p.in_w + ix) * p.channels + c);

@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "model/training_support.hpp"
+#include "support/error_text.hpp"
 #include "vknn/error.hpp"
 
 namespace {
@@ -15,15 +16,7 @@ using vknn_test::on;
 using vknn_test::synthetic_images;
 namespace fs = std::filesystem;
 
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const vknn::Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using vknn_test::error_of;
 
 #define EXPECT_ERROR_MENTIONS(statement, text)                               \
   do {                                                                       \

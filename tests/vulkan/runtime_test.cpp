@@ -9,7 +9,9 @@
 #include <thread>
 #include <vector>
 
+#include "support/error_text.hpp"
 #include "support/vulkan_fixture.hpp"
+#include "vulkan/axpy_pipeline.hpp"
 #include "vknn/error.hpp"
 #include "vulkan/buffer.hpp"
 #include "vulkan/command.hpp"
@@ -21,29 +23,10 @@ using vknn::vk::Buffer;
 using vknn::vk::PipelineDesc;
 using vknn::vk::Recording;
 
-struct AxpyPush {
-  std::uint32_t count;
-  float alpha;
-};
+using vknn_test::AxpyPush;
+using vknn_test::axpy_desc;
 
-PipelineDesc axpy_desc(std::array<std::uint32_t, 3> workgroup = {64, 1, 1}) {
-  PipelineDesc desc;
-  desc.shader = "axpy";
-  desc.buffer_count = 2;
-  desc.push_constant_bytes = sizeof(AxpyPush);
-  desc.workgroup = workgroup;
-  return desc;
-}
-
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const vknn::Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using vknn_test::error_of;
 
 class RuntimeTest : public vknn_test::VulkanTest {};
 

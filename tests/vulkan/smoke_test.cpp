@@ -5,7 +5,9 @@
 
 #include <vector>
 
+#include "support/error_text.hpp"
 #include "support/vulkan_fixture.hpp"
+#include "vulkan/axpy_pipeline.hpp"
 #include "vknn/error.hpp"
 #include "vulkan/buffer.hpp"
 #include "vulkan/command.hpp"
@@ -18,19 +20,8 @@ using vknn::vk::Buffer;
 using vknn::vk::PipelineDesc;
 using vknn::vk::Recording;
 
-struct AxpyPush {
-  std::uint32_t count;
-  float alpha;
-};
-
-PipelineDesc axpy_desc() {
-  PipelineDesc desc;
-  desc.shader = "axpy";
-  desc.buffer_count = 2;
-  desc.push_constant_bytes = sizeof(AxpyPush);
-  desc.workgroup = {64, 1, 1};
-  return desc;
-}
+using vknn_test::AxpyPush;
+using vknn_test::axpy_desc;
 
 // Runs y = alpha*x + y `replays` times from one recording and checks it.
 void run_axpy(vknn::vk::Device& device, std::uint32_t count, int replays) {
