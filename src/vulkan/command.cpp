@@ -209,12 +209,17 @@ Submission::~Submission() { release(); }
 
 void Submission::release() {
   if (fence_ == VK_NULL_HANDLE) return;
-  if (!waited_) {
-    // The fence may not be destroyed while its submission is pending.
-    vkWaitForFences(device_->handle(), 1, &fence_, VK_TRUE,
-                    std::uint64_t(std::chrono::nanoseconds(device_->wait_timeout()).count()));
+  // The fence may not be reused or destroyed while its submission is
+  // pending.
+  const VkResult r =
+      waited_ ? VK_SUCCESS
+              : vkWaitForFences(device_->handle(), 1, &fence_, VK_TRUE,
+                                std::uint64_t(std::chrono::nanoseconds(device_->wait_timeout()).count()));
+  if (r == VK_SUCCESS) {
+    device_->recycle_fence(fence_);
+  } else {
+    vkDestroyFence(device_->handle(), fence_, nullptr);
   }
-  vkDestroyFence(device_->handle(), fence_, nullptr);
   fence_ = VK_NULL_HANDLE;
 }
 
@@ -263,14 +268,11 @@ void queue_submit(Device& device, const Recording& recording, VkFence fence) {
 }  // namespace
 
 Submission submit(Device& device, const Recording& recording) {
-  VkFenceCreateInfo fence_info{VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
-  VkFence fence = VK_NULL_HANDLE;
-  vk_check(vkCreateFence(device.handle(), &fence_info, nullptr, &fence), "vkCreateFence",
-           "submitting '" + recording.name() + "'");
+  VkFence fence = device.acquire_fence();
   try {
     queue_submit(device, recording, fence);
   } catch (...) {
-    vkDestroyFence(device.handle(), fence, nullptr);
+    device.recycle_fence(fence);  // never submitted
     throw;
   }
   return Submission(device, fence, recording.name());

@@ -186,6 +186,7 @@ Device::Device(const ContextOptions& options) : wait_timeout_(options.wait_timeo
 
 Device::~Device() {
   if (device_ != VK_NULL_HANDLE) vkDeviceWaitIdle(device_);
+  for (VkFence fence : free_fences_) vkDestroyFence(device_, fence, nullptr);
   pipelines_.clear();
   memory_.reset();
   if (pipeline_cache_ != VK_NULL_HANDLE) vkDestroyPipelineCache(device_, pipeline_cache_, nullptr);
@@ -257,6 +258,26 @@ void Device::check_push_constants(std::uint32_t bytes, std::string_view what) co
   if (bytes > info_.max_push_constant_bytes) {
     throw_limit_error(std::string(what) + ": push constant bytes", "maxPushConstantsSize", bytes,
                       info_.max_push_constant_bytes, info_.name);
+  }
+}
+
+VkFence Device::acquire_fence() {
+  if (!free_fences_.empty()) {
+    VkFence fence = free_fences_.back();
+    free_fences_.pop_back();
+    return fence;
+  }
+  VkFenceCreateInfo info{VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
+  VkFence fence = VK_NULL_HANDLE;
+  vk_check(vkCreateFence(device_, &info, nullptr, &fence), "vkCreateFence", "creating a fence");
+  return fence;
+}
+
+void Device::recycle_fence(VkFence fence) {
+  if (vkResetFences(device_, 1, &fence) == VK_SUCCESS) {
+    free_fences_.push_back(fence);
+  } else {
+    vkDestroyFence(device_, fence, nullptr);
   }
 }
 

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "vknn/device.hpp"
 #include "vulkan/instance.hpp"
@@ -71,6 +72,11 @@ class Device {
   // Blocks until the queue is idle (teardown, tests).
   void wait_idle();
 
+  // Fences are reused, so a steady stream of submissions (a training
+  // epoch) creates none after the first few.
+  VkFence acquire_fence();
+  void recycle_fence(VkFence signalled_fence);  // must be signalled or never submitted
+
  private:
   std::unique_ptr<Instance> instance_;
   DeviceInfo info_;
@@ -85,6 +91,7 @@ class Device {
   std::chrono::milliseconds wait_timeout_;
   DeviceCounters counters_;
   bool unified_memory_ = false;
+  std::vector<VkFence> free_fences_;
 };
 
 }  // namespace vknn::vk
