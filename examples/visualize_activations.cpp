@@ -41,23 +41,14 @@ struct MapLayer {
   int height = 0, width = 0, channels = 0;
 };
 
-std::vector<MapLayer> feature_map_layers(const std::vector<vknn::Layer>& layers) {
+std::vector<MapLayer> feature_map_layers(const vknn::Sequential& model) {
   std::vector<MapLayer> result;
-  int h = 28, w = 28, c = 1, convs = 0, pools = 0;
-  const auto numbered = [](const char* base, int n) {
-    return n == 0 ? std::string(base) : std::string(base) + "_" + std::to_string(n);
-  };
+  const auto layers = model.layers();
   for (std::size_t i = 0; i < layers.size(); ++i) {
-    if (const auto* conv = std::get_if<vknn::Conv2D>(&layers[i])) {
-      h = vknn::window_axis(h, conv->kernel_size.h, conv->strides.h, conv->padding).out;
-      w = vknn::window_axis(w, conv->kernel_size.w, conv->strides.w, conv->padding).out;
-      c = conv->filters;
-      result.push_back({i, numbered("conv2d", convs++), h, w, c});
-    } else if (const auto* pool = std::get_if<vknn::MaxPooling2D>(&layers[i])) {
-      const vknn::Size2 strides = pool->strides.value_or(pool->pool_size);
-      h = vknn::window_axis(h, pool->pool_size.h, strides.h, pool->padding).out;
-      w = vknn::window_axis(w, pool->pool_size.w, strides.w, pool->padding).out;
-      result.push_back({i, numbered("max_pooling2d", pools++), h, w, c});
+    const auto& layer = layers[i];
+    if (layer.type == "Conv2D" || layer.type == "MaxPooling2D") {
+      result.push_back({i, layer.name, layer.output_shape[0], layer.output_shape[1],
+                        layer.output_shape[2]});
     }
   }
   return result;
@@ -125,7 +116,7 @@ int visualize(const FlagParser& flags) {
 
   const vknn::Samples x{pixels, std::int64_t(images.size()), {28, 28, 1}};
   const auto outputs = model.layer_outputs(x);
-  const auto map_layers = feature_map_layers(layers);
+  const auto map_layers = feature_map_layers(model);
   const std::vector<float>& probabilities = outputs.back();
 
   std::vector<std::vector<FeatureMap>> rows;

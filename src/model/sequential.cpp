@@ -137,6 +137,14 @@ void Sequential::compile(const Optimizer& optimizer, CompileOptions options) {
   trainer_ = std::make_unique<Trainer>(*architecture_, optimizer, options);
 }
 
+std::vector<LayerSummary> Sequential::layers() const {
+  std::vector<LayerSummary> result;
+  for (const auto& layer : architecture_->layers()) {
+    result.push_back({layer.name, layer.type_name(), layer.output_shape, layer.params});
+  }
+  return result;
+}
+
 bool Sequential::compiled() const { return trainer_ != nullptr; }
 int Sequential::num_classes() const { return architecture_->output_shape().at(0); }
 Shape Sequential::input_shape() const { return architecture_->input_shape(); }

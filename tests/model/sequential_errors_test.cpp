@@ -186,3 +186,24 @@ TEST_F(WeightsFiles, AFailedSaveLeavesTheOldFileIntact) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(SequentialBuild, LayersDescribeNamesShapesAndParameters) {
+  using namespace vknn;
+  Sequential model({Conv2D(64, {3, 3}, Activation::relu, Shape{28, 28, 1}), MaxPooling2D(2, 2),
+                    Conv2D(64, {3, 3}, Activation::relu), MaxPooling2D(2, 2), Flatten(),
+                    Dense(128, Activation::relu), Dense(10, Activation::softmax)});
+  const auto layers = model.layers();
+  ASSERT_EQ(layers.size(), 7u);
+  EXPECT_EQ(layers[2].name, "conv2d_1");
+  EXPECT_EQ(layers[2].type, "Conv2D");
+  EXPECT_EQ(layers[2].output_shape, (Shape{11, 11, 64}));
+  EXPECT_EQ(layers[2].params, 36928);
+  EXPECT_EQ(layers[3].name, "max_pooling2d_1");
+  EXPECT_EQ(layers[3].output_shape, (Shape{5, 5, 64}));
+  EXPECT_EQ(layers[4].output_shape, (Shape{1600}));
+  EXPECT_EQ(model.count_params(), 243786);
+}
+
+}  // namespace

@@ -106,6 +106,14 @@ struct History {
   bool stopped_early = false;
 };
 
+// One layer as model.summary() shows it.
+struct LayerSummary {
+  std::string name;     // Keras-style: "conv2d", "max_pooling2d_1", ...
+  std::string type;     // "Conv2D", "MaxPooling2D", "Flatten", "Dense"
+  Shape output_shape;   // per sample, e.g. {26, 26, 64}
+  std::int64_t params = 0;
+};
+
 struct Evaluation {
   double loss = 0;
   double accuracy = 0;
@@ -167,6 +175,7 @@ class Sequential {
   void set_learning_rate(float learning_rate);
 
   const std::string& name() const { return name_; }
+  std::vector<LayerSummary> layers() const;
   int num_classes() const;
   Shape input_shape() const;
   std::int64_t count_params() const;
