@@ -17,7 +17,9 @@
 #include <cmath>
 #include <cstdio>
 #include <functional>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "ops/crosscheck.hpp"
@@ -49,11 +51,16 @@ struct DenseCase {
   DenseGeometry g;
   Activation act = Activation::linear;
   KernelVariant variant = KernelVariant::automatic;
+  // register_blocked in its shape for CPU drivers without subgroup shuffles
+  // (vknn::vk::ops::detail::DenseWithoutShuffles), which is what it records
+  // anyway on devices that are not CPU drivers or lack shuffles.
+  bool without_shuffles = false;
 };
 
 std::string case_name(const ::testing::TestParamInfo<DenseCase>& info) {
   const DenseCase& c = info.param;
-  return std::string(variant_name(c.variant)) + "_b" + std::to_string(c.g.batch) + "_in" +
+  return std::string(variant_name(c.variant)) + (c.without_shuffles ? "_without_shuffles" : "") +
+         "_b" + std::to_string(c.g.batch) + "_in" +
          std::to_string(c.g.in_features) + "_out" + std::to_string(c.g.out_features) + "_" +
          vknn::to_string(c.act);
 }
@@ -70,20 +77,34 @@ std::vector<DenseCase> dense_cases() {
   shapes.push_back({13, 26, 28});
   shapes.push_back({3, 1600, 7});
   std::vector<DenseCase> cases;
-  for (KernelVariant variant :
-       {KernelVariant::automatic, KernelVariant::register_blocked, KernelVariant::shared_tiled}) {
+  struct Variant {
+    KernelVariant variant;
+    bool without_shuffles;
+  };
+  for (const Variant v : {Variant{KernelVariant::automatic, false},
+                          Variant{KernelVariant::register_blocked, false},
+                          Variant{KernelVariant::register_blocked, true},
+                          Variant{KernelVariant::shared_tiled, false}}) {
     for (const DenseGeometry& g : shapes) {
-      // automatic is one of the other two; run it on the course shapes only.
+      // automatic is one of the others; run it on the course shapes only.
       const bool course = (g.batch == 32 && g.in_features == 1600 && g.out_features == 128) ||
                           (g.batch == 32 && g.in_features == 128 && g.out_features == 10);
-      if (variant == KernelVariant::automatic && !course) continue;
-      cases.push_back({g, Activation::linear, variant});
+      if (v.variant == KernelVariant::automatic && !course) continue;
+      cases.push_back({g, Activation::linear, v.variant, v.without_shuffles});
     }
     // Fused activations: the course's hidden relu layer and softmax output.
-    cases.push_back({{32, 1600, 128}, Activation::relu, variant});
-    cases.push_back({{7, 13, 3}, Activation::relu, variant});
-    cases.push_back({{32, 128, 10}, Activation::softmax, variant});
-    cases.push_back({{1, 3, 1}, Activation::softmax, variant});
+    cases.push_back({{32, 1600, 128}, Activation::relu, v.variant, v.without_shuffles});
+    cases.push_back({{7, 13, 3}, Activation::relu, v.variant, v.without_shuffles});
+    cases.push_back({{32, 128, 10}, Activation::softmax, v.variant, v.without_shuffles});
+    cases.push_back({{1, 3, 1}, Activation::softmax, v.variant, v.without_shuffles});
+  }
+  // Shapes that exercise the shuffle shape's edges: several row blocks with
+  // a partial last one, several column blocks, K % 4 != 0, transposed loads
+  // of an A whose row count is not a multiple of 4.
+  for (const DenseGeometry& g : {DenseGeometry{50, 130, 70}, DenseGeometry{33, 66, 129},
+                                 DenseGeometry{5, 7, 9}}) {
+    cases.push_back({g, Activation::linear, KernelVariant::register_blocked, false});
+    cases.push_back({g, Activation::relu, KernelVariant::register_blocked, true});
   }
   return cases;
 }
@@ -115,6 +136,8 @@ TEST_P(DenseCrosscheck, ForwardAndGradientsMatchTheCpu) {
   auto dx_d = device_output<float>(x_size, "dx");
   auto dkernel_d = device_output<float>(k_size, "dkernel");
   auto dbias_d = device_output<float>(g.out_features, "dbias");
+  std::optional<vknn::vk::ops::detail::DenseWithoutShuffles> without_shuffles;
+  if (c.without_shuffles) without_shuffles.emplace();
   run_on_device("dense crosscheck", [&](vknn::vk::Recording& r) {
     vknn::vk::ops::dense_forward(r, g, *x_d, *kernel_d, *bias_d, *y_d, c.act, c.variant);
     vknn::vk::ops::dense_backward_input(r, g, *dy_d, *kernel_d, *dx_d, c.variant);
@@ -181,7 +204,8 @@ TEST_F(DenseArguments, AnInvalidGeometryIsRefused) {
 
 // Times each dense GEMM at the course's shapes per variant: one recording
 // holding one op, warmed up, then submitted and waited for kReps times
-// (submission overhead included, which dominates the small shape). Each of
+// (submission overhead included, which dominates the small shape);
+// register_blocked both with and without shared loads. Each of
 // the three products is 2 * batch * in * out FLOPs.
 TEST_F(DenseArguments, DISABLED_SpeedAtCourseShapes) {
   constexpr int kWarmup = 3, kReps = 10;
@@ -196,7 +220,14 @@ TEST_F(DenseArguments, DISABLED_SpeedAtCourseShapes) {
     auto y = device_output<float>(y_size, "y");
     auto dx = device_output<float>(x_size, "dx");
     auto dkernel = device_output<float>(k_size, "dkernel");
-    for (KernelVariant variant : {KernelVariant::register_blocked, KernelVariant::shared_tiled}) {
+    for (const std::pair<KernelVariant, bool> choice :
+         {std::pair{KernelVariant::register_blocked, false},
+          std::pair{KernelVariant::register_blocked, true},
+          std::pair{KernelVariant::shared_tiled, false}}) {
+      const KernelVariant variant = choice.first;
+      const bool no_shuffles = choice.second;
+      std::optional<vknn::vk::ops::detail::DenseWithoutShuffles> without_shuffles;
+      if (no_shuffles) without_shuffles.emplace();
       struct Op {
         const char* name;
         std::function<void(vknn::vk::Recording&)> record;
@@ -225,9 +256,11 @@ TEST_F(DenseArguments, DISABLED_SpeedAtCourseShapes) {
         }
         const double mean = total / kReps;
         const double gflop = double(g.forward_flops()) * 1e-9;
-        std::printf("[ speed    ] dense %-15s %-16s %-28s mean %8.3f ms %6.2f GFLOP/s, "
+        std::printf("[ speed    ] dense %-15s %-33s %-28s mean %8.3f ms %6.2f GFLOP/s, "
                     "best %8.3f ms %6.2f GFLOP/s\n",
-                    op.name, variant_name(variant), g.describe().c_str(), mean * 1e3,
+                    op.name,
+                    no_shuffles ? "register_blocked_without_shuffles" : variant_name(variant),
+                    g.describe().c_str(), mean * 1e3,
                     gflop / mean, best * 1e3, gflop / best);
       }
     }

@@ -1,5 +1,6 @@
 #include "vulkan/ops/dense.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <string>
@@ -16,11 +17,28 @@ namespace {
 using detail::div_up;
 using detail::require_floats;
 
-// Register-blocked shape: 8 lanes (one SIMD row of lavapipe) per workgroup,
+// Register-blocked shape with shared row loads (dense_gemm_shuffle.comp,
+// CPU drivers with subgroup shuffles): a workgroup is one subgroup, whose
+// lanes share ROWS rows of C and own COLUMN_VECS vec4s of columns each.
+// Measured on lavapipe (8 lanes) at the course's shapes, batch 32 and 256,
+// against 8-64 rows and 1-4 vec4s per lane: 32 rows x 1 vec4 (a 32 x 32
+// block per workgroup) was the fastest or level with the fastest (16 x 2)
+// for all three products; more columns per lane spill more registers than
+// they save, more rows leave too few workgroups for the cores at batch 32.
+// (At 16 x 2 half of the time went to the lanes' own B loads, a tenth to
+// the shuffles: B loads per multiply-add fall as 1 / rows.) Fewer rows
+// where M is smaller (batch 1).
+constexpr std::uint32_t kShuffleRows = 32;
+constexpr std::uint32_t kShuffleColumnVecs = 1;
+
+thread_local int without_shuffles_depth = 0;
+
+// Register-blocked shape without shuffles (dense_gemm_blocked.comp, CPU
+// drivers without them): 8 lanes (one SIMD row of lavapipe) per workgroup,
 // each owning an 8x8 block of C (4x4 along an axis of at most 4). Measured on
 // lavapipe at the course's shapes against 4x4, 4x8 and 8x4: 8x8 loads the
 // fewest vec4s per multiply-add, which is what counts there (see
-// dense_gemm_blocked.comp).
+// dense_gemm_blocked.comp). With shuffles the shape above is 3-5x faster.
 constexpr std::uint32_t kBlockedLanes = 8;
 constexpr std::uint32_t kBlockedEdge = 8;
 
@@ -59,13 +77,29 @@ void record_gemm(Recording& recording, const Gemm& gemm, KernelVariant variant) 
   desc.constants = {gemm.transpose_a, gemm.transpose_b, gemm.bias != nullptr, gemm.relu};
   std::array<std::uint32_t, 3> groups{};
 
-  if (resolve(variant, profile) == KernelVariant::register_blocked) {
+  const DeviceInfo& info = device.info();
+  // Lanes share loads through shuffles only on CPU drivers, where the
+  // subgroup is one SIMD vector of the reported size (the shader poisons its
+  // outputs with NaN should it run with another).
+  const std::uint32_t subgroup = info.subgroup_size;
+  const bool share = profile.cpu_like && info.subgroup_shuffle && subgroup >= 1 &&
+                     subgroup <= 64 && (subgroup & (subgroup - 1)) == 0 &&
+                     without_shuffles_depth == 0;
+  // vec4 accesses need the contiguous axis to be a multiple of 4 long.
+  const bool vec4_a = (gemm.transpose_a ? gemm.M : gemm.K) % 4 == 0;
+  const bool vec4_b = (gemm.transpose_b ? gemm.K : gemm.N) % 4 == 0;
+  const bool vec4_c = gemm.N % 4 == 0;
+
+  if (resolve(variant, profile) == KernelVariant::register_blocked && share) {
+    const std::uint32_t rows = std::min(kShuffleRows, div_up(gemm.M, 4) * 4);
+    desc.shader = "dense_gemm_shuffle";
+    desc.workgroup = {subgroup, 1, 1};
+    desc.constants.insert(desc.constants.end(),
+                          {rows, kShuffleColumnVecs, vec4_a, vec4_b, vec4_c, subgroup});
+    groups = {div_up(gemm.N, subgroup * 4 * kShuffleColumnVecs), div_up(gemm.M, rows), 1};
+  } else if (resolve(variant, profile) == KernelVariant::register_blocked) {
     const std::uint32_t rows = gemm.M <= 4 ? 4 : kBlockedEdge;
     const std::uint32_t columns = gemm.N <= 4 ? 4 : kBlockedEdge;
-    // vec4 accesses need the contiguous axis to be a multiple of 4 long.
-    const bool vec4_a = (gemm.transpose_a ? gemm.M : gemm.K) % 4 == 0;
-    const bool vec4_b = (gemm.transpose_b ? gemm.K : gemm.N) % 4 == 0;
-    const bool vec4_c = gemm.N % 4 == 0;
     desc.shader = "dense_gemm_blocked";
     desc.workgroup = {kBlockedLanes, 1, 1};
     desc.constants.insert(desc.constants.end(), {rows, columns, vec4_a, vec4_b, vec4_c});
@@ -96,6 +130,11 @@ std::int64_t kernel_size(const DenseGeometry& g) {
 }
 
 }  // namespace
+
+namespace detail {
+DenseWithoutShuffles::DenseWithoutShuffles() { ++without_shuffles_depth; }
+DenseWithoutShuffles::~DenseWithoutShuffles() { --without_shuffles_depth; }
+}  // namespace detail
 
 void dense_forward(Recording& recording, const DenseGeometry& g, const Buffer& x,
                    const Buffer& kernel, const Buffer& bias, const Buffer& y, Activation act,

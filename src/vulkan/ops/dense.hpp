@@ -7,9 +7,10 @@
 //   backward input   dx = dy * kernel^T
 //   backward kernel  dk = x^T * dy        (reduces over the batch)
 //   backward bias    db = column sums of dy
-// in the variant `variant` names: register_blocked (dense_gemm_blocked.comp,
-// for CPU drivers) or shared_tiled (dense_gemm_tiled.comp, for GPUs);
-// automatic asks DeviceProfile::cpu_like.
+// in the variant `variant` names: register_blocked (for CPU drivers:
+// dense_gemm_shuffle.comp where the lanes can share loads through subgroup
+// shuffles, dense_gemm_blocked.comp otherwise) or shared_tiled
+// (dense_gemm_tiled.comp, for GPUs); automatic asks DeviceProfile::cpu_like.
 //
 // Each function validates the geometry, checks every buffer is large enough
 // (vknn::Error naming the op, buffer, bytes needed and present), records its
@@ -40,5 +41,19 @@ void dense_backward_kernel(Recording& recording, const DenseGeometry& g, const B
                            KernelVariant variant = KernelVariant::automatic);
 void dense_backward_bias(Recording& recording, const DenseGeometry& g, const Buffer& dy,
                          const Buffer& dbias);
+
+namespace detail {
+// For tests: while one lives, on this thread, register_blocked records
+// dense_gemm_blocked.comp (the shape for CPU drivers without subgroup
+// shuffles) even where shuffles are available, so that both shapes are
+// cross-checked on lavapipe.
+class DenseWithoutShuffles {
+ public:
+  DenseWithoutShuffles();
+  ~DenseWithoutShuffles();
+  DenseWithoutShuffles(const DenseWithoutShuffles&) = delete;
+  DenseWithoutShuffles& operator=(const DenseWithoutShuffles&) = delete;
+};
+}  // namespace detail
 
 }  // namespace vknn::vk::ops
