@@ -130,10 +130,16 @@ void main() {
           }
           vec4 mine[SHARE_ROUNDS];
           if (SHARE_SUBGROUP > 0) share_load(mine, k_tap + ic, oc0);
-          [[unroll]] for (int j = 0; j < 4; ++j) {
-            [[unroll]] for (int q = 0; q < CHANNEL_VECS; ++q) {
-              const vec4 kv = step_kernel(mine, j * CHANNEL_VECS + q, k_tap + ic + j, oc0 + 4 * q);
-              [[unroll]] for (int p = 0; p < PIXELS; ++p) acc[p][q] = fma(vec4(xv[p][j]), kv, acc[p][q]);
+          // Each sum takes its 4 multiply-adds of the step in one chain, so
+          // it is read and written once per step (the register block far
+          // exceeds the CPU's vector registers: sums live in stack slots).
+          [[unroll]] for (int q = 0; q < CHANNEL_VECS; ++q) {
+            vec4 kv[4];
+            [[unroll]] for (int j = 0; j < 4; ++j)
+              kv[j] = step_kernel(mine, j * CHANNEL_VECS + q, k_tap + ic + j, oc0 + 4 * q);
+            [[unroll]] for (int p = 0; p < PIXELS; ++p) {
+              acc[p][q] = fma(vec4(xv[p].w), kv[3], fma(vec4(xv[p].z), kv[2],
+                          fma(vec4(xv[p].y), kv[1], fma(vec4(xv[p].x), kv[0], acc[p][q]))));
             }
           }
         }
@@ -155,11 +161,26 @@ void main() {
     }
   }
 
+  // The bias vec4s, like the kernel's, are the same for every lane: with
+  // SHARE_SUBGROUP lane l loads vectors l, l + S, ... and shuffles them round.
+  const int BIAS_ROUNDS = SHARE_SUBGROUP > 0 ? (CHANNEL_VECS + SHARE_SUBGROUP - 1) / SHARE_SUBGROUP : 1;
+  vec4 my_bias[BIAS_ROUNDS];
+  if (SHARE_SUBGROUP > 0 && OC_VEC4) {
+    [[unroll]] for (int r = 0; r < BIAS_ROUNDS; ++r) {
+      const int q = min(r * SHARE_SUBGROUP + int(gl_SubgroupInvocationID), CHANNEL_VECS - 1);
+      my_bias[r] = bias4[min(oc0 + 4 * q, g.out_c - 4) >> 2];
+    }
+  }
   [[unroll]] for (int q = 0; q < CHANNEL_VECS; ++q) {
     const int oc = oc0 + 4 * q;
-    if (oc >= g.out_c) break;
     vec4 b;
-    if (OC_VEC4) {
+    if (SHARE_SUBGROUP > 0 && OC_VEC4) {
+      // Before the break below: every lane must reach every shuffle.
+      b = subgroupShuffle(my_bias[q / SHARE_SUBGROUP], uint(q % SHARE_SUBGROUP));
+    }
+    if (oc >= g.out_c) break;
+    if (SHARE_SUBGROUP > 0 && OC_VEC4) {
+    } else if (OC_VEC4) {
       b = bias4[oc >> 2];
     } else {
       const int last = g.out_c - 1;

@@ -77,6 +77,9 @@ const Shape kShapes[] = {
     {"PartialBlocksIn36Out36", geometry(1, 7, 7, 36, 36, 3, 3, 1, 1, Padding::same)},
     {"Batch32Same3x3In1Out3", geometry(32, 28, 28, 1, 3, 3, 3, 1, 1, Padding::same)},
     {"Batch32Valid5x5Stride2In3Out1", geometry(32, 13, 13, 3, 1, 5, 5, 2, 2, Padding::valid)},
+    // The course model's conv1 at batch 32: one input channel (scalar x
+    // reads, 64-channel forward blocks, a kernel gradient of one block).
+    {"CourseConv1Batch32", geometry(32, 28, 28, 1, 64, 3, 3, 1, 1, Padding::valid)},
 };
 
 struct Case {
