@@ -26,6 +26,10 @@
 #include "vknn/device.hpp"
 #include "vknn/error.hpp"
 #include "vknn/model/sequential.hpp"
+#include "vulkan/buffer.hpp"
+#include "vulkan/command.hpp"
+#include "vulkan/device.hpp"
+#include "vulkan/pipeline.hpp"
 
 namespace {
 
@@ -139,6 +143,46 @@ void bench_model_step(benchmark::State& state, Target target, int batch, int sid
       benchmark::Counter(double(batch), benchmark::Counter::kIsIterationInvariantRate);
 }
 
+// The device's FMA roofline: many independent vec4 multiply-add chains per
+// invocation, enough workgroups for every core or compute unit. Ops are
+// judged against this (an op's GFLOP/s divided by it).
+void bench_fma_peak(benchmark::State& state, Target target) {
+  vk::Device& device = target.context->device();
+  constexpr std::uint32_t kWorkgroup = 64, kChains = 16;
+  const std::uint32_t groups = 1024, iterations = 4096;
+  vk::Buffer out(device, std::uint64_t(groups) * kWorkgroup * 4, "fma peak output");
+  vk::PipelineDesc desc;
+  desc.shader = "fma_peak";
+  desc.buffer_count = 1;
+  desc.push_constant_bytes = sizeof(std::uint32_t);
+  desc.workgroup = {kWorkgroup, 1, 1};
+  desc.constants = {kChains};
+  const bool timed = device.info().timestamps_supported;
+  std::unique_ptr<vk::TimestampPool> timestamps;
+  vk::Recording recording(device, "fma peak");
+  if (timed) {
+    timestamps = std::make_unique<vk::TimestampPool>(device, 2);
+    recording.reset_timestamps(*timestamps);
+    recording.timestamp(*timestamps, 0);
+  }
+  recording.dispatch(device.pipeline(desc), {&out}, iterations, {groups, 1, 1});
+  if (timed) recording.timestamp(*timestamps, 1);
+  recording.finish();
+  vk::submit(device, recording).wait();  // warm-up
+  double wall = 0;
+  std::int64_t runs = 0;
+  for (auto _ : state) {
+    const auto start = Clock::now();
+    vk::submit(device, recording).wait();
+    const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    state.SetIterationTime(timed ? timestamps->elapsed_ns(0, 1) * 1e-9 : seconds);
+    wall += seconds;
+    ++runs;
+  }
+  const double flops = double(groups) * kWorkgroup * iterations * kChains * 4 * 2;
+  set_rate_counters(state, flops, double(groups) * kWorkgroup * 4, wall, runs);
+}
+
 struct Options {
   std::string device = "all";
   bool quick = false;
@@ -211,6 +255,10 @@ int main(int argc, char** argv) {
     const int filters = options.quick ? 8 : 64;
     const int side = options.quick ? 10 : 28;
     for (const Target& target : targets) {
+      if (target.context && !options.quick) {
+        benchmark::RegisterBenchmark(("fma_peak/" + target.label).c_str(), bench_fma_peak, target)
+            ->UseManualTime()->Unit(benchmark::kMillisecond);
+      }
       // The CPU reference is scalar loops: one batch size is enough to
       // compare against, and keeps the full run short.
       const std::vector<int> target_batches =
