@@ -280,6 +280,15 @@ int main(int argc, char** argv) {
     }
     benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();
+    // With VKNN_VALIDATION on (as in CI), a validation error fails the run.
+    for (const Target& target : targets) {
+      if (target.context && target.context->validation_error_count() > 0) {
+        std::fprintf(stderr, "vknn-bench: %llu Vulkan validation error(s) on %s\n",
+                     static_cast<unsigned long long>(target.context->validation_error_count()),
+                     target.context->device_info().name.c_str());
+        return 3;
+      }
+    }
     return 0;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "vknn-bench: %s\n", e.what());
