@@ -23,6 +23,7 @@
 #include <utility>
 
 #include "vknn/error.hpp"
+#include "vknn/io/atomic_file.hpp"
 
 #ifdef _WIN32
 #include <fstream>
@@ -408,121 +409,11 @@ void check_num_classes(const char* who, int num_classes) {
 
 // ---------------------------------------------------------------- writing
 
-// A temporary file next to `path` that replaces it on commit().
-class AtomicFile {
- public:
-  AtomicFile(const fs::path& path, const char* who) : path_(path), who_(who) {
-    const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
-#ifdef _WIN32
-    tmp_ = dir / ("." + path.filename().string() + ".tmp");
-    out_.open(tmp_, std::ios::binary | std::ios::trunc);
-    if (!out_) error("cannot create temporary file " + tmp_.string());
-#else
-    // (Built with append, not "." + name: GCC 12 gives a false -Wrestrict
-    // warning for the latter at -O3.)
-    std::string name = ".";
-    name.append(path.filename().string()).append(".tmp-XXXXXX");
-    std::string templ = (dir / name).string();
-    fd_ = ::mkstemp(templ.data());
-    if (fd_ < 0) {
-      const int err = errno;
-      error("cannot create a temporary file in " + dir.string() + ": " + std::strerror(err));
-    }
-    tmp_ = templ;
-    ::fchmod(fd_, 0644);  // mkstemp creates 0600; datasets are not secret
-#endif
-  }
-  ~AtomicFile() { discard(); }
-  AtomicFile(const AtomicFile&) = delete;
-  AtomicFile& operator=(const AtomicFile&) = delete;
-
-  void write(const std::uint8_t* data, std::size_t n) {
-#ifdef _WIN32
-    out_.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(n));
-    if (!out_) error("write to " + tmp_.string() + " failed");
-#else
-    while (n > 0) {
-      const ssize_t w = ::write(fd_, data, std::min<std::size_t>(n, std::size_t{1} << 30));
-      if (w < 0) {
-        if (errno == EINTR) continue;
-        const int err = errno;
-        error("write to " + tmp_.string() + " failed: " + std::strerror(err));
-      }
-      data += w;
-      n -= static_cast<std::size_t>(w);
-    }
-#endif
-  }
-
-  void commit() {
-#ifdef _WIN32
-    out_.flush();
-    out_.close();
-    if (!out_) error("write to " + tmp_.string() + " failed");
-    std::error_code ec;
-    fs::rename(tmp_, path_, ec);
-    if (ec) error("cannot rename " + tmp_.string() + " to " + path_.string() + ": " + ec.message());
-#else
-    if (::fsync(fd_) != 0) {
-      const int err = errno;
-      error("fsync of " + tmp_.string() + " failed: " + std::strerror(err));
-    }
-    const int fd = std::exchange(fd_, -1);
-    if (::close(fd) != 0) {
-      const int err = errno;
-      error("close of " + tmp_.string() + " failed: " + std::strerror(err));
-    }
-    if (::rename(tmp_.c_str(), path_.c_str()) != 0) {
-      const int err = errno;
-      error("cannot rename " + tmp_.string() + " to " + path_.string() + ": " + std::strerror(err));
-    }
-    // Make the rename itself durable (best effort).
-    const fs::path dir = path_.has_parent_path() ? path_.parent_path() : fs::path(".");
-    const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
-    if (dfd >= 0) {
-      ::fsync(dfd);
-      ::close(dfd);
-    }
-#endif
-    tmp_.clear();
-  }
-
- private:
-  [[noreturn]] void error(const std::string& problem) {
-    discard();
-    throw Error(std::string(who_) + ": " + path_.string() + ": " + problem);
-  }
-
-  void discard() noexcept {
-#ifdef _WIN32
-    if (out_.is_open()) out_.close();
-#else
-    if (fd_ >= 0) {
-      ::close(fd_);
-      fd_ = -1;
-    }
-#endif
-    if (!tmp_.empty()) {
-      std::error_code ec;
-      fs::remove(tmp_, ec);
-      tmp_.clear();
-    }
-  }
-
-  fs::path path_;
-  fs::path tmp_;
-  const char* who_;
-#ifdef _WIN32
-  std::ofstream out_;
-#else
-  int fd_ = -1;
-#endif
-};
-
 // Writes header + payload to path atomically, gzip-compressed for ".gz".
-void write_idx_file(const fs::path& path, const char* who, const std::uint8_t* header,
-                    std::size_t header_size, const std::uint8_t* payload, std::size_t payload_size) {
-  AtomicFile out(path, who);
+void write_idx_file_unprefixed(const fs::path& path, const std::uint8_t* header,
+                               std::size_t header_size, const std::uint8_t* payload,
+                               std::size_t payload_size) {
+  io::AtomicFileWriter out(path);
   if (!has_gz_suffix(path)) {
     out.write(header, header_size);
     out.write(payload, payload_size);
@@ -533,7 +424,7 @@ void write_idx_file(const fs::path& path, const char* who, const std::uint8_t* h
   std::memset(&zs, 0, sizeof zs);
   if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) !=
       Z_OK) {
-    throw Error(std::string(who) + ": " + path.string() + ": cannot initialise zlib");
+    throw Error(path.string() + ": cannot initialise zlib");
   }
   struct End {
     z_stream* zs;
@@ -552,7 +443,7 @@ void write_idx_file(const fs::path& path, const char* who, const std::uint8_t* h
         zs.next_out = buf.data();
         zs.avail_out = static_cast<uInt>(buf.size());
         if (deflate(&zs, flush) == Z_STREAM_ERROR) {
-          throw Error(std::string(who) + ": " + path.string() + ": gzip compression failed");
+          throw Error(path.string() + ": gzip compression failed");
         }
         out.write(buf.data(), buf.size() - zs.avail_out);
       } while (zs.avail_out == 0);
@@ -561,6 +452,16 @@ void write_idx_file(const fs::path& path, const char* who, const std::uint8_t* h
   pump(header, header_size, false);
   pump(payload, payload_size, true);
   out.commit();
+}
+
+// The same, with errors naming the writing function (write_idx_images, ...).
+void write_idx_file(const fs::path& path, const char* who, const std::uint8_t* header,
+                    std::size_t header_size, const std::uint8_t* payload, std::size_t payload_size) {
+  try {
+    write_idx_file_unprefixed(path, header, header_size, payload, payload_size);
+  } catch (const Error& e) {
+    throw Error(std::string(who) + ": " + e.what());
+  }
 }
 
 fs::path find_dataset_file(const fs::path& dir, const char* name, const char* dataset_name) {

@@ -21,6 +21,7 @@
 #include <system_error>
 
 #include "vknn/error.hpp"
+#include "vknn/io/atomic_file.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -504,80 +505,6 @@ void append_uint_array(std::string& out, const std::vector<std::uint64_t>& value
 
 // ---- Files ----------------------------------------------------------------------
 
-// Best effort: makes the rename itself durable. A failure here cannot undo a
-// rename that already happened, so it is not reported.
-void sync_directory(const fs::path& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd >= 0) {
-    ::fsync(fd);
-    ::close(fd);
-  }
-}
-
-void write_file_atomically(const fs::path& path, std::span<const std::uint8_t> bytes) {
-  const std::string target = path.string();
-  if (target.empty()) throw Error("save_safetensors: the path is empty; give a file path");
-  std::error_code ec;
-  if (fs::is_directory(path, ec)) {
-    throw Error(target + ": is a folder; give a file path such as " +
-                (path / "model.safetensors").string());
-  }
-  const fs::path parent = path.parent_path().empty() ? fs::path(".") : path.parent_path();
-
-  // Same folder as the target, so that rename() is an atomic replacement
-  // (it cannot cross file systems).
-  std::string name = target + ".tmp-XXXXXX";
-  const int fd = ::mkstemp(name.data());
-  if (fd < 0) {
-    const int err = errno;
-    throw Error(target + ": cannot create a temporary file in " + parent.string() + " (" +
-                system_message(err) + "); check that the folder exists and is writable");
-  }
-  const std::string temp = name;
-  const auto fail = [&](const std::string& problem, int err) {
-    ::unlink(temp.c_str());
-    throw Error(target + ": " + problem + " (" + system_message(err) + "); the file was not " +
-                "changed");
-  };
-
-  // mkstemp creates mode 0600; a weights file is an ordinary file. Keep the
-  // mode of a file being replaced, else use rw-r--r--.
-  struct stat existing {};
-  const mode_t mode = ::stat(target.c_str(), &existing) == 0 && S_ISREG(existing.st_mode)
-                          ? (existing.st_mode & 07777)
-                          : 0644;
-  if (::fchmod(fd, mode) != 0) {
-    const int err = errno;
-    ::close(fd);
-    fail("cannot set the temporary file's permissions", err);
-  }
-  std::FILE* file = ::fdopen(fd, "wb");
-  if (!file) {
-    const int err = errno;
-    ::close(fd);
-    fail("cannot open the temporary file " + temp, err);
-  }
-  errno = 0;
-  const std::size_t written = std::fwrite(bytes.data(), 1, bytes.size(), file);
-  if (written != bytes.size() || std::fflush(file) != 0) {
-    const int err = errno;
-    std::fclose(file);
-    fail("writing " + bytes_text(bytes.size()) + " to " + temp + " failed", err);
-  }
-  // fsync before rename: otherwise a crash can leave the new name pointing
-  // at a file whose data never reached the disk.
-  if (::fsync(::fileno(file)) != 0) {
-    const int err = errno;
-    std::fclose(file);
-    fail("flushing " + temp + " to disk failed", err);
-  }
-  if (std::fclose(file) != 0) fail("closing " + temp + " failed", errno);
-  if (std::rename(temp.c_str(), target.c_str()) != 0) {
-    fail("cannot rename " + temp + " over it", errno);
-  }
-  sync_directory(parent);
-}
-
 std::vector<std::uint8_t> read_whole_file(const fs::path& path) {
   const std::string name = path.string();
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -772,7 +699,7 @@ void save_safetensors(const fs::path& path, const std::vector<Tensor>& tensors,
   } catch (const Error& e) {
     throw Error(path.string() + ": " + e.what());
   }
-  write_file_atomically(path, bytes);
+  io::write_file_atomically(path, bytes);
 }
 
 WeightsFile load_safetensors(const fs::path& path) {
