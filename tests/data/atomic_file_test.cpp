@@ -11,6 +11,7 @@
 
 #include "vknn/error.hpp"
 #include "vknn/io/atomic_file.hpp"
+#include "support/temp_dir.hpp"
 
 namespace {
 
@@ -18,26 +19,15 @@ namespace fs = std::filesystem;
 
 class AtomicFile : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("vknn_atomic_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
   std::string read(const fs::path& p) {
     std::ifstream in(p, std::ios::binary);
     return {std::istreambuf_iterator<char>(in), {}};
   }
-  std::vector<std::string> entries() {
-    std::vector<std::string> names;
-    for (const auto& e : fs::directory_iterator(dir_)) names.push_back(e.path().filename().string());
-    return names;
-  }
+  std::vector<std::string> entries() { return dir_.entries(); }
   static std::span<const std::uint8_t> bytes(const std::string& s) {
     return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
   }
-  fs::path dir_;
+  vknn_test::TempDir dir_;
 };
 
 TEST_F(AtomicFile, WritesAndReplacesKeepingTheMode) {

@@ -3,6 +3,9 @@
 #pragma once
 
 #include <gtest/gtest.h>
+
+#include "support/error_text.hpp"
+#include "support/temp_dir.hpp"
 #include <zlib.h>
 
 #include <atomic>
@@ -50,33 +53,7 @@ inline fs::path source_dir() {
   return fs::absolute(fs::path(__FILE__)).parent_path().parent_path().parent_path();
 }
 
-// A fresh folder under the system temp folder, removed with its contents on
-// destruction. Unique per process and per instance (tests may run in parallel).
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    std::string name = "vknn_data_test_" + std::to_string(VKNN_TEST_GETPID()) + "_" +
-                       std::to_string(counter++);
-    if (info != nullptr) name += std::string("_") + info->name();
-    path_ = fs::temp_directory_path() / name;
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const fs::path& path() const { return path_; }
-  fs::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  fs::path path_;
-};
+using TempDir = vknn_test::TempDir;
 
 inline void write_file(const fs::path& path, const Bytes& bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
@@ -144,20 +121,7 @@ inline Bytes gzip(const Bytes& data) {
   return out;
 }
 
-// The message of the vknn::Error that f throws; a test failure (and "") when
-// f throws nothing or something else.
-inline std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const vknn::Error& e) {
-    return e.what();
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "expected vknn::Error, got another exception: " << e.what();
-    return {};
-  }
-  ADD_FAILURE() << "expected vknn::Error, nothing was thrown";
-  return {};
-}
+using vknn_test::error_of;
 
 }  // namespace vknn::data::testing
 

@@ -185,16 +185,7 @@ TEST_F(ActivationChain, BackToBackOpsSeeEachOthersOutputs) {
 
 class ActivationArguments : public VulkanTest {};
 
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const vknn::Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected a vknn::Error";
-  return "";
-}
+using vknn_test::error_of;
 
 TEST_F(ActivationArguments, ZeroOrNegativeCountIsRefused) {
   vknn::vk::Buffer b(device(), 64, "b");

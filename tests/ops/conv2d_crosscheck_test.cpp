@@ -203,14 +203,7 @@ INSTANTIATE_TEST_SUITE_P(Table, Conv2dCrosscheck, ::testing::ValuesIn(all_cases(
 
 class Conv2dArguments : public VulkanTest {};
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const vknn::Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using vknn_test::error_of;
 
 bool mentions(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "support/error_text.hpp"
 #include "support/vulkan_fixture.hpp"
 #include "vulkan/buffer.hpp"
 #include "vulkan/command.hpp"

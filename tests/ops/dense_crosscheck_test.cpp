@@ -162,16 +162,7 @@ INSTANTIATE_TEST_SUITE_P(Table, DenseCrosscheck, ::testing::ValuesIn(dense_cases
 
 class DenseArguments : public VulkanTest {};
 
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const vknn::Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected a vknn::Error";
-  return "";
-}
+using vknn_test::error_of;
 
 TEST_F(DenseArguments, ABufferTooSmallIsRefusedNamingOpBufferAndBytes) {
   const DenseGeometry g{32, 128, 10};

@@ -255,19 +255,7 @@ TEST_F(GatherCrosscheck, AdvanceStepWithoutWrapCountsOn) {
   EXPECT_EQ(after.epoch, 0u);
 }
 
-void expect_error_mentions(const std::function<void()>& call,
-                           const std::vector<std::string>& fragments) {
-  try {
-    call();
-    ADD_FAILURE() << "expected vknn::Error";
-  } catch (const vknn::Error& e) {
-    const std::string message = e.what();
-    for (const auto& fragment : fragments) {
-      EXPECT_NE(message.find(fragment), std::string::npos)
-          << "message '" << message << "' lacks '" << fragment << "'";
-    }
-  }
-}
+using vknn_test::expect_error_mentions;
 
 TEST_F(GatherCrosscheck, BadArgumentsNameTheOpAndBuffer) {
   Buffer images(device(), 800, "images");

@@ -128,19 +128,7 @@ double max_relative_error(const std::vector<float>& gpu, const std::vector<float
   return worst;
 }
 
-void expect_error_mentions(const std::function<void()>& call,
-                           const std::vector<std::string>& fragments) {
-  try {
-    call();
-    ADD_FAILURE() << "expected vknn::Error";
-  } catch (const vknn::Error& e) {
-    const std::string message = e.what();
-    for (const auto& fragment : fragments) {
-      EXPECT_NE(message.find(fragment), std::string::npos)
-          << "message '" << message << "' lacks '" << fragment << "'";
-    }
-  }
-}
+using vknn_test::expect_error_mentions;
 
 class LossCrosscheck : public VulkanTest {};
 

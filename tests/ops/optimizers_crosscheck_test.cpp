@@ -217,19 +217,7 @@ TEST_F(OptimizersCrosscheck, AdamOverlappingSubmissionsAdvanceT) {
   EXPECT_EQ(ops::read_step_state(state).iterations, 8u);
 }
 
-void expect_error_mentions(const std::function<void()>& call,
-                           const std::vector<std::string>& fragments) {
-  try {
-    call();
-    ADD_FAILURE() << "expected vknn::Error";
-  } catch (const vknn::Error& e) {
-    const std::string message = e.what();
-    for (const auto& fragment : fragments) {
-      EXPECT_NE(message.find(fragment), std::string::npos)
-          << "message '" << message << "' lacks '" << fragment << "'";
-    }
-  }
-}
+using vknn_test::expect_error_mentions;
 
 TEST_F(OptimizersCrosscheck, BadArgumentsNameTheOpAndBuffer) {
   Buffer state = make_state(0.01f);
