@@ -5,10 +5,10 @@
 namespace vknn::bench {
 namespace {
 
-using model::Backend;
-using model::DeviceTensor;
-using model::ElementType;
-using model::ProgramBuilder;
+using backend::Backend;
+using backend::DeviceTensor;
+using backend::ElementType;
+using backend::ProgramBuilder;
 
 const DeviceTensor& random_tensor(Backend& backend, Tensors& keep, const std::string& name,
                                   std::int64_t count, float scale = 1.0f) {
@@ -108,16 +108,16 @@ std::vector<OpCase> course_model_ops(int batch, int filters, bool quick) {
 
   const std::int64_t relu_count = std::int64_t(batch) * c1 * c1 * filters;
   cases.push_back({"relu_backward/conv1", double(relu_count), 3.0 * relu_count * 4,
-                   [relu_count](model::Backend& b, model::ProgramBuilder& p, Tensors& t) {
+                   [relu_count](backend::Backend& b, backend::ProgramBuilder& p, Tensors& t) {
     p.relu_backward(relu_count, random_tensor(b, t, "y", relu_count),
                     random_tensor(b, t, "dy", relu_count), output_tensor(b, t, "dx", relu_count));
   }});
   const ClassesGeometry classes{batch, 10};
   cases.push_back({"softmax_cross_entropy/output", 30.0 * batch * 10, 12.0 * batch * 10,
-                   [classes](model::Backend& b, model::ProgramBuilder& p, Tensors& t) {
+                   [classes](backend::Backend& b, backend::ProgramBuilder& p, Tensors& t) {
     std::vector<std::uint32_t> labels(static_cast<std::size_t>(classes.batch));
     for (std::size_t i = 0; i < labels.size(); ++i) labels[i] = std::uint32_t(i % 10);
-    t.push_back(b.tensor("labels", model::ElementType::u32, classes.batch));
+    t.push_back(b.tensor("labels", backend::ElementType::u32, classes.batch));
     b.write(*t.back(), labels.data(), labels.size() * 4);
     const auto& l = *t.back();
     p.softmax_cross_entropy(classes, random_tensor(b, t, "logits", std::int64_t(classes.batch) * 10), l,
@@ -128,9 +128,9 @@ std::vector<OpCase> course_model_ops(int batch, int filters, bool quick) {
   const std::int64_t params = (9LL * filters + filters) + (9LL * filters * filters + filters) +
                               (std::int64_t(flat) * 128 + 128) + (128 * 10 + 10);
   cases.push_back({"adam_update/all_parameters", 12.0 * double(params), 5.0 * params * 4,
-                   [params](model::Backend& b, model::ProgramBuilder& p, Tensors& t) {
-    t.push_back(b.tensor("state", model::ElementType::u32, sizeof(model::StepState) / 4));
-    model::StepState s;
+                   [params](backend::Backend& b, backend::ProgramBuilder& p, Tensors& t) {
+    t.push_back(b.tensor("state", backend::ElementType::u32, sizeof(backend::StepState) / 4));
+    backend::StepState s;
     s.learning_rate = 0.001f;
     b.write_state(*t.back(), s);
     const auto& state = *t.back();

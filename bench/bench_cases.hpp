@@ -7,18 +7,18 @@
 #include <string>
 #include <vector>
 
-#include "model/backend.hpp"
+#include "backend/backend.hpp"
 
 namespace vknn::bench {
 
-using Tensors = std::vector<std::unique_ptr<model::DeviceTensor>>;
+using Tensors = std::vector<std::unique_ptr<backend::DeviceTensor>>;
 
 struct OpCase {
   std::string name;  // e.g. "conv2d_forward/conv2"
   double flops = 0;  // per run
   double bytes = 0;  // read + written, per run
   // Makes the tensors (random contents) and records the op.
-  std::function<void(model::Backend&, model::ProgramBuilder&, Tensors&)> record;
+  std::function<void(backend::Backend&, backend::ProgramBuilder&, Tensors&)> record;
 };
 
 // The course model's layers at batch `batch`; `filters` 64 for the course,

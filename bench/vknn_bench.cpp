@@ -28,6 +28,7 @@
 #include "vknn/model/sequential.hpp"
 #include "vulkan/buffer.hpp"
 #include "vulkan/command.hpp"
+#include "vulkan/context_access.hpp"
 #include "vulkan/device.hpp"
 #include "vulkan/pipeline.hpp"
 
@@ -41,8 +42,8 @@ struct Target {
   std::shared_ptr<Context> context;  // null: the CPU reference
 };
 
-std::unique_ptr<model::Backend> backend_for(const Target& target) {
-  return target.context ? model::make_vulkan_backend(*target.context) : model::make_cpu_backend();
+std::unique_ptr<backend::Backend> backend_for(const Target& target) {
+  return target.context ? backend::make_vulkan_backend(*target.context) : backend::make_cpu_backend();
 }
 
 void set_rate_counters(benchmark::State& state, double flops, double bytes, double wall_seconds,
@@ -56,7 +57,7 @@ void set_rate_counters(benchmark::State& state, double flops, double bytes, doub
 
 // Launches `program` once per iteration and waits; reports device time
 // where the program has it.
-void time_program(benchmark::State& state, model::Backend& backend, model::Program& program,
+void time_program(benchmark::State& state, backend::Backend& backend, backend::Program& program,
                   double flops, double bytes) {
   program.launch(true);  // warm-up: pipeline compilation, first touch
   backend.synchronize();
@@ -125,12 +126,12 @@ void bench_model_step(benchmark::State& state, Target target, int batch, int sid
   trainer.set_order(data, order);
   auto& backend = trainer.backend();
   model::Workspace& ws = trainer.workspace(batch);
-  auto output = backend.tensor("predictions", model::ElementType::f32, count * 10);
+  auto output = backend.tensor("predictions", backend::ElementType::f32, count * 10);
 
   // batches_per_epoch wraps the batch index on the device, so the same
   // program can be replayed forever over the 4 batches.
-  const model::DeviceTensor& step_state = kind == StepKind::train ? trainer.state() : trainer.eval_state();
-  model::StepState s = backend.read_state(step_state);
+  const backend::DeviceTensor& step_state = kind == StepKind::train ? trainer.state() : trainer.eval_state();
+  backend::StepState s = backend.read_state(step_state);
   s.batches_per_epoch = 4;
   s.learning_rate = 0.001f;
   backend.write_state(step_state, s);
@@ -147,7 +148,7 @@ void bench_model_step(benchmark::State& state, Target target, int batch, int sid
 // invocation, enough workgroups for every core or compute unit. Ops are
 // judged against this (an op's GFLOP/s divided by it).
 void bench_fma_peak(benchmark::State& state, Target target, bool quick) {
-  vk::Device& device = target.context->device();
+  vk::Device& device = vk::device_of(*target.context);
   constexpr std::uint32_t kWorkgroup = 64, kChains = 16;
   const std::uint32_t groups = quick ? 16 : 1024, iterations = quick ? 64 : 4096;
   vk::Buffer out(device, std::uint64_t(groups) * kWorkgroup * 4, "fma peak output");

@@ -25,6 +25,9 @@ namespace vknn {
 namespace vk {
 class Device;  // private: src/vulkan/device.hpp
 }
+namespace detail {
+struct ContextAccess;  // private: src/vulkan/context_access.hpp
+}
 
 enum class DeviceType { discrete_gpu, integrated_gpu, virtual_gpu, cpu, other };
 const char* to_string(DeviceType type);
@@ -110,9 +113,11 @@ class Context {
   std::vector<std::string> validation_error_messages() const;
   void clear_validation_errors();
 
-  vk::Device& device();  // for the library's own layers
 
  private:
+  // The library's own layers reach the device through
+  // src/vulkan/context_access.hpp; nothing Vulkan is public.
+  friend struct detail::ContextAccess;
   std::unique_ptr<vk::Device> device_;
 };
 

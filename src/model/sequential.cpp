@@ -14,13 +14,12 @@
 #include "model/progress_bar.hpp"
 #include "model/safetensors.hpp"
 #include "model/trainer.hpp"
-#include "vknn/cpu/reference_ops.hpp"
 #include "vknn/error.hpp"
 
 namespace vknn {
 
 using model::DeviceDataset;
-using model::MetricTotals;
+using vknn::MetricTotals;
 using model::Program;
 using model::Trainer;
 
@@ -218,7 +217,7 @@ MetricTotals run_evaluation(Trainer& trainer, BatchPrograms& programs,
                             model::ProgressBar* bar) {
   auto& backend = trainer.backend();
   backend.synchronize();
-  model::StepState state;
+  StepState state;
   backend.write_state(trainer.eval_state(), state);
   backend.zero(trainer.eval_totals());
   for (std::int64_t step = 0; step < programs.steps; ++step) {
@@ -281,7 +280,7 @@ History Sequential::fit(const Samples& x, std::span<const std::uint8_t> y, FitOp
     }
     backend.synchronize();
     if (options.shuffle) trainer.set_order(train, epoch_order(x.count, true, options.seed, epoch));
-    model::StepState state = backend.read_state(trainer.state());
+    StepState state = backend.read_state(trainer.state());
     state.batch_index = 0;
     backend.write_state(trainer.state(), state);
     backend.zero(trainer.totals());
@@ -355,14 +354,14 @@ std::vector<float> Sequential::predict(const Samples& x, PredictOptions options)
   const int batch_size = int(std::min<std::int64_t>(options.batch_size, x.count));
   DeviceDataset data = trainer.upload(x, {}, "prediction");
   trainer.set_order(data, epoch_order(x.count, false, 0, 0));
-  auto output = backend.tensor("predictions", model::ElementType::f32, x.count * num_classes());
+  auto output = backend.tensor("predictions", backend::ElementType::f32, x.count * num_classes());
   model::Workspace& ws = trainer.workspace(batch_size);
   BatchPrograms programs = record_batches(x.count, batch_size, [&](int count) {
     return trainer.record_predict_step(ws, data, batch_size, count, *output);
   });
   model::ProgressBar bar(long(programs.steps), options.verbose, options.output);
   backend.synchronize();
-  backend.write_state(trainer.eval_state(), model::StepState{});
+  backend.write_state(trainer.eval_state(), StepState{});
   for (std::int64_t step = 0; step < programs.steps; ++step) {
     programs.at(step).launch(step + 1 == programs.steps);
     if (bar.wants_refresh()) {
@@ -393,21 +392,17 @@ std::vector<std::vector<float>> Sequential::layer_outputs(const Samples& x) {
   model::Workspace& ws = trainer.workspace(count);
   auto program = trainer.record_forward_step(ws, data, count, count);
   backend.synchronize();
-  backend.write_state(trainer.eval_state(), model::StepState{});
+  backend.write_state(trainer.eval_state(), StepState{});
   program->launch(true);
   backend.synchronize();
+  // The forward step leaves every layer's output in the workspace, and the
+  // probabilities where the last layer is a softmax (the plan's user_output).
   std::vector<std::vector<float>> outputs;
-  for (std::size_t l = 0; l < architecture_->size(); ++l) {
+  for (const model::LayerPlan& lp : ws.plan.layers) {
     std::int64_t n = x.count;
-    for (int d : (*architecture_)[l].output_shape) n *= d;
+    for (int d : lp.info->output_shape) n *= d;
     std::vector<float> values(static_cast<std::size_t>(n));
-    backend.read(*ws.out[l], values.data(), values.size() * sizeof(float));
-    if ((*architecture_)[l].activation == Activation::softmax) {
-      // The step computes the last layer's logits (its softmax is fused
-      // into the loss); a user asking for the output wants probabilities.
-      std::vector<float> logits = values;
-      cpu::softmax_forward<float>({count, num_classes()}, logits.data(), values.data());
-    }
+    backend.read(ws[lp.user_output], values.data(), values.size() * sizeof(float));
     outputs.push_back(std::move(values));
   }
   return outputs;

@@ -1,5 +1,6 @@
 #include "model/trainer.hpp"
 
+#include <cstdio>
 #include <sstream>
 
 #include "model/initializers.hpp"
@@ -19,6 +20,16 @@ template <class G>
 G with_batch(G g, int batch) {
   g.batch = batch;
   return g;
+}
+
+std::string mebibytes(std::uint64_t bytes) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f MiB", double(bytes) / (1024.0 * 1024.0));
+  return text;
+}
+
+std::uint64_t tensor_bytes(ElementType type, std::int64_t count) {
+  return type == ElementType::u8 ? (std::uint64_t(count) + 3) / 4 * 4 : std::uint64_t(count) * 4;
 }
 
 }  // namespace
@@ -44,19 +55,25 @@ Trainer::Trainer(const Architecture& architecture, const Optimizer& optimizer,
                 "); sparse categorical cross-entropy needs a Dense last layer with softmax "
                 "activation (or linear, whose outputs are then read as logits)");
   }
-  logits_output_ = last.activation == Activation::linear;
 
   if (options.backend == BackendKind::cpu) {
-    backend_ = make_cpu_backend();
+    backend_ = backend::make_cpu_backend();
   } else {
     context_ = options.context ? options.context : std::make_shared<Context>();
-    backend_ = make_vulkan_backend(*context_);
+    backend_ = backend::make_vulkan_backend(*context_);
   }
 
-  // Parameters, initialised as Keras does, and their optimizer state.
+  // Parameters, initialised as Keras does, and their optimizer state: the
+  // value, its gradient, and Adam's two moments or SGD's velocity.
+  const int copies = 2 + (optimizer.kind == Optimizer::Kind::adam ? 2
+                          : optimizer.sgd.momentum != 0.0f       ? 1
+                                                                 : 0);
+  reserve(std::uint64_t(architecture.total_params()) * 4 * std::uint64_t(copies),
+          "the parameters, their gradients and the optimizer state (" +
+              std::to_string(architecture.total_params()) + " parameters x " +
+              std::to_string(copies) + " floats)");
   const auto initial = initial_parameters(architecture, options.seed);
   for (const LayerInfo& layer : architecture.layers()) {
-    first_parameter_.push_back(layer.parameters.empty() ? -1 : int(parameters_.size()));
     for (const ParameterSpec& spec : layer.parameters) {
       Parameter p;
       p.spec = spec;
@@ -102,6 +119,20 @@ Trainer::~Trainer() {
 
 int Trainer::num_classes() const { return architecture_.output_shape().at(0); }
 
+void Trainer::reserve(std::uint64_t bytes, const std::string& what) {
+  const std::uint64_t capacity = backend_->memory_capacity();
+  if (capacity != 0 && device_bytes_ + bytes > capacity) {
+    const std::string held =
+        device_bytes_ == 0 ? ""
+                           : " on top of the " + mebibytes(device_bytes_) + " this model already holds";
+    throw Error("not enough device memory: " + what + " need " + mebibytes(bytes) + " (" +
+                std::to_string(bytes) + " bytes)" + held + ", but " + backend_->memory_description() +
+                " holds " + mebibytes(capacity) + " (" + std::to_string(capacity) +
+                " bytes); use a smaller batch size, a smaller model or a device with more memory");
+  }
+  device_bytes_ += bytes;
+}
+
 float Trainer::learning_rate() {
   backend_->synchronize();
   return backend_->read_state(*state_).learning_rate;
@@ -122,6 +153,9 @@ DeviceDataset Trainer::upload(const Samples& x, std::span<const std::uint8_t> y,
   DeviceDataset d;
   d.count = x.count;
   d.sample_size = product(architecture_.input_shape());
+  reserve(tensor_bytes(ElementType::u8, x.count * d.sample_size) +
+              tensor_bytes(ElementType::u8, x.count) + tensor_bytes(ElementType::u32, x.count),
+          "the " + name + " data (" + std::to_string(x.count) + " samples)");
   d.images = backend_->tensor(name + " images", ElementType::u8, x.count * d.sample_size);
   backend_->write(*d.images, x.pixels.data(), std::size_t(x.count * d.sample_size));
   d.labels = backend_->tensor(name + " labels", ElementType::u8, x.count);
@@ -142,125 +176,83 @@ Workspace& Trainer::workspace(int batch) {
   auto it = workspaces_.find(batch);
   if (it != workspaces_.end()) return *it->second;
   auto ws = std::make_unique<Workspace>();
-  ws->batch = batch;
-  auto make = [&](const std::string& name, ElementType type, std::int64_t count) {
-    ws->owned.push_back(backend_->tensor(name, type, count));
-    return ws->owned.back().get();
-  };
-  const auto& layers = architecture_.layers();
-  ws->x = make("input batch", ElementType::f32, batch * product(architecture_.input_shape()));
-  ws->labels = make("label batch", ElementType::u32, batch);
-  const DeviceTensor* previous_out = ws->x;
-  const DeviceTensor* previous_dout = nullptr;
-  for (std::size_t l = 0; l < layers.size(); ++l) {
-    const LayerInfo& layer = layers[l];
-    const std::int64_t n = batch * product(layer.output_shape);
-    if (layer.kind == LayerKind::flatten) {
-      // Flatten only renames the shape: NHWC memory is already flat.
-      // Its gradient is the one of the layer before it, so the layer after
-      // the Flatten writes where the layer before reads.
-      ws->out.push_back(previous_out);
-      ws->dout.push_back(previous_dout);
-      ws->dpre.push_back(nullptr);
-    } else {
-      ws->out.push_back(make(layer.name + " output", ElementType::f32, n));
-      ws->dout.push_back(make(layer.name + " output gradient", ElementType::f32, n));
-      const bool needs_dpre = layer.activation == Activation::relu || l + 1 == layers.size();
-      ws->dpre.push_back(needs_dpre ? make(layer.name + " pre-activation gradient",
-                                           ElementType::f32, n)
-                                    : nullptr);
-    }
-    previous_out = ws->out.back();
-    previous_dout = ws->dout.back();
+  ws->plan = make_plan(architecture_, batch);
+  reserve(ws->plan.bytes(), "the activations and gradients of a batch of " +
+                                std::to_string(batch) + " samples");
+  for (const PlannedTensor& t : ws->plan.tensors) {
+    ws->tensors.push_back(backend_->tensor(t.name, t.type, t.count));
   }
-  ws->loss = make("per-sample loss", ElementType::f32, batch);
-  ws->correct = make("per-sample correct", ElementType::u32, batch);
-  ws->probabilities = make("probabilities", ElementType::f32, batch * num_classes());
   return *workspaces_.emplace(batch, std::move(ws)).first->second;
 }
 
 void Trainer::record_gather(ProgramBuilder& b, Workspace& ws, const DeviceDataset& data,
                             int batch_size, int count, const DeviceTensor& state) {
   b.gather_batch(std::uint32_t(data.sample_size), std::uint32_t(batch_size), std::uint32_t(count),
-                 *data.images, *data.labels, *data.order, state, *ws.x, *ws.labels);
+                 *data.images, *data.labels, *data.order, state, ws[ws.plan.input],
+                 ws[ws.plan.labels]);
 }
 
 void Trainer::record_forward(ProgramBuilder& b, Workspace& ws, int count) {
-  const auto& layers = architecture_.layers();
-  for (std::size_t l = 0; l < layers.size(); ++l) {
-    const LayerInfo& layer = layers[l];
-    const DeviceTensor& in = l == 0 ? *ws.x : *ws.out[l - 1];
-    const DeviceTensor& out = *ws.out[l];
-    const Parameter* p = first_parameter_[l] >= 0 ? &parameters_[first_parameter_[l]] : nullptr;
-    // The last layer's softmax is fused into the loss (training) or applied
-    // separately (prediction); here it produces logits.
-    const Activation act =
-        layer.activation == Activation::softmax ? Activation::linear : layer.activation;
+  for (const LayerPlan& lp : ws.plan.layers) {
+    const LayerInfo& layer = *lp.info;
     switch (layer.kind) {
       case LayerKind::conv2d:
-        b.conv2d_forward(with_batch(*layer.conv2d(), count), in, *p[0].value, *p[1].value, out, act);
+        b.conv2d_forward(with_batch(*layer.conv2d(), count), ws[lp.input],
+                         *parameter(lp.parameters.kernel).value,
+                         *parameter(lp.parameters.bias).value, ws[lp.output], lp.forward_activation);
         break;
       case LayerKind::max_pooling2d:
-        b.maxpool2d_forward(with_batch(*layer.pool2d(), count), in, out);
+        b.maxpool2d_forward(with_batch(*layer.pool2d(), count), ws[lp.input], ws[lp.output]);
         break;
       case LayerKind::flatten:
         break;
       case LayerKind::dense:
-        b.dense_forward(with_batch(*layer.dense(), count), in, *p[0].value, *p[1].value, out, act);
+        b.dense_forward(with_batch(*layer.dense(), count), ws[lp.input],
+                        *parameter(lp.parameters.kernel).value,
+                        *parameter(lp.parameters.bias).value, ws[lp.output], lp.forward_activation);
         break;
     }
   }
 }
 
 void Trainer::record_backward(ProgramBuilder& b, Workspace& ws, int count) {
-  const auto& layers = architecture_.layers();
-  // masked[l]: layer l's relu backward was fused into the pooling after
-  // it, which already wrote the pre-activation gradient ws.dpre[l].
-  std::vector<bool> masked(layers.size(), false);
+  const auto& layers = ws.plan.layers;
   for (std::size_t l = layers.size(); l-- > 0;) {
-    const LayerInfo& layer = layers[l];
-    if (layer.kind == LayerKind::flatten) continue;
-    const DeviceTensor& in = l == 0 ? *ws.x : *ws.out[l - 1];
-    const bool last = l + 1 == layers.size();
-    // Gradient at the layer's linear output: the fused loss wrote it for
-    // the last layer; relu masks the output gradient (unless the pooling
-    // after it did); linear passes it on.
-    const DeviceTensor* grad = ws.dout[l];
-    if (last || masked[l]) {
-      grad = ws.dpre[l];
-    } else if (layer.activation == Activation::relu) {
-      b.relu_backward(count * product(layer.output_shape), *ws.out[l], *ws.dout[l], *ws.dpre[l]);
-      grad = ws.dpre[l];
+    const LayerPlan& lp = layers[l];
+    const LayerInfo& layer = *lp.info;
+    if (lp.linear_gradient_source == LinearGradientSource::none) continue;
+    // The gradient at the layer's linear output; the plan says who writes
+    // it (the loss, the pooling above, or the relu_backward here).
+    if (lp.linear_gradient_source == LinearGradientSource::relu_backward) {
+      b.relu_backward(count * product(layer.output_shape), ws[lp.output], ws[lp.output_gradient],
+                      ws[lp.linear_gradient]);
     }
-    // Only layers with parameters below need the gradient passed down.
-    bool need_input_gradient = false;
-    for (std::size_t k = 0; k < l; ++k) need_input_gradient |= first_parameter_[k] >= 0;
-    Parameter* p = first_parameter_[l] >= 0 ? &parameters_[first_parameter_[l]] : nullptr;
+    const DeviceTensor& grad = ws[lp.linear_gradient];
     switch (layer.kind) {
       case LayerKind::conv2d: {
         const auto g = with_batch(*layer.conv2d(), count);
-        b.conv2d_backward_kernel(g, in, *grad, *p[0].gradient);
-        b.conv2d_backward_bias(g, *grad, *p[1].gradient);
-        if (need_input_gradient) b.conv2d_backward_input(g, *grad, *p[0].value, *ws.dout[l - 1]);
+        b.conv2d_backward_kernel(g, ws[lp.input], grad, *parameter(lp.parameters.kernel).gradient);
+        b.conv2d_backward_bias(g, grad, *parameter(lp.parameters.bias).gradient);
+        if (lp.needs_input_gradient) {
+          b.conv2d_backward_input(g, grad, *parameter(lp.parameters.kernel).value,
+                                  ws[lp.input_gradient_target]);
+        }
         break;
       }
       case LayerKind::max_pooling2d:
-        if (need_input_gradient) {
-          // After a relu layer the pooling's backward applies the relu mask
-          // too and writes that layer's pre-activation gradient: one pass
-          // over the large feature map instead of two.
-          const bool fuse_relu = layers[l - 1].activation == Activation::relu &&
-                                 layers[l - 1].kind != LayerKind::flatten && ws.dpre[l - 1];
-          b.maxpool2d_backward(with_batch(*layer.pool2d(), count), in, *grad,
-                               fuse_relu ? *ws.dpre[l - 1] : *ws.dout[l - 1], fuse_relu);
-          masked[l - 1] = fuse_relu;
+        if (lp.needs_input_gradient) {
+          b.maxpool2d_backward(with_batch(*layer.pool2d(), count), ws[lp.input], grad,
+                               ws[lp.input_gradient_target], lp.applies_previous_relu_mask);
         }
         break;
       case LayerKind::dense: {
         const auto g = with_batch(*layer.dense(), count);
-        b.dense_backward_kernel(g, in, *grad, *p[0].gradient);
-        b.dense_backward_bias(g, *grad, *p[1].gradient);
-        if (need_input_gradient) b.dense_backward_input(g, *grad, *p[0].value, *ws.dout[l - 1]);
+        b.dense_backward_kernel(g, ws[lp.input], grad, *parameter(lp.parameters.kernel).gradient);
+        b.dense_backward_bias(g, grad, *parameter(lp.parameters.bias).gradient);
+        if (lp.needs_input_gradient) {
+          b.dense_backward_input(g, grad, *parameter(lp.parameters.kernel).value,
+                                 ws[lp.input_gradient_target]);
+        }
         break;
       }
       case LayerKind::flatten:
@@ -280,19 +272,34 @@ void Trainer::record_update(ProgramBuilder& b) {
   }
 }
 
+// Loss, correctness and metric totals of the batch in the workspace. Keras
+// averages the loss over the samples of the batch, so a partial last batch
+// divides by its own size.
+void Trainer::record_loss_and_metrics(ProgramBuilder& b, Workspace& ws, int count,
+                                      const DeviceTensor& totals) {
+  const Plan& plan = ws.plan;
+  const ClassesGeometry classes{count, plan.classes};
+  b.softmax_cross_entropy(classes, ws[plan.logits], ws[plan.labels], float(count), ws[plan.loss],
+                          ws[plan.layers.back().linear_gradient]);
+  b.count_correct(classes, ws[plan.logits], ws[plan.labels], ws[plan.correct]);
+  b.accumulate_metrics(std::uint32_t(count), ws[plan.loss], ws[plan.correct], totals);
+}
+
+// The model's outputs as a user sees them: probabilities for a softmax
+// output (the forward pass left logits), the logits themselves otherwise.
+const DeviceTensor& Trainer::record_outputs(ProgramBuilder& b, Workspace& ws, int count) {
+  const Plan& plan = ws.plan;
+  if (!plan.softmax_output) return ws[plan.logits];
+  b.softmax_forward(ClassesGeometry{count, plan.classes}, ws[plan.logits], ws[plan.probabilities]);
+  return ws[plan.probabilities];
+}
+
 std::unique_ptr<Program> Trainer::record_train_step(Workspace& ws, const DeviceDataset& data,
                                                     int batch_size, int count) {
   auto b = backend_->build("training step (batch " + std::to_string(count) + ")", timed_programs_);
-  const ClassesGeometry classes{count, num_classes()};
-  const std::size_t last = architecture_.layers().size() - 1;
   record_gather(*b, ws, data, batch_size, count, *state_);
   record_forward(*b, ws, count);
-  // Keras averages the loss over the samples of the batch, so a partial
-  // last batch divides by its own size.
-  b->softmax_cross_entropy(classes, *ws.out[last], *ws.labels, float(count), *ws.loss,
-                           *ws.dpre[last]);
-  b->count_correct(classes, *ws.out[last], *ws.labels, *ws.correct);
-  b->accumulate_metrics(std::uint32_t(count), *ws.loss, *ws.correct, *totals_);
+  record_loss_and_metrics(*b, ws, count, *totals_);
   record_backward(*b, ws, count);
   record_update(*b);
   b->advance_step(*state_);
@@ -302,14 +309,9 @@ std::unique_ptr<Program> Trainer::record_train_step(Workspace& ws, const DeviceD
 std::unique_ptr<Program> Trainer::record_eval_step(Workspace& ws, const DeviceDataset& data,
                                                    int batch_size, int count) {
   auto b = backend_->build("evaluation step (batch " + std::to_string(count) + ")", timed_programs_);
-  const ClassesGeometry classes{count, num_classes()};
-  const std::size_t last = architecture_.layers().size() - 1;
   record_gather(*b, ws, data, batch_size, count, *eval_state_);
   record_forward(*b, ws, count);
-  b->softmax_cross_entropy(classes, *ws.out[last], *ws.labels, float(count), *ws.loss,
-                           *ws.dpre[last]);
-  b->count_correct(classes, *ws.out[last], *ws.labels, *ws.correct);
-  b->accumulate_metrics(std::uint32_t(count), *ws.loss, *ws.correct, *eval_totals_);
+  record_loss_and_metrics(*b, ws, count, *eval_totals_);
   b->advance_step(*eval_state_);
   return b->finish();
 }
@@ -319,6 +321,7 @@ std::unique_ptr<Program> Trainer::record_forward_step(Workspace& ws, const Devic
   auto b = backend_->build("forward pass (batch " + std::to_string(count) + ")", timed_programs_);
   record_gather(*b, ws, data, batch_size, count, *eval_state_);
   record_forward(*b, ws, count);
+  record_outputs(*b, ws, count);
   return b->finish();
 }
 
@@ -326,16 +329,11 @@ std::unique_ptr<Program> Trainer::record_predict_step(Workspace& ws, const Devic
                                                       int batch_size, int count,
                                                       const DeviceTensor& output) {
   auto b = backend_->build("prediction step (batch " + std::to_string(count) + ")", timed_programs_);
-  const std::size_t last = architecture_.layers().size() - 1;
   record_gather(*b, ws, data, batch_size, count, *eval_state_);
   record_forward(*b, ws, count);
-  const DeviceTensor* result = ws.out[last];
-  if (!logits_output_) {
-    b->softmax_forward(ClassesGeometry{count, num_classes()}, *ws.out[last], *ws.probabilities);
-    result = ws.probabilities;
-  }
-  b->store_batch(std::int64_t(count) * num_classes(), std::int64_t(batch_size) * num_classes(),
-                 *result, *eval_state_, output);
+  const DeviceTensor& result = record_outputs(*b, ws, count);
+  b->store_batch(std::int64_t(count) * ws.plan.classes, std::int64_t(batch_size) * ws.plan.classes,
+                 result, *eval_state_, output);
   b->advance_step(*eval_state_);
   return b->finish();
 }

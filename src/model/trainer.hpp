@@ -9,11 +9,18 @@
 #include <string>
 #include <vector>
 
+#include "backend/backend.hpp"
 #include "model/architecture.hpp"
-#include "model/backend.hpp"
-#include "vknn/model/sequential.hpp"
+#include "model/plan.hpp"
+#include "vknn/model/compile.hpp"
 
 namespace vknn::model {
+
+using backend::Backend;
+using backend::DeviceTensor;
+using backend::ElementType;
+using backend::Program;
+using backend::ProgramBuilder;
 
 // One parameter tensor and everything the optimizer keeps for it.
 struct Parameter {
@@ -31,18 +38,13 @@ struct DeviceDataset {
   std::int64_t sample_size = 0;
 };
 
-// Activations and gradients for batches of up to `batch` samples.
+// The plan's tensors at one batch size, on the backend: activations and
+// gradients for batches of up to plan.batch samples.
 struct Workspace {
-  int batch = 0;
-  std::vector<std::unique_ptr<DeviceTensor>> owned;
-  const DeviceTensor* x = nullptr;       // gathered input
-  const DeviceTensor* labels = nullptr;  // gathered labels
-  std::vector<const DeviceTensor*> out;   // per layer output (Flatten aliases its input)
-  std::vector<const DeviceTensor*> dout;  // gradient w.r.t. out (Flatten aliases)
-  std::vector<const DeviceTensor*> dpre;  // gradient before the activation (relu / fused loss)
-  const DeviceTensor* loss = nullptr;
-  const DeviceTensor* correct = nullptr;
-  const DeviceTensor* probabilities = nullptr;
+  Plan plan;
+  std::vector<std::unique_ptr<DeviceTensor>> tensors;  // indexed by TensorId
+
+  const DeviceTensor& operator[](TensorId id) const { return *tensors.at(std::size_t(id)); }
 };
 
 class Trainer {
@@ -52,6 +54,9 @@ class Trainer {
   ~Trainer();
 
   Backend& backend() { return *backend_; }
+  // The backend's memory the trainer holds: parameters, optimizer state,
+  // workspaces and datasets.
+  std::uint64_t device_bytes() const { return device_bytes_; }
   const Architecture& architecture() const { return architecture_; }
   std::vector<Parameter>& parameters() { return parameters_; }
   int num_classes() const;
@@ -70,7 +75,8 @@ class Trainer {
   std::unique_ptr<Program> record_predict_step(Workspace& ws, const DeviceDataset& data,
                                                int batch_size, int count, const DeviceTensor& output);
 
-  // Gather and forward only; the layer outputs stay in the workspace.
+  // Gather and forward only (with the softmax of a softmax output); the
+  // layer outputs stay in the workspace, at each layer plan's user_output.
   std::unique_ptr<Program> record_forward_step(Workspace& ws, const DeviceDataset& data,
                                                int batch_size, int count);
 
@@ -91,16 +97,22 @@ class Trainer {
   void record_forward(ProgramBuilder& b, Workspace& ws, int count);
   void record_backward(ProgramBuilder& b, Workspace& ws, int count);
   void record_update(ProgramBuilder& b);
+  void record_loss_and_metrics(ProgramBuilder& b, Workspace& ws, int count,
+                               const DeviceTensor& totals);
+  const DeviceTensor& record_outputs(ProgramBuilder& b, Workspace& ws, int count);
+  // Counts `bytes` more against the backend's memory budget before they are
+  // allocated; throws vknn::Error naming what did not fit and how much.
+  void reserve(std::uint64_t bytes, const std::string& what);
+  const Parameter& parameter(int handle) const { return parameters_.at(std::size_t(handle)); }
 
   const Architecture& architecture_;
   Optimizer optimizer_;
   std::unique_ptr<Backend> backend_;
   std::shared_ptr<Context> context_;  // keeps the Vulkan context alive
   std::vector<Parameter> parameters_;
-  std::vector<int> first_parameter_;  // per layer: index into parameters_ or -1
   std::unique_ptr<DeviceTensor> state_, totals_, eval_state_, eval_totals_;
   std::map<int, std::unique_ptr<Workspace>> workspaces_;
-  bool logits_output_ = false;  // last layer linear: outputs are logits
+  std::uint64_t device_bytes_ = 0;
   bool timed_programs_ = false;
 };
 

@@ -301,6 +301,5 @@ std::vector<std::string> Context::validation_error_messages() const {
   return device_->instance().validation_log().errors();
 }
 void Context::clear_validation_errors() { device_->instance().validation_log().clear(); }
-vk::Device& Context::device() { return *device_; }
 
 }  // namespace vknn

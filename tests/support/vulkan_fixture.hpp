@@ -9,12 +9,13 @@
 #include <gtest/gtest.h>
 
 #include "vknn/device.hpp"
+#include "vulkan/context_access.hpp"
 #include "vulkan/device.hpp"
 
 namespace vknn_test {
 
 vknn::Context& context();
-inline vknn::vk::Device& device() { return context().device(); }
+inline vknn::vk::Device& device() { return vknn::vk::device_of(context()); }
 
 class VulkanTest : public ::testing::Test {
  protected:

@@ -147,7 +147,7 @@ void expect_no_new_validation_errors(std::uint64_t before) {
 TEST(ValidationMessenger, AnUnwrittenDescriptorFailsTheTest) {
   auto& context = vknn_test::context();
   ASSERT_NE(context.validation(), vknn::Validation::off);
-  auto& device = context.device();
+  auto& device = vknn::vk::device_of(context);
   const std::uint64_t before = context.validation_error_count();
 
   // Bind a descriptor set whose buffers were never written, then dispatch:

@@ -71,10 +71,10 @@ TEST(StagingPath, UploadDispatchDownloadThroughStagingBuffers) {
   options.validation = vknn::Validation::on;
   options.force_staging = true;
   vknn::Context context(options);
-  ASSERT_FALSE(context.device().unified_memory());
-  run_axpy(context.device(), 300, 2);
+  ASSERT_FALSE(vknn::vk::device_of(context).unified_memory());
+  run_axpy(vknn::vk::device_of(context), 300, 2);
   std::vector<float> zeros(300, 1.0f);
-  Buffer buffer(context.device(), 300 * sizeof(float), "cleared");
+  Buffer buffer(vknn::vk::device_of(context), 300 * sizeof(float), "cleared");
   buffer.upload(zeros.data(), 300 * sizeof(float));
   buffer.fill_zero();
   buffer.download(zeros.data(), 300 * sizeof(float));

@@ -21,6 +21,7 @@
 
 #include <cstdint>
 
+#include "ops/metric_totals.hpp"
 #include "vknn/ops/geometry.hpp"
 
 namespace vknn::vk {
@@ -49,22 +50,10 @@ void cross_entropy_from_probabilities(Recording& recording, const ClassesGeometr
 void count_correct(Recording& recording, const ClassesGeometry& geometry, const Buffer& scores,
                    const Buffer& labels, const Buffer& correct);
 
-// Running metric totals on the device (std430, 16 bytes; the layout of
-// shaders/metrics_accumulate.comp). loss_sum is Kahan-compensated: the sum
-// is loss_sum - loss_compensation.
-struct MetricTotals {
-  float loss_sum = 0.0f;
-  float loss_compensation = 0.0f;
-  std::uint32_t correct = 0;
-  std::uint32_t samples = 0;
-
-  double summed_loss() const { return double(loss_sum) - double(loss_compensation); }
-  double mean_loss() const { return samples ? summed_loss() / samples : 0.0; }
-  double accuracy() const { return samples ? double(correct) / samples : 0.0; }
-};
-static_assert(sizeof(MetricTotals) == 16, "MetricTotals must match metrics_accumulate.comp");
-
-inline constexpr std::uint64_t kMetricTotalsBytes = sizeof(MetricTotals);
+// Running metric totals on the device: the layout of
+// shaders/metrics_accumulate.comp, defined once in src/ops/metric_totals.hpp.
+using ::vknn::MetricTotals;
+using ::vknn::kMetricTotalsBytes;
 
 // totals += (sum of loss[0..count), sum of correct[0..count), count), in one
 // workgroup, deterministically (no atomics): the same inputs give the same

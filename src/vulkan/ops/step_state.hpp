@@ -9,13 +9,15 @@
 // only between submissions (to start an epoch, to change the learning rate
 // in a schedule) and never waits on the device after a step to do so.
 //
-// The layout is shaders/step_state.glsl's (std430, 32 bytes); StepState
-// mirrors it and the static_asserts below keep the two in step.
+// The layout is shaders/step_state.glsl's (std430, 32 bytes), defined once in
+// src/ops/step_state.hpp.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <string>
+
+#include "ops/step_state.hpp"
 
 namespace vknn::vk {
 class Buffer;
@@ -25,32 +27,9 @@ class Recording;
 
 namespace vknn::vk::ops {
 
-struct StepState {
-  // The batch of the epoch this step works on: gather_batch takes samples
-  // order[batch_index * batch_size + i].
-  std::uint32_t batch_index = 0;
-  // Optimizer updates completed so far (Keras' optimizer.iterations). The
-  // update in the step about to run is Adam's t = iterations + 1, so a
-  // zeroed state is a valid start.
-  std::uint32_t iterations = 0;
-  // Read by every optimizer update when it runs.
-  float learning_rate = 0.0f;
-  // advance_step wraps batch_index to 0 and counts an epoch when
-  // batch_index reaches this; 0 means never wrap.
-  std::uint32_t batches_per_epoch = 0;
-  // Epochs completed by such wraps.
-  std::uint32_t epoch = 0;
-  std::uint32_t reserved[3] = {0, 0, 0};
-};
-
-static_assert(sizeof(StepState) == 32, "StepState must match shaders/step_state.glsl");
-static_assert(offsetof(StepState, batch_index) == 0);
-static_assert(offsetof(StepState, iterations) == 4);
-static_assert(offsetof(StepState, learning_rate) == 8);
-static_assert(offsetof(StepState, batches_per_epoch) == 12);
-static_assert(offsetof(StepState, epoch) == 16);
-
-inline constexpr std::uint64_t kStepStateBytes = sizeof(StepState);
+// The layout, shared with the CPU backend and the model: src/ops/step_state.hpp.
+using ::vknn::StepState;
+using ::vknn::kStepStateBytes;
 
 // A storage buffer holding `initial`.
 Buffer make_step_state_buffer(Device& device, const StepState& initial,

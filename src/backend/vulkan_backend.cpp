@@ -8,10 +8,11 @@
 #include <deque>
 #include <vector>
 
-#include "model/backend.hpp"
+#include "backend/backend.hpp"
 #include "vknn/error.hpp"
 #include "vulkan/buffer.hpp"
 #include "vulkan/command.hpp"
+#include "vulkan/context_access.hpp"
 #include "vulkan/device.hpp"
 #include "vulkan/ops/activations.hpp"
 #include "vulkan/ops/conv2d.hpp"
@@ -23,7 +24,7 @@
 #include "vulkan/ops/step_state.hpp"
 #include "vulkan/ops/store_batch.hpp"
 
-namespace vknn::model {
+namespace vknn::backend {
 namespace {
 
 constexpr std::uint64_t kFenceInterval = 8;
@@ -220,7 +221,7 @@ class VulkanProgramBuilder final : public ProgramBuilder {
 
 class VulkanBackend final : public Backend {
  public:
-  explicit VulkanBackend(Context& context) : device_(context.device()), launcher_(device_) {}
+  explicit VulkanBackend(Context& context) : device_(vk::device_of(context)), launcher_(device_) {}
   ~VulkanBackend() override {
     try {
       launcher_.synchronize();
@@ -235,6 +236,18 @@ class VulkanBackend final : public Backend {
     return "Vulkan: " + d.name + " (" + to_string(d.type) + ", " + d.driver_name + " " +
            d.driver_info + ")";
   }
+  // The largest device-local heap: every tensor lives in device-local
+  // memory (host-visible too on unified-memory devices).
+  std::uint64_t memory_capacity() const override {
+    std::uint64_t largest = 0;
+    for (const auto& heap : device_.info().memory_heaps) {
+      if (heap.device_local && heap.size > largest) largest = heap.size;
+    }
+    return largest;
+  }
+  std::string memory_description() const override {
+    return "the largest device-local memory heap of " + device_.info().name;
+  }
   std::unique_ptr<DeviceTensor> tensor(const std::string& name, ElementType type,
                                  std::int64_t count) override {
     if (count <= 0) throw Error("tensor '" + name + "': element count must be positive");
@@ -247,11 +260,6 @@ class VulkanBackend final : public Backend {
     buf(tensor).download(data, bytes, offset);
   }
   void zero(const DeviceTensor& tensor) override { mutable_buf(tensor).fill_zero(); }
-  MetricTotals read_totals(const DeviceTensor& totals) override {
-    const vk::ops::MetricTotals t = vk::ops::read_metric_totals(buf(totals));
-    return {t.summed_loss(), t.correct, t.samples};
-  }
-  std::int64_t totals_count() const override { return vk::ops::kMetricTotalsBytes / 4; }
   std::unique_ptr<ProgramBuilder> build(const std::string& name, bool timed) override {
     return std::make_unique<VulkanProgramBuilder>(device_, name, launcher_, timed);
   }
@@ -272,4 +280,4 @@ std::unique_ptr<Backend> make_vulkan_backend(Context& context) {
   return std::make_unique<VulkanBackend>(context);
 }
 
-}  // namespace vknn::model
+}  // namespace vknn::backend

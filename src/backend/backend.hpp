@@ -1,5 +1,7 @@
-// The one interface both backends implement, so a model (or a test) runs
-// the same plan on the Vulkan device or on the CPU reference.
+// The backend layer: the one interface both backends implement, so a model
+// (or a test) runs the same plan on the Vulkan device or on the CPU
+// reference. Nothing here names Vulkan; src/backend/vulkan_backend.cpp is
+// the only file of this layer that includes the Vulkan runtime.
 //
 // A backend owns tensors and builds Programs. A Program is a list of op
 // invocations recorded once and launched many times: on Vulkan it is one
@@ -15,23 +17,21 @@
 #include <span>
 #include <string>
 
-#include "vknn/ops/geometry.hpp"
+#include "ops/metric_totals.hpp"
+#include "ops/step_state.hpp"
 #include "vknn/device.hpp"
-#include "vulkan/ops/step_state.hpp"
+#include "vknn/execution_counters.hpp"
+#include "vknn/ops/geometry.hpp"
 
-namespace vknn::model {
+namespace vknn::backend {
 
-using StepState = vk::ops::StepState;  // same layout on both backends
-
-// Summed metrics a program accumulates on the backend. Same layout as the
-// Vulkan op's totals (Kahan-compensated float loss sum).
-struct MetricTotals {
-  double loss_sum = 0;
-  std::uint64_t correct = 0;
-  std::uint64_t samples = 0;
-  double mean_loss() const { return samples ? loss_sum / double(samples) : 0.0; }
-  double accuracy() const { return samples ? double(correct) / double(samples) : 0.0; }
-};
+// Both backends keep the step state (src/ops/step_state.hpp) and the metric
+// totals (src/ops/metric_totals.hpp) in the same layout.
+using ::vknn::MetricTotals;
+using ::vknn::StepState;
+// What the backend's launches cost the host (launches, waits, recordings,
+// uploads): the counters a model reports.
+using BackendCounters = ::vknn::ExecutionCounters;
 
 enum class ElementType { f32, u32, u8 };
 
@@ -49,13 +49,6 @@ class DeviceTensor {
   std::string name_;
   ElementType type_;
   std::int64_t count_;
-};
-
-struct BackendCounters {
-  std::uint64_t launches = 0;       // programs launched (Vulkan: queue submissions)
-  std::uint64_t host_waits = 0;     // times the host blocked on the device
-  std::uint64_t recordings = 0;     // programs built (Vulkan: command buffers recorded)
-  std::uint64_t bytes_uploaded = 0; // host -> device
 };
 
 class Program {
@@ -144,6 +137,11 @@ class Backend {
  public:
   virtual ~Backend() = default;
   virtual std::string description() const = 0;  // e.g. "Vulkan: llvmpipe (...)"
+  // The most memory tensors may take on this backend, and what it is (for
+  // messages), or 0 where the backend sets no bound of its own (the CPU's
+  // memory is the process's).
+  virtual std::uint64_t memory_capacity() const = 0;
+  virtual std::string memory_description() const = 0;
 
   virtual std::unique_ptr<DeviceTensor> tensor(const std::string& name, ElementType type,
                                          std::int64_t count) = 0;
@@ -163,8 +161,13 @@ class Backend {
     read(state, &value, sizeof value);
     return value;
   }
-  virtual MetricTotals read_totals(const DeviceTensor& totals) = 0;
-  virtual std::int64_t totals_count() const = 0;  // u32 words a totals tensor needs
+  MetricTotals read_totals(const DeviceTensor& totals) {
+    MetricTotals value;
+    read(totals, &value, sizeof value);
+    return value;
+  }
+  // u32 words a totals tensor needs.
+  static constexpr std::int64_t totals_count() { return kMetricTotalsBytes / 4; }
 
   // `timed`: measure the program's device time with timestamp queries
   // (see Program::device_time_ns), where the backend can.
@@ -179,4 +182,4 @@ std::unique_ptr<Backend> make_cpu_backend();
 // The Context must outlive the backend.
 std::unique_ptr<Backend> make_vulkan_backend(vknn::Context& context);
 
-}  // namespace vknn::model
+}  // namespace vknn::backend

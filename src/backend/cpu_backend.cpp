@@ -4,11 +4,11 @@
 #include <functional>
 #include <vector>
 
-#include "model/backend.hpp"
+#include "backend/backend.hpp"
 #include "vknn/cpu/reference_ops.hpp"
 #include "vknn/error.hpp"
 
-namespace vknn::model {
+namespace vknn::backend {
 namespace {
 
 class CpuTensor final : public DeviceTensor {
@@ -34,13 +34,6 @@ CpuTensor& cpu(const DeviceTensor& t) {
 float* f32(const DeviceTensor& t) { return cpu(t).f32(); }
 std::uint32_t* u32(const DeviceTensor& t) { return cpu(t).u32(); }
 StepState& state_of(const DeviceTensor& t) { return *reinterpret_cast<StepState*>(cpu(t).bytes()); }
-
-// Totals as the CPU keeps them: the loss sum in double, counts in u64.
-struct CpuTotals {
-  double loss_sum;
-  std::uint64_t correct;
-  std::uint64_t samples;
-};
 
 class CpuProgram final : public Program {
  public:
@@ -147,12 +140,13 @@ class CpuProgramBuilder final : public ProgramBuilder {
   void accumulate_metrics(std::uint32_t count, const DeviceTensor& loss, const DeviceTensor& correct,
                           const DeviceTensor& totals) override {
     add([=, &loss, &correct, &totals] {
-      auto& t = *reinterpret_cast<CpuTotals*>(cpu(totals).bytes());
+      float batch_loss = 0.0f;
+      std::uint32_t batch_correct = 0;
       for (std::uint32_t i = 0; i < count; ++i) {
-        t.loss_sum += f32(loss)[i];
-        t.correct += u32(correct)[i];
+        batch_loss += f32(loss)[i];
+        batch_correct += u32(correct)[i];
       }
-      t.samples += count;
+      reinterpret_cast<MetricTotals*>(cpu(totals).bytes())->add_batch(batch_loss, batch_correct, count);
     });
   }
   void adam_update(const AdamConfig& config, std::int64_t count, const DeviceTensor& state,
@@ -183,15 +177,7 @@ class CpuProgramBuilder final : public ProgramBuilder {
     });
   }
   void advance_step(const DeviceTensor& state) override {
-    add([&state] {
-      StepState& s = state_of(state);
-      ++s.batch_index;
-      ++s.iterations;
-      if (s.batches_per_epoch != 0 && s.batch_index >= s.batches_per_epoch) {
-        s.batch_index = 0;
-        ++s.epoch;
-      }
-    });
+    add([&state] { advance(state_of(state)); });
   }
 
   std::unique_ptr<Program> finish() override {
@@ -208,6 +194,8 @@ class CpuProgramBuilder final : public ProgramBuilder {
 class CpuBackend final : public Backend {
  public:
   std::string description() const override { return "CPU reference (scalar loops)"; }
+  std::uint64_t memory_capacity() const override { return 0; }
+  std::string memory_description() const override { return "host memory"; }
 
   std::unique_ptr<DeviceTensor> tensor(const std::string& name, ElementType type,
                                  std::int64_t count) override {
@@ -226,11 +214,6 @@ class CpuBackend final : public Backend {
   void zero(const DeviceTensor& tensor) override {
     std::memset(cpu(tensor).bytes(), 0, cpu(tensor).size_bytes());
   }
-  MetricTotals read_totals(const DeviceTensor& totals) override {
-    const auto& t = *reinterpret_cast<const CpuTotals*>(cpu(totals).bytes());
-    return {t.loss_sum, t.correct, t.samples};
-  }
-  std::int64_t totals_count() const override { return sizeof(CpuTotals) / 4; }
   std::unique_ptr<ProgramBuilder> build(const std::string&, bool) override {
     return std::make_unique<CpuProgramBuilder>(counters_);
   }
@@ -251,4 +234,4 @@ class CpuBackend final : public Backend {
 
 std::unique_ptr<Backend> make_cpu_backend() { return std::make_unique<CpuBackend>(); }
 
-}  // namespace vknn::model
+}  // namespace vknn::backend

@@ -5,15 +5,15 @@
 #include <memory>
 #include <string>
 
-#include "model/backend.hpp"
+#include "backend/backend.hpp"
 #include "vknn/error.hpp"
 
 namespace vknn {
 
 namespace {
 
-std::unique_ptr<model::Backend> backend_for(OpTarget target) {
-  return target.context ? model::make_vulkan_backend(*target.context) : model::make_cpu_backend();
+std::unique_ptr<backend::Backend> backend_for(OpTarget target) {
+  return target.context ? backend::make_vulkan_backend(*target.context) : backend::make_cpu_backend();
 }
 
 void require_count(const char* op, const char* what, std::size_t got, std::int64_t expected,
@@ -24,9 +24,9 @@ void require_count(const char* op, const char* what, std::size_t got, std::int64
   }
 }
 
-std::unique_ptr<model::DeviceTensor> upload(model::Backend& backend, const std::string& name,
+std::unique_ptr<backend::DeviceTensor> upload(backend::Backend& backend, const std::string& name,
                                             std::span<const float> values) {
-  auto t = backend.tensor(name, model::ElementType::f32, std::int64_t(values.size()));
+  auto t = backend.tensor(name, backend::ElementType::f32, std::int64_t(values.size()));
   backend.write(*t, values.data(), values.size_bytes());
   return t;
 }
@@ -44,7 +44,7 @@ std::vector<float> run_conv2d(const Conv2DGeometry& g, std::span<const float> x,
   auto tx = upload(*backend, "conv2d input", x);
   auto tk = upload(*backend, "conv2d kernel", kernel);
   auto tb = upload(*backend, "conv2d bias", bias);
-  auto ty = backend->tensor("conv2d output", model::ElementType::f32, g.output_size());
+  auto ty = backend->tensor("conv2d output", backend::ElementType::f32, g.output_size());
   auto builder = backend->build("conv2d");
   builder->conv2d_forward(g, *tx, *tk, *tb, *ty, activation);
   auto program = builder->finish();  // must outlive its launch
@@ -61,7 +61,7 @@ std::vector<float> run_maxpool2d(const Pool2DGeometry& g, std::span<const float>
   require_count("maxpool2d", "input", x.size(), g.input_size(), g.describe());
   auto backend = backend_for(target);
   auto tx = upload(*backend, "maxpool2d input", x);
-  auto ty = backend->tensor("maxpool2d output", model::ElementType::f32, g.output_size());
+  auto ty = backend->tensor("maxpool2d output", backend::ElementType::f32, g.output_size());
   auto builder = backend->build("maxpool2d");
   builder->maxpool2d_forward(g, *tx, *ty);
   auto program = builder->finish();  // must outlive its launch

@@ -1,0 +1,130 @@
+#include "model/plan.hpp"
+
+#include "vknn/error.hpp"
+
+namespace vknn::model {
+
+namespace {
+
+std::int64_t product(const Shape& shape) {
+  std::int64_t n = 1;
+  for (int d : shape) n *= d;
+  return n;
+}
+
+// The pooling at `next` applies the relu mask of the layer before it in its
+// own backward pass when that layer is a relu layer with a feature map of
+// its own (not a Flatten alias).
+bool pool_fuses_relu_of(const LayerInfo& layer, const LayerInfo* next) {
+  return next && next->kind == LayerKind::max_pooling2d && layer.kind != LayerKind::flatten &&
+         layer.activation == Activation::relu;
+}
+
+}  // namespace
+
+std::uint64_t Plan::bytes() const {
+  std::uint64_t total = 0;
+  for (const auto& t : tensors) total += t.bytes();
+  return total;
+}
+
+Plan make_plan(const Architecture& architecture, int batch) {
+  if (batch <= 0) throw Error("plan: batch size must be positive, got " + std::to_string(batch));
+  const auto& layers = architecture.layers();
+  Plan plan;
+  plan.batch = batch;
+  plan.classes = architecture.output_shape().at(0);
+  plan.softmax_output = layers.back().activation == Activation::softmax;
+  auto add = [&](std::string name, backend::ElementType type, std::int64_t count) {
+    plan.tensors.push_back({std::move(name), type, count});
+    return TensorId(plan.tensors.size() - 1);
+  };
+
+  plan.input = add("input batch", backend::ElementType::f32,
+                   batch * product(architecture.input_shape()));
+  plan.labels = add("label batch", backend::ElementType::u32, batch);
+
+  // Backward runs for a layer only if it, or a layer below it, has
+  // parameters: gradients flowing into a parameter-free prefix (a leading
+  // pooling, say) would be computed for nothing.
+  std::vector<bool> params_up_to(layers.size());
+  for (std::size_t l = 0; l < layers.size(); ++l) {
+    params_up_to[l] = !layers[l].parameters.empty() || (l > 0 && params_up_to[l - 1]);
+  }
+
+  int next_parameter = 0;
+  TensorId previous_output = plan.input;
+  TensorId previous_output_gradient = kNoTensor;
+  for (std::size_t l = 0; l < layers.size(); ++l) {
+    const LayerInfo& layer = layers[l];
+    const bool last = l + 1 == layers.size();
+    const LayerInfo* next = last ? nullptr : &layers[l + 1];
+    const std::int64_t n = batch * product(layer.output_shape);
+    const bool has_backward = params_up_to[l];
+
+    LayerPlan lp;
+    lp.info = &layer;
+    lp.index = l;
+    lp.forward_activation =
+        layer.activation == Activation::softmax ? Activation::linear : layer.activation;
+    lp.input = previous_output;
+    lp.needs_input_gradient = l > 0 && params_up_to[l - 1];
+    for (const ParameterSpec& spec : layer.parameters) {
+      (spec.role == ParameterRole::kernel ? lp.parameters.kernel : lp.parameters.bias) =
+          next_parameter++;
+    }
+
+    if (layer.kind == LayerKind::flatten) {
+      // Flatten only renames the shape: NHWC memory is already flat, so its
+      // output and gradient are the layer before's.
+      lp.output = previous_output;
+      lp.output_gradient = previous_output_gradient;
+    } else {
+      lp.output = add(layer.name + " output", backend::ElementType::f32, n);
+      if (last) {
+        lp.linear_gradient = add(layer.name + " logits gradient", backend::ElementType::f32, n);
+        lp.linear_gradient_source = LinearGradientSource::loss;
+      } else if (has_backward) {
+        lp.output_gradient = add(layer.name + " output gradient", backend::ElementType::f32, n);
+        if (layer.activation != Activation::relu) {
+          lp.linear_gradient = lp.output_gradient;
+          lp.linear_gradient_source = LinearGradientSource::output_gradient;
+        } else {
+          lp.linear_gradient =
+              add(layer.name + " pre-activation gradient", backend::ElementType::f32, n);
+          lp.linear_gradient_source = pool_fuses_relu_of(layer, next)
+                                          ? LinearGradientSource::next_layer
+                                          : LinearGradientSource::relu_backward;
+        }
+      }
+    }
+    lp.user_output = lp.output;
+    plan.layers.push_back(lp);
+    previous_output = lp.output;
+    previous_output_gradient = lp.output_gradient;
+  }
+
+  // Where each layer's input gradient goes, now that every layer's
+  // gradients are planned.
+  for (std::size_t l = 1; l < plan.layers.size(); ++l) {
+    LayerPlan& lp = plan.layers[l];
+    if (!lp.needs_input_gradient) continue;
+    const LayerPlan& below = plan.layers[l - 1];
+    lp.applies_previous_relu_mask =
+        below.linear_gradient_source == LinearGradientSource::next_layer;
+    lp.input_gradient_target =
+        lp.applies_previous_relu_mask ? below.linear_gradient : below.output_gradient;
+  }
+
+  plan.logits = plan.layers.back().output;
+  plan.loss = add("per-sample loss", backend::ElementType::f32, batch);
+  plan.correct = add("per-sample correct", backend::ElementType::u32, batch);
+  if (plan.softmax_output) {
+    plan.probabilities =
+        add("probabilities", backend::ElementType::f32, std::int64_t(batch) * plan.classes);
+    plan.layers.back().user_output = plan.probabilities;
+  }
+  return plan;
+}
+
+}  // namespace vknn::model

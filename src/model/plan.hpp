@@ -1,0 +1,106 @@
+// The execution plan of a model at one batch size: every tensor a step
+// needs, and per layer which tensors it reads and writes, how its
+// activation runs, which fusions apply and which parameters it owns.
+//
+// Decided once, here, and only read afterwards: the workspace allocates
+// exactly the planned tensors, and the forward, backward, prediction and
+// layer-output recordings all follow the plan, so they cannot disagree
+// about which gradient buffers exist or which op applies a relu mask.
+// The plan holds no device memory; the trainer turns it into tensors on a
+// backend (src/model/trainer.hpp).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "backend/backend.hpp"
+#include "model/architecture.hpp"
+
+namespace vknn::model {
+
+// Index of a planned tensor in Plan::tensors.
+using TensorId = int;
+inline constexpr TensorId kNoTensor = -1;
+
+struct PlannedTensor {
+  std::string name;
+  backend::ElementType type = backend::ElementType::f32;
+  std::int64_t count = 0;
+  std::uint64_t bytes() const { return std::uint64_t(count) * 4; }  // f32 and u32 only
+};
+
+// Where the gradient at a layer's linear output (before its activation)
+// comes from in backward.
+enum class LinearGradientSource {
+  none,             // no backward for this layer (Flatten, or nothing below needs it)
+  output_gradient,  // linear activation: the output gradient is the linear one
+  relu_backward,    // a relu_backward op masks the output gradient
+  next_layer,       // the pooling after this layer writes it with the relu mask applied
+  loss,             // the last layer: the fused softmax + cross-entropy writes it
+};
+
+// Indices into the architecture's parameter list (Architecture::parameters()).
+struct ParameterHandles {
+  int kernel = -1;
+  int bias = -1;
+  bool any() const { return kernel >= 0; }
+};
+
+struct LayerPlan {
+  const LayerInfo* info = nullptr;
+  std::size_t index = 0;
+  // What the layer's forward op applies: its own activation, except that a
+  // final softmax is left to the loss (training) or the softmax op
+  // (prediction), so the forward op writes logits.
+  Activation forward_activation = Activation::linear;
+  TensorId input = kNoTensor;
+  TensorId output = kNoTensor;  // Flatten: the same tensor as its input
+  // What a user asking for this layer's output reads: `output`, or the
+  // probabilities tensor for a final softmax.
+  TensorId user_output = kNoTensor;
+  // Gradients, kNoTensor where backward needs none. Flatten aliases the
+  // gradients of the layer before it.
+  TensorId output_gradient = kNoTensor;
+  TensorId linear_gradient = kNoTensor;
+  LinearGradientSource linear_gradient_source = LinearGradientSource::none;
+  // Backward passes a gradient to the layer below (false when no layer
+  // below has parameters).
+  bool needs_input_gradient = false;
+  // Pooling only: its backward applies the previous layer's relu mask and
+  // writes that layer's linear gradient (one pass over the large feature
+  // map instead of two).
+  bool applies_previous_relu_mask = false;
+  ParameterHandles parameters;
+
+  // Where this layer's backward writes dL/d input (the previous layer's
+  // linear gradient when the relu mask is fused in, else its output
+  // gradient); only valid when needs_input_gradient.
+  TensorId input_gradient_target = kNoTensor;
+};
+
+struct Plan {
+  int batch = 0;
+  std::vector<PlannedTensor> tensors;
+  std::vector<LayerPlan> layers;
+  TensorId input = kNoTensor;          // the gathered batch, f32
+  TensorId labels = kNoTensor;         // the gathered labels, u32
+  TensorId logits = kNoTensor;         // the last layer's forward output
+  TensorId loss = kNoTensor;           // per-sample loss
+  TensorId correct = kNoTensor;        // per-sample correctness
+  TensorId probabilities = kNoTensor;  // softmax of the logits, when the last layer is softmax
+  // The last layer's activation is softmax: training fuses it into the
+  // loss, prediction applies it with the softmax op. Otherwise the model's
+  // outputs are the logits themselves.
+  bool softmax_output = false;
+  int classes = 0;
+
+  std::uint64_t bytes() const;
+  const PlannedTensor& tensor(TensorId id) const { return tensors.at(std::size_t(id)); }
+};
+
+// Plans `architecture` at `batch` samples per step. The architecture must
+// outlive the plan (layer plans point at its layers).
+Plan make_plan(const Architecture& architecture, int batch);
+
+}  // namespace vknn::model
