@@ -178,8 +178,16 @@ class Backend {
   virtual BackendCounters counters() const = 0;
 };
 
+// Which shape of kernel a backend records where an op has several (see
+// docs/architecture.md, "Kernel variants"). `automatic` lets the device
+// decide; the others force one, so tests run every variant on every device
+// and benchmarks compare them.
+enum class KernelChoice { automatic, register_blocked, shared_tiled };
+const char* to_string(KernelChoice choice);
+
 std::unique_ptr<Backend> make_cpu_backend();
 // The Context must outlive the backend.
-std::unique_ptr<Backend> make_vulkan_backend(vknn::Context& context);
+std::unique_ptr<Backend> make_vulkan_backend(vknn::Context& context,
+                                             KernelChoice kernels = KernelChoice::automatic);
 
 }  // namespace vknn::backend

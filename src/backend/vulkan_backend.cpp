@@ -109,11 +109,22 @@ class VulkanProgram final : public Program {
   std::unique_ptr<vk::TimestampPool> timestamps_;
 };
 
+vk::ops::KernelVariant variant_of(KernelChoice choice) {
+  switch (choice) {
+    case KernelChoice::automatic: return vk::ops::KernelVariant::automatic;
+    case KernelChoice::register_blocked: return vk::ops::KernelVariant::register_blocked;
+    case KernelChoice::shared_tiled: return vk::ops::KernelVariant::shared_tiled;
+  }
+  throw Error("unknown kernel choice");
+}
+
 class VulkanProgramBuilder final : public ProgramBuilder {
  public:
-  VulkanProgramBuilder(vk::Device& device, const std::string& name, Launcher& launcher, bool timed)
+  VulkanProgramBuilder(vk::Device& device, const std::string& name, Launcher& launcher, bool timed,
+                       KernelChoice kernels)
       : recording_(std::make_unique<vk::Recording>(device, name, vk::RecordingUse::replay)),
-        launcher_(launcher) {
+        launcher_(launcher),
+        variant_(variant_of(kernels)) {
     if (timed && device.info().timestamps_supported) {
       timestamps_ = std::make_unique<vk::TimestampPool>(device, 2);
       recording_->reset_timestamps(*timestamps_);
@@ -129,18 +140,18 @@ class VulkanProgramBuilder final : public ProgramBuilder {
   }
   void conv2d_forward(const Conv2DGeometry& g, const DeviceTensor& x, const DeviceTensor& kernel,
                       const DeviceTensor& bias, const DeviceTensor& y, Activation act) override {
-    vk::ops::conv2d_forward(rec(), g, buf(x), buf(kernel), buf(bias), buf(y), act);
+    vk::ops::conv2d_forward(rec(), g, buf(x), buf(kernel), buf(bias), buf(y), act, variant_);
   }
   void conv2d_backward_input(const Conv2DGeometry& g, const DeviceTensor& dy, const DeviceTensor& kernel,
                              const DeviceTensor& dx) override {
-    vk::ops::conv2d_backward_input(rec(), g, buf(dy), buf(kernel), buf(dx));
+    vk::ops::conv2d_backward_input(rec(), g, buf(dy), buf(kernel), buf(dx), variant_);
   }
   void conv2d_backward_kernel(const Conv2DGeometry& g, const DeviceTensor& x, const DeviceTensor& dy,
                               const DeviceTensor& dkernel) override {
-    vk::ops::conv2d_backward_kernel(rec(), g, buf(x), buf(dy), buf(dkernel));
+    vk::ops::conv2d_backward_kernel(rec(), g, buf(x), buf(dy), buf(dkernel), variant_);
   }
   void conv2d_backward_bias(const Conv2DGeometry& g, const DeviceTensor& dy, const DeviceTensor& dbias) override {
-    vk::ops::conv2d_backward_bias(rec(), g, buf(dy), buf(dbias));
+    vk::ops::conv2d_backward_bias(rec(), g, buf(dy), buf(dbias), variant_);
   }
   void maxpool2d_forward(const Pool2DGeometry& g, const DeviceTensor& x, const DeviceTensor& y) override {
     vk::ops::maxpool2d_forward(rec(), g, buf(x), buf(y));
@@ -151,15 +162,15 @@ class VulkanProgramBuilder final : public ProgramBuilder {
   }
   void dense_forward(const DenseGeometry& g, const DeviceTensor& x, const DeviceTensor& kernel,
                      const DeviceTensor& bias, const DeviceTensor& y, Activation act) override {
-    vk::ops::dense_forward(rec(), g, buf(x), buf(kernel), buf(bias), buf(y), act);
+    vk::ops::dense_forward(rec(), g, buf(x), buf(kernel), buf(bias), buf(y), act, variant_);
   }
   void dense_backward_input(const DenseGeometry& g, const DeviceTensor& dy, const DeviceTensor& kernel,
                             const DeviceTensor& dx) override {
-    vk::ops::dense_backward_input(rec(), g, buf(dy), buf(kernel), buf(dx));
+    vk::ops::dense_backward_input(rec(), g, buf(dy), buf(kernel), buf(dx), variant_);
   }
   void dense_backward_kernel(const DenseGeometry& g, const DeviceTensor& x, const DeviceTensor& dy,
                              const DeviceTensor& dkernel) override {
-    vk::ops::dense_backward_kernel(rec(), g, buf(x), buf(dy), buf(dkernel));
+    vk::ops::dense_backward_kernel(rec(), g, buf(x), buf(dy), buf(dkernel), variant_);
   }
   void dense_backward_bias(const DenseGeometry& g, const DeviceTensor& dy, const DeviceTensor& dbias) override {
     vk::ops::dense_backward_bias(rec(), g, buf(dy), buf(dbias));
@@ -216,12 +227,14 @@ class VulkanProgramBuilder final : public ProgramBuilder {
   }
   std::unique_ptr<vk::Recording> recording_;
   Launcher& launcher_;
+  vk::ops::KernelVariant variant_;
   std::unique_ptr<vk::TimestampPool> timestamps_;
 };
 
 class VulkanBackend final : public Backend {
  public:
-  explicit VulkanBackend(Context& context) : device_(vk::device_of(context)), launcher_(device_) {}
+  VulkanBackend(Context& context, KernelChoice kernels)
+      : device_(vk::device_of(context)), launcher_(device_), kernels_(kernels) {}
   ~VulkanBackend() override {
     try {
       launcher_.synchronize();
@@ -261,7 +274,7 @@ class VulkanBackend final : public Backend {
   }
   void zero(const DeviceTensor& tensor) override { mutable_buf(tensor).fill_zero(); }
   std::unique_ptr<ProgramBuilder> build(const std::string& name, bool timed) override {
-    return std::make_unique<VulkanProgramBuilder>(device_, name, launcher_, timed);
+    return std::make_unique<VulkanProgramBuilder>(device_, name, launcher_, timed, kernels_);
   }
   void synchronize() override { launcher_.synchronize(); }
   BackendCounters counters() const override {
@@ -272,12 +285,22 @@ class VulkanBackend final : public Backend {
  private:
   vk::Device& device_;
   Launcher launcher_;
+  KernelChoice kernels_;
 };
 
 }  // namespace
 
-std::unique_ptr<Backend> make_vulkan_backend(Context& context) {
-  return std::make_unique<VulkanBackend>(context);
+const char* to_string(KernelChoice choice) {
+  switch (choice) {
+    case KernelChoice::automatic: return "automatic";
+    case KernelChoice::register_blocked: return "register_blocked";
+    case KernelChoice::shared_tiled: return "shared_tiled";
+  }
+  return "unknown";
+}
+
+std::unique_ptr<Backend> make_vulkan_backend(Context& context, KernelChoice kernels) {
+  return std::make_unique<VulkanBackend>(context, kernels);
 }
 
 }  // namespace vknn::backend

@@ -1,0 +1,78 @@
+// The op table: every op of the backend interface as a small entry, listed
+// once (op_table_entries.cpp), and one harness (op_table_test.cpp) that runs
+// each entry on the CPU reference backend and on the Vulkan backend in every
+// kernel variant, through the same ProgramBuilder calls a model makes, and
+// compares every output. In the spirit of ggml's test-backend-ops.
+//
+// An entry says which tensors the op touches (with how to fill them: the
+// harness fills both backends identically, and every output starts as a
+// sentinel so an element an op forgot to write shows up), how to record the
+// op on a ProgramBuilder, how many times to launch the program (replays
+// check what a replayed step relies on: advancing step state, accumulating
+// totals, optimizer state carried between steps), and its tolerance.
+//
+// Comparison: f32 outputs by normalised max error (max |vulkan - cpu| /
+// max |cpu|, see crosscheck.hpp); u32 and u8 outputs and the step state
+// exactly.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "backend/backend.hpp"
+#include "ops/metric_totals.hpp"
+#include "ops/step_state.hpp"
+
+namespace vknn_test::op_table {
+
+// How a tensor starts out, identically on both backends.
+enum class Fill {
+  uniform,      // f32 in [low, high)
+  relu_output,  // f32 max(0, uniform(-1, 1)): what a relu layer leaves
+  levels,       // f32 on four levels in [-0.75, 0.75]: most pooling windows hold ties
+  negative_levels,  // the same levels below -1: a same-padded pool must not pick its padding
+  labels,       // u32 (or u8) in [0, classes)
+  pixels,       // u8 in [0, 255]
+  identity,     // u32 0, 1, 2, ...
+  reversed,     // u32 count-1, ..., 0
+  step_state,   // a StepState: `state` below
+  zeros,
+  sentinel,     // outputs: f32 -12345, u32 0xdeadbeef, so unwritten elements show
+};
+
+struct TensorDesc {
+  std::string name;
+  vknn::backend::ElementType type = vknn::backend::ElementType::f32;
+  std::int64_t count = 0;
+  Fill fill = Fill::uniform;
+  bool output = false;  // compared after the run (inputs may be outputs too)
+  float low = -1.0f, high = 1.0f;
+  int classes = 0;               // Fill::labels
+  vknn::StepState state;         // Fill::step_state
+  // Metric totals are compared as MetricTotals: counts exactly, the
+  // Kahan-compensated loss sum within the case's tolerance.
+  bool metric_totals = false;
+};
+
+using Tensors = std::vector<const vknn::backend::DeviceTensor*>;  // in TensorDesc order
+
+struct OpCase {
+  std::string op;     // "conv2d_forward_relu"
+  std::string shape;  // "b32_28x28x1_to_64_k3x3_s1x1_valid"
+  std::vector<TensorDesc> tensors;
+  std::function<void(vknn::backend::ProgramBuilder&, const Tensors&)> build;
+  double tolerance = 1e-6;  // normalised max error for f32 outputs
+  int launches = 1;
+  // The op records a kernel variant of its own choosing (conv2d, dense):
+  // run it once per variant, not only with the device's choice.
+  bool has_kernel_variants = false;
+  // A test name gtest accepts: op__shape.
+  std::string id() const;
+};
+
+// Every case of every op, in a fixed order.
+const std::vector<OpCase>& all_cases();
+
+}  // namespace vknn_test::op_table

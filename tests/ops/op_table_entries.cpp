@@ -1,0 +1,548 @@
+// The entries of the op table (see op_table.hpp): one small function per op
+// family, each listing its shapes and how to record the op. Adding an op to
+// the backend interface means adding its entry here (docs/adding-an-op.md).
+//
+// Shapes: spatial 1 to 28, batch 1 and more (odd batches that fill no
+// workgroup or tile), 1 and many channels, the course model's shapes at
+// batch 32. Tolerances (normalised max error) with their reasons:
+//   kSum        1e-5  forward and input-gradient sums of up to 5*5*64 = 1600
+//                     float terms (the CPU sums in double and rounds once);
+//   kReduction  5e-5  kernel and bias gradients, which reduce over the batch
+//                     and the map: up to 32*28*28 = 25088 terms;
+//   kRowwise    1e-5  softmax and the fused loss: exp/log of ~10 values;
+//   kElementwise 1e-6 element-wise ops and optimizer updates (a few
+//                     roundings each, Adam's sqrt and divide included);
+//   gemm        3e-7 to 2e-5: dense, 5e-7 * sqrt(K) (see gemm_tolerance);
+//   exact       0     data movement (pooling, store_batch), relu's mask and
+//                     integer outputs.
+// The errors these shapes show on lavapipe are 10x or more below each bound;
+// a wrong index or a missed tap gives errors of order 1e-2 to 1.
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <sstream>
+
+#include "ops/op_table.hpp"
+
+namespace vknn_test::op_table {
+
+namespace {
+
+using vknn::Activation;
+using vknn::ClassesGeometry;
+using vknn::Conv2DGeometry;
+using vknn::DenseGeometry;
+using vknn::Padding;
+using vknn::Pool2DGeometry;
+using vknn::backend::ElementType;
+using vknn::backend::ProgramBuilder;
+
+constexpr double kSum = 1e-5;
+constexpr double kReduction = 5e-5;
+constexpr double kRowwise = 1e-5;
+constexpr double kElementwise = 1e-6;
+constexpr double kExact = 0.0;
+
+TensorDesc input(std::string name, std::int64_t count, Fill fill = Fill::uniform) {
+  TensorDesc t;
+  t.name = std::move(name);
+  t.count = count;
+  t.fill = fill;
+  return t;
+}
+
+TensorDesc output(std::string name, std::int64_t count, ElementType type = ElementType::f32) {
+  TensorDesc t;
+  t.name = std::move(name);
+  t.type = type;
+  t.count = count;
+  t.fill = Fill::sentinel;
+  t.output = true;
+  return t;
+}
+
+TensorDesc labels(std::string name, std::int64_t count, int classes,
+                  ElementType type = ElementType::u32) {
+  TensorDesc t;
+  t.name = std::move(name);
+  t.type = type;
+  t.count = count;
+  t.fill = Fill::labels;
+  t.classes = classes;
+  return t;
+}
+
+TensorDesc step_state(vknn::StepState state, bool output = false) {
+  TensorDesc t;
+  t.name = "state";
+  t.type = ElementType::u32;
+  t.count = vknn::kStepStateBytes / 4;
+  t.fill = Fill::step_state;
+  t.state = state;
+  t.output = output;
+  return t;
+}
+
+Conv2DGeometry conv(int batch, int h, int w, int in_c, int out_c, int kh, int kw, int sh, int sw,
+                    Padding padding) {
+  Conv2DGeometry g;
+  g.batch = batch;
+  g.in_h = h;
+  g.in_w = w;
+  g.in_c = in_c;
+  g.out_c = out_c;
+  g.kernel_h = kh;
+  g.kernel_w = kw;
+  g.stride_h = sh;
+  g.stride_w = sw;
+  g.padding = padding;
+  return g;
+}
+
+std::string padding_name(Padding p) { return p == Padding::valid ? "valid" : "same"; }
+
+std::string conv_shape(const Conv2DGeometry& g) {
+  std::ostringstream s;
+  s << "b" << g.batch << "_" << g.in_h << "x" << g.in_w << "x" << g.in_c << "_to_" << g.out_c
+    << "_k" << g.kernel_h << "x" << g.kernel_w << "_s" << g.stride_h << "x" << g.stride_w << "_"
+    << padding_name(g.padding);
+  return s.str();
+}
+
+std::string pool_shape(const Pool2DGeometry& g) {
+  std::ostringstream s;
+  s << "b" << g.batch << "_" << g.in_h << "x" << g.in_w << "x" << g.channels << "_p" << g.pool_h
+    << "x" << g.pool_w << "_s" << g.stride_h << "x" << g.stride_w << "_" << padding_name(g.padding);
+  return s.str();
+}
+
+std::string dense_shape(const DenseGeometry& g) {
+  return "b" + std::to_string(g.batch) + "_in" + std::to_string(g.in_features) + "_out" +
+         std::to_string(g.out_features);
+}
+
+std::string classes_shape(const ClassesGeometry& g) {
+  return "b" + std::to_string(g.batch) + "_classes" + std::to_string(g.classes);
+}
+
+// ---- conv2d ----------------------------------------------------------------
+
+void add_conv2d(std::vector<OpCase>& cases) {
+  const Conv2DGeometry shapes[] = {
+      conv(1, 1, 1, 1, 1, 1, 1, 1, 1, Padding::valid),
+      conv(1, 3, 3, 3, 3, 3, 3, 1, 1, Padding::same),
+      conv(1, 3, 3, 64, 3, 3, 3, 1, 1, Padding::valid),
+      conv(1, 7, 7, 3, 64, 5, 5, 1, 1, Padding::valid),
+      conv(1, 7, 7, 64, 3, 5, 5, 2, 2, Padding::same),
+      conv(1, 7, 7, 64, 64, 1, 1, 1, 1, Padding::valid),
+      conv(1, 13, 13, 64, 64, 3, 3, 1, 1, Padding::valid),  // course conv2, batch 1
+      conv(1, 13, 26, 3, 64, 3, 5, 2, 1, Padding::same),
+      conv(1, 26, 26, 64, 1, 3, 3, 2, 2, Padding::valid),
+      conv(1, 28, 28, 1, 64, 3, 3, 1, 1, Padding::valid),   // course conv1, batch 1
+      conv(1, 7, 7, 36, 36, 3, 3, 1, 1, Padding::same),     // partial register blocks
+      conv(32, 28, 28, 1, 3, 3, 3, 1, 1, Padding::same),
+      conv(32, 13, 13, 3, 1, 5, 5, 2, 2, Padding::valid),
+      conv(3, 9, 11, 5, 7, 3, 3, 1, 1, Padding::same),      // odd everything
+      conv(32, 28, 28, 1, 64, 3, 3, 1, 1, Padding::valid),  // course conv1, batch 32
+  };
+  for (const Conv2DGeometry& g : shapes) {
+    const std::string shape = conv_shape(g);
+    for (Activation act : {Activation::linear, Activation::relu}) {
+      OpCase c;
+      c.op = std::string("conv2d_forward_") + vknn::to_string(act);
+      c.shape = shape;
+      c.tensors = {input("x", g.input_size()), input("kernel", g.kernel_size()),
+                   input("bias", g.out_c), output("y", g.output_size())};
+      c.build = [g, act](ProgramBuilder& b, const Tensors& t) {
+        b.conv2d_forward(g, *t[0], *t[1], *t[2], *t[3], act);
+      };
+      c.tolerance = kSum;
+      c.has_kernel_variants = true;
+      cases.push_back(c);
+    }
+    OpCase input_gradient;
+    input_gradient.op = "conv2d_backward_input";
+    input_gradient.shape = shape;
+    input_gradient.tensors = {input("dy", g.output_size()), input("kernel", g.kernel_size()),
+                              output("dx", g.input_size())};
+    input_gradient.build = [g](ProgramBuilder& b, const Tensors& t) {
+      b.conv2d_backward_input(g, *t[0], *t[1], *t[2]);
+    };
+    input_gradient.tolerance = kSum;
+    input_gradient.has_kernel_variants = true;
+    cases.push_back(input_gradient);
+
+    OpCase kernel_gradient;
+    kernel_gradient.op = "conv2d_backward_kernel";
+    kernel_gradient.shape = shape;
+    kernel_gradient.tensors = {input("x", g.input_size()), input("dy", g.output_size()),
+                               output("dkernel", g.kernel_size())};
+    kernel_gradient.build = [g](ProgramBuilder& b, const Tensors& t) {
+      b.conv2d_backward_kernel(g, *t[0], *t[1], *t[2]);
+    };
+    kernel_gradient.tolerance = kReduction;
+    kernel_gradient.has_kernel_variants = true;
+    cases.push_back(kernel_gradient);
+
+    OpCase bias_gradient;
+    bias_gradient.op = "conv2d_backward_bias";
+    bias_gradient.shape = shape;
+    bias_gradient.tensors = {input("dy", g.output_size()), output("dbias", g.out_c)};
+    bias_gradient.build = [g](ProgramBuilder& b, const Tensors& t) {
+      b.conv2d_backward_bias(g, *t[0], *t[1]);
+    };
+    bias_gradient.tolerance = kReduction;
+    bias_gradient.has_kernel_variants = true;
+    cases.push_back(bias_gradient);
+  }
+}
+
+// ---- maxpool2d -------------------------------------------------------------
+
+void add_maxpool2d(std::vector<OpCase>& cases) {
+  std::vector<Pool2DGeometry> shapes;
+  const int batch_channels[][2] = {{1, 1}, {32, 3}, {1, 64}, {2, 3}, {32, 1}};
+  int i = 0;
+  for (int size : {1, 3, 7, 13, 26, 28}) {
+    for (int pool : {2, 3}) {
+      for (int stride : {1, 2}) {
+        for (Padding padding : {Padding::valid, Padding::same}) {
+          if (padding == Padding::valid && size < pool) continue;  // no output
+          const auto& bc = batch_channels[i++ % 5];
+          shapes.push_back({bc[0], size, size, bc[1], pool, pool, stride, stride, padding});
+        }
+      }
+    }
+  }
+  // The course model's poolings at batch 32, overlapping and odd windows.
+  shapes.push_back({32, 26, 26, 64, 2, 2, 2, 2, Padding::valid});
+  shapes.push_back({32, 11, 11, 64, 2, 2, 2, 2, Padding::valid});
+  shapes.push_back({1, 28, 28, 64, 3, 3, 1, 1, Padding::same});
+  shapes.push_back({2, 7, 13, 3, 3, 2, 2, 1, Padding::same});
+  shapes.push_back({3, 13, 7, 5, 2, 3, 1, 3, Padding::valid});
+  for (std::size_t k = 0; k < shapes.size(); ++k) {
+    const Pool2DGeometry& g = shapes[k];
+    const std::string shape = pool_shape(g);
+    // Ties in most windows (the first maximum takes the gradient on both
+    // backends), and now and then all-negative inputs, where a same-padded
+    // window must not take its padding for the maximum.
+    const Fill x_fill = k % 3 == 2 ? Fill::negative_levels : Fill::levels;
+    OpCase forward;
+    forward.op = "maxpool2d_forward";
+    forward.shape = shape;
+    forward.tensors = {input("x", g.input_size(), x_fill), output("y", g.output_size())};
+    forward.build = [g](ProgramBuilder& b, const Tensors& t) { b.maxpool2d_forward(g, *t[0], *t[1]); };
+    forward.tolerance = kExact;
+    cases.push_back(forward);
+    for (bool relu_mask : {false, true}) {
+      OpCase backward;
+      backward.op = relu_mask ? "maxpool2d_backward_relu_mask" : "maxpool2d_backward";
+      backward.shape = shape;
+      // With the mask, x is a relu's output: zeros where the mask cuts.
+      backward.tensors = {input("x", g.input_size(), relu_mask ? Fill::relu_output : x_fill),
+                          input("dy", g.output_size()), output("dx", g.input_size())};
+      backward.build = [g, relu_mask](ProgramBuilder& b, const Tensors& t) {
+        b.maxpool2d_backward(g, *t[0], *t[1], *t[2], relu_mask);
+      };
+      // Exact: both backends add the dy of the windows an input wins in the
+      // same window order, starting from 0, and pick the same winner of a
+      // tie (the first maximum in row-major window order).
+      backward.tolerance = kExact;
+      cases.push_back(backward);
+    }
+  }
+}
+
+// ---- dense -----------------------------------------------------------------
+
+// The dense GEMMs accumulate in float; with inputs of random sign the
+// rounding error grows like sqrt(K) ulps of partial sums of the order of the
+// largest output, K the reduction length. Measured on lavapipe: at most
+// 8e-8 * sqrt(K) for every variant; the bound leaves a margin of about 6.
+double gemm_tolerance(int reduction_length) {
+  return std::max(3e-7, 5e-7 * std::sqrt(double(reduction_length)));
+}
+
+void add_dense(std::vector<OpCase>& cases) {
+  std::vector<DenseGeometry> shapes;
+  for (int batch : {1, 32}) {
+    for (int in : {1, 3, 128, 1600}) {
+      for (int out : {1, 10, 128}) shapes.push_back({batch, in, out});
+    }
+  }
+  shapes.push_back({7, 13, 1600});
+  shapes.push_back({13, 26, 28});
+  shapes.push_back({3, 1600, 7});
+  // The register-blocked GEMM's edges: several row blocks with a partial
+  // last one, several column blocks, K % 4 != 0, transposed loads of an A
+  // whose row count is not a multiple of 4.
+  shapes.push_back({50, 130, 70});
+  shapes.push_back({33, 66, 129});
+  shapes.push_back({5, 7, 9});
+  for (const DenseGeometry& g : shapes) {
+    const std::string shape = dense_shape(g);
+    const std::int64_t x_size = std::int64_t(g.batch) * g.in_features;
+    const std::int64_t y_size = std::int64_t(g.batch) * g.out_features;
+    const std::int64_t k_size = std::int64_t(g.in_features) * g.out_features;
+    for (Activation act : {Activation::linear, Activation::relu}) {
+      OpCase c;
+      c.op = std::string("dense_forward_") + vknn::to_string(act);
+      c.shape = shape;
+      c.tensors = {input("x", x_size), input("kernel", k_size), input("bias", g.out_features),
+                   output("y", y_size)};
+      c.build = [g, act](ProgramBuilder& b, const Tensors& t) {
+        b.dense_forward(g, *t[0], *t[1], *t[2], *t[3], act);
+      };
+      c.tolerance = gemm_tolerance(g.in_features);
+      c.has_kernel_variants = true;
+      cases.push_back(c);
+    }
+    OpCase input_gradient;
+    input_gradient.op = "dense_backward_input";
+    input_gradient.shape = shape;
+    input_gradient.tensors = {input("dy", y_size), input("kernel", k_size), output("dx", x_size)};
+    input_gradient.build = [g](ProgramBuilder& b, const Tensors& t) {
+      b.dense_backward_input(g, *t[0], *t[1], *t[2]);
+    };
+    input_gradient.tolerance = gemm_tolerance(g.out_features);
+    input_gradient.has_kernel_variants = true;
+    cases.push_back(input_gradient);
+
+    OpCase kernel_gradient;
+    kernel_gradient.op = "dense_backward_kernel";
+    kernel_gradient.shape = shape;
+    kernel_gradient.tensors = {input("x", x_size), input("dy", y_size), output("dkernel", k_size)};
+    kernel_gradient.build = [g](ProgramBuilder& b, const Tensors& t) {
+      b.dense_backward_kernel(g, *t[0], *t[1], *t[2]);
+    };
+    kernel_gradient.tolerance = gemm_tolerance(g.batch);
+    kernel_gradient.has_kernel_variants = true;
+    cases.push_back(kernel_gradient);
+
+    OpCase bias_gradient;
+    bias_gradient.op = "dense_backward_bias";
+    bias_gradient.shape = shape;
+    bias_gradient.tensors = {input("dy", y_size), output("dbias", g.out_features)};
+    bias_gradient.build = [g](ProgramBuilder& b, const Tensors& t) {
+      b.dense_backward_bias(g, *t[0], *t[1]);
+    };
+    bias_gradient.tolerance = gemm_tolerance(g.batch);
+    cases.push_back(bias_gradient);
+  }
+}
+
+// ---- activations, loss and metrics -----------------------------------------
+
+void add_rowwise(std::vector<OpCase>& cases) {
+  for (std::int64_t count : {1, 7, 1000, 43264}) {
+    OpCase relu;
+    relu.op = "relu_backward";
+    relu.shape = "n" + std::to_string(count);
+    relu.tensors = {input("y", count, Fill::relu_output), input("dy", count), output("dx", count)};
+    relu.build = [count](ProgramBuilder& b, const Tensors& t) { b.relu_backward(count, *t[0], *t[1], *t[2]); };
+    relu.tolerance = kExact;
+    cases.push_back(relu);
+  }
+  const ClassesGeometry shapes[] = {{1, 1}, {1, 10}, {7, 3}, {32, 10}, {5, 130}, {256, 10}};
+  for (const ClassesGeometry& g : shapes) {
+    const std::string shape = classes_shape(g);
+    const std::int64_t n = std::int64_t(g.batch) * g.classes;
+
+    OpCase softmax;
+    softmax.op = "softmax_forward";
+    softmax.shape = shape;
+    softmax.tensors = {input("x", n), output("y", n)};
+    softmax.tensors[0].low = -20.0f;  // spreads that need the max subtracted
+    softmax.tensors[0].high = 20.0f;
+    softmax.build = [g](ProgramBuilder& b, const Tensors& t) { b.softmax_forward(g, *t[0], *t[1]); };
+    softmax.tolerance = kRowwise;
+    cases.push_back(softmax);
+
+    OpCase loss;
+    loss.op = "softmax_cross_entropy";
+    loss.shape = shape;
+    loss.tensors = {input("logits", n), labels("labels", g.batch, g.classes),
+                    output("loss", g.batch), output("dlogits", n)};
+    loss.tensors[0].low = -8.0f;
+    loss.tensors[0].high = 8.0f;
+    loss.build = [g](ProgramBuilder& b, const Tensors& t) {
+      // A partial batch divides by its own count; use a divisor that is
+      // not the batch to see it is honoured.
+      b.softmax_cross_entropy(g, *t[0], *t[1], float(g.batch) + 3.0f, *t[2], *t[3]);
+    };
+    loss.tolerance = kRowwise;
+    cases.push_back(loss);
+
+    OpCase correct;
+    correct.op = "count_correct";
+    correct.shape = shape;
+    correct.tensors = {input("scores", n), labels("labels", g.batch, g.classes),
+                       output("correct", g.batch, ElementType::u32)};
+    correct.build = [g](ProgramBuilder& b, const Tensors& t) { b.count_correct(g, *t[0], *t[1], *t[2]); };
+    correct.tolerance = kExact;
+    cases.push_back(correct);
+  }
+  for (std::uint32_t count : {1u, 32u, 77u, 256u}) {
+    OpCase metrics;
+    metrics.op = "accumulate_metrics";
+    metrics.shape = "n" + std::to_string(count) + "_3_launches";
+    TensorDesc loss = input("loss", count);
+    loss.low = 0.0f;
+    loss.high = 3.0f;
+    TensorDesc correct = labels("correct", count, 2);
+    TensorDesc totals = input("totals", vknn::kMetricTotalsBytes / 4, Fill::zeros);
+    totals.type = ElementType::u32;
+    totals.output = true;
+    totals.metric_totals = true;
+    metrics.tensors = {loss, correct, totals};
+    metrics.build = [count](ProgramBuilder& b, const Tensors& t) {
+      b.accumulate_metrics(count, *t[0], *t[1], *t[2]);
+    };
+    // The totals are compared as words: counts exactly; the Kahan float sum
+    // as its bits, which may differ in the last place between a sequential
+    // and a tree sum, so the harness compares them through MetricTotals.
+    metrics.tolerance = kElementwise;
+    metrics.launches = 3;
+    cases.push_back(metrics);
+  }
+}
+
+// ---- data movement and step state --------------------------------------------
+
+void add_data(std::vector<OpCase>& cases) {
+  struct GatherShape {
+    std::uint32_t samples, sample_size, batch_size, count, batch_index;
+  };
+  const GatherShape shapes[] = {
+      {1, 1, 1, 1, 0},   {10, 7, 4, 4, 1},    {10, 7, 4, 2, 2},  // partial last batch
+      {96, 784, 32, 32, 2}, {300, 784, 256, 44, 1}, {33, 13, 5, 3, 6},  // the last 3 samples
+  };
+  for (const GatherShape& s : shapes) {
+    OpCase gather;
+    gather.op = "gather_batch";
+    gather.shape = "samples" + std::to_string(s.samples) + "_size" + std::to_string(s.sample_size) +
+                   "_batch" + std::to_string(s.batch_size) + "_count" + std::to_string(s.count) +
+                   "_index" + std::to_string(s.batch_index);
+    TensorDesc images = input("images", std::int64_t(s.samples) * s.sample_size, Fill::pixels);
+    images.type = ElementType::u8;
+    vknn::StepState state;
+    state.batch_index = s.batch_index;
+    TensorDesc order = input("order", s.samples, Fill::reversed);
+    order.type = ElementType::u32;
+    gather.tensors = {images,
+                      labels("labels", s.samples, 10, ElementType::u8),
+                      order,
+                      step_state(state),
+                      output("x", std::int64_t(s.batch_size) * s.sample_size),
+                      output("labels_out", s.batch_size, ElementType::u32)};
+    gather.build = [s](ProgramBuilder& b, const Tensors& t) {
+      b.gather_batch(s.sample_size, s.batch_size, s.count, *t[0], *t[1], *t[2], *t[3], *t[4], *t[5]);
+    };
+    // x = pixel / 255: one rounding, but the shader may multiply by 1/255.
+    gather.tolerance = 3e-7;
+    cases.push_back(gather);
+  }
+  for (std::int64_t stride : {10, 320}) {
+    OpCase store;
+    store.op = "store_batch";
+    const std::int64_t count = stride == 10 ? 10 : 290;  // a partial last batch
+    store.shape = "count" + std::to_string(count) + "_stride" + std::to_string(stride);
+    vknn::StepState state;
+    state.batch_index = 2;
+    TensorDesc destination = input("destination", stride * 4, Fill::zeros);
+    destination.output = true;
+    store.tensors = {input("source", count), step_state(state), destination};
+    store.build = [count, stride](ProgramBuilder& b, const Tensors& t) {
+      b.store_batch(count, stride, *t[0], *t[1], *t[2]);
+    };
+    store.tolerance = kExact;
+    cases.push_back(store);
+  }
+  for (std::uint32_t batches_per_epoch : {0u, 3u}) {
+    OpCase advance;
+    advance.op = "advance_step";
+    advance.shape = "wrap" + std::to_string(batches_per_epoch) + "_5_launches";
+    vknn::StepState state;
+    state.batch_index = 1;
+    state.iterations = 41;
+    state.learning_rate = 0.25f;
+    state.batches_per_epoch = batches_per_epoch;
+    advance.tensors = {step_state(state, true)};
+    advance.build = [](ProgramBuilder& b, const Tensors& t) { b.advance_step(*t[0]); };
+    advance.tolerance = kExact;
+    advance.launches = 5;
+    cases.push_back(advance);
+  }
+}
+
+// ---- optimizers ----------------------------------------------------------------
+
+void add_optimizers(std::vector<OpCase>& cases) {
+  for (std::int64_t count : {1, 37, 1000, 243786}) {
+    vknn::StepState state;
+    state.learning_rate = 0.01f;
+    state.iterations = 0;
+    TensorDesc weights = input("weights", count);
+    weights.output = true;
+    TensorDesc m = input("m", count, Fill::zeros);
+    m.output = true;
+    TensorDesc v = input("v", count, Fill::zeros);
+    v.output = true;
+
+    OpCase adam;
+    adam.op = "adam_update";
+    adam.shape = "n" + std::to_string(count) + "_3_launches";
+    // Each launch is one update with the same gradient: t stays 1 unless a
+    // step advance follows, so record one to check t = iterations + 1.
+    adam.tensors = {step_state(state, true), weights, input("gradients", count), m, v};
+    adam.build = [count](ProgramBuilder& b, const Tensors& t) {
+      b.adam_update(vknn::AdamConfig{}, count, *t[0], *t[1], *t[2], *t[3], *t[4]);
+      b.advance_step(*t[0]);
+    };
+    adam.tolerance = kElementwise;
+    adam.launches = 3;
+    cases.push_back(adam);
+
+    for (float momentum : {0.0f, 0.9f}) {
+      OpCase sgd;
+      sgd.op = momentum == 0.0f ? "sgd_update" : "sgd_update_momentum";
+      sgd.shape = "n" + std::to_string(count) + "_3_launches";
+      TensorDesc velocity = input("velocity", count, Fill::zeros);
+      velocity.output = true;
+      sgd.tensors = {step_state(state), weights, input("gradients", count), velocity};
+      sgd.build = [count, momentum](ProgramBuilder& b, const Tensors& t) {
+        b.sgd_update(vknn::SgdConfig{0.01f, momentum}, count, *t[0], *t[1], *t[2],
+                     momentum == 0.0f ? nullptr : t[3]);
+      };
+      sgd.tolerance = kElementwise;
+      sgd.launches = 3;
+      cases.push_back(sgd);
+    }
+  }
+}
+
+}  // namespace
+
+std::string OpCase::id() const {
+  std::string name = op + "__" + shape;
+  for (char& ch : name) {
+    if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '_') ch = '_';
+  }
+  return name;
+}
+
+const std::vector<OpCase>& all_cases() {
+  static const std::vector<OpCase> cases = [] {
+    std::vector<OpCase> c;
+    add_conv2d(c);
+    add_maxpool2d(c);
+    add_dense(c);
+    add_rowwise(c);
+    add_data(c);
+    add_optimizers(c);
+    return c;
+  }();
+  return cases;
+}
+
+}  // namespace vknn_test::op_table
