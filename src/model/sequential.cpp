@@ -110,10 +110,21 @@ Samples Samples::of(const data::ImageSet& images) {
 
 Sequential::Sequential(std::vector<Layer> layers, std::string name)
     : name_(std::move(name)),
-      architecture_(std::make_unique<model::Architecture>(model::Architecture::build(layers))) {}
+      architecture_(std::make_unique<model::Architecture>(model::Architecture::build(layers))),
+      stop_request_(std::make_unique<std::atomic<bool>>(false)) {
+  static_assert(std::atomic<bool>::is_always_lock_free,
+                "request_stop() must be a lock-free store to be safe in a signal handler");
+}
 Sequential::~Sequential() = default;
 Sequential::Sequential(Sequential&&) noexcept = default;
 Sequential& Sequential::operator=(Sequential&&) noexcept = default;
+
+void Sequential::request_stop() noexcept {
+  if (stop_request_) stop_request_->store(true, std::memory_order_relaxed);
+}
+bool Sequential::stop_requested() const noexcept {
+  return stop_request_ && stop_request_->load(std::memory_order_relaxed);
+}
 
 std::string Sequential::summary_text() const { return architecture_->summary(name_); }
 void Sequential::summary(std::FILE* out) const {
@@ -271,6 +282,7 @@ History Sequential::fit(const Samples& x, std::span<const std::uint8_t> y, FitOp
 
   History history;
   stop_training = false;
+  stop_request_->store(false, std::memory_order_relaxed);
   for (auto& callback : options.callbacks) callback->on_train_begin(*this);
   if (!options.shuffle) trainer.set_order(train, epoch_order(x.count, false, 0, 0));
 
@@ -289,6 +301,10 @@ History Sequential::fit(const Samples& x, std::span<const std::uint8_t> y, FitOp
     Clock callback_clock;
     const bool batch_callbacks = !options.callbacks.empty();
     for (std::int64_t step = 0; step < steps.steps; ++step) {
+      if (stop_requested()) {
+        history.interrupted = true;
+        break;
+      }
       steps.at(step).launch(false);
       const bool refresh_bar = bar.wants_refresh();
       const bool refresh_callbacks = batch_callbacks && callback_clock.due(kCallbackRefreshSeconds);
@@ -306,6 +322,11 @@ History Sequential::fit(const Samples& x, std::span<const std::uint8_t> y, FitOp
       }
     }
     backend.synchronize();
+    if (history.interrupted) {
+      // The partial epoch is not an epoch of the history; end the bar's line.
+      if (options.verbose == 1 && options.output) std::fputc('\n', options.output);
+      break;
+    }
     auto values = metric_values(backend.read_totals(trainer.totals()));
     if (validation) {
       const MetricTotals v = run_evaluation(trainer, validation_steps, nullptr);
@@ -317,7 +338,7 @@ History Sequential::fit(const Samples& x, std::span<const std::uint8_t> y, FitOp
     for (const auto& [name, value] : values) history.history[name].push_back(value);
     for (auto& callback : options.callbacks) callback->on_epoch_end(*this, epoch, logs);
   }
-  history.stopped_early = stop_training;
+  history.stopped_early = stop_training || history.interrupted;
   for (auto& callback : options.callbacks) callback->on_train_end(*this);
   return history;
 }

@@ -14,6 +14,7 @@
 // batches are gathered and normalised there.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
@@ -72,6 +73,10 @@ struct History {
   std::map<std::string, std::vector<double>> history;
   std::vector<int> epoch;
   bool stopped_early = false;
+  // fit stopped because request_stop() was called (Ctrl-C in the trainers
+  // and in Python): the interrupted epoch is not in `history` and no
+  // epoch-end callbacks ran for it.
+  bool interrupted = false;
 };
 
 // One layer as model.summary() shows it.
@@ -127,6 +132,13 @@ class Sequential {
   // step boundary.
   bool stop_training = false;
 
+  // Asks a running fit to stop at its next step boundary; fit then returns
+  // with History::interrupted set. Safe to call at any time from a signal
+  // handler (it is one lock-free atomic store) or from another thread. A
+  // request made while no fit runs is cleared when the next fit starts.
+  void request_stop() noexcept;
+  bool stop_requested() const noexcept;
+
   // The learning rate of the compiled optimizer; changing it takes effect
   // at the next step without re-recording anything.
   float learning_rate();
@@ -145,6 +157,9 @@ class Sequential {
   std::string name_;
   std::unique_ptr<model::Architecture> architecture_;
   std::unique_ptr<model::Trainer> trainer_;
+  // Heap-held so that Sequential stays movable and a signal handler holding
+  // a pointer to the flag never sees it move.
+  std::unique_ptr<std::atomic<bool>> stop_request_;
 };
 
 }  // namespace vknn
