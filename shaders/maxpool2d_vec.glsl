@@ -15,7 +15,7 @@ layout(constant_id = 3) const uint CHANNEL_WIDTH = 1;
 layout(set = 0, binding = 0) readonly buffer X { float x[]; };
 layout(set = 0, binding = 0) readonly buffer X4 { vec4 x4[]; };
 
-#include "maxpool2d_push.glsl"
+#include "pool2d_push.glsl"
 
 vec4 load_x(uint pixel, uint group) {
   if (CHANNEL_WIDTH == 4u) return x4[pixel * uint(p.channels / 4) + group];

@@ -15,7 +15,7 @@
 #define VKNN_MAXPOOL2D_WINDOW_GLSL
 
 layout(set = 0, binding = 0) readonly buffer X { float x[]; };
-#include "maxpool2d_push.glsl"
+#include "pool2d_push.glsl"
 
 uint input_index(int n, int iy, int ix, int c) {
   return uint(((n * p.in_h + iy) * p.in_w + ix) * p.channels + c);

@@ -92,6 +92,12 @@ class ProgramBuilder {
   virtual void maxpool2d_backward(const Pool2DGeometry& g, const DeviceTensor& x, const DeviceTensor& dy,
                                   const DeviceTensor& dx, bool relu_mask) = 0;
 
+  // Average pooling (AveragePooling2D; GlobalAveragePooling2D is the window
+  // over the whole map): a window averages its real taps.
+  virtual void avgpool2d_forward(const Pool2DGeometry& g, const DeviceTensor& x, const DeviceTensor& y) = 0;
+  virtual void avgpool2d_backward(const Pool2DGeometry& g, const DeviceTensor& dy,
+                                  const DeviceTensor& dx) = 0;
+
   virtual void dense_forward(const DenseGeometry& g, const DeviceTensor& x, const DeviceTensor& kernel,
                              const DeviceTensor& bias, const DeviceTensor& y, Activation act) = 0;
   virtual void dense_backward_input(const DenseGeometry& g, const DeviceTensor& dy,

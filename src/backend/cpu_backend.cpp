@@ -95,6 +95,12 @@ class CpuProgramBuilder final : public ProgramBuilder {
       if (relu_mask) cpu::relu_backward<float>(g.input_size(), f32(x), f32(dx), f32(dx));
     });
   }
+  void avgpool2d_forward(const Pool2DGeometry& g, const DeviceTensor& x, const DeviceTensor& y) override {
+    add([=, &x, &y] { cpu::avgpool2d_forward<float>(g, f32(x), f32(y)); });
+  }
+  void avgpool2d_backward(const Pool2DGeometry& g, const DeviceTensor& dy, const DeviceTensor& dx) override {
+    add([=, &dy, &dx] { cpu::avgpool2d_backward<float>(g, f32(dy), f32(dx)); });
+  }
   void dense_forward(const DenseGeometry& g, const DeviceTensor& x, const DeviceTensor& kernel,
                      const DeviceTensor& bias, const DeviceTensor& y, Activation act) override {
     add([=, &x, &kernel, &bias, &y] {

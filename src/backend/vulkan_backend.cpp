@@ -15,6 +15,7 @@
 #include "vulkan/context_access.hpp"
 #include "vulkan/device.hpp"
 #include "vulkan/ops/activations.hpp"
+#include "vulkan/ops/avgpool2d.hpp"
 #include "vulkan/ops/conv2d.hpp"
 #include "vulkan/ops/dense.hpp"
 #include "vulkan/ops/gather.hpp"
@@ -159,6 +160,12 @@ class VulkanProgramBuilder final : public ProgramBuilder {
   void maxpool2d_backward(const Pool2DGeometry& g, const DeviceTensor& x, const DeviceTensor& dy,
                           const DeviceTensor& dx, bool relu_mask) override {
     vk::ops::maxpool2d_backward(rec(), g, buf(x), buf(dy), buf(dx), relu_mask);
+  }
+  void avgpool2d_forward(const Pool2DGeometry& g, const DeviceTensor& x, const DeviceTensor& y) override {
+    vk::ops::avgpool2d_forward(rec(), g, buf(x), buf(y));
+  }
+  void avgpool2d_backward(const Pool2DGeometry& g, const DeviceTensor& dy, const DeviceTensor& dx) override {
+    vk::ops::avgpool2d_backward(rec(), g, buf(dy), buf(dx));
   }
   void dense_forward(const DenseGeometry& g, const DeviceTensor& x, const DeviceTensor& kernel,
                      const DeviceTensor& bias, const DeviceTensor& y, Activation act) override {

@@ -25,6 +25,10 @@ LayerKind kind_of(const Layer& layer) {
   struct Visitor {
     LayerKind operator()(const Conv2D&) const { return LayerKind::conv2d; }
     LayerKind operator()(const MaxPooling2D&) const { return LayerKind::max_pooling2d; }
+    LayerKind operator()(const AveragePooling2D&) const { return LayerKind::average_pooling2d; }
+    LayerKind operator()(const GlobalAveragePooling2D&) const {
+      return LayerKind::global_average_pooling2d;
+    }
     LayerKind operator()(const Flatten&) const { return LayerKind::flatten; }
     LayerKind operator()(const Dense&) const { return LayerKind::dense; }
   };
@@ -103,7 +107,7 @@ void require_padding(const Context& ctx, Padding padding) {
   }
 }
 
-// Conv2D and MaxPooling2D work on (H, W, C) samples.
+// Conv2D and the pooling layers work on (H, W, C) samples.
 void require_image_input(const Context& ctx, const char* type) {
   if (ctx.input.size() != 3) {
     fail(ctx, "input has shape " + format_shape(ctx.input) + "; " + type +
@@ -189,14 +193,15 @@ void fill(LayerInfo& info, const Context& ctx, const Conv2D& conv) {
   info.geometry = g;
 }
 
-void fill(LayerInfo& info, const Context& ctx, const MaxPooling2D& pool) {
+// MaxPooling2D and AveragePooling2D: the same window arithmetic.
+void fill_pooling(LayerInfo& info, const Context& ctx, const Pooling2D& pool, const char* type) {
   const Size2 strides = pool.strides.value_or(pool.pool_size);
   require_positive(ctx, "pool height", pool.pool_size.h, "use e.g. pool_size {2, 2}");
   require_positive(ctx, "pool width", pool.pool_size.w, "use e.g. pool_size {2, 2}");
   require_positive(ctx, "stride height", strides.h, "leave strides unset to use the pool size");
   require_positive(ctx, "stride width", strides.w, "leave strides unset to use the pool size");
   require_padding(ctx, pool.padding);
-  require_image_input(ctx, "MaxPooling2D");
+  require_image_input(ctx, type);
   require_window_fits(ctx, "pool", pool.pool_size.h, pool.pool_size.w, pool.padding);
 
   Pool2DGeometry g;
@@ -212,6 +217,28 @@ void fill(LayerInfo& info, const Context& ctx, const MaxPooling2D& pool) {
   g.validate();
 
   info.output_shape = {g.out_h(), g.out_w(), g.channels};
+  info.geometry = g;
+}
+
+void fill(LayerInfo& info, const Context& ctx, const MaxPooling2D& pool) {
+  fill_pooling(info, ctx, pool, "MaxPooling2D");
+}
+
+void fill(LayerInfo& info, const Context& ctx, const AveragePooling2D& pool) {
+  fill_pooling(info, ctx, pool, "AveragePooling2D");
+}
+
+// One window over the whole map: (H, W, C) -> (C).
+void fill(LayerInfo& info, const Context& ctx, const GlobalAveragePooling2D&) {
+  require_image_input(ctx, "GlobalAveragePooling2D");
+  Pool2DGeometry g;
+  g.batch = 1;
+  g.in_h = g.pool_h = g.stride_h = ctx.input[0];
+  g.in_w = g.pool_w = g.stride_w = ctx.input[1];
+  g.channels = ctx.input[2];
+  g.padding = Padding::valid;
+  g.validate();
+  info.output_shape = {g.channels};
   info.geometry = g;
 }
 
@@ -344,6 +371,8 @@ const char* type_name(LayerKind kind) {
   switch (kind) {
     case LayerKind::conv2d: return "Conv2D";
     case LayerKind::max_pooling2d: return "MaxPooling2D";
+    case LayerKind::average_pooling2d: return "AveragePooling2D";
+    case LayerKind::global_average_pooling2d: return "GlobalAveragePooling2D";
     case LayerKind::flatten: return "Flatten";
     case LayerKind::dense: return "Dense";
   }
@@ -354,6 +383,8 @@ const char* name_prefix(LayerKind kind) {
   switch (kind) {
     case LayerKind::conv2d: return "conv2d";
     case LayerKind::max_pooling2d: return "max_pooling2d";
+    case LayerKind::average_pooling2d: return "average_pooling2d";
+    case LayerKind::global_average_pooling2d: return "global_average_pooling2d";
     case LayerKind::flatten: return "flatten";
     case LayerKind::dense: return "dense";
   }

@@ -10,7 +10,7 @@
 //
 // Keras rules it follows:
 //   - names: a user-given name wins; the others get the Keras prefix of their
-//     type (conv2d, max_pooling2d, flatten, dense) and a counter per prefix
+//     type (conv2d, max_pooling2d, average_pooling2d, ...) and a counter per prefix
 //     that starts at the bare prefix: conv2d, conv2d_1, conv2d_2, ... Unlike
 //     Keras, whose counters are global to the Python session (hence names
 //     like conv2d_4 in the course notes), the counter is per model, and an
@@ -38,11 +38,18 @@
 
 namespace vknn::model {
 
-enum class LayerKind { conv2d, max_pooling2d, flatten, dense };
+enum class LayerKind {
+  conv2d,
+  max_pooling2d,
+  average_pooling2d,
+  global_average_pooling2d,
+  flatten,
+  dense,
+};
 
-// The Keras class name: "Conv2D", "MaxPooling2D", "Flatten", "Dense".
+// The Keras class name: "Conv2D", "MaxPooling2D", "AveragePooling2D", ...
 const char* type_name(LayerKind kind);
-// The Keras automatic-name prefix: "conv2d", "max_pooling2d", "flatten", "dense".
+// The Keras automatic-name prefix: "conv2d", "max_pooling2d", "average_pooling2d", ...
 const char* name_prefix(LayerKind kind);
 
 enum class ParameterRole { kernel, bias };

@@ -204,6 +204,10 @@ void Trainer::record_forward(ProgramBuilder& b, Workspace& ws, int count) {
       case LayerKind::max_pooling2d:
         b.maxpool2d_forward(with_batch(*layer.pool2d(), count), ws[lp.input], ws[lp.output]);
         break;
+      case LayerKind::average_pooling2d:
+      case LayerKind::global_average_pooling2d:
+        b.avgpool2d_forward(with_batch(*layer.pool2d(), count), ws[lp.input], ws[lp.output]);
+        break;
       case LayerKind::flatten:
         break;
       case LayerKind::dense:
@@ -243,6 +247,13 @@ void Trainer::record_backward(ProgramBuilder& b, Workspace& ws, int count) {
         if (lp.needs_input_gradient) {
           b.maxpool2d_backward(with_batch(*layer.pool2d(), count), ws[lp.input], grad,
                                ws[lp.input_gradient_target], lp.applies_previous_relu_mask);
+        }
+        break;
+      case LayerKind::average_pooling2d:
+      case LayerKind::global_average_pooling2d:
+        if (lp.needs_input_gradient) {
+          b.avgpool2d_backward(with_batch(*layer.pool2d(), count), grad,
+                               ws[lp.input_gradient_target]);
         }
         break;
       case LayerKind::dense: {

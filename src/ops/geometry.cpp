@@ -105,15 +105,15 @@ std::string Conv2DGeometry::describe() const {
 
 void Pool2DGeometry::validate() const {
   const std::string s = describe();
-  require_positive("maxpool2d", "batch", batch, s);
-  require_positive("maxpool2d", "input height", in_h, s);
-  require_positive("maxpool2d", "input width", in_w, s);
-  require_positive("maxpool2d", "channels", channels, s);
-  require_positive("maxpool2d", "pool height", pool_h, s);
-  require_positive("maxpool2d", "pool width", pool_w, s);
-  require_positive("maxpool2d", "stride height", stride_h, s);
-  require_positive("maxpool2d", "stride width", stride_w, s);
-  require_window_fits("maxpool2d", "pool", in_h, in_w, pool_h, pool_w, padding, s);
+  require_positive("pool2d", "batch", batch, s);
+  require_positive("pool2d", "input height", in_h, s);
+  require_positive("pool2d", "input width", in_w, s);
+  require_positive("pool2d", "channels", channels, s);
+  require_positive("pool2d", "pool height", pool_h, s);
+  require_positive("pool2d", "pool width", pool_w, s);
+  require_positive("pool2d", "stride height", stride_h, s);
+  require_positive("pool2d", "stride width", stride_w, s);
+  require_window_fits("pool2d", "pool", in_h, in_w, pool_h, pool_w, padding, s);
 }
 
 int Pool2DGeometry::out_h() const { return window_axis(in_h, pool_h, stride_h, padding).out; }

@@ -119,7 +119,7 @@ TEST(GeometryValidate, ZeroOrNegativeSizesNameTheField) {
 
   Pool2DGeometry pool{.in_h = 4, .in_w = 4, .channels = 0};
   message = error_message([&] { pool.validate(); });
-  EXPECT_NE(message.find("maxpool2d"), std::string::npos) << message;
+  EXPECT_NE(message.find("pool2d"), std::string::npos) << message;
   EXPECT_NE(message.find("channels"), std::string::npos) << message;
 
   DenseGeometry dense{.batch = 2, .in_features = 3, .out_features = 0};
@@ -135,7 +135,7 @@ TEST(GeometryValidate, ZeroOrNegativeSizesNameTheField) {
 TEST(GeometryValidate, PoolThatDoesNotFitNamesThePool) {
   Pool2DGeometry g{.in_h = 2, .in_w = 5, .pool_h = 3, .pool_w = 3};
   const std::string message = error_message([&] { g.validate(); });
-  EXPECT_NE(message.find("maxpool2d"), std::string::npos) << message;
+  EXPECT_NE(message.find("pool2d"), std::string::npos) << message;
   EXPECT_NE(message.find("pool 3x3"), std::string::npos) << message;
   EXPECT_NE(message.find("2x5"), std::string::npos) << message;
 }

@@ -253,6 +253,42 @@ void add_maxpool2d(std::vector<OpCase>& cases) {
   }
 }
 
+// ---- avgpool2d (AveragePooling2D, GlobalAveragePooling2D) -----------------------
+
+void add_avgpool2d(std::vector<OpCase>& cases) {
+  std::vector<Pool2DGeometry> shapes = {
+      {1, 1, 1, 1, 1, 1, 1, 1, Padding::valid},
+      {1, 4, 4, 1, 2, 2, 2, 2, Padding::valid},
+      {2, 7, 7, 3, 2, 2, 2, 2, Padding::same},   // border windows of 1 and 2 taps
+      {3, 7, 5, 5, 3, 3, 2, 2, Padding::same},
+      {1, 13, 13, 64, 3, 3, 1, 1, Padding::same},  // overlapping windows
+      {2, 7, 13, 3, 3, 2, 2, 1, Padding::valid},
+      {32, 26, 26, 64, 2, 2, 2, 2, Padding::valid},  // the course's first pooling
+      {32, 11, 11, 64, 2, 2, 2, 2, Padding::valid},  // floor rounding: 11 -> 5
+      // GlobalAveragePooling2D: the window is the whole map.
+      {32, 5, 5, 64, 5, 5, 5, 5, Padding::valid},
+      {3, 26, 26, 7, 26, 26, 26, 26, Padding::valid},
+  };
+  for (const Pool2DGeometry& g : shapes) {
+    const std::string shape = pool_shape(g);
+    OpCase forward;
+    forward.op = "avgpool2d_forward";
+    forward.shape = shape;
+    forward.tensors = {input("x", g.input_size()), output("y", g.output_size())};
+    forward.build = [g](ProgramBuilder& b, const Tensors& t) { b.avgpool2d_forward(g, *t[0], *t[1]); };
+    // Sums of up to 26 x 26 = 676 taps in the same order on both backends.
+    forward.tolerance = kElementwise;
+    cases.push_back(forward);
+    OpCase backward;
+    backward.op = "avgpool2d_backward";
+    backward.shape = shape;
+    backward.tensors = {input("dy", g.output_size()), output("dx", g.input_size())};
+    backward.build = [g](ProgramBuilder& b, const Tensors& t) { b.avgpool2d_backward(g, *t[0], *t[1]); };
+    backward.tolerance = kElementwise;
+    cases.push_back(backward);
+  }
+}
+
 // ---- dense -----------------------------------------------------------------
 
 // The dense GEMMs accumulate in float; with inputs of random sign the
@@ -536,6 +572,7 @@ const std::vector<OpCase>& all_cases() {
     std::vector<OpCase> c;
     add_conv2d(c);
     add_maxpool2d(c);
+    add_avgpool2d(c);
     add_dense(c);
     add_rowwise(c);
     add_data(c);

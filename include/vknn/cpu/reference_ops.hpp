@@ -42,6 +42,15 @@ void maxpool2d_forward(const Pool2DGeometry& g, const T* x, T* y);
 template <class T>
 void maxpool2d_backward(const Pool2DGeometry& g, const T* x, const T* dy, T* dx);
 
+// ---- avgpool2d (AveragePooling2D; GlobalAveragePooling2D is the window
+// over the whole map) ----
+// y = mean of the window's real taps (padded taps are not counted).
+template <class T>
+void avgpool2d_forward(const Pool2DGeometry& g, const T* x, T* y);
+// dx = sum over the windows holding the tap of dy / (the window's real taps).
+template <class T>
+void avgpool2d_backward(const Pool2DGeometry& g, const T* dy, T* dx);
+
 // ---- dense ----
 // y = act(x * kernel + bias); act is linear, relu or softmax (over each row's
 // out_features, as Keras' Dense(activation='softmax')).

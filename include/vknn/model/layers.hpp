@@ -54,28 +54,48 @@ struct Conv2D {
         padding(pad), strides(stride) {}
 };
 
-struct MaxPooling2D {
+// What every windowed pooling layer takes (Keras's Pooling2D arguments).
+struct Pooling2D {
   Size2 pool_size{2, 2};
   std::optional<Size2> strides;  // Keras: defaults to pool_size
   Padding padding = Padding::valid;
   std::optional<Shape> input_shape;
   std::string name;
 
-  MaxPooling2D(Size2 pool = {2, 2}, std::optional<Size2> stride = std::nullopt,
-               Padding pad = Padding::valid)
+  Pooling2D(Size2 pool = {2, 2}, std::optional<Size2> stride = std::nullopt,
+            Padding pad = Padding::valid)
       : pool_size(pool), strides(stride), padding(pad) {}
   // MaxPooling2D({2, 2}): the pool size alone. Without this overload the
-  // braces could also build a whole MaxPooling2D, which is ambiguous.
-  MaxPooling2D(std::initializer_list<int> pool) {
+  // braces could also build a whole layer, which is ambiguous.
+  Pooling2D(std::initializer_list<int> pool) {
     if (pool.size() == 1) {
       pool_size = Size2(*pool.begin());
     } else if (pool.size() == 2) {
       pool_size = Size2(*pool.begin(), *(pool.begin() + 1));
     } else {
-      throw Error("MaxPooling2D: a pool size has 1 or 2 values (height, width), got " +
+      throw Error("pooling layer: a pool size has 1 or 2 values (height, width), got " +
                   std::to_string(pool.size()));
     }
   }
+};
+
+// The maximum of each window.
+struct MaxPooling2D : Pooling2D {
+  using Pooling2D::Pooling2D;
+};
+
+// The mean of each window; in 'same' mode a border window averages only the
+// pixels it covers, as TensorFlow does.
+struct AveragePooling2D : Pooling2D {
+  using Pooling2D::Pooling2D;
+};
+
+// The mean of each channel over the whole map: (H, W, C) -> (C).
+struct GlobalAveragePooling2D {
+  std::optional<Shape> input_shape;
+  std::string name;
+  GlobalAveragePooling2D() = default;
+  explicit GlobalAveragePooling2D(Shape input) : input_shape(std::move(input)) {}
 };
 
 struct Flatten {
@@ -95,6 +115,7 @@ struct Dense {
       : units(units_), activation(act), input_shape(std::move(input)) {}
 };
 
-using Layer = std::variant<Conv2D, MaxPooling2D, Flatten, Dense>;
+using Layer = std::variant<Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Flatten,
+                           Dense>;
 
 }  // namespace vknn

@@ -56,10 +56,15 @@ struct Conv2DGeometry {
   std::string describe() const;        // e.g. "input 32x28x28x1, kernel 3x3x1x64, stride 1x1, valid"
 };
 
-// MaxPooling2D: y[n,oy,ox,c] = max over the window of x; in 'same' mode the
-// padded taps are ignored (they never win). Backward routes dy to exactly
-// one input per window: the first maximum in row-major window order
-// (smallest ky, then smallest kx). Both backends use this tie rule.
+// A pooling window over NHWC input: MaxPooling2D, AveragePooling2D and
+// (with the window the whole map) GlobalAveragePooling2D. In 'same' mode
+// the padded taps are never part of a window's value:
+// - max: y = max over the window's real taps. Backward routes dy to exactly
+//   one input per window: the first maximum in row-major window order
+//   (smallest ky, then smallest kx). Both backends use this tie rule.
+// - average: y = mean over the window's real taps (TensorFlow divides by the
+//   number of real taps, not the pool size). Backward spreads dy / that
+//   count over the real taps.
 struct Pool2DGeometry {
   int batch = 1;
   int in_h = 1, in_w = 1, channels = 1;

@@ -7,6 +7,7 @@
 
 #include "vulkan/device.hpp"
 #include "vulkan/ops/dispatch_checks.hpp"
+#include "vulkan/ops/pool2d_push.hpp"
 #include "vulkan/pipeline.hpp"
 
 namespace vknn::vk::ops {
@@ -16,16 +17,7 @@ using detail::require_floats;
 
 constexpr std::uint32_t kWorkgroup = 128;
 
-// Mirrors the push-constant block of shaders/maxpool2d_window.glsl.
-struct PoolPush {
-  std::int32_t batch, in_h, in_w, channels, out_h, out_w;
-  std::int32_t pool_h, pool_w, stride_h, stride_w, pad_top, pad_left;
-};
-
-PoolPush push_of(const Pool2DGeometry& g) {
-  return {g.batch,  g.in_h,    g.in_w,     g.channels, g.out_h(),   g.out_w(),
-          g.pool_h, g.pool_w, g.stride_h, g.stride_w, g.pad_top(), g.pad_left()};
-}
+PoolPush push_of(const Pool2DGeometry& g) { return pool_push_of(g); }
 
 PipelineDesc pool_desc(const char* shader, std::uint32_t buffers,
                        std::vector<std::uint32_t> constants = {}) {

@@ -1,7 +1,7 @@
-// The push constants of every maxpool2d shader: the Pool2DGeometry, as
-// src/vulkan/ops/maxpool2d.cpp's PoolPush lays it out.
-#ifndef VKNN_MAXPOOL2D_PUSH_GLSL
-#define VKNN_MAXPOOL2D_PUSH_GLSL
+// The push constants of every pooling shader (max and average): the
+// Pool2DGeometry, as src/vulkan/ops/pool2d_push.hpp's PoolPush lays it out.
+#ifndef VKNN_POOL2D_PUSH_GLSL
+#define VKNN_POOL2D_PUSH_GLSL
 
 layout(push_constant) uniform Push {
   int batch;
