@@ -117,6 +117,16 @@ class ProgramBuilder {
                                      const DeviceTensor& loss, const DeviceTensor& dlogits) = 0;
   virtual void count_correct(const ClassesGeometry& g, const DeviceTensor& scores, const DeviceTensor& labels,
                              const DeviceTensor& correct) = 0;
+  // A binary classifier's output, one logit per sample, labels 0 or 1:
+  // y = sigmoid(x); per-sample binary cross-entropy from the logits and its
+  // gradient (sigmoid - label) / divisor; correctness at sigmoid 0.5.
+  virtual void sigmoid_forward(std::int64_t count, const DeviceTensor& x, const DeviceTensor& y) = 0;
+  virtual void sigmoid_cross_entropy(std::int64_t batch, const DeviceTensor& logits,
+                                     const DeviceTensor& labels, float gradient_divisor,
+                                     const DeviceTensor& loss, const DeviceTensor& dlogits) = 0;
+  virtual void binary_count_correct(std::int64_t batch, const DeviceTensor& logits,
+                                    const DeviceTensor& labels, const DeviceTensor& correct) = 0;
+
   // totals += (sum of loss[0..count), sum of correct[0..count), count)
   virtual void accumulate_metrics(std::uint32_t count, const DeviceTensor& loss, const DeviceTensor& correct,
                                   const DeviceTensor& totals) = 0;
@@ -124,6 +134,11 @@ class ProgramBuilder {
   virtual void adam_update(const AdamConfig& config, std::int64_t count, const DeviceTensor& state,
                            const DeviceTensor& weights, const DeviceTensor& gradients, const DeviceTensor& m,
                            const DeviceTensor& v) = 0;
+  // momentum_buffer only when config.momentum != 0.
+  virtual void rmsprop_update(const RmspropConfig& config, std::int64_t count,
+                              const DeviceTensor& state, const DeviceTensor& weights,
+                              const DeviceTensor& gradients, const DeviceTensor& velocity,
+                              const DeviceTensor* momentum_buffer) = 0;
   virtual void sgd_update(const SgdConfig& config, std::int64_t count, const DeviceTensor& state,
                           const DeviceTensor& weights, const DeviceTensor& gradients,
                           const DeviceTensor* velocity) = 0;

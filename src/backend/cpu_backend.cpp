@@ -143,6 +143,23 @@ class CpuProgramBuilder final : public ProgramBuilder {
       }
     });
   }
+  void sigmoid_forward(std::int64_t count, const DeviceTensor& x, const DeviceTensor& y) override {
+    add([=, &x, &y] { cpu::sigmoid_forward<float>(count, f32(x), f32(y)); });
+  }
+  void sigmoid_cross_entropy(std::int64_t batch, const DeviceTensor& logits, const DeviceTensor& labels,
+                             float gradient_divisor, const DeviceTensor& loss,
+                             const DeviceTensor& dlogits) override {
+    add([=, &logits, &labels, &loss, &dlogits] {
+      cpu::sigmoid_cross_entropy<float>(batch, f32(logits), u32(labels), gradient_divisor, f32(loss),
+                                        f32(dlogits));
+    });
+  }
+  void binary_count_correct(std::int64_t batch, const DeviceTensor& logits, const DeviceTensor& labels,
+                            const DeviceTensor& correct) override {
+    add([=, &logits, &labels, &correct] {
+      cpu::binary_count_correct<float>(batch, f32(logits), u32(labels), u32(correct));
+    });
+  }
   void accumulate_metrics(std::uint32_t count, const DeviceTensor& loss, const DeviceTensor& correct,
                           const DeviceTensor& totals) override {
     add([=, &loss, &correct, &totals] {
@@ -163,6 +180,16 @@ class CpuProgramBuilder final : public ProgramBuilder {
       c.learning_rate = state_of(state).learning_rate;
       cpu::adam_update<float>(count, c, std::int64_t(state_of(state).iterations) + 1, f32(weights),
                               f32(gradients), f32(m), f32(v));
+    });
+  }
+  void rmsprop_update(const RmspropConfig& config, std::int64_t count, const DeviceTensor& state,
+                      const DeviceTensor& weights, const DeviceTensor& gradients,
+                      const DeviceTensor& velocity, const DeviceTensor* momentum_buffer) override {
+    add([=, &state, &weights, &gradients, &velocity] {
+      RmspropConfig c = config;
+      c.learning_rate = state_of(state).learning_rate;
+      cpu::rmsprop_update<float>(count, c, f32(weights), f32(gradients), f32(velocity),
+                                 momentum_buffer ? f32(*momentum_buffer) : nullptr);
     });
   }
   void sgd_update(const SgdConfig& config, std::int64_t count, const DeviceTensor& state,

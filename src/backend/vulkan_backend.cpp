@@ -16,6 +16,7 @@
 #include "vulkan/device.hpp"
 #include "vulkan/ops/activations.hpp"
 #include "vulkan/ops/avgpool2d.hpp"
+#include "vulkan/ops/binary_loss.hpp"
 #include "vulkan/ops/conv2d.hpp"
 #include "vulkan/ops/dense.hpp"
 #include "vulkan/ops/gather.hpp"
@@ -199,6 +200,19 @@ class VulkanProgramBuilder final : public ProgramBuilder {
                      const DeviceTensor& correct) override {
     vk::ops::count_correct(rec(), g, buf(scores), buf(labels), buf(correct));
   }
+  void sigmoid_forward(std::int64_t count, const DeviceTensor& x, const DeviceTensor& y) override {
+    vk::ops::sigmoid_forward(rec(), count, buf(x), buf(y));
+  }
+  void sigmoid_cross_entropy(std::int64_t batch, const DeviceTensor& logits, const DeviceTensor& labels,
+                             float gradient_divisor, const DeviceTensor& loss,
+                             const DeviceTensor& dlogits) override {
+    vk::ops::sigmoid_cross_entropy(rec(), batch, buf(logits), buf(labels), gradient_divisor,
+                                   buf(loss), buf(dlogits));
+  }
+  void binary_count_correct(std::int64_t batch, const DeviceTensor& logits, const DeviceTensor& labels,
+                            const DeviceTensor& correct) override {
+    vk::ops::binary_count_correct(rec(), batch, buf(logits), buf(labels), buf(correct));
+  }
   void accumulate_metrics(std::uint32_t count, const DeviceTensor& loss, const DeviceTensor& correct,
                           const DeviceTensor& totals) override {
     vk::ops::accumulate_metrics(rec(), buf(loss), buf(correct), count, buf(totals));
@@ -208,6 +222,13 @@ class VulkanProgramBuilder final : public ProgramBuilder {
                    const DeviceTensor& v) override {
     vk::ops::adam_update(rec(), config, buf(state), std::uint64_t(count), buf(weights),
                          buf(gradients), buf(m), buf(v));
+  }
+  void rmsprop_update(const RmspropConfig& config, std::int64_t count, const DeviceTensor& state,
+                      const DeviceTensor& weights, const DeviceTensor& gradients,
+                      const DeviceTensor& velocity, const DeviceTensor* momentum_buffer) override {
+    vk::ops::rmsprop_update(rec(), config, buf(state), std::uint64_t(count), buf(weights),
+                            buf(gradients), buf(velocity),
+                            momentum_buffer ? &buf(*momentum_buffer) : nullptr);
   }
   void sgd_update(const SgdConfig& config, std::int64_t count, const DeviceTensor& state,
                   const DeviceTensor& weights, const DeviceTensor& gradients, const DeviceTensor* velocity) override {

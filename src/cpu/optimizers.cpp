@@ -107,6 +107,55 @@ void adam_update(std::int64_t count, const AdamConfig& config, std::int64_t t, T
   }
 }
 
+// Keras RMSprop as TensorFlow 2.11+ defines it (not centered): epsilon is
+// added to the root, outside the square root. Element arithmetic in T, in
+// the shader's order, so both backends round the same way.
+template <class T>
+void rmsprop_update(std::int64_t count, const RmspropConfig& config, T* weights,
+                    const T* gradients, T* velocity, T* momentum_buffer) {
+  const char* op = "rmsprop_update";
+  require_count(op, "count", count);
+  require_learning_rate(op, config.learning_rate);
+  // rho = 1 would never let the average move; epsilon = 0 would divide a
+  // zero gradient by zero.
+  if (!(config.rho >= 0.0f && config.rho < 1.0f) || !(config.epsilon > 0.0f) ||
+      !(config.momentum >= 0.0f && config.momentum < 1.0f)) {
+    std::ostringstream msg;
+    msg << op << ": needs rho and momentum in [0, 1) and epsilon > 0, got rho " << config.rho
+        << ", momentum " << config.momentum << ", epsilon " << config.epsilon;
+    throw Error(msg.str());
+  }
+  if (count == 0) return;
+  require_buffer(op, "weights", weights, elements(count));
+  require_buffer(op, "gradients", gradients, elements(count));
+  require_buffer(op, "velocity", velocity, elements(count) + " (zero before the first step)");
+  if (config.momentum != 0.0f) {
+    require_buffer(op, "momentum_buffer", momentum_buffer,
+                   elements(count) + " (zero before the first step; momentum is " +
+                       std::to_string(config.momentum) + ")");
+  }
+  const T rho = T(config.rho);
+  const T one_minus_rho = T(1.0 - double(config.rho));
+  const T epsilon = T(config.epsilon);
+  const T learning_rate = T(config.learning_rate);
+  const T momentum = T(config.momentum);
+  for (std::int64_t i = 0; i < count; ++i) {
+    const T g = gradients[i];
+    velocity[i] = rho * velocity[i] + one_minus_rho * (g * g);
+    const T step = g / (std::sqrt(velocity[i]) + epsilon);
+    if (config.momentum != 0.0f) {
+      momentum_buffer[i] = momentum * momentum_buffer[i] + learning_rate * step;
+      weights[i] -= momentum_buffer[i];
+    } else {
+      weights[i] -= learning_rate * step;
+    }
+  }
+}
+
+template void rmsprop_update<float>(std::int64_t, const RmspropConfig&, float*, const float*,
+                                    float*, float*);
+template void rmsprop_update<double>(std::int64_t, const RmspropConfig&, double*, const double*,
+                                     double*, double*);
 template void sgd_update<float>(std::int64_t, const SgdConfig&, float*, const float*, float*);
 template void sgd_update<double>(std::int64_t, const SgdConfig&, double*, const double*, double*);
 template void adam_update<float>(std::int64_t, const AdamConfig&, std::int64_t, float*,

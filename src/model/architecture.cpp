@@ -45,7 +45,13 @@ const std::optional<Shape>& input_shape_of(const Layer& layer) {
 }
 
 bool is_known(Activation a) {
-  return a == Activation::linear || a == Activation::relu || a == Activation::softmax;
+  return a == Activation::linear || a == Activation::relu || a == Activation::softmax ||
+         a == Activation::sigmoid;
+}
+
+// softmax and sigmoid are output activations: the loss fuses them.
+bool is_output_activation(Activation a) {
+  return a == Activation::softmax || a == Activation::sigmoid;
 }
 
 std::string activation_name(Activation a) {
@@ -125,16 +131,16 @@ void require_window_fits(const Context& ctx, const char* what, int k_h, int k_w,
   }
 }
 
-void require_activation(const Context& ctx, Activation a, bool softmax_allowed,
+void require_activation(const Context& ctx, Activation a, bool output_allowed,
                         const char* allowed) {
-  if (!is_known(a) || (a == Activation::softmax && !softmax_allowed)) {
+  if (!is_known(a) || (is_output_activation(a) && !output_allowed)) {
     fail(ctx, "activation " + activation_name(a) + " is not supported on this layer type; use " +
-                  allowed + " (softmax is supported only on a final Dense layer)");
+                  allowed + " (softmax and sigmoid are supported only on a final Dense layer)");
   }
-  if (a == Activation::softmax && !ctx.is_last) {
-    fail(ctx, "activation 'softmax' is supported only on the last layer, and this layer is "
-              "followed by " + ctx.next_who + "; use 'relu' or 'linear' here and keep softmax "
-              "for the final Dense layer");
+  if (is_output_activation(a) && !ctx.is_last) {
+    fail(ctx, "activation " + activation_name(a) + " is supported only on the last layer, and "
+              "this layer is followed by " + ctx.next_who + "; use 'relu' or 'linear' here and "
+              "keep " + activation_name(a) + " for the final Dense layer");
   }
 }
 
@@ -249,7 +255,7 @@ void fill(LayerInfo& info, const Context& ctx, const Flatten&) {
 
 void fill(LayerInfo& info, const Context& ctx, const Dense& dense) {
   require_positive(ctx, "units", dense.units, "use e.g. Dense(128, ...)");
-  require_activation(ctx, dense.activation, true, "'linear', 'relu' or 'softmax'");
+  require_activation(ctx, dense.activation, true, "'linear', 'relu', 'softmax' or 'sigmoid'");
   if (ctx.input.size() == 3) {
     fail(ctx, "input has shape " + format_shape(ctx.input) + "; add Flatten() before Dense");
   }

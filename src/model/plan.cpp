@@ -20,6 +20,11 @@ bool pool_fuses_relu_of(const LayerInfo& layer, const LayerInfo* next) {
          layer.activation == Activation::relu;
 }
 
+// Activations the loss fuses (and prediction applies on its own).
+bool is_output_activation(Activation a) {
+  return a == Activation::softmax || a == Activation::sigmoid;
+}
+
 }  // namespace
 
 std::uint64_t Plan::bytes() const {
@@ -34,7 +39,7 @@ Plan make_plan(const Architecture& architecture, int batch) {
   Plan plan;
   plan.batch = batch;
   plan.classes = architecture.output_shape().at(0);
-  plan.softmax_output = layers.back().activation == Activation::softmax;
+  plan.output_activation = layers.back().activation;
   auto add = [&](std::string name, backend::ElementType type, std::int64_t count) {
     plan.tensors.push_back({std::move(name), type, count});
     return TensorId(plan.tensors.size() - 1);
@@ -65,8 +70,8 @@ Plan make_plan(const Architecture& architecture, int batch) {
     LayerPlan lp;
     lp.info = &layer;
     lp.index = l;
-    lp.forward_activation =
-        layer.activation == Activation::softmax ? Activation::linear : layer.activation;
+    lp.forward_activation = is_output_activation(layer.activation) ? Activation::linear
+                                                                   : layer.activation;
     lp.input = previous_output;
     lp.needs_input_gradient = l > 0 && params_up_to[l - 1];
     for (const ParameterSpec& spec : layer.parameters) {
@@ -119,7 +124,7 @@ Plan make_plan(const Architecture& architecture, int batch) {
   plan.logits = plan.layers.back().output;
   plan.loss = add("per-sample loss", backend::ElementType::f32, batch);
   plan.correct = add("per-sample correct", backend::ElementType::u32, batch);
-  if (plan.softmax_output) {
+  if (is_output_activation(plan.output_activation)) {
     plan.probabilities =
         add("probabilities", backend::ElementType::f32, std::int64_t(batch) * plan.classes);
     plan.layers.back().user_output = plan.probabilities;

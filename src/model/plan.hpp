@@ -51,13 +51,13 @@ struct LayerPlan {
   const LayerInfo* info = nullptr;
   std::size_t index = 0;
   // What the layer's forward op applies: its own activation, except that a
-  // final softmax is left to the loss (training) or the softmax op
-  // (prediction), so the forward op writes logits.
+  // final softmax or sigmoid is left to the loss (training) or to its own
+  // op (prediction), so the forward op writes logits.
   Activation forward_activation = Activation::linear;
   TensorId input = kNoTensor;
   TensorId output = kNoTensor;  // Flatten: the same tensor as its input
   // What a user asking for this layer's output reads: `output`, or the
-  // probabilities tensor for a final softmax.
+  // probabilities tensor for a final softmax or sigmoid.
   TensorId user_output = kNoTensor;
   // Gradients, kNoTensor where backward needs none. Flatten aliases the
   // gradients of the layer before it.
@@ -88,11 +88,11 @@ struct Plan {
   TensorId logits = kNoTensor;         // the last layer's forward output
   TensorId loss = kNoTensor;           // per-sample loss
   TensorId correct = kNoTensor;        // per-sample correctness
-  TensorId probabilities = kNoTensor;  // softmax of the logits, when the last layer is softmax
-  // The last layer's activation is softmax: training fuses it into the
-  // loss, prediction applies it with the softmax op. Otherwise the model's
-  // outputs are the logits themselves.
-  bool softmax_output = false;
+  TensorId probabilities = kNoTensor;  // the output activation of the logits, if any
+  // The last layer's activation: softmax or sigmoid, which training fuses
+  // into the loss and prediction applies with its own op (into
+  // `probabilities`); or linear, whose outputs are the logits themselves.
+  Activation output_activation = Activation::linear;
   int classes = 0;
 
   std::uint64_t bytes() const;

@@ -104,6 +104,13 @@ Optimizer SGD(float learning_rate, float momentum) {
   return o;
 }
 
+Optimizer RMSprop(float learning_rate, float rho, float momentum, float epsilon) {
+  Optimizer o;
+  o.kind = Optimizer::Kind::rmsprop;
+  o.rmsprop = {learning_rate, rho, momentum, epsilon};
+  return o;
+}
+
 Samples Samples::of(const data::ImageSet& images) {
   return {images.pixels, images.count, {images.rows, images.cols, 1}};
 }
@@ -142,6 +149,12 @@ void Sequential::compile(const Optimizer& optimizer, CompileOptions options) {
       !(optimizer.adam.beta_1 >= 0 && optimizer.adam.beta_1 < 1 && optimizer.adam.beta_2 >= 0 &&
         optimizer.adam.beta_2 < 1 && optimizer.adam.epsilon > 0)) {
     throw Error("compile: Adam needs 0 <= beta_1, beta_2 < 1 and epsilon > 0");
+  }
+  if (optimizer.kind == Optimizer::Kind::rmsprop &&
+      !(optimizer.rmsprop.rho >= 0 && optimizer.rmsprop.rho < 1 &&
+        optimizer.rmsprop.momentum >= 0 && optimizer.rmsprop.momentum < 1 &&
+        optimizer.rmsprop.epsilon > 0)) {
+    throw Error("compile: RMSprop needs 0 <= rho, momentum < 1 and epsilon > 0");
   }
   trainer_.reset();  // a recompile starts from fresh weights, as in Keras
   trainer_ = std::make_unique<Trainer>(*architecture_, optimizer, options);
@@ -252,10 +265,10 @@ History Sequential::fit(const Samples& x, std::span<const std::uint8_t> y, FitOp
   require_compiled(trainer_, "fit");
   check_batch_size("fit", options.batch_size);
   if (options.epochs < 0) throw Error("fit: epochs must be >= 0, got " + std::to_string(options.epochs));
-  check_samples("fit", input_shape(), x, y, true, num_classes());
+  check_samples("fit", input_shape(), x, y, true, trainer_->label_classes());
   if (options.validation_data) {
     check_samples("fit (validation_data)", input_shape(), options.validation_data->x,
-                  options.validation_data->y, true, num_classes());
+                  options.validation_data->y, true, trainer_->label_classes());
   }
   Trainer& trainer = *trainer_;
   auto& backend = trainer.backend();
@@ -351,7 +364,7 @@ Evaluation Sequential::evaluate(const Samples& x, std::span<const std::uint8_t> 
                                 EvaluateOptions options) {
   require_compiled(trainer_, "evaluate");
   check_batch_size("evaluate", options.batch_size);
-  check_samples("evaluate", input_shape(), x, y, true, num_classes());
+  check_samples("evaluate", input_shape(), x, y, true, trainer_->label_classes());
   Trainer& trainer = *trainer_;
   const int batch_size = int(std::min<std::int64_t>(options.batch_size, x.count));
   DeviceDataset data = trainer.upload(x, y, "evaluation");

@@ -37,23 +37,42 @@ std::uint64_t tensor_bytes(ElementType type, std::int64_t count) {
 Trainer::Trainer(const Architecture& architecture, const Optimizer& optimizer,
                  const CompileOptions& options)
     : architecture_(architecture), optimizer_(optimizer) {
-  if (options.loss != "sparse_categorical_crossentropy") {
+  if (options.loss == "sparse_categorical_crossentropy") {
+    loss_ = Loss::sparse_categorical_crossentropy;
+  } else if (options.loss == "binary_crossentropy") {
+    loss_ = Loss::binary_crossentropy;
+  } else {
     throw Error("compile: loss '" + options.loss +
                 "' is not supported; vknn implements 'sparse_categorical_crossentropy' "
-                "(integer labels)");
+                "(integer labels) and 'binary_crossentropy' (labels 0 or 1)");
   }
   for (const auto& metric : options.metrics) {
-    if (metric != "accuracy" && metric != "acc" && metric != "sparse_categorical_accuracy") {
+    if (metric != "accuracy" && metric != "acc" && metric != "sparse_categorical_accuracy" &&
+        metric != "binary_accuracy") {
       throw Error("compile: metric '" + metric + "' is not supported; use 'accuracy'");
     }
   }
   const LayerInfo& last = architecture.layers().back();
-  if (last.kind != LayerKind::dense ||
-      (last.activation != Activation::softmax && last.activation != Activation::linear)) {
-    throw Error("compile: the last layer is " + last.name + " (" + last.type_name() + ", " +
-                to_string(last.activation) +
-                "); sparse categorical cross-entropy needs a Dense last layer with softmax "
+  const std::string last_layer = last.name + " (" + last.type_name() + ", " +
+                                 to_string(last.activation) + ")";
+  if (loss_ == Loss::sparse_categorical_crossentropy && last.activation == Activation::sigmoid) {
+    throw Error("compile: the last layer is " + last_layer +
+                "; a sigmoid output goes with loss 'binary_crossentropy'");
+  }
+  if (loss_ == Loss::sparse_categorical_crossentropy &&
+      (last.kind != LayerKind::dense ||
+       (last.activation != Activation::softmax && last.activation != Activation::linear))) {
+    throw Error("compile: the last layer is " + last_layer +
+                "; sparse categorical cross-entropy needs a Dense last layer with softmax "
                 "activation (or linear, whose outputs are then read as logits)");
+  }
+  if (loss_ == Loss::binary_crossentropy &&
+      (last.kind != LayerKind::dense || last.output_shape != Shape{1} ||
+       (last.activation != Activation::sigmoid && last.activation != Activation::linear))) {
+    throw Error("compile: the last layer is " + last_layer + " with output shape " +
+                format_shape(last.output_shape) +
+                "; binary cross-entropy needs a last layer Dense(1, activation='sigmoid') (or "
+                "linear, whose output is then read as the logit)");
   }
 
   if (options.backend == BackendKind::cpu) {
@@ -65,9 +84,13 @@ Trainer::Trainer(const Architecture& architecture, const Optimizer& optimizer,
 
   // Parameters, initialised as Keras does, and their optimizer state: the
   // value, its gradient, and Adam's two moments or SGD's velocity.
-  const int copies = 2 + (optimizer.kind == Optimizer::Kind::adam ? 2
-                          : optimizer.sgd.momentum != 0.0f       ? 1
-                                                                 : 0);
+  int state_copies = 0;
+  switch (optimizer.kind) {
+    case Optimizer::Kind::adam: state_copies = 2; break;
+    case Optimizer::Kind::sgd: state_copies = optimizer.sgd.momentum != 0.0f ? 1 : 0; break;
+    case Optimizer::Kind::rmsprop: state_copies = optimizer.rmsprop.momentum != 0.0f ? 2 : 1; break;
+  }
+  const int copies = 2 + state_copies;
   reserve(std::uint64_t(architecture.total_params()) * 4 * std::uint64_t(copies),
           "the parameters, their gradients and the optimizer state (" +
               std::to_string(architecture.total_params()) + " parameters x " +
@@ -87,9 +110,16 @@ Trainer::Trainer(const Architecture& architecture, const Optimizer& optimizer,
         p.v = backend_->tensor(spec.name + " adam v", ElementType::f32, n);
         backend_->zero(*p.m);
         backend_->zero(*p.v);
-      } else if (optimizer.sgd.momentum != 0.0f) {
+      } else if (optimizer.kind == Optimizer::Kind::sgd && optimizer.sgd.momentum != 0.0f) {
         p.velocity = backend_->tensor(spec.name + " sgd velocity", ElementType::f32, n);
         backend_->zero(*p.velocity);
+      } else if (optimizer.kind == Optimizer::Kind::rmsprop) {
+        p.velocity = backend_->tensor(spec.name + " rmsprop mean square", ElementType::f32, n);
+        backend_->zero(*p.velocity);
+        if (optimizer.rmsprop.momentum != 0.0f) {
+          p.momentum = backend_->tensor(spec.name + " rmsprop momentum", ElementType::f32, n);
+          backend_->zero(*p.momentum);
+        }
       }
       parameters_.push_back(std::move(p));
     }
@@ -118,6 +148,10 @@ Trainer::~Trainer() {
 }
 
 int Trainer::num_classes() const { return architecture_.output_shape().at(0); }
+
+int Trainer::label_classes() const {
+  return loss_ == Loss::binary_crossentropy ? 2 : num_classes();
+}
 
 void Trainer::reserve(std::uint64_t bytes, const std::string& what) {
   const std::uint64_t capacity = backend_->memory_capacity();
@@ -274,11 +308,18 @@ void Trainer::record_backward(ProgramBuilder& b, Workspace& ws, int count) {
 
 void Trainer::record_update(ProgramBuilder& b) {
   for (Parameter& p : parameters_) {
-    if (optimizer_.kind == Optimizer::Kind::adam) {
-      b.adam_update(optimizer_.adam, p.spec.size(), *state_, *p.value, *p.gradient, *p.m, *p.v);
-    } else {
-      b.sgd_update(optimizer_.sgd, p.spec.size(), *state_, *p.value, *p.gradient,
-                   p.velocity.get());
+    switch (optimizer_.kind) {
+      case Optimizer::Kind::adam:
+        b.adam_update(optimizer_.adam, p.spec.size(), *state_, *p.value, *p.gradient, *p.m, *p.v);
+        break;
+      case Optimizer::Kind::sgd:
+        b.sgd_update(optimizer_.sgd, p.spec.size(), *state_, *p.value, *p.gradient,
+                     p.velocity.get());
+        break;
+      case Optimizer::Kind::rmsprop:
+        b.rmsprop_update(optimizer_.rmsprop, p.spec.size(), *state_, *p.value, *p.gradient,
+                         *p.velocity, p.momentum.get());
+        break;
     }
   }
 }
@@ -289,20 +330,35 @@ void Trainer::record_update(ProgramBuilder& b) {
 void Trainer::record_loss_and_metrics(ProgramBuilder& b, Workspace& ws, int count,
                                       const DeviceTensor& totals) {
   const Plan& plan = ws.plan;
-  const ClassesGeometry classes{count, plan.classes};
-  b.softmax_cross_entropy(classes, ws[plan.logits], ws[plan.labels], float(count), ws[plan.loss],
-                          ws[plan.layers.back().linear_gradient]);
-  b.count_correct(classes, ws[plan.logits], ws[plan.labels], ws[plan.correct]);
+  const DeviceTensor& dlogits = ws[plan.layers.back().linear_gradient];
+  if (loss_ == Loss::binary_crossentropy) {
+    b.sigmoid_cross_entropy(count, ws[plan.logits], ws[plan.labels], float(count), ws[plan.loss],
+                            dlogits);
+    b.binary_count_correct(count, ws[plan.logits], ws[plan.labels], ws[plan.correct]);
+  } else {
+    const ClassesGeometry classes{count, plan.classes};
+    b.softmax_cross_entropy(classes, ws[plan.logits], ws[plan.labels], float(count), ws[plan.loss],
+                            dlogits);
+    b.count_correct(classes, ws[plan.logits], ws[plan.labels], ws[plan.correct]);
+  }
   b.accumulate_metrics(std::uint32_t(count), ws[plan.loss], ws[plan.correct], totals);
 }
 
-// The model's outputs as a user sees them: probabilities for a softmax
-// output (the forward pass left logits), the logits themselves otherwise.
+// The model's outputs as a user sees them: probabilities for a softmax or
+// sigmoid output (the forward pass left logits), the logits otherwise.
 const DeviceTensor& Trainer::record_outputs(ProgramBuilder& b, Workspace& ws, int count) {
   const Plan& plan = ws.plan;
-  if (!plan.softmax_output) return ws[plan.logits];
-  b.softmax_forward(ClassesGeometry{count, plan.classes}, ws[plan.logits], ws[plan.probabilities]);
-  return ws[plan.probabilities];
+  switch (plan.output_activation) {
+    case Activation::softmax:
+      b.softmax_forward(ClassesGeometry{count, plan.classes}, ws[plan.logits],
+                        ws[plan.probabilities]);
+      return ws[plan.probabilities];
+    case Activation::sigmoid:
+      b.sigmoid_forward(std::int64_t(count) * plan.classes, ws[plan.logits], ws[plan.probabilities]);
+      return ws[plan.probabilities];
+    default:
+      return ws[plan.logits];
+  }
 }
 
 std::unique_ptr<Program> Trainer::record_train_step(Workspace& ws, const DeviceDataset& data,

@@ -22,12 +22,20 @@ using backend::ElementType;
 using backend::Program;
 using backend::ProgramBuilder;
 
+// The losses compile accepts, each computed from the logits and fused with
+// the output activation it belongs to.
+enum class Loss {
+  sparse_categorical_crossentropy,  // softmax output (or linear: logits)
+  binary_crossentropy,              // one sigmoid unit (or linear: its logit)
+};
+
 // One parameter tensor and everything the optimizer keeps for it.
 struct Parameter {
   ParameterSpec spec;
   std::unique_ptr<DeviceTensor> value, gradient;
   std::unique_ptr<DeviceTensor> m, v;      // Adam
-  std::unique_ptr<DeviceTensor> velocity;  // SGD with momentum
+  std::unique_ptr<DeviceTensor> velocity;  // SGD with momentum; RMSprop's mean square
+  std::unique_ptr<DeviceTensor> momentum;  // RMSprop with momentum
 };
 
 // A dataset resident on the backend: uint8 images and labels, and the
@@ -60,6 +68,9 @@ class Trainer {
   const Architecture& architecture() const { return architecture_; }
   std::vector<Parameter>& parameters() { return parameters_; }
   int num_classes() const;
+  // How many label values the loss takes: the classes, or 2 for binary
+  // cross-entropy (one output unit, labels 0 and 1).
+  int label_classes() const;
 
   DeviceDataset upload(const Samples& x, std::span<const std::uint8_t> y, const std::string& name);
   void set_order(DeviceDataset& data, std::span<const std::uint32_t> order);
@@ -113,6 +124,7 @@ class Trainer {
   std::unique_ptr<DeviceTensor> state_, totals_, eval_state_, eval_totals_;
   std::map<int, std::unique_ptr<Workspace>> workspaces_;
   std::uint64_t device_bytes_ = 0;
+  Loss loss_ = Loss::sparse_categorical_crossentropy;
   bool timed_programs_ = false;
 };
 

@@ -16,6 +16,7 @@ const char* to_string(Activation activation) {
     case Activation::linear: return "linear";
     case Activation::relu: return "relu";
     case Activation::softmax: return "softmax";
+    case Activation::sigmoid: return "sigmoid";
   }
   return "unknown";
 }

@@ -33,7 +33,7 @@ TEST(Plan, CourseModelFusesEachReluIntoThePoolingAfterIt) {
   // The last layer's gradient comes from the fused softmax + cross-entropy.
   EXPECT_EQ(plan.layers[6].linear_gradient_source, LinearGradientSource::loss);
   EXPECT_EQ(plan.layers[6].forward_activation, Activation::linear);
-  EXPECT_TRUE(plan.softmax_output);
+  EXPECT_EQ(plan.output_activation, Activation::softmax);
   EXPECT_EQ(plan.layers[6].user_output, plan.probabilities);
   EXPECT_EQ(plan.logits, plan.layers[6].output);
 }
@@ -104,7 +104,7 @@ TEST(Plan, LinearHiddenLayerUsesItsOutputGradientDirectly) {
   EXPECT_EQ(plan.layers[1].linear_gradient_source, LinearGradientSource::output_gradient);
   EXPECT_EQ(plan.layers[1].linear_gradient, plan.layers[1].output_gradient);
   // A linear last layer: outputs are logits, no probabilities tensor.
-  EXPECT_FALSE(plan.softmax_output);
+  EXPECT_EQ(plan.output_activation, Activation::linear);
   EXPECT_EQ(plan.probabilities, kNoTensor);
   EXPECT_EQ(plan.layers[2].user_output, plan.layers[2].output);
   // Nothing below the first Dense has parameters: it passes no gradient.

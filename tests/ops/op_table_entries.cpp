@@ -418,6 +418,43 @@ void add_rowwise(std::vector<OpCase>& cases) {
     correct.tolerance = kExact;
     cases.push_back(correct);
   }
+  // A binary classifier's output: one logit per sample.
+  for (std::int64_t batch : {1, 7, 32, 256}) {
+    const std::string shape = "b" + std::to_string(batch);
+    OpCase sigmoid;
+    sigmoid.op = "sigmoid_forward";
+    sigmoid.shape = shape;
+    sigmoid.tensors = {input("x", batch), output("y", batch)};
+    sigmoid.tensors[0].low = -30.0f;  // saturated both ways, and everything between
+    sigmoid.tensors[0].high = 30.0f;
+    sigmoid.build = [batch](ProgramBuilder& b, const Tensors& t) { b.sigmoid_forward(batch, *t[0], *t[1]); };
+    sigmoid.tolerance = kRowwise;
+    cases.push_back(sigmoid);
+
+    OpCase loss;
+    loss.op = "sigmoid_cross_entropy";
+    loss.shape = shape;
+    loss.tensors = {input("logits", batch), labels("labels", batch, 2), output("loss", batch),
+                    output("dlogits", batch)};
+    loss.tensors[0].low = -12.0f;
+    loss.tensors[0].high = 12.0f;
+    loss.build = [batch](ProgramBuilder& b, const Tensors& t) {
+      b.sigmoid_cross_entropy(batch, *t[0], *t[1], float(batch) + 3.0f, *t[2], *t[3]);
+    };
+    loss.tolerance = kRowwise;
+    cases.push_back(loss);
+
+    OpCase correct;
+    correct.op = "binary_count_correct";
+    correct.shape = shape;
+    correct.tensors = {input("logits", batch), labels("labels", batch, 2),
+                       output("correct", batch, ElementType::u32)};
+    correct.build = [batch](ProgramBuilder& b, const Tensors& t) {
+      b.binary_count_correct(batch, *t[0], *t[1], *t[2]);
+    };
+    correct.tolerance = kExact;
+    cases.push_back(correct);
+  }
   for (std::uint32_t count : {1u, 32u, 77u, 256u}) {
     OpCase metrics;
     metrics.op = "accumulate_metrics";
@@ -539,6 +576,23 @@ void add_optimizers(std::vector<OpCase>& cases) {
     adam.launches = 3;
     cases.push_back(adam);
 
+    for (float momentum : {0.0f, 0.5f}) {
+      OpCase rmsprop;
+      rmsprop.op = momentum == 0.0f ? "rmsprop_update" : "rmsprop_update_momentum";
+      rmsprop.shape = "n" + std::to_string(count) + "_3_launches";
+      TensorDesc velocity = input("velocity", count, Fill::zeros);
+      velocity.output = true;
+      TensorDesc buffer = input("momentum_buffer", count, Fill::zeros);
+      buffer.output = true;
+      rmsprop.tensors = {step_state(state), weights, input("gradients", count), velocity, buffer};
+      rmsprop.build = [count, momentum](ProgramBuilder& b, const Tensors& t) {
+        b.rmsprop_update(vknn::RmspropConfig{0.001f, 0.9f, momentum, 1e-7f}, count, *t[0], *t[1],
+                         *t[2], *t[3], momentum == 0.0f ? nullptr : t[4]);
+      };
+      rmsprop.tolerance = kElementwise;
+      rmsprop.launches = 3;
+      cases.push_back(rmsprop);
+    }
     for (float momentum : {0.0f, 0.9f}) {
       OpCase sgd;
       sgd.op = momentum == 0.0f ? "sgd_update" : "sgd_update_momentum";

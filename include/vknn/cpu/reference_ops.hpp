@@ -101,6 +101,24 @@ void cross_entropy_from_probabilities(const ClassesGeometry& g, const T* probabi
 template <class T>
 std::int64_t count_correct(const ClassesGeometry& g, const T* scores, const std::uint32_t* labels);
 
+// ---- sigmoid and binary cross-entropy (a binary classifier's output) ----
+// y = 1 / (1 + exp(-x)), computed without overflow for any x.
+template <class T>
+void sigmoid_forward(std::int64_t count, const T* x, T* y);
+// One logit per sample, labels 0 or 1 (Keras binary_crossentropy from the
+// logits of a sigmoid output, as TensorFlow computes it):
+// loss[n] = max(z, 0) - z * label + log(1 + exp(-|z|))
+// dlogits[n] = (sigmoid(z) - label) / gradient_divisor.
+// Throws vknn::Error if a label is not 0 or 1.
+template <class T>
+void sigmoid_cross_entropy(std::int64_t batch, const T* logits, const std::uint32_t* labels,
+                           T gradient_divisor, T* loss, T* dlogits);
+// correct[n] = 1 where (sigmoid(z) > 0.5, i.e. z > 0) equals the label:
+// Keras's binary accuracy at its 0.5 threshold. Throws if a label is not 0 or 1.
+template <class T>
+void binary_count_correct(std::int64_t batch, const T* logits, const std::uint32_t* labels,
+                          std::uint32_t* correct);
+
 // ---- optimizers ----
 // Keras SGD: velocity = momentum * velocity - lr * g; w += velocity.
 // With momentum 0 this is w -= lr * g (velocity may be null then).
@@ -113,6 +131,12 @@ void sgd_update(std::int64_t count, const SgdConfig& config, T* weights, const T
 template <class T>
 void adam_update(std::int64_t count, const AdamConfig& config, std::int64_t t, T* weights,
                  const T* gradients, T* m, T* v);
+// Keras RMSprop (TensorFlow 2.11+): v = rho * v + (1 - rho) * g^2;
+// step = g / (sqrt(v) + eps); with momentum: m = momentum * m + lr * step,
+// w -= m; without: w -= lr * step (momentum_buffer may be null then).
+template <class T>
+void rmsprop_update(std::int64_t count, const RmspropConfig& config, T* weights,
+                    const T* gradients, T* velocity, T* momentum_buffer);
 
 // ---- batch gather ----
 // For i in [0, count): sample s = order[first + i]; x[i,:] = images[s,:] / 255

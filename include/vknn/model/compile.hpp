@@ -21,18 +21,32 @@ enum class BackendKind { vulkan, cpu };
 const char* to_string(BackendKind kind);
 
 struct Optimizer {
-  enum class Kind { adam, sgd } kind = Kind::adam;
+  enum class Kind { adam, sgd, rmsprop } kind = Kind::adam;
   AdamConfig adam;
   SgdConfig sgd;
-  float learning_rate() const { return kind == Kind::adam ? adam.learning_rate : sgd.learning_rate; }
+  RmspropConfig rmsprop;
+  float learning_rate() const {
+    switch (kind) {
+      case Kind::adam: return adam.learning_rate;
+      case Kind::sgd: return sgd.learning_rate;
+      case Kind::rmsprop: return rmsprop.learning_rate;
+    }
+    return 0.0f;
+  }
 };
-// Keras defaults: Adam(0.001, 0.9, 0.999, 1e-7), SGD(0.01, momentum 0).
+// Keras defaults: Adam(0.001, 0.9, 0.999, 1e-7), SGD(0.01, momentum 0),
+// RMSprop(0.001, rho 0.9, momentum 0, 1e-7).
 Optimizer Adam(float learning_rate = 0.001f, float beta_1 = 0.9f, float beta_2 = 0.999f,
                float epsilon = 1e-7f);
 Optimizer SGD(float learning_rate = 0.01f, float momentum = 0.0f);
+Optimizer RMSprop(float learning_rate = 0.001f, float rho = 0.9f, float momentum = 0.0f,
+                  float epsilon = 1e-7f);
 
 struct CompileOptions {
-  // Only sparse categorical cross-entropy (integer labels) is supported.
+  // "sparse_categorical_crossentropy" (integer labels 0..classes-1; the last
+  // layer Dense(classes, softmax or linear)) or "binary_crossentropy"
+  // (labels 0 or 1; the last layer Dense(1, sigmoid or linear)). Both are
+  // computed from the logits, fused with the output activation.
   std::string loss = "sparse_categorical_crossentropy";
   std::vector<std::string> metrics = {"accuracy"};
   BackendKind backend = BackendKind::vulkan;

@@ -18,7 +18,9 @@
 namespace vknn {
 
 enum class Padding { valid, same };
-enum class Activation { linear, relu, softmax };
+// softmax and sigmoid are output activations: a model allows them only on
+// its last layer, where the loss fuses them.
+enum class Activation { linear, relu, softmax, sigmoid };
 
 const char* to_string(Padding padding);
 const char* to_string(Activation activation);
@@ -108,6 +110,14 @@ struct AdamConfig {
   float learning_rate = 0.001f;
   float beta_1 = 0.9f;
   float beta_2 = 0.999f;
+  float epsilon = 1e-7f;
+};
+
+// Keras RMSprop defaults (centered=False).
+struct RmspropConfig {
+  float learning_rate = 0.001f;
+  float rho = 0.9f;
+  float momentum = 0.0f;
   float epsilon = 1e-7f;
 };
 

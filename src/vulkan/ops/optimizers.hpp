@@ -41,4 +41,13 @@ void adam_update(Recording& recording, const AdamConfig& config, const Buffer& s
                  std::uint64_t count, const Buffer& weights, const Buffer& gradients,
                  const Buffer& m, const Buffer& v);
 
+// Keras RMSprop (TensorFlow 2.11+, not centered): v = rho * v + (1 - rho) *
+// g^2; step = g / (sqrt(v) + eps); with momentum m = momentum * m + lr *
+// step, w -= m; without, w -= lr * step and momentum_buffer may be null.
+// rho, momentum and epsilon are baked in; lr is the step state's.
+// (src/vulkan/ops/rmsprop.cpp)
+void rmsprop_update(Recording& recording, const RmspropConfig& config, const Buffer& state,
+                    std::uint64_t count, const Buffer& weights, const Buffer& gradients,
+                    const Buffer& velocity, const Buffer* momentum_buffer);
+
 }  // namespace vknn::vk::ops

@@ -1,0 +1,89 @@
+// RMSprop on the device (declared in optimizers.hpp with the other
+// optimizer updates).
+#include <sstream>
+
+#include "vknn/error.hpp"
+#include "vulkan/buffer.hpp"
+#include "vulkan/command.hpp"
+#include "vulkan/device.hpp"
+#include "vulkan/ops/optimizers.hpp"
+#include "vulkan/ops/step_state.hpp"
+#include "vulkan/ops/training_checks.hpp"
+#include "vulkan/pipeline.hpp"
+
+namespace vknn::vk::ops {
+
+using training_detail::grid_groups;
+using training_detail::require_bytes;
+using training_detail::require_fits_u32;
+using training_detail::require_recording_open;
+using training_detail::workgroup_width;
+
+namespace {
+
+constexpr std::uint32_t kGpuWidth = 256;
+constexpr std::uint32_t kCpuWidth = 64;
+
+struct RmspropPush {
+  std::uint32_t count;
+  float rho;
+  float one_minus_rho;
+  float momentum;
+  float epsilon;
+};
+
+}  // namespace
+
+void rmsprop_update(Recording& recording, const RmspropConfig& config, const Buffer& state,
+                    std::uint64_t count, const Buffer& weights, const Buffer& gradients,
+                    const Buffer& velocity, const Buffer* momentum_buffer) {
+  const char* op = "rmsprop_update";
+  require_recording_open(op, recording);
+  require_fits_u32(op, "count", count);
+  if (!(config.rho >= 0.0f && config.rho < 1.0f) || !(config.epsilon > 0.0f) ||
+      !(config.momentum >= 0.0f && config.momentum < 1.0f)) {
+    std::ostringstream msg;
+    msg << op << ": needs rho and momentum in [0, 1) and epsilon > 0, got rho " << config.rho
+        << ", momentum " << config.momentum << ", epsilon " << config.epsilon;
+    throw Error(msg.str());
+  }
+  const bool has_momentum = config.momentum != 0.0f;
+  if (has_momentum && momentum_buffer == nullptr) {
+    throw Error(std::string(op) + ": momentum is " + std::to_string(config.momentum) +
+                " but momentum_buffer is null; pass a buffer of " + std::to_string(count) +
+                " floats (zero before the first step)");
+  }
+  require_step_state(op, state);
+  const std::uint64_t bytes = count * sizeof(float);
+  const std::string floats = std::to_string(count) + " floats";
+  require_bytes(op, "weights", weights, bytes, floats);
+  require_bytes(op, "gradients", gradients, bytes, floats);
+  require_bytes(op, "velocity", velocity, bytes, floats + ", zero before the first step");
+  if (has_momentum) {
+    require_bytes(op, "momentum_buffer", *momentum_buffer, bytes,
+                  floats + ", zero before the first step");
+  }
+  if (count == 0) {
+    recording.barrier();
+    return;
+  }
+  Device& device = recording.device();
+  PipelineDesc desc;
+  desc.shader = "optimizer_rmsprop";
+  desc.buffer_count = 5;
+  desc.push_constant_bytes = sizeof(RmspropPush);
+  desc.workgroup = {workgroup_width(device, kGpuWidth, kCpuWidth), 1, 1};
+  desc.constants = {has_momentum ? 1u : 0u};
+  // Without momentum the shader never touches binding 4; the velocity
+  // fills the slot.
+  const Buffer& momentum_slot = has_momentum ? *momentum_buffer : velocity;
+  // 1 - rho computed in double and rounded once, as the CPU reference does.
+  const RmspropPush push{std::uint32_t(count), config.rho, float(1.0 - double(config.rho)),
+                         config.momentum, config.epsilon};
+  recording.dispatch(device.pipeline(desc),
+                     {&state, &weights, &gradients, &velocity, &momentum_slot}, push,
+                     {grid_groups(device, count, desc.workgroup[0]), 1, 1});
+  recording.barrier();
+}
+
+}  // namespace vknn::vk::ops
