@@ -107,6 +107,11 @@ class ProgramBuilder {
   virtual void dense_backward_bias(const DenseGeometry& g, const DeviceTensor& dy,
                                    const DeviceTensor& dbias) = 0;
 
+  // Inverted dropout with the mask of step state.iterations (see
+  // DropoutConfig); the same op on dy gives dx.
+  virtual void dropout(const DropoutConfig& config, std::int64_t count, const DeviceTensor& state,
+                       const DeviceTensor& x, const DeviceTensor& y) = 0;
+
   virtual void relu_backward(std::int64_t count, const DeviceTensor& y, const DeviceTensor& dy,
                              const DeviceTensor& dx) = 0;
   virtual void softmax_forward(const ClassesGeometry& g, const DeviceTensor& x, const DeviceTensor& y) = 0;

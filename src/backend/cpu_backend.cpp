@@ -118,6 +118,12 @@ class CpuProgramBuilder final : public ProgramBuilder {
   void dense_backward_bias(const DenseGeometry& g, const DeviceTensor& dy, const DeviceTensor& dbias) override {
     add([=, &dy, &dbias] { cpu::dense_backward_bias<float>(g, f32(dy), f32(dbias)); });
   }
+  void dropout(const DropoutConfig& config, std::int64_t count, const DeviceTensor& state,
+               const DeviceTensor& x, const DeviceTensor& y) override {
+    add([=, &state, &x, &y] {
+      cpu::dropout_apply<float>(count, config, state_of(state).iterations, f32(x), f32(y));
+    });
+  }
   void relu_backward(std::int64_t count, const DeviceTensor& y, const DeviceTensor& dy,
                      const DeviceTensor& dx) override {
     add([=, &y, &dy, &dx] { cpu::relu_backward<float>(count, f32(y), f32(dy), f32(dx)); });

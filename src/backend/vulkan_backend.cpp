@@ -17,6 +17,7 @@
 #include "vulkan/ops/activations.hpp"
 #include "vulkan/ops/avgpool2d.hpp"
 #include "vulkan/ops/binary_loss.hpp"
+#include "vulkan/ops/dropout.hpp"
 #include "vulkan/ops/conv2d.hpp"
 #include "vulkan/ops/dense.hpp"
 #include "vulkan/ops/gather.hpp"
@@ -182,6 +183,10 @@ class VulkanProgramBuilder final : public ProgramBuilder {
   }
   void dense_backward_bias(const DenseGeometry& g, const DeviceTensor& dy, const DeviceTensor& dbias) override {
     vk::ops::dense_backward_bias(rec(), g, buf(dy), buf(dbias));
+  }
+  void dropout(const DropoutConfig& config, std::int64_t count, const DeviceTensor& state,
+               const DeviceTensor& x, const DeviceTensor& y) override {
+    vk::ops::dropout_apply(rec(), config, count, buf(state), buf(x), buf(y));
   }
   void relu_backward(std::int64_t count, const DeviceTensor& y, const DeviceTensor& dy,
                      const DeviceTensor& dx) override {

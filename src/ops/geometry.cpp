@@ -1,6 +1,7 @@
 #include "vknn/ops/geometry.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <sstream>
 
 #include "vknn/error.hpp"
@@ -167,6 +168,29 @@ void ClassesGeometry::validate() const {
 std::string ClassesGeometry::describe() const {
   std::ostringstream s;
   s << "logits " << batch << "x" << classes;
+  return s.str();
+}
+
+// ---- Dropout ---------------------------------------------------------------
+
+void DropoutConfig::validate() const {
+  if (!(rate >= 0.0f && rate < 1.0f)) {
+    std::ostringstream s;
+    s << "dropout: rate must be in [0, 1), got " << rate
+      << " (the fraction of inputs dropped; 1 would drop everything)";
+    throw Error(s.str());
+  }
+}
+
+std::uint32_t DropoutConfig::threshold() const {
+  return std::uint32_t(std::llround(double(rate) * 16777216.0));
+}
+
+float DropoutConfig::keep_scale() const { return float(1.0 / (1.0 - double(rate))); }
+
+std::string DropoutConfig::describe() const {
+  std::ostringstream s;
+  s << "rate " << rate << ", seed " << seed;
   return s.str();
 }
 

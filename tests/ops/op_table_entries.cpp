@@ -455,6 +455,30 @@ void add_rowwise(std::vector<OpCase>& cases) {
     correct.tolerance = kExact;
     cases.push_back(correct);
   }
+  // Dropout: the mask of step state.iterations; 5 launches with a step
+  // advance between them, each drawing a new mask over the last output.
+  for (float rate : {0.0f, 0.2f, 0.5f, 0.9f}) {
+    for (std::int64_t count : {1, 1000, 4096}) {
+      OpCase dropout;
+      dropout.op = "dropout";
+      dropout.shape = "rate" + std::to_string(int(rate * 100)) + "_n" + std::to_string(count) +
+                      "_3_launches";
+      vknn::StepState state;
+      state.iterations = 7;
+      dropout.tensors = {step_state(state, true), input("x", count), output("y", count)};
+      const vknn::DropoutConfig config{rate, 0x12345678abcdefull + std::uint64_t(count)};
+      dropout.build = [config, count](ProgramBuilder& b, const Tensors& t) {
+        b.dropout(config, count, *t[0], *t[1], *t[2]);
+        b.dropout(config, count, *t[0], *t[2], *t[1]);  // the backward: the same mask again
+        b.advance_step(*t[0]);
+      };
+      // Exact: the same integer mask and the same float scale.
+      dropout.tolerance = kExact;
+      dropout.launches = 3;
+      dropout.tensors[1].output = true;
+      cases.push_back(dropout);
+    }
+  }
   for (std::uint32_t count : {1u, 32u, 77u, 256u}) {
     OpCase metrics;
     metrics.op = "accumulate_metrics";

@@ -211,7 +211,7 @@ TEST(OpTableEntries, CoverEveryBackendOpWithUniqueNames) {
         "dense_backward_input", "dense_backward_kernel", "dense_backward_bias", "relu_backward",
         "softmax_forward", "softmax_cross_entropy", "count_correct", "accumulate_metrics",
         "adam_update", "sgd_update", "sgd_update_momentum", "rmsprop_update", "rmsprop_update_momentum",
-        "sigmoid_forward", "sigmoid_cross_entropy", "binary_count_correct", "store_batch", "advance_step"}) {
+        "sigmoid_forward", "sigmoid_cross_entropy", "binary_count_correct", "dropout", "store_batch", "advance_step"}) {
     EXPECT_TRUE(ops.count(op)) << "no op-table entry for " << op;
   }
 }

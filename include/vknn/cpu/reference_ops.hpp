@@ -101,6 +101,16 @@ void cross_entropy_from_probabilities(const ClassesGeometry& g, const T* probabi
 template <class T>
 std::int64_t count_correct(const ClassesGeometry& g, const T* scores, const std::uint32_t* labels);
 
+// ---- dropout (see DropoutConfig) ----
+// y = x * scale where element i is kept at step `step`, else 0. Training
+// only; evaluation passes x through. Backward is the same mask applied to
+// dy: dropout_apply(count, config, step, dy, dx).
+template <class T>
+void dropout_apply(std::int64_t count, const DropoutConfig& config, std::uint32_t step, const T* x,
+                   T* y);
+// Whether element `index` is kept at `step` (the mask both backends draw).
+bool dropout_keeps(const DropoutConfig& config, std::uint32_t step, std::uint32_t index);
+
 // ---- sigmoid and binary cross-entropy (a binary classifier's output) ----
 // y = 1 / (1 + exp(-x)), computed without overflow for any x.
 template <class T>

@@ -113,6 +113,24 @@ struct AdamConfig {
   float epsilon = 1e-7f;
 };
 
+// Inverted dropout: in training each element is kept with probability
+// 1 - rate and scaled by 1 / (1 - rate), or zeroed. The mask of element i
+// at optimizer step t is drawn from Philox4x32-10 with counter (i, t, 0, 0)
+// and the 64-bit seed as key: identical on every backend, reproducible from
+// the seed, recomputed (not stored) by the backward pass. An element is
+// kept when the top 24 bits of the first output word are >= threshold().
+struct DropoutConfig {
+  float rate = 0.0f;
+  std::uint64_t seed = 0;
+
+  void validate() const;  // 0 <= rate < 1
+  // round(rate * 2^24): the integer the 24 random bits are compared with.
+  std::uint32_t threshold() const;
+  // 1 / (1 - rate), computed in double and rounded once.
+  float keep_scale() const;
+  std::string describe() const;
+};
+
 // Keras RMSprop defaults (centered=False).
 struct RmspropConfig {
   float learning_rate = 0.001f;
