@@ -8,6 +8,7 @@
 #include "vknn/error.hpp"
 #include "vulkan/check.hpp"
 #include "vulkan/pipeline.hpp"
+#include "vulkan/tuning/autotuner.hpp"
 
 namespace vknn {
 
@@ -187,11 +188,20 @@ Device::Device(const ContextOptions& options) : wait_timeout_(options.wait_timeo
 Device::~Device() {
   if (device_ != VK_NULL_HANDLE) vkDeviceWaitIdle(device_);
   for (VkFence fence : free_fences_) vkDestroyFence(device_, fence, nullptr);
+  autotuner_.reset();
   pipelines_.clear();
   memory_.reset();
   if (pipeline_cache_ != VK_NULL_HANDLE) vkDestroyPipelineCache(device_, pipeline_cache_, nullptr);
   if (command_pool_ != VK_NULL_HANDLE) vkDestroyCommandPool(device_, command_pool_, nullptr);
   if (device_ != VK_NULL_HANDLE) vkDestroyDevice(device_, nullptr);
+}
+
+Autotuner& Device::autotuner() {
+  if (!autotuner_) {
+    autotuner_ = std::make_unique<Autotuner>(
+        *this, TuningCache(cache_directory().value_or(""), tuning_identity_of(*this)));
+  }
+  return *autotuner_;
 }
 
 const ComputePipeline& Device::pipeline(const PipelineDesc& desc) {

@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -14,9 +16,14 @@
 #include "support/error_text.hpp"
 #include "support/temp_dir.hpp"
 #include "support/vulkan_fixture.hpp"
+#include "vknn/device.hpp"
+#include "vknn/ops/geometry.hpp"
 #include "vulkan/axpy_pipeline.hpp"
 #include "vulkan/buffer.hpp"
 #include "vulkan/command.hpp"
+#include "vulkan/device.hpp"
+#include "vulkan/ops/conv2d.hpp"
+#include "vulkan/ops/dense.hpp"
 #include "vulkan/tuning/autotuner.hpp"
 #include "vulkan/tuning/tuning_cache.hpp"
 
@@ -221,10 +228,67 @@ TEST_F(AutotunerTest, ACachedNameNoLongerOfferedIsMeasuredAgain) {
   EXPECT_EQ(TuningCache(dir.path(), identity).find("axpy", "n4096"), choice);
 }
 
-TEST(AutotuneSwitch, VknnAutotuneZeroTurnsMeasuringOff) {
+// A Context with the validation layer on, as the shared test context has.
+std::unique_ptr<vknn::Context> validated_context() {
+  vknn::ContextOptions options;
+  options.validation = vknn::Validation::on;
+  return std::make_unique<vknn::Context>(options);
+}
+
+// Records conv2d forward and dense forward with KernelVariant::automatic,
+// runs them, and returns the measurements the context's tuner made.
+std::uint32_t record_automatic_ops(vknn::Context& context) {
+  auto& device = context.device();
+  const vknn::Conv2DGeometry conv{.batch = 2, .in_h = 6, .in_w = 6, .in_c = 4, .out_c = 8,
+                                  .kernel_h = 3, .kernel_w = 3};
+  const vknn::DenseGeometry dense{.batch = 2, .in_features = 16, .out_features = 8};
+  vknn::vk::Buffer x(device, conv.input_size() * 4, "x"), k(device, conv.kernel_size() * 4, "k");
+  vknn::vk::Buffer b(device, 64 * 4, "b"), y(device, conv.output_size() * 4, "y");
+  x.fill_zero();
+  k.fill_zero();
+  b.fill_zero();
+  vknn::vk::Recording recording(device, "automatic ops", vknn::vk::RecordingUse::once);
+  vknn::vk::ops::conv2d_forward(recording, conv, x, k, b, y);
+  vknn::vk::ops::dense_forward(recording, dense, x, k, b, y);
+  recording.finish();
+  vknn::vk::submit(device, recording).wait();
+  EXPECT_EQ(context.validation_error_count(), 0u);
+  return device.autotuner().measurements();
+}
+
+TEST(AutotunerInTheOps, TheFirstContextMeasuresAndASecondReadsTheCache) {
+  vknn_test::TempDir dir;
+  ScopedEnv on("VKNN_AUTOTUNE", "1");
+  ScopedEnv folder("VKNN_CACHE_DIR", dir.path().c_str());
+  {
+    auto first = validated_context();
+    // Two variants each for conv2d forward and the dense GEMM.
+    EXPECT_EQ(record_automatic_ops(*first), 4u);
+  }
+  const auto files = std::distance(std::filesystem::directory_iterator(dir.path()),
+                                   std::filesystem::directory_iterator());
+  EXPECT_EQ(files, 1);
+  auto second = validated_context();
+  EXPECT_EQ(record_automatic_ops(*second), 0u);
+}
+
+TEST(AutotunerInTheOps, VknnAutotuneZeroMeasuresNothing) {
+  vknn_test::TempDir dir;
+  ScopedEnv off("VKNN_AUTOTUNE", "0");
+  ScopedEnv folder("VKNN_CACHE_DIR", dir.path().c_str());
+  auto context = validated_context();
+  EXPECT_EQ(record_automatic_ops(*context), 0u);
+  EXPECT_TRUE(std::filesystem::is_empty(dir.path()));
+}
+
+TEST(AutotuneSwitch, MeasuringIsOnWithVknnAutotuneOneOnly) {
   {
     ScopedEnv off("VKNN_AUTOTUNE", "0");
     EXPECT_FALSE(vknn::vk::autotune_enabled());
+  }
+  {
+    ScopedEnv unset("VKNN_AUTOTUNE", nullptr);
+    EXPECT_FALSE(vknn::vk::autotune_enabled());  // opt-in for now
   }
   ScopedEnv on("VKNN_AUTOTUNE", "1");
   EXPECT_TRUE(vknn::vk::autotune_enabled());

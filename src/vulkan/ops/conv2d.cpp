@@ -4,6 +4,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "vknn/error.hpp"
 #include "vulkan/buffer.hpp"
@@ -12,6 +13,7 @@
 #include "vulkan/ops/conv2d_shaders.hpp"
 #include "vulkan/ops/device_profile.hpp"
 #include "vulkan/ops/dispatch.hpp"
+#include "vulkan/ops/variant_choice.hpp"
 #include "vulkan/pipeline.hpp"
 
 namespace vknn::vk::ops {
@@ -25,14 +27,22 @@ Conv2DPush push_of(const Conv2DGeometry& g, Activation act = Activation::linear)
           act == Activation::relu ? 1 : 0};
 }
 
-// automatic: register_blocked on CPU drivers (which all offer subgroup
-// shuffles; one that did not would get shared_tiled), shared_tiled elsewhere.
-bool use_register_blocked(KernelVariant variant, const Device& device) {
-  if (variant == KernelVariant::automatic) {
-    const DeviceProfile profile = DeviceProfile::of(device.info());
-    return profile.cpu_like && profile.subgroup_shuffle;
-  }
-  return variant == KernelVariant::register_blocked;
+// automatic -> a variant: measured where autotuning is on
+// (variant_choice.hpp); else register_blocked on CPU drivers (which all
+// offer subgroup shuffles; one that did not would get shared_tiled),
+// shared_tiled elsewhere. `scratch` lists the op's buffer sizes in floats,
+// `record` records the op on such buffers.
+KernelVariant resolve(KernelVariant variant, Device& device, const char* op,
+                      const std::string& shape, const std::vector<std::int64_t>& scratch,
+                      const RecordOnScratch& record) {
+  if (variant != KernelVariant::automatic) return variant;
+  const DeviceProfile profile = DeviceProfile::of(device.info());
+  const KernelVariant by_profile = profile.cpu_like && profile.subgroup_shuffle
+                                       ? KernelVariant::register_blocked
+                                       : KernelVariant::shared_tiled;
+  std::vector<KernelVariant> valid = {KernelVariant::shared_tiled};
+  if (profile.subgroup_shuffle) valid.push_back(KernelVariant::register_blocked);
+  return resolve_automatic(device, op, shape_token(shape), by_profile, valid, scratch, record);
 }
 
 // Splits a block count over group axes x and z (shaders: folded_group_x()).
@@ -134,8 +144,13 @@ void conv2d_forward(Recording& recording, const Conv2DGeometry& g, const Buffer&
   Device& device = recording.device();
   const Conv2DPush push = push_of(g, act);
   const std::int64_t rows = std::int64_t(g.batch) * g.out_h() * g.out_w();
+  variant = resolve(variant, device, op, shapes + (act == Activation::relu ? " relu" : ""),
+                    {g.input_size(), g.kernel_size(), g.out_c, g.output_size()},
+                    [&](Recording& r, KernelVariant v, const std::vector<Buffer>& s) {
+                      conv2d_forward(r, g, s[0], s[1], s[2], s[3], act, v);
+                    });
 
-  if (use_register_blocked(variant, device)) {
+  if (variant == KernelVariant::register_blocked) {
     const Blocked b = blocked_for(device, op);
     // 8 pixels x 32 channels per invocation where x is read as vec4s
     // (conv2: 9% less CPU time than 4 x 32 once the shader chains each
@@ -172,8 +187,12 @@ void conv2d_backward_input(Recording& recording, const Conv2DGeometry& g, const 
   Device& device = recording.device();
   const Conv2DPush push = push_of(g);
   const std::int64_t rows = std::int64_t(g.batch) * g.in_h * g.in_w;
+  variant = resolve(variant, device, op, shapes, {g.output_size(), g.kernel_size(), g.input_size()},
+                    [&](Recording& r, KernelVariant v, const std::vector<Buffer>& s) {
+                      conv2d_backward_input(r, g, s[0], s[1], s[2], v);
+                    });
 
-  if (use_register_blocked(variant, device)) {
+  if (variant == KernelVariant::register_blocked) {
     const Blocked b = blocked_for(device, op);
     const bool oc_vec4 = g.out_c % 4 == 0;
     // Shared vec4 kernel loads afford 4 pixels x 64 channels (256 sums;
@@ -210,8 +229,12 @@ void conv2d_backward_kernel(Recording& recording, const Conv2DGeometry& g, const
   Device& device = recording.device();
   const Conv2DPush push = push_of(g);
   const std::int64_t kernel_rows = std::int64_t(g.kernel_h) * g.kernel_w * g.in_c;
+  variant = resolve(variant, device, op, shapes, {g.input_size(), g.output_size(), g.kernel_size()},
+                    [&](Recording& r, KernelVariant v, const std::vector<Buffer>& s) {
+                      conv2d_backward_kernel(r, g, s[0], s[1], s[2], v);
+                    });
 
-  if (use_register_blocked(variant, device)) {
+  if (variant == KernelVariant::register_blocked) {
     const Blocked b = blocked_for(device, op);
     // Rows are read as vec4s of 4 channels when in_c allows; 32 rows x 8
     // channels per invocation then, else (in_c = 1 or 3: few rows, scalar
@@ -257,7 +280,11 @@ void conv2d_backward_bias(Recording& recording, const Conv2DGeometry& g, const B
   desc.buffer_count = 2;
   desc.push_constant_bytes = sizeof(Conv2DPush);
   std::array<std::uint32_t, 3> groups{};
-  if (use_register_blocked(variant, device)) {
+  variant = resolve(variant, device, op, shapes, {g.output_size(), g.out_c},
+                    [&](Recording& r, KernelVariant v, const std::vector<Buffer>& s) {
+                      conv2d_backward_bias(r, g, s[0], s[1], v);
+                    });
+  if (variant == KernelVariant::register_blocked) {
     const std::int64_t channel_blocks = div_up(g.out_c, 4);
     // One subgroup per workgroup: on lavapipe each workgroup is one
     // thread's task, and this pass is nothing but loads.

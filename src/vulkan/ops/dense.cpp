@@ -3,13 +3,16 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include "vulkan/device.hpp"
 #include "vulkan/ops/activations.hpp"
 #include "vulkan/ops/dense_shaders.hpp"
 #include "vulkan/ops/device_profile.hpp"
 #include "vulkan/ops/dispatch.hpp"
+#include "vulkan/ops/variant_choice.hpp"
 #include "vulkan/pipeline.hpp"
 
 namespace vknn::vk::ops {
@@ -60,9 +63,34 @@ struct Gemm {
   bool relu = false;
 };
 
-KernelVariant resolve(KernelVariant variant, const DeviceProfile& profile) {
+void record_gemm(Recording& recording, const Gemm& gemm, KernelVariant variant);
+
+// automatic -> a variant: measured where autotuning is on
+// (variant_choice.hpp), else register_blocked on CPU drivers, shared_tiled
+// elsewhere.
+KernelVariant resolve(KernelVariant variant, Device& device, const Gemm& gemm, bool share) {
   if (variant != KernelVariant::automatic) return variant;
-  return profile.cpu_like ? KernelVariant::register_blocked : KernelVariant::shared_tiled;
+  const KernelVariant by_profile = DeviceProfile::of(device.info()).cpu_like
+                                       ? KernelVariant::register_blocked
+                                       : KernelVariant::shared_tiled;
+  std::ostringstream shape;
+  shape << "M" << gemm.M << "_N" << gemm.N << "_K" << gemm.K << "_ta" << gemm.transpose_a << "_tb"
+        << gemm.transpose_b << "_bias" << (gemm.bias != nullptr) << "_relu" << gemm.relu
+        << "_share" << share;
+  const std::vector<std::int64_t> scratch = {std::int64_t(gemm.M) * gemm.K,
+                                             std::int64_t(gemm.K) * gemm.N, gemm.N,
+                                             std::int64_t(gemm.M) * gemm.N};
+  return resolve_automatic(
+      device, "dense_gemm", shape.str(), by_profile,
+      {KernelVariant::register_blocked, KernelVariant::shared_tiled}, scratch,
+      [&](Recording& r, KernelVariant v, const std::vector<Buffer>& s) {
+        Gemm on_scratch = gemm;
+        on_scratch.a = &s[0];
+        on_scratch.b = &s[1];
+        on_scratch.bias = gemm.bias ? &s[2] : nullptr;
+        on_scratch.c = &s[3];
+        record_gemm(r, on_scratch, v);
+      });
 }
 
 void record_gemm(Recording& recording, const Gemm& gemm, KernelVariant variant) {
@@ -85,7 +113,8 @@ void record_gemm(Recording& recording, const Gemm& gemm, KernelVariant variant) 
   const bool vec4_b = (gemm.transpose_b ? gemm.K : gemm.N) % 4 == 0;
   const bool vec4_c = gemm.N % 4 == 0;
 
-  if (resolve(variant, profile) == KernelVariant::register_blocked && share) {
+  variant = resolve(variant, device, gemm, share);
+  if (variant == KernelVariant::register_blocked && share) {
     const std::uint32_t rows = std::min(kShuffleRows, div_up(gemm.M, 4) * 4);
     desc.shader = "dense_gemm_shuffle";
     desc.workgroup = {subgroup, 1, 1};
@@ -97,7 +126,7 @@ void record_gemm(Recording& recording, const Gemm& gemm, KernelVariant variant) 
                         {Spec::vec4_c, vec4_c},
                         {Spec::share_subgroup, subgroup}});
     groups = {div_up(gemm.N, subgroup * 4 * kShuffleColumnVecs), div_up(gemm.M, rows), 1};
-  } else if (resolve(variant, profile) == KernelVariant::register_blocked) {
+  } else if (variant == KernelVariant::register_blocked) {
     const std::uint32_t rows = gemm.M <= 4 ? 4 : kBlockedEdge;
     const std::uint32_t columns = gemm.N <= 4 ? 4 : kBlockedEdge;
     desc.shader = "dense_gemm_blocked";

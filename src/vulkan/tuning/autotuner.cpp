@@ -14,11 +14,12 @@ namespace vknn::vk {
 
 bool autotune_enabled() {
   const char* value = std::getenv("VKNN_AUTOTUNE");
-  return !(value && std::string_view(value) == "0");
+  return value && *value && std::string_view(value) != "0";
 }
 
 double measure_device_ns(Device& device, const std::function<void(Recording&)>& record,
-                         int replays) {
+                         int replays, double give_up_above_ns) {
+  const DeviceCounters counters = device.counters();
   const bool timed = device.info().timestamps_supported;
   std::unique_ptr<TimestampPool> timestamps;
   Recording recording(device, "autotuner measurement", RecordingUse::replay);
@@ -38,7 +39,9 @@ double measure_device_ns(Device& device, const std::function<void(Recording&)>& 
     const double wall =
         std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start).count();
     best = std::min(best, timed ? timestamps->elapsed_ns(0, 1) : wall);
+    if (best > give_up_above_ns) break;
   }
+  device.counters() = counters;
   return best;
 }
 
@@ -60,7 +63,7 @@ std::string Autotuner::choose(const std::string& op, const std::string& shape,
   const TuningCandidate* best = nullptr;
   double best_ns = std::numeric_limits<double>::infinity();
   for (const TuningCandidate& c : candidates) {
-    const double ns = measure_device_ns(device_, c.record, replays_);
+    const double ns = measure_device_ns(device_, c.record, replays_, 2 * best_ns);
     ++measurements_;
     if (ns < best_ns) {
       best_ns = ns;

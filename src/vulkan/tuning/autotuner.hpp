@@ -2,13 +2,12 @@
 // meets a shape on a device, each valid variant is timed on the device with
 // timestamp queries over a few replays and the fastest is used; the choice
 // is kept in a TuningCache, so a later run, or a second Context, times
-// nothing. VKNN_AUTOTUNE=0 turns measuring off (callers then ask the device
-// profile, as before).
+// nothing. conv2d and dense resolve KernelVariant::automatic through it
+// (vulkan/ops/variant_choice.hpp).
 //
-// State: the tuner and its cache are finished and tested
-// (tests/vulkan/autotuner_test.cpp); the ops do not call it yet (see
-// docs/notes-autotune.md for the hook into conv2d and dense and the
-// persisted VkPipelineCache).
+// For now measuring is opt-in, VKNN_AUTOTUNE=1; unset or 0 uses the device
+// profile, as before. docs/notes-autotune.md says what turning it on by
+// default still needs (the test suite's cache folder, the tuning cost).
 #pragma once
 
 #include <cstdint>
@@ -23,7 +22,7 @@ namespace vknn::vk {
 class Device;
 class Recording;
 
-// False where VKNN_AUTOTUNE is "0".
+// True where VKNN_AUTOTUNE is set and not "0".
 bool autotune_enabled();
 
 struct TuningCandidate {
@@ -33,9 +32,13 @@ struct TuningCandidate {
 
 // Device time of what `record` records: the minimum over `replays`
 // submissions after one warm-up, from timestamp queries (host wall time on
-// devices without them).
+// devices without them). The device's counters are left as they were:
+// tuning is a one-time cost of compiling, not work of the program being
+// recorded, whose counters tests and users read.
+// Stops early, after the first timed replay, once it is above
+// `give_up_above_ns`: a variant that slow has lost already.
 double measure_device_ns(Device& device, const std::function<void(Recording&)>& record,
-                         int replays);
+                         int replays, double give_up_above_ns = 1e300);
 
 class Autotuner {
  public:
@@ -43,7 +46,9 @@ class Autotuner {
 
   // The name of the fastest of `candidates` for `op` at `shape`: the cached
   // choice if it names one of them, else each is measured and the fastest
-  // stored. One candidate is returned without measuring.
+  // stored. One candidate is returned without measuring. List the likely
+  // winner first: a candidate more than twice as slow as the best so far
+  // is given up after one timed replay, which keeps tuning cheap.
   std::string choose(const std::string& op, const std::string& shape,
                      const std::vector<TuningCandidate>& candidates);
 
