@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -94,6 +95,8 @@ class Device {
   std::unique_ptr<MemoryAllocator> memory_;
   std::map<std::string, std::unique_ptr<ComputePipeline>> pipelines_;
   std::unique_ptr<Autotuner> autotuner_;
+  std::filesystem::path kept_pipeline_folder_;  // empty: the pipeline cache is not kept
+  std::uint64_t pipelines_compiled_ = 0;
   std::chrono::milliseconds wait_timeout_;
   DeviceCounters counters_;
   bool unified_memory_ = false;

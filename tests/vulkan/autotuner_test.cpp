@@ -265,9 +265,10 @@ TEST(AutotunerInTheOps, TheFirstContextMeasuresAndASecondReadsTheCache) {
     // Two variants each for conv2d forward and the dense GEMM.
     EXPECT_EQ(record_automatic_ops(*first), 4u);
   }
+  // The choices and the kept pipeline cache.
   const auto files = std::distance(std::filesystem::directory_iterator(dir.path()),
                                    std::filesystem::directory_iterator());
-  EXPECT_EQ(files, 1);
+  EXPECT_EQ(files, 2);
   auto second = validated_context();
   EXPECT_EQ(record_automatic_ops(*second), 0u);
 }
@@ -279,6 +280,68 @@ TEST(AutotunerInTheOps, VknnAutotuneZeroMeasuresNothing) {
   auto context = validated_context();
   EXPECT_EQ(record_automatic_ops(*context), 0u);
   EXPECT_TRUE(std::filesystem::is_empty(dir.path()));
+}
+
+// ---- the VkPipelineCache kept between runs ------------------------------
+
+std::filesystem::path only_pipeline_file(const std::filesystem::path& dir) {
+  std::filesystem::path found;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().filename().string().rfind("pipelines-", 0) == 0) {
+      EXPECT_TRUE(found.empty()) << "two pipeline cache files";
+      found = entry.path();
+    }
+  }
+  return found;
+}
+
+// Warnings about the kept pipeline cache printed while a context is made,
+// used and destroyed.
+std::size_t pipeline_cache_warnings(const std::string& fragment) {
+  ::testing::internal::CaptureStderr();
+  {
+    auto context = validated_context();
+    record_automatic_ops(*context);
+  }
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  std::size_t count = 0;
+  for (std::size_t at = err.find("pipeline cache"); at != std::string::npos;
+       at = err.find("pipeline cache", at + 1)) {
+    ++count;
+  }
+  if (count > 0) EXPECT_NE(err.find(fragment), std::string::npos) << err;
+  return count;
+}
+
+TEST(KeptPipelineCache, WrittenAtTheEndOfARunAndReadByTheNextWithoutWarnings) {
+  vknn_test::TempDir dir;
+  ScopedEnv on("VKNN_AUTOTUNE", "1");
+  ScopedEnv folder("VKNN_CACHE_DIR", dir.path().c_str());
+  EXPECT_EQ(pipeline_cache_warnings(""), 0u);
+  const auto file = only_pipeline_file(dir.path());
+  ASSERT_FALSE(file.empty());
+  EXPECT_GE(std::filesystem::file_size(file), 32u);  // at least Vulkan's header
+  EXPECT_EQ(pipeline_cache_warnings(""), 0u);
+}
+
+TEST(KeptPipelineCache, ATruncatedOrForeignFileIsIgnoredWithOneWarningAndReplaced) {
+  vknn_test::TempDir dir;
+  ScopedEnv on("VKNN_AUTOTUNE", "1");
+  ScopedEnv folder("VKNN_CACHE_DIR", dir.path().c_str());
+  EXPECT_EQ(pipeline_cache_warnings(""), 0u);
+  const auto file = only_pipeline_file(dir.path());
+  ASSERT_FALSE(file.empty());
+  const std::string good = read_text(file);
+
+  write_text(file, good.substr(0, 10));
+  EXPECT_EQ(pipeline_cache_warnings("10 bytes, shorter than the 32-byte header"), 1u);
+  EXPECT_EQ(pipeline_cache_warnings(""), 0u);  // replaced by a good one
+
+  std::string foreign = read_text(file);
+  foreign[16] = char(foreign[16] ^ 0xff);  // another pipelineCacheUUID
+  write_text(file, foreign);
+  EXPECT_EQ(pipeline_cache_warnings("written by another device or driver"), 1u);
+  EXPECT_EQ(pipeline_cache_warnings(""), 0u);
 }
 
 TEST(AutotuneSwitch, MeasuringIsOnWithVknnAutotuneOneOnly) {

@@ -8,6 +8,7 @@
 // For now measuring is opt-in, VKNN_AUTOTUNE=1; unset or 0 uses the device
 // profile, as before. docs/notes-autotune.md says what turning it on by
 // default still needs (the test suite's cache folder, the tuning cost).
+// The same switch keeps the VkPipelineCache (pipeline_cache_file.hpp).
 #pragma once
 
 #include <cstdint>
