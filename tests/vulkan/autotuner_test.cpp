@@ -256,10 +256,19 @@ std::uint32_t record_automatic_ops(vknn::Context& context) {
   return device.autotuner().measurements();
 }
 
-TEST(AutotunerInTheOps, TheFirstContextMeasuresAndASecondReadsTheCache) {
+// A cache folder of its own, and VKNN_AUTOTUNE as given, for one test.
+struct CacheSetting {
+  explicit CacheSetting(const char* autotune)
+      : autotune_variable("VKNN_AUTOTUNE", autotune),
+        folder_variable("VKNN_CACHE_DIR", dir.path().c_str()) {}
   vknn_test::TempDir dir;
-  ScopedEnv on("VKNN_AUTOTUNE", "1");
-  ScopedEnv folder("VKNN_CACHE_DIR", dir.path().c_str());
+  ScopedEnv autotune_variable;
+  ScopedEnv folder_variable;
+};
+
+TEST(AutotunerInTheOps, TheFirstContextMeasuresAndASecondReadsTheCache) {
+  const CacheSetting setting("1");
+  const auto& dir = setting.dir;
   {
     auto first = validated_context();
     // Two variants each for conv2d forward and the dense GEMM.
@@ -274,9 +283,8 @@ TEST(AutotunerInTheOps, TheFirstContextMeasuresAndASecondReadsTheCache) {
 }
 
 TEST(AutotunerInTheOps, VknnAutotuneZeroMeasuresNothing) {
-  vknn_test::TempDir dir;
-  ScopedEnv off("VKNN_AUTOTUNE", "0");
-  ScopedEnv folder("VKNN_CACHE_DIR", dir.path().c_str());
+  const CacheSetting setting("0");
+  const auto& dir = setting.dir;
   auto context = validated_context();
   EXPECT_EQ(record_automatic_ops(*context), 0u);
   EXPECT_TRUE(std::filesystem::is_empty(dir.path()));
@@ -314,9 +322,8 @@ std::size_t pipeline_cache_warnings(const std::string& fragment) {
 }
 
 TEST(KeptPipelineCache, WrittenAtTheEndOfARunAndReadByTheNextWithoutWarnings) {
-  vknn_test::TempDir dir;
-  ScopedEnv on("VKNN_AUTOTUNE", "1");
-  ScopedEnv folder("VKNN_CACHE_DIR", dir.path().c_str());
+  const CacheSetting setting("1");
+  const auto& dir = setting.dir;
   EXPECT_EQ(pipeline_cache_warnings(""), 0u);
   const auto file = only_pipeline_file(dir.path());
   ASSERT_FALSE(file.empty());
@@ -325,9 +332,8 @@ TEST(KeptPipelineCache, WrittenAtTheEndOfARunAndReadByTheNextWithoutWarnings) {
 }
 
 TEST(KeptPipelineCache, ATruncatedOrForeignFileIsIgnoredWithOneWarningAndReplaced) {
-  vknn_test::TempDir dir;
-  ScopedEnv on("VKNN_AUTOTUNE", "1");
-  ScopedEnv folder("VKNN_CACHE_DIR", dir.path().c_str());
+  const CacheSetting setting("1");
+  const auto& dir = setting.dir;
   EXPECT_EQ(pipeline_cache_warnings(""), 0u);
   const auto file = only_pipeline_file(dir.path());
   ASSERT_FALSE(file.empty());

@@ -11,12 +11,10 @@
 namespace vknn::vk::ops {
 
 const char* variant_name(KernelVariant variant) {
-  switch (variant) {
-    case KernelVariant::automatic: return "automatic";
-    case KernelVariant::register_blocked: return "register_blocked";
-    case KernelVariant::shared_tiled: return "shared_tiled";
-  }
-  return "unknown";
+  // In the enum's order; these names are what the tuning cache stores.
+  static const char* const names[] = {"automatic", "register_blocked", "shared_tiled"};
+  const auto index = static_cast<std::size_t>(variant);
+  return index < std::size(names) ? names[index] : "unknown";
 }
 
 std::string shape_token(const std::string& describe) {

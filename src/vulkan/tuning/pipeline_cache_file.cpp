@@ -25,16 +25,6 @@ std::uint32_t word(const std::vector<std::uint8_t>& bytes, std::size_t at) {
   return value;
 }
 
-std::string hex(const std::uint8_t* bytes, std::size_t count) {
-  static const char digits[] = "0123456789abcdef";
-  std::string s;
-  for (std::size_t i = 0; i < count; ++i) {
-    s.push_back(digits[bytes[i] >> 4]);
-    s.push_back(digits[bytes[i] & 15]);
-  }
-  return s;
-}
-
 // Why `bytes` is not a pipeline cache of `device`, or "" where it is one.
 std::string header_problem(const std::vector<std::uint8_t>& bytes,
                            const VkPhysicalDeviceProperties& device) {
@@ -61,7 +51,7 @@ std::string header_problem(const std::vector<std::uint8_t>& bytes,
 
 std::filesystem::path pipeline_cache_file(const std::filesystem::path& folder,
                                           const VkPhysicalDeviceProperties& device) {
-  return folder / ("pipelines-" + hex(device.pipelineCacheUUID, VK_UUID_SIZE) + ".bin");
+  return folder / ("pipelines-" + lowercase_hex(device.pipelineCacheUUID, VK_UUID_SIZE) + ".bin");
 }
 
 std::vector<std::uint8_t> read_pipeline_cache(const std::filesystem::path& folder,

@@ -30,7 +30,9 @@ bool is_token(const std::string& s) {
   return true;
 }
 
-std::string hex(const std::uint8_t* bytes, std::size_t count) {
+}  // namespace
+
+std::string lowercase_hex(const std::uint8_t* bytes, std::size_t count) {
   static const char digits[] = "0123456789abcdef";
   std::string s;
   for (std::size_t i = 0; i < count; ++i) {
@@ -39,6 +41,8 @@ std::string hex(const std::uint8_t* bytes, std::size_t count) {
   }
   return s;
 }
+
+namespace {
 
 // "key value" -> value, or nullopt where the line is not that.
 std::optional<std::string> field(const std::string& line, std::string_view key) {
@@ -57,7 +61,7 @@ TuningIdentity tuning_identity_of(const Device& device) {
   properties.pNext = &ids;
   vkGetPhysicalDeviceProperties2(device.physical(), &properties);
   TuningIdentity identity;
-  identity.device_uuid = hex(ids.deviceUUID, VK_UUID_SIZE);
+  identity.device_uuid = lowercase_hex(ids.deviceUUID, VK_UUID_SIZE);
   identity.driver_version = properties.properties.driverVersion;
   identity.vknn_version = VKNN_VERSION_STRING;
   return identity;

@@ -42,6 +42,9 @@ struct TuningIdentity {
 
 TuningIdentity tuning_identity_of(const Device& device);
 
+// Two hex digits a byte, as the cache file names write UUIDs.
+std::string lowercase_hex(const std::uint8_t* bytes, std::size_t count);
+
 // The folder for vknn's caches (see above); nullopt where no variable names one.
 std::optional<std::filesystem::path> cache_directory();
 
