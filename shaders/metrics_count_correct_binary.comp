@@ -14,12 +14,12 @@ layout(set = 0, binding = 0) readonly buffer Logits { float logits[]; };
 layout(set = 0, binding = 1) readonly buffer Labels { uint labels[]; };
 layout(set = 0, binding = 2) writeonly buffer Correct { uint correct[]; };
 layout(push_constant) uniform Push {
-  uint batch;
+  uint count;  // the batch
 } p;
 
 void main() {
   const uint stride = gl_NumWorkGroups.x * gl_WorkGroupSize.x;
-  for (uint n = gl_GlobalInvocationID.x; n < p.batch; n += stride) {
+  for (uint n = gl_GlobalInvocationID.x; n < p.count; n += stride) {
     const uint predicted = logits[n] > 0.0 ? 1u : 0u;
     correct[n] = predicted == labels[n] ? 1u : 0u;
   }

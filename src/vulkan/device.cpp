@@ -8,6 +8,8 @@
 #include "vknn/error.hpp"
 #include "vulkan/check.hpp"
 #include "vulkan/pipeline.hpp"
+#include "vulkan/tuning/autotuner.hpp"
+#include "vulkan/tuning/pipeline_cache_file.hpp"
 
 namespace vknn {
 
@@ -162,7 +164,18 @@ Device::Device(const ContextOptions& options) : wait_timeout_(options.wait_timeo
   vk_check(vkCreateCommandPool(device_, &pool_info, nullptr, &command_pool_), "vkCreateCommandPool",
            "creating the command pool");
 
+  // With autotuning on, compiled pipelines are kept between runs next to
+  // the tuning cache (vulkan/tuning/pipeline_cache_file.hpp).
+  if (autotune_enabled()) kept_pipeline_folder_ = cache_directory().value_or("");
+  VkPhysicalDeviceProperties properties;
+  vkGetPhysicalDeviceProperties(physical_, &properties);
+  const std::vector<std::uint8_t> kept =
+      kept_pipeline_folder_.empty()
+          ? std::vector<std::uint8_t>{}
+          : read_pipeline_cache(kept_pipeline_folder_, properties, print_tuning_warning);
   VkPipelineCacheCreateInfo cache_info{VK_STRUCTURE_TYPE_PIPELINE_CACHE_CREATE_INFO};
+  cache_info.initialDataSize = kept.size();
+  cache_info.pInitialData = kept.empty() ? nullptr : kept.data();
   vk_check(vkCreatePipelineCache(device_, &cache_info, nullptr, &pipeline_cache_),
            "vkCreatePipelineCache", "creating the pipeline cache");
 
@@ -187,11 +200,27 @@ Device::Device(const ContextOptions& options) : wait_timeout_(options.wait_timeo
 Device::~Device() {
   if (device_ != VK_NULL_HANDLE) vkDeviceWaitIdle(device_);
   for (VkFence fence : free_fences_) vkDestroyFence(device_, fence, nullptr);
+  autotuner_.reset();
   pipelines_.clear();
+  if (pipelines_compiled_ > 0 && !kept_pipeline_folder_.empty() &&
+      pipeline_cache_ != VK_NULL_HANDLE) {
+    VkPhysicalDeviceProperties properties;
+    vkGetPhysicalDeviceProperties(physical_, &properties);
+    write_pipeline_cache(kept_pipeline_folder_, properties, device_, pipeline_cache_,
+                         print_tuning_warning);
+  }
   memory_.reset();
   if (pipeline_cache_ != VK_NULL_HANDLE) vkDestroyPipelineCache(device_, pipeline_cache_, nullptr);
   if (command_pool_ != VK_NULL_HANDLE) vkDestroyCommandPool(device_, command_pool_, nullptr);
   if (device_ != VK_NULL_HANDLE) vkDestroyDevice(device_, nullptr);
+}
+
+Autotuner& Device::autotuner() {
+  if (!autotuner_) {
+    autotuner_ = std::make_unique<Autotuner>(
+        *this, TuningCache(cache_directory().value_or(""), tuning_identity_of(*this)));
+  }
+  return *autotuner_;
 }
 
 const ComputePipeline& Device::pipeline(const PipelineDesc& desc) {
@@ -199,6 +228,7 @@ const ComputePipeline& Device::pipeline(const PipelineDesc& desc) {
   auto it = pipelines_.find(key);
   if (it == pipelines_.end()) {
     it = pipelines_.emplace(key, std::make_unique<ComputePipeline>(*this, desc)).first;
+    ++pipelines_compiled_;
   }
   return *it->second;
 }

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -21,6 +22,7 @@ namespace vknn::vk {
 
 class ComputePipeline;
 struct PipelineDesc;
+class Autotuner;
 
 // Counters the model exposes and the tests assert on (a training epoch must
 // not record or wait per step).
@@ -59,6 +61,10 @@ class Device {
   const ComputePipeline& pipeline(const PipelineDesc& desc);
   VkPipelineCache pipeline_cache() const { return pipeline_cache_; }
 
+  // The kernel-variant tuner of this device (vulkan/tuning/autotuner.hpp),
+  // made on first use with the cache folder of cache_directory().
+  Autotuner& autotuner();
+
   // Limit checks: each throws vknn::Error naming the limit, before the
   // request reaches the driver.
   void check_storage_buffer_size(std::uint64_t bytes, std::string_view what) const;
@@ -88,6 +94,9 @@ class Device {
   VkPipelineCache pipeline_cache_ = VK_NULL_HANDLE;
   std::unique_ptr<MemoryAllocator> memory_;
   std::map<std::string, std::unique_ptr<ComputePipeline>> pipelines_;
+  std::unique_ptr<Autotuner> autotuner_;
+  std::filesystem::path kept_pipeline_folder_;  // empty: the pipeline cache is not kept
+  std::uint64_t pipelines_compiled_ = 0;
   std::chrono::milliseconds wait_timeout_;
   DeviceCounters counters_;
   bool unified_memory_ = false;

@@ -1,18 +1,77 @@
 #include "vulkan/pipeline.hpp"
 
+#include <algorithm>
 #include <sstream>
 
+#include "vknn/error.hpp"
 #include "vulkan/check.hpp"
 #include "vulkan/device.hpp"
 #include "vulkan/shader_registry.hpp"
+#include "vulkan/spirv_reflect.hpp"
 
 namespace vknn::vk {
+
+SpecConstants::SpecConstants(std::initializer_list<SpecConstant> named) { set(named); }
+
+void SpecConstants::set(std::initializer_list<SpecConstant> more) {
+  for (const SpecConstant& c : more) set(c.id, c.value);
+}
+
+SpecConstants::SpecConstants(std::initializer_list<std::uint32_t> in_order) {
+  std::uint32_t id = kFirstShaderConstantId;
+  for (std::uint32_t value : in_order) set(id++, value);
+}
+
+void SpecConstants::set(std::uint32_t id, std::uint32_t value) {
+  if (id < kFirstShaderConstantId) {
+    throw Error("specialization constant id " + std::to_string(id) +
+                " is reserved for the workgroup size; a shader's own constants start at " +
+                std::to_string(kFirstShaderConstantId));
+  }
+  for (const SpecConstant& c : entries_) {
+    if (c.id == id) {
+      throw Error("specialization constant id " + std::to_string(id) + " is set twice");
+    }
+  }
+  entries_.push_back({id, value});
+  // Sorted, so the pipeline key does not depend on the order of setting.
+  std::sort(entries_.begin(), entries_.end(),
+            [](const SpecConstant& a, const SpecConstant& b) { return a.id < b.id; });
+}
+
+namespace {
+
+// The dispatcher's view of the shader against the SPIR-V's: a constant id
+// the shader lacks would be ignored by Vulkan, and a push range shorter than
+// the block is a validation error that names neither side.
+void check_against_spirv(const PipelineDesc& desc, const std::string& what) {
+  const ShaderInterface& shader = embedded_shader_interface(desc.shader);
+  for (const SpecConstant& c : desc.constants.entries()) {
+    if (!shader.declares_spec_constant(c.id)) {
+      std::string declared;
+      for (std::uint32_t id : shader.spec_constant_ids) {
+        declared += (declared.empty() ? "" : ", ") + std::to_string(id);
+      }
+      throw Error(what + ": sets specialization constant id " + std::to_string(c.id) +
+                  ", which shaders/" + desc.shader + ".comp does not declare (it declares " +
+                  declared + ")");
+    }
+  }
+  if (shader.has_push_constants && desc.push_constant_bytes < shader.push_constants.size) {
+    throw Error(what + ": declares " + std::to_string(desc.push_constant_bytes) +
+                " bytes of push constants, but the shader's block " +
+                shader.push_constants.type_name + " is " +
+                std::to_string(shader.push_constants.size) + " bytes");
+  }
+}
+
+}  // namespace
 
 std::string PipelineDesc::key() const {
   std::ostringstream s;
   s << shader << "|b" << buffer_count << "|p" << push_constant_bytes << "|w" << workgroup[0] << ","
     << workgroup[1] << "," << workgroup[2] << "|c";
-  for (auto c : constants) s << c << ",";
+  for (const SpecConstant& c : constants.entries()) s << c.id << "=" << c.value << ",";
   return s.str();
 }
 
@@ -22,6 +81,7 @@ ComputePipeline::ComputePipeline(Device& device, const PipelineDesc& desc)
   device.check_workgroup(desc.workgroup[0], desc.workgroup[1], desc.workgroup[2], what);
   device.check_shared_memory(desc.shared_memory_bytes, what);
   device.check_push_constants(desc.push_constant_bytes, what);
+  check_against_spirv(desc, what);
   const std::span<const std::uint32_t> code = embedded_shader(desc.shader);
   VkDevice dev = device.handle();
 
@@ -54,11 +114,16 @@ ComputePipeline::ComputePipeline(Device& device, const PipelineDesc& desc)
   vk_check(vkCreateShaderModule(dev, &module_info, nullptr, &module), "vkCreateShaderModule",
            "loading the SPIR-V of " + what);
 
-  std::vector<std::uint32_t> values = {desc.workgroup[0], desc.workgroup[1], desc.workgroup[2]};
-  values.insert(values.end(), desc.constants.begin(), desc.constants.end());
-  std::vector<VkSpecializationMapEntry> entries(values.size());
-  for (std::uint32_t i = 0; i < values.size(); ++i) {
-    entries[i] = {i, i * std::uint32_t(sizeof(std::uint32_t)), sizeof(std::uint32_t)};
+  std::vector<SpecConstant> constants = {
+      {0, desc.workgroup[0]}, {1, desc.workgroup[1]}, {2, desc.workgroup[2]}};
+  constants.insert(constants.end(), desc.constants.entries().begin(),
+                   desc.constants.entries().end());
+  std::vector<std::uint32_t> values(constants.size());
+  std::vector<VkSpecializationMapEntry> entries(constants.size());
+  for (std::uint32_t i = 0; i < constants.size(); ++i) {
+    values[i] = constants[i].value;
+    entries[i] = {constants[i].id, i * std::uint32_t(sizeof(std::uint32_t)),
+                  sizeof(std::uint32_t)};
   }
   VkSpecializationInfo specialization{};
   specialization.mapEntryCount = std::uint32_t(entries.size());

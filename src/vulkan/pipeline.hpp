@@ -2,16 +2,21 @@
 // buffers at bindings 0..n-1 of set 0), a push-constant range and its
 // specialization constants.
 //
-// Specialization constant ids are fixed across all vknn shaders:
-//   0, 1, 2   workgroup size x, y, z (layout(local_size_x_id = 0, ...) in GLSL)
-//   3, 4, ... PipelineDesc::constants, in order (tile sizes, variants)
+// Specialization constant ids:
+//   0, 1, 2   workgroup size x, y, z in every vknn shader
+//             (layout(local_size_x_id = 0, ...) in shaders/common.glsl)
+//   3, 4, ... the shader's own (tile sizes, variants), named per shader family
+//             next to its push-constant struct (src/vulkan/ops/*_shaders.hpp)
 // so one shader source serves every device with sizes chosen at run time.
+// A pipeline refuses to set an id its SPIR-V does not declare
+// (spirv_reflect.hpp): Vulkan would silently ignore it.
 #pragma once
 
 #include <vulkan/vulkan.h>
 
 #include <array>
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -19,12 +24,39 @@ namespace vknn::vk {
 
 class Device;
 
+// The first id a shader's own specialization constants may use.
+inline constexpr std::uint32_t kFirstShaderConstantId = 3;
+
+struct SpecConstant {
+  std::uint32_t id;
+  std::uint32_t value;
+};
+
+// A shader's specialization constants (ids >= 3), each set at most once.
+class SpecConstants {
+ public:
+  SpecConstants() = default;
+  // By name: {{Conv2DForwardSpec::pixels, 8}, {Conv2DForwardSpec::ic_vec4, 1}}.
+  SpecConstants(std::initializer_list<SpecConstant> named);
+  // By position: the values of ids 3, 4, ... in order. For callers outside
+  // src/vulkan/ops that predate the names (vknn-bench's fma_peak).
+  SpecConstants(std::initializer_list<std::uint32_t> in_order);
+
+  void set(std::uint32_t id, std::uint32_t value);
+  void set(std::initializer_list<SpecConstant> more);
+  const std::vector<SpecConstant>& entries() const { return entries_; }
+  bool empty() const { return entries_.empty(); }
+
+ private:
+  std::vector<SpecConstant> entries_;  // sorted by id
+};
+
 struct PipelineDesc {
   std::string shader;  // shaders/<shader>.comp
   std::uint32_t buffer_count = 1;
   std::uint32_t push_constant_bytes = 0;
   std::array<std::uint32_t, 3> workgroup{64, 1, 1};
-  std::vector<std::uint32_t> constants;  // specialization ids 3, 4, ...
+  SpecConstants constants;  // ids >= 3
   // Shared memory the shader declares for these constants; checked against
   // maxComputeSharedMemorySize before the driver sees it.
   std::uint32_t shared_memory_bytes = 0;

@@ -27,22 +27,15 @@
 #include "vknn/cpu/reference_ops.hpp"
 #include "vknn/error.hpp"
 #include "vulkan/ops/dense.hpp"
+#include "vulkan/ops/variant_choice.hpp"
 
 namespace {
 
 using vknn::Activation;
 using vknn::DenseGeometry;
 using vknn::vk::ops::KernelVariant;
+using vknn::vk::ops::variant_name;
 using namespace vknn_test;
-
-const char* variant_name(KernelVariant v) {
-  switch (v) {
-    case KernelVariant::automatic: return "automatic";
-    case KernelVariant::register_blocked: return "register_blocked";
-    case KernelVariant::shared_tiled: return "shared_tiled";
-  }
-  return "?";
-}
 
 double tolerance_for(int reduction_length) {
   return std::max(3e-7, 5e-7 * std::sqrt(double(reduction_length)));

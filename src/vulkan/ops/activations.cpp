@@ -6,8 +6,9 @@
 
 #include "vknn/error.hpp"
 #include "vulkan/device.hpp"
+#include "vulkan/ops/activations_shaders.hpp"
 #include "vulkan/ops/device_profile.hpp"
-#include "vulkan/ops/dispatch_checks.hpp"
+#include "vulkan/ops/dispatch.hpp"
 #include "vulkan/pipeline.hpp"
 
 namespace vknn::vk::ops {
@@ -19,19 +20,10 @@ constexpr std::uint32_t kReluWorkgroup = 256;
 
 void record_relu(Recording& recording, bool backward, std::int64_t count,
                  const Buffer& in, const Buffer& dy, const Buffer& out) {
-  Device& device = recording.device();
-  struct Push {
-    std::uint32_t count;
-  } const push{std::uint32_t(count)};
-  PipelineDesc desc;
-  desc.shader = "relu";
-  desc.buffer_count = 3;
-  desc.push_constant_bytes = sizeof(Push);
-  desc.workgroup = {kReluWorkgroup, 1, 1};
-  desc.constants = {backward};
-  recording.dispatch(device.pipeline(desc), {&in, &dy, &out}, push,
-                     {detail::grid_groups(device, count, kReluWorkgroup), 1, 1});
-  recording.barrier();
+  const PipelineDesc desc = detail::pipeline_1d("relu", 3, sizeof(ReluPush), kReluWorkgroup,
+                                                         {{ReluSpec::backward, backward}});
+  detail::record_grid_stride(recording, desc, detail::GridStrideOp::relu, std::uint64_t(count),
+                             {&in, &dy, &out}, ReluPush{std::uint32_t(count)});
 }
 
 // One workgroup per row: a power of two (the shared-memory tree needs one)
@@ -59,16 +51,14 @@ void record_softmax(Recording& recording, const char* op, bool backward, const C
                 "shaders, which device '" + device.info().name +
                 "' does not offer; use ReductionVariant::shared_memory or automatic");
   }
-  struct Push {
-    std::uint32_t batch, classes;
-  } const push{std::uint32_t(g.batch), std::uint32_t(g.classes)};
+  const SoftmaxPush push{std::uint32_t(g.batch), std::uint32_t(g.classes)};
   const std::uint32_t workgroup = softmax_workgroup(profile, device.info(), g.classes);
   PipelineDesc desc;
   desc.shader = variant == ReductionVariant::subgroup ? "softmax_subgroup" : "softmax_shared";
   desc.buffer_count = 3;
-  desc.push_constant_bytes = sizeof(Push);
+  desc.push_constant_bytes = sizeof(SoftmaxPush);
   desc.workgroup = {workgroup, 1, 1};
-  desc.constants = {backward};
+  desc.constants = {{SoftmaxSpec::backward, backward}};
   desc.shared_memory_bytes = workgroup * std::uint32_t(sizeof(float));
   const std::uint32_t groups =
       std::min<std::uint32_t>(std::uint32_t(g.batch), device.info().max_workgroup_count[0]);
@@ -79,7 +69,7 @@ void record_softmax(Recording& recording, const char* op, bool backward, const C
 }  // namespace
 
 void relu_forward(Recording& recording, std::int64_t count, const Buffer& x, const Buffer& y) {
-  detail::require_positive_count("relu_forward", count);
+  detail::require_element_count("relu_forward", count);
   const std::string shapes = std::to_string(count) + " elements";
   require_floats("relu_forward", "x", x, count, shapes);
   require_floats("relu_forward", "y", y, count, shapes);
@@ -88,7 +78,7 @@ void relu_forward(Recording& recording, std::int64_t count, const Buffer& x, con
 
 void relu_backward(Recording& recording, std::int64_t count, const Buffer& y, const Buffer& dy,
                    const Buffer& dx) {
-  detail::require_positive_count("relu_backward", count);
+  detail::require_element_count("relu_backward", count);
   const std::string shapes = std::to_string(count) + " elements";
   require_floats("relu_backward", "y", y, count, shapes);
   require_floats("relu_backward", "dy", dy, count, shapes);

@@ -3,25 +3,17 @@
 #include <cstdint>
 
 #include "vulkan/device.hpp"
-#include "vulkan/ops/dispatch_checks.hpp"
+#include "vulkan/ops/dispatch.hpp"
 #include "vulkan/ops/pool2d_push.hpp"
 #include "vulkan/pipeline.hpp"
 
 namespace vknn::vk::ops {
+
+using namespace detail;  // the dispatch vocabulary, dispatch.hpp
+
 namespace {
 
-using detail::require_floats;
-
 constexpr std::uint32_t kWorkgroup = 128;
-
-PipelineDesc pool_desc(const char* shader) {
-  PipelineDesc desc;
-  desc.shader = shader;
-  desc.buffer_count = 2;
-  desc.push_constant_bytes = sizeof(PoolPush);
-  desc.workgroup = {kWorkgroup, 1, 1};
-  return desc;
-}
 
 }  // namespace
 
@@ -31,11 +23,10 @@ void avgpool2d_forward(Recording& recording, const Pool2DGeometry& g, const Buff
   const std::string shapes = g.describe();
   require_floats("avgpool2d_forward", "x", x, g.input_size(), shapes);
   require_floats("avgpool2d_forward", "y", y, g.output_size(), shapes);
-  Device& device = recording.device();
-  // One invocation per output element (grid-stride).
-  recording.dispatch(device.pipeline(pool_desc("avgpool2d_forward")), {&x, &y}, pool_push_of(g),
-                     {detail::grid_groups(device, g.output_size(), kWorkgroup), 1, 1});
-  recording.barrier();
+  // One invocation per output element (grid-stride), in one pass as max pooling.
+  record_grid_stride(recording, pipeline_1d("avgpool2d_forward", 2, sizeof(PoolPush), kWorkgroup),
+                     GridStrideOp::pooling, std::uint64_t(g.output_size()), {&x, &y},
+                     pool_push_of(g));
 }
 
 void avgpool2d_backward(Recording& recording, const Pool2DGeometry& g, const Buffer& dy,
@@ -44,11 +35,10 @@ void avgpool2d_backward(Recording& recording, const Pool2DGeometry& g, const Buf
   const std::string shapes = g.describe();
   require_floats("avgpool2d_backward", "dy", dy, g.output_size(), shapes);
   require_floats("avgpool2d_backward", "dx", dx, g.input_size(), shapes);
-  Device& device = recording.device();
   // One invocation per input element: a gather over the windows holding it.
-  recording.dispatch(device.pipeline(pool_desc("avgpool2d_backward")), {&dy, &dx}, pool_push_of(g),
-                     {detail::grid_groups(device, g.input_size(), kWorkgroup), 1, 1});
-  recording.barrier();
+  record_grid_stride(recording, pipeline_1d("avgpool2d_backward", 2, sizeof(PoolPush), kWorkgroup),
+                     GridStrideOp::pooling, std::uint64_t(g.input_size()), {&dy, &dx},
+                     pool_push_of(g));
 }
 
 }  // namespace vknn::vk::ops

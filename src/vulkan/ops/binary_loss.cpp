@@ -7,44 +7,22 @@
 #include "vulkan/buffer.hpp"
 #include "vulkan/command.hpp"
 #include "vulkan/device.hpp"
-#include "vulkan/ops/training_checks.hpp"
+#include "vulkan/ops/dispatch.hpp"
+#include "vulkan/ops/training_shaders.hpp"
 #include "vulkan/pipeline.hpp"
 
 namespace vknn::vk::ops {
 
-using training_detail::grid_groups;
-using training_detail::require_bytes;
-using training_detail::require_fits_u32;
-using training_detail::require_positive;
-using training_detail::require_recording_open;
-using training_detail::workgroup_width;
+using namespace detail;  // the dispatch vocabulary, dispatch.hpp
 
 namespace {
 
-// One invocation per sample or element: 64 wide everywhere, as the other
+// One invocation per sample or element, 64 wide everywhere, as the other
 // per-row loss ops.
 constexpr std::uint32_t kWidth = 64;
 
-struct CountPush {
-  std::uint32_t count;
-};
-
-struct LossPush {
-  std::uint32_t batch;
-  float gradient_divisor;
-};
-
 std::string per_sample(std::int64_t batch, const char* type) {
   return std::to_string(batch) + " " + type + " values, one per sample";
-}
-
-PipelineDesc pipeline(const char* shader, std::uint32_t buffers, std::uint32_t push_bytes) {
-  PipelineDesc desc;
-  desc.shader = shader;
-  desc.buffer_count = buffers;
-  desc.push_constant_bytes = push_bytes;
-  desc.workgroup = {kWidth, 1, 1};
-  return desc;
 }
 
 void check_batch(const char* op, Recording& recording, std::int64_t batch) {
@@ -62,11 +40,9 @@ void sigmoid_forward(Recording& recording, std::int64_t count, const Buffer& x, 
   require_fits_u32(op, "count", std::uint64_t(count));
   require_bytes(op, "x", x, std::uint64_t(count) * 4, std::to_string(count) + " floats");
   require_bytes(op, "y", y, std::uint64_t(count) * 4, std::to_string(count) + " floats");
-  Device& device = recording.device();
-  recording.dispatch(device.pipeline(pipeline("sigmoid_forward", 2, sizeof(CountPush))), {&x, &y},
-                     CountPush{std::uint32_t(count)},
-                     {grid_groups(device, std::uint64_t(count), kWidth), 1, 1});
-  recording.barrier();
+  record_grid_stride(recording, pipeline_1d("sigmoid_forward", 2, sizeof(ElementCountPush), kWidth),
+                     GridStrideOp::relu, std::uint64_t(count), {&x, &y},
+                     ElementCountPush{std::uint32_t(count)});
 }
 
 void sigmoid_cross_entropy(Recording& recording, std::int64_t batch, const Buffer& logits,
@@ -85,12 +61,11 @@ void sigmoid_cross_entropy(Recording& recording, std::int64_t batch, const Buffe
   require_bytes(op, "labels", labels, bytes, per_sample(batch, "uint32"));
   require_bytes(op, "loss", loss, bytes, per_sample(batch, "float"));
   require_bytes(op, "dlogits", dlogits, bytes, per_sample(batch, "float"));
-  Device& device = recording.device();
-  recording.dispatch(device.pipeline(pipeline("loss_sigmoid_cross_entropy", 4, sizeof(LossPush))),
-                     {&logits, &labels, &loss, &dlogits},
-                     LossPush{std::uint32_t(batch), gradient_divisor},
-                     {grid_groups(device, std::uint64_t(batch), kWidth), 1, 1});
-  recording.barrier();
+  record_grid_stride(
+      recording,
+      pipeline_1d("loss_sigmoid_cross_entropy", 4, sizeof(SigmoidCrossEntropyPush), kWidth),
+      GridStrideOp::rows, std::uint64_t(batch), {&logits, &labels, &loss, &dlogits},
+      SigmoidCrossEntropyPush{std::uint32_t(batch), gradient_divisor});
 }
 
 void binary_count_correct(Recording& recording, std::int64_t batch, const Buffer& logits,
@@ -101,12 +76,10 @@ void binary_count_correct(Recording& recording, std::int64_t batch, const Buffer
   require_bytes(op, "logits", logits, bytes, per_sample(batch, "float"));
   require_bytes(op, "labels", labels, bytes, per_sample(batch, "uint32"));
   require_bytes(op, "correct", correct, bytes, per_sample(batch, "uint32"));
-  Device& device = recording.device();
-  recording.dispatch(
-      device.pipeline(pipeline("metrics_count_correct_binary", 3, sizeof(CountPush))),
-      {&logits, &labels, &correct}, CountPush{std::uint32_t(batch)},
-      {grid_groups(device, std::uint64_t(batch), kWidth), 1, 1});
-  recording.barrier();
+  record_grid_stride(
+      recording, pipeline_1d("metrics_count_correct_binary", 3, sizeof(ElementCountPush), kWidth),
+      GridStrideOp::rows, std::uint64_t(batch), {&logits, &labels, &correct},
+      ElementCountPush{std::uint32_t(batch)});
 }
 
 }  // namespace vknn::vk::ops

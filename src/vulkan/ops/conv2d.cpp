@@ -3,30 +3,23 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
-#include <sstream>
 #include <string>
+#include <vector>
 
 #include "vknn/error.hpp"
 #include "vulkan/buffer.hpp"
 #include "vulkan/command.hpp"
 #include "vulkan/device.hpp"
+#include "vulkan/ops/conv2d_shaders.hpp"
 #include "vulkan/ops/device_profile.hpp"
+#include "vulkan/ops/dispatch.hpp"
+#include "vulkan/ops/variant_choice.hpp"
 #include "vulkan/pipeline.hpp"
 
 namespace vknn::vk::ops {
 namespace {
 
-// Mirrors `Conv2DPush` in shaders/conv2d_common.glsl.
-struct Conv2DPush {
-  std::int32_t batch;
-  std::int32_t in_h, in_w, in_c;
-  std::int32_t out_h, out_w, out_c;
-  std::int32_t kernel_h, kernel_w;
-  std::int32_t stride_h, stride_w;
-  std::int32_t pad_top, pad_left;
-  std::int32_t relu;
-};
-static_assert(sizeof(Conv2DPush) == 56, "must match shaders/conv2d_common.glsl");
+using namespace detail;  // the dispatch vocabulary, dispatch.hpp
 
 Conv2DPush push_of(const Conv2DGeometry& g, Activation act = Activation::linear) {
   return {g.batch,    g.in_h,     g.in_w,     g.in_c,     g.out_h(),   g.out_w(), g.out_c,
@@ -34,36 +27,22 @@ Conv2DPush push_of(const Conv2DGeometry& g, Activation act = Activation::linear)
           act == Activation::relu ? 1 : 0};
 }
 
-std::uint32_t div_up(std::int64_t a, std::int64_t b) { return std::uint32_t((a + b - 1) / b); }
-
-// The shaders index with 32-bit signed ints.
-constexpr std::int64_t kMaxElements = std::int64_t(1) << 30;
-
-void require_buffer(const char* op, const char* role, const Buffer& buffer, std::int64_t elements,
-                    const Conv2DGeometry& g) {
-  const std::uint64_t needed = std::uint64_t(elements) * sizeof(float);
-  if (elements > kMaxElements) {
-    std::ostringstream msg;
-    msg << op << ": " << role << " has " << elements << " elements (" << g.describe()
-        << "); the conv2d shaders index at most " << kMaxElements << " elements per buffer";
-    throw Error(msg.str());
-  }
-  if (buffer.size() < needed) {
-    std::ostringstream msg;
-    msg << op << ": buffer '" << buffer.name() << "' passed as " << role << " holds "
-        << buffer.size() << " bytes, but " << needed << " bytes (" << elements
-        << " floats) are needed for " << g.describe();
-    throw Error(msg.str());
-  }
-}
-
-// automatic: register_blocked on CPU drivers (which all offer subgroup
-// shuffles; one that did not would get shared_tiled), shared_tiled elsewhere.
-bool use_register_blocked(KernelVariant variant, const Device& device) {
-  if (variant == KernelVariant::automatic) {
-    return DeviceProfile::of(device.info()).cpu_like && device.info().subgroup_shuffle;
-  }
-  return variant == KernelVariant::register_blocked;
+// automatic -> a variant: measured where autotuning is on
+// (variant_choice.hpp); else register_blocked on CPU drivers (which all
+// offer subgroup shuffles; one that did not would get shared_tiled),
+// shared_tiled elsewhere. `scratch` lists the op's buffer sizes in floats,
+// `record` records the op on such buffers.
+KernelVariant resolve(KernelVariant variant, Device& device, const char* op,
+                      const std::string& shape, const std::vector<std::int64_t>& scratch,
+                      const RecordOnScratch& record) {
+  if (variant != KernelVariant::automatic) return variant;
+  const DeviceProfile profile = DeviceProfile::of(device.info());
+  const KernelVariant by_profile = profile.cpu_like && profile.subgroup_shuffle
+                                       ? KernelVariant::register_blocked
+                                       : KernelVariant::shared_tiled;
+  std::vector<KernelVariant> valid = {KernelVariant::shared_tiled};
+  if (profile.subgroup_shuffle) valid.push_back(KernelVariant::register_blocked);
+  return resolve_automatic(device, op, shape_token(shape), by_profile, valid, scratch, record);
 }
 
 // Splits a block count over group axes x and z (shaders: folded_group_x()).
@@ -93,15 +72,19 @@ Blocked blocked_for(const Device& device, const char* op) {
                 info.name + "' does not support; use KernelVariant::shared_tiled or automatic");
   }
   Blocked b;
-  // Share loads across a subgroup only where the subgroup is known to be
-  // the reported size: CPU drivers run a subgroup as one SIMD vector. (GPUs
-  // may run compute with another size unless it is pinned at pipeline
-  // creation; the shaders poison their outputs with NaN should that happen.)
-  const std::uint32_t size = info.subgroup_size;
-  if (DeviceProfile::of(info).cpu_like && size >= 1 && size <= 64 && (size & (size - 1)) == 0) {
-    b.share_subgroup = info.subgroup_size;
-  }
+  b.share_subgroup = DeviceProfile::of(info).shared_load_lanes;
   return b;
+}
+
+// Dispatches a register-blocked pipeline `desc` whose invocations each own
+// `pixels` of `rows` output rows and whose workgroups along y cover
+// `channel_groups` blocks of channels.
+void dispatch_pixel_blocks(Recording& recording, const PipelineDesc& desc,
+                           std::initializer_list<const Buffer*> buffers, const Conv2DPush& push,
+                           std::int64_t rows, std::uint32_t pixels, std::uint32_t channel_groups) {
+  Device& device = recording.device();
+  const auto [gx, gz] = fold_groups(div_up(div_up(rows, pixels), desc.workgroup[0]), device);
+  recording.dispatch(device.pipeline(desc), buffers, push, {gx, channel_groups, gz});
 }
 
 // ---- shared-tiled GEMM tiles (shaders/conv2d_tiled_gemm.glsl) ----
@@ -133,7 +116,10 @@ void dispatch_tiled(Recording& recording, const char* shader, std::uint32_t buff
   desc.buffer_count = buffer_count;
   desc.push_constant_bytes = sizeof(Conv2DPush);
   desc.workgroup = {t.n / t.thread_n, t.m / t.thread_m, 1};
-  desc.constants = {t.m, t.n, t.k, t.thread_m, t.thread_n, a_depth_fastest ? 1u : 0u};
+  using Spec = Conv2DTiledSpec;
+  desc.constants = {{Spec::tile_m, t.m},           {Spec::tile_n, t.n},
+                    {Spec::tile_k, t.k},           {Spec::thread_m, t.thread_m},
+                    {Spec::thread_n, t.thread_n}, {Spec::a_depth_fastest, a_depth_fastest}};
   desc.shared_memory_bytes = std::uint32_t(sizeof(float)) * t.k * (t.m + t.n);
   const auto [gx, gz] = fold_groups(div_up(rows, t.m), device);
   recording.dispatch(device.pipeline(desc), buffers, push, {gx, div_up(cols, t.n), gz});
@@ -146,19 +132,25 @@ void conv2d_forward(Recording& recording, const Conv2DGeometry& g, const Buffer&
                     KernelVariant variant) {
   constexpr const char* op = "conv2d_forward";
   g.validate();
+  const std::string shapes = g.describe();
   if (act == Activation::softmax) {
-    throw Error(std::string(op) + ": activation 'softmax' is not supported (" + g.describe() +
+    throw Error(std::string(op) + ": activation 'softmax' is not supported (" + shapes +
                 "); use 'linear' or 'relu' and apply softmax_forward separately");
   }
-  require_buffer(op, "x", x, g.input_size(), g);
-  require_buffer(op, "kernel", kernel, g.kernel_size(), g);
-  require_buffer(op, "bias", bias, g.out_c, g);
-  require_buffer(op, "y", y, g.output_size(), g);
+  require_floats(op, "x", x, g.input_size(), shapes);
+  require_floats(op, "kernel", kernel, g.kernel_size(), shapes);
+  require_floats(op, "bias", bias, g.out_c, shapes);
+  require_floats(op, "y", y, g.output_size(), shapes);
   Device& device = recording.device();
   const Conv2DPush push = push_of(g, act);
   const std::int64_t rows = std::int64_t(g.batch) * g.out_h() * g.out_w();
+  variant = resolve(variant, device, op, shapes + (act == Activation::relu ? " relu" : ""),
+                    {g.input_size(), g.kernel_size(), g.out_c, g.output_size()},
+                    [&](Recording& r, KernelVariant v, const std::vector<Buffer>& s) {
+                      conv2d_forward(r, g, s[0], s[1], s[2], s[3], act, v);
+                    });
 
-  if (use_register_blocked(variant, device)) {
+  if (variant == KernelVariant::register_blocked) {
     const Blocked b = blocked_for(device, op);
     // 8 pixels x 32 channels per invocation where x is read as vec4s
     // (conv2: 9% less CPU time than 4 x 32 once the shader chains each
@@ -168,17 +160,15 @@ void conv2d_forward(Recording& recording, const Conv2DGeometry& g, const Buffer&
     const std::uint32_t pixels = g.in_c % 4 == 0 ? 8 : 4;
     const std::uint32_t channel_vecs =
         std::min<std::uint32_t>(g.in_c % 4 == 0 ? 8 : 16, div_up(g.out_c, 4));
-    const std::uint32_t width = b.workgroup;
-    PipelineDesc desc;
-    desc.shader = "conv2d_forward";
-    desc.buffer_count = 4;
-    desc.push_constant_bytes = sizeof(Conv2DPush);
-    desc.workgroup = {width, 1, 1};
-    desc.constants = {pixels, channel_vecs, g.in_c % 4 == 0 ? 1u : 0u, g.out_c % 4 == 0 ? 1u : 0u,
-                      b.share_subgroup};
-    const auto [gx, gz] = fold_groups(div_up(div_up(rows, pixels), width), device);
-    recording.dispatch(device.pipeline(desc), {&x, &kernel, &bias, &y}, push,
-                       {gx, div_up(g.out_c, 4 * channel_vecs), gz});
+    using Spec = Conv2DForwardSpec;
+    const PipelineDesc desc = pipeline_1d("conv2d_forward", 4, sizeof(Conv2DPush), b.workgroup,
+                                          {{Spec::pixels, pixels},
+                                           {Spec::channel_vecs, channel_vecs},
+                                           {Spec::ic_vec4, g.in_c % 4 == 0},
+                                           {Spec::oc_vec4, g.out_c % 4 == 0},
+                                           {Spec::share_subgroup, b.share_subgroup}});
+    dispatch_pixel_blocks(recording, desc, {&x, &kernel, &bias, &y}, push, rows, pixels,
+                          div_up(g.out_c, 4 * channel_vecs));
   } else {
     dispatch_tiled(recording, "conv2d_forward_tiled", 4, {&x, &kernel, &bias, &y}, push, rows,
                    g.out_c, true);
@@ -190,14 +180,19 @@ void conv2d_backward_input(Recording& recording, const Conv2DGeometry& g, const 
                            const Buffer& kernel, const Buffer& dx, KernelVariant variant) {
   constexpr const char* op = "conv2d_backward_input";
   g.validate();
-  require_buffer(op, "dy", dy, g.output_size(), g);
-  require_buffer(op, "kernel", kernel, g.kernel_size(), g);
-  require_buffer(op, "dx", dx, g.input_size(), g);
+  const std::string shapes = g.describe();
+  require_floats(op, "dy", dy, g.output_size(), shapes);
+  require_floats(op, "kernel", kernel, g.kernel_size(), shapes);
+  require_floats(op, "dx", dx, g.input_size(), shapes);
   Device& device = recording.device();
   const Conv2DPush push = push_of(g);
   const std::int64_t rows = std::int64_t(g.batch) * g.in_h * g.in_w;
+  variant = resolve(variant, device, op, shapes, {g.output_size(), g.kernel_size(), g.input_size()},
+                    [&](Recording& r, KernelVariant v, const std::vector<Buffer>& s) {
+                      conv2d_backward_input(r, g, s[0], s[1], s[2], v);
+                    });
 
-  if (use_register_blocked(variant, device)) {
+  if (variant == KernelVariant::register_blocked) {
     const Blocked b = blocked_for(device, op);
     const bool oc_vec4 = g.out_c % 4 == 0;
     // Shared vec4 kernel loads afford 4 pixels x 64 channels (256 sums;
@@ -206,17 +201,16 @@ void conv2d_backward_input(Recording& recording, const Conv2DGeometry& g, const 
     const bool share = b.share_subgroup > 0 && oc_vec4;
     const std::uint32_t pixels = 4;
     const std::uint32_t channels = std::min<std::uint32_t>(share ? 64 : 4, std::uint32_t(g.in_c));
-    const std::uint32_t width = b.workgroup;
-    PipelineDesc desc;
-    desc.shader = "conv2d_backward_input";
-    desc.buffer_count = 3;
-    desc.push_constant_bytes = sizeof(Conv2DPush);
-    desc.workgroup = {width, 1, 1};
-    desc.constants = {pixels, channels, oc_vec4 ? 1u : 0u, share ? b.share_subgroup : 0u,
-                      g.stride_h == 1 && g.stride_w == 1 ? 1u : 0u};
-    const auto [gx, gz] = fold_groups(div_up(div_up(rows, pixels), width), device);
-    recording.dispatch(device.pipeline(desc), {&dy, &kernel, &dx}, push,
-                       {gx, div_up(g.in_c, channels), gz});
+    using Spec = Conv2DBackwardInputSpec;
+    const PipelineDesc desc =
+        pipeline_1d("conv2d_backward_input", 3, sizeof(Conv2DPush), b.workgroup,
+                    {{Spec::pixels, pixels},
+                     {Spec::channels, channels},
+                     {Spec::oc_vec4, oc_vec4},
+                     {Spec::share_subgroup, share ? b.share_subgroup : 0u},
+                     {Spec::unit_stride, g.stride_h == 1 && g.stride_w == 1}});
+    dispatch_pixel_blocks(recording, desc, {&dy, &kernel, &dx}, push, rows, pixels,
+                          div_up(g.in_c, channels));
   } else {
     dispatch_tiled(recording, "conv2d_backward_input_tiled", 3, {&dy, &kernel, &dx}, push, rows,
                    g.in_c, true);
@@ -228,14 +222,19 @@ void conv2d_backward_kernel(Recording& recording, const Conv2DGeometry& g, const
                             const Buffer& dy, const Buffer& dkernel, KernelVariant variant) {
   constexpr const char* op = "conv2d_backward_kernel";
   g.validate();
-  require_buffer(op, "x", x, g.input_size(), g);
-  require_buffer(op, "dy", dy, g.output_size(), g);
-  require_buffer(op, "dkernel", dkernel, g.kernel_size(), g);
+  const std::string shapes = g.describe();
+  require_floats(op, "x", x, g.input_size(), shapes);
+  require_floats(op, "dy", dy, g.output_size(), shapes);
+  require_floats(op, "dkernel", dkernel, g.kernel_size(), shapes);
   Device& device = recording.device();
   const Conv2DPush push = push_of(g);
   const std::int64_t kernel_rows = std::int64_t(g.kernel_h) * g.kernel_w * g.in_c;
+  variant = resolve(variant, device, op, shapes, {g.input_size(), g.output_size(), g.kernel_size()},
+                    [&](Recording& r, KernelVariant v, const std::vector<Buffer>& s) {
+                      conv2d_backward_kernel(r, g, s[0], s[1], s[2], v);
+                    });
 
-  if (use_register_blocked(variant, device)) {
+  if (variant == KernelVariant::register_blocked) {
     const Blocked b = blocked_for(device, op);
     // Rows are read as vec4s of 4 channels when in_c allows; 32 rows x 8
     // channels per invocation then, else (in_c = 1 or 3: few rows, scalar
@@ -250,13 +249,13 @@ void conv2d_backward_kernel(Recording& recording, const Conv2DGeometry& g, const
     const std::uint32_t width = b.share_subgroup > 0
                                     ? b.share_subgroup
                                     : std::uint32_t(std::clamp<std::int64_t>(lanes, 1, 64));
-    PipelineDesc desc;
-    desc.shader = "conv2d_backward_kernel";
-    desc.buffer_count = 3;
-    desc.push_constant_bytes = sizeof(Conv2DPush);
-    desc.workgroup = {width, 1, 1};
-    desc.constants = {rows, channel_vecs, row_vec4 ? 1u : 0u, g.out_c % 4 == 0 ? 1u : 0u,
-                      b.share_subgroup};
+    using Spec = Conv2DBackwardKernelSpec;
+    const PipelineDesc desc = pipeline_1d("conv2d_backward_kernel", 3, sizeof(Conv2DPush), width,
+                                          {{Spec::rows, rows},
+                                           {Spec::channel_vecs, channel_vecs},
+                                           {Spec::row_vec4, row_vec4},
+                                           {Spec::oc_vec4, g.out_c % 4 == 0},
+                                           {Spec::share_subgroup, b.share_subgroup}});
     recording.dispatch(device.pipeline(desc), {&x, &dy, &dkernel}, push,
                        {div_up(lanes, width), div_up(kernel_rows, rows), 1});
   } else {
@@ -270,8 +269,9 @@ void conv2d_backward_bias(Recording& recording, const Conv2DGeometry& g, const B
                           const Buffer& dbias, KernelVariant variant) {
   constexpr const char* op = "conv2d_backward_bias";
   g.validate();
-  require_buffer(op, "dy", dy, g.output_size(), g);
-  require_buffer(op, "dbias", dbias, g.out_c, g);
+  const std::string shapes = g.describe();
+  require_floats(op, "dy", dy, g.output_size(), shapes);
+  require_floats(op, "dbias", dbias, g.out_c, shapes);
   Device& device = recording.device();
   const Conv2DPush push = push_of(g);
 
@@ -280,20 +280,28 @@ void conv2d_backward_bias(Recording& recording, const Conv2DGeometry& g, const B
   desc.buffer_count = 2;
   desc.push_constant_bytes = sizeof(Conv2DPush);
   std::array<std::uint32_t, 3> groups{};
-  if (use_register_blocked(variant, device)) {
+  variant = resolve(variant, device, op, shapes, {g.output_size(), g.out_c},
+                    [&](Recording& r, KernelVariant v, const std::vector<Buffer>& s) {
+                      conv2d_backward_bias(r, g, s[0], s[1], v);
+                    });
+  if (variant == KernelVariant::register_blocked) {
     const std::int64_t channel_blocks = div_up(g.out_c, 4);
     // One subgroup per workgroup: on lavapipe each workgroup is one
     // thread's task, and this pass is nothing but loads.
     const std::uint32_t width =
         std::max<std::uint32_t>(1, std::min<std::uint32_t>(64, device.info().subgroup_size));
     desc.workgroup = {width, 1, 1};
-    desc.constants = {0, g.out_c % 4 == 0 ? 1u : 0u, 1};
+    desc.constants = {{Conv2DBackwardBiasSpec::variant, 0},
+                      {Conv2DBackwardBiasSpec::oc_vec4, g.out_c % 4 == 0},
+                      {Conv2DBackwardBiasSpec::split, 1}};
     groups = {div_up(channel_blocks, width), 1, 1};
   } else {
     // 64 channels by 4 pixel rows: 256 invocations, 1 KiB of shared memory.
     const std::uint32_t width = 64, split = 4;
     desc.workgroup = {width, split, 1};
-    desc.constants = {1, 0, split};
+    desc.constants = {{Conv2DBackwardBiasSpec::variant, 1},
+                      {Conv2DBackwardBiasSpec::oc_vec4, 0},
+                      {Conv2DBackwardBiasSpec::split, split}};
     desc.shared_memory_bytes = std::uint32_t(sizeof(float)) * width * split;
     groups = {div_up(g.out_c, width), 1, 1};
   }

@@ -15,12 +15,8 @@
 #pragma once
 
 #include "vknn/ops/geometry.hpp"
+#include "vulkan/fwd.hpp"
 #include "vulkan/ops/kernel_variant.hpp"
-
-namespace vknn::vk {
-class Buffer;
-class Recording;
-}  // namespace vknn::vk
 
 namespace vknn::vk::ops {
 

@@ -3,19 +3,22 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include "vulkan/device.hpp"
 #include "vulkan/ops/activations.hpp"
+#include "vulkan/ops/dense_shaders.hpp"
 #include "vulkan/ops/device_profile.hpp"
-#include "vulkan/ops/dispatch_checks.hpp"
+#include "vulkan/ops/dispatch.hpp"
+#include "vulkan/ops/variant_choice.hpp"
 #include "vulkan/pipeline.hpp"
 
 namespace vknn::vk::ops {
 namespace {
 
-using detail::div_up;
-using detail::require_floats;
+using namespace detail;  // the dispatch vocabulary, dispatch.hpp
 
 // Register-blocked shape with shared row loads (dense_gemm_shuffle.comp,
 // CPU drivers with subgroup shuffles): a workgroup is one subgroup, whose
@@ -49,6 +52,7 @@ constexpr std::uint32_t kTileK = 16;
 constexpr std::uint32_t kThreadTile = 4;
 
 // C[M,N] = A(M,K) * B(K,N) (+ bias, relu); see dense_gemm_blocked.comp.
+// record_gemm() ends with a barrier.
 struct Gemm {
   std::uint32_t M = 0, N = 0, K = 0;
   bool transpose_a = false, transpose_b = false;
@@ -59,13 +63,34 @@ struct Gemm {
   bool relu = false;
 };
 
-struct GemmPush {
-  std::uint32_t M, N, K;
-};
+void record_gemm(Recording& recording, const Gemm& gemm, KernelVariant variant);
 
-KernelVariant resolve(KernelVariant variant, const DeviceProfile& profile) {
+// automatic -> a variant: measured where autotuning is on
+// (variant_choice.hpp), else register_blocked on CPU drivers, shared_tiled
+// elsewhere.
+KernelVariant resolve(KernelVariant variant, Device& device, const Gemm& gemm, bool share) {
   if (variant != KernelVariant::automatic) return variant;
-  return profile.cpu_like ? KernelVariant::register_blocked : KernelVariant::shared_tiled;
+  const KernelVariant by_profile = DeviceProfile::of(device.info()).cpu_like
+                                       ? KernelVariant::register_blocked
+                                       : KernelVariant::shared_tiled;
+  std::ostringstream shape;
+  shape << "M" << gemm.M << "_N" << gemm.N << "_K" << gemm.K << "_ta" << gemm.transpose_a << "_tb"
+        << gemm.transpose_b << "_bias" << (gemm.bias != nullptr) << "_relu" << gemm.relu
+        << "_share" << share;
+  const std::vector<std::int64_t> scratch = {std::int64_t(gemm.M) * gemm.K,
+                                             std::int64_t(gemm.K) * gemm.N, gemm.N,
+                                             std::int64_t(gemm.M) * gemm.N};
+  return resolve_automatic(
+      device, "dense_gemm", shape.str(), by_profile,
+      {KernelVariant::register_blocked, KernelVariant::shared_tiled}, scratch,
+      [&](Recording& r, KernelVariant v, const std::vector<Buffer>& s) {
+        Gemm on_scratch = gemm;
+        on_scratch.a = &s[0];
+        on_scratch.b = &s[1];
+        on_scratch.bias = gemm.bias ? &s[2] : nullptr;
+        on_scratch.c = &s[3];
+        record_gemm(r, on_scratch, v);
+      });
 }
 
 void record_gemm(Recording& recording, const Gemm& gemm, KernelVariant variant) {
@@ -74,35 +99,44 @@ void record_gemm(Recording& recording, const Gemm& gemm, KernelVariant variant) 
   PipelineDesc desc;
   desc.buffer_count = 4;
   desc.push_constant_bytes = sizeof(GemmPush);
-  desc.constants = {gemm.transpose_a, gemm.transpose_b, gemm.bias != nullptr, gemm.relu};
+  desc.constants = {{GemmSpec::transpose_a, gemm.transpose_a},
+                    {GemmSpec::transpose_b, gemm.transpose_b},
+                    {GemmSpec::has_bias, gemm.bias != nullptr},
+                    {GemmSpec::relu, gemm.relu}};
   std::array<std::uint32_t, 3> groups{};
 
-  const DeviceInfo& info = device.info();
-  // Lanes share loads through shuffles only on CPU drivers, where the
-  // subgroup is one SIMD vector of the reported size (the shader poisons its
-  // outputs with NaN should it run with another).
-  const std::uint32_t subgroup = info.subgroup_size;
-  const bool share = profile.cpu_like && info.subgroup_shuffle && subgroup >= 1 &&
-                     subgroup <= 64 && (subgroup & (subgroup - 1)) == 0 &&
-                     without_shuffles_depth == 0;
+  // DeviceProfile decides whether lanes may share loads through shuffles.
+  const std::uint32_t subgroup = profile.shared_load_lanes;
+  const bool share = subgroup > 0 && without_shuffles_depth == 0;
   // vec4 accesses need the contiguous axis to be a multiple of 4 long.
   const bool vec4_a = (gemm.transpose_a ? gemm.M : gemm.K) % 4 == 0;
   const bool vec4_b = (gemm.transpose_b ? gemm.K : gemm.N) % 4 == 0;
   const bool vec4_c = gemm.N % 4 == 0;
 
-  if (resolve(variant, profile) == KernelVariant::register_blocked && share) {
+  variant = resolve(variant, device, gemm, share);
+  if (variant == KernelVariant::register_blocked && share) {
     const std::uint32_t rows = std::min(kShuffleRows, div_up(gemm.M, 4) * 4);
     desc.shader = "dense_gemm_shuffle";
     desc.workgroup = {subgroup, 1, 1};
-    desc.constants.insert(desc.constants.end(),
-                          {rows, kShuffleColumnVecs, vec4_a, vec4_b, vec4_c, subgroup});
+    using Spec = GemmShuffleSpec;
+    desc.constants.set({{Spec::rows, rows},
+                        {Spec::column_vecs, kShuffleColumnVecs},
+                        {Spec::vec4_a, vec4_a},
+                        {Spec::vec4_b, vec4_b},
+                        {Spec::vec4_c, vec4_c},
+                        {Spec::share_subgroup, subgroup}});
     groups = {div_up(gemm.N, subgroup * 4 * kShuffleColumnVecs), div_up(gemm.M, rows), 1};
-  } else if (resolve(variant, profile) == KernelVariant::register_blocked) {
+  } else if (variant == KernelVariant::register_blocked) {
     const std::uint32_t rows = gemm.M <= 4 ? 4 : kBlockedEdge;
     const std::uint32_t columns = gemm.N <= 4 ? 4 : kBlockedEdge;
     desc.shader = "dense_gemm_blocked";
     desc.workgroup = {kBlockedLanes, 1, 1};
-    desc.constants.insert(desc.constants.end(), {rows, columns, vec4_a, vec4_b, vec4_c});
+    using Spec = GemmBlockedSpec;
+    desc.constants.set({{Spec::rows, rows},
+                        {Spec::columns, columns},
+                        {Spec::vec4_a, vec4_a},
+                        {Spec::vec4_b, vec4_b},
+                        {Spec::vec4_c, vec4_c}});
     const std::int64_t blocks = std::int64_t(div_up(gemm.M, rows)) * div_up(gemm.N, columns);
     groups = {div_up(blocks, kBlockedLanes), 1, 1};
   } else {
@@ -114,13 +148,16 @@ void record_gemm(Recording& recording, const Gemm& gemm, KernelVariant variant) 
     const std::uint32_t tile_n = gemm.N >= 64 && !small_groups ? 64 : 32;
     desc.shader = "dense_gemm_tiled";
     desc.workgroup = {tile_n / kThreadTile, tile_m / kThreadTile, 1};
-    desc.constants.insert(desc.constants.end(), {tile_m, tile_n, kTileK});
+    desc.constants.set({{GemmTiledSpec::tile_m, tile_m},
+                        {GemmTiledSpec::tile_n, tile_n},
+                        {GemmTiledSpec::tile_k, kTileK}});
     desc.shared_memory_bytes = std::uint32_t(sizeof(float)) * kTileK * (tile_m + tile_n + 2);
     groups = {div_up(gemm.N, tile_n), div_up(gemm.M, tile_m), 1};
   }
   const GemmPush push{gemm.M, gemm.N, gemm.K};
   const Buffer* bias = gemm.bias ? gemm.bias : gemm.a;  // bound, never read
   recording.dispatch(device.pipeline(desc), {gemm.a, gemm.b, bias, gemm.c}, push, groups);
+  recording.barrier();
 }
 
 std::int64_t x_size(const DenseGeometry& g) { return std::int64_t(g.batch) * g.in_features; }
@@ -145,17 +182,11 @@ void dense_forward(Recording& recording, const DenseGeometry& g, const Buffer& x
   require_floats("dense_forward", "kernel", kernel, kernel_size(g), shapes);
   require_floats("dense_forward", "bias", bias, g.out_features, shapes);
   require_floats("dense_forward", "y", y, y_size(g), shapes);
-  Gemm gemm;
-  gemm.M = std::uint32_t(g.batch);
-  gemm.N = std::uint32_t(g.out_features);
-  gemm.K = std::uint32_t(g.in_features);
-  gemm.a = &x;
-  gemm.b = &kernel;
-  gemm.bias = &bias;
-  gemm.c = &y;
-  gemm.relu = act == Activation::relu;
-  record_gemm(recording, gemm, variant);
-  recording.barrier();
+  record_gemm(recording,
+              {.M = std::uint32_t(g.batch), .N = std::uint32_t(g.out_features),
+               .K = std::uint32_t(g.in_features), .a = &x, .b = &kernel, .bias = &bias, .c = &y,
+               .relu = act == Activation::relu},
+              variant);
   // In place over y; softmax_forward ends with its own barrier.
   if (act == Activation::softmax) {
     softmax_forward(recording, ClassesGeometry{g.batch, g.out_features}, y, y);
@@ -170,16 +201,11 @@ void dense_backward_input(Recording& recording, const DenseGeometry& g, const Bu
   require_floats("dense_backward_input", "kernel", kernel, kernel_size(g), shapes);
   require_floats("dense_backward_input", "dx", dx, x_size(g), shapes);
   // dx[batch, in] = dy[batch, out] * kernel[in, out]^T
-  Gemm gemm;
-  gemm.M = std::uint32_t(g.batch);
-  gemm.N = std::uint32_t(g.in_features);
-  gemm.K = std::uint32_t(g.out_features);
-  gemm.transpose_b = true;
-  gemm.a = &dy;
-  gemm.b = &kernel;
-  gemm.c = &dx;
-  record_gemm(recording, gemm, variant);
-  recording.barrier();
+  record_gemm(recording,
+              {.M = std::uint32_t(g.batch), .N = std::uint32_t(g.in_features),
+               .K = std::uint32_t(g.out_features), .transpose_b = true, .a = &dy, .b = &kernel,
+               .c = &dx},
+              variant);
 }
 
 void dense_backward_kernel(Recording& recording, const DenseGeometry& g, const Buffer& x,
@@ -190,16 +216,11 @@ void dense_backward_kernel(Recording& recording, const DenseGeometry& g, const B
   require_floats("dense_backward_kernel", "dy", dy, y_size(g), shapes);
   require_floats("dense_backward_kernel", "dkernel", dkernel, kernel_size(g), shapes);
   // dkernel[in, out] = x[batch, in]^T * dy[batch, out]
-  Gemm gemm;
-  gemm.M = std::uint32_t(g.in_features);
-  gemm.N = std::uint32_t(g.out_features);
-  gemm.K = std::uint32_t(g.batch);
-  gemm.transpose_a = true;
-  gemm.a = &x;
-  gemm.b = &dy;
-  gemm.c = &dkernel;
-  record_gemm(recording, gemm, variant);
-  recording.barrier();
+  record_gemm(recording,
+              {.M = std::uint32_t(g.in_features), .N = std::uint32_t(g.out_features),
+               .K = std::uint32_t(g.batch), .transpose_a = true, .a = &x, .b = &dy,
+               .c = &dkernel},
+              variant);
 }
 
 void dense_backward_bias(Recording& recording, const DenseGeometry& g, const Buffer& dy,
@@ -208,14 +229,12 @@ void dense_backward_bias(Recording& recording, const DenseGeometry& g, const Buf
   const std::string shapes = g.describe();
   require_floats("dense_backward_bias", "dy", dy, y_size(g), shapes);
   require_floats("dense_backward_bias", "dbias", dbias, g.out_features, shapes);
-  struct Push {
-    std::uint32_t batch, out_features;
-  } const push{std::uint32_t(g.batch), std::uint32_t(g.out_features)};
+  const DenseBiasGradPush push{std::uint32_t(g.batch), std::uint32_t(g.out_features)};
   Device& device = recording.device();
   PipelineDesc desc;
   desc.shader = "dense_bias_grad";
   desc.buffer_count = 2;
-  desc.push_constant_bytes = sizeof(Push);
+  desc.push_constant_bytes = sizeof(DenseBiasGradPush);
   desc.workgroup = {64, 1, 1};
   recording.dispatch(device.pipeline(desc), {&dy, &dbias}, push,
                      {div_up(g.out_features, 64), 1, 1});

@@ -20,6 +20,14 @@ struct DeviceProfile {
   bool cpu_like = false;
   std::uint32_t subgroup_size = 32;
   bool subgroup_arithmetic = false;  // subgroupAdd/subgroupMax in compute
+  bool subgroup_shuffle = false;     // subgroupShuffle in compute
+  // Lanes that share loads through subgroupShuffle in the register-blocked
+  // kernels (their SHARE_SUBGROUP constant); 0: every lane loads for itself.
+  // Only on CPU drivers, where a subgroup is one SIMD vector of the reported
+  // size: GPUs may run compute with another size unless it is pinned at
+  // pipeline creation (the shaders poison their outputs with NaN should
+  // that happen). The shaders need a power of two of at most 64.
+  std::uint32_t shared_load_lanes = 0;
   std::uint32_t max_shared_memory_bytes = 32768;
   std::uint32_t max_workgroup_invocations = 256;
 
@@ -28,6 +36,11 @@ struct DeviceProfile {
     p.cpu_like = info.type == DeviceType::cpu;
     p.subgroup_size = info.subgroup_size ? info.subgroup_size : 1;
     p.subgroup_arithmetic = info.subgroup_arithmetic;
+    p.subgroup_shuffle = info.subgroup_shuffle;
+    const std::uint32_t size = info.subgroup_size;
+    if (p.cpu_like && p.subgroup_shuffle && size >= 1 && size <= 64 && (size & (size - 1)) == 0) {
+      p.shared_load_lanes = size;
+    }
     p.max_shared_memory_bytes = info.max_shared_memory_bytes;
     p.max_workgroup_invocations = info.max_workgroup_invocations;
     return p;

@@ -9,31 +9,13 @@
 #include "vulkan/command.hpp"
 #include "vulkan/device.hpp"
 #include "vulkan/ops/step_state.hpp"
-#include "vulkan/ops/training_checks.hpp"
+#include "vulkan/ops/dispatch.hpp"
+#include "vulkan/ops/training_shaders.hpp"
 #include "vulkan/pipeline.hpp"
 
 namespace vknn::vk::ops {
 
-using training_detail::grid_groups;
-using training_detail::require_bytes;
-using training_detail::require_positive;
-using training_detail::require_recording_open;
-using training_detail::workgroup_width;
-
-namespace {
-
-constexpr std::uint32_t kGpuWidth = 256;
-constexpr std::uint32_t kCpuWidth = 64;
-
-struct GatherPush {
-  std::uint32_t sample_size;
-  std::uint32_t batch_size;
-  std::uint32_t count;
-  std::uint32_t sample_capacity;
-  std::uint32_t order_length;
-};
-
-}  // namespace
+using namespace detail;  // the dispatch vocabulary, dispatch.hpp
 
 std::uint64_t packed_bytes_size(std::uint64_t count) {
   return std::max<std::uint64_t>((count + 3) / 4 * 4, 4);
@@ -70,7 +52,7 @@ void gather_batch(Recording& recording, std::uint32_t sample_size, std::uint32_t
     throw Error(std::string(op) + ": count must be at most batch_size (a partial last batch is " +
                 "smaller, never larger), got " + context);
   }
-  training_detail::require_fits_u32(op, "count * sample_size",
+  require_fits_u32(op, "count * sample_size",
                                     std::uint64_t(count) * sample_size);
   require_step_state(op, state);
   require_bytes(op, "images", images, packed_bytes_size(sample_size),
@@ -91,16 +73,12 @@ void gather_batch(Recording& recording, std::uint32_t sample_size, std::uint32_t
                         std::uint32_t(std::min<std::uint64_t>(capacity, 0xffffffffull)),
                         std::uint32_t(std::min<std::uint64_t>(order.size() / 4, 0xffffffffull))};
 
-  Device& device = recording.device();
-  PipelineDesc desc;
-  desc.shader = "gather_batch";
-  desc.buffer_count = 6;
-  desc.push_constant_bytes = sizeof(GatherPush);
-  desc.workgroup = {workgroup_width(device, kGpuWidth, kCpuWidth), 1, 1};
+  const PipelineDesc desc = pipeline_1d("gather_batch", 6, sizeof(GatherPush),
+                                                 elementwise_width(recording.device()));
+  // One invocation per word of four packed bytes.
   const std::uint64_t items = std::uint64_t(count) * ((sample_size + 3) / 4);
-  recording.dispatch(device.pipeline(desc), {&images, &labels, &order, &state, &x, &labels_out},
-                     push, {grid_groups(device, items, desc.workgroup[0]), 1, 1});
-  recording.barrier();
+  record_grid_stride(recording, desc, GridStrideOp::batch_copy, items,
+                     {&images, &labels, &order, &state, &x, &labels_out}, push);
 }
 
 }  // namespace vknn::vk::ops

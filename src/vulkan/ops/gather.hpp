@@ -12,11 +12,7 @@
 #include <span>
 #include <string>
 
-namespace vknn::vk {
-class Buffer;
-class Device;
-class Recording;
-}  // namespace vknn::vk
+#include "vulkan/fwd.hpp"
 
 namespace vknn::vk::ops {
 

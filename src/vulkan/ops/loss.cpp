@@ -7,16 +7,13 @@
 #include "vulkan/buffer.hpp"
 #include "vulkan/command.hpp"
 #include "vulkan/device.hpp"
-#include "vulkan/ops/training_checks.hpp"
+#include "vulkan/ops/dispatch.hpp"
+#include "vulkan/ops/training_shaders.hpp"
 #include "vulkan/pipeline.hpp"
 
 namespace vknn::vk::ops {
 
-using training_detail::grid_groups;
-using training_detail::require_bytes;
-using training_detail::require_positive;
-using training_detail::require_recording_open;
-using training_detail::workgroup_width;
+using namespace detail;  // the dispatch vocabulary, dispatch.hpp
 
 namespace {
 
@@ -28,26 +25,6 @@ constexpr std::uint32_t kRowsPerGroup = 64;
 // The metrics reduction's fixed width: fixed so the summation order, and
 // so the bits, are the same on every device.
 constexpr std::uint32_t kMetricsWidth = 64;
-
-struct RowPush {
-  std::uint32_t batch;
-  std::uint32_t classes;
-};
-
-struct SoftmaxCrossEntropyPush {
-  std::uint32_t batch;
-  std::uint32_t classes;
-  float gradient_divisor;
-};
-
-struct AccumulatePush {
-  std::uint32_t count;
-};
-
-void validate_rows(const char* op, const ClassesGeometry& g) {
-  require_positive(op, "batch", g.batch, g.describe());
-  require_positive(op, "classes", g.classes, g.describe());
-}
 
 std::uint64_t float_bytes(std::int64_t count) { return std::uint64_t(count) * sizeof(float); }
 
@@ -64,13 +41,27 @@ void require_labels_buffer(const char* op, const ClassesGeometry& g, const Buffe
   require_bytes(op, "labels", labels, std::uint64_t(g.batch) * 4, per_sample(g, "uint32"));
 }
 
-PipelineDesc row_pipeline(const char* shader, std::uint32_t buffers, std::uint32_t push_bytes) {
-  PipelineDesc desc;
-  desc.shader = shader;
-  desc.buffer_count = buffers;
-  desc.push_constant_bytes = push_bytes;
-  desc.workgroup = {kRowsPerGroup, 1, 1};
-  return desc;
+// The checks every per-row op starts with: an open recording, a positive
+// geometry whose size the shaders can index, a `role` buffer of batch x
+// classes floats and one label per row.
+void require_rows(const char* op, const Recording& recording, const ClassesGeometry& g,
+                  const char* role, const Buffer& rows, const Buffer& labels) {
+  require_recording_open(op, recording);
+  require_positive(op, "batch", g.batch, g.describe());
+  require_positive(op, "classes", g.classes, g.describe());
+  const std::int64_t size = std::int64_t(g.batch) * g.classes;
+  require_fits_u32(op, "batch * classes", std::uint64_t(size));
+  require_bytes(op, role, rows, float_bytes(size), rows_of(g));
+  require_labels_buffer(op, g, labels);
+}
+
+// One invocation per row.
+template <class Push>
+void record_rows(Recording& recording, const char* shader, const ClassesGeometry& g,
+                 std::initializer_list<const Buffer*> buffers, const Push& push) {
+  const PipelineDesc desc =
+      pipeline_1d(shader, std::uint32_t(buffers.size()), sizeof(Push), kRowsPerGroup);
+  record_grid_stride(recording, desc, GridStrideOp::rows, std::uint64_t(g.batch), buffers, push);
 }
 
 }  // namespace
@@ -79,68 +70,40 @@ void softmax_cross_entropy(Recording& recording, const ClassesGeometry& geometry
                            const Buffer& logits, const Buffer& labels, float gradient_divisor,
                            const Buffer& loss, const Buffer& dlogits) {
   const char* op = "softmax_cross_entropy";
-  require_recording_open(op, recording);
-  validate_rows(op, geometry);
-  const std::int64_t size = std::int64_t(geometry.batch) * geometry.classes;
-  training_detail::require_fits_u32(op, "batch * classes", std::uint64_t(size));
+  require_rows(op, recording, geometry, "logits", logits, labels);
   if (!(gradient_divisor > 0.0f) || !std::isfinite(gradient_divisor)) {
     std::ostringstream msg;
     msg << op << ": gradient_divisor must be a positive finite number (the batch size of the "
         << "step), got " << gradient_divisor << " (" << geometry.describe() << ")";
     throw Error(msg.str());
   }
-  require_bytes(op, "logits", logits, float_bytes(size), rows_of(geometry));
-  require_labels_buffer(op, geometry, labels);
   require_bytes(op, "loss", loss, float_bytes(geometry.batch), per_sample(geometry, "float"));
-  require_bytes(op, "dlogits", dlogits, float_bytes(size), rows_of(geometry));
-
-  Device& device = recording.device();
-  const SoftmaxCrossEntropyPush push{std::uint32_t(geometry.batch),
-                                     std::uint32_t(geometry.classes), gradient_divisor};
-  recording.dispatch(device.pipeline(row_pipeline("loss_softmax_cross_entropy", 4, sizeof(push))),
-                     {&logits, &labels, &loss, &dlogits}, push,
-                     {grid_groups(device, geometry.batch, kRowsPerGroup), 1, 1});
-  recording.barrier();
+  require_bytes(op, "dlogits", dlogits, float_bytes(std::int64_t(geometry.batch) * geometry.classes),
+                rows_of(geometry));
+  record_rows(recording, "loss_softmax_cross_entropy", geometry,
+              {&logits, &labels, &loss, &dlogits},
+              SoftmaxCrossEntropyPush{std::uint32_t(geometry.batch),
+                                      std::uint32_t(geometry.classes), gradient_divisor});
 }
 
 void cross_entropy_from_probabilities(Recording& recording, const ClassesGeometry& geometry,
                                       const Buffer& probabilities, const Buffer& labels,
                                       const Buffer& loss) {
   const char* op = "cross_entropy_from_probabilities";
-  require_recording_open(op, recording);
-  validate_rows(op, geometry);
-  const std::int64_t size = std::int64_t(geometry.batch) * geometry.classes;
-  training_detail::require_fits_u32(op, "batch * classes", std::uint64_t(size));
-  require_bytes(op, "probabilities", probabilities, float_bytes(size), rows_of(geometry));
-  require_labels_buffer(op, geometry, labels);
+  require_rows(op, recording, geometry, "probabilities", probabilities, labels);
   require_bytes(op, "loss", loss, float_bytes(geometry.batch), per_sample(geometry, "float"));
-
-  Device& device = recording.device();
-  const RowPush push{std::uint32_t(geometry.batch), std::uint32_t(geometry.classes)};
-  recording.dispatch(device.pipeline(row_pipeline("loss_from_probabilities", 3, sizeof(push))),
-                     {&probabilities, &labels, &loss}, push,
-                     {grid_groups(device, geometry.batch, kRowsPerGroup), 1, 1});
-  recording.barrier();
+  record_rows(recording, "loss_from_probabilities", geometry, {&probabilities, &labels, &loss},
+              RowPush{std::uint32_t(geometry.batch), std::uint32_t(geometry.classes)});
 }
 
 void count_correct(Recording& recording, const ClassesGeometry& geometry, const Buffer& scores,
                    const Buffer& labels, const Buffer& correct) {
   const char* op = "count_correct";
-  require_recording_open(op, recording);
-  validate_rows(op, geometry);
-  const std::int64_t size = std::int64_t(geometry.batch) * geometry.classes;
-  training_detail::require_fits_u32(op, "batch * classes", std::uint64_t(size));
-  require_bytes(op, "scores", scores, float_bytes(size), rows_of(geometry));
-  require_labels_buffer(op, geometry, labels);
+  require_rows(op, recording, geometry, "scores", scores, labels);
   require_bytes(op, "correct", correct, std::uint64_t(geometry.batch) * 4,
                 per_sample(geometry, "uint32"));
-
-  Device& device = recording.device();
-  const RowPush push{std::uint32_t(geometry.batch), std::uint32_t(geometry.classes)};
-  recording.dispatch(device.pipeline(row_pipeline("metrics_count_correct", 3, sizeof(push))),
-                     {&scores, &labels, &correct}, push,
-                     {grid_groups(device, geometry.batch, kRowsPerGroup), 1, 1});
-  recording.barrier();
+  record_rows(recording, "metrics_count_correct", geometry, {&scores, &labels, &correct},
+              RowPush{std::uint32_t(geometry.batch), std::uint32_t(geometry.classes)});
 }
 
 void accumulate_metrics(Recording& recording, const Buffer& loss, const Buffer& correct,

@@ -23,11 +23,7 @@
 
 #include "ops/metric_totals.hpp"
 #include "vknn/ops/geometry.hpp"
-
-namespace vknn::vk {
-class Buffer;
-class Recording;
-}  // namespace vknn::vk
+#include "vulkan/fwd.hpp"
 
 namespace vknn::vk::ops {
 

@@ -1,33 +1,31 @@
 #include "vulkan/ops/maxpool2d.hpp"
 
 #include <cstdint>
-#include <vector>
 
 #include "vknn/error.hpp"
 
 #include "vulkan/device.hpp"
-#include "vulkan/ops/dispatch_checks.hpp"
-#include "vulkan/ops/pool2d_push.hpp"
+#include "vulkan/ops/dispatch.hpp"
+#include "vulkan/ops/maxpool2d_shaders.hpp"
 #include "vulkan/pipeline.hpp"
 
 namespace vknn::vk::ops {
 namespace {
 
-using detail::require_floats;
+using namespace detail;  // the dispatch vocabulary, dispatch.hpp
 
 constexpr std::uint32_t kWorkgroup = 128;
 
 PoolPush push_of(const Pool2DGeometry& g) { return pool_push_of(g); }
 
-PipelineDesc pool_desc(const char* shader, std::uint32_t buffers,
-                       std::vector<std::uint32_t> constants = {}) {
-  PipelineDesc desc;
-  desc.shader = shader;
-  desc.buffer_count = buffers;
-  desc.push_constant_bytes = sizeof(PoolPush);
-  desc.workgroup = {kWorkgroup, 1, 1};
-  desc.constants = std::move(constants);
-  return desc;
+// Records `shader` over `items` invocations.
+void record_pool(Recording& recording, const char* shader, SpecConstants constants,
+                 std::int64_t items, std::initializer_list<const Buffer*> buffers,
+                 const Pool2DGeometry& g) {
+  const PipelineDesc desc = pipeline_1d(shader, std::uint32_t(buffers.size()),
+                                                 sizeof(PoolPush), kWorkgroup, std::move(constants));
+  record_grid_stride(recording, desc, GridStrideOp::pooling, std::uint64_t(items), buffers,
+                     push_of(g));
 }
 
 // 4 channels per invocation (vec4 loads) where the channels allow it.
@@ -54,13 +52,10 @@ void maxpool2d_forward(Recording& recording, const Pool2DGeometry& g, const Buff
   const std::string shapes = g.describe();
   require_floats("maxpool2d_forward", "x", x, g.input_size(), shapes);
   require_floats("maxpool2d_forward", "y", y, g.output_size(), shapes);
-  Device& device = recording.device();
   // One invocation per output window and group of channel_width channels.
   const std::uint32_t width = channel_width(g);
-  recording.dispatch(device.pipeline(pool_desc("maxpool2d_forward", 2, {width})), {&x, &y},
-                     push_of(g),
-                     {detail::grid_groups(device, g.output_size() / width, kWorkgroup), 1, 1});
-  recording.barrier();
+  record_pool(recording, "maxpool2d_forward", {{PoolSpec::channel_width, width}},
+              g.output_size() / width, {&x, &y}, g);
 }
 
 void maxpool2d_backward(Recording& recording, const Pool2DGeometry& g, const Buffer& x,
@@ -71,7 +66,6 @@ void maxpool2d_backward(Recording& recording, const Pool2DGeometry& g, const Buf
   require_floats("maxpool2d_backward", "x", x, g.input_size(), shapes);
   require_floats("maxpool2d_backward", "dy", dy, g.output_size(), shapes);
   require_floats("maxpool2d_backward", "dx", dx, g.input_size(), shapes);
-  Device& device = recording.device();
   if (variant == PoolBackwardVariant::automatic) {
     variant = windows_disjoint(g) ? PoolBackwardVariant::scatter : PoolBackwardVariant::gather;
   }
@@ -85,19 +79,16 @@ void maxpool2d_backward(Recording& recording, const Pool2DGeometry& g, const Buf
       recording.fill(dx, 0);
       recording.barrier();
     }
-    // One invocation per window and channel group; constant 3 is the
-    // channel width, 4 the relu mask.
+    // One invocation per window and channel group.
     const std::uint32_t width = channel_width(g);
-    recording.dispatch(device.pipeline(pool_desc("maxpool2d_backward_scatter", 3, {width, mask})),
-                       {&x, &dy, &dx}, push_of(g),
-                       {detail::grid_groups(device, g.output_size() / width, kWorkgroup), 1, 1});
+    record_pool(recording, "maxpool2d_backward_scatter",
+                {{PoolSpec::channel_width, width}, {PoolSpec::relu_mask, mask}},
+                g.output_size() / width, {&x, &dy, &dx}, g);
   } else {
     // One invocation per input element: a gather over the windows covering it.
-    recording.dispatch(device.pipeline(pool_desc("maxpool2d_backward", 3, {0, mask})),
-                       {&x, &dy, &dx}, push_of(g),
-                       {detail::grid_groups(device, g.input_size(), kWorkgroup), 1, 1});
+    record_pool(recording, "maxpool2d_backward", {{PoolSpec::relu_mask, mask}}, g.input_size(),
+                {&x, &dy, &dx}, g);
   }
-  recording.barrier();
 }
 
 }  // namespace vknn::vk::ops

@@ -8,36 +8,19 @@
 #include "vulkan/command.hpp"
 #include "vulkan/device.hpp"
 #include "vulkan/ops/step_state.hpp"
-#include "vulkan/ops/training_checks.hpp"
+#include "vulkan/ops/dispatch.hpp"
+#include "vulkan/ops/training_shaders.hpp"
 #include "vulkan/pipeline.hpp"
 
 namespace vknn::vk::ops {
 
-using training_detail::grid_groups;
-using training_detail::require_bytes;
-using training_detail::require_fits_u32;
-using training_detail::require_recording_open;
-using training_detail::workgroup_width;
+using namespace detail;  // the dispatch vocabulary, dispatch.hpp
 
 namespace {
 
 // Element-wise over every parameter, four elements per invocation (the
-// shaders' vec4 views): full 256-wide groups on GPUs; on CPU drivers 64
-// (8 SIMD iterations), in few groups that loop (grid_groups).
-constexpr std::uint32_t kGpuWidth = 256;
-constexpr std::uint32_t kCpuWidth = 64;
-
-struct SgdPush {
-  std::uint32_t count;
-  float momentum;
-};
-
-struct AdamPush {
-  std::uint32_t count;
-  float beta_1;
-  float beta_2;
-  float epsilon;
-};
+// shaders' vec4 views), in elementwise_width() groups under
+// GridStrideOp::optimizer's policy.
 
 // Invocations one pass needs: a quad each, and the count % 4 tail
 // elements one each (never more than the quads' invocations plus 3).
@@ -83,20 +66,15 @@ void sgd_update(Recording& recording, const SgdConfig& config, const Buffer& sta
     return;
   }
 
-  Device& device = recording.device();
-  PipelineDesc desc;
-  desc.shader = "optimizer_sgd";
-  desc.buffer_count = 4;
-  desc.push_constant_bytes = sizeof(SgdPush);
-  desc.workgroup = {workgroup_width(device, kGpuWidth, kCpuWidth), 1, 1};
-  desc.constants = {has_velocity ? 1u : 0u};
+  const PipelineDesc desc =
+      pipeline_1d("optimizer_sgd", 4, sizeof(SgdPush), elementwise_width(recording.device()),
+                           {{SgdSpec::has_velocity, has_velocity}});
   // Without momentum the shader never touches binding 3; the gradients
   // (already bound, read-only in use) fill the slot.
   const Buffer& velocity_slot = has_velocity ? *velocity : gradients;
-  const SgdPush push{std::uint32_t(count), config.momentum};
-  recording.dispatch(device.pipeline(desc), {&state, &weights, &gradients, &velocity_slot}, push,
-                     {grid_groups(device, quads_and_tail(count), desc.workgroup[0]), 1, 1});
-  recording.barrier();
+  record_grid_stride(recording, desc, GridStrideOp::optimizer, quads_and_tail(count),
+                     {&state, &weights, &gradients, &velocity_slot},
+                     SgdPush{std::uint32_t(count), config.momentum});
 }
 
 void adam_update(Recording& recording, const AdamConfig& config, const Buffer& state,
@@ -124,16 +102,11 @@ void adam_update(Recording& recording, const AdamConfig& config, const Buffer& s
     return;
   }
 
-  Device& device = recording.device();
-  PipelineDesc desc;
-  desc.shader = "optimizer_adam";
-  desc.buffer_count = 5;
-  desc.push_constant_bytes = sizeof(AdamPush);
-  desc.workgroup = {workgroup_width(device, kGpuWidth, kCpuWidth), 1, 1};
-  const AdamPush push{std::uint32_t(count), config.beta_1, config.beta_2, config.epsilon};
-  recording.dispatch(device.pipeline(desc), {&state, &weights, &gradients, &m, &v}, push,
-                     {grid_groups(device, quads_and_tail(count), desc.workgroup[0]), 1, 1});
-  recording.barrier();
+  const PipelineDesc desc = pipeline_1d("optimizer_adam", 5, sizeof(AdamPush),
+                                                 elementwise_width(recording.device()));
+  record_grid_stride(recording, desc, GridStrideOp::optimizer, quads_and_tail(count),
+                     {&state, &weights, &gradients, &m, &v},
+                     AdamPush{std::uint32_t(count), config.beta_1, config.beta_2, config.epsilon});
 }
 
 }  // namespace vknn::vk::ops

@@ -16,11 +16,7 @@
 #include <cstdint>
 
 #include "vknn/ops/geometry.hpp"
-
-namespace vknn::vk {
-class Buffer;
-class Recording;
-}  // namespace vknn::vk
+#include "vulkan/fwd.hpp"
 
 namespace vknn::vk::ops {
 

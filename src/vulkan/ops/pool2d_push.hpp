@@ -1,5 +1,7 @@
-// The push constants every pooling shader reads (shaders/pool2d_push.glsl):
-// the Pool2DGeometry with its derived output size and padding.
+// The push constants every pooling shader reads (shaders/pool2d_push.glsl,
+// `layout(push_constant) uniform Push`): the Pool2DGeometry with its derived
+// output size and padding. Checked against the SPIR-V by
+// tests/vulkan/shader_layout_test.cpp.
 #pragma once
 
 #include <cstddef>

@@ -6,33 +6,15 @@
 #include "vulkan/buffer.hpp"
 #include "vulkan/command.hpp"
 #include "vulkan/device.hpp"
+#include "vulkan/ops/dispatch.hpp"
 #include "vulkan/ops/optimizers.hpp"
 #include "vulkan/ops/step_state.hpp"
-#include "vulkan/ops/training_checks.hpp"
+#include "vulkan/ops/training_shaders.hpp"
 #include "vulkan/pipeline.hpp"
 
 namespace vknn::vk::ops {
 
-using training_detail::grid_groups;
-using training_detail::require_bytes;
-using training_detail::require_fits_u32;
-using training_detail::require_recording_open;
-using training_detail::workgroup_width;
-
-namespace {
-
-constexpr std::uint32_t kGpuWidth = 256;
-constexpr std::uint32_t kCpuWidth = 64;
-
-struct RmspropPush {
-  std::uint32_t count;
-  float rho;
-  float one_minus_rho;
-  float momentum;
-  float epsilon;
-};
-
-}  // namespace
+using namespace detail;  // the dispatch vocabulary, dispatch.hpp
 
 void rmsprop_update(Recording& recording, const RmspropConfig& config, const Buffer& state,
                     std::uint64_t count, const Buffer& weights, const Buffer& gradients,
@@ -67,23 +49,18 @@ void rmsprop_update(Recording& recording, const RmspropConfig& config, const Buf
     recording.barrier();
     return;
   }
-  Device& device = recording.device();
-  PipelineDesc desc;
-  desc.shader = "optimizer_rmsprop";
-  desc.buffer_count = 5;
-  desc.push_constant_bytes = sizeof(RmspropPush);
-  desc.workgroup = {workgroup_width(device, kGpuWidth, kCpuWidth), 1, 1};
-  desc.constants = {has_momentum ? 1u : 0u};
   // Without momentum the shader never touches binding 4; the velocity
   // fills the slot.
   const Buffer& momentum_slot = has_momentum ? *momentum_buffer : velocity;
   // 1 - rho computed in double and rounded once, as the CPU reference does.
   const RmspropPush push{std::uint32_t(count), config.rho, float(1.0 - double(config.rho)),
                          config.momentum, config.epsilon};
-  recording.dispatch(device.pipeline(desc),
-                     {&state, &weights, &gradients, &velocity, &momentum_slot}, push,
-                     {grid_groups(device, count, desc.workgroup[0]), 1, 1});
-  recording.barrier();
+  const PipelineDesc desc =
+      pipeline_1d("optimizer_rmsprop", 5, sizeof(RmspropPush),
+                  elementwise_width(recording.device()),
+                  {{RmspropSpec::has_momentum, has_momentum ? 1u : 0u}});
+  record_grid_stride(recording, desc, GridStrideOp::optimizer, count,
+                     {&state, &weights, &gradients, &velocity, &momentum_slot}, push);
 }
 
 }  // namespace vknn::vk::ops

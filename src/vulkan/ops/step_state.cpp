@@ -8,7 +8,7 @@
 #include "vulkan/buffer.hpp"
 #include "vulkan/command.hpp"
 #include "vulkan/device.hpp"
-#include "vulkan/ops/training_checks.hpp"
+#include "vulkan/ops/dispatch.hpp"
 #include "vulkan/pipeline.hpp"
 
 namespace vknn::vk::ops {
@@ -52,13 +52,13 @@ void write_learning_rate(Buffer& buffer, float learning_rate) {
 }
 
 void require_step_state(const char* op, const Buffer& state) {
-  training_detail::require_bytes(op, "step state", state, kStepStateBytes,
+  detail::require_bytes(op, "step state", state, kStepStateBytes,
                                  "one StepState, see src/vulkan/ops/step_state.hpp");
 }
 
 void advance_step(Recording& recording, const Buffer& state) {
   const char* op = "advance_step";
-  training_detail::require_recording_open(op, recording);
+  detail::require_recording_open(op, recording);
   require_step_state(op, state);
   PipelineDesc desc;
   desc.shader = "step_advance";

@@ -5,10 +5,7 @@
 
 #include <cstdint>
 
-namespace vknn::vk {
-class Buffer;
-class Recording;
-}  // namespace vknn::vk
+#include "vulkan/fwd.hpp"
 
 namespace vknn::vk::ops {
 

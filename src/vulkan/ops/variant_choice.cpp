@@ -1,0 +1,66 @@
+#include "vulkan/ops/variant_choice.hpp"
+
+#include <algorithm>
+#include <optional>
+
+#include "vulkan/buffer.hpp"
+#include "vulkan/command.hpp"
+#include "vulkan/device.hpp"
+#include "vulkan/tuning/autotuner.hpp"
+
+namespace vknn::vk::ops {
+
+const char* variant_name(KernelVariant variant) {
+  // In the enum's order; these names are what the tuning cache stores.
+  static const char* const names[] = {"automatic", "register_blocked", "shared_tiled"};
+  const auto index = static_cast<std::size_t>(variant);
+  return index < std::size(names) ? names[index] : "unknown";
+}
+
+std::string shape_token(const std::string& describe) {
+  std::string token;
+  for (char c : describe) {
+    if (c == ',') continue;
+    token.push_back(c == ' ' || c == '\t' || c == '\n' ? '_' : c);
+  }
+  return token;
+}
+
+KernelVariant resolve_automatic(Device& device, const std::string& op, const std::string& shape,
+                                KernelVariant profile_choice,
+                                const std::vector<KernelVariant>& valid,
+                                const std::vector<std::int64_t>& scratch_floats,
+                                const RecordOnScratch& record) {
+  if (!autotune_enabled() || valid.size() < 2) return profile_choice;
+  // Allocated on the first measurement only: a cached choice needs none.
+  std::optional<std::vector<Buffer>> scratch;
+  auto scratch_buffers = [&]() -> const std::vector<Buffer>& {
+    if (!scratch) {
+      scratch.emplace();
+      scratch->reserve(scratch_floats.size());
+      for (std::int64_t floats : scratch_floats) {
+        scratch->emplace_back(device, std::uint64_t(std::max<std::int64_t>(floats, 1)) * 4,
+                              "autotuner scratch for " + op);
+        scratch->back().fill_zero();  // garbage could hold NaNs or denormals, which time differently
+      }
+    }
+    return *scratch;
+  };
+  // The profile's choice first: usually the winner, it lets a much slower
+  // variant be given up early (Autotuner::choose).
+  std::vector<KernelVariant> order = valid;
+  std::stable_partition(order.begin(), order.end(),
+                        [&](KernelVariant v) { return v == profile_choice; });
+  std::vector<TuningCandidate> candidates;
+  for (KernelVariant v : order) {
+    candidates.push_back(
+        {variant_name(v), [&, v](Recording& r) { record(r, v, scratch_buffers()); }});
+  }
+  const std::string chosen = device.autotuner().choose(op, shape, candidates);
+  for (KernelVariant v : valid) {
+    if (chosen == variant_name(v)) return v;
+  }
+  return profile_choice;
+}
+
+}  // namespace vknn::vk::ops

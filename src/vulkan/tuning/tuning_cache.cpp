@@ -1,0 +1,208 @@
+#include "vulkan/tuning/tuning_cache.hpp"
+
+#include <vulkan/vulkan.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+#include "vknn/error.hpp"
+#include "vknn/io/atomic_file.hpp"
+#include "vulkan/device.hpp"
+
+namespace vknn::vk {
+namespace {
+
+constexpr std::string_view kMagic = "vknn-tuning 1";
+// A real file holds a few dozen choices; anything far larger is not ours.
+constexpr std::uintmax_t kMaxFileBytes = 1 << 20;
+
+bool is_token(const std::string& s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\0') return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string lowercase_hex(const std::uint8_t* bytes, std::size_t count) {
+  static const char digits[] = "0123456789abcdef";
+  std::string s;
+  for (std::size_t i = 0; i < count; ++i) {
+    s.push_back(digits[bytes[i] >> 4]);
+    s.push_back(digits[bytes[i] & 15]);
+  }
+  return s;
+}
+
+namespace {
+
+// "key value" -> value, or nullopt where the line is not that.
+std::optional<std::string> field(const std::string& line, std::string_view key) {
+  if (line.size() <= key.size() + 1 || line.compare(0, key.size(), key) != 0 ||
+      line[key.size()] != ' ') {
+    return std::nullopt;
+  }
+  return line.substr(key.size() + 1);
+}
+
+}  // namespace
+
+TuningIdentity tuning_identity_of(const Device& device) {
+  VkPhysicalDeviceIDProperties ids{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_ID_PROPERTIES};
+  VkPhysicalDeviceProperties2 properties{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2};
+  properties.pNext = &ids;
+  vkGetPhysicalDeviceProperties2(device.physical(), &properties);
+  TuningIdentity identity;
+  identity.device_uuid = lowercase_hex(ids.deviceUUID, VK_UUID_SIZE);
+  identity.driver_version = properties.properties.driverVersion;
+  identity.vknn_version = VKNN_VERSION_STRING;
+  return identity;
+}
+
+std::optional<std::filesystem::path> cache_directory() {
+  auto set = [](const char* name) -> const char* {
+    const char* value = std::getenv(name);
+    return value && *value ? value : nullptr;
+  };
+  if (const char* dir = set("VKNN_CACHE_DIR")) return std::filesystem::path(dir);
+  if (const char* xdg = set("XDG_CACHE_HOME")) return std::filesystem::path(xdg) / "vknn";
+  if (const char* home = set("HOME")) return std::filesystem::path(home) / ".cache" / "vknn";
+  return std::nullopt;
+}
+
+void print_tuning_warning(const std::string& message) {
+  std::fprintf(stderr, "vknn: warning: %s\n", message.c_str());
+}
+
+TuningCache::TuningCache(std::filesystem::path folder, TuningIdentity identity,
+                         TuningWarning warn)
+    : identity_(std::move(identity)), warn_(std::move(warn)), folder_(std::move(folder)) {
+  if (folder_.empty()) return;
+  file_ = folder_ / ("tuning-" + identity_.device_uuid + ".txt");
+  std::error_code ec;
+  std::filesystem::create_directories(folder_, ec);
+  if (ec || !std::filesystem::is_directory(folder_)) {
+    disable("cannot create the cache folder " + folder_.string() + " (" +
+            (ec ? ec.message() : std::string("not a folder")) + ")");
+    return;
+  }
+  enabled_ = true;
+  read();
+}
+
+void TuningCache::disable(const std::string& why) {
+  if (warn_) warn_(why + "; kernel choices will not be cached (VKNN_CACHE_DIR sets the folder)");
+  enabled_ = false;
+}
+
+void TuningCache::read() {
+  std::error_code ec;
+  if (!std::filesystem::exists(file_, ec)) return;
+  auto ignore = [&](const std::string& problem) {
+    choices_.clear();
+    if (warn_) {
+      warn_("ignoring the tuning cache " + file_.string() + ": " + problem +
+            "; it will be rewritten");
+    }
+  };
+  const std::uintmax_t size = std::filesystem::file_size(file_, ec);
+  if (ec || size > kMaxFileBytes) {
+    ignore(ec ? "cannot read its size (" + ec.message() + ")"
+              : std::to_string(size) + " bytes is more than a tuning cache holds");
+    return;
+  }
+  std::ifstream in(file_, std::ios::binary);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in.good() && !in.eof()) {
+    ignore("cannot read it");
+    return;
+  }
+  std::vector<std::string> lines;
+  std::istringstream stream(text);
+  for (std::string line; std::getline(stream, line);) lines.push_back(line);
+  if (text.empty() || text.back() != '\n') {
+    ignore("it does not end with a complete line (truncated?)");
+    return;
+  }
+  if (lines.size() < 5 || lines[0] != kMagic) {
+    ignore("it does not start with '" + std::string(kMagic) + "'");
+    return;
+  }
+  const auto device = field(lines[1], "device");
+  const auto driver = field(lines[2], "driver");
+  const auto version = field(lines[3], "vknn");
+  if (!device || !driver || !version) {
+    ignore("lines 2-4 must be 'device', 'driver' and 'vknn'");
+    return;
+  }
+  const std::string ours = std::to_string(identity_.driver_version);
+  if (*device != identity_.device_uuid || *driver != ours || *version != identity_.vknn_version) {
+    ignore("it was measured for device " + *device + ", driver " + *driver + ", vknn " + *version +
+           "; this is device " + identity_.device_uuid + ", driver " + ours + ", vknn " +
+           identity_.vknn_version);
+    return;
+  }
+  const auto end = field(lines.back(), "end");
+  const std::size_t count = lines.size() - 5;
+  if (!end || *end != std::to_string(count)) {
+    ignore("its last line is not 'end " + std::to_string(count) + "' (truncated?)");
+    return;
+  }
+  for (std::size_t i = 4; i + 1 < lines.size(); ++i) {
+    const auto record = field(lines[i], "choice");
+    std::istringstream fields(record.value_or(""));
+    std::string op, shape, variant, extra;
+    if (!record || !(fields >> op >> shape >> variant) || (fields >> extra)) {
+      ignore("line " + std::to_string(i + 1) + " is not 'choice <op> <shape> <variant>'");
+      return;
+    }
+    choices_[{op, shape}] = variant;
+  }
+}
+
+std::optional<std::string> TuningCache::find(const std::string& op,
+                                             const std::string& shape) const {
+  const auto it = choices_.find({op, shape});
+  if (it == choices_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::string TuningCache::serialise() const {
+  std::ostringstream out;
+  out << kMagic << "\n"
+      << "device " << identity_.device_uuid << "\n"
+      << "driver " << identity_.driver_version << "\n"
+      << "vknn " << identity_.vknn_version << "\n";
+  for (const auto& [key, variant] : choices_) {
+    out << "choice " << key.first << " " << key.second << " " << variant << "\n";
+  }
+  out << "end " << choices_.size() << "\n";
+  return out.str();
+}
+
+void TuningCache::store(const std::string& op, const std::string& shape,
+                        const std::string& variant) {
+  if (!is_token(op) || !is_token(shape) || !is_token(variant)) {
+    throw Error("tuning cache: op '" + op + "', shape '" + shape + "' and variant '" + variant +
+                "' must each be non-empty and without whitespace");
+  }
+  choices_[{op, shape}] = variant;
+  if (!enabled_) return;
+  const std::string text = serialise();
+  try {
+    io::write_file_atomically(
+        file_, {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()});
+  } catch (const Error& e) {
+    disable(std::string("cannot write the tuning cache: ") + e.what());
+  }
+}
+
+}  // namespace vknn::vk

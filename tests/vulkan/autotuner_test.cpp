@@ -1,0 +1,366 @@
+// The autotuner and its cache file: the faster of two variants wins, a
+// second tuner over the same folder measures nothing, and a corrupt,
+// truncated, foreign or unwritable cache is a warning, never an error.
+// Every cache here lives in a TempDir, never in ~/.cache.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "support/error_text.hpp"
+#include "support/temp_dir.hpp"
+#include "support/vulkan_fixture.hpp"
+#include "vknn/device.hpp"
+#include "vknn/ops/geometry.hpp"
+#include "vulkan/axpy_pipeline.hpp"
+#include "vulkan/buffer.hpp"
+#include "vulkan/command.hpp"
+#include "vulkan/device.hpp"
+#include "vulkan/ops/conv2d.hpp"
+#include "vulkan/ops/dense.hpp"
+#include "vulkan/tuning/autotuner.hpp"
+#include "vulkan/tuning/tuning_cache.hpp"
+
+namespace {
+
+using vknn::vk::TuningCache;
+using vknn::vk::TuningIdentity;
+
+const TuningIdentity kIdentity{"00112233445566778899aabbccddeeff", 42, "0.1.0"};
+
+// Collects the warnings a cache gives.
+struct Warnings {
+  std::vector<std::string> messages;
+  vknn::vk::TuningWarning sink() {
+    return [this](const std::string& m) { messages.push_back(m); };
+  }
+};
+
+std::string read_text(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+void write_text(const std::filesystem::path& path, const std::string& text) {
+  std::ofstream(path, std::ios::binary) << text;
+}
+
+// Sets an environment variable for one scope, restoring it after.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old;
+    if (value) {
+      ::setenv(name, value, 1);
+    } else {
+      ::unsetenv(name);
+    }
+  }
+  ~ScopedEnv() {
+    if (old_) {
+      ::setenv(name_, old_->c_str(), 1);
+    } else {
+      ::unsetenv(name_);
+    }
+  }
+
+ private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
+
+TEST(TuningCacheFolder, FollowsVknnCacheDirThenXdgThenHome) {
+  ScopedEnv dir("VKNN_CACHE_DIR", "/tmp/vknn-a");
+  ScopedEnv xdg("XDG_CACHE_HOME", "/tmp/xdg");
+  ScopedEnv home("HOME", "/tmp/home");
+  EXPECT_EQ(vknn::vk::cache_directory(), std::filesystem::path("/tmp/vknn-a"));
+  {
+    ScopedEnv unset("VKNN_CACHE_DIR", nullptr);
+    EXPECT_EQ(vknn::vk::cache_directory(), std::filesystem::path("/tmp/xdg/vknn"));
+    ScopedEnv empty_xdg("XDG_CACHE_HOME", "");
+    EXPECT_EQ(vknn::vk::cache_directory(), std::filesystem::path("/tmp/home/.cache/vknn"));
+  }
+}
+
+TEST(TuningCacheFile, StoredChoicesAreReadBackByTheSameIdentityOnly) {
+  vknn_test::TempDir dir;
+  Warnings warnings;
+  {
+    TuningCache cache(dir.path(), kIdentity, warnings.sink());
+    ASSERT_TRUE(cache.enabled());
+    cache.store("conv2d_forward", "b32_28x28x1_k3x3_o32", "register_blocked");
+    cache.store("dense_forward", "b32_i800_o128", "shared_tiled");
+  }
+  TuningCache again(dir.path(), kIdentity, warnings.sink());
+  EXPECT_EQ(again.find("conv2d_forward", "b32_28x28x1_k3x3_o32"), "register_blocked");
+  EXPECT_EQ(again.find("dense_forward", "b32_i800_o128"), "shared_tiled");
+  EXPECT_EQ(again.find("dense_forward", "b1_i800_o128"), std::nullopt);
+  EXPECT_TRUE(warnings.messages.empty());
+  EXPECT_EQ(read_text(again.file()).rfind("vknn-tuning 1\ndevice " + kIdentity.device_uuid, 0), 0u);
+  EXPECT_NE(vknn_test::error_of([&] { again.store("dense forward", "b1", "x"); }).find("whitespace"),
+            std::string::npos);
+}
+
+// What a cache given `text` as its file does: one warning naming `problem`,
+// no choices, and a valid file after the next store.
+void expect_ignored_then_rewritten(const std::string& text, const std::string& problem) {
+  vknn_test::TempDir dir;
+  const auto file = dir / ("tuning-" + kIdentity.device_uuid + ".txt");
+  write_text(file, text);
+  Warnings warnings;
+  TuningCache cache(dir.path(), kIdentity, warnings.sink());
+  ASSERT_EQ(warnings.messages.size(), 1u);
+  EXPECT_NE(warnings.messages[0].find(problem), std::string::npos) << warnings.messages[0];
+  EXPECT_NE(warnings.messages[0].find(file.string()), std::string::npos) << warnings.messages[0];
+  EXPECT_EQ(cache.find("relu", "n10"), std::nullopt);
+  cache.store("relu", "n10", "one_pass");
+  Warnings later;
+  TuningCache reread(dir.path(), kIdentity, later.sink());
+  EXPECT_TRUE(later.messages.empty());
+  EXPECT_EQ(reread.find("relu", "n10"), "one_pass");
+}
+
+std::string valid_file() {
+  return "vknn-tuning 1\ndevice " + kIdentity.device_uuid +
+         "\ndriver 42\nvknn 0.1.0\nchoice relu n10 gather\nchoice relu n20 scatter\nend 2\n";
+}
+
+TEST(TuningCacheFile, ACorruptFileIsIgnoredWithOneWarningAndRewritten) {
+  expect_ignored_then_rewritten(std::string("\x7f" "ELF\x02\x01\x01\0\0\0\n", 11),
+                                "does not start with 'vknn-tuning 1'");
+  std::string bad_line = valid_file();
+  bad_line.replace(bad_line.find("choice relu n20 scatter"), 23, "choice relu n20");
+  expect_ignored_then_rewritten(bad_line, "line 6 is not 'choice <op> <shape> <variant>'");
+}
+
+TEST(TuningCacheFile, ATruncatedFileIsIgnoredWithOneWarningAndRewritten) {
+  const std::string text = valid_file();
+  // Cut inside the last choice: no 'end' line.
+  expect_ignored_then_rewritten(text.substr(0, text.find("choice relu n20")) + "choice relu n20 s\n",
+                                "its last line is not 'end 1' (truncated?)");
+  // Cut mid-line.
+  expect_ignored_then_rewritten(text.substr(0, text.size() - 3), "truncated?");
+}
+
+TEST(TuningCacheFile, AFileFromAnotherDriverIsIgnoredWithOneWarningAndRewritten) {
+  std::string text = valid_file();
+  text.replace(text.find("driver 42"), 9, "driver 41");
+  expect_ignored_then_rewritten(text, "measured for device " + kIdentity.device_uuid + ", driver 41");
+}
+
+TEST(TuningCacheFile, AnUnwritableFolderDisablesCachingWithOneWarning) {
+  vknn_test::TempDir dir;
+  write_text(dir / "a-file", "not a folder");
+  Warnings warnings;
+  // Tests run as root, for whom permission bits do not stop writes; a
+  // folder below a regular file cannot be created by anyone.
+  TuningCache cache(dir / "a-file" / "vknn", kIdentity, warnings.sink());
+  EXPECT_FALSE(cache.enabled());
+  ASSERT_EQ(warnings.messages.size(), 1u);
+  EXPECT_NE(warnings.messages[0].find("cannot create the cache folder"), std::string::npos)
+      << warnings.messages[0];
+  cache.store("relu", "n10", "one_pass");  // no error, no second warning
+  EXPECT_EQ(warnings.messages.size(), 1u);
+  EXPECT_EQ(cache.find("relu", "n10"), "one_pass");  // remembered for this run
+}
+
+// ---- measuring on the device -------------------------------------------
+
+class AutotunerTest : public vknn_test::VulkanTest {};
+
+// Two "variants" of y += a * x: one dispatch, or the same dispatch 16
+// times over (the variant made slower on purpose).
+std::vector<vknn::vk::TuningCandidate> axpy_candidates(const vknn::vk::Buffer& x,
+                                                       const vknn::vk::Buffer& y,
+                                                       std::uint32_t count) {
+  auto record = [&x, &y, count](int repeats) {
+    return [&x, &y, count, repeats](vknn::vk::Recording& r) {
+      const auto& pipeline = vknn_test::device().pipeline(vknn_test::axpy_desc());
+      for (int i = 0; i < repeats; ++i) {
+        r.dispatch(pipeline, {&x, &y}, vknn_test::AxpyPush{count, 0.5f}, {count / 64, 1, 1});
+        r.barrier();
+      }
+    };
+  };
+  // The slow one first, so that winning by being measured first is not possible.
+  return {{"slow", record(16)}, {"fast", record(1)}};
+}
+
+TEST_F(AutotunerTest, TheFasterVariantWinsAndASecondTunerReadsTheCache) {
+  vknn_test::TempDir dir;
+  auto& device = vknn_test::device();
+  const std::uint32_t count = 1u << 18;
+  vknn::vk::Buffer x(device, count * 4, "x"), y(device, count * 4, "y");
+  const auto candidates = axpy_candidates(x, y, count);
+  const TuningIdentity identity = vknn::vk::tuning_identity_of(device);
+  EXPECT_EQ(identity.device_uuid.size(), 32u);
+
+  Warnings warnings;
+  vknn::vk::Autotuner first(device, TuningCache(dir.path(), identity, warnings.sink()), 3);
+  EXPECT_EQ(first.choose("axpy", "n262144", candidates), "fast");
+  EXPECT_EQ(first.measurements(), 2u);
+  EXPECT_EQ(first.choose("axpy", "n262144", candidates), "fast");
+  EXPECT_EQ(first.measurements(), 2u);  // remembered
+
+  vknn::vk::Autotuner second(device, TuningCache(dir.path(), identity, warnings.sink()), 3);
+  EXPECT_EQ(second.choose("axpy", "n262144", candidates), "fast");
+  EXPECT_EQ(second.measurements(), 0u);
+  EXPECT_TRUE(warnings.messages.empty());
+}
+
+TEST_F(AutotunerTest, ACachedNameNoLongerOfferedIsMeasuredAgain) {
+  vknn_test::TempDir dir;
+  auto& device = vknn_test::device();
+  const std::uint32_t count = 1u << 12;
+  vknn::vk::Buffer x(device, count * 4, "x"), y(device, count * 4, "y");
+  const TuningIdentity identity = vknn::vk::tuning_identity_of(device);
+  TuningCache(dir.path(), identity).store("axpy", "n4096", "retired_variant");
+  vknn::vk::Autotuner tuner(device, TuningCache(dir.path(), identity), 1);
+  const std::string choice = tuner.choose("axpy", "n4096", axpy_candidates(x, y, count));
+  EXPECT_TRUE(choice == "fast" || choice == "slow") << choice;
+  EXPECT_EQ(tuner.measurements(), 2u);
+  EXPECT_EQ(TuningCache(dir.path(), identity).find("axpy", "n4096"), choice);
+}
+
+// A Context with the validation layer on, as the shared test context has.
+std::unique_ptr<vknn::Context> validated_context() {
+  vknn::ContextOptions options;
+  options.validation = vknn::Validation::on;
+  return std::make_unique<vknn::Context>(options);
+}
+
+// Records conv2d forward and dense forward with KernelVariant::automatic,
+// runs them, and returns the measurements the context's tuner made.
+std::uint32_t record_automatic_ops(vknn::Context& context) {
+  auto& device = context.device();
+  const vknn::Conv2DGeometry conv{.batch = 2, .in_h = 6, .in_w = 6, .in_c = 4, .out_c = 8,
+                                  .kernel_h = 3, .kernel_w = 3};
+  const vknn::DenseGeometry dense{.batch = 2, .in_features = 16, .out_features = 8};
+  vknn::vk::Buffer x(device, conv.input_size() * 4, "x"), k(device, conv.kernel_size() * 4, "k");
+  vknn::vk::Buffer b(device, 64 * 4, "b"), y(device, conv.output_size() * 4, "y");
+  x.fill_zero();
+  k.fill_zero();
+  b.fill_zero();
+  vknn::vk::Recording recording(device, "automatic ops", vknn::vk::RecordingUse::once);
+  vknn::vk::ops::conv2d_forward(recording, conv, x, k, b, y);
+  vknn::vk::ops::dense_forward(recording, dense, x, k, b, y);
+  recording.finish();
+  vknn::vk::submit(device, recording).wait();
+  EXPECT_EQ(context.validation_error_count(), 0u);
+  return device.autotuner().measurements();
+}
+
+// A cache folder of its own, and VKNN_AUTOTUNE as given, for one test.
+struct CacheSetting {
+  explicit CacheSetting(const char* autotune)
+      : autotune_variable("VKNN_AUTOTUNE", autotune),
+        folder_variable("VKNN_CACHE_DIR", dir.path().c_str()) {}
+  vknn_test::TempDir dir;
+  ScopedEnv autotune_variable;
+  ScopedEnv folder_variable;
+};
+
+TEST(AutotunerInTheOps, TheFirstContextMeasuresAndASecondReadsTheCache) {
+  const CacheSetting setting("1");
+  const auto& dir = setting.dir;
+  {
+    auto first = validated_context();
+    // Two variants each for conv2d forward and the dense GEMM.
+    EXPECT_EQ(record_automatic_ops(*first), 4u);
+  }
+  // The choices and the kept pipeline cache.
+  const auto files = std::distance(std::filesystem::directory_iterator(dir.path()),
+                                   std::filesystem::directory_iterator());
+  EXPECT_EQ(files, 2);
+  auto second = validated_context();
+  EXPECT_EQ(record_automatic_ops(*second), 0u);
+}
+
+TEST(AutotunerInTheOps, VknnAutotuneZeroMeasuresNothing) {
+  const CacheSetting setting("0");
+  const auto& dir = setting.dir;
+  auto context = validated_context();
+  EXPECT_EQ(record_automatic_ops(*context), 0u);
+  EXPECT_TRUE(std::filesystem::is_empty(dir.path()));
+}
+
+// ---- the VkPipelineCache kept between runs ------------------------------
+
+std::filesystem::path only_pipeline_file(const std::filesystem::path& dir) {
+  std::filesystem::path found;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().filename().string().rfind("pipelines-", 0) == 0) {
+      EXPECT_TRUE(found.empty()) << "two pipeline cache files";
+      found = entry.path();
+    }
+  }
+  return found;
+}
+
+// Warnings about the kept pipeline cache printed while a context is made,
+// used and destroyed.
+std::size_t pipeline_cache_warnings(const std::string& fragment) {
+  ::testing::internal::CaptureStderr();
+  {
+    auto context = validated_context();
+    record_automatic_ops(*context);
+  }
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  std::size_t count = 0;
+  for (std::size_t at = err.find("pipeline cache"); at != std::string::npos;
+       at = err.find("pipeline cache", at + 1)) {
+    ++count;
+  }
+  if (count > 0) EXPECT_NE(err.find(fragment), std::string::npos) << err;
+  return count;
+}
+
+TEST(KeptPipelineCache, WrittenAtTheEndOfARunAndReadByTheNextWithoutWarnings) {
+  const CacheSetting setting("1");
+  const auto& dir = setting.dir;
+  EXPECT_EQ(pipeline_cache_warnings(""), 0u);
+  const auto file = only_pipeline_file(dir.path());
+  ASSERT_FALSE(file.empty());
+  EXPECT_GE(std::filesystem::file_size(file), 32u);  // at least Vulkan's header
+  EXPECT_EQ(pipeline_cache_warnings(""), 0u);
+}
+
+TEST(KeptPipelineCache, ATruncatedOrForeignFileIsIgnoredWithOneWarningAndReplaced) {
+  const CacheSetting setting("1");
+  const auto& dir = setting.dir;
+  EXPECT_EQ(pipeline_cache_warnings(""), 0u);
+  const auto file = only_pipeline_file(dir.path());
+  ASSERT_FALSE(file.empty());
+  const std::string good = read_text(file);
+
+  write_text(file, good.substr(0, 10));
+  EXPECT_EQ(pipeline_cache_warnings("10 bytes, shorter than the 32-byte header"), 1u);
+  EXPECT_EQ(pipeline_cache_warnings(""), 0u);  // replaced by a good one
+
+  std::string foreign = read_text(file);
+  foreign[16] = char(foreign[16] ^ 0xff);  // another pipelineCacheUUID
+  write_text(file, foreign);
+  EXPECT_EQ(pipeline_cache_warnings("written by another device or driver"), 1u);
+  EXPECT_EQ(pipeline_cache_warnings(""), 0u);
+}
+
+TEST(AutotuneSwitch, MeasuringIsOnWithVknnAutotuneOneOnly) {
+  {
+    ScopedEnv off("VKNN_AUTOTUNE", "0");
+    EXPECT_FALSE(vknn::vk::autotune_enabled());
+  }
+  {
+    ScopedEnv unset("VKNN_AUTOTUNE", nullptr);
+    EXPECT_FALSE(vknn::vk::autotune_enabled());  // opt-in for now
+  }
+  ScopedEnv on("VKNN_AUTOTUNE", "1");
+  EXPECT_TRUE(vknn::vk::autotune_enabled());
+}
+
+}  // namespace
