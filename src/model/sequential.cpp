@@ -5,8 +5,8 @@
 #include "vknn/model/sequential.hpp"
 
 #include <chrono>
-#include <map>
 #include <cmath>
+#include <map>
 #include <numeric>
 #include <random>
 #include <sstream>
@@ -297,13 +297,14 @@ History Sequential::fit(const Samples& x, std::span<const std::uint8_t> y, FitOp
   const model::FitIdentity identity{options.seed, options.shuffle, batch_size, x.count};
   model::TrainingProgress& progress = *progress_;
   if (resume_pending_) {
-    resume_pending_ = false;
+    // Refused, the resume point stays: a fit with the right options resumes.
     if (progress.fit.samples != 0 && !(progress.fit == identity)) {
       throw Error("fit: the checkpoint " + resume_source_ + " continues a fit with " +
                   model::describe(progress.fit) + ", but this fit has " + model::describe(identity) +
                   "; resume with the same data, batch_size, shuffle and seed (or compile() again "
                   "to start over)");
     }
+    resume_pending_ = false;
     history.epoch = progress.history.epoch;
     history.history = progress.history.history;
   } else {

@@ -313,6 +313,8 @@ TEST_F(Checkpoints, AnotherModelOptimizerOrFitIsRefused) {
   expect_error_mentions([&] { resumed.fit(data().samples(), data().labels, other); },
                         {file.string(), "batch size 32 over 200 samples, shuffled with seed 5",
                          "this fit has batch size 16"});
+  // The resume point stays for a fit with the right options.
+  EXPECT_EQ(resumed.fit(data().samples(), data().labels, fit_options(2)).epoch, (std::vector<int>{0, 1}));
 }
 
 // BackupAndRestore -----------------------------------------------------------
