@@ -227,7 +227,9 @@ int run_training(const FlagParser& flags, const TrainingProgram& program) {
       history = model.fit(train, train_labels, fit);
       stop_signal = stop_on_signals.received();
     }
-    if (stop_signal != 0) {
+    // A signal that came after the last step stopped nothing: training is
+    // complete and the program goes on (the default handlers are back).
+    if (history.interrupted && stop_signal != 0) {
       // The shell's convention: 128 + the signal (130 for SIGINT, 143 for SIGTERM).
       report_stop(model, stop_signal, epochs, backup);
       return 128 + stop_signal;

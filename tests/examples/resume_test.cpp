@@ -205,7 +205,9 @@ TEST_F(TrainerKilled, DuringABackupWriteThenResumes) {
 
 TEST_F(TrainerKilled, AtSeveralPointsThenResumes) {
   // Killed while steps run right after a backup was committed, three runs
-  // in a row, each resuming the last one's backup; the fourth completes.
+  // in a row, each resuming the last one's backup (steps 2, 4 and 6 of 16:
+  // far from the end, so no run can finish before its kill); the fourth
+  // completes.
   TempDir dir;
   const fs::path backup = dir / "backup" / "checkpoint.safetensors";
   ino_t last_backup = 0;
