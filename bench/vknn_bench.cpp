@@ -1,6 +1,6 @@
 // vknn-bench: every op of the course model forward and backward, the whole
-// training step and predict, on every Vulkan device present (or the one
-// named by --device) and on the CPU reference.
+// training step and predict, what a checkpoint costs, on every Vulkan
+// device present (or the one named by --device) and on the CPU reference.
 //
 //   build/bench/vknn-bench                       # everything, every device
 //   build/bench/vknn-bench --device 0 --benchmark_filter=conv
@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_backups.hpp"
 #include "bench_cases.hpp"
 #include "model/architecture.hpp"
 #include "model/trainer.hpp"
@@ -277,6 +278,28 @@ int main(int argc, char** argv) {
         benchmark::RegisterBenchmark(("predict/course_model" + suffix).c_str(), bench_model_step,
                                      target, batch, side, filters, StepKind::predict)
             ->UseManualTime()->Unit(benchmark::kMillisecond);
+      }
+    }
+    // Backups: the course model saved and loaded, and a fit of a few
+    // hundred steps with a backup every 100 steps against none (3 runs each;
+    // the median is the figure to quote on a shared machine).
+    const int fit_steps = options.quick ? 6 : 300, backup_every = options.quick ? 2 : 100;
+    for (const Target& target : targets) {
+      const std::string suffix = "/" + target.label;
+      benchmark::RegisterBenchmark(("checkpoint_save/course_model" + suffix).c_str(),
+                                   bench::bench_checkpoint_save, target.context, side, filters)
+          ->Unit(benchmark::kMillisecond)->UseRealTime();
+      benchmark::RegisterBenchmark(("checkpoint_load/course_model" + suffix).c_str(),
+                                   bench::bench_checkpoint_load, target.context, side, filters)
+          ->Unit(benchmark::kMillisecond)->UseRealTime();
+      if (!target.context && !options.quick) continue;  // scalar loops: minutes per fit
+      for (int every : {0, backup_every}) {
+        benchmark::RegisterBenchmark(("fit_with_backups/course_model" + suffix + "/steps:" +
+                                      std::to_string(fit_steps) + "/backup_every:" + std::to_string(every))
+                                         .c_str(),
+                                     bench::bench_fit_with_backups, target.context, side, filters,
+                                     fit_steps, every)
+            ->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1)->Repetitions(3);
       }
     }
     benchmark::RunSpecifiedBenchmarks();

@@ -18,7 +18,8 @@ int main(int argc, char** argv) {
   using namespace vknn::examples;
   FlagParser flags("train_fashion_mnist",
                    "Trains the TensorFlow course's Fashion-MNIST CNN (Conv2D, MaxPooling2D, Dense)\n"
-                   "and evaluates it on the test set. Exit status: 0 done, 1 failed, 2 bad flags.");
+                   "and evaluates it on the test set. Exit status: 0 done, 1 failed, 2 bad flags,\n"
+                   "130/143 stopped by Ctrl-C/SIGTERM (rerun to resume with --backup-dir).");
   flags.add_int("filters", 64, "filters in each Conv2D layer", {.choices = {16, 32, 64}});
   flags.add_int("conv-layers", 2,
                 "Conv2D+MaxPooling2D pairs; 1 is the exercise that removes the final pair",

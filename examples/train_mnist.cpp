@@ -12,7 +12,7 @@ int main(int argc, char** argv) {
   FlagParser flags("train_mnist",
                    "The course's Exercise 3: an MNIST CNN with one convolution, trained until its\n"
                    "training accuracy passes --target-accuracy. Exit status: 0 done, 1 failed,\n"
-                   "2 bad flags.");
+                   "2 bad flags, 130/143 stopped by Ctrl-C/SIGTERM (rerun to resume with --backup-dir).");
   flags.add_int("filters", 32, "filters in the Conv2D layer", {.choices = {32, 64}});
   add_training_flags(flags, "mnist", {.epochs = 20, .target_accuracy = 0.998});
   return run_program(flags, argc, argv, [&] {

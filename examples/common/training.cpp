@@ -1,12 +1,15 @@
 #include "common/training.hpp"
 
+#include <algorithm>
 #include <cstdio>
+#include <memory>
 #include <stdexcept>
 #include <system_error>
 
 #include "common/device_flag.hpp"
 #include "common/files.hpp"
 #include "common/history_csv.hpp"
+#include "common/stop_on_signals.hpp"
 #include "vknn/error.hpp"
 #include "vknn/model/sequential.hpp"
 
@@ -35,6 +38,40 @@ Samples prefix(const data::LabeledImages& set, std::int64_t count) {
   return {std::span(set.images.pixels.data(), bytes), count, {set.images.rows, set.images.cols, 1}};
 }
 
+// Says, when fit starts, whether it continues from a backup and from where.
+class ResumeNotice : public Callback {
+ public:
+  explicit ResumeNotice(std::shared_ptr<BackupAndRestore> backup) : backup_(std::move(backup)) {}
+  void on_train_begin(Sequential& model) override {
+    if (!backup_->restored()) return;
+    const TrainingPosition at = model.training_position();
+    std::printf("Resuming from the backup %s: epoch %d, step %lld of %lld\n",
+                backup_->checkpoint_path().string().c_str(), at.epoch + 1, (long long)at.step,
+                (long long)at.steps_per_epoch);
+    std::fflush(stdout);
+  }
+
+ private:
+  std::shared_ptr<BackupAndRestore> backup_;
+};
+
+// After a stop by signal: what was kept and how to go on.
+void report_stop(const Sequential& model, int signal, int epochs,
+                 const std::shared_ptr<BackupAndRestore>& backup) {
+  const TrainingPosition at = model.training_position();
+  std::printf("\nTraining stopped by %s at epoch %d/%d, step %lld/%lld.\n", signal_name(signal),
+              std::min(at.epoch + 1, epochs), epochs, (long long)at.step, (long long)at.steps_per_epoch);
+  if (backup) {
+    std::printf("The training state (weights, optimizer, position, history) is kept in %s.\n"
+                "Run the same command again to resume from there.\n",
+                backup->checkpoint_path().string().c_str());
+  } else {
+    std::printf("Nothing was kept. Run with --backup-dir DIR to be able to resume after an "
+                "interruption.\n");
+  }
+  std::fflush(stdout);
+}
+
 }  // namespace
 
 void add_training_flags(FlagParser& flags, const std::string& data_folder,
@@ -59,6 +96,14 @@ void add_training_flags(FlagParser& flags, const std::string& data_folder,
   flags.add_string("history", "",
                    "write per-epoch loss, accuracy, val_loss, val_accuracy to this CSV file", {.allow_empty = false},
                    "PATH");
+  flags.add_string("backup-dir", "",
+                   "keep a backup of the training state in this folder (at each epoch end, or\n"
+                   "every --backup-every steps, and on Ctrl-C or SIGTERM); running the same command\n"
+                   "again resumes from it, ending with the weights of an uninterrupted run;\n"
+                   "deleted when training completes",
+                   {.allow_empty = false}, "DIR");
+  flags.add_int("backup-every", 0, "with --backup-dir: back up every N training steps (0: at each epoch end)",
+                {.min = 0, .max = 1 << 30});
   flags.add_int("limit", 0, "train on the first N training samples (0: all)", {.min = 0});
   flags.add_int("test-limit", 0, "evaluate on the first N test samples (0: all)", {.min = 0});
   flags.add_bool("validation", false, "use the test set as validation data during fit");
@@ -88,6 +133,15 @@ int run_training(const FlagParser& flags, const TrainingProgram& program) {
   require_writable_location(flags, "history");
   if (flags.get_int("epochs") == 0 && !flags.get_string("history").empty()) {
     throw UsageError("history", "there is no training history to write with --epochs 0");
+  }
+  if (flags.given("backup-every") && flags.get_string("backup-dir").empty()) {
+    throw UsageError("backup-every", "needs --backup-dir DIR (the folder for the backup)");
+  }
+  if (const std::string& dir = flags.get_string("backup-dir"); !dir.empty()) {
+    std::error_code ec;
+    if (fs::exists(dir, ec) && !fs::is_directory(dir, ec)) {
+      throw UsageError("backup-dir", "'" + dir + "' is a file; give a folder");
+    }
   }
   if (const std::string& load = flags.get_string("load"); !load.empty()) {
     std::error_code ec;
@@ -157,9 +211,29 @@ int run_training(const FlagParser& flags, const TrainingProgram& program) {
     if (const double target_accuracy = flags.get_real("target-accuracy"); target_accuracy > 0) {
       fit.callbacks.push_back(std::make_shared<ReachedAccuracyCallback>(target_accuracy));
     }
+    std::shared_ptr<BackupAndRestore> backup;
+    if (const std::string& dir = flags.get_string("backup-dir"); !dir.empty()) {
+      backup = std::make_shared<BackupAndRestore>(
+          dir, SaveFreq::every_steps(int(flags.get_int("backup-every"))));
+      // First: it restores the backup before the others start.
+      fit.callbacks.insert(fit.callbacks.begin(), {backup, std::make_shared<ResumeNotice>(backup)});
+    }
     std::printf("\nMODEL TRAINING:\n");
     std::fflush(stdout);
-    const History history = model.fit(train, train_labels, fit);
+    History history;
+    int stop_signal = 0;
+    {
+      const StopOnSignals stop_on_signals(model);
+      history = model.fit(train, train_labels, fit);
+      stop_signal = stop_on_signals.received();
+    }
+    // A signal that came after the last step stopped nothing: training is
+    // complete and the program goes on (the default handlers are back).
+    if (history.interrupted && stop_signal != 0) {
+      // The shell's convention: 128 + the signal (130 for SIGINT, 143 for SIGTERM).
+      report_stop(model, stop_signal, epochs, backup);
+      return 128 + stop_signal;
+    }
     if (const std::string& path = flags.get_string("history"); !path.empty()) {
       write_history_csv(path, history);
       std::printf("Wrote the training history to %s\n", path.c_str());

@@ -21,8 +21,8 @@ struct TrainingDefaults {
 };
 
 // Declares --epochs, --batch-size, --learning-rate, --device, --data-dir,
-// --seed, --target-accuracy, --save, --load, --history, --limit,
-// --test-limit, --validation and --verbose.
+// --seed, --target-accuracy, --save, --load, --history, --backup-dir,
+// --backup-every, --limit, --test-limit, --validation and --verbose.
 void add_training_flags(FlagParser& flags, const std::string& data_folder,
                         const TrainingDefaults& defaults);
 
@@ -33,7 +33,8 @@ struct TrainingProgram {
   std::vector<Layer> layers;
 };
 
-// Runs the flow; returns the exit status (0). Throws UsageError for flag
+// Runs the flow; returns the exit status: 0, or 128 + the signal (130,
+// 143) when SIGINT or SIGTERM stopped training (see StopOnSignals). Throws UsageError for flag
 // values found wrong only once the data is known (--limit beyond the
 // training set), other exceptions for failures.
 int run_training(const FlagParser& flags, const TrainingProgram& program);

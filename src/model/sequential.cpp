@@ -6,11 +6,13 @@
 
 #include <chrono>
 #include <cmath>
+#include <map>
 #include <numeric>
 #include <random>
 #include <sstream>
 
 #include "model/architecture.hpp"
+#include "model/checkpoint.hpp"
 #include "model/progress_bar.hpp"
 #include "model/safetensors.hpp"
 #include "model/trainer.hpp"
@@ -118,6 +120,7 @@ Samples Samples::of(const data::ImageSet& images) {
 Sequential::Sequential(std::vector<Layer> layers, std::string name)
     : name_(std::move(name)),
       architecture_(std::make_unique<model::Architecture>(model::Architecture::build(layers))),
+      progress_(std::make_unique<model::TrainingProgress>()),
       stop_request_(std::make_unique<std::atomic<bool>>(false)) {
   static_assert(std::atomic<bool>::is_always_lock_free,
                 "request_stop() must be a lock-free store to be safe in a signal handler");
@@ -157,6 +160,8 @@ void Sequential::compile(const Optimizer& optimizer, CompileOptions options) {
     throw Error("compile: RMSprop needs 0 <= rho, momentum < 1 and epsilon > 0");
   }
   trainer_.reset();  // a recompile starts from fresh weights, as in Keras
+  *progress_ = {};
+  resume_pending_ = false;
   trainer_ = std::make_unique<Trainer>(*architecture_, optimizer, options);
 }
 
@@ -297,28 +302,65 @@ History Sequential::fit(const Samples& x, std::span<const std::uint8_t> y, FitOp
   stop_training = false;
   stop_request_->store(false, std::memory_order_relaxed);
   for (auto& callback : options.callbacks) callback->on_train_begin(*this);
+
+  // Where this fit starts: epoch 0, or where a checkpoint loaded before it
+  // (load_checkpoint, or BackupAndRestore in on_train_begin) stood. The
+  // shuffle order is a function of (seed, epoch), so the fit identity and
+  // the position say exactly which samples every remaining step takes.
+  const model::FitIdentity identity{options.seed, options.shuffle, batch_size, x.count};
+  model::TrainingProgress& progress = *progress_;
+  if (resume_pending_) {
+    // Refused, the resume point stays: a fit with the right options resumes.
+    if (progress.fit.samples != 0 && !(progress.fit == identity)) {
+      throw Error("fit: the checkpoint " + resume_source_ + " continues a fit with " +
+                  model::describe(progress.fit) + ", but this fit has " + model::describe(identity) +
+                  "; resume with the same data, batch_size, shuffle and seed (or compile() again "
+                  "to start over)");
+    }
+    resume_pending_ = false;
+    history.epoch = progress.history.epoch;
+    history.history = progress.history.history;
+  } else {
+    progress = {};
+  }
+  progress.fit = identity;
+  const int first_epoch = progress.epoch;
+  const std::int64_t first_step = progress.step;
+  const MetricTotals first_totals = progress.totals;
   if (!options.shuffle) trainer.set_order(train, epoch_order(x.count, false, 0, 0));
 
-  for (int epoch = 0; epoch < options.epochs && !stop_training; ++epoch) {
+  for (int epoch = first_epoch; epoch < options.epochs && !stop_training; ++epoch) {
     if (options.verbose && options.output) {
       std::fprintf(options.output, "Epoch %d/%d\n", epoch + 1, options.epochs);
     }
     backend.synchronize();
     if (options.shuffle) trainer.set_order(train, epoch_order(x.count, true, options.seed, epoch));
+    // A resumed epoch starts at its next step with the totals of the steps
+    // already taken; any other at step 0 with zero totals.
+    const std::int64_t start = epoch == first_epoch ? first_step : 0;
     StepState state = backend.read_state(trainer.state());
-    state.batch_index = 0;
+    state.batch_index = std::uint32_t(start);
     backend.write_state(trainer.state(), state);
-    backend.zero(trainer.totals());
+    if (start > 0) {
+      backend.write(trainer.totals(), &first_totals, sizeof first_totals);
+    } else {
+      backend.zero(trainer.totals());
+    }
+    progress.epoch = epoch;
+    progress.step = start;
 
     model::ProgressBar bar(long(steps.steps), options.verbose, options.output);
     Clock callback_clock;
     const bool batch_callbacks = !options.callbacks.empty();
-    for (std::int64_t step = 0; step < steps.steps; ++step) {
+    for (std::int64_t step = start; step < steps.steps; ++step) {
       if (stop_requested()) {
         history.interrupted = true;
         break;
       }
       steps.at(step).launch(false);
+      progress.step = step + 1;
+      for (auto& callback : options.callbacks) callback->on_train_batch_end(*this, int(step));
+      if (stop_training) break;  // honoured at this step boundary
       const bool refresh_bar = bar.wants_refresh();
       const bool refresh_callbacks = batch_callbacks && callback_clock.due(kCallbackRefreshSeconds);
       if (refresh_bar || refresh_callbacks) {
@@ -334,9 +376,14 @@ History Sequential::fit(const Samples& x, std::span<const std::uint8_t> y, FitOp
         }
       }
     }
+    // A stop asked for during the epoch's last step is honoured at that
+    // step boundary too, before the epoch end's validation and callbacks.
+    if (!stop_training && stop_requested()) history.interrupted = true;
     backend.synchronize();
     if (history.interrupted) {
       // The partial epoch is not an epoch of the history; end the bar's line.
+      // progress keeps (epoch, step) and the device keeps its totals, which
+      // save_checkpoint reads.
       if (options.verbose == 1 && options.output) std::fputc('\n', options.output);
       break;
     }
@@ -349,6 +396,11 @@ History Sequential::fit(const Samples& x, std::span<const std::uint8_t> y, FitOp
     Logs logs = logs_of(values);
     history.epoch.push_back(epoch);
     for (const auto& [name, value] : values) history.history[name].push_back(value);
+    progress.epoch = epoch + 1;
+    progress.step = 0;
+    progress.totals = {};
+    progress.history.epoch = history.epoch;
+    progress.history.history = history.history;
     for (auto& callback : options.callbacks) callback->on_epoch_end(*this, epoch, logs);
   }
   history.stopped_early = stop_training || history.interrupted;
@@ -499,6 +551,107 @@ void Sequential::load_weights(const std::filesystem::path& path) {
   std::vector<std::vector<float>> weights;
   for (const auto& p : trainer_->parameters()) weights.push_back(file.find(p.spec.name)->values);
   set_weights(weights);
+}
+
+namespace {
+
+// The layers as a checkpoint records them, to refuse another model's:
+// "input (28, 28, 1); conv2d Conv2D (26, 26, 64); ...".
+std::string architecture_text(const Shape& input, const std::vector<LayerSummary>& layers) {
+  std::string text = "input " + shape_text(input);
+  for (const auto& layer : layers) {
+    text += "; " + layer.name + " " + layer.type + " " + shape_text(layer.output_shape);
+  }
+  return text;
+}
+
+std::vector<float> read_floats(backend::Backend& backend, const backend::DeviceTensor& tensor,
+                               std::int64_t count) {
+  std::vector<float> values(static_cast<std::size_t>(count));
+  backend.read(tensor, values.data(), values.size() * sizeof(float));
+  return values;
+}
+
+// The optimizer state tensors of a parameter, in optimizer_state_names order.
+std::vector<const backend::DeviceTensor*> optimizer_state(const model::Parameter& p) {
+  std::vector<const backend::DeviceTensor*> state;
+  for (const auto* t : {p.m.get(), p.v.get(), p.velocity.get(), p.momentum.get()}) {
+    if (t) state.push_back(t);
+  }
+  return state;
+}
+
+}  // namespace
+
+void Sequential::save_checkpoint(const std::filesystem::path& path) {
+  require_compiled(trainer_, "save_checkpoint");
+  Trainer& trainer = *trainer_;
+  auto& backend = trainer.backend();
+  backend.synchronize();
+  model::CheckpointContents c;
+  c.model_name = name_;
+  c.architecture = architecture_text(input_shape(), layers());
+  c.optimizer = model::optimizer_text(trainer.optimizer());
+  const StepState state = backend.read_state(trainer.state());
+  c.iterations = state.iterations;
+  c.learning_rate = state.learning_rate;
+  c.progress = *progress_;
+  // Mid-epoch, the totals so far live on the device (fit reads them only
+  // at refreshes).
+  if (c.progress.step > 0 && !resume_pending_) c.progress.totals = backend.read_totals(trainer.totals());
+  for (const auto& p : trainer.parameters()) {
+    const auto shape = p.spec.tensor_spec().shape;
+    c.tensors.push_back({p.spec.name, shape, read_floats(backend, *p.value, p.spec.size())});
+  }
+  for (const auto& p : trainer.parameters()) {
+    const auto names = model::optimizer_state_names(trainer.optimizer(), p.spec.name);
+    const auto tensors = optimizer_state(p);
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      c.tensors.push_back({names[i], p.spec.tensor_spec().shape,
+                           read_floats(backend, *tensors.at(i), p.spec.size())});
+    }
+  }
+  model::write_checkpoint(path, c);
+}
+
+void Sequential::load_checkpoint(const std::filesystem::path& path) {
+  require_compiled(trainer_, "load_checkpoint");
+  Trainer& trainer = *trainer_;
+  std::vector<model::TensorSpec> expected = architecture_->weight_specs();
+  for (const auto& p : trainer.parameters()) {
+    for (const auto& name : model::optimizer_state_names(trainer.optimizer(), p.spec.name)) {
+      expected.push_back({name, p.spec.tensor_spec().shape});
+    }
+  }
+  // Everything is read and checked before anything changes.
+  model::CheckpointContents c =
+      model::read_checkpoint(path, architecture_text(input_shape(), layers()),
+                             model::optimizer_text(trainer.optimizer()), expected);
+  std::map<std::string, const model::Tensor*> by_name;
+  for (const auto& t : c.tensors) by_name[t.name] = &t;
+  auto& backend = trainer.backend();
+  backend.synchronize();
+  auto put = [&](const backend::DeviceTensor& tensor, const std::string& name) {
+    const auto& values = by_name.at(name)->values;
+    backend.write(tensor, values.data(), values.size() * sizeof(float));
+  };
+  for (const auto& p : trainer.parameters()) {
+    put(*p.value, p.spec.name);
+    const auto names = model::optimizer_state_names(trainer.optimizer(), p.spec.name);
+    const auto tensors = optimizer_state(p);
+    for (std::size_t i = 0; i < names.size(); ++i) put(*tensors.at(i), names[i]);
+  }
+  StepState state = backend.read_state(trainer.state());
+  state.iterations = c.iterations;
+  state.learning_rate = c.learning_rate;
+  backend.write_state(trainer.state(), state);
+  *progress_ = std::move(c.progress);
+  resume_pending_ = true;
+  resume_source_ = path.string();
+}
+
+TrainingPosition Sequential::training_position() const {
+  return {progress_->epoch, progress_->step, progress_->fit.steps_per_epoch()};
 }
 
 float Sequential::learning_rate() {

@@ -66,6 +66,7 @@ class Trainer {
   // workspaces and datasets.
   std::uint64_t device_bytes() const { return device_bytes_; }
   const Architecture& architecture() const { return architecture_; }
+  const Optimizer& optimizer() const { return optimizer_; }
   std::vector<Parameter>& parameters() { return parameters_; }
   int num_classes() const;
   // How many label values the loss takes: the classes, or 2 for binary

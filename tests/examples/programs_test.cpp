@@ -181,6 +181,10 @@ TEST(TrainingPrograms, FlagMistakesExitWithStatus2) {
       {"train_fashion_mnist", "--load " + shell_quote((dir / "none.safetensors").string()),
        "--load: no file"},
       {"train_fashion_mnist", "--epochs 0 --history h.csv", "--history: there is no training history"},
+      {"train_fashion_mnist", "--backup-every 100", "--backup-every: needs --backup-dir DIR"},
+      {"train_fashion_mnist", "--backup-every -1 --backup-dir b", "--backup-every: must be"},
+      {"train_mnist", "--backup-dir " + shell_quote((dir / "stdout.txt").string()),
+       "--backup-dir: '" + (dir / "stdout.txt").string() + "' is a file; give a folder"},
       {"train_mnist", "--filters 16", "--filters: expected one of 32, 64, got 16"},
       {"train_mnist", "--target-accuracy 1.5", "--target-accuracy: must be between 0 and 1, got 1.5"},
       {"visualize_activations", "", "--weights: required"},
@@ -203,7 +207,8 @@ TEST(TrainingPrograms, HelpAndMissingData) {
   EXPECT_EQ(run.status, 0);
   for (const char* flag : {"--filters", "--conv-layers", "--epochs", "--batch-size", "--learning-rate",
                            "--device", "--data-dir", "--seed", "--target-accuracy", "--save", "--load",
-                           "--history", "--limit", "--validation", "--verbose"}) {
+                           "--history", "--backup-dir", "--backup-every", "--limit", "--validation",
+                           "--verbose"}) {
     EXPECT_TRUE(contains(run.out, flag)) << flag << "\n" << run.out;
   }
   run = run_example("train_mnist", "--help", dir);

@@ -238,7 +238,7 @@ std::unique_ptr<vknn::Context> validated_context() {
 // Records conv2d forward and dense forward with KernelVariant::automatic,
 // runs them, and returns the measurements the context's tuner made.
 std::uint32_t record_automatic_ops(vknn::Context& context) {
-  auto& device = context.device();
+  auto& device = vknn::vk::device_of(context);
   const vknn::Conv2DGeometry conv{.batch = 2, .in_h = 6, .in_w = 6, .in_c = 4, .out_c = 8,
                                   .kernel_h = 3, .kernel_w = 3};
   const vknn::DenseGeometry dense{.batch = 2, .in_features = 16, .out_features = 8};

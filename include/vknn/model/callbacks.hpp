@@ -5,6 +5,7 @@
 // batch in flight finishes, and fit returns after the epoch's bookkeeping.
 #pragma once
 
+#include <filesystem>
 #include <functional>
 #include <limits>
 #include <map>
@@ -28,6 +29,12 @@ class Callback {
   // and after the last batch of an epoch: reading running metrics means a
   // host wait on the device, which fit keeps rare.
   virtual void on_batch_end(Sequential& /*model*/, int /*batch*/, const Logs& /*logs*/) {}
+  // Called after every training step is launched, at the exact step
+  // boundary (batch counts from 0 within the epoch). Unlike Keras it carries
+  // no logs: they would cost a host wait on the device every step. The step
+  // may still be running; what reads the model (save_checkpoint,
+  // get_weights) waits for it, so do that only every so many steps.
+  virtual void on_train_batch_end(Sequential& /*model*/, int /*batch*/) {}
   virtual void on_train_end(Sequential& /*model*/) {}
 };
 
@@ -90,16 +97,58 @@ class TerminateOnNaN : public Callback {
   void on_epoch_end(Sequential& model, int epoch, const Logs& logs) override;
 };
 
+// keras.callbacks.BackupAndRestore: survive an interruption. At fit start
+// a backup in backup_dir is restored (Sequential::load_checkpoint) and
+// training continues where it stopped; the backup is rewritten at each
+// epoch end, or after every N training steps; it is deleted when fit
+// completes (also when a callback stops it early). When fit ends through
+// Sequential::request_stop() (Ctrl-C in the trainers) the backup is
+// written at that step boundary instead, mid-epoch if need be. If fit
+// throws, the last backup stays. A corrupt backup, or one of another
+// model or fit, makes fit throw vknn::Error naming the file and what is
+// wrong, and the folder is left as it was.
+struct SaveFreq {
+  int steps = 0;  // 0: at each epoch end
+  static SaveFreq epoch() { return {}; }
+  static SaveFreq every_steps(int n) { return {n}; }
+};
+
+class BackupAndRestore : public Callback {
+ public:
+  explicit BackupAndRestore(std::filesystem::path backup_dir, SaveFreq save_freq = SaveFreq::epoch());
+  void on_train_begin(Sequential& model) override;
+  void on_train_batch_end(Sequential& model, int batch) override;
+  void on_epoch_end(Sequential& model, int epoch, const Logs& logs) override;
+  void on_train_end(Sequential& model) override;
+
+  // The backup file: backup_dir / "checkpoint.safetensors".
+  std::filesystem::path checkpoint_path() const;
+  bool restored() const { return restored_; }  // the last fit started from a backup
+  int backups_written() const { return backups_written_; }
+
+ private:
+  void backup(Sequential& model);
+  std::filesystem::path backup_dir_;
+  SaveFreq save_freq_;
+  int steps_since_backup_ = 0;
+  bool restored_ = false;
+  int backups_written_ = 0;
+};
+
 // A callback from plain functions (keras.callbacks.LambdaCallback).
 class LambdaCallback : public Callback {
  public:
   std::function<void(Sequential&, int, const Logs&)> epoch_end;
   std::function<void(Sequential&, int, const Logs&)> batch_end;
+  std::function<void(Sequential&, int)> train_batch_end;
   void on_epoch_end(Sequential& model, int epoch, const Logs& logs) override {
     if (epoch_end) epoch_end(model, epoch, logs);
   }
   void on_batch_end(Sequential& model, int batch, const Logs& logs) override {
     if (batch_end) batch_end(model, batch, logs);
+  }
+  void on_train_batch_end(Sequential& model, int batch) override {
+    if (train_batch_end) train_batch_end(model, batch);
   }
 };
 

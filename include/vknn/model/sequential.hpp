@@ -37,6 +37,7 @@ namespace vknn {
 namespace model {
 class Architecture;
 class Trainer;
+struct TrainingProgress;
 }  // namespace model
 
 struct ValidationData {
@@ -87,6 +88,14 @@ struct LayerSummary {
   std::int64_t params = 0;
 };
 
+// Where training stands: the epoch under way (0-based; equal to the epochs
+// completed when step is 0) and the steps of it already taken.
+struct TrainingPosition {
+  int epoch = 0;
+  std::int64_t step = 0;
+  std::int64_t steps_per_epoch = 0;  // 0 before the first fit
+};
+
 struct Evaluation {
   double loss = 0;
   double accuracy = 0;
@@ -123,6 +132,21 @@ class Sequential {
   void save_weights(const std::filesystem::path& path);
   void load_weights(const std::filesystem::path& path);
 
+  // A checkpoint: everything continuing bit for bit needs (weights,
+  // optimizer state, learning rate, the position in the epoch, its metric
+  // totals so far, the History), in one safetensors file written atomically;
+  // docs/checkpoints.md describes it. Callable between fits and from a
+  // callback during one (it waits for the device).
+  void save_checkpoint(const std::filesystem::path& path);
+  // Restores a checkpoint into this compiled model (same architecture and
+  // optimizer); the next fit then continues where the checkpoint's fit
+  // stood, with `epochs` counting from its start as in Keras, and must be
+  // given the same data size, batch size, shuffle and seed (it refuses
+  // otherwise). Throws vknn::Error naming what is wrong with the file,
+  // leaving the model unchanged.
+  void load_checkpoint(const std::filesystem::path& path);
+  TrainingPosition training_position() const;
+
   // Parameter tensors in layer order (kernel, bias, kernel, bias, ...).
   std::vector<std::vector<float>> get_weights();
   void set_weights(const std::vector<std::vector<float>>& weights);
@@ -157,6 +181,11 @@ class Sequential {
   std::string name_;
   std::unique_ptr<model::Architecture> architecture_;
   std::unique_ptr<model::Trainer> trainer_;
+  // Where the latest fit stands, kept current at every step; after
+  // load_checkpoint, the point the next fit resumes from.
+  std::unique_ptr<model::TrainingProgress> progress_;
+  bool resume_pending_ = false;
+  std::string resume_source_;  // the checkpoint's path, for messages
   // Heap-held so that Sequential stays movable and a signal handler holding
   // a pointer to the flag never sees it move.
   std::unique_ptr<std::atomic<bool>> stop_request_;

@@ -1,0 +1,392 @@
+// Checkpoints: a fit stopped anywhere (between epochs, mid-epoch, after an
+// epoch's last step), saved, loaded into a fresh model and continued ends
+// with exactly the bytes of an uninterrupted fit, on both backends and
+// optimizers; bad checkpoints are refused with a message naming the
+// problem and leave the model as it was; BackupAndRestore resumes.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <fstream>
+
+#include "model/safetensors.hpp"
+#include "model/training_support.hpp"
+#include "support/error_text.hpp"
+#include "support/temp_dir.hpp"
+#include "vknn/error.hpp"
+
+namespace {
+
+using namespace vknn;
+using vknn_test::expect_error_mentions;
+using vknn_test::on;
+using vknn_test::synthetic_images;
+using vknn_test::TempDir;
+namespace fs = std::filesystem;
+
+class Checkpoints : public vknn_test::VulkanTest {};
+
+// 200 samples in batches of 32: 7 steps an epoch, the last one partial.
+constexpr int kSamples = 200, kBatch = 32, kStepsPerEpoch = 7, kEpochs = 3;
+
+const vknn_test::SyntheticImages& data() {
+  static const auto d = synthetic_images(kSamples, 8, 4, 11);
+  return d;
+}
+
+FitOptions fit_options(int epochs = kEpochs) {
+  FitOptions f;
+  f.epochs = epochs;
+  f.batch_size = kBatch;
+  f.verbose = 0;
+  f.seed = 5;
+  return f;
+}
+
+Sequential compiled(BackendKind kind, const Optimizer& optimizer, std::uint64_t seed = 7) {
+  Sequential model(vknn_test::small_cnn(8, 4));
+  model.compile(optimizer, on(kind, seed));
+  return model;
+}
+
+// The bytes of every weight tensor: equal means bit for bit.
+std::vector<std::uint8_t> weight_bytes(Sequential& model) {
+  std::vector<std::uint8_t> bytes;
+  for (const auto& w : model.get_weights()) {
+    const auto* p = reinterpret_cast<const std::uint8_t*>(w.data());
+    bytes.insert(bytes.end(), p, p + w.size() * sizeof(float));
+  }
+  return bytes;
+}
+
+// A callback that asks fit to stop before step `step` of epoch `epoch`.
+std::shared_ptr<LambdaCallback> stop_before(int epoch, int step) {
+  auto callback = std::make_shared<LambdaCallback>();
+  auto current_epoch = std::make_shared<int>(0);
+  callback->epoch_end = [=](Sequential& model, int e, const Logs&) {
+    *current_epoch = e + 1;
+    if (*current_epoch == epoch && step == 0) model.request_stop();
+  };
+  callback->train_batch_end = [=](Sequential& model, int batch) {
+    if (*current_epoch == epoch && batch + 1 == step) model.request_stop();
+  };
+  return callback;
+}
+
+struct TrainingRun {
+  std::vector<std::uint8_t> weights;
+  History history;
+};
+
+TrainingRun straight(BackendKind kind, const Optimizer& optimizer) {
+  Sequential model = compiled(kind, optimizer);
+  TrainingRun run;
+  run.history = model.fit(data().samples(), data().labels, fit_options());
+  run.weights = weight_bytes(model);
+  return run;
+}
+
+// Stops the fit at (epoch, step), saves, continues in a fresh model (whose
+// own initial weights differ: compile seed 99) loaded from the checkpoint.
+TrainingRun interrupted_and_resumed(BackendKind kind, const Optimizer& optimizer, int epoch, int step,
+                            const fs::path& file) {
+  {
+    Sequential first = compiled(kind, optimizer);
+    FitOptions f = fit_options();
+    f.callbacks.push_back(stop_before(epoch, step));
+    const History h = first.fit(data().samples(), data().labels, f);
+    EXPECT_TRUE(h.interrupted);
+    EXPECT_EQ(first.training_position().epoch, epoch);
+    EXPECT_EQ(first.training_position().step, step);
+    EXPECT_EQ(first.training_position().steps_per_epoch, kStepsPerEpoch);
+    first.save_checkpoint(file);
+  }
+  Sequential second = compiled(kind, optimizer, 99);
+  second.load_checkpoint(file);
+  TrainingRun run;
+  run.history = second.fit(data().samples(), data().labels, fit_options());
+  run.weights = weight_bytes(second);
+  return run;
+}
+
+void expect_same_run(const TrainingRun& a, const TrainingRun& b) {
+  EXPECT_TRUE(a.weights == b.weights) << "the weights differ";
+  EXPECT_EQ(a.history.epoch, b.history.epoch);
+  EXPECT_EQ(a.history.history, b.history.history);  // exact: the totals continue bit for bit
+}
+
+TEST_F(Checkpoints, ContinuingIsBitForBitOnEveryBackendAndOptimizer) {
+  struct Case {
+    BackendKind kind;
+    Optimizer optimizer;
+    const char* name;
+  };
+  const Case cases[] = {{BackendKind::vulkan, Adam(0.01f), "vulkan adam"},
+                        {BackendKind::vulkan, SGD(0.05f, 0.9f), "vulkan sgd+momentum"},
+                        {BackendKind::vulkan, RMSprop(0.003f, 0.9f, 0.5f), "vulkan rmsprop+momentum"},
+                        {BackendKind::cpu, Adam(0.01f), "cpu adam"}};
+  // (epoch, step) where the first fit stops: between epochs, mid-epoch,
+  // after an epoch's last (partial) step but before its epoch end.
+  const std::pair<int, int> stops[] = {{1, 0}, {1, 3}, {0, kStepsPerEpoch}};
+  for (const auto& c : cases) {
+    const TrainingRun reference = straight(c.kind, c.optimizer);
+    for (const auto& [epoch, step] : stops) {
+      SCOPED_TRACE(std::string(c.name) + " stopped at epoch " + std::to_string(epoch) + " step " +
+                   std::to_string(step));
+      TempDir dir;
+      expect_same_run(reference, interrupted_and_resumed(c.kind, c.optimizer, epoch, step,
+                                                         dir / "run.safetensors"));
+    }
+  }
+}
+
+TEST_F(Checkpoints, AfterACompletedFitTheNextFitContinuesWithMoreEpochs) {
+  // Keras's way: fit(epochs=1), checkpoint, then fit(epochs=3) on the
+  // loaded model runs epochs 2 and 3 only.
+  const TrainingRun reference = straight(BackendKind::vulkan, Adam(0.01f));
+  TempDir dir;
+  {
+    Sequential first = compiled(BackendKind::vulkan, Adam(0.01f));
+    first.fit(data().samples(), data().labels, fit_options(1));
+    first.save_checkpoint(dir / "one_epoch.safetensors");
+  }
+  Sequential second = compiled(BackendKind::vulkan, Adam(0.01f), 99);
+  second.load_checkpoint(dir / "one_epoch.safetensors");
+  TrainingRun resumed;
+  resumed.history = second.fit(data().samples(), data().labels, fit_options());
+  resumed.weights = weight_bytes(second);
+  expect_same_run(reference, resumed);
+}
+
+TEST_F(Checkpoints, HoldsTheTrainingStateUnderClearNames) {
+  TempDir dir;
+  Sequential model = compiled(BackendKind::cpu, Adam(0.01f));
+  FitOptions f = fit_options();
+  f.callbacks.push_back(stop_before(1, 2));
+  model.fit(data().samples(), data().labels, f);
+  model.set_learning_rate(0.0025f);
+  model.save_checkpoint(dir / "c.safetensors");
+  const model::WeightsFile file = model::load_safetensors(dir / "c.safetensors");
+  for (const char* name : {"conv2d/kernel", "dense_1/bias", "optimizer/adam/m/conv2d/kernel",
+                           "optimizer/adam/v/dense_1/bias"}) {
+    EXPECT_NE(file.find(name), nullptr) << name;
+  }
+  std::map<std::string, std::string> meta(file.metadata.begin(), file.metadata.end());
+  EXPECT_EQ(meta["vknn.checkpoint"], "1");
+  EXPECT_EQ(meta["optimizer.iterations"], std::to_string(kStepsPerEpoch + 2));
+  EXPECT_EQ(meta["optimizer.learning_rate"], "0.00249999994");
+  EXPECT_EQ(meta["progress.epoch"], "1");
+  EXPECT_EQ(meta["progress.step"], "2");
+  EXPECT_EQ(meta["fit.seed"], "5");
+  EXPECT_EQ(meta["fit.batch_size"], "32");
+  EXPECT_EQ(meta["fit.samples"], "200");
+  EXPECT_EQ(meta["history.epochs"], "0");
+  EXPECT_EQ(meta.count("history.loss"), 1u);
+
+  Sequential loaded = compiled(BackendKind::cpu, Adam(0.01f), 99);
+  loaded.load_checkpoint(dir / "c.safetensors");
+  EXPECT_EQ(loaded.learning_rate(), 0.0025f);
+  EXPECT_TRUE(weight_bytes(loaded) == weight_bytes(model));
+  EXPECT_EQ(loaded.training_position().epoch, 1);
+  EXPECT_EQ(loaded.training_position().step, 2);
+}
+
+// Rewrites a checkpoint with its metadata changed by `edit`.
+void rewrite(const fs::path& path, const std::function<void(model::Metadata&)>& edit) {
+  model::WeightsFile file = model::load_safetensors(path);
+  model::Metadata metadata;
+  for (auto& pair : file.metadata) {
+    if (pair.first != "format") metadata.push_back(pair);  // the writer sets it
+  }
+  edit(metadata);
+  model::save_safetensors(path, file.tensors, metadata);
+}
+
+void set(model::Metadata& metadata, const std::string& key, const std::string& value) {
+  for (auto& pair : metadata) {
+    if (pair.first == key) {
+      pair.second = value;
+      return;
+    }
+  }
+  metadata.emplace_back(key, value);
+}
+
+std::vector<std::uint8_t> file_bytes(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+void write_bytes(const fs::path& path, const std::vector<std::uint8_t>& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
+}
+
+TEST_F(Checkpoints, BadCheckpointsAreRefusedByNameAndChangeNothing) {
+  TempDir dir;
+  const fs::path good = dir / "good.safetensors";
+  {
+    Sequential model = compiled(BackendKind::cpu, Adam(0.01f));
+    FitOptions f = fit_options();
+    f.callbacks.push_back(stop_before(1, 3));
+    model.fit(data().samples(), data().labels, f);
+    model.save_checkpoint(good);
+    model.save_weights(dir / "weights.safetensors");
+  }
+  const auto good_bytes = file_bytes(good);
+  struct Case {
+    std::string name;
+    std::function<void(const fs::path&)> make;
+    std::vector<std::string> fragments;
+  };
+  auto edited = [&](std::function<void(model::Metadata&)> edit) {
+    return [=](const fs::path& path) {
+      write_bytes(path, good_bytes);
+      rewrite(path, edit);
+    };
+  };
+  const Case cases[] = {
+      {"truncated", [&](const fs::path& p) {
+         write_bytes(p, {good_bytes.begin(), good_bytes.end() - 100});
+       }, {"truncated"}},
+      {"corrupt header", [&](const fs::path& p) {
+         auto bytes = good_bytes;
+         bytes[8] = '[';  // the header is a JSON object
+         write_bytes(p, bytes);
+       }, {"JSON"}},
+      {"weights file", [&](const fs::path& p) { fs::copy_file(dir / "weights.safetensors", p); },
+       {"is not a vknn checkpoint", "load_weights"}},
+      {"newer version", edited([](auto& m) { set(m, "vknn.checkpoint", "2"); }),
+       {"format version '2'", "newer vknn"}},
+      {"unknown key", edited([](auto& m) { set(m, "progress.rng", "1"); }),
+       {"\"progress.rng\"", "does not have"}},
+      {"missing key", edited([](auto& m) {
+         std::erase_if(m, [](const auto& pair) { return pair.first == "optimizer.iterations"; });
+       }), {"\"optimizer.iterations\" is missing"}},
+      {"bad number", edited([](auto& m) { set(m, "progress.step", "3x"); }),
+       {"\"progress.step\"", "'3x'"}},
+      {"step beyond the epoch", edited([](auto& m) { set(m, "progress.step", "8"); }),
+       {"\"progress.step\"", "beyond the 7 steps"}},
+      {"totals of other steps", edited([](auto& m) { set(m, "progress.step", "2"); }),
+       {"\"progress.totals\"", "expected 64 samples"}},
+      {"history too short", edited([](auto& m) { set(m, "history.loss", ""); }),
+       {"\"history.loss\"", "0 values for 1 epochs"}},
+      {"infinite learning rate", edited([](auto& m) { set(m, "optimizer.learning_rate", "inf"); }),
+       {"\"optimizer.learning_rate\"", "finite"}},
+  };
+  Sequential model = compiled(BackendKind::cpu, Adam(0.01f), 3);
+  const auto before = weight_bytes(model);
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    const fs::path path = dir / (c.name + ".safetensors");
+    c.make(path);
+    auto fragments = c.fragments;
+    fragments.push_back(path.string());
+    expect_error_mentions([&] { model.load_checkpoint(path); }, fragments);
+    EXPECT_TRUE(weight_bytes(model) == before);
+  }
+  // A refused load leaves no resume point: this fit starts at epoch 0.
+  const History h = model.fit(data().samples(), data().labels, fit_options(1));
+  EXPECT_EQ(h.epoch, std::vector<int>{0});
+}
+
+TEST_F(Checkpoints, AnotherModelOptimizerOrFitIsRefused) {
+  TempDir dir;
+  const fs::path file = dir / "c.safetensors";
+  Sequential model = compiled(BackendKind::cpu, Adam(0.01f));
+  model.fit(data().samples(), data().labels, fit_options(1));
+  model.save_checkpoint(file);
+
+  Sequential wider({Conv2D(8, {3, 3}, Activation::relu, Shape{8, 8, 1}), MaxPooling2D(2, 2),
+                    Flatten(), Dense(16, Activation::relu), Dense(4, Activation::softmax)});
+  wider.compile(Adam(0.01f), on(BackendKind::cpu));
+  expect_error_mentions([&] { wider.load_checkpoint(file); },
+                        {file.string(), "another architecture", "conv2d Conv2D (6, 6, 4)",
+                         "conv2d Conv2D (6, 6, 8)"});
+
+  Sequential sgd = compiled(BackendKind::cpu, SGD(0.01f, 0.9f));
+  expect_error_mentions([&] { sgd.load_checkpoint(file); },
+                        {"optimizer adam(beta_1=0.899999976", "compiled with sgd(momentum=0.899999976)"});
+
+  Sequential resumed = compiled(BackendKind::cpu, Adam(0.01f));
+  resumed.load_checkpoint(file);
+  FitOptions other = fit_options();
+  other.batch_size = 16;
+  expect_error_mentions([&] { resumed.fit(data().samples(), data().labels, other); },
+                        {file.string(), "batch size 32 over 200 samples, shuffled with seed 5",
+                         "this fit has batch size 16"});
+  // The resume point stays for a fit with the right options.
+  EXPECT_EQ(resumed.fit(data().samples(), data().labels, fit_options(2)).epoch, (std::vector<int>{0, 1}));
+}
+
+// BackupAndRestore -----------------------------------------------------------
+
+TEST_F(Checkpoints, BackupAndRestoreResumesAnInterruptedFitAndDeletesTheBackupAtTheEnd) {
+  const TrainingRun reference = straight(BackendKind::vulkan, Adam(0.01f));
+  for (const SaveFreq freq : {SaveFreq::epoch(), SaveFreq::every_steps(4)}) {
+    SCOPED_TRACE("save every " + std::to_string(freq.steps) + " steps (0: epoch)");
+    TempDir dir;
+    const fs::path backup_dir = dir / "backup";
+    {
+      Sequential first = compiled(BackendKind::vulkan, Adam(0.01f));
+      auto backup = std::make_shared<BackupAndRestore>(backup_dir, freq);
+      FitOptions f = fit_options();
+      f.callbacks = {backup, stop_before(1, 5)};
+      EXPECT_TRUE(first.fit(data().samples(), data().labels, f).interrupted);
+      EXPECT_FALSE(backup->restored());
+      // Every epoch end or 4th step, plus the interruption's own backup.
+      EXPECT_EQ(backup->backups_written(), freq.steps == 0 ? 2 : 3 + 1);
+      ASSERT_TRUE(fs::exists(backup->checkpoint_path()));
+    }
+    Sequential second = compiled(BackendKind::vulkan, Adam(0.01f), 99);
+    auto backup = std::make_shared<BackupAndRestore>(backup_dir, freq);
+    FitOptions f = fit_options();
+    f.callbacks = {backup};
+    TrainingRun resumed;
+    resumed.history = second.fit(data().samples(), data().labels, f);
+    resumed.weights = weight_bytes(second);
+    EXPECT_TRUE(backup->restored());
+    expect_same_run(reference, resumed);
+    EXPECT_FALSE(fs::exists(backup->checkpoint_path()));
+  }
+}
+
+TEST_F(Checkpoints, AfterACrashTheLastBackupResumes) {
+  // An exception ends fit without on_train_end: the backup of the last
+  // epoch end stays, and a new fit continues from it.
+  const TrainingRun reference = straight(BackendKind::cpu, Adam(0.01f));
+  TempDir dir;
+  {
+    Sequential first = compiled(BackendKind::cpu, Adam(0.01f));
+    auto crash = std::make_shared<LambdaCallback>();
+    crash->epoch_end = [](Sequential&, int epoch, const Logs&) {
+      if (epoch == 1) throw std::runtime_error("crash");
+    };
+    FitOptions f = fit_options();
+    f.callbacks = {std::make_shared<BackupAndRestore>(dir / "b"), crash};
+    EXPECT_THROW(first.fit(data().samples(), data().labels, f), std::runtime_error);
+  }
+  Sequential second = compiled(BackendKind::cpu, Adam(0.01f), 99);
+  FitOptions f = fit_options();
+  f.callbacks = {std::make_shared<BackupAndRestore>(dir / "b")};
+  TrainingRun resumed;
+  resumed.history = second.fit(data().samples(), data().labels, f);
+  resumed.weights = weight_bytes(second);
+  expect_same_run(reference, resumed);
+}
+
+TEST_F(Checkpoints, ACorruptBackupIsRefusedAndLeftAsItWas) {
+  TempDir dir;
+  const fs::path backup_dir = dir / "backup";
+  fs::create_directories(backup_dir);
+  const std::vector<std::uint8_t> garbage = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+  write_bytes(backup_dir / "checkpoint.safetensors", garbage);
+  Sequential model = compiled(BackendKind::cpu, Adam(0.01f));
+  FitOptions f = fit_options();
+  f.callbacks = {std::make_shared<BackupAndRestore>(backup_dir)};
+  expect_error_mentions([&] { model.fit(data().samples(), data().labels, f); },
+                        {(backup_dir / "checkpoint.safetensors").string()});
+  EXPECT_EQ(file_bytes(backup_dir / "checkpoint.safetensors"), garbage);
+  EXPECT_EQ(std::distance(fs::directory_iterator(backup_dir), fs::directory_iterator()), 1);
+}
+
+}  // namespace
