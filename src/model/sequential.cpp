@@ -116,6 +116,10 @@ Sequential::~Sequential() = default;
 Sequential::Sequential(Sequential&&) noexcept = default;
 Sequential& Sequential::operator=(Sequential&&) noexcept = default;
 
+void Sequential::request_stop() noexcept {
+  if (stop_requested_) stop_requested_->store(true, std::memory_order_relaxed);
+}
+
 std::string Sequential::summary_text() const { return architecture_->summary(name_); }
 void Sequential::summary(std::FILE* out) const {
   std::fputs(summary_text().c_str(), out);
@@ -272,6 +276,7 @@ History Sequential::fit(const Samples& x, std::span<const std::uint8_t> y, FitOp
 
   History history;
   stop_training = false;
+  stop_requested_->store(false, std::memory_order_relaxed);
   for (auto& callback : options.callbacks) callback->on_train_begin(*this);
   if (!options.shuffle) trainer.set_order(train, epoch_order(x.count, false, 0, 0));
 
@@ -290,6 +295,10 @@ History Sequential::fit(const Samples& x, std::span<const std::uint8_t> y, FitOp
     Clock callback_clock;
     const bool batch_callbacks = !options.callbacks.empty();
     for (std::int64_t step = 0; step < steps.steps; ++step) {
+      if (stop_requested_->load(std::memory_order_relaxed)) {
+        history.interrupted = true;
+        break;
+      }
       steps.at(step).launch(false);
       const bool refresh_bar = bar.wants_refresh();
       const bool refresh_callbacks = batch_callbacks && callback_clock.due(kCallbackRefreshSeconds);
@@ -307,6 +316,7 @@ History Sequential::fit(const Samples& x, std::span<const std::uint8_t> y, FitOp
       }
     }
     backend.synchronize();
+    if (history.interrupted) break;  // the partial epoch is not recorded
     auto values = metric_values(backend.read_totals(trainer.totals()));
     if (validation) {
       const MetricTotals v = run_evaluation(trainer, validation_steps, nullptr);
@@ -318,7 +328,7 @@ History Sequential::fit(const Samples& x, std::span<const std::uint8_t> y, FitOp
     for (const auto& [name, value] : values) history.history[name].push_back(value);
     for (auto& callback : options.callbacks) callback->on_epoch_end(*this, epoch, logs);
   }
-  history.stopped_early = stop_training;
+  history.stopped_early = stop_training || history.interrupted;
   for (auto& callback : options.callbacks) callback->on_train_end(*this);
   return history;
 }

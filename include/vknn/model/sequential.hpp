@@ -14,6 +14,7 @@
 // batches are gathered and normalised there.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
@@ -104,6 +105,9 @@ struct History {
   std::map<std::string, std::vector<double>> history;
   std::vector<int> epoch;
   bool stopped_early = false;
+  // fit returned because request_stop() was called (the partial epoch it
+  // was in is not recorded: epoch and history hold finished epochs only).
+  bool interrupted = false;
 };
 
 // One layer as model.summary() shows it.
@@ -169,6 +173,15 @@ class Sequential {
   // step boundary.
   bool stop_training = false;
 
+  // Asks a running fit to return at the next step boundary (the step in
+  // flight finishes; the partial epoch is dropped; callbacks' on_train_end
+  // still runs) with History::stopped_early and History::interrupted set.
+  // Safe from another thread and from a signal handler: it is one lock-free
+  // atomic store. The request is cleared when the next fit starts, so a
+  // request made while no fit runs does not stop a later one. This is how
+  // the Python binding turns Ctrl-C into KeyboardInterrupt.
+  void request_stop() noexcept;
+
   // The learning rate of the compiled optimizer; changing it takes effect
   // at the next step without re-recording anything.
   float learning_rate();
@@ -187,6 +200,11 @@ class Sequential {
   std::string name_;
   std::unique_ptr<model::Architecture> architecture_;
   std::unique_ptr<model::Trainer> trainer_;
+  // On the heap so that Sequential stays movable while another thread or a
+  // signal handler may hold the flag's address through request_stop().
+  std::unique_ptr<std::atomic<bool>> stop_requested_ = std::make_unique<std::atomic<bool>>(false);
+  static_assert(std::atomic<bool>::is_always_lock_free,
+                "request_stop must be async-signal-safe");
 };
 
 }  // namespace vknn
