@@ -6,7 +6,6 @@ shapes); device and file failures raise vknn.Error, a RuntimeError, with the
 library's message; training an uncompiled model raises RuntimeError as in
 Keras.
 """
-import os
 
 import numpy as np
 import pytest

@@ -7,6 +7,7 @@ arguments here (ValueError with Keras-like messages), then run in C++ with
 the GIL released; progress bars and summary() go through sys.stdout.
 """
 import sys
+import threading
 
 import numpy as np
 
@@ -63,8 +64,9 @@ class Model:
         pixels = _inputs.images(x, src)
         # layer_outputs runs one batch at a time (at most 1024 samples).
         batch = min(batch, 1024)
-        chunks = [src._core.layer_outputs(pixels[i:i + batch])
-                  for i in range(0, pixels.shape[0], batch)]
+        with src._lock:
+            chunks = [src._core.layer_outputs(pixels[i:i + batch])
+                      for i in range(0, pixels.shape[0], batch)]
         results = [np.concatenate([c[i] for c in chunks]) for i in self._indices]
         # (verbose is accepted for Keras's signature; this predict shows no bar.)
         return results[0] if self._single else results
@@ -92,6 +94,11 @@ class Sequential(Model):
         self._stop_training = False
         self.history = None
         self.optimizer = None
+        # The C++ model is not thread-safe and its calls release the GIL:
+        # calls from several threads take turns. Re-entrant, because a
+        # callback may read or set the weights during fit (as Keras's
+        # EarlyStopping does), which the library allows.
+        self._lock = threading.RLock()
         for layer in layers or []:
             self.add(layer)
 
@@ -218,8 +225,9 @@ class Sequential(Model):
 
     def _compile_core(self):
         c = self._compile_config
-        self._core.compile(c["optimizer"], c["learning_rate"], c["beta_1"], c["beta_2"],
-                           c["epsilon"], c["momentum"], c["seed"], "vulkan")
+        with self._lock:
+            self._core.compile(c["optimizer"], c["learning_rate"], c["beta_1"], c["beta_2"],
+                               c["epsilon"], c["momentum"], c["seed"], "vulkan")
 
     def _require_compiled(self, call):
         if self._compile_config is None:
@@ -304,11 +312,12 @@ class Sequential(Model):
         dispatcher = None
         if python_cbs:
             dispatcher = callbacks_module._Dispatcher(python_cbs, self, epochs, self._keep_accuracy)
-        result = self._core.fit(
-            pixels, labels, epochs=epochs, batch_size=batch, shuffle=bool(shuffle),
-            verbose=verbose, seed=utils.random_seed(), val_x=val_x, val_y=val_y,
-            native_callbacks=native, dispatcher=dispatcher,
-            forward_batches=bool(dispatcher and dispatcher.wants_batches()))
+        with self._lock:
+            result = self._core.fit(
+                pixels, labels, epochs=epochs, batch_size=batch, shuffle=bool(shuffle),
+                verbose=verbose, seed=utils.random_seed(), val_x=val_x, val_y=val_y,
+                native_callbacks=native, dispatcher=dispatcher,
+                forward_batches=bool(dispatcher and dispatcher.wants_batches()))
         # Keras's key order: loss, accuracy, val_loss, val_accuracy.
         order = ["loss", "accuracy", "val_loss", "val_accuracy"]
         history.history = {k: list(result["history"][k]) for k in order
@@ -334,7 +343,9 @@ class Sequential(Model):
         verbose = _inputs.verbosity(verbose, "evaluate")
         pixels = _inputs.images(x, self)
         labels = _inputs.labels(y, pixels.shape[0], self._core.num_classes)
-        loss, accuracy = self._core.evaluate(pixels, labels, batch_size=batch, verbose=verbose)
+        with self._lock:
+            loss, accuracy = self._core.evaluate(pixels, labels, batch_size=batch,
+                                                 verbose=verbose)
         if return_dict:
             return {"loss": loss, "accuracy": accuracy} if self._keep_accuracy else {"loss": loss}
         return [loss, accuracy] if self._keep_accuracy else loss
@@ -350,7 +361,8 @@ class Sequential(Model):
             _inputs.positive_int("batch_size", batch_size, "predict")
         verbose = _inputs.verbosity(verbose, "predict")
         pixels = _inputs.images(x, self)
-        return self._core.predict(pixels, batch_size=batch, verbose=verbose)
+        with self._lock:
+            return self._core.predict(pixels, batch_size=batch, verbose=verbose)
 
     def __call__(self, x):
         return self.predict(x, verbose=0)
@@ -370,7 +382,8 @@ class Sequential(Model):
         """The weights in layer order (kernel, bias, ...), float32, in Keras layouts:
         Conv2D kernels (kh, kw, in, out), Dense kernels (in, out)."""
         self._require_compiled("get_weights")
-        flat = self._core.get_weights()
+        with self._lock:
+            flat = self._core.get_weights()
         shapes = [s for layer_shapes in self._weight_shapes() for s in layer_shapes]
         return [w.reshape(s) for w, s in zip(flat, shapes)]
 
@@ -393,7 +406,8 @@ class Sequential(Model):
                 raise ValueError(f"set_weights: weight {i} ({names[i]}) must be numeric, got "
                                  f"dtype {a.dtype}")
             arrays.append(np.ascontiguousarray(a, dtype=np.float32).reshape(-1))
-        self._core.set_weights(arrays)
+        with self._lock:
+            self._core.set_weights(arrays)
 
     def _layer_weights(self, index):
         if self._compile_config is None or self._core is None:
@@ -420,13 +434,15 @@ class Sequential(Model):
         import os
         if not overwrite and os.path.exists(filepath):
             raise ValueError(f"save_weights: {filepath} exists and overwrite=False")
-        self._core.save_weights(os.fspath(filepath))
+        with self._lock:
+            self._core.save_weights(os.fspath(filepath))
 
     def load_weights(self, filepath, skip_mismatch=False, by_name=False, options=None):
         """Loads weights written by save_weights (or by the C++ API / examples)."""
         self._require_compiled("load_weights")
         import os
-        self._core.load_weights(os.fspath(filepath))
+        with self._lock:
+            self._core.load_weights(os.fspath(filepath))
 
 
 def _reject(kwargs, call, allowed_defaults=None):
