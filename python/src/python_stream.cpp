@@ -30,10 +30,35 @@ ssize_t write_to_sys_stdout(void* /*cookie*/, const char* buffer, std::size_t si
 }  // namespace
 
 void FileCloser::operator()(std::FILE* file) const {
-  if (file) std::fclose(file);
+  if (file == stdout) {
+    std::fflush(file);
+  } else if (file) {
+    std::fclose(file);
+  }
 }
 
+namespace {
+
+// sys.stdout is the process's terminal (fd 1): then C's stdout is the same
+// place, and writing there lets the bars redraw in place with an ETA, as
+// Keras's do in a terminal (the library draws live bars only on a tty).
+bool python_stdout_is_the_terminal() {
+  py::gil_scoped_acquire gil;
+  try {
+    py::object out = py::module_::import("sys").attr("stdout");
+    if (out.is_none() || !out.attr("isatty")().cast<bool>()) return false;
+    if (out.attr("fileno")().cast<int>() != 1) return false;
+    out.attr("flush")();  // what print() buffered comes before the bars
+    return true;
+  } catch (py::error_already_set&) {
+    return false;  // no fileno (a notebook, a StringIO): use the cookie stream
+  }
+}
+
+}  // namespace
+
 PythonStdout open_python_stdout() {
+  if (python_stdout_is_the_terminal()) return PythonStdout(stdout);
   cookie_io_functions_t functions{};
   functions.write = write_to_sys_stdout;
   std::FILE* file = fopencookie(nullptr, "w", functions);

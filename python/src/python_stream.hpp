@@ -7,6 +7,10 @@
 // released) and calls sys.stdout.write() then .flush(). A failing
 // sys.stdout is reported as unraisable and the text dropped: a progress bar
 // must never abort a training run.
+//
+// When sys.stdout is the terminal on fd 1 the stream is C's stdout itself,
+// so that the bars are live (redrawn with an ETA) as in Keras; closing it
+// then only flushes.
 #pragma once
 
 #include <cstdio>
