@@ -178,6 +178,27 @@ def test_batch_hooks_are_forwarded_only_when_overridden_and_can_stop(data):
     assert not Recorder()._wants_batches() and cb._wants_batches()
 
 
+def test_every_epoch_ends_with_its_last_batch_hook(data):
+    # However short the epoch, as Keras: on_batch_end(steps - 1) before on_epoch_end.
+    x, y = data
+    calls = []
+
+    class Both(keras.callbacks.Callback):
+        def on_batch_end(self, batch, logs=None):
+            calls.append(("batch", batch, sorted(logs)))
+
+        def on_epoch_end(self, epoch, logs=None):
+            calls.append(("epoch", epoch))
+
+    compiled().fit(x[:64], y[:64], epochs=2, verbose=0, callbacks=[Both()],
+                   validation_data=(x[:32], y[:32]))
+    ends = [c for c in calls if c[0] == "epoch"]
+    assert ends == [("epoch", 0), ("epoch", 1)]
+    for e in (0, 1):
+        i = calls.index(("epoch", e))
+        assert calls[i - 1] == ("batch", 1, ["accuracy", "loss"])
+
+
 def test_an_exception_in_a_callback_stops_fit_and_propagates(data):
     x, y = data
 

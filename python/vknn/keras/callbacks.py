@@ -9,7 +9,7 @@ How the hooks are called during vknn's fit:
   ``self.model.stop_training = True`` ends training after the current epoch
   (or at the next step boundary, when set from a batch hook).
 - on_train_batch_end / on_batch_end: at progress refreshes, a few times a
-  second and after an epoch's last batch, not after every batch: reading the
+  second, and after an epoch's last batch, not after every batch: reading the
   running metrics means waiting for the device, which vknn keeps rare. They
   are forwarded only when a callback overrides one of them, so a fit without
   batch hooks runs no Python at all between epochs.
@@ -169,12 +169,14 @@ class _Dispatcher:
     """The Python side of the C++ CallbackBridge: turns fit's hooks into
     Keras's calls on the user's callbacks."""
 
-    def __init__(self, callbacks, model, epochs, keep_accuracy):
+    def __init__(self, callbacks, model, epochs, steps, keep_accuracy):
         self.callbacks = callbacks
         self.model = model
         self.epochs = epochs
+        self.steps = steps
         self.keep_accuracy = keep_accuracy
         self.last_logs = {}
+        self.last_batch = -1
 
     def wants_batches(self):
         return any(cb._wants_batches() for cb in self.callbacks)
@@ -195,6 +197,14 @@ class _Dispatcher:
                 cb.on_epoch_begin(0, logs={})
 
     def _on_epoch_end(self, epoch, logs):
+        # The library calls batch hooks at refreshes at least 0.2 s apart, so
+        # a short epoch may end without one for its last batch; Keras always
+        # has one, with the epoch's training metrics.
+        if self.last_batch != self.steps - 1 and not self.model.stop_training and \
+                self.wants_batches():
+            self._on_batch_end(self.steps - 1, {k: v for k, v in logs.items()
+                                                if not k.startswith("val_")})
+        self.last_batch = -1
         logs = self._logs(logs)
         self.last_logs = logs
         for cb in self.callbacks:
@@ -204,6 +214,7 @@ class _Dispatcher:
                 cb.on_epoch_begin(epoch + 1, logs={})
 
     def _on_batch_end(self, batch, logs):
+        self.last_batch = batch
         logs = self._logs(logs)
         for cb in self.callbacks:
             if cb._wants_batches():

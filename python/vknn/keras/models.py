@@ -311,7 +311,8 @@ class Sequential(Model):
                       if not isinstance(cb, callbacks_module._NativeCallback)]
         dispatcher = None
         if python_cbs:
-            dispatcher = callbacks_module._Dispatcher(python_cbs, self, epochs, self._keep_accuracy)
+            dispatcher = callbacks_module._Dispatcher(python_cbs, self, epochs, params["steps"],
+                                                      self._keep_accuracy)
         with self._lock:
             result = self._core.fit(
                 pixels, labels, epochs=epochs, batch_size=batch, shuffle=bool(shuffle),
