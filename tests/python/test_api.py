@@ -298,3 +298,18 @@ def test_ctrl_c_from_outside_ends_a_long_fit_promptly(tmp_path):
     assert proc.returncode == 3, out
     assert "KeyboardInterrupt" in out
     assert time.monotonic() - start < 20
+
+
+def test_a_model_without_input_shape_is_built_by_its_first_fit(data):
+    # The course's first model: Flatten() with no input_shape.
+    x, y = data
+    m = keras.Sequential([keras.layers.Flatten(),
+                          keras.layers.Dense(128, activation=tf.nn.relu),
+                          keras.layers.Dense(10, activation=tf.nn.softmax)])
+    m.compile(optimizer='adam', loss='sparse_categorical_crossentropy', metrics=['accuracy'])
+    with pytest.raises(ValueError, match="not yet been built"):
+        m.summary()
+    h = m.fit(x / 255.0, y, epochs=1, verbose=0)
+    assert h.epoch == [0]
+    assert m.input_shape == (None, 28, 28, 1)
+    assert [l.output_shape for l in m.layers] == [(None, 784), (None, 128), (None, 10)]
