@@ -94,3 +94,22 @@ def test_float_pixels_give_exactly_the_uint8_results(fashion):
                                                       verbose=0))
     assert as_bytes.evaluate(test, y_test[:64], verbose=0) == \
         as_bytes.evaluate(test / 255.0, y_test[:64], verbose=0)
+
+
+def test_every_pixel_value_in_every_usual_spelling_is_kept_exactly():
+    import vknn as tf
+    from vknn.keras import _inputs
+    model = tf.keras.Sequential([tf.keras.layers.Flatten(input_shape=(16, 16)),
+                                 tf.keras.layers.Dense(10, activation='softmax')])
+    pixels = np.arange(256, dtype=np.uint8).reshape(1, 16, 16)
+    spellings = [pixels / 255.0, pixels * (1 / 255.0), pixels.astype(np.float32) / 255.0,
+                 pixels.astype(np.float32) * np.float32(1 / 255), (pixels / 255.0).astype(np.float32),
+                 pixels.astype(np.float16) / np.float16(255)]
+    for floats in spellings:
+        converted = _inputs.images(floats, model)
+        np.testing.assert_array_equal(converted.reshape(1, 16, 16), pixels, err_msg=str(floats.dtype))
+    # One ulp off any of them is not a pixel value.
+    nudged = pixels / 255.0
+    nudged[0, 3, 7] = np.nextafter(nudged[0, 3, 7], 1)
+    with pytest.raises(ValueError, match=r"index \(0, 3, 7\)"):
+        _inputs.images(nudged, model)

@@ -27,22 +27,35 @@ def _shape_text(shape):
     return f"({inner},)" if len(shape) == 1 else f"({inner})"
 
 
+def _pixel_tables(dtype):
+    """k / 255 for k in 0..255 as the three usual spellings compute it in this
+    precision: k / 255 in it, k * (1 / 255) in it, and k / 255.0 in float64
+    rounded to it."""
+    k = np.arange(256)
+    kf = k.astype(dtype)
+    return (kf / dtype(255), kf * (dtype(1) / dtype(255)),
+            (k.astype(np.float64) / 255.0).astype(dtype))
+
+
 def _exact_pixels(flat, out):
     """Writes uint8 k into out where flat holds k/255; returns the index of the
     first value that is not such a pixel, or -1."""
-    dtype = flat.dtype.type
+    divided, multiplied, rounded = _pixel_tables(flat.dtype.type)
     for start in range(0, flat.size, _CHUNK):
         x = flat[start:start + _CHUNK]
-        scaled = np.rint(x.astype(np.float64) * 255.0)
-        in_range = np.isfinite(scaled) & (scaled >= 0) & (scaled <= 255)
-        k = np.where(in_range, scaled, 0).astype(np.uint8)
-        kf = k.astype(dtype)
-        # k / 255 as the three usual spellings compute it in this precision.
-        exact = (kf / dtype(255) == x) | (kf * (dtype(1) / dtype(255)) == x) | \
-                (np.asarray(k.astype(np.float64) / 255.0).astype(dtype) == x)
-        bad = ~(in_range & exact)
-        if bad.any():
-            return start + int(np.argmax(bad))
+        scaled = x * 255.0 if x.dtype == np.float64 else x.astype(np.float64) * 255.0
+        np.rint(scaled, out=scaled)
+        in_range = (scaled >= 0) & (scaled <= 255)  # NaN compares False
+        if not in_range.all():
+            return start + int(np.argmax(~in_range))
+        k = scaled.astype(np.uint8)
+        exact = divided[k] == x
+        if not exact.all():
+            # Only the values the common spelling missed try the other two.
+            misses = np.flatnonzero(~exact)
+            ok = (multiplied[k[misses]] == x[misses]) | (rounded[k[misses]] == x[misses])
+            if not ok.all():
+                return start + int(misses[np.argmax(~ok)])
         out[start:start + x.size] = k
     return -1
 
