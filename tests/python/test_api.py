@@ -178,6 +178,17 @@ def test_batch_hooks_are_forwarded_only_when_overridden_and_can_stop(data):
     assert not Recorder()._wants_batches() and cb._wants_batches()
 
 
+def test_batch_begin_hooks_are_warned_about(data):
+    x, y = data
+
+    class Begin(keras.callbacks.Callback):
+        def on_train_batch_begin(self, batch, logs=None):
+            pass
+
+    with pytest.warns(UserWarning, match="Begin.on_train_batch_begin is never called"):
+        compiled().fit(x[:32], y[:32], verbose=0, callbacks=[Begin()])
+
+
 def test_every_epoch_ends_with_its_last_batch_hook(data):
     # However short the epoch, as Keras: on_batch_end(steps - 1) before on_epoch_end.
     x, y = data

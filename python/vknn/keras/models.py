@@ -8,6 +8,7 @@ the GIL released; progress bars and summary() go through sys.stdout.
 """
 import sys
 import threading
+import warnings
 
 import numpy as np
 
@@ -309,6 +310,12 @@ class Sequential(Model):
         native = [cb._native for cb in user_callbacks if isinstance(cb, callbacks_module._NativeCallback)]
         python_cbs = [cb for cb in user_callbacks
                       if not isinstance(cb, callbacks_module._NativeCallback)]
+        for cb in python_cbs:
+            for hook in ("on_train_batch_begin", "on_batch_begin"):
+                if getattr(type(cb), hook, None) is not getattr(callbacks_module.Callback, hook):
+                    warnings.warn(f"{type(cb).__name__}.{hook} is never called by vknn's fit "
+                                  f"(batches run on the device without a host round trip)",
+                                  stacklevel=2)
         dispatcher = None
         if python_cbs:
             dispatcher = callbacks_module._Dispatcher(python_cbs, self, epochs, params["steps"],
