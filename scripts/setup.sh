@@ -34,12 +34,18 @@ fail() { printf 'setup.sh: error: %s\n' "$*" >&2; exit 1; }
 # Vulkan driver on the CPU, so everything runs without a GPU), the Khronos
 # validation layer (tests run with it on) and vulkaninfo. Tests and
 # benchmarks: GoogleTest, Google Benchmark. Data: zlib (gzipped IDX), stb
-# (PNG/JPEG for the image examples).
+# (PNG/JPEG for the image examples). Python package (vknn, vknn.keras; built
+# by default when these are present): python3-dev (headers for the
+# extension), pybind11-dev (the binding library; Debian has no nanobind and
+# PyPI may be unreachable), python3-numpy (arrays in and out), python3-pytest
+# (its tests, run by ctest), python3-setuptools (`pip install
+# --no-build-isolation .`).
 packages=(
   cmake ninja-build g++ pkg-config
   libvulkan-dev glslang-tools mesa-vulkan-drivers vulkan-validationlayers vulkan-tools
   libgtest-dev libgmock-dev libbenchmark-dev
   zlib1g-dev libstb-dev ca-certificates
+  python3-dev pybind11-dev python3-numpy python3-pytest python3-setuptools
 )
 # The datasets come from the npm registry (npm pack); keep a Node.js that is
 # already installed (it may not be Debian's), else install Debian's.

@@ -268,6 +268,9 @@ History Sequential::fit(const data::LabeledImages& data, FitOptions options) {
 
 History Sequential::fit(const Samples& x, std::span<const std::uint8_t> y, FitOptions options) {
   require_compiled(trainer_, "fit");
+  // Before the upload and the recording (which can take seconds): a request
+  // made from here on stops this fit at its first step.
+  stop_request_->store(false, std::memory_order_relaxed);
   check_batch_size("fit", options.batch_size);
   if (options.epochs < 0) throw Error("fit: epochs must be >= 0, got " + std::to_string(options.epochs));
   check_samples("fit", input_shape(), x, y, true, trainer_->label_classes());
@@ -300,7 +303,6 @@ History Sequential::fit(const Samples& x, std::span<const std::uint8_t> y, FitOp
 
   History history;
   stop_training = false;
-  stop_request_->store(false, std::memory_order_relaxed);
   for (auto& callback : options.callbacks) callback->on_train_begin(*this);
 
   // Where this fit starts: epoch 0, or where a checkpoint loaded before it

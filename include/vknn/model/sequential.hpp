@@ -157,9 +157,12 @@ class Sequential {
   bool stop_training = false;
 
   // Asks a running fit to stop at its next step boundary; fit then returns
-  // with History::interrupted set. Safe to call at any time from a signal
-  // handler (it is one lock-free atomic store) or from another thread. A
-  // request made while no fit runs is cleared when the next fit starts.
+  // with History::interrupted (and stopped_early) set; the partial epoch is
+  // dropped and callbacks' on_train_end still runs. Safe to call at any
+  // time from a signal handler (it is one lock-free atomic store) or from
+  // another thread. The request is cleared when the next fit starts, so a
+  // request made while no fit runs does not stop a later one. The trainers
+  // turn Ctrl-C into it, and so does the Python binding.
   void request_stop() noexcept;
   bool stop_requested() const noexcept;
 

@@ -1,0 +1,83 @@
+// Layer configurations: vknn.keras.layers turns its Keras-style arguments
+// (already checked) into these.
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "bindings.hpp"
+#include "layer_spec.hpp"
+
+namespace py = pybind11;
+
+namespace vknn::python {
+namespace {
+
+Activation activation_of(const std::string& name) {
+  if (name == "relu") return Activation::relu;
+  if (name == "softmax") return Activation::softmax;
+  if (name == "linear") return Activation::linear;
+  throw py::value_error("unknown activation '" + name + "' (relu, softmax or linear)");
+}
+
+Padding padding_of(const std::string& name) {
+  if (name == "valid") return Padding::valid;
+  if (name == "same") return Padding::same;
+  throw py::value_error("unknown padding '" + name + "' (valid or same)");
+}
+
+using Pair = std::pair<int, int>;
+
+}  // namespace
+
+void bind_layers(py::module_& m) {
+  py::class_<LayerSpec>(m, "LayerSpec");
+  m.def(
+      "conv2d",
+      [](int filters, Pair kernel, Pair strides, const std::string& padding,
+         const std::string& activation, std::optional<Shape> input_shape, std::string name) {
+        Conv2D layer(filters, Size2(kernel.first, kernel.second), activation_of(activation),
+                     std::move(input_shape), padding_of(padding),
+                     Size2(strides.first, strides.second));
+        layer.name = std::move(name);
+        return LayerSpec{layer};
+      },
+      py::arg("filters"), py::arg("kernel_size"), py::arg("strides"), py::arg("padding"),
+      py::arg("activation"), py::arg("input_shape"), py::arg("name"));
+  m.def(
+      "max_pooling2d",
+      [](Pair pool, std::optional<Pair> strides, const std::string& padding,
+         std::optional<Shape> input_shape, std::string name) {
+        std::optional<Size2> stride;
+        if (strides) stride = Size2(strides->first, strides->second);
+        MaxPooling2D layer(Size2(pool.first, pool.second), stride, padding_of(padding));
+        layer.input_shape = std::move(input_shape);
+        layer.name = std::move(name);
+        return LayerSpec{layer};
+      },
+      py::arg("pool_size"), py::arg("strides"), py::arg("padding"), py::arg("input_shape"),
+      py::arg("name"));
+  m.def(
+      "flatten",
+      [](std::optional<Shape> input_shape, std::string name) {
+        Flatten layer;
+        layer.input_shape = std::move(input_shape);
+        layer.name = std::move(name);
+        return LayerSpec{layer};
+      },
+      py::arg("input_shape"), py::arg("name"));
+  m.def(
+      "dense",
+      [](int units, const std::string& activation, std::optional<Shape> input_shape,
+         std::string name) {
+        Dense layer(units, activation_of(activation), std::move(input_shape));
+        layer.name = std::move(name);
+        return LayerSpec{layer};
+      },
+      py::arg("units"), py::arg("activation"), py::arg("input_shape"), py::arg("name"));
+}
+
+}  // namespace vknn::python

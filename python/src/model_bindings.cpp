@@ -1,0 +1,265 @@
+// vknn.Sequential for Python: fit/evaluate/predict run with the GIL
+// released, print their progress bars into sys.stdout, and fit stops at the
+// next step boundary on Ctrl-C (sigint_guard.hpp).
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+#include <pybind11/stl/filesystem.h>
+
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bindings.hpp"
+#include "callback_bridge.hpp"
+#include "layer_spec.hpp"
+#include "python_stream.hpp"
+#include "sigint_guard.hpp"
+#include "vknn/device.hpp"
+#include "vknn/error.hpp"
+#include "vknn/model/sequential.hpp"
+
+namespace py = pybind11;
+
+namespace vknn::python {
+namespace {
+
+using Bytes = py::array_t<std::uint8_t, py::array::c_style>;
+
+// One Vulkan context for all models of the process while any is alive:
+// creating one (instance, device, pipelines cache) costs far more than a
+// small model. Held weakly, so that nothing Vulkan outlives the last model
+// into interpreter shutdown.
+std::shared_ptr<Context> shared_context() {
+  static std::mutex mutex;
+  static std::weak_ptr<Context> cache;
+  std::lock_guard lock(mutex);
+  if (auto context = cache.lock()) return context;
+  auto context = std::make_shared<Context>();
+  cache = context;
+  return context;
+}
+
+// The samples of a checked uint8 array of shape (N, H, W) or (N, H, W, C).
+Samples samples_of(const Bytes& x) {
+  Samples s;
+  s.count = x.shape(0);
+  for (py::ssize_t d = 1; d < x.ndim(); ++d) s.shape.push_back(int(x.shape(d)));
+  if (s.shape.size() == 2) s.shape.push_back(1);
+  s.pixels = {x.data(), std::size_t(x.size())};
+  return s;
+}
+
+std::span<const std::uint8_t> labels_of(const Bytes& y) { return {y.data(), std::size_t(y.size())}; }
+
+py::array_t<float> float_array(const std::vector<float>& values, std::vector<py::ssize_t> shape) {
+  py::array_t<float> a(shape);
+  std::memcpy(a.mutable_data(), values.data(), values.size() * sizeof(float));
+  return a;
+}
+
+// Runs `call` and turns a vknn::Error into ValueError: for calls whose only
+// inputs are the caller's arguments.
+template <class Call>
+auto arguments_only(Call&& call) {
+  try {
+    return call();
+  } catch (const Error& e) {
+    throw py::value_error(e.what());
+  }
+}
+
+py::dict history_dict(const History& h) {
+  py::dict metrics;
+  for (const auto& [name, values] : h.history) metrics[py::str(name)] = values;
+  py::dict d;
+  d["history"] = metrics;
+  d["epoch"] = h.epoch;
+  d["stopped_early"] = h.stopped_early;
+  d["interrupted"] = h.interrupted;
+  return d;
+}
+
+py::dict fit(Sequential& model, const Bytes& x, const Bytes& y, int epochs, int batch_size,
+             bool shuffle, int verbose, std::uint64_t seed, std::optional<Bytes> val_x,
+             std::optional<Bytes> val_y, std::vector<std::shared_ptr<Callback>> native_callbacks,
+             py::object dispatcher, bool forward_batches) {
+  FitOptions options;
+  options.epochs = epochs;
+  options.batch_size = batch_size;
+  options.shuffle = shuffle;
+  options.verbose = verbose;
+  options.seed = seed;
+  if (val_x && val_y) options.validation_data = ValidationData{samples_of(*val_x), labels_of(*val_y)};
+  options.callbacks = std::move(native_callbacks);
+  // The bridge is registered only when there are Python callbacks: without
+  // one, fit has no callback at all and Python costs nothing per step.
+  std::shared_ptr<CallbackBridge> bridge;
+  if (!dispatcher.is_none()) {
+    bridge = std::make_shared<CallbackBridge>(dispatcher, forward_batches);
+    options.callbacks.push_back(bridge);
+  }
+  PythonStdout out = open_python_stdout();
+  options.output = out.get();
+
+  SigintGuard sigint(model);
+  History history;
+  {
+    py::gil_scoped_release release;
+    try {
+      history = model.fit(samples_of(x), labels_of(y), options);
+    } catch (...) {
+      std::fflush(out.get());
+      throw;
+    }
+    std::fflush(out.get());
+  }
+  if (sigint.restore_and_deliver()) throw py::error_already_set();
+  if (bridge) bridge->rethrow_if_failed();
+  return history_dict(history);
+}
+
+py::tuple evaluate(Sequential& model, const Bytes& x, const Bytes& y, int batch_size, int verbose) {
+  EvaluateOptions options;
+  options.batch_size = batch_size;
+  options.verbose = verbose;
+  PythonStdout out = open_python_stdout();
+  options.output = out.get();
+  Evaluation result;
+  {
+    py::gil_scoped_release release;
+    result = model.evaluate(samples_of(x), labels_of(y), options);
+    std::fflush(out.get());
+  }
+  return py::make_tuple(result.loss, result.accuracy);
+}
+
+py::array_t<float> predict(Sequential& model, const Bytes& x, int batch_size, int verbose) {
+  PredictOptions options;
+  options.batch_size = batch_size;
+  options.verbose = verbose;
+  PythonStdout out = open_python_stdout();
+  options.output = out.get();
+  std::vector<float> values;
+  {
+    py::gil_scoped_release release;
+    values = model.predict(samples_of(x), options);
+    std::fflush(out.get());
+  }
+  return float_array(values, {x.shape(0), py::ssize_t(model.num_classes())});
+}
+
+py::list layer_outputs(Sequential& model, const Bytes& x) {
+  std::vector<std::vector<float>> outputs;
+  {
+    py::gil_scoped_release release;
+    outputs = model.layer_outputs(samples_of(x));
+  }
+  const auto layers = model.layers();
+  py::list result;
+  for (std::size_t l = 0; l < outputs.size(); ++l) {
+    std::vector<py::ssize_t> shape{x.shape(0)};
+    for (int d : layers[l].output_shape) shape.push_back(d);
+    result.append(float_array(outputs[l], shape));
+  }
+  return result;
+}
+
+py::list get_weights(Sequential& model) {
+  std::vector<std::vector<float>> weights;
+  {
+    py::gil_scoped_release release;
+    weights = model.get_weights();
+  }
+  py::list result;
+  for (const auto& w : weights) result.append(float_array(w, {py::ssize_t(w.size())}));
+  return result;
+}
+
+void set_weights(Sequential& model, const std::vector<py::array_t<float, py::array::c_style>>& arrays) {
+  std::vector<std::vector<float>> weights;
+  for (const auto& a : arrays) weights.emplace_back(a.data(), a.data() + a.size());
+  py::gil_scoped_release release;
+  arguments_only([&] {
+    model.set_weights(weights);
+    return 0;
+  });
+}
+
+}  // namespace
+
+void bind_model(py::module_& m) {
+  py::class_<Sequential>(m, "Model")
+      .def(py::init([](const std::vector<LayerSpec>& specs, std::string name) {
+             std::vector<Layer> layers;
+             for (const auto& spec : specs) layers.push_back(spec.layer);
+             return arguments_only([&] { return Sequential(layers, std::move(name)); });
+           }),
+           py::arg("layers"), py::arg("name"))
+      .def("summary_text", &Sequential::summary_text)
+      .def(
+          "compile",
+          [](Sequential& model, const std::string& kind, float learning_rate, float beta_1,
+             float beta_2, float epsilon, float momentum, std::uint64_t seed,
+             const std::string& backend) {
+            const Optimizer optimizer = kind == "sgd" ? SGD(learning_rate, momentum)
+                                                      : Adam(learning_rate, beta_1, beta_2, epsilon);
+            CompileOptions options;
+            options.seed = seed;
+            options.backend = backend == "cpu" ? BackendKind::cpu : BackendKind::vulkan;
+            if (options.backend == BackendKind::vulkan) {
+              py::gil_scoped_release release;
+              options.context = shared_context();
+            }
+            py::gil_scoped_release release;
+            arguments_only([&] {
+              model.compile(optimizer, options);
+              return 0;
+            });
+          },
+          py::arg("optimizer"), py::arg("learning_rate"), py::arg("beta_1"), py::arg("beta_2"),
+          py::arg("epsilon"), py::arg("momentum"), py::arg("seed"), py::arg("backend"))
+      .def("fit", &fit, py::arg("x"), py::arg("y"), py::arg("epochs"), py::arg("batch_size"),
+           py::arg("shuffle"), py::arg("verbose"), py::arg("seed"), py::arg("val_x"),
+           py::arg("val_y"), py::arg("native_callbacks"), py::arg("dispatcher"),
+           py::arg("forward_batches"))
+      .def("evaluate", &evaluate, py::arg("x"), py::arg("y"), py::arg("batch_size"),
+           py::arg("verbose"))
+      .def("predict", &predict, py::arg("x"), py::arg("batch_size"), py::arg("verbose"))
+      .def("layer_outputs", &layer_outputs, py::arg("x"))
+      .def("get_weights", &get_weights)
+      .def("set_weights", &set_weights, py::arg("weights"))
+      .def("weight_names", &Sequential::weight_names)
+      .def("save_weights",
+           [](Sequential& model, const std::filesystem::path& path) {
+             py::gil_scoped_release release;
+             model.save_weights(path);
+           })
+      .def("load_weights",
+           [](Sequential& model, const std::filesystem::path& path) {
+             py::gil_scoped_release release;
+             model.load_weights(path);
+           })
+      .def("layers",
+           [](const Sequential& model) {
+             py::list result;
+             for (const auto& l : model.layers()) {
+               result.append(py::make_tuple(l.name, l.type, l.output_shape, l.params));
+             }
+             return result;
+           })
+      .def_property_readonly("name", &Sequential::name)
+      .def_property_readonly("input_shape", &Sequential::input_shape)
+      .def_property_readonly("num_classes", &Sequential::num_classes)
+      .def_property_readonly("compiled", &Sequential::compiled)
+      .def("count_params", &Sequential::count_params)
+      .def("backend_description", &Sequential::backend_description)
+      .def_readwrite("stop_training", &Sequential::stop_training)
+      .def("request_stop", &Sequential::request_stop)
+      .def_property("learning_rate", &Sequential::learning_rate, &Sequential::set_learning_rate);
+}
+
+}  // namespace vknn::python

@@ -1,0 +1,41 @@
+// vknn._vknn: the pybind11 extension under the vknn Python package.
+//
+// It is deliberately thin: the Keras-shaped API (argument names, defaults,
+// conversions of numpy inputs, argument checks) lives in Python
+// (python/vknn/keras/), and this module takes already-checked uint8 arrays
+// and plain values.
+//
+// Errors: a vknn::Error becomes vknn.Error (a RuntimeError) with the same
+// message; the calls whose only inputs are the user's arguments (building a
+// model from its layers, compile, set_weights) raise ValueError instead,
+// because there every vknn::Error is a bad argument. The Python layer
+// validates fit/evaluate/predict arguments before calling, so what reaches
+// vknn.Error from those is a device or file failure.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+#include <pybind11/stl/filesystem.h>
+
+#include "bindings.hpp"
+#include "vknn/error.hpp"
+
+namespace py = pybind11;
+
+PYBIND11_MODULE(_vknn, m) {
+  m.doc() = "vknn's compiled core; use the vknn package (vknn.keras) instead.";
+  m.attr("__version__") = VKNN_PYTHON_VERSION;
+
+  static py::exception<vknn::Error> error(m, "Error", PyExc_RuntimeError);
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const vknn::Error& e) {
+      error(e.what());
+    }
+  });
+
+  vknn::python::bind_layers(m);
+  vknn::python::bind_callbacks(m);
+  vknn::python::bind_model(m);
+  vknn::python::bind_datasets(m);
+}

@@ -1,0 +1,6 @@
+"""vknn.keras: the part of tf.keras the TensorFlow course uses, on vknn."""
+from . import activations, callbacks, datasets, layers, losses, models, optimizers, utils
+from .models import Model, Sequential
+
+__all__ = ["activations", "callbacks", "datasets", "layers", "losses", "models", "optimizers",
+           "utils", "Model", "Sequential"]

@@ -1,0 +1,141 @@
+"""Turning the course's numpy inputs into what the device takes.
+
+vknn's device dataset holds images as uint8 pixels, and the model sees each
+pixel p as p / 255 (what the course does with ``images / 255.0``). So:
+
+- uint8 images are passed as they are;
+- float images (float16/32/64) are accepted when every value is exactly a
+  pixel over 255, k / 255 for an integer k in 0..255, as computed in the
+  array's own precision (``images / 255.0`` in float64, ``images / 255.0``
+  on a float32 array, or ``images * (1 / 255)``). They become the uint8 k,
+  losslessly, so results on ``x / 255.0`` equal results on ``x``;
+- any other float values raise ValueError: general float inputs are not
+  supported on the device yet, and vknn never silently re-quantises them.
+
+Shapes (N, H, W) and (N, H, W, C) are accepted for a model whose input is
+(H, W, C) (the first only when C is 1), in any memory order.
+"""
+import numpy as np
+
+# Elements per chunk when checking float inputs: bounds the temporaries to a
+# few tens of MB whatever the dataset size.
+_CHUNK = 1 << 22
+
+
+def _shape_text(shape):
+    inner = ", ".join("None" if d is None else str(d) for d in shape)
+    return f"({inner},)" if len(shape) == 1 else f"({inner})"
+
+
+def _pixel_tables(dtype):
+    """k / 255 for k in 0..255 as the three usual spellings compute it in this
+    precision: k / 255 in it, k * (1 / 255) in it, and k / 255.0 in float64
+    rounded to it."""
+    k = np.arange(256)
+    kf = k.astype(dtype)
+    return (kf / dtype(255), kf * (dtype(1) / dtype(255)),
+            (k.astype(np.float64) / 255.0).astype(dtype))
+
+
+def _exact_pixels(flat, out):
+    """Writes uint8 k into out where flat holds k/255; returns the index of the
+    first value that is not such a pixel, or -1."""
+    divided, multiplied, rounded = _pixel_tables(flat.dtype.type)
+    for start in range(0, flat.size, _CHUNK):
+        x = flat[start:start + _CHUNK]
+        scaled = x * 255.0 if x.dtype == np.float64 else x.astype(np.float64) * 255.0
+        np.rint(scaled, out=scaled)
+        in_range = (scaled >= 0) & (scaled <= 255)  # NaN compares False
+        if not in_range.all():
+            return start + int(np.argmax(~in_range))
+        k = scaled.astype(np.uint8)
+        exact = divided[k] == x
+        if not exact.all():
+            # Only the values the common spelling missed try the other two.
+            misses = np.flatnonzero(~exact)
+            ok = (multiplied[k[misses]] == x[misses]) | (rounded[k[misses]] == x[misses])
+            if not ok.all():
+                return start + int(misses[np.argmax(~ok)])
+        out[start:start + x.size] = k
+    return -1
+
+
+def images(x, model, what="x"):
+    """x as a C-ordered uint8 array shaped (N,) + the model's input shape."""
+    if isinstance(x, (list, tuple)):
+        x = np.asarray(x)
+    if not isinstance(x, np.ndarray):
+        raise ValueError(f"{what}: expected a numpy array of images, got {type(x).__name__}")
+    expected = tuple(model._input_shape)
+    first = model._first_layer_name()
+    accepted = {expected}
+    if len(expected) == 3 and expected[2] == 1:
+        accepted.add(expected[:2])
+    if x.ndim < 1 or tuple(x.shape[1:]) not in accepted:
+        raise ValueError(
+            f'Input 0 of layer "{first}" is incompatible with the layer: expected '
+            f'shape={_shape_text((None,) + expected)}, found shape={_shape_text(x.shape)}')
+    if x.shape[0] == 0:
+        raise ValueError(f"{what}: no samples (the array has shape {_shape_text(x.shape)})")
+    if x.dtype == np.uint8:
+        return np.ascontiguousarray(x).reshape((x.shape[0],) + expected)
+    if np.issubdtype(x.dtype, np.floating):
+        flat = np.ascontiguousarray(x).reshape(-1)
+        out = np.empty(flat.size, dtype=np.uint8)
+        bad = _exact_pixels(flat, out)
+        if bad >= 0:
+            where = np.unravel_index(bad, x.shape)
+            raise ValueError(
+                f"{what}: general float inputs are not supported yet; vknn takes images as "
+                f"uint8 pixels, or as floats that are exactly pixel / 255 (such as "
+                f"images / 255.0), which it keeps losslessly as the pixels. Found "
+                f"{x[where]!r} at index {tuple(int(i) for i in where)} ({x.dtype}), which is "
+                f"not k / 255 for an integer k in 0..255")
+        return out.reshape((x.shape[0],) + expected)
+    raise ValueError(
+        f"{what}: images of dtype {x.dtype} are not supported; give uint8 pixels (0..255) or "
+        f"floats that are pixel / 255 (e.g. images / 255.0)")
+
+
+def labels(y, count, classes, what="y"):
+    """y as a C-ordered uint8 array of count labels in 0..classes-1."""
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.ndim != 1:
+        raise ValueError(
+            f"{what}: labels must be a 1-D array of class indices (sparse labels), got shape "
+            f"{_shape_text(y.shape)}")
+    if y.shape[0] != count:
+        raise ValueError(
+            f"Data cardinality is ambiguous: x sizes: {count}, {what} sizes: {y.shape[0]}. "
+            f"Make sure all arrays contain the same number of samples.")
+    if np.issubdtype(y.dtype, np.floating):
+        if not np.all(np.isfinite(y)) or not np.all(y == np.rint(y)):
+            bad = int(np.argmax(~np.isfinite(y) | (y != np.rint(y))))
+            raise ValueError(
+                f"{what}: labels must be integer class indices; found {y[bad]!r} at index {bad}")
+    elif not (np.issubdtype(y.dtype, np.integer) or y.dtype == np.bool_):
+        raise ValueError(f"{what}: labels must be integer class indices, got dtype {y.dtype}")
+    out_of_range = (y < 0) | (y >= classes)
+    if out_of_range.any():
+        bad = int(np.argmax(out_of_range))
+        raise ValueError(
+            f"{what}: label {y[bad]!r} at index {bad} is out of range for a model with "
+            f"{classes} output classes (labels must be 0..{classes - 1})")
+    return np.ascontiguousarray(y, dtype=np.uint8)
+
+
+def positive_int(name, value, call, minimum=1):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) \
+            or value < minimum:
+        raise ValueError(f"{call}: {name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def verbosity(value, call, auto=1):
+    if value == "auto":
+        return auto
+    if isinstance(value, bool) or value not in (0, 1, 2):
+        raise ValueError(f"{call}: verbose must be 'auto', 0, 1 or 2, got {value!r}")
+    return int(value)

@@ -1,0 +1,241 @@
+"""keras.layers: Conv2D, MaxPooling2D (MaxPool2D), Flatten, Dense.
+
+A layer holds its configuration; once it is in a model it also answers
+Keras's questions about itself (name, output_shape, count_params(), output,
+get_weights()) from that model.
+"""
+from .. import _vknn
+from . import activations
+
+
+def _pair(value, name, layer):
+    if isinstance(value, bool):
+        raise ValueError(f"{layer}: {name} must be an integer or a tuple of 2 integers, got {value!r}")
+    if isinstance(value, int):
+        value = (value, value)
+    try:
+        pair = tuple(value)
+    except TypeError:
+        pair = ()
+    if len(pair) != 2 or any(isinstance(v, bool) or not isinstance(v, int) for v in pair):
+        raise ValueError(f"{layer}: {name} must be an integer or a tuple of 2 integers, got {value!r}")
+    if any(v <= 0 for v in pair):
+        raise ValueError(f"{layer}: {name} must be positive, got {value!r}")
+    return pair
+
+
+def _padding(value, layer):
+    if not isinstance(value, str) or value.lower() not in ("valid", "same"):
+        raise ValueError(f"{layer}: padding must be 'valid' or 'same', got {value!r}")
+    return value.lower()
+
+
+def _input_shape(value, layer):
+    if value is None:
+        return None
+    try:
+        shape = tuple(value)
+    except TypeError:
+        shape = None
+    if not shape or any(isinstance(d, bool) or not isinstance(d, int) or d <= 0 for d in shape):
+        raise ValueError(
+            f"{layer}: input_shape must be a tuple of positive integers (one sample, without the "
+            f"batch), e.g. (28, 28, 1); got {value!r}")
+    return shape
+
+
+class Layer:
+    """What every vknn.keras layer has."""
+
+    _type = "Layer"
+
+    def __init__(self, input_shape=None, name=None, **kwargs):
+        if "batch_input_shape" in kwargs:
+            batch = kwargs.pop("batch_input_shape")
+            input_shape = tuple(batch)[1:]
+        if kwargs:
+            raise TypeError(f"{self._type}: unsupported arguments {sorted(kwargs)}")
+        if name is not None and not isinstance(name, str):
+            raise ValueError(f"{self._type}: name must be a string, got {name!r}")
+        self._given_name = name
+        self._input_shape_arg = _input_shape(input_shape, self._type)
+        self._model = None
+        self._index = None
+
+    # Set by the model that holds the layer.
+    def _attach(self, model, index):
+        self._model = model
+        self._index = index
+
+    def _info(self):
+        if self._model is None or not self._model._built():
+            raise AttributeError(
+                f"The layer {self._given_name or self._type} has never been called and thus has "
+                f"no defined output shape (add it to a Sequential model with an input_shape)")
+        return self._model._core.layers()[self._index]
+
+    @property
+    def name(self):
+        if self._model is not None and self._model._built():
+            return self._info()[0]
+        return self._given_name or _default_name(self._type)
+
+    @property
+    def output_shape(self):
+        return (None,) + tuple(self._info()[2])
+
+    @property
+    def input_shape(self):
+        if self._index == 0 or self._model is None:
+            if self._model is not None and self._model._built():
+                return (None,) + tuple(self._model._input_shape)
+            if self._input_shape_arg is not None:
+                return (None,) + self._input_shape_arg
+        return self._model.layers[self._index - 1].output_shape
+
+    @property
+    def output(self):
+        """This layer's output as a symbolic tensor, for keras.models.Model(outputs=...)."""
+        self._info()
+        return _SymbolicTensor(self._model, self._index, self.output_shape)
+
+    def count_params(self):
+        return int(self._info()[3])
+
+    def get_weights(self):
+        if self._model is None:
+            return []
+        return self._model._layer_weights(self._index)
+
+    def set_weights(self, weights):
+        if self._model is None:
+            raise ValueError(f"{self.name}: add the layer to a model before setting its weights")
+        self._model._set_layer_weights(self._index, weights)
+
+    def __repr__(self):
+        return f"<vknn.keras.layers.{self._type} name={self.name}>"
+
+
+def _default_name(type_name):
+    import re
+    return re.sub(r"(?<!^)(?=[A-Z][a-z])", "_", type_name).lower().replace("max_pooling2_d",
+                                                                          "max_pooling2d")
+
+
+class _SymbolicTensor:
+    """A layer's output or a model's input as Keras's functional API names
+    them; only vknn.keras.models.Model consumes it."""
+
+    def __init__(self, model, index, shape):
+        self._model = model
+        self._index = index  # -1: the model's input
+        self.shape = shape
+
+    def __repr__(self):
+        what = "input" if self._index < 0 else f"output of layer {self._index}"
+        return f"<vknn KerasTensor: {what} shape={self.shape}>"
+
+
+class Conv2D(Layer):
+    _type = "Conv2D"
+
+    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", activation=None,
+                 input_shape=None, name=None, **kwargs):
+        _check_defaults(self._type, kwargs, {"data_format": (None, "channels_last"),
+                                             "dilation_rate": (1, (1, 1)), "groups": (1,),
+                                             "use_bias": (True,),
+                                             "kernel_initializer": ("glorot_uniform",),
+                                             "bias_initializer": ("zeros",)})
+        super().__init__(input_shape=input_shape, name=name, **kwargs)
+        if isinstance(filters, bool) or not isinstance(filters, int) or filters <= 0:
+            raise ValueError(f"Conv2D: filters must be a positive integer, got {filters!r}")
+        self.filters = filters
+        self.kernel_size = _pair(kernel_size, "kernel_size", "Conv2D")
+        self.strides = _pair(strides, "strides", "Conv2D")
+        self.padding = _padding(padding, "Conv2D")
+        self.activation = activations.get(activation) if activation is None or \
+            not isinstance(activation, str) else activation
+        self._activation = activations.resolve(activation, "Conv2D")
+
+    def _spec(self, input_shape):
+        return _vknn.conv2d(self.filters, self.kernel_size, self.strides, self.padding,
+                            self._activation, input_shape, self._given_name or "")
+
+    def _weight_shapes(self, input_shape):
+        kh, kw = self.kernel_size
+        return [(kh, kw, input_shape[-1], self.filters), (self.filters,)]
+
+
+class MaxPooling2D(Layer):
+    _type = "MaxPooling2D"
+
+    def __init__(self, pool_size=(2, 2), strides=None, padding="valid", input_shape=None,
+                 name=None, **kwargs):
+        _check_defaults(self._type, kwargs, {"data_format": (None, "channels_last")})
+        super().__init__(input_shape=input_shape, name=name, **kwargs)
+        self.pool_size = _pair(pool_size, "pool_size", "MaxPooling2D")
+        self.strides = None if strides is None else _pair(strides, "strides", "MaxPooling2D")
+        self.padding = _padding(padding, "MaxPooling2D")
+
+    def _spec(self, input_shape):
+        return _vknn.max_pooling2d(self.pool_size, self.strides, self.padding, input_shape,
+                                   self._given_name or "")
+
+    def _weight_shapes(self, input_shape):
+        return []
+
+
+MaxPool2D = MaxPooling2D
+
+
+class Flatten(Layer):
+    _type = "Flatten"
+
+    def __init__(self, input_shape=None, name=None, **kwargs):
+        _check_defaults(self._type, kwargs, {"data_format": (None, "channels_last")})
+        super().__init__(input_shape=input_shape, name=name, **kwargs)
+
+    def _spec(self, input_shape):
+        return _vknn.flatten(input_shape, self._given_name or "")
+
+    def _weight_shapes(self, input_shape):
+        return []
+
+
+class Dense(Layer):
+    _type = "Dense"
+
+    def __init__(self, units, activation=None, input_shape=None, name=None, **kwargs):
+        _check_defaults(self._type, kwargs, {"use_bias": (True,),
+                                             "kernel_initializer": ("glorot_uniform",),
+                                             "bias_initializer": ("zeros",)})
+        super().__init__(input_shape=input_shape, name=name, **kwargs)
+        if isinstance(units, bool) or not isinstance(units, int) or units <= 0:
+            raise ValueError(f"Dense: units must be a positive integer, got {units!r}")
+        self.units = units
+        self.activation = activations.get(activation) if activation is None or \
+            not isinstance(activation, str) else activation
+        self._activation = activations.resolve(activation, "Dense")
+
+    def _spec(self, input_shape):
+        return _vknn.dense(self.units, self._activation, input_shape, self._given_name or "")
+
+    def _weight_shapes(self, input_shape):
+        fan_in = 1
+        for d in input_shape:
+            fan_in *= d
+        return [(fan_in, self.units), (self.units,)]
+
+
+def _check_defaults(layer, kwargs, allowed):
+    """Keras arguments vknn has only at their default: accepted at it,
+    ValueError otherwise (never silently ignored)."""
+    for name, defaults in allowed.items():
+        if name in kwargs:
+            value = kwargs.pop(name)
+            if value not in defaults:
+                raise ValueError(f"{layer}: {name}={value!r} is not supported by vknn (only "
+                                 f"{defaults[0]!r})")
+
+
+__all__ = ["Layer", "Conv2D", "MaxPooling2D", "MaxPool2D", "Flatten", "Dense"]

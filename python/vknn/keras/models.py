@@ -1,0 +1,465 @@
+"""keras.models: Sequential, and Model for the course's activation model.
+
+Sequential builds the C++ vknn::Sequential once its input shape is known
+(the first layer's input_shape, or the data at the first fit), and compiles
+it on the device at compile(). fit/evaluate/predict check and convert their
+arguments here (ValueError with Keras-like messages), then run in C++ with
+the GIL released; progress bars and summary() go through sys.stdout.
+"""
+import sys
+import threading
+import warnings
+
+import numpy as np
+
+from .. import _vknn
+from . import _inputs, callbacks as callbacks_module, layers as layers_module
+from . import losses, optimizers, utils
+
+_DEFAULT_BATCH = 32
+
+
+class Model:
+    """keras.models.Model(inputs=model.input, outputs=[layer.output, ...]):
+    a model whose predict returns the outputs of some of a Sequential model's
+    layers, as the course's activation-visualisation cell builds it."""
+
+    def __init__(self, inputs=None, outputs=None, name=None, **kwargs):
+        if kwargs:
+            raise TypeError(f"Model: unsupported arguments {sorted(kwargs)}")
+        single = not isinstance(outputs, (list, tuple))
+        outs = [outputs] if single else list(outputs)
+        if not isinstance(inputs, layers_module._SymbolicTensor) or inputs._index != -1:
+            raise ValueError("Model: inputs must be a model's input (model.input)")
+        source = inputs._model
+        for o in outs:
+            if not isinstance(o, layers_module._SymbolicTensor) or o._index < 0 or \
+                    o._model is not source:
+                raise ValueError(
+                    "Model: outputs must be layer outputs (layer.output) of the model whose "
+                    "input is given as inputs; vknn does not build other graphs")
+        self._source = source
+        self._indices = [o._index for o in outs]
+        self._single = single
+        self.name = name or "model"
+        self.inputs = [inputs]
+        self.outputs = outs
+
+    @property
+    def input(self):
+        return self.inputs[0]
+
+    @property
+    def output(self):
+        return self.outputs[0] if self._single else self.outputs
+
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None, **kwargs):
+        """Each requested layer's output for x: a float32 array (N,) + its output
+        shape, or a list of them."""
+        _reject(kwargs, "predict")
+        src = self._source
+        src._require_compiled("predict")
+        batch = _DEFAULT_BATCH if batch_size is None else \
+            _inputs.positive_int("batch_size", batch_size, "predict")
+        verbose = _inputs.verbosity(verbose, "predict")
+        pixels = _inputs.images(x, src)
+        # layer_outputs runs one batch at a time (at most 1024 samples).
+        batch = min(batch, 1024)
+        with src._lock:
+            chunks = [src._core.layer_outputs(pixels[i:i + batch])
+                      for i in range(0, pixels.shape[0], batch)]
+        results = [np.concatenate([c[i] for c in chunks]) for i in self._indices]
+        # (verbose is accepted for Keras's signature; this predict shows no bar.)
+        return results[0] if self._single else results
+
+    def __call__(self, x):
+        return self.predict(x, verbose=0)
+
+
+class Sequential(Model):
+    """keras.models.Sequential(layers=None, name=None)."""
+
+    _count = 0
+
+    def __init__(self, layers=None, name=None):
+        if name is None:
+            name = "sequential" if Sequential._count == 0 else f"sequential_{Sequential._count}"
+            Sequential._count += 1
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"Sequential: name must be a non-empty string, got {name!r}")
+        self.name = name
+        self._layers = []
+        self._core = None
+        self._input_shape = None
+        self._compile_config = None
+        self._stop_training = False
+        self.history = None
+        self.optimizer = None
+        # The C++ model is not thread-safe and its calls release the GIL:
+        # calls from several threads take turns. Re-entrant, because a
+        # callback may read or set the weights during fit (as Keras's
+        # EarlyStopping does), which the library allows.
+        self._lock = threading.RLock()
+        for layer in layers or []:
+            self.add(layer)
+
+    # ---- structure --------------------------------------------------------
+
+    def add(self, layer):
+        """Appends a layer (keras.Sequential.add)."""
+        if not isinstance(layer, layers_module.Layer):
+            raise ValueError(
+                f"Sequential.add: expected a vknn.keras.layers layer, got {layer!r} "
+                f"(vknn supports Conv2D, MaxPooling2D, Flatten and Dense)")
+        if self._core is not None and self._core.compiled:
+            raise ValueError("Sequential.add: the model is already compiled; add layers first")
+        if layer._model is not None:
+            raise ValueError(f"Sequential.add: the layer {layer.name} is already in a model")
+        self._layers.append(layer)
+        layer._attach(self, len(self._layers) - 1)
+        self._core = None
+        if len(self._layers) == 1 and layer._input_shape_arg is not None:
+            shape = layer._input_shape_arg
+            self._input_shape = shape + (1,) if len(shape) == 2 else shape
+        if self._input_shape is not None:
+            self._build(self._input_shape)
+
+    def _built(self):
+        return self._core is not None
+
+    def _build(self, input_shape):
+        specs = [layer._spec(list(input_shape) if i == 0 else None)
+                 for i, layer in enumerate(self._layers)]
+        self._core = _vknn.Model(specs, self.name)
+        self._input_shape = tuple(input_shape)
+
+    def _ensure_built(self, x=None, call="the model"):
+        if self._core is not None:
+            return
+        if x is not None and not self._layers:
+            raise ValueError(f"{call}: the model has no layers")
+        if x is None or getattr(x, "ndim", 0) < 3:
+            raise ValueError(
+                "This model has not yet been built. Build the model first by giving the first "
+                "layer an input_shape, e.g. Conv2D(64, (3, 3), input_shape=(28, 28, 1)), or by "
+                "calling fit() with data")
+        shape = tuple(int(d) for d in x.shape[1:])
+        self._build(shape + (1,) if len(shape) == 2 else shape)
+        if self._compile_config is not None:
+            self._compile_core()
+
+    def _first_layer_name(self):
+        return self._layers[0].name if self._layers else self.name
+
+    @property
+    def layers(self):
+        return list(self._layers)
+
+    @property
+    def input(self):
+        self._ensure_built()
+        return layers_module._SymbolicTensor(self, -1, (None,) + self._input_shape)
+
+    @property
+    def inputs(self):
+        return [self.input]
+
+    @property
+    def output(self):
+        return self._layers[-1].output
+
+    @property
+    def outputs(self):
+        return [self.output]
+
+    @property
+    def input_shape(self):
+        self._ensure_built()
+        return (None,) + self._input_shape
+
+    @property
+    def output_shape(self):
+        return self._layers[-1].output_shape
+
+    def count_params(self):
+        self._ensure_built()
+        return int(self._core.count_params())
+
+    def summary(self, line_length=None, positions=None, print_fn=None, **kwargs):
+        """Keras's summary table, printed through sys.stdout (or print_fn)."""
+        self._ensure_built()
+        text = self._core.summary_text()
+        if print_fn is None:
+            sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        else:
+            for line in text.rstrip("\n").split("\n"):
+                print_fn(line)
+
+    # ---- compile ------------------------------------------------------------
+
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, **kwargs):
+        """compile(optimizer='adam' | Adam(...) | SGD(...),
+        loss='sparse_categorical_crossentropy', metrics=['accuracy'])."""
+        _reject(kwargs, "compile", allowed_defaults={"loss_weights": None,
+                                                    "weighted_metrics": None,
+                                                    "run_eagerly": None, "steps_per_execution": None,
+                                                    "jit_compile": None})
+        opt = optimizers.get(optimizer)
+        loss_name = losses.resolve(loss)
+        if metrics is None:
+            metrics = []
+        if isinstance(metrics, str):
+            metrics = [metrics]
+        keep_accuracy = False
+        for metric in metrics:
+            if metric in ("accuracy", "acc", "sparse_categorical_accuracy"):
+                keep_accuracy = True
+            else:
+                raise ValueError(
+                    f"compile: metric {metric!r} is not supported; vknn computes 'accuracy'")
+        self.optimizer = opt
+        self.loss = loss_name
+        self._compile_config = dict(opt._config(), seed=utils.random_seed())
+        self._keep_accuracy = keep_accuracy
+        if self._core is not None:
+            self._compile_core()
+
+    def _compile_core(self):
+        c = self._compile_config
+        with self._lock:
+            self._core.compile(c["optimizer"], c["learning_rate"], c["beta_1"], c["beta_2"],
+                               c["epsilon"], c["momentum"], c["seed"], "vulkan")
+
+    def _require_compiled(self, call):
+        if self._compile_config is None:
+            raise RuntimeError("You must compile your model before training/testing. Use "
+                               "`model.compile(optimizer, loss)`.")
+
+    # ---- training -----------------------------------------------------------
+
+    @property
+    def stop_training(self):
+        return self._core.stop_training if self._core is not None else self._stop_training
+
+    @stop_training.setter
+    def stop_training(self, value):
+        self._stop_training = bool(value)
+        if self._core is not None:
+            self._core.stop_training = bool(value)
+
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
+            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
+            sample_weight=None, initial_epoch=0, steps_per_epoch=None, **kwargs):
+        """Keras's fit: returns a History whose .history has 'loss', 'accuracy'
+        (and 'val_loss', 'val_accuracy' when validating) per epoch."""
+        _reject(kwargs, "fit", allowed_defaults={"validation_steps": None,
+                                                 "validation_batch_size": None,
+                                                 "validation_freq": 1, "max_queue_size": 10,
+                                                 "workers": 1, "use_multiprocessing": False})
+        for name, value, default in (("class_weight", class_weight, None),
+                                     ("sample_weight", sample_weight, None),
+                                     ("initial_epoch", initial_epoch, 0),
+                                     ("steps_per_epoch", steps_per_epoch, None)):
+            if value is not default and value != default:
+                raise ValueError(f"fit: {name} is not supported by vknn (leave it at {default!r})")
+        self._require_compiled("fit")
+        if x is None or y is None:
+            raise ValueError("fit: x and y are required (numpy arrays of images and labels)")
+        self._ensure_built(np.asarray(x) if isinstance(x, (list, tuple)) else x, "fit")
+        batch = _DEFAULT_BATCH if batch_size is None else \
+            _inputs.positive_int("batch_size", batch_size, "fit")
+        epochs = _inputs.positive_int("epochs", epochs, "fit", minimum=0)
+        verbose = _inputs.verbosity(verbose, "fit")
+        if not isinstance(shuffle, (bool, np.bool_)):
+            raise ValueError(f"fit: shuffle must be True or False, got {shuffle!r}")
+        classes = self._core.num_classes
+        pixels = _inputs.images(x, self)
+        labels = _inputs.labels(y, pixels.shape[0], classes)
+        val_x = val_y = None
+        if validation_data is not None:
+            if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+                raise ValueError("fit: validation_data must be a tuple (x_val, y_val)")
+            if len(validation_data) == 3 and validation_data[2] is not None:
+                raise ValueError("fit: validation sample weights are not supported by vknn")
+            val_x = _inputs.images(validation_data[0], self, "validation_data x")
+            val_y = _inputs.labels(validation_data[1], val_x.shape[0], classes,
+                                   "validation_data y")
+        elif validation_split:
+            if not isinstance(validation_split, (int, float)) or not 0 < validation_split < 1:
+                raise ValueError(
+                    f"fit: validation_split must be a number in [0, 1), got {validation_split!r}")
+            # As Keras: the last fraction of the samples, taken before shuffling.
+            split = int(pixels.shape[0] * (1 - validation_split))
+            if split <= 0 or split >= pixels.shape[0]:
+                raise ValueError(f"fit: validation_split {validation_split} leaves no training "
+                                 f"or no validation samples out of {pixels.shape[0]}")
+            pixels, val_x = pixels[:split], pixels[split:]
+            labels, val_y = labels[:split], labels[split:]
+
+        user_callbacks = list(callbacks or [])
+        for cb in user_callbacks:
+            if not isinstance(cb, callbacks_module.Callback):
+                raise ValueError(f"fit: callbacks must be vknn.keras.callbacks.Callback objects, "
+                                 f"got {cb!r}")
+        history = callbacks_module.History()
+        params = {"verbose": verbose, "epochs": epochs,
+                  "steps": -(-pixels.shape[0] // min(batch, pixels.shape[0]))}
+        for cb in user_callbacks + [history]:
+            cb.set_model(self)
+            cb.set_params(params)
+        native = [cb._native for cb in user_callbacks if isinstance(cb, callbacks_module._NativeCallback)]
+        python_cbs = [cb for cb in user_callbacks
+                      if not isinstance(cb, callbacks_module._NativeCallback)]
+        for cb in python_cbs:
+            for hook in ("on_train_batch_begin", "on_batch_begin"):
+                if getattr(type(cb), hook, None) is not getattr(callbacks_module.Callback, hook):
+                    warnings.warn(f"{type(cb).__name__}.{hook} is never called by vknn's fit "
+                                  f"(batches run on the device without a host round trip)",
+                                  stacklevel=2)
+        dispatcher = None
+        if python_cbs:
+            dispatcher = callbacks_module._Dispatcher(python_cbs, self, epochs, params["steps"],
+                                                      self._keep_accuracy)
+        with self._lock:
+            result = self._core.fit(
+                pixels, labels, epochs=epochs, batch_size=batch, shuffle=bool(shuffle),
+                verbose=verbose, seed=utils.random_seed(), val_x=val_x, val_y=val_y,
+                native_callbacks=native, dispatcher=dispatcher,
+                forward_batches=bool(dispatcher and dispatcher.wants_batches()))
+        # Keras's key order: loss, accuracy, val_loss, val_accuracy.
+        order = ["loss", "accuracy", "val_loss", "val_accuracy"]
+        history.history = {k: list(result["history"][k]) for k in order
+                           if k in result["history"]
+                           and (self._keep_accuracy or not k.endswith("accuracy"))}
+        history.epoch = list(result["epoch"])
+        self.history = history
+        return history
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
+                 steps=None, callbacks=None, return_dict=False, **kwargs):
+        """[loss, accuracy] (just the loss when compiled without metrics), or a
+        dict with return_dict=True."""
+        _reject(kwargs, "evaluate")
+        if sample_weight is not None or steps is not None:
+            raise ValueError("evaluate: sample_weight and steps are not supported by vknn")
+        self._require_compiled("evaluate")
+        if x is None or y is None:
+            raise ValueError("evaluate: x and y are required (numpy arrays of images and labels)")
+        self._ensure_built(x, "evaluate")
+        batch = _DEFAULT_BATCH if batch_size is None else \
+            _inputs.positive_int("batch_size", batch_size, "evaluate")
+        verbose = _inputs.verbosity(verbose, "evaluate")
+        pixels = _inputs.images(x, self)
+        labels = _inputs.labels(y, pixels.shape[0], self._core.num_classes)
+        with self._lock:
+            loss, accuracy = self._core.evaluate(pixels, labels, batch_size=batch,
+                                                 verbose=verbose)
+        if return_dict:
+            return {"loss": loss, "accuracy": accuracy} if self._keep_accuracy else {"loss": loss}
+        return [loss, accuracy] if self._keep_accuracy else loss
+
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None, **kwargs):
+        """Class probabilities: a float32 array (N, classes)."""
+        _reject(kwargs, "predict")
+        if steps is not None:
+            raise ValueError("predict: steps is not supported by vknn")
+        self._require_compiled("predict")
+        self._ensure_built(x, "predict")
+        batch = _DEFAULT_BATCH if batch_size is None else \
+            _inputs.positive_int("batch_size", batch_size, "predict")
+        verbose = _inputs.verbosity(verbose, "predict")
+        pixels = _inputs.images(x, self)
+        with self._lock:
+            return self._core.predict(pixels, batch_size=batch, verbose=verbose)
+
+    def __call__(self, x):
+        return self.predict(x, verbose=0)
+
+    # ---- weights ------------------------------------------------------------
+
+    def _weight_shapes(self):
+        """Per layer, the Keras shapes of its weights."""
+        shapes, previous = [], self._input_shape
+        infos = self._core.layers()
+        for layer, info in zip(self._layers, infos):
+            shapes.append(layer._weight_shapes(tuple(previous)))
+            previous = tuple(info[2])
+        return shapes
+
+    def get_weights(self):
+        """The weights in layer order (kernel, bias, ...), float32, in Keras layouts:
+        Conv2D kernels (kh, kw, in, out), Dense kernels (in, out)."""
+        self._require_compiled("get_weights")
+        with self._lock:
+            flat = self._core.get_weights()
+        shapes = [s for layer_shapes in self._weight_shapes() for s in layer_shapes]
+        return [w.reshape(s) for w, s in zip(flat, shapes)]
+
+    def set_weights(self, weights):
+        """Sets the weights from a list like get_weights() returns."""
+        self._require_compiled("set_weights")
+        shapes = [s for layer_shapes in self._weight_shapes() for s in layer_shapes]
+        weights = list(weights)
+        if len(weights) != len(shapes):
+            raise ValueError(f"set_weights: the model has {len(shapes)} weight arrays but "
+                             f"{len(weights)} were given")
+        arrays = []
+        names = self._core.weight_names()
+        for i, (w, shape) in enumerate(zip(weights, shapes)):
+            a = np.asarray(w)
+            if tuple(a.shape) != tuple(shape):
+                raise ValueError(f"set_weights: weight {i} ({names[i]}) has shape {tuple(shape)}; "
+                                 f"got an array of shape {tuple(a.shape)}")
+            if not (np.issubdtype(a.dtype, np.floating) or np.issubdtype(a.dtype, np.integer)):
+                raise ValueError(f"set_weights: weight {i} ({names[i]}) must be numeric, got "
+                                 f"dtype {a.dtype}")
+            arrays.append(np.ascontiguousarray(a, dtype=np.float32).reshape(-1))
+        with self._lock:
+            self._core.set_weights(arrays)
+
+    def _layer_weights(self, index):
+        if self._compile_config is None or self._core is None:
+            return []
+        per_layer = self._weight_shapes()
+        start = sum(len(s) for s in per_layer[:index])
+        return self.get_weights()[start:start + len(per_layer[index])]
+
+    def _set_layer_weights(self, index, weights):
+        per_layer = self._weight_shapes()
+        start = sum(len(s) for s in per_layer[:index])
+        all_weights = self.get_weights()
+        weights = list(weights)
+        if len(weights) != len(per_layer[index]):
+            raise ValueError(f"set_weights: layer {self._layers[index].name} has "
+                             f"{len(per_layer[index])} weight arrays, got {len(weights)}")
+        all_weights[start:start + len(weights)] = weights
+        self.set_weights(all_weights)
+
+    def save_weights(self, filepath, overwrite=True, save_format=None, options=None):
+        """Writes the weights to filepath (safetensors, Keras tensor names and
+        layouts, written atomically), whatever the file's extension."""
+        self._require_compiled("save_weights")
+        import os
+        if not overwrite and os.path.exists(filepath):
+            raise ValueError(f"save_weights: {filepath} exists and overwrite=False")
+        with self._lock:
+            self._core.save_weights(os.fspath(filepath))
+
+    def load_weights(self, filepath, skip_mismatch=False, by_name=False, options=None):
+        """Loads weights written by save_weights (or by the C++ API / examples)."""
+        self._require_compiled("load_weights")
+        import os
+        with self._lock:
+            self._core.load_weights(os.fspath(filepath))
+
+
+def _reject(kwargs, call, allowed_defaults=None):
+    """Keras arguments vknn does not have: accepted at their defaults only."""
+    allowed_defaults = allowed_defaults or {}
+    for name, value in kwargs.items():
+        if name in allowed_defaults and value == allowed_defaults[name]:
+            continue
+        raise ValueError(f"{call}: argument {name}={value!r} is not supported by vknn")
+
+
+__all__ = ["Model", "Sequential"]

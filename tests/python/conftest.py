@@ -1,0 +1,35 @@
+"""Shared fixtures for the Python tests (run by ctest with PYTHONPATH set to
+build/python, or by hand: PYTHONPATH=build/python /usr/bin/python3 -m pytest tests/python)."""
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def data_dir(name):
+    folder = REPO / "data" / name
+    if not (folder / "train-images-idx3-ubyte").exists() and \
+            not (folder / "train-images-idx3-ubyte.gz").exists():
+        pytest.skip(f"{folder} is missing; run scripts/get_data.sh")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def fashion():
+    import vknn as tf
+    data_dir("fashion-mnist")
+    return tf.keras.datasets.fashion_mnist.load_data()
+
+
+@pytest.fixture(scope="session")
+def mnist():
+    import vknn as tf
+    data_dir("mnist")
+    return tf.keras.datasets.mnist.load_data()
+
+
+@pytest.fixture(scope="session")
+def binary_dir():
+    return Path(os.environ.get("VKNN_TEST_BINARY_DIR", REPO / "build"))

@@ -1,0 +1,217 @@
+"""Every argument error: its exception type and its message.
+
+Rule (python/src/module.cpp): bad arguments raise ValueError, with Keras's
+wording where Keras has one (a wrong input shape names the layer and both
+shapes); device and file failures raise vknn.Error, a RuntimeError, with the
+library's message; training an uncompiled model raises RuntimeError as in
+Keras.
+"""
+
+import numpy as np
+import pytest
+
+import vknn as tf
+from vknn import keras
+
+
+@pytest.fixture(scope="module")
+def model():
+    m = keras.Sequential([
+        keras.layers.Conv2D(4, (3, 3), activation="relu", input_shape=(28, 28, 1)),
+        keras.layers.MaxPooling2D(2, 2),
+        keras.layers.Flatten(),
+        keras.layers.Dense(10, activation="softmax"),
+    ])
+    m.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return m
+
+
+X = np.zeros((4, 28, 28), np.uint8)
+Y = np.array([0, 1, 2, 3])
+
+
+def raises(kind, *fragments):
+    """pytest.raises that also checks the message holds every fragment."""
+    class Check:
+        def __enter__(self):
+            self.ctx = pytest.raises(kind)
+            self.info = self.ctx.__enter__()
+            return self.info
+
+        def __exit__(self, *exc):
+            result = self.ctx.__exit__(*exc)
+            message = str(self.info.value)
+            for fragment in fragments:
+                assert fragment in message, f"{fragment!r} not in {message!r}"
+            return result
+    return Check()
+
+
+def test_vknn_error_is_a_runtime_error():
+    assert issubclass(tf.Error, RuntimeError)
+
+
+def test_wrong_input_shape_names_the_layer_and_both_shapes(model):
+    with raises(ValueError, 'Input 0 of layer "conv2d"', "expected shape=(None, 28, 28, 1)",
+                "found shape=(4, 28, 28, 3)"):
+        model.fit(np.zeros((4, 28, 28, 3), np.uint8), Y, verbose=0)
+    with raises(ValueError, 'layer "conv2d"', "found shape=(2, 32, 32)"):
+        model.predict(np.zeros((2, 32, 32), np.uint8), verbose=0)
+    with raises(ValueError, "found shape=(784,)"):
+        model.evaluate(np.zeros(784, np.uint8), Y, verbose=0)
+
+
+def test_general_float_inputs_are_refused_not_quantised(model):
+    x = np.full((4, 28, 28), 0.5)  # 127.5 / 255: not a pixel value
+    with raises(ValueError, "general float inputs are not supported yet", "uint8",
+                "pixel / 255", "0.5", "index (0, 0, 0)"):
+        model.fit(x, Y, verbose=0)
+    x = X / 255.0
+    x[3, 27, 27] = np.nan
+    with raises(ValueError, "general float inputs are not supported yet", "nan",
+                "index (3, 27, 27)"):
+        model.predict(x, verbose=0)
+    with raises(ValueError, "not supported yet", "1.5"):
+        model.predict(np.full((1, 28, 28), 1.5, np.float32), verbose=0)
+    with raises(ValueError, "not supported yet", "-0.00392"):
+        model.predict(-np.ones((1, 28, 28)) / 255.0, verbose=0)
+
+
+def test_other_image_dtypes_are_refused(model):
+    with raises(ValueError, "dtype int16", "uint8"):
+        model.predict(X.astype(np.int16), verbose=0)
+    with raises(ValueError, "expected a numpy array"):
+        model.predict("images", verbose=0)
+
+
+def test_labels_are_checked(model):
+    with raises(ValueError, "label 10 at index 2", "10 output classes", "0..9"):
+        model.fit(X, np.array([0, 1, 10, 3]), verbose=0)
+    with raises(ValueError, "label -1 at index 0"):
+        model.evaluate(X, np.array([-1, 1, 2, 3]), verbose=0)
+    with raises(ValueError, "Data cardinality is ambiguous", "x sizes: 4", "y sizes: 3"):
+        model.fit(X, np.array([0, 1, 2]), verbose=0)
+    with raises(ValueError, "integer class indices", "0.5", "index 1"):
+        model.fit(X, np.array([0, 0.5, 2, 3]), verbose=0)
+    with raises(ValueError, "1-D array", "(4, 2)"):
+        model.fit(X, np.zeros((4, 2), int), verbose=0)
+    with raises(ValueError, "integer class indices", "<U1"):
+        model.fit(X, np.array(list("abcd")), verbose=0)
+
+
+def test_fit_arguments_are_checked(model):
+    with raises(ValueError, "fit: batch_size must be an integer >= 1, got 0"):
+        model.fit(X, Y, batch_size=0, verbose=0)
+    with raises(ValueError, "fit: batch_size must be an integer >= 1, got 2.5"):
+        model.fit(X, Y, batch_size=2.5, verbose=0)
+    with raises(ValueError, "fit: epochs must be an integer >= 0, got -1"):
+        model.fit(X, Y, epochs=-1, verbose=0)
+    with raises(ValueError, "fit: verbose must be 'auto', 0, 1 or 2, got 3"):
+        model.fit(X, Y, verbose=3)
+    with raises(ValueError, "fit: shuffle must be True or False"):
+        model.fit(X, Y, shuffle="yes", verbose=0)
+    with raises(ValueError, "fit: validation_data must be a tuple (x_val, y_val)"):
+        model.fit(X, Y, validation_data=X, verbose=0)
+    with raises(ValueError, "fit: validation_split must be a number in [0, 1)"):
+        model.fit(X, Y, validation_split=1.5, verbose=0)
+    with raises(ValueError, "fit: class_weight is not supported by vknn"):
+        model.fit(X, Y, class_weight={0: 1.0}, verbose=0)
+    with raises(ValueError, "fit: argument workers=4 is not supported by vknn"):
+        model.fit(X, Y, workers=4, verbose=0)
+    with raises(ValueError, "fit: callbacks must be vknn.keras.callbacks.Callback objects"):
+        model.fit(X, Y, callbacks=[print], verbose=0)
+    with raises(ValueError, "evaluate: batch_size must be an integer >= 1, got -2"):
+        model.evaluate(X, Y, batch_size=-2, verbose=0)
+    with raises(ValueError, "predict: batch_size must be an integer >= 1, got 0"):
+        model.predict(X, batch_size=0, verbose=0)
+
+
+def test_compile_arguments_are_checked():
+    m = keras.Sequential([keras.layers.Flatten(input_shape=(28, 28)),
+                          keras.layers.Dense(10, activation="softmax")])
+    with raises(ValueError, "optimizer 'rmsprop' is not supported", "'adam'"):
+        m.compile(loss="sparse_categorical_crossentropy")
+    with raises(ValueError, "loss 'mse' is not supported", "sparse_categorical_crossentropy"):
+        m.compile(optimizer="adam", loss="mse")
+    with raises(ValueError, "metric 'mae' is not supported"):
+        m.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["mae"])
+    with raises(ValueError, "Adam: learning_rate must be a finite number >= 0, got -1"):
+        keras.optimizers.Adam(learning_rate=-1)
+    with raises(ValueError, "Adam: beta_1 must be in [0, 1), got 1.0"):
+        keras.optimizers.Adam(beta_1=1.0)
+    with raises(ValueError, "SGD: momentum must be in [0, 1], got 2"):
+        keras.optimizers.SGD(momentum=2)
+    with raises(ValueError, "from_logits=True) is not supported"):
+        keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+
+
+def test_uncompiled_model_raises_runtime_error_as_keras():
+    m = keras.Sequential([keras.layers.Flatten(input_shape=(28, 28)),
+                          keras.layers.Dense(10, activation="softmax")])
+    with raises(RuntimeError, "You must compile your model before training/testing"):
+        m.fit(X, Y)
+    with raises(RuntimeError, "You must compile your model"):
+        m.predict(X)
+
+
+def test_layer_arguments_are_checked():
+    with raises(ValueError, "Conv2D: unknown activation 'tanh'", "'relu', 'softmax'"):
+        keras.layers.Conv2D(8, (3, 3), activation="tanh")
+    with raises(ValueError, "Dense: activation", "is not supported", "vknn.nn.relu"):
+        keras.layers.Dense(8, activation=np.tanh)
+    with raises(ValueError, "Conv2D: filters must be a positive integer, got 0"):
+        keras.layers.Conv2D(0, (3, 3))
+    with raises(ValueError, "Conv2D: kernel_size must be an integer or a tuple of 2 integers"):
+        keras.layers.Conv2D(8, (3, 3, 3))
+    with raises(ValueError, "MaxPooling2D: padding must be 'valid' or 'same', got 'full'"):
+        keras.layers.MaxPooling2D(2, padding="full")
+    with raises(ValueError, "Dense: units must be a positive integer, got -3"):
+        keras.layers.Dense(-3)
+    with raises(ValueError, "input_shape must be a tuple of positive integers", "(28, 0, 1)"):
+        keras.layers.Conv2D(8, 3, input_shape=(28, 0, 1))
+    with raises(ValueError, "Conv2D: dilation_rate=2 is not supported by vknn"):
+        keras.layers.Conv2D(8, 3, dilation_rate=2)
+
+
+def test_model_structure_errors_come_from_the_library_as_value_error():
+    with raises(ValueError, "conv2d", "does not fit", "28x28"):
+        keras.Sequential([keras.layers.Conv2D(4, (30, 30), input_shape=(28, 28, 1))])
+    with raises(ValueError, "layer dense (Dense): activation 'softmax' is supported only on the last layer"):
+        keras.Sequential([keras.layers.Flatten(input_shape=(28, 28)),
+                          keras.layers.Dense(16, activation="softmax"),
+                          keras.layers.Dense(10, activation="softmax")])
+    with raises(ValueError, "Sequential.add: expected a vknn.keras.layers layer"):
+        keras.Sequential(["conv"])
+    with raises(ValueError, "This model has not yet been built"):
+        keras.Sequential([keras.layers.Flatten(), keras.layers.Dense(10)]).summary()
+
+
+def test_weights_errors(model, tmp_path):
+    weights = model.get_weights()
+    with raises(ValueError, "set_weights: the model has 4 weight arrays but 3 were given"):
+        model.set_weights(weights[:3])
+    bad = list(weights)
+    bad[0] = np.zeros((3, 3, 1, 5), np.float32)
+    with raises(ValueError, "weight 0 (conv2d/kernel) has shape (3, 3, 1, 4)", "(3, 3, 1, 5)"):
+        model.set_weights(bad)
+    missing = tmp_path / "nothing.safetensors"
+    with raises(tf.Error, str(missing)):
+        model.load_weights(missing)
+    (tmp_path / "junk.safetensors").write_bytes(b"not a weights file")
+    with raises(tf.Error, "junk.safetensors"):
+        model.load_weights(tmp_path / "junk.safetensors")
+    with raises(tf.Error, "no_such_folder"):
+        model.save_weights(tmp_path / "no_such_folder" / "w.safetensors")
+
+
+def test_missing_dataset_says_how_to_fetch_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("VKNN_DATA_DIR", str(tmp_path))
+    with raises(tf.Error, "VKNN_DATA_DIR is", "no fashion-mnist/ folder", "scripts/get_data.sh"):
+        keras.datasets.fashion_mnist.load_data()
+    with raises(tf.Error, "no mnist/ folder", "scripts/get_data.sh"):
+        keras.datasets.mnist.load_data()
+    with raises(tf.Error, "no folder", "nowhere"):
+        keras.datasets.mnist.load_data(path=tmp_path / "nowhere")
+    (tmp_path / "mnist").mkdir()
+    with raises(tf.Error, "MNIST", "scripts/get_data.sh"):
+        keras.datasets.mnist.load_data()
