@@ -12,8 +12,9 @@ namespace vknn::examples {
 //   Conv2D(filters, 3x3, relu), MaxPooling2D(2, 2),            (conv_layers 2)
 //   Flatten, Dense(128, relu), Dense(10, softmax).
 // conv_layers 1 is the exercise that removes the final convolution and
-// pooling. filters and conv_layers are checked by the caller's flags.
-std::vector<Layer> fashion_cnn(int filters, int conv_layers);
+// pooling. dropout > 0 puts Dropout(dropout) before the last Dense (week 4's
+// remedy for overfitting). The caller's flags check the arguments.
+std::vector<Layer> fashion_cnn(int filters, int conv_layers, float dropout = 0.0f);
 
 // Exercise 3, "improve MNIST with convolutions": one Conv2D(filters, 3x3,
 // relu) and one MaxPooling2D(2, 2), then Flatten, Dense(128, relu),

@@ -78,7 +78,7 @@ void add_training_flags(FlagParser& flags, const std::string& data_folder,
                         const TrainingDefaults& defaults) {
   flags.add_int("epochs", defaults.epochs, "passes over the training set", {.min = 0, .max = 100000});
   flags.add_int("batch-size", 32, "samples per training step", {.min = 1, .max = 1 << 20});
-  flags.add_real("learning-rate", 0.001, "Adam's learning rate", {.min = 0, .max = 10, .min_exclusive = true});
+  flags.add_real("learning-rate", 0.001, "the optimizer's learning rate", {.min = 0, .max = 10, .min_exclusive = true});
   add_device_flag(flags);
   flags.add_string("data-dir", "",
                    "folder with the IDX files; without it, data/" + data_folder +
@@ -181,7 +181,8 @@ int run_training(const FlagParser& flags, const TrainingProgram& program) {
   compile_options.backend = target.backend;
   compile_options.context = target.context;
   compile_options.seed = std::uint64_t(flags.get_int("seed"));
-  model.compile(Adam(float(flags.get_real("learning-rate"))), compile_options);
+  compile_options.loss = program.loss;
+  model.compile(program.optimizer(float(flags.get_real("learning-rate"))), compile_options);
 
   const int verbose = int(flags.get_int("verbose"));
   std::printf("Device: %s\n", model.backend_description().c_str());

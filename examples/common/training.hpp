@@ -11,6 +11,7 @@
 #include "common/cli.hpp"
 #include "vknn/data/idx.hpp"
 #include "vknn/model/callbacks.hpp"
+#include "vknn/model/compile.hpp"
 #include "vknn/model/layers.hpp"
 
 namespace vknn::examples {
@@ -31,6 +32,10 @@ struct TrainingProgram {
   std::string data_folder;   // "fashion-mnist": <repo>/data/<data_folder>
   std::function<data::DatasetSplits(const std::filesystem::path&)> load;
   std::vector<Layer> layers;
+  // The course's week-3 choice by default; the binary task compiles with
+  // binary_crossentropy and RMSprop.
+  std::string loss = "sparse_categorical_crossentropy";
+  std::function<Optimizer(float learning_rate)> optimizer = [](float lr) { return Adam(lr); };
 };
 
 // Runs the flow; returns the exit status: 0, or 128 + the signal (130,

@@ -29,6 +29,7 @@ LayerKind kind_of(const Layer& layer) {
     LayerKind operator()(const GlobalAveragePooling2D&) const {
       return LayerKind::global_average_pooling2d;
     }
+    LayerKind operator()(const Dropout&) const { return LayerKind::dropout; }
     LayerKind operator()(const Flatten&) const { return LayerKind::flatten; }
     LayerKind operator()(const Dense&) const { return LayerKind::dense; }
   };
@@ -248,6 +249,16 @@ void fill(LayerInfo& info, const Context& ctx, const GlobalAveragePooling2D&) {
   info.geometry = g;
 }
 
+// Any input shape; the output is the input's.
+void fill(LayerInfo& info, const Context& ctx, const Dropout& dropout) {
+  if (!(dropout.rate >= 0.0f && dropout.rate < 1.0f)) {
+    fail(ctx, "rate must be in [0, 1), got " + std::to_string(dropout.rate) +
+                  " (the fraction of inputs dropped in training; e.g. Dropout(0.2))");
+  }
+  info.output_shape = ctx.input;
+  info.geometry = DropoutSpec{dropout.rate, dropout.seed};
+}
+
 void fill(LayerInfo& info, const Context& ctx, const Flatten&) {
   // Keras flattens any rank, keeping the order of the elements (H, W, C).
   info.output_shape = {static_cast<int>(capped_product(ctx.input))};
@@ -379,6 +390,7 @@ const char* type_name(LayerKind kind) {
     case LayerKind::max_pooling2d: return "MaxPooling2D";
     case LayerKind::average_pooling2d: return "AveragePooling2D";
     case LayerKind::global_average_pooling2d: return "GlobalAveragePooling2D";
+    case LayerKind::dropout: return "Dropout";
     case LayerKind::flatten: return "Flatten";
     case LayerKind::dense: return "Dense";
   }
@@ -391,6 +403,7 @@ const char* name_prefix(LayerKind kind) {
     case LayerKind::max_pooling2d: return "max_pooling2d";
     case LayerKind::average_pooling2d: return "average_pooling2d";
     case LayerKind::global_average_pooling2d: return "global_average_pooling2d";
+    case LayerKind::dropout: return "dropout";
     case LayerKind::flatten: return "flatten";
     case LayerKind::dense: return "dense";
   }

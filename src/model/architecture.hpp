@@ -28,6 +28,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -43,6 +44,7 @@ enum class LayerKind {
   max_pooling2d,
   average_pooling2d,
   global_average_pooling2d,
+  dropout,
   flatten,
   dense,
 };
@@ -64,8 +66,16 @@ struct ParameterSpec {
   TensorSpec tensor_spec() const;
 };
 
+// A Dropout layer's rate and, if the user gave one, its seed (the trainer
+// derives one from the compile seed otherwise).
+struct DropoutSpec {
+  float rate = 0.5f;
+  std::optional<std::uint64_t> seed;
+};
+
 // Flatten has no op of its own (NHWC is already H, W, C order in memory).
-using LayerGeometry = std::variant<std::monostate, Conv2DGeometry, Pool2DGeometry, DenseGeometry>;
+using LayerGeometry =
+    std::variant<std::monostate, Conv2DGeometry, Pool2DGeometry, DenseGeometry, DropoutSpec>;
 
 struct LayerInfo {
   std::string name;                // "conv2d_1"
@@ -82,6 +92,7 @@ struct LayerInfo {
   const Conv2DGeometry* conv2d() const { return std::get_if<Conv2DGeometry>(&geometry); }
   const Pool2DGeometry* pool2d() const { return std::get_if<Pool2DGeometry>(&geometry); }
   const DenseGeometry* dense() const { return std::get_if<DenseGeometry>(&geometry); }
+  const DropoutSpec* dropout() const { return std::get_if<DropoutSpec>(&geometry); }
 };
 
 class Architecture {

@@ -95,6 +95,7 @@ Trainer::Trainer(const Architecture& architecture, const Optimizer& optimizer,
           "the parameters, their gradients and the optimizer state (" +
               std::to_string(architecture.total_params()) + " parameters x " +
               std::to_string(copies) + " floats)");
+  compile_seed_ = options.seed;
   const auto initial = initial_parameters(architecture, options.seed);
   for (const LayerInfo& layer : architecture.layers()) {
     for (const ParameterSpec& spec : layer.parameters) {
@@ -226,7 +227,18 @@ void Trainer::record_gather(ProgramBuilder& b, Workspace& ws, const DeviceDatase
                  ws[ws.plan.labels]);
 }
 
-void Trainer::record_forward(ProgramBuilder& b, Workspace& ws, int count) {
+DropoutConfig Trainer::dropout_config(const LayerPlan& lp) const {
+  const DropoutSpec& spec = *lp.info->dropout();
+  if (spec.seed) return {spec.rate, *spec.seed};
+  // SplitMix64 of (compile seed, layer index): distinct layers of one model
+  // and the same layer under different compile seeds draw unrelated masks.
+  std::uint64_t z = compile_seed_ * 0x9E3779B97F4A7C15ull + 0xD1B54A32D192ED03ull * (lp.index + 1);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return {spec.rate, z ^ (z >> 31)};
+}
+
+void Trainer::record_forward(ProgramBuilder& b, Workspace& ws, int count, bool training) {
   for (const LayerPlan& lp : ws.plan.layers) {
     const LayerInfo& layer = *lp.info;
     switch (layer.kind) {
@@ -242,6 +254,14 @@ void Trainer::record_forward(ProgramBuilder& b, Workspace& ws, int count) {
       case LayerKind::global_average_pooling2d:
         b.avgpool2d_forward(with_batch(*layer.pool2d(), count), ws[lp.input], ws[lp.output]);
         break;
+      case LayerKind::dropout: {
+        // Outside training the layer passes its input through: a dropout of
+        // rate 0 (a copy; the layer's output is its own tensor either way).
+        DropoutConfig config = dropout_config(lp);
+        if (!training) config.rate = 0.0f;
+        b.dropout(config, count * product(layer.output_shape), *state_, ws[lp.input], ws[lp.output]);
+        break;
+      }
       case LayerKind::flatten:
         break;
       case LayerKind::dense:
@@ -300,6 +320,14 @@ void Trainer::record_backward(ProgramBuilder& b, Workspace& ws, int count) {
         }
         break;
       }
+      case LayerKind::dropout:
+        // The same mask as the forward pass: the step state's iterations do
+        // not move until the step's last op.
+        if (lp.needs_input_gradient) {
+          b.dropout(dropout_config(lp), count * product(layer.output_shape), *state_, grad,
+                    ws[lp.input_gradient_target]);
+        }
+        break;
       case LayerKind::flatten:
         break;
     }
@@ -365,7 +393,7 @@ std::unique_ptr<Program> Trainer::record_train_step(Workspace& ws, const DeviceD
                                                     int batch_size, int count) {
   auto b = backend_->build("training step (batch " + std::to_string(count) + ")", timed_programs_);
   record_gather(*b, ws, data, batch_size, count, *state_);
-  record_forward(*b, ws, count);
+  record_forward(*b, ws, count, true);
   record_loss_and_metrics(*b, ws, count, *totals_);
   record_backward(*b, ws, count);
   record_update(*b);
@@ -377,7 +405,7 @@ std::unique_ptr<Program> Trainer::record_eval_step(Workspace& ws, const DeviceDa
                                                    int batch_size, int count) {
   auto b = backend_->build("evaluation step (batch " + std::to_string(count) + ")", timed_programs_);
   record_gather(*b, ws, data, batch_size, count, *eval_state_);
-  record_forward(*b, ws, count);
+  record_forward(*b, ws, count, false);
   record_loss_and_metrics(*b, ws, count, *eval_totals_);
   b->advance_step(*eval_state_);
   return b->finish();
@@ -387,7 +415,7 @@ std::unique_ptr<Program> Trainer::record_forward_step(Workspace& ws, const Devic
                                                       int batch_size, int count) {
   auto b = backend_->build("forward pass (batch " + std::to_string(count) + ")", timed_programs_);
   record_gather(*b, ws, data, batch_size, count, *eval_state_);
-  record_forward(*b, ws, count);
+  record_forward(*b, ws, count, false);
   record_outputs(*b, ws, count);
   return b->finish();
 }
@@ -397,7 +425,7 @@ std::unique_ptr<Program> Trainer::record_predict_step(Workspace& ws, const Devic
                                                       const DeviceTensor& output) {
   auto b = backend_->build("prediction step (batch " + std::to_string(count) + ")", timed_programs_);
   record_gather(*b, ws, data, batch_size, count, *eval_state_);
-  record_forward(*b, ws, count);
+  record_forward(*b, ws, count, false);
   const DeviceTensor& result = record_outputs(*b, ws, count);
   b->store_batch(std::int64_t(count) * ws.plan.classes, std::int64_t(batch_size) * ws.plan.classes,
                  result, *eval_state_, output);

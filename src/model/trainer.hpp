@@ -106,7 +106,12 @@ class Trainer {
  private:
   void record_gather(ProgramBuilder& b, Workspace& ws, const DeviceDataset& data, int batch_size,
                      int count, const DeviceTensor& state);
-  void record_forward(ProgramBuilder& b, Workspace& ws, int count);
+  // `training`: Dropout layers drop (with the step's mask); otherwise they
+  // pass their input through, as in evaluate and predict.
+  void record_forward(ProgramBuilder& b, Workspace& ws, int count, bool training);
+  // The mask configuration of a Dropout layer: its own seed, or one derived
+  // from the compile seed and the layer's position.
+  DropoutConfig dropout_config(const LayerPlan& lp) const;
   void record_backward(ProgramBuilder& b, Workspace& ws, int count);
   void record_update(ProgramBuilder& b);
   void record_loss_and_metrics(ProgramBuilder& b, Workspace& ws, int count,
@@ -126,6 +131,7 @@ class Trainer {
   std::map<int, std::unique_ptr<Workspace>> workspaces_;
   std::uint64_t device_bytes_ = 0;
   Loss loss_ = Loss::sparse_categorical_crossentropy;
+  std::uint64_t compile_seed_ = 0;
   bool timed_programs_ = false;
 };
 

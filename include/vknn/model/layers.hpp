@@ -98,6 +98,21 @@ struct GlobalAveragePooling2D {
   explicit GlobalAveragePooling2D(Shape input) : input_shape(std::move(input)) {}
 };
 
+// Inverted dropout (Keras's Dropout): in training each input is zeroed with
+// probability `rate` and the rest scaled by 1 / (1 - rate); evaluate and
+// predict pass the input through. The mask is drawn from Philox4x32-10 on
+// the device, so `seed` reproduces a run exactly on every backend; without
+// a seed, one is derived from the compile seed and the layer's position.
+struct Dropout {
+  float rate = 0.5f;
+  std::optional<std::uint64_t> seed;
+  std::optional<Shape> input_shape;
+  std::string name;
+
+  explicit Dropout(float rate_, std::optional<std::uint64_t> seed_ = std::nullopt)
+      : rate(rate_), seed(seed_) {}
+};
+
 struct Flatten {
   std::optional<Shape> input_shape;
   std::string name;
@@ -115,7 +130,7 @@ struct Dense {
       : units(units_), activation(act), input_shape(std::move(input)) {}
 };
 
-using Layer = std::variant<Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Flatten,
-                           Dense>;
+using Layer = std::variant<Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Dropout,
+                           Flatten, Dense>;
 
 }  // namespace vknn
