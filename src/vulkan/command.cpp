@@ -128,6 +128,7 @@ void Recording::dispatch(const ComputePipeline& pipeline,
   }
   vkCmdDispatch(command_buffer_, groups[0], groups[1], groups[2]);
   ++dispatches_;
+  ++device_.counters().dispatches_recorded;
 }
 
 void Recording::barrier() {
@@ -138,6 +139,7 @@ void Recording::barrier() {
   const VkPipelineStageFlags stages =
       VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT;
   vkCmdPipelineBarrier(command_buffer_, stages, stages, 0, 1, &memory, 0, nullptr, 0, nullptr);
+  count_barrier();
 }
 
 void Recording::host_read_barrier() {
@@ -147,6 +149,12 @@ void Recording::host_read_barrier() {
   vkCmdPipelineBarrier(command_buffer_,
                        VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
                        VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &memory, 0, nullptr, 0, nullptr);
+  count_barrier();
+}
+
+void Recording::count_barrier() {
+  ++barriers_;
+  ++device_.counters().barriers_recorded;
 }
 
 void Recording::copy(const Buffer& source, const Buffer& destination, VkDeviceSize bytes,

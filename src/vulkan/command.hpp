@@ -89,14 +89,19 @@ class Recording {
   Device& device() const { return device_; }  // ops record against this device
   bool finished() const { return finished_; }
   std::uint32_t dispatch_count() const { return dispatches_; }
+  // Pipeline barriers recorded, host-read barriers and the one every
+  // recording starts with included.
+  std::uint32_t barrier_count() const { return barriers_; }
 
  private:
+  void count_barrier();
   Device& device_;
   std::string name_;
   VkCommandBuffer command_buffer_ = VK_NULL_HANDLE;
   std::unique_ptr<DescriptorArena> descriptors_;
   bool finished_ = false;
   std::uint32_t dispatches_ = 0;
+  std::uint32_t barriers_ = 0;
 };
 
 // One submission in flight. Waiting is explicit; the destructor also waits

@@ -30,6 +30,11 @@ struct DeviceCounters {
   std::uint64_t recordings = 0;
   std::uint64_t bytes_uploaded = 0;
   std::uint64_t bytes_downloaded = 0;
+  // Commands recorded into any Recording (not per submission): a benchmark
+  // takes the difference across recording one program to count its
+  // dispatches and pipeline barriers.
+  std::uint64_t dispatches_recorded = 0;
+  std::uint64_t barriers_recorded = 0;
 };
 
 class Device {
