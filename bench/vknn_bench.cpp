@@ -252,6 +252,7 @@ struct Options {
   bool quick = false;
   std::string data;     // Fashion-MNIST folder for the step benchmarks, or empty
   int iterations = 0;   // step benchmarks: fixed iteration count, 0 = Google Benchmark's choice
+  bool rooflines = true;  // measure the rooflines at startup (about 3 s on lavapipe)
 };
 
 int parse_iterations(const std::string& value) {
@@ -276,6 +277,8 @@ Options parse_own_flags(int& argc, char** argv) {
     const std::string arg = argv[i];
     if (arg == "--quick") {
       options.quick = true;
+    } else if (arg == "--no-rooflines") {
+      options.rooflines = false;
     } else if (arg == "--device" && i + 1 < argc) {
       options.device = argv[++i];
     } else if (arg.rfind("--device=", 0) == 0) {
@@ -303,7 +306,9 @@ Options parse_own_flags(int& argc, char** argv) {
           "  --quick       tiny shapes and batch sizes, for a smoke run\n"
           "  --data        train_step and predict use the Fashion-MNIST training images in DIR,\n"
           "                shuffled, instead of four synthetic batches (not with --quick)\n"
-          "  --iterations  train_step and predict time exactly N steps after 3 warm-up steps\n\n");
+          "  --iterations  train_step and predict time exactly N steps after 3 warm-up steps\n"
+          "  --no-rooflines  skip measuring fma_peak and bandwidth_peak at startup (no of_*\n"
+          "                counters; for runs that time only the steps)\n\n");
       argv[out++] = argv[i];
     } else {
       argv[out++] = argv[i];
@@ -327,11 +332,15 @@ std::vector<Target> targets_for(const Options& options) {
       ContextOptions context_options;
       context_options.device = std::to_string(d.index);
       auto context = std::make_shared<Context>(context_options);
-      const bench::Rooflines rooflines = bench::measure_rooflines(context->device(), options.quick);
+      const bench::Rooflines rooflines = options.rooflines
+                                             ? bench::measure_rooflines(context->device(), options.quick)
+                                             : bench::Rooflines{};
       targets.push_back({"vulkan" + std::to_string(d.index), context, rooflines});
       const std::string key = "device" + std::to_string(d.index);
-      benchmark::AddCustomContext(key + "_fma_peak_GFLOPs", std::to_string(rooflines.flops_per_second * 1e-9));
-      benchmark::AddCustomContext(key + "_bandwidth_peak_GBs", std::to_string(rooflines.bytes_per_second * 1e-9));
+      if (options.rooflines) {
+        benchmark::AddCustomContext(key + "_fma_peak_GFLOPs", std::to_string(rooflines.flops_per_second * 1e-9));
+        benchmark::AddCustomContext(key + "_bandwidth_peak_GBs", std::to_string(rooflines.bytes_per_second * 1e-9));
+      }
       benchmark::AddCustomContext(key + "_name", d.name);
       benchmark::AddCustomContext(key + "_vendor", d.vendor);
       benchmark::AddCustomContext(key + "_type", to_string(d.type));
