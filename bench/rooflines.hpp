@@ -42,9 +42,11 @@ struct Rooflines {
   double bytes_per_second = 0;  // bandwidth_peak (the best of the copy sizes)
 };
 
-// Copy sizes bandwidth_peak runs at: one that fits in a CPU's last-level
-// cache like the course model's tensors do, and one far larger than any.
-inline constexpr std::uint32_t kCopyMebibytes[] = {8, 512};
+// Copy sizes bandwidth_peak runs at: one the size of the course model's
+// largest tensors at batch 32 (a few MiB, in a CPU's L2 or L3), and one at
+// 128 MiB, the largest storage buffer many devices allow
+// (maxStorageBufferRange: lavapipe's and most GPUs' limit).
+inline constexpr std::uint32_t kCopyMebibytes[] = {8, 128};
 inline constexpr std::uint32_t kQuickCopyMebibytes = 1;
 
 // Best of a few runs of each peak kernel (a roofline is what the device

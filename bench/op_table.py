@@ -1,0 +1,174 @@
+#!/usr/bin/python3
+"""Per-op times and roofline fractions at the course model's shapes, and where the step's time goes.
+
+Runs vknn-bench several times over (each pass runs every op of the course
+model, the training step and predict at one batch size, and the two
+rooflines, fma_peak and bandwidth_peak), so that on a shared, noisy machine
+every op is measured at several moments, not once; then prints Markdown
+tables of each benchmark's median over the passes, with min and max:
+
+  - the rooflines (fma_peak GFLOP/s, bandwidth_peak GB/s at each copy size);
+  - per op: device time, GFLOP/s, GB/s, fraction of fma_peak and of
+    bandwidth_peak, fraction of the roofline at its arithmetic intensity;
+  - the step: ms, dispatches and barriers, and each op's share of the step's
+    device time (the op timed alone, times how often the step runs it).
+
+An op timed alone carries its program's fixed costs (the barrier every
+program starts with, the timestamps); the step's time minus the sum of its
+ops' times is shown as the remainder.
+
+usage: /usr/bin/python3 bench/op_table.py [--passes 5] [--batch 32] [--min-time 0.2]
+           [--bench build/bench/vknn-bench] [--device 0] [--data data/fashion-mnist]
+           [--json results.json]
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+
+# The ops of the course model's training step, as vknn-bench names its
+# cases, and how many times the step runs each. Adam: the step runs it once
+# per parameter tensor (8 dispatches over 8 tensors); the case runs it once
+# over all parameters, the same elements and bytes. Not in the step:
+# conv1's input gradient (nothing below conv1 learns) and conv1-sized relu
+# backward (fused into the pooling backward).
+TRAIN_STEP_OPS = [
+    "gather_batch/input",
+    "conv2d_forward/conv1", "maxpool2d_forward/pool1", "conv2d_forward/conv2",
+    "maxpool2d_forward/pool2", "dense_forward/dense1", "dense_forward/dense2",
+    "softmax_cross_entropy/output", "count_correct/output", "accumulate_metrics/output",
+    "dense_backward_kernel/dense2", "dense_backward_bias/dense2", "dense_backward_input/dense2",
+    "relu_backward/dense1",
+    "dense_backward_kernel/dense1", "dense_backward_bias/dense1", "dense_backward_input/dense1",
+    "maxpool2d_backward/pool2",
+    "conv2d_backward_kernel/conv2", "conv2d_backward_bias/conv2", "conv2d_backward_input/conv2",
+    "maxpool2d_backward/pool1",
+    "conv2d_backward_kernel/conv1", "conv2d_backward_bias/conv1",
+    "adam_update/all_parameters",
+]
+
+
+def run_pass(args):
+    target = f"vulkan{args.device}"
+    pattern = f"(^[a-z0-9_]+/[a-z0-9_]+/{target}/batch:{args.batch}/|^[a-z_]+_peak/{target}(/|$))"
+    command = [args.bench, "--device", str(args.device), f"--benchmark_filter={pattern}",
+               f"--benchmark_min_time={args.min_time}", "--benchmark_format=json"]
+    if args.data:
+        command += ["--data", args.data]
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.exit(f"op_table: {' '.join(command)} failed ({result.returncode}):\n{result.stderr}")
+    report = json.loads(result.stdout)
+    out = {}
+    for b in report["benchmarks"]:
+        # "conv2d_forward/conv1/vulkan0/batch:32/manual_time" -> "conv2d_forward/conv1"
+        parts = b["name"].split("/")
+        key = "/".join(parts[:2]) if parts[2] == target else parts[0] + "/" + parts[-2]
+        if parts[0] == "fma_peak":
+            key = "fma_peak"
+        scale = {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1e3}[b["time_unit"]]
+        out[key] = {"ms": b["real_time"] * scale, "wall_ms": b.get("wall_ms", 0.0),
+                    "GFLOP/s": b.get("FLOP/s", 0.0) * 1e-9, "GB/s": b.get("bytes/s", 0.0) * 1e-9,
+                    "of_fma_peak": b.get("of_fma_peak"), "of_bandwidth_peak": b.get("of_bandwidth_peak"),
+                    "of_roofline": b.get("of_roofline"), "dispatches": b.get("dispatches"),
+                    "barriers": b.get("barriers")}
+    return report.get("context", {}), out
+
+
+def stats(values):
+    values = [v for v in values if v is not None]
+    if not values:
+        return None
+    return statistics.median(values), min(values), max(values)
+
+
+def fmt(s, digits=2, percent=False):
+    if s is None:
+        return "-"
+    if percent:
+        return f"{s[0] * 100:.{digits}f}% ({s[1] * 100:.{digits}f}-{s[2] * 100:.{digits}f})"
+    return f"{s[0]:.{digits}f} ({s[1]:.{digits}f}-{s[2]:.{digits}f})"
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    root = os.path.join(here, "..")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bench", default=os.path.join(root, "build", "bench", "vknn-bench"))
+    parser.add_argument("--device", default="0")
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--passes", type=int, default=5)
+    parser.add_argument("--min-time", type=float, default=0.2)
+    parser.add_argument("--data", default=os.path.join(root, "data", "fashion-mnist"),
+                        help="Fashion-MNIST folder for the step benchmarks ('' for synthetic batches)")
+    parser.add_argument("--json", help="also write every pass's numbers here")
+    args = parser.parse_args()
+    if args.passes < 1 or args.batch < 1 or args.min_time <= 0:
+        sys.exit("op_table: --passes and --batch must be at least 1, --min-time positive")
+    passes = []
+    context = {}
+    for p in range(args.passes):
+        context, results = run_pass(args)
+        passes.append(results)
+        print(f"pass {p + 1}/{args.passes}: {len(results)} benchmarks", file=sys.stderr, flush=True)
+
+    names = list(passes[0].keys())
+    table = {n: {k: stats([p[n][k] for p in passes if n in p])
+                 for k in passes[0][n].keys()} for n in names}
+    key = f"device{args.device}"
+    print(f"Device: {context.get(key + '_name', '?')} ({context.get(key + '_driver', '?')}); "
+          f"{args.passes} passes, median (min-max) over passes; batch {args.batch}.")
+    print()
+    print("| roofline | ms | GFLOP/s | GB/s |")
+    print("|---|---|---|---|")
+    for n in names:
+        if "peak" in n:
+            r = table[n]
+            print(f"| {n} | {fmt(r['ms'], 2)} | {fmt(r['GFLOP/s'], 1)} | {fmt(r['GB/s'], 2)} |")
+    print()
+    step = table.get("train_step/course_model")
+    step_ms = step["ms"][0] if step else None
+    print("| op | in step | device ms | GFLOP/s | GB/s | of fma_peak | of bandwidth_peak | "
+          "of roofline | share of step |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    shares = []
+    for n in names:
+        if "peak" in n or n.startswith(("train_step", "predict")):
+            continue
+        r = table[n]
+        in_step = n in TRAIN_STEP_OPS
+        share = r["ms"][0] / step_ms if in_step and step_ms else None
+        if share is not None:
+            shares.append((share, n, r["ms"][0]))
+        print(f"| {n} | {'yes' if in_step else 'no'} | {fmt(r['ms'], 3)} | {fmt(r['GFLOP/s'], 1)} | "
+              f"{fmt(r['GB/s'], 2)} | {fmt(r['of_fma_peak'], 1, True)} | "
+              f"{fmt(r['of_bandwidth_peak'], 1, True)} | {fmt(r['of_roofline'], 1, True)} | "
+              f"{'-' if share is None else f'{share * 100:.1f}%'} |")
+    print()
+    print("| program | device ms | wall ms | GFLOP/s | of fma_peak | dispatches | barriers |")
+    print("|---|---|---|---|---|---|---|")
+    for n in ("train_step/course_model", "predict/course_model"):
+        if n in table:
+            r = table[n]
+            print(f"| {n} | {fmt(r['ms'], 2)} | {fmt(r['wall_ms'], 2)} | {fmt(r['GFLOP/s'], 1)} | "
+                  f"{fmt(r['of_fma_peak'], 1, True)} | {r['dispatches'][0]:.0f} | {r['barriers'][0]:.0f} |")
+    if step_ms:
+        print()
+        total = sum(s for s, _, _ in shares)
+        print(f"Step {step_ms:.2f} ms: its ops timed alone sum to {total * step_ms:.2f} ms "
+              f"({total * 100:.1f}%); remainder {step_ms * (1 - total):.2f} ms.")
+        print()
+        print("| rank | op | ms | share of step |")
+        print("|---|---|---|---|")
+        for i, (share, n, ms) in enumerate(sorted(shares, reverse=True)[:10], 1):
+            print(f"| {i} | {n} | {ms:.3f} | {share * 100:.1f}% |")
+    if args.json:
+        with open(args.json + ".tmp", "w") as f:
+            json.dump({"context": context, "passes": passes}, f, indent=1)
+        os.replace(args.json + ".tmp", args.json)
+
+
+if __name__ == "__main__":
+    main()
