@@ -240,6 +240,7 @@ def main():
     if not args.no_jemalloc and not jemalloc_mapped():
         sys.exit("compare_pytorch: jemalloc was preloaded but is not mapped; not measuring")
     images, labels = load_training_set(args.data)
+    load_before = os.getloadavg()
     models = {}
     rounds = {case: [] for case in cases}
     device_name = "?"
@@ -257,7 +258,11 @@ def main():
                   f"(device {device_ms:7.2f}), PyTorch {torch_ms:7.2f} ms, ratio {wall / torch_ms:.2f}x",
                   flush=True)
 
+    load_after = os.getloadavg()
     print()
+    print(f"load average (1, 5, 15 min) before {load_before[0]:.2f} {load_before[1]:.2f} "
+          f"{load_before[2]:.2f}, after {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f} "
+          f"on {os.cpu_count()} cores")
     print(f"vknn: {device_name}; PyTorch {torch.__version__} on the CPU, {torch.get_num_threads()} "
           f"threads, {allocator}; {args.rounds} interleaved rounds, Fashion-MNIST training images "
           f"in a shuffled order")
@@ -277,6 +282,7 @@ def main():
         with open(args.json + ".tmp", "w") as f:
             json.dump({"device": device_name, "torch": torch.__version__,
                        "threads": torch.get_num_threads(), "allocator": allocator,
+                       "load_before": load_before, "load_after": load_after,
                        "cases": summary}, f, indent=1)
         os.replace(args.json + ".tmp", args.json)
 

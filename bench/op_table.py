@@ -109,17 +109,20 @@ def main():
         sys.exit("op_table: --passes and --batch must be at least 1, --min-time positive")
     passes = []
     context = {}
+    load_before = os.getloadavg()
     for p in range(args.passes):
         context, results = run_pass(args)
         passes.append(results)
         print(f"pass {p + 1}/{args.passes}: {len(results)} benchmarks", file=sys.stderr, flush=True)
 
+    load_after = os.getloadavg()
     names = list(passes[0].keys())
     table = {n: {k: stats([p[n][k] for p in passes if n in p])
                  for k in passes[0][n].keys()} for n in names}
     key = f"device{args.device}"
     print(f"Device: {context.get(key + '_name', '?')} ({context.get(key + '_driver', '?')}); "
-          f"{args.passes} passes, median (min-max) over passes; batch {args.batch}.")
+          f"{args.passes} passes, median (min-max) over passes; batch {args.batch}; load average "
+          f"(1 min) {load_before[0]:.2f} before, {load_after[0]:.2f} after, on {os.cpu_count()} cores.")
     print()
     print("| roofline | ms | GFLOP/s | GB/s |")
     print("|---|---|---|---|")
