@@ -18,7 +18,10 @@ each side times a fixed number of steps after a warm-up in each round. The
 machine is shared and noisy, so the report is the median over rounds of the
 ratio vknn / PyTorch with its min and max, and each side's median ms/step;
 also each side's best round (least disturbed by other work on the machine)
-and the ratio of the two bests, the closest this gives to a quiet machine.
+and the ratio of the two bests, the closest this gives to a quiet machine;
+and the CPU time per step of each process (all its threads: on lavapipe the
+device work runs on vknn's own threads), which other programs on a shared
+machine inflate far less than wall time (spin-waiting threads still count).
 
 vknn: build/bench/vknn-bench --data DIR --iterations N, one process per round
 and case (JSON out); its ms/step is the host's wall time per step (submit,
@@ -30,11 +33,16 @@ libjemalloc2, as PyTorch's CPU performance guide recommends): with glibc's
 default malloc PyTorch maps and unmaps its large temporaries every step and
 its step time varies threefold at random. The script re-executes itself with
 jemalloc preloaded and shows that it is mapped; vknn-bench runs without it.
+It also sets OMP_WAIT_POLICY=PASSIVE for PyTorch (--omp-wait-policy): on a
+shared machine with other work running (load 12 on 2 cores), OpenMP's
+spinning threads made PyTorch's batch-32 step 600-980 ms, passive waiting
+136-176 ms (one thread: 83-155 ms); on a quiet machine the difference is small.
 
 usage: /usr/bin/python3 bench/compare_pytorch.py [--rounds 7] [--steps N]
            [--cases train:32,train:256,predict:32,predict:256]
            [--data data/fashion-mnist] [--bench build/bench/vknn-bench] [--device 0]
-           [--threads N] [--no-jemalloc] [--json results.json]
+           [--threads N] [--no-jemalloc] [--omp-wait-policy passive|active|default]
+           [--json results.json]
 """
 import argparse
 import json
@@ -57,15 +65,20 @@ def jemalloc_mapped():
         return any("libjemalloc" in line for line in maps)
 
 
-def reexec_with_jemalloc(args):
-    if args.no_jemalloc or jemalloc_mapped() or os.environ.get(REEXEC_MARK):
+def reexec_with_tuning(args):
+    """Re-executes this script with jemalloc preloaded and OpenMP's wait policy
+    set: both must be in the environment before the libraries load."""
+    if os.environ.get(REEXEC_MARK):
         return
-    if not os.path.exists(JEMALLOC):
-        sys.exit(f"compare_pytorch: {JEMALLOC} not found (apt-get install libjemalloc2), "
-                 "or run with --no-jemalloc to measure PyTorch with glibc's malloc")
     env = dict(os.environ)
-    env["LD_PRELOAD"] = (JEMALLOC + " " + env.get("LD_PRELOAD", "")).strip()
     env[REEXEC_MARK] = "1"
+    if not args.no_jemalloc and not jemalloc_mapped():
+        if not os.path.exists(JEMALLOC):
+            sys.exit(f"compare_pytorch: {JEMALLOC} not found (apt-get install libjemalloc2), "
+                     "or run with --no-jemalloc to measure PyTorch with glibc's malloc")
+        env["LD_PRELOAD"] = (JEMALLOC + " " + env.get("LD_PRELOAD", "")).strip()
+    if args.omp_wait_policy != "default":
+        env["OMP_WAIT_POLICY"] = args.omp_wait_policy.upper()
     os.execve(sys.executable, [sys.executable] + sys.argv, env)
 
 
@@ -161,19 +174,21 @@ class PyTorchCourseModel:
         step = self.train_step if kind == "train" else self.predict_step
         for _ in range(WARMUP_STEPS):
             step()
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         for _ in range(steps):
             step()
-        return (time.perf_counter() - start) / steps
+        return (time.perf_counter() - start) / steps, (time.process_time() - cpu_start) / steps
 
 
 def time_vknn(args, kind, batch, steps):
-    """One vknn-bench process; returns (wall ms/step, device ms/step, counters, device name)."""
+    """One vknn-bench process; returns (wall ms/step, device ms/step, counters, device name)
+    with the process's CPU ms per step among the counters."""
     target = "cpu" if args.device == "cpu" else f"vulkan{args.device}"
     name = f"{'train_step' if kind == 'train' else 'predict'}/course_model/{target}/batch:{batch}"
     env = dict(os.environ)
-    env.pop("LD_PRELOAD", None)  # jemalloc is for PyTorch; vknn runs as a user runs it
-    env.pop(REEXEC_MARK, None)
+    # jemalloc and the OpenMP policy are for PyTorch; vknn runs as a user runs it.
+    for variable in ("LD_PRELOAD", "OMP_WAIT_POLICY", REEXEC_MARK):
+        env.pop(variable, None)
     command = [args.bench, "--device", str(args.device), "--data", args.data, "--no-rooflines",
                "--iterations", str(steps), f"--benchmark_filter=^{name}/", "--benchmark_format=json"]
     result = subprocess.run(command, capture_output=True, text=True, env=env)
@@ -190,7 +205,7 @@ def time_vknn(args, kind, batch, steps):
         sys.exit(f"compare_pytorch: vknn-bench timed {run['iterations']} steps, asked for {steps}")
     context = report.get("context", {})
     device_name = context.get(f"device{args.device}_name", "CPU reference")
-    counters = {k: run[k] for k in ("dispatches", "barriers") if k in run}
+    counters = {k: run[k] for k in ("dispatches", "barriers", "cpu_ms") if k in run}
     return run["wall_ms"], run["real_time"], counters, device_name
 
 
@@ -224,11 +239,14 @@ def main():
                         help="PyTorch threads (default: every core this process may use)")
     parser.add_argument("--no-jemalloc", action="store_true",
                         help="run PyTorch with glibc's malloc (unstable; for comparison only)")
+    parser.add_argument("--omp-wait-policy", choices=("passive", "active", "default"), default="passive",
+                        help="OMP_WAIT_POLICY for PyTorch's OpenMP threads (default passive: on a "
+                             "shared, loaded machine spinning threads made its step 4-7x slower)")
     parser.add_argument("--json", help="also write every round's numbers here")
     args = parser.parse_args()
     if args.rounds < 1 or args.steps < 0 or args.threads < 1:
         sys.exit("compare_pytorch: --rounds and --threads must be at least 1, --steps not negative")
-    reexec_with_jemalloc(args)
+    reexec_with_tuning(args)
     cases = parse_cases(args.cases)
     try:
         import torch
@@ -239,6 +257,7 @@ def main():
                  "(cmake --build build --target vknn-bench)")
     torch.set_num_threads(args.threads)
     allocator = "jemalloc (LD_PRELOAD, mapped)" if jemalloc_mapped() else "glibc malloc"
+    allocator += f", OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'unset')}"
     if not args.no_jemalloc and not jemalloc_mapped():
         sys.exit("compare_pytorch: jemalloc was preloaded but is not mapped; not measuring")
     images, labels = load_training_set(args.data)
@@ -252,13 +271,18 @@ def main():
             wall, device_ms, counters, device_name = time_vknn(args, kind, batch, steps)
             if batch not in models:
                 models[batch] = PyTorchCourseModel(images, labels, batch)
-            torch_ms = models[batch].time_steps(kind, steps) * 1e3
+            torch_seconds, torch_cpu_seconds = models[batch].time_steps(kind, steps)
+            torch_ms, torch_cpu_ms = torch_seconds * 1e3, torch_cpu_seconds * 1e3
+            vknn_cpu_ms = counters.pop("cpu_ms")
             rounds[(kind, batch)].append({"vknn_wall_ms": wall, "vknn_device_ms": device_ms,
                                           "pytorch_ms": torch_ms, "ratio": wall / torch_ms,
+                                          "vknn_cpu_ms": vknn_cpu_ms, "pytorch_cpu_ms": torch_cpu_ms,
+                                          "cpu_ratio": vknn_cpu_ms / torch_cpu_ms,
                                           "steps": steps, **counters})
             print(f"round {r + 1}/{args.rounds} {kind:7s} batch {batch:3d}: vknn {wall:7.2f} ms "
-                  f"(device {device_ms:7.2f}), PyTorch {torch_ms:7.2f} ms, ratio {wall / torch_ms:.2f}x",
-                  flush=True)
+                  f"(device {device_ms:7.2f}, CPU {vknn_cpu_ms:7.2f}), PyTorch {torch_ms:7.2f} ms "
+                  f"(CPU {torch_cpu_ms:7.2f}), ratio {wall / torch_ms:.2f}x (CPU time "
+                  f"{vknn_cpu_ms / torch_cpu_ms:.2f}x)", flush=True)
 
     load_after = os.getloadavg()
     print()
@@ -276,12 +300,22 @@ def main():
         d = summarize([x["vknn_device_ms"] for x in values])
         t = summarize([x["pytorch_ms"] for x in values])
         q = summarize([x["ratio"] for x in values])
+        c = summarize([x["cpu_ratio"] for x in values])
+        vc = summarize([x["vknn_cpu_ms"] for x in values])
+        tc = summarize([x["pytorch_cpu_ms"] for x in values])
         label = f"{kind} batch {batch}"
         print(f"{label:16s} {v[0]:9.2f} (dev {d[0]:6.2f}) {t[0]:18.2f} "
               f"{q[0]:10.2f}x (min {q[1]:.2f}, max {q[2]:.2f}) "
               f"{v[1]:9.2f} {t[1]:9.2f} {v[1] / t[1]:6.2f}x")
         summary[label] = {"vknn_wall_ms": v, "vknn_device_ms": d, "pytorch_ms": t, "ratio": q,
-                          "ratio_of_best": v[1] / t[1], "rounds": values}
+                          "ratio_of_best": v[1] / t[1], "vknn_cpu_ms": vc, "pytorch_cpu_ms": tc,
+                          "cpu_ratio": c, "rounds": values}
+    print()
+    print("CPU time per step (both processes, every thread), median over rounds:")
+    print(f"{'case':16s} {'vknn CPU ms':>12s} {'PyTorch CPU ms':>15s} {'ratio (min, max)':>28s}")
+    for label, x in summary.items():
+        print(f"{label:16s} {x['vknn_cpu_ms'][0]:12.2f} {x['pytorch_cpu_ms'][0]:15.2f} "
+              f"{x['cpu_ratio'][0]:10.2f}x (min {x['cpu_ratio'][1]:.2f}, max {x['cpu_ratio'][2]:.2f})")
     if args.json:
         with open(args.json + ".tmp", "w") as f:
             json.dump({"device": device_name, "torch": torch.__version__,

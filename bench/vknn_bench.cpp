@@ -11,7 +11,9 @@
 //
 // Times: on Vulkan devices the reported time is device time from timestamp
 // queries around the recorded work; wall_ms (submit + wait, host side) is a
-// counter alongside. On the CPU reference both are wall time. Counters:
+// counter alongside, and cpu_ms (CPU time of the whole process per
+// iteration: on lavapipe the device's work itself, which other programs on a
+// shared machine do not inflate). On the CPU reference both are wall time. Counters:
 // FLOP/s (2 x multiply-adds) and bytes/s (tensors read + written once);
 // on Vulkan devices also of_fma_peak and of_bandwidth_peak (the op's rates
 // as fractions of the device's two rooflines, measured at startup, best of
@@ -26,6 +28,8 @@
 // (after three warm-up steps) instead of as many as Google Benchmark
 // chooses, so a comparison can time the same number of steps each round.
 #include <benchmark/benchmark.h>
+
+#include <time.h>
 
 #include <algorithm>
 #include <chrono>
@@ -73,8 +77,18 @@ std::unique_ptr<model::Backend> backend_for(const Target& target) {
 struct Timing {
   double seconds = 0;
   double wall_seconds = 0;
+  double cpu_seconds = 0;  // this process, every thread (a CPU driver's workers too)
   std::int64_t runs = 0;
 };
+
+// CPU time of the whole process. On a CPU device (lavapipe) the device's
+// work runs on the process's own threads, so this counts the work done,
+// however much other programs on a shared machine slow the wall clock.
+double process_cpu_seconds() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return double(t.tv_sec) + double(t.tv_nsec) * 1e-9;
+}
 
 // Rates from the iterations' own times, so the roofline fractions use the
 // same seconds as FLOP/s and bytes/s.
@@ -87,6 +101,7 @@ void set_rate_counters(benchmark::State& state, const Target& target, double flo
   state.counters["bytes/s"] = benchmark::Counter(byte_rate, benchmark::Counter::kDefaults,
                                                  benchmark::Counter::kIs1024);
   state.counters["wall_ms"] = t.runs ? t.wall_seconds * 1e3 / double(t.runs) : 0.0;
+  state.counters["cpu_ms"] = t.runs ? t.cpu_seconds * 1e3 / double(t.runs) : 0.0;
   const bench::Rooflines& r = target.rooflines;
   if (r.flops_per_second > 0 && r.bytes_per_second > 0) {
     const double of_fma = flop_rate / r.flops_per_second, of_bandwidth = byte_rate / r.bytes_per_second;
@@ -106,10 +121,12 @@ Timing time_program(benchmark::State& state, model::Backend& backend, model::Pro
   }
   Timing t;
   for (auto _ : state) {
+    const double cpu_start = process_cpu_seconds();
     const auto start = Clock::now();
     program.launch(true);
     backend.synchronize();
     const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    t.cpu_seconds += process_cpu_seconds() - cpu_start;
     const double device_ns = program.device_time_ns();
     const double charged = device_ns > 0 ? device_ns * 1e-9 : seconds;
     state.SetIterationTime(charged);
@@ -228,7 +245,9 @@ void time_peak(benchmark::State& state, const Target& target, bench::PeakKernel&
   Timing t;
   for (auto _ : state) {
     double wall = 0;
+    const double cpu_start = process_cpu_seconds();
     const double seconds = kernel.run(&wall);
+    t.cpu_seconds += process_cpu_seconds() - cpu_start;
     state.SetIterationTime(seconds);
     t.seconds += seconds;
     t.wall_seconds += wall;
