@@ -71,6 +71,7 @@ def run_pass(args):
             key = "fma_peak"
         scale = {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1e3}[b["time_unit"]]
         out[key] = {"ms": b["real_time"] * scale, "wall_ms": b.get("wall_ms", 0.0),
+                    "cpu_ms": b.get("cpu_ms", 0.0),
                     "GFLOP/s": b.get("FLOP/s", 0.0) * 1e-9, "GB/s": b.get("bytes/s", 0.0) * 1e-9,
                     "of_fma_peak": b.get("of_fma_peak"), "of_bandwidth_peak": b.get("of_bandwidth_peak"),
                     "of_roofline": b.get("of_roofline"), "dispatches": b.get("dispatches"),
@@ -105,18 +106,25 @@ def main():
     parser.add_argument("--data", default=os.path.join(root, "data", "fashion-mnist"),
                         help="Fashion-MNIST folder for the step benchmarks ('' for synthetic batches)")
     parser.add_argument("--json", help="also write every pass's numbers here")
+    parser.add_argument("--from-json", help="print the tables from a file --json wrote, running nothing")
     args = parser.parse_args()
     if args.passes < 1 or args.batch < 1 or args.min_time <= 0:
         sys.exit("op_table: --passes and --batch must be at least 1, --min-time positive")
     passes = []
     context = {}
     load_before = os.getloadavg()
-    for p in range(args.passes):
+    if args.from_json:
+        with open(args.from_json) as f:
+            saved = json.load(f)
+        context, passes = saved["context"], saved["passes"]
+        load_before = saved.get("load_before", [float("nan")] * 3)
+        args.passes = len(passes)
+    for p in range(0 if args.from_json else args.passes):
         context, results = run_pass(args)
         passes.append(results)
         print(f"pass {p + 1}/{args.passes}: {len(results)} benchmarks", file=sys.stderr, flush=True)
 
-    load_after = os.getloadavg()
+    load_after = saved.get("load_after", [float("nan")] * 3) if args.from_json else os.getloadavg()
     names = list(passes[0].keys())
     table = {n: {k: stats([p[n][k] for p in passes if n in p])
                  for k in passes[0][n].keys()} for n in names}
@@ -140,11 +148,13 @@ def main():
           f"bandwidth_peak {best_bw:.2f} GB/s.")
     print()
     print("| op | in step | device ms, median (min-max) | of roofline, median (min-max) | "
-          "best: GFLOP/s | GB/s | of fma_peak | of bandwidth_peak | share of step |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          "best: GFLOP/s | GB/s | of fma_peak | of bandwidth_peak | share of step | "
+          "CPU ms, median | share of step's CPU time |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     step = table.get("train_step/course_model")
     step_best = step["ms"][1] if step else None
-    shares = []
+    step_cpu = step["cpu_ms"][0] if step else None
+    shares, cpu_shares = [], []
     for n in names:
         if "peak" in n or n.startswith(("train_step", "predict")):
             continue
@@ -154,20 +164,25 @@ def main():
         share = r["ms"][1] / step_best if in_step and step_best else None
         if share is not None:
             shares.append((share, n, r["ms"][1]))
+        cpu_share = r["cpu_ms"][0] / step_cpu if in_step and step_cpu else None
+        if cpu_share is not None:
+            cpu_shares.append((cpu_share, n, r["cpu_ms"][0]))
         of_fma = fastest["GFLOP/s"] / best_fma if best_fma else None
         of_bw = fastest["GB/s"] / best_bw if best_bw else None
         print(f"| {n} | {'yes' if in_step else 'no'} | {fmt(r['ms'], 3)} | "
               f"{fmt(r['of_roofline'], 1, True)} | {fastest['GFLOP/s']:.2f} | {fastest['GB/s']:.2f} | "
               f"{'-' if of_fma is None else f'{of_fma * 100:.1f}%'} | "
               f"{'-' if of_bw is None else f'{of_bw * 100:.1f}%'} | "
-              f"{'-' if share is None else f'{share * 100:.1f}%'} |")
+              f"{'-' if share is None else f'{share * 100:.1f}%'} | {r['cpu_ms'][0]:.3f} | "
+              f"{'-' if cpu_share is None else f'{cpu_share * 100:.1f}%'} |")
     print()
-    print("| program | device ms | wall ms | GFLOP/s | of fma_peak | dispatches | barriers |")
-    print("|---|---|---|---|---|---|---|")
+    print("| program | device ms | wall ms | CPU ms | GFLOP/s | of fma_peak | dispatches | barriers |")
+    print("|---|---|---|---|---|---|---|---|")
     for n in ("train_step/course_model", "predict/course_model"):
         if n in table:
             r = table[n]
-            print(f"| {n} | {fmt(r['ms'], 2)} | {fmt(r['wall_ms'], 2)} | {fmt(r['GFLOP/s'], 1)} | "
+            print(f"| {n} | {fmt(r['ms'], 2)} | {fmt(r['wall_ms'], 2)} | {fmt(r['cpu_ms'], 2)} | "
+                  f"{fmt(r['GFLOP/s'], 1)} | "
                   f"{fmt(r['of_fma_peak'], 1, True)} | {r['dispatches'][0]:.0f} | {r['barriers'][0]:.0f} |")
     if step_best:
         print()
@@ -179,9 +194,21 @@ def main():
         print("|---|---|---|---|")
         for i, (share, n, ms) in enumerate(sorted(shares, reverse=True)[:10], 1):
             print(f"| {i} | {n} | {ms:.3f} | {share * 100:.1f}% |")
+    if step_cpu:
+        print()
+        total = sum(s for s, _, _ in cpu_shares)
+        print(f"By CPU time (median over passes; on lavapipe the device's work is this process's "
+              f"threads' work): step {step_cpu:.2f} ms, its ops alone sum to "
+              f"{total * step_cpu:.2f} ms ({total * 100:.1f}%).")
+        print()
+        print("| rank | op | CPU ms | share of step's CPU time |")
+        print("|---|---|---|---|")
+        for i, (share, n, ms) in enumerate(sorted(cpu_shares, reverse=True)[:10], 1):
+            print(f"| {i} | {n} | {ms:.3f} | {share * 100:.1f}% |")
     if args.json:
         with open(args.json + ".tmp", "w") as f:
-            json.dump({"context": context, "passes": passes}, f, indent=1)
+            json.dump({"context": context, "passes": passes, "load_before": load_before,
+                       "load_after": load_after}, f, indent=1)
         os.replace(args.json + ".tmp", args.json)
 
 
