@@ -79,6 +79,11 @@ def run_pass(args):
     return report.get("context", {}), out
 
 
+def cpu_rate(entry, unit):
+    """GFLOP or GB per second of this process's CPU time (unit 'GFLOP/s' or 'GB/s')."""
+    return entry[unit] * entry["ms"] / entry["cpu_ms"] if entry.get("cpu_ms") else None
+
+
 def stats(values):
     values = [v for v in values if v is not None]
     if not values:
@@ -133,12 +138,15 @@ def main():
           f"{args.passes} passes, median (min-max) over passes; batch {args.batch}; load average "
           f"(1 min) {load_before[0]:.2f} before, {load_after[0]:.2f} after, on {os.cpu_count()} cores.")
     print()
-    print("| roofline | ms | GFLOP/s | GB/s |")
-    print("|---|---|---|---|")
+    print("| roofline | ms | GFLOP/s | GB/s | CPU ms | per CPU-second |")
+    print("|---|---|---|---|---|---|")
     for n in names:
         if "peak" in n:
             r = table[n]
-            print(f"| {n} | {fmt(r['ms'], 2)} | {fmt(r['GFLOP/s'], 1)} | {fmt(r['GB/s'], 2)} |")
+            unit = "GFLOP/s" if n == "fma_peak" else "GB/s"
+            per_cpu = stats([cpu_rate(p[n], unit) for p in passes if n in p])
+            print(f"| {n} | {fmt(r['ms'], 2)} | {fmt(r['GFLOP/s'], 1)} | {fmt(r['GB/s'], 2)} | "
+                  f"{fmt(r['cpu_ms'], 2)} | {fmt(per_cpu, 2)} {unit.split('/')[0]} |")
     print()
     # Best (least disturbed) numbers: each op's fastest pass against the
     # best roofline of all passes; the closest this gives to a quiet machine.
@@ -147,10 +155,28 @@ def main():
     print(f"Best rooflines over the passes: fma_peak {best_fma:.1f} GFLOP/s, "
           f"bandwidth_peak {best_bw:.2f} GB/s.")
     print()
+    # Per CPU-second rates: work done per second of this process's CPU time,
+    # against the peak kernels' in the same pass. Other programs on the
+    # machine take wall time away but hardly change these; an op that keeps
+    # only one of lavapipe's threads busy looks better here than in wall time.
+    def cpu_fractions(n):
+        fma, bw = [], []
+        for p in passes:
+            if n not in p or "fma_peak" not in p:
+                continue
+            peak_flops = cpu_rate(p["fma_peak"], "GFLOP/s")
+            peak_bytes = max((cpu_rate(p[k], "GB/s") or 0) for k in p if k.startswith("bandwidth_peak"))
+            op_flops, op_bytes = cpu_rate(p[n], "GFLOP/s"), cpu_rate(p[n], "GB/s")
+            if peak_flops and peak_bytes and op_flops is not None:
+                fma.append(op_flops / peak_flops)
+                bw.append(op_bytes / peak_bytes)
+        return stats(fma), stats(bw)
+
     print("| op | in step | device ms, median (min-max) | of roofline, median (min-max) | "
           "best: GFLOP/s | GB/s | of fma_peak | of bandwidth_peak | share of step | "
-          "CPU ms, median | share of step's CPU time |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+          "CPU ms, median | share of step's CPU time | per CPU-second: of fma_peak | "
+          "of bandwidth_peak |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     step = table.get("train_step/course_model")
     step_best = step["ms"][1] if step else None
     step_cpu = step["cpu_ms"][0] if step else None
@@ -174,7 +200,8 @@ def main():
               f"{'-' if of_fma is None else f'{of_fma * 100:.1f}%'} | "
               f"{'-' if of_bw is None else f'{of_bw * 100:.1f}%'} | "
               f"{'-' if share is None else f'{share * 100:.1f}%'} | {r['cpu_ms'][0]:.3f} | "
-              f"{'-' if cpu_share is None else f'{cpu_share * 100:.1f}%'} |")
+              f"{'-' if cpu_share is None else f'{cpu_share * 100:.1f}%'} | "
+              f"{fmt(cpu_fractions(n)[0], 1, True)} | {fmt(cpu_fractions(n)[1], 1, True)} |")
     print()
     print("| program | device ms | wall ms | CPU ms | GFLOP/s | of fma_peak | dispatches | barriers |")
     print("|---|---|---|---|---|---|---|---|")
