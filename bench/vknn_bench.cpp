@@ -197,46 +197,128 @@ StepData step_data(const TrainingSet& training, int batch, int side) {
   return d;
 }
 
+// The course model's training step or predict program, recorded once on a
+// target as fit and predict record it, over the step data.
+struct CourseStep {
+  CourseStep(const Target& target, int batch, int side, int filters, StepKind kind,
+             const TrainingSet& training)
+      : architecture(model::Architecture::build(course_model(side, filters))),
+        d(step_data(training, batch, side)) {
+    CompileOptions options;
+    options.backend = target.context ? BackendKind::vulkan : BackendKind::cpu;
+    options.context = target.context;
+    trainer = std::make_unique<model::Trainer>(architecture, Adam(), options);
+    trainer->set_timed_programs(true);
+    data = trainer->upload(d.x, d.y, "benchmark");
+    trainer->set_order(data, d.order);
+    auto& backend = trainer->backend();
+    model::Workspace& ws = trainer->workspace(batch);
+    output = backend.tensor("predictions", model::ElementType::f32, d.x.count * 10);
+    // batches_per_epoch wraps the batch index on the device, so the same
+    // program can be replayed forever over the whole batches of the data.
+    const model::DeviceTensor& step_state = kind == StepKind::train ? trainer->state() : trainer->eval_state();
+    model::StepState s = backend.read_state(step_state);
+    s.batches_per_epoch = std::uint32_t(d.x.count / batch);
+    s.learning_rate = 0.001f;
+    backend.write_state(step_state, s);
+    // Commands recorded into the step's program, from the device's counts
+    // before and after recording it.
+    const vk::DeviceCounters before =
+        target.context ? target.context->device().counters() : vk::DeviceCounters{};
+    program = kind == StepKind::train ? trainer->record_train_step(ws, data, batch, batch)
+                                      : trainer->record_predict_step(ws, data, batch, batch, *output);
+    if (target.context) {
+      const vk::DeviceCounters& after = target.context->device().counters();
+      dispatches = after.dispatches_recorded - before.dispatches_recorded;
+      barriers = after.barriers_recorded - before.barriers_recorded;
+    }
+  }
+
+  const model::Architecture architecture;  // the trainer keeps a reference
+  const StepData d;
+  std::unique_ptr<model::Trainer> trainer;
+  model::DeviceDataset data;
+  std::unique_ptr<model::DeviceTensor> output;
+  std::unique_ptr<model::Program> program;
+  std::uint64_t dispatches = 0, barriers = 0;
+};
+
 void bench_model_step(benchmark::State& state, Target target, int batch, int side, int filters,
                       StepKind kind, TrainingSet training) {
-  const auto architecture = model::Architecture::build(course_model(side, filters));
-  CompileOptions options;
-  options.backend = target.context ? BackendKind::vulkan : BackendKind::cpu;
-  options.context = target.context;
-  model::Trainer trainer(architecture, Adam(), options);
-  trainer.set_timed_programs(true);
-
-  const StepData d = step_data(training, batch, side);
-  model::DeviceDataset data = trainer.upload(d.x, d.y, "benchmark");
-  trainer.set_order(data, d.order);
-  auto& backend = trainer.backend();
-  model::Workspace& ws = trainer.workspace(batch);
-  auto output = backend.tensor("predictions", model::ElementType::f32, d.x.count * 10);
-
-  // batches_per_epoch wraps the batch index on the device, so the same
-  // program can be replayed forever over the whole batches of the data.
-  const model::DeviceTensor& step_state = kind == StepKind::train ? trainer.state() : trainer.eval_state();
-  model::StepState s = backend.read_state(step_state);
-  s.batches_per_epoch = std::uint32_t(d.x.count / batch);
-  s.learning_rate = 0.001f;
-  backend.write_state(step_state, s);
-  // Commands recorded into the step's program, from the device's counts
-  // before and after recording it.
-  const vk::DeviceCounters before =
-      target.context ? target.context->device().counters() : vk::DeviceCounters{};
-  auto program = kind == StepKind::train ? trainer.record_train_step(ws, data, batch, batch)
-                                         : trainer.record_predict_step(ws, data, batch, batch, *output);
+  CourseStep step(target, batch, side, filters, kind, training);
   if (target.context) {
-    const vk::DeviceCounters& after = target.context->device().counters();
-    state.counters["dispatches"] = double(after.dispatches_recorded - before.dispatches_recorded);
-    state.counters["barriers"] = double(after.barriers_recorded - before.barriers_recorded);
+    state.counters["dispatches"] = double(step.dispatches);
+    state.counters["barriers"] = double(step.barriers);
   }
-  const double image_flops = forward_flops_per_image(architecture);
+  const double image_flops = forward_flops_per_image(step.architecture);
   const double flops = (kind == StepKind::train ? 3.0 : 1.0) * image_flops * batch;
-  const Timing t = time_program(state, backend, *program, 3);
+  const Timing t = time_program(state, step.trainer->backend(), *step.program, 3);
   set_rate_counters(state, target, flops, double(batch) * side * side, t);
   state.counters["images/s"] =
       benchmark::Counter(t.seconds > 0 ? double(batch) * double(t.runs) / t.seconds : 0.0);
+}
+
+// --profile: each dispatch's device time inside the training step and
+// predict (timestamps after every dispatch of the real program), median
+// over `launches` launches, as Markdown tables. Attributes the step's time
+// to its dispatches where vknn-bench's ops, timed alone, cannot.
+void profile_steps(const std::vector<Target>& targets, const std::vector<int>& batches, int side,
+                   int filters, const TrainingSet& training, int launches) {
+  for (const Target& target : targets) {
+    if (!target.context) continue;
+    vk::Device& device = target.context->device();
+    if (!device.info().timestamps_supported) {
+      std::printf("%s: no timestamp queries; nothing to profile\n", target.label.c_str());
+      continue;
+    }
+    for (int batch : batches) {
+      for (StepKind kind : {StepKind::train, StepKind::predict}) {
+        vk::DispatchProfiler profiler(device, 256);
+        device.set_dispatch_profiler(&profiler);
+        std::unique_ptr<CourseStep> step;
+        try {
+          step = std::make_unique<CourseStep>(target, batch, side, filters, kind, training);
+        } catch (...) {
+          device.set_dispatch_profiler(nullptr);
+          throw;
+        }
+        device.set_dispatch_profiler(nullptr);
+        auto& backend = step->trainer->backend();
+        std::vector<std::vector<double>> per_dispatch;
+        std::vector<double> totals;
+        for (int i = 0; i < 3 + launches; ++i) {  // 3 warm-up launches
+          step->program->launch(true);
+          backend.synchronize();
+          if (i < 3) continue;
+          const auto timings = profiler.timings();
+          per_dispatch.resize(timings.size());
+          for (std::size_t k = 0; k < timings.size(); ++k) per_dispatch[k].push_back(timings[k].ns);
+          totals.push_back(step->program->device_time_ns());
+        }
+        const auto labels = profiler.timings();
+        auto median = [](std::vector<double> v) {
+          std::sort(v.begin(), v.end());
+          return v.empty() ? 0.0 : (v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]));
+        };
+        double sum = 0;
+        std::vector<double> medians;
+        for (const auto& v : per_dispatch) {
+          medians.push_back(median(v));
+          sum += medians.back();
+        }
+        std::printf("\n%s, %s, batch %d: %zu dispatches, %d launches; step device time median %.3f ms, "
+                    "dispatch medians sum to %.3f ms\n\n",
+                    target.label.c_str(), kind == StepKind::train ? "training step" : "predict", batch,
+                    labels.size(), launches, median(totals) * 1e-6, sum * 1e-6);
+        std::printf("| # | dispatch (shader [groups]) | ms, median (min-max) | share |\n|---|---|---|---|\n");
+        for (std::size_t k = 0; k < labels.size(); ++k) {
+          const auto [lo, hi] = std::minmax_element(per_dispatch[k].begin(), per_dispatch[k].end());
+          std::printf("| %zu | %s | %.3f (%.3f-%.3f) | %.1f%% |\n", k + 1, labels[k].label.c_str(),
+                      medians[k] * 1e-6, *lo * 1e-6, *hi * 1e-6, sum > 0 ? 100.0 * medians[k] / sum : 0.0);
+        }
+      }
+    }
+  }
 }
 
 // The two rooflines as benchmarks of their own (see rooflines.hpp).
@@ -272,9 +354,10 @@ struct Options {
   std::string data;     // Fashion-MNIST folder for the step benchmarks, or empty
   int iterations = 0;   // step benchmarks: fixed iteration count, 0 = Google Benchmark's choice
   bool rooflines = true;  // measure the rooflines at startup (about 3 s on lavapipe)
+  int profile = 0;        // --profile N: time each dispatch in the steps over N launches, no benchmarks
 };
 
-int parse_iterations(const std::string& value) {
+int parse_count(const std::string& flag, const std::string& value) {
   std::size_t used = 0;
   int n = 0;
   try {
@@ -283,7 +366,7 @@ int parse_iterations(const std::string& value) {
     used = 0;
   }
   if (used != value.size() || n <= 0) {
-    throw Error("--iterations needs a positive whole number of steps, not '" + value + "'");
+    throw Error(flag + " needs a positive whole number of steps, not '" + value + "'");
   }
   return n;
 }
@@ -298,6 +381,10 @@ Options parse_own_flags(int& argc, char** argv) {
       options.quick = true;
     } else if (arg == "--no-rooflines") {
       options.rooflines = false;
+    } else if (arg == "--profile" && i + 1 < argc) {
+      options.profile = parse_count("--profile", argv[++i]);
+    } else if (arg == "--profile") {
+      throw Error("--profile needs a positive whole number of launches");
     } else if (arg == "--device" && i + 1 < argc) {
       options.device = argv[++i];
     } else if (arg.rfind("--device=", 0) == 0) {
@@ -311,9 +398,9 @@ Options parse_own_flags(int& argc, char** argv) {
     } else if (arg == "--data") {
       throw Error("--data needs a folder with the Fashion-MNIST IDX files (scripts/get_data.sh)");
     } else if (arg == "--iterations" && i + 1 < argc) {
-      options.iterations = parse_iterations(argv[++i]);
+      options.iterations = parse_count("--iterations", argv[++i]);
     } else if (arg.rfind("--iterations=", 0) == 0) {
-      options.iterations = parse_iterations(arg.substr(13));
+      options.iterations = parse_count("--iterations", arg.substr(13));
     } else if (arg == "--iterations") {
       throw Error("--iterations needs a positive whole number of steps");
     } else if (arg == "--help" || arg == "-h") {
@@ -327,13 +414,16 @@ Options parse_own_flags(int& argc, char** argv) {
           "                shuffled, instead of four synthetic batches (not with --quick)\n"
           "  --iterations  train_step and predict time exactly N steps after 3 warm-up steps\n"
           "  --no-rooflines  skip measuring fma_peak and bandwidth_peak at startup (no of_*\n"
-          "                counters; for runs that time only the steps)\n\n");
+          "                counters; for runs that time only the steps)\n"
+          "  --profile N   instead of benchmarks: each dispatch's device time inside the training\n"
+          "                step and predict, median over N launches (Markdown tables)\n\n");
       argv[out++] = argv[i];
     } else {
       argv[out++] = argv[i];
     }
   }
   argc = out;
+  if (options.profile > 0) options.rooflines = false;  // profiling times only the steps
   return options;
 }
 
@@ -391,6 +481,10 @@ int main(int argc, char** argv) {
     const std::vector<int> batches = options.quick ? std::vector<int>{4} : std::vector<int>{32, 256};
     const int filters = options.quick ? 8 : 64;
     const int side = options.quick ? 10 : 28;
+    if (options.profile > 0) {
+      profile_steps(targets, batches, side, filters, training, options.profile);
+      return 0;
+    }
     for (const Target& target : targets) {
       if (target.context) {
         benchmark::RegisterBenchmark(("fma_peak/" + target.label).c_str(), bench_fma_peak, target,

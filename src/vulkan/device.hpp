@@ -37,6 +37,8 @@ struct DeviceCounters {
   std::uint64_t barriers_recorded = 0;
 };
 
+class DispatchProfiler;  // command.hpp
+
 class Device {
  public:
   explicit Device(const ContextOptions& options);
@@ -54,6 +56,11 @@ class Device {
   MemoryAllocator& memory() { return *memory_; }
   std::chrono::milliseconds wait_timeout() const { return wait_timeout_; }
   DeviceCounters& counters() { return counters_; }
+
+  // Recordings made while a profiler is attached time each dispatch
+  // (see DispatchProfiler in command.hpp); null detaches it.
+  void set_dispatch_profiler(DispatchProfiler* profiler) { dispatch_profiler_ = profiler; }
+  DispatchProfiler* dispatch_profiler() const { return dispatch_profiler_; }
 
   // True where device-local memory is also host-visible and cheap to map
   // (CPU drivers like lavapipe, most integrated GPUs): buffers are then
@@ -95,6 +102,7 @@ class Device {
   std::map<std::string, std::unique_ptr<ComputePipeline>> pipelines_;
   std::chrono::milliseconds wait_timeout_;
   DeviceCounters counters_;
+  DispatchProfiler* dispatch_profiler_ = nullptr;
   bool unified_memory_ = false;
   std::vector<VkFence> free_fences_;
 };
