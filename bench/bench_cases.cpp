@@ -88,6 +88,57 @@ void add_dense(std::vector<OpCase>& cases, const std::string& layer, const Dense
                             random_tensor(b, t, "dy", std::int64_t(g.batch) * g.out_features),
                             output_tensor(b, t, "dkernel", kn));
   }});
+  cases.push_back({"dense_backward_bias/" + layer, double(g.batch) * g.out_features, y + g.out_features * 4.0,
+                   [g](Backend& b, ProgramBuilder& p, Tensors& t) {
+    p.dense_backward_bias(g, random_tensor(b, t, "dy", std::int64_t(g.batch) * g.out_features),
+                          output_tensor(b, t, "dbias", g.out_features));
+  }});
+}
+
+const DeviceTensor& labels_tensor(Backend& backend, Tensors& keep, std::int64_t count, int classes) {
+  std::vector<std::uint32_t> labels(static_cast<std::size_t>(count));
+  for (std::size_t i = 0; i < labels.size(); ++i) labels[i] = std::uint32_t(i % std::size_t(classes));
+  keep.push_back(backend.tensor("labels", ElementType::u32, count));
+  backend.write(*keep.back(), labels.data(), labels.size() * 4);
+  return *keep.back();
+}
+
+const DeviceTensor& state_tensor(Backend& backend, Tensors& keep, std::uint32_t batches_per_epoch) {
+  keep.push_back(backend.tensor("state", ElementType::u32, sizeof(backend::StepState) / 4));
+  backend::StepState s;
+  s.learning_rate = 0.001f;
+  s.batches_per_epoch = batches_per_epoch;
+  backend.write_state(*keep.back(), s);
+  return *keep.back();
+}
+
+// The step's first op: a batch of uint8 images (in a shuffled order) to
+// floats in [0, 1], and their labels.
+void add_gather(std::vector<OpCase>& cases, int batch, int side) {
+  const std::int64_t sample = std::int64_t(side) * side, samples = std::int64_t(batch) * 4;
+  const double bytes = double(batch) * (double(sample) * (1 + 4) + 1 + 4 + 4);
+  cases.push_back({"gather_batch/input", double(batch) * sample, bytes,
+                   [batch, sample, samples](Backend& b, ProgramBuilder& p, Tensors& t) {
+    std::vector<std::uint8_t> pixels(static_cast<std::size_t>(samples * sample));
+    std::vector<std::uint8_t> labels(static_cast<std::size_t>(samples));
+    for (std::size_t i = 0; i < pixels.size(); ++i) pixels[i] = std::uint8_t((i * 2654435761u) >> 24);
+    for (std::size_t i = 0; i < labels.size(); ++i) labels[i] = std::uint8_t(i % 10);
+    std::vector<std::uint32_t> order(static_cast<std::size_t>(samples));
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = std::uint32_t((i * 7) % order.size());
+    t.push_back(b.tensor("images", ElementType::u8, samples * sample));
+    b.write(*t.back(), pixels.data(), pixels.size());
+    const auto& images = *t.back();
+    t.push_back(b.tensor("labels", ElementType::u8, samples));
+    b.write(*t.back(), labels.data(), labels.size());
+    const auto& label_bytes = *t.back();
+    t.push_back(b.tensor("order", ElementType::u32, samples));
+    b.write(*t.back(), order.data(), order.size() * 4);
+    const auto& order_tensor = *t.back();
+    const auto& state = state_tensor(b, t, 4);
+    p.gather_batch(std::uint32_t(sample), std::uint32_t(batch), std::uint32_t(batch), images, label_bytes,
+                   order_tensor, state, output_tensor(b, t, "x", batch * sample),
+                   output_tensor(b, t, "batch labels", batch, ElementType::u32));
+  }});
 }
 
 }  // namespace
@@ -98,6 +149,7 @@ std::vector<OpCase> course_model_ops(int batch, int filters, bool quick) {
   const int side = quick ? 10 : 28;
   const int c1 = side - 2, p1 = c1 / 2, c2 = p1 - 2, p2 = c2 / 2;
   std::vector<OpCase> cases;
+  add_gather(cases, batch, side);
   add_conv(cases, "conv1", {batch, side, side, 1, filters, 3, 3, 1, 1, Padding::valid});
   add_pool(cases, "pool1", {batch, c1, c1, filters, 2, 2, 2, 2, Padding::valid});
   add_conv(cases, "conv2", {batch, p1, p1, filters, filters, 3, 3, 1, 1, Padding::valid});
@@ -112,14 +164,31 @@ std::vector<OpCase> course_model_ops(int batch, int filters, bool quick) {
     p.relu_backward(relu_count, random_tensor(b, t, "y", relu_count),
                     random_tensor(b, t, "dy", relu_count), output_tensor(b, t, "dx", relu_count));
   }});
+  // The relu backward the step runs (dense1's; the convolutions' are fused
+  // into the pooling backward).
+  const std::int64_t dense_relu_count = std::int64_t(batch) * 128;
+  cases.push_back({"relu_backward/dense1", double(dense_relu_count), 3.0 * dense_relu_count * 4,
+                   [dense_relu_count](backend::Backend& b, backend::ProgramBuilder& p, Tensors& t) {
+    p.relu_backward(dense_relu_count, random_tensor(b, t, "y", dense_relu_count),
+                    random_tensor(b, t, "dy", dense_relu_count), output_tensor(b, t, "dx", dense_relu_count));
+  }});
   const ClassesGeometry classes{batch, 10};
+  cases.push_back({"count_correct/output", double(batch) * 10, 4.0 * batch * 12,
+                   [classes](backend::Backend& b, backend::ProgramBuilder& p, Tensors& t) {
+    const auto& l = labels_tensor(b, t, classes.batch, classes.classes);
+    p.count_correct(classes, random_tensor(b, t, "scores", std::int64_t(classes.batch) * 10), l,
+                    output_tensor(b, t, "correct", classes.batch, ElementType::u32));
+  }});
+  cases.push_back({"accumulate_metrics/output", 2.0 * batch, 8.0 * batch + 32,
+                   [batch](backend::Backend& b, backend::ProgramBuilder& p, Tensors& t) {
+    const auto& loss = random_tensor(b, t, "loss", batch);
+    const auto& correct = output_tensor(b, t, "correct", batch, ElementType::u32);
+    p.accumulate_metrics(std::uint32_t(batch), loss, correct,
+                         output_tensor(b, t, "totals", b.totals_count(), ElementType::u32));
+  }});
   cases.push_back({"softmax_cross_entropy/output", 30.0 * batch * 10, 12.0 * batch * 10,
                    [classes](backend::Backend& b, backend::ProgramBuilder& p, Tensors& t) {
-    std::vector<std::uint32_t> labels(static_cast<std::size_t>(classes.batch));
-    for (std::size_t i = 0; i < labels.size(); ++i) labels[i] = std::uint32_t(i % 10);
-    t.push_back(b.tensor("labels", backend::ElementType::u32, classes.batch));
-    b.write(*t.back(), labels.data(), labels.size() * 4);
-    const auto& l = *t.back();
+    const auto& l = labels_tensor(b, t, classes.batch, classes.classes);
     p.softmax_cross_entropy(classes, random_tensor(b, t, "logits", std::int64_t(classes.batch) * 10), l,
                             float(classes.batch), output_tensor(b, t, "loss", classes.batch),
                             output_tensor(b, t, "dlogits", std::int64_t(classes.batch) * 10));
@@ -129,11 +198,7 @@ std::vector<OpCase> course_model_ops(int batch, int filters, bool quick) {
                               (std::int64_t(flat) * 128 + 128) + (128 * 10 + 10);
   cases.push_back({"adam_update/all_parameters", 12.0 * double(params), 5.0 * params * 4,
                    [params](backend::Backend& b, backend::ProgramBuilder& p, Tensors& t) {
-    t.push_back(b.tensor("state", backend::ElementType::u32, sizeof(backend::StepState) / 4));
-    backend::StepState s;
-    s.learning_rate = 0.001f;
-    b.write_state(*t.back(), s);
-    const auto& state = *t.back();
+    const auto& state = state_tensor(b, t, 0);
     p.adam_update(AdamConfig{}, params, state, random_tensor(b, t, "w", params),
                   random_tensor(b, t, "g", params), output_tensor(b, t, "m", params),
                   output_tensor(b, t, "v", params));

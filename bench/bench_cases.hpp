@@ -15,14 +15,17 @@ using Tensors = std::vector<std::unique_ptr<backend::DeviceTensor>>;
 
 struct OpCase {
   std::string name;  // e.g. "conv2d_forward/conv2"
-  double flops = 0;  // per run
-  double bytes = 0;  // read + written, per run
+  double flops = 0;  // per run (for pooling: compares; element-wise ops: one per element)
+  double bytes = 0;  // read + written once, per run
   // Makes the tensors (random contents) and records the op.
   std::function<void(backend::Backend&, backend::ProgramBuilder&, Tensors&)> record;
 };
 
 // The course model's layers at batch `batch`; `filters` 64 for the course,
-// `quick` shrinks the images for CI.
+// `quick` shrinks the images for CI. Every op of the training step has a
+// case at the step's shapes (Adam once over all parameters, where the step
+// runs it once per parameter tensor), plus conv1's input gradient and
+// conv1-sized relu backward, which the step does not run.
 std::vector<OpCase> course_model_ops(int batch, int filters, bool quick);
 
 }  // namespace vknn::bench

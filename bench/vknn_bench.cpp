@@ -6,17 +6,38 @@
 //   build/bench/vknn-bench --device 0 --benchmark_filter=conv
 //   build/bench/vknn-bench --benchmark_format=json > results.json
 //   build/bench/vknn-bench --quick               # tiny shapes (CI)
+//   build/bench/vknn-bench --data data/fashion-mnist --iterations 40 \
+//       --benchmark_filter='^train_step/course_model/vulkan0/batch:32$'
 //
 // Times: on Vulkan devices the reported time is device time from timestamp
 // queries around the recorded work; wall_ms (submit + wait, host side) is a
-// counter alongside. On the CPU reference both are wall time. Counters:
-// FLOP/s (2 x multiply-adds) and bytes/s (tensors read + written once).
+// counter alongside, and cpu_ms (CPU time of the whole process per
+// iteration: on lavapipe the device's work itself, which other programs on a
+// shared machine do not inflate). On the CPU reference both are wall time. Counters:
+// FLOP/s (2 x multiply-adds) and bytes/s (tensors read + written once);
+// on Vulkan devices also of_fma_peak and of_bandwidth_peak (the op's rates
+// as fractions of the device's two rooflines, measured at startup, best of
+// five runs each) and of_roofline, the larger of the two: the fraction of
+// what the roofline model allows at the op's arithmetic intensity.
+// train_step and predict also count the dispatches and pipeline barriers
+// recorded in their program (dispatches, barriers).
+//
+// --data DIR: train_step and predict run on the Fashion-MNIST training
+// images in DIR (IDX files), in a shuffled order, instead of four
+// synthetic batches replayed. --iterations N: they time exactly N steps
+// (after three warm-up steps) instead of as many as Google Benchmark
+// chooses, so a comparison can time the same number of steps each round.
 #include <benchmark/benchmark.h>
 
+#include <time.h>
+
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -24,6 +45,8 @@
 #include "bench_cases.hpp"
 #include "model/architecture.hpp"
 #include "model/trainer.hpp"
+#include "rooflines.hpp"
+#include "vknn/data/idx.hpp"
 #include "vknn/device.hpp"
 #include "vknn/error.hpp"
 #include "vknn/model/sequential.hpp"
@@ -39,42 +62,81 @@ using namespace vknn;
 using Clock = std::chrono::steady_clock;
 
 struct Target {
-  std::string label;                 // "vulkan0:llvmpipe..." or "cpu-reference"
+  std::string label;                 // "vulkan0" or "cpu"
   std::shared_ptr<Context> context;  // null: the CPU reference
+  bench::Rooflines rooflines;        // Vulkan devices only
 };
+
+// Real training images for the step benchmarks (--data), loaded once.
+using TrainingSet = std::shared_ptr<const data::LabeledImages>;
 
 std::unique_ptr<backend::Backend> backend_for(const Target& target) {
   return target.context ? backend::make_vulkan_backend(*target.context) : backend::make_cpu_backend();
 }
 
-void set_rate_counters(benchmark::State& state, double flops, double bytes, double wall_seconds,
-                       std::int64_t runs) {
-  state.counters["FLOP/s"] =
-      benchmark::Counter(flops, benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
-  state.counters["bytes/s"] =
-      benchmark::Counter(bytes, benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1024);
-  state.counters["wall_ms"] = runs ? wall_seconds * 1e3 / double(runs) : 0.0;
+// What a timed run measured: the seconds each iteration was charged
+// (device time where there is one) and the host's wall seconds.
+struct Timing {
+  double seconds = 0;
+  double wall_seconds = 0;
+  double cpu_seconds = 0;  // this process, every thread (a CPU driver's workers too)
+  std::int64_t runs = 0;
+};
+
+// CPU time of the whole process. On a CPU device (lavapipe) the device's
+// work runs on the process's own threads, so this counts the work done,
+// however much other programs on a shared machine slow the wall clock.
+double process_cpu_seconds() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return double(t.tv_sec) + double(t.tv_nsec) * 1e-9;
 }
 
-// Launches `program` once per iteration and waits; reports device time
+// Rates from the iterations' own times, so the roofline fractions use the
+// same seconds as FLOP/s and bytes/s.
+void set_rate_counters(benchmark::State& state, const Target& target, double flops, double bytes,
+                       const Timing& t) {
+  const double flop_rate = t.seconds > 0 ? flops * double(t.runs) / t.seconds : 0.0;
+  const double byte_rate = t.seconds > 0 ? bytes * double(t.runs) / t.seconds : 0.0;
+  state.counters["FLOP/s"] = benchmark::Counter(flop_rate, benchmark::Counter::kDefaults,
+                                                benchmark::Counter::kIs1000);
+  state.counters["bytes/s"] = benchmark::Counter(byte_rate, benchmark::Counter::kDefaults,
+                                                 benchmark::Counter::kIs1024);
+  state.counters["wall_ms"] = t.runs ? t.wall_seconds * 1e3 / double(t.runs) : 0.0;
+  state.counters["cpu_ms"] = t.runs ? t.cpu_seconds * 1e3 / double(t.runs) : 0.0;
+  const bench::Rooflines& r = target.rooflines;
+  if (r.flops_per_second > 0 && r.bytes_per_second > 0) {
+    const double of_fma = flop_rate / r.flops_per_second, of_bandwidth = byte_rate / r.bytes_per_second;
+    state.counters["of_fma_peak"] = of_fma;
+    state.counters["of_bandwidth_peak"] = of_bandwidth;
+    state.counters["of_roofline"] = std::max(of_fma, of_bandwidth);
+  }
+}
+
+// Launches `program` once per iteration and waits; charges device time
 // where the program has it.
-void time_program(benchmark::State& state, backend::Backend& backend, backend::Program& program,
-                  double flops, double bytes) {
-  program.launch(true);  // warm-up: pipeline compilation, first touch
-  backend.synchronize();
-  double wall = 0;
-  std::int64_t runs = 0;
+Timing time_program(benchmark::State& state, backend::Backend& backend, backend::Program& program,
+                    int warm_up) {
+  for (int i = 0; i < warm_up; ++i) {  // pipeline compilation, first touch
+    program.launch(true);
+    backend.synchronize();
+  }
+  Timing t;
   for (auto _ : state) {
+    const double cpu_start = process_cpu_seconds();
     const auto start = Clock::now();
     program.launch(true);
     backend.synchronize();
     const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    t.cpu_seconds += process_cpu_seconds() - cpu_start;
     const double device_ns = program.device_time_ns();
-    state.SetIterationTime(device_ns > 0 ? device_ns * 1e-9 : seconds);
-    wall += seconds;
-    ++runs;
+    const double charged = device_ns > 0 ? device_ns * 1e-9 : seconds;
+    state.SetIterationTime(charged);
+    t.seconds += charged;
+    t.wall_seconds += seconds;
+    ++t.runs;
   }
-  set_rate_counters(state, flops, bytes, wall, runs);
+  return t;
 }
 
 void bench_op(benchmark::State& state, Target target, bench::OpCase op) {
@@ -83,7 +145,8 @@ void bench_op(benchmark::State& state, Target target, bench::OpCase op) {
   auto builder = backend->build(op.name, /*timed=*/true);
   op.record(*backend, *builder, keep);
   auto program = builder->finish();
-  time_program(state, *backend, *program, op.flops, op.bytes);
+  const Timing t = time_program(state, *backend, *program, 1);
+  set_rate_counters(state, target, op.flops, op.bytes, t);
 }
 
 std::vector<Layer> course_model(int side, int filters) {
@@ -105,90 +168,210 @@ double forward_flops_per_image(const model::Architecture& a) {
 
 enum class StepKind { train, predict };
 
-void bench_model_step(benchmark::State& state, Target target, int batch, int side, int filters,
-                      StepKind kind) {
-  const auto architecture = model::Architecture::build(course_model(side, filters));
-  CompileOptions options;
-  options.backend = target.context ? BackendKind::vulkan : BackendKind::cpu;
-  options.context = target.context;
-  model::Trainer trainer(architecture, Adam(), options);
-  trainer.set_timed_programs(true);
+// The samples a step benchmark replays: the real training set in a
+// shuffled order (--data), or four synthetic batches.
+struct StepData {
+  std::vector<std::uint8_t> synthetic_pixels, synthetic_labels;
+  Samples x;
+  std::span<const std::uint8_t> y;
+  std::vector<std::uint32_t> order;
+};
 
-  // A synthetic dataset of a few batches, resident on the device.
-  const std::int64_t count = std::int64_t(batch) * 4;
-  std::vector<std::uint8_t> pixels(static_cast<std::size_t>(count * side * side));
-  std::vector<std::uint8_t> labels(static_cast<std::size_t>(count));
-  for (std::size_t i = 0; i < pixels.size(); ++i) pixels[i] = std::uint8_t((i * 2654435761u) >> 24);
-  for (std::size_t i = 0; i < labels.size(); ++i) labels[i] = std::uint8_t(i % 10);
-  Samples x{pixels, count, {side, side, 1}};
-  model::DeviceDataset data = trainer.upload(x, labels, "benchmark");
-  std::vector<std::uint32_t> order(static_cast<std::size_t>(count));
-  for (std::size_t i = 0; i < order.size(); ++i) order[i] = std::uint32_t(i);
-  trainer.set_order(data, order);
-  auto& backend = trainer.backend();
-  model::Workspace& ws = trainer.workspace(batch);
-  auto output = backend.tensor("predictions", backend::ElementType::f32, count * 10);
-
-  // batches_per_epoch wraps the batch index on the device, so the same
-  // program can be replayed forever over the 4 batches.
-  const backend::DeviceTensor& step_state = kind == StepKind::train ? trainer.state() : trainer.eval_state();
-  backend::StepState s = backend.read_state(step_state);
-  s.batches_per_epoch = 4;
-  s.learning_rate = 0.001f;
-  backend.write_state(step_state, s);
-  auto program = kind == StepKind::train ? trainer.record_train_step(ws, data, batch, batch)
-                                         : trainer.record_predict_step(ws, data, batch, batch, *output);
-  const double image_flops = forward_flops_per_image(architecture);
-  const double flops = (kind == StepKind::train ? 3.0 : 1.0) * image_flops * batch;
-  time_program(state, backend, *program, flops, double(batch) * side * side);
-  state.counters["images/s"] =
-      benchmark::Counter(double(batch), benchmark::Counter::kIsIterationInvariantRate);
+StepData step_data(const TrainingSet& training, int batch, int side) {
+  StepData d;
+  if (training) {
+    d.x = Samples::of(training->images);
+    d.y = training->labels;
+  } else {
+    const std::int64_t count = std::int64_t(batch) * 4;
+    d.synthetic_pixels.resize(static_cast<std::size_t>(count * side * side));
+    d.synthetic_labels.resize(static_cast<std::size_t>(count));
+    for (std::size_t i = 0; i < d.synthetic_pixels.size(); ++i)
+      d.synthetic_pixels[i] = std::uint8_t((i * 2654435761u) >> 24);
+    for (std::size_t i = 0; i < d.synthetic_labels.size(); ++i) d.synthetic_labels[i] = std::uint8_t(i % 10);
+    d.x = Samples{d.synthetic_pixels, count, {side, side, 1}};
+    d.y = d.synthetic_labels;
+  }
+  d.order.resize(static_cast<std::size_t>(d.x.count));
+  for (std::size_t i = 0; i < d.order.size(); ++i) d.order[i] = std::uint32_t(i);
+  // As fit shuffles: batches are not in the file's class-interleaved order.
+  if (training) std::shuffle(d.order.begin(), d.order.end(), std::mt19937{2026});
+  return d;
 }
 
-// The device's FMA roofline: many independent vec4 multiply-add chains per
-// invocation, enough workgroups for every core or compute unit. Ops are
-// judged against this (an op's GFLOP/s divided by it).
-void bench_fma_peak(benchmark::State& state, Target target, bool quick) {
-  vk::Device& device = vk::device_of(*target.context);
-  constexpr std::uint32_t kWorkgroup = 64, kChains = 16;
-  const std::uint32_t groups = quick ? 16 : 1024, iterations = quick ? 64 : 4096;
-  vk::Buffer out(device, std::uint64_t(groups) * kWorkgroup * 4, "fma peak output");
-  vk::PipelineDesc desc;
-  desc.shader = "fma_peak";
-  desc.buffer_count = 1;
-  desc.push_constant_bytes = sizeof(std::uint32_t);
-  desc.workgroup = {kWorkgroup, 1, 1};
-  desc.constants = {kChains};
-  const bool timed = device.info().timestamps_supported;
-  std::unique_ptr<vk::TimestampPool> timestamps;
-  vk::Recording recording(device, "fma peak");
-  if (timed) {
-    timestamps = std::make_unique<vk::TimestampPool>(device, 2);
-    recording.reset_timestamps(*timestamps);
-    recording.timestamp(*timestamps, 0);
+// The course model's training step or predict program, recorded once on a
+// target as fit and predict record it, over the step data.
+struct CourseStep {
+  CourseStep(const Target& target, int batch, int side, int filters, StepKind kind,
+             const TrainingSet& training)
+      : architecture(model::Architecture::build(course_model(side, filters))),
+        d(step_data(training, batch, side)) {
+    CompileOptions options;
+    options.backend = target.context ? BackendKind::vulkan : BackendKind::cpu;
+    options.context = target.context;
+    trainer = std::make_unique<model::Trainer>(architecture, Adam(), options);
+    trainer->set_timed_programs(true);
+    data = trainer->upload(d.x, d.y, "benchmark");
+    trainer->set_order(data, d.order);
+    auto& backend = trainer->backend();
+    model::Workspace& ws = trainer->workspace(batch);
+    output = backend.tensor("predictions", backend::ElementType::f32, d.x.count * 10);
+    // batches_per_epoch wraps the batch index on the device, so the same
+    // program can be replayed forever over the whole batches of the data.
+    const backend::DeviceTensor& step_state = kind == StepKind::train ? trainer->state() : trainer->eval_state();
+    backend::StepState s = backend.read_state(step_state);
+    s.batches_per_epoch = std::uint32_t(d.x.count / batch);
+    s.learning_rate = 0.001f;
+    backend.write_state(step_state, s);
+    // Commands recorded into the step's program, from the device's counts
+    // before and after recording it.
+    const vk::DeviceCounters before =
+        target.context ? vk::device_of(*target.context).counters() : vk::DeviceCounters{};
+    program = kind == StepKind::train ? trainer->record_train_step(ws, data, batch, batch)
+                                      : trainer->record_predict_step(ws, data, batch, batch, *output);
+    if (target.context) {
+      const vk::DeviceCounters& after = vk::device_of(*target.context).counters();
+      dispatches = after.dispatches_recorded - before.dispatches_recorded;
+      barriers = after.barriers_recorded - before.barriers_recorded;
+    }
   }
-  recording.dispatch(device.pipeline(desc), {&out}, iterations, {groups, 1, 1});
-  if (timed) recording.timestamp(*timestamps, 1);
-  recording.finish();
-  vk::submit(device, recording).wait();  // warm-up
-  double wall = 0;
-  std::int64_t runs = 0;
+
+  const model::Architecture architecture;  // the trainer keeps a reference
+  const StepData d;
+  std::unique_ptr<model::Trainer> trainer;
+  model::DeviceDataset data;
+  std::unique_ptr<backend::DeviceTensor> output;
+  std::unique_ptr<backend::Program> program;
+  std::uint64_t dispatches = 0, barriers = 0;
+};
+
+void bench_model_step(benchmark::State& state, Target target, int batch, int side, int filters,
+                      StepKind kind, TrainingSet training) {
+  CourseStep step(target, batch, side, filters, kind, training);
+  if (target.context) {
+    state.counters["dispatches"] = double(step.dispatches);
+    state.counters["barriers"] = double(step.barriers);
+  }
+  const double image_flops = forward_flops_per_image(step.architecture);
+  const double flops = (kind == StepKind::train ? 3.0 : 1.0) * image_flops * batch;
+  const Timing t = time_program(state, step.trainer->backend(), *step.program, 3);
+  set_rate_counters(state, target, flops, double(batch) * side * side, t);
+  state.counters["images/s"] =
+      benchmark::Counter(t.seconds > 0 ? double(batch) * double(t.runs) / t.seconds : 0.0);
+}
+
+// --profile: each dispatch's device time inside the training step and
+// predict (timestamps after every dispatch of the real program), median
+// over `launches` launches, as Markdown tables. Attributes the step's time
+// to its dispatches where vknn-bench's ops, timed alone, cannot.
+void profile_steps(const std::vector<Target>& targets, const std::vector<int>& batches, int side,
+                   int filters, const TrainingSet& training, int launches) {
+  for (const Target& target : targets) {
+    if (!target.context) continue;
+    vk::Device& device = vk::device_of(*target.context);
+    if (!device.info().timestamps_supported) {
+      std::printf("%s: no timestamp queries; nothing to profile\n", target.label.c_str());
+      continue;
+    }
+    for (int batch : batches) {
+      for (StepKind kind : {StepKind::train, StepKind::predict}) {
+        vk::DispatchProfiler profiler(device, 256);
+        device.set_dispatch_profiler(&profiler);
+        std::unique_ptr<CourseStep> step;
+        try {
+          step = std::make_unique<CourseStep>(target, batch, side, filters, kind, training);
+        } catch (...) {
+          device.set_dispatch_profiler(nullptr);
+          throw;
+        }
+        device.set_dispatch_profiler(nullptr);
+        auto& backend = step->trainer->backend();
+        std::vector<std::vector<double>> per_dispatch;
+        std::vector<double> totals;
+        for (int i = 0; i < 3 + launches; ++i) {  // 3 warm-up launches
+          step->program->launch(true);
+          backend.synchronize();
+          if (i < 3) continue;
+          const auto timings = profiler.timings();
+          per_dispatch.resize(timings.size());
+          for (std::size_t k = 0; k < timings.size(); ++k) per_dispatch[k].push_back(timings[k].ns);
+          totals.push_back(step->program->device_time_ns());
+        }
+        const auto labels = profiler.timings();
+        auto median = [](std::vector<double> v) {
+          std::sort(v.begin(), v.end());
+          return v.empty() ? 0.0 : (v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]));
+        };
+        double sum = 0;
+        std::vector<double> medians;
+        for (const auto& v : per_dispatch) {
+          medians.push_back(median(v));
+          sum += medians.back();
+        }
+        std::printf("\n%s, %s, batch %d: %zu dispatches, %d launches; step device time median %.3f ms, "
+                    "dispatch medians sum to %.3f ms\n\n",
+                    target.label.c_str(), kind == StepKind::train ? "training step" : "predict", batch,
+                    labels.size(), launches, median(totals) * 1e-6, sum * 1e-6);
+        std::printf("| # | dispatch (shader [groups]) | ms, median (min-max) | share |\n|---|---|---|---|\n");
+        for (std::size_t k = 0; k < labels.size(); ++k) {
+          const auto [lo, hi] = std::minmax_element(per_dispatch[k].begin(), per_dispatch[k].end());
+          std::printf("| %zu | %s | %.3f (%.3f-%.3f) | %.1f%% |\n", k + 1, labels[k].label.c_str(),
+                      medians[k] * 1e-6, *lo * 1e-6, *hi * 1e-6, sum > 0 ? 100.0 * medians[k] / sum : 0.0);
+        }
+      }
+    }
+  }
+}
+
+// The two rooflines as benchmarks of their own (see rooflines.hpp).
+void time_peak(benchmark::State& state, const Target& target, bench::PeakKernel& kernel) {
+  kernel.run();  // warm-up: pipeline compilation, first touch
+  Timing t;
   for (auto _ : state) {
-    const auto start = Clock::now();
-    vk::submit(device, recording).wait();
-    const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-    state.SetIterationTime(timed ? timestamps->elapsed_ns(0, 1) * 1e-9 : seconds);
-    wall += seconds;
-    ++runs;
+    double wall = 0;
+    const double cpu_start = process_cpu_seconds();
+    const double seconds = kernel.run(&wall);
+    t.cpu_seconds += process_cpu_seconds() - cpu_start;
+    state.SetIterationTime(seconds);
+    t.seconds += seconds;
+    t.wall_seconds += wall;
+    ++t.runs;
   }
-  const double flops = double(groups) * kWorkgroup * iterations * kChains * 4 * 2;
-  set_rate_counters(state, flops, double(groups) * kWorkgroup * 4, wall, runs);
+  set_rate_counters(state, target, kernel.flops(), kernel.bytes(), t);
+}
+
+void bench_fma_peak(benchmark::State& state, Target target, bool quick) {
+  bench::PeakKernel kernel = bench::PeakKernel::fma(vk::device_of(*target.context), quick);
+  time_peak(state, target, kernel);
+}
+
+void bench_bandwidth_peak(benchmark::State& state, Target target, std::uint32_t mebibytes) {
+  bench::PeakKernel kernel = bench::PeakKernel::copy(vk::device_of(*target.context), mebibytes);
+  time_peak(state, target, kernel);
 }
 
 struct Options {
   std::string device = "all";
   bool quick = false;
+  std::string data;     // Fashion-MNIST folder for the step benchmarks, or empty
+  int iterations = 0;   // step benchmarks: fixed iteration count, 0 = Google Benchmark's choice
+  bool rooflines = true;  // measure the rooflines at startup (about 3 s on lavapipe)
+  int profile = 0;        // --profile N: time each dispatch in the steps over N launches, no benchmarks
 };
+
+int parse_count(const std::string& flag, const std::string& value) {
+  std::size_t used = 0;
+  int n = 0;
+  try {
+    n = std::stoi(value, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != value.size() || n <= 0) {
+    throw Error(flag + " needs a positive whole number of steps, not '" + value + "'");
+  }
+  return n;
+}
 
 // Takes vknn's own flags out of argv before Google Benchmark sees it.
 Options parse_own_flags(int& argc, char** argv) {
@@ -198,24 +381,51 @@ Options parse_own_flags(int& argc, char** argv) {
     const std::string arg = argv[i];
     if (arg == "--quick") {
       options.quick = true;
+    } else if (arg == "--no-rooflines") {
+      options.rooflines = false;
+    } else if (arg == "--profile" && i + 1 < argc) {
+      options.profile = parse_count("--profile", argv[++i]);
+    } else if (arg == "--profile") {
+      throw Error("--profile needs a positive whole number of launches");
     } else if (arg == "--device" && i + 1 < argc) {
       options.device = argv[++i];
     } else if (arg.rfind("--device=", 0) == 0) {
       options.device = arg.substr(9);
     } else if (arg == "--device") {
       throw Error("--device needs a value: all, cpu, an index from vknn-info, or part of a name");
+    } else if (arg == "--data" && i + 1 < argc) {
+      options.data = argv[++i];
+    } else if (arg.rfind("--data=", 0) == 0) {
+      options.data = arg.substr(7);
+    } else if (arg == "--data") {
+      throw Error("--data needs a folder with the Fashion-MNIST IDX files (scripts/get_data.sh)");
+    } else if (arg == "--iterations" && i + 1 < argc) {
+      options.iterations = parse_count("--iterations", argv[++i]);
+    } else if (arg.rfind("--iterations=", 0) == 0) {
+      options.iterations = parse_count("--iterations", arg.substr(13));
+    } else if (arg == "--iterations") {
+      throw Error("--iterations needs a positive whole number of steps");
     } else if (arg == "--help" || arg == "-h") {
       std::printf(
-          "vknn-bench [--device all|cpu|INDEX|NAME] [--quick] [Google Benchmark flags]\n"
-          "  --device  which targets: every Vulkan device and the CPU reference (all, default),\n"
-          "            the CPU reference only (cpu), or one Vulkan device (index or name part)\n"
-          "  --quick   tiny shapes and batch sizes, for a smoke run\n\n");
+          "vknn-bench [--device all|cpu|INDEX|NAME] [--quick] [--data DIR] [--iterations N]\n"
+          "           [Google Benchmark flags]\n"
+          "  --device      which targets: every Vulkan device and the CPU reference (all, default),\n"
+          "                the CPU reference only (cpu), or one Vulkan device (index or name part)\n"
+          "  --quick       tiny shapes and batch sizes, for a smoke run\n"
+          "  --data        train_step and predict use the Fashion-MNIST training images in DIR,\n"
+          "                shuffled, instead of four synthetic batches (not with --quick)\n"
+          "  --iterations  train_step and predict time exactly N steps after 3 warm-up steps\n"
+          "  --no-rooflines  skip measuring fma_peak and bandwidth_peak at startup (no of_*\n"
+          "                counters; for runs that time only the steps)\n"
+          "  --profile N   instead of benchmarks: each dispatch's device time inside the training\n"
+          "                step and predict, median over N launches (Markdown tables)\n\n");
       argv[out++] = argv[i];
     } else {
       argv[out++] = argv[i];
     }
   }
   argc = out;
+  if (options.profile > 0) options.rooflines = false;  // profiling times only the steps
   return options;
 }
 
@@ -233,8 +443,15 @@ std::vector<Target> targets_for(const Options& options) {
       ContextOptions context_options;
       context_options.device = std::to_string(d.index);
       auto context = std::make_shared<Context>(context_options);
-      targets.push_back({"vulkan" + std::to_string(d.index), context});
+      const bench::Rooflines rooflines = options.rooflines
+                                             ? bench::measure_rooflines(vk::device_of(*context), options.quick)
+                                             : bench::Rooflines{};
+      targets.push_back({"vulkan" + std::to_string(d.index), context, rooflines});
       const std::string key = "device" + std::to_string(d.index);
+      if (options.rooflines) {
+        benchmark::AddCustomContext(key + "_fma_peak_GFLOPs", std::to_string(rooflines.flops_per_second * 1e-9));
+        benchmark::AddCustomContext(key + "_bandwidth_peak_GBs", std::to_string(rooflines.bytes_per_second * 1e-9));
+      }
       benchmark::AddCustomContext(key + "_name", d.name);
       benchmark::AddCustomContext(key + "_vendor", d.vendor);
       benchmark::AddCustomContext(key + "_type", to_string(d.type));
@@ -253,14 +470,35 @@ int main(int argc, char** argv) {
     benchmark::Initialize(&argc, argv);
     if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
     const std::vector<Target> targets = targets_for(options);
+    TrainingSet training;
+    if (!options.data.empty()) {
+      if (options.quick) throw Error("--data runs the course model at 28x28; it does not go with --quick");
+      const std::filesystem::path dir = options.data;
+      training = std::make_shared<const data::LabeledImages>(data::load_idx_pair(
+          dir / "train-images-idx3-ubyte", dir / "train-labels-idx1-ubyte", 10));
+      benchmark::AddCustomContext("step_data", options.data + " (training images, shuffled)");
+    } else {
+      benchmark::AddCustomContext("step_data", "4 synthetic batches, replayed");
+    }
     const std::vector<int> batches = options.quick ? std::vector<int>{4} : std::vector<int>{32, 256};
     const int filters = options.quick ? 8 : 64;
     const int side = options.quick ? 10 : 28;
+    if (options.profile > 0) {
+      profile_steps(targets, batches, side, filters, training, options.profile);
+      return 0;
+    }
     for (const Target& target : targets) {
       if (target.context) {
         benchmark::RegisterBenchmark(("fma_peak/" + target.label).c_str(), bench_fma_peak, target,
                                      options.quick)
             ->UseManualTime()->Unit(benchmark::kMillisecond);
+        std::vector<std::uint32_t> sizes(std::begin(bench::kCopyMebibytes), std::end(bench::kCopyMebibytes));
+        if (options.quick) sizes = {bench::kQuickCopyMebibytes};
+        for (std::uint32_t mib : sizes) {
+          benchmark::RegisterBenchmark(("bandwidth_peak/" + target.label + "/MiB:" + std::to_string(mib)).c_str(),
+                                       bench_bandwidth_peak, target, mib)
+              ->UseManualTime()->Unit(benchmark::kMillisecond);
+        }
       }
       // The CPU reference is scalar loops: one batch size is enough to
       // compare against, and keeps the full run short.
@@ -272,12 +510,14 @@ int main(int argc, char** argv) {
           benchmark::RegisterBenchmark((op.name + suffix).c_str(), bench_op, target, op)
               ->UseManualTime()->Unit(benchmark::kMicrosecond);
         }
-        benchmark::RegisterBenchmark(("train_step/course_model" + suffix).c_str(), bench_model_step,
-                                     target, batch, side, filters, StepKind::train)
-            ->UseManualTime()->Unit(benchmark::kMillisecond);
-        benchmark::RegisterBenchmark(("predict/course_model" + suffix).c_str(), bench_model_step,
-                                     target, batch, side, filters, StepKind::predict)
-            ->UseManualTime()->Unit(benchmark::kMillisecond);
+        for (StepKind kind : {StepKind::train, StepKind::predict}) {
+          const std::string name = (kind == StepKind::train ? "train_step" : "predict") +
+                                   std::string("/course_model") + suffix;
+          auto* b = benchmark::RegisterBenchmark(name.c_str(), bench_model_step, target, batch, side,
+                                                 filters, kind, training);
+          b->UseManualTime()->Unit(benchmark::kMillisecond);
+          if (options.iterations > 0) b->Iterations(options.iterations);
+        }
       }
     }
     // Backups: the course model saved and loaded, and a fit of a few

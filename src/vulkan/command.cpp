@@ -75,6 +75,8 @@ Recording::Recording(Device& device, std::string name, RecordingUse use)
   // must be visible to this one: a barrier's first scope covers everything
   // earlier in submission order.
   barrier();
+  profiler_ = device.dispatch_profiler();
+  if (profiler_) profiler_->start(command_buffer_);
 }
 
 Recording::~Recording() {
@@ -103,6 +105,7 @@ void Recording::dispatch(const ComputePipeline& pipeline,
   }
   device_.check_group_count(groups[0], groups[1], groups[2], what);
   if (groups[0] == 0 || groups[1] == 0 || groups[2] == 0) return;  // nothing to do
+  if (profiler_) profiler_->check_room(what);
 
   VkDescriptorSet set = descriptors_->allocate(pipeline.set_layout(), what);
   std::vector<VkDescriptorBufferInfo> infos;
@@ -128,6 +131,12 @@ void Recording::dispatch(const ComputePipeline& pipeline,
   }
   vkCmdDispatch(command_buffer_, groups[0], groups[1], groups[2]);
   ++dispatches_;
+  ++device_.counters().dispatches_recorded;
+  if (profiler_) {
+    profiler_->after_dispatch(command_buffer_, desc.shader + " [" + std::to_string(groups[0]) + "," +
+                                                   std::to_string(groups[1]) + "," +
+                                                   std::to_string(groups[2]) + "]");
+  }
 }
 
 void Recording::barrier() {
@@ -138,6 +147,7 @@ void Recording::barrier() {
   const VkPipelineStageFlags stages =
       VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT;
   vkCmdPipelineBarrier(command_buffer_, stages, stages, 0, 1, &memory, 0, nullptr, 0, nullptr);
+  count_barrier();
 }
 
 void Recording::host_read_barrier() {
@@ -147,6 +157,12 @@ void Recording::host_read_barrier() {
   vkCmdPipelineBarrier(command_buffer_,
                        VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
                        VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &memory, 0, nullptr, 0, nullptr);
+  count_barrier();
+}
+
+void Recording::count_barrier() {
+  ++barriers_;
+  ++device_.counters().barriers_recorded;
 }
 
 void Recording::copy(const Buffer& source, const Buffer& destination, VkDeviceSize bytes,
@@ -296,6 +312,42 @@ TimestampPool::TimestampPool(Device& device, std::uint32_t count) : device_(devi
 }
 
 TimestampPool::~TimestampPool() { vkDestroyQueryPool(device_.handle(), pool_, nullptr); }
+
+// ---- DispatchProfiler ------------------------------------------------------
+DispatchProfiler::DispatchProfiler(Device& device, std::uint32_t max_dispatches)
+    : pool_(std::make_unique<TimestampPool>(device, max_dispatches + 1)) {}
+
+DispatchProfiler::~DispatchProfiler() = default;
+
+void DispatchProfiler::start(VkCommandBuffer command_buffer) {
+  labels_.clear();
+  vkCmdResetQueryPool(command_buffer, pool_->handle(), 0, pool_->count());
+  // BOTTOM_OF_PIPE: written once everything before it has finished, so
+  // the difference between two is the work recorded between them.
+  vkCmdWriteTimestamp(command_buffer, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, pool_->handle(), 0);
+}
+
+void DispatchProfiler::check_room(const std::string& what) const {
+  if (labels_.size() + 1 >= pool_->count()) {
+    throw Error(what + ": the dispatch profiler has room for " + std::to_string(pool_->count() - 1) +
+                " dispatches, and this recording would have more than " +
+                std::to_string(pool_->count() - 1) + " dispatches; make it with a larger max_dispatches");
+  }
+}
+
+void DispatchProfiler::after_dispatch(VkCommandBuffer command_buffer, std::string label) {
+  labels_.push_back(std::move(label));
+  vkCmdWriteTimestamp(command_buffer, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, pool_->handle(),
+                      std::uint32_t(labels_.size()));
+}
+
+std::vector<DispatchProfiler::Timing> DispatchProfiler::timings() const {
+  std::vector<Timing> out;
+  for (std::uint32_t i = 0; i < labels_.size(); ++i) {
+    out.push_back({labels_[i], pool_->elapsed_ns(i, i + 1)});
+  }
+  return out;
+}
 
 double TimestampPool::elapsed_ns(std::uint32_t first, std::uint32_t second) const {
   std::uint64_t values[2] = {0, 0};

@@ -50,6 +50,7 @@ class DescriptorArena {
 };
 
 class TimestampPool;
+class DispatchProfiler;
 
 class Recording {
  public:
@@ -89,14 +90,20 @@ class Recording {
   Device& device() const { return device_; }  // ops record against this device
   bool finished() const { return finished_; }
   std::uint32_t dispatch_count() const { return dispatches_; }
+  // Pipeline barriers recorded, host-read barriers and the one every
+  // recording starts with included.
+  std::uint32_t barrier_count() const { return barriers_; }
 
  private:
+  void count_barrier();
   Device& device_;
   std::string name_;
   VkCommandBuffer command_buffer_ = VK_NULL_HANDLE;
   std::unique_ptr<DescriptorArena> descriptors_;
+  DispatchProfiler* profiler_ = nullptr;  // the device's, when one was attached at construction
   bool finished_ = false;
   std::uint32_t dispatches_ = 0;
+  std::uint32_t barriers_ = 0;
 };
 
 // One submission in flight. Waiting is explicit; the destructor also waits
@@ -148,6 +155,35 @@ class TimestampPool {
   Device& device_;
   VkQueryPool pool_ = VK_NULL_HANDLE;
   std::uint32_t count_;
+};
+
+// Device time of every dispatch of a recording, in place: while attached
+// to a device (Device::set_dispatch_profiler), each Recording made on it
+// writes a timestamp when it starts and one after each dispatch, so one
+// launch of the program gives each dispatch's time inside the real step
+// (caches and neighbours as they are), not timed alone. For benchmarks:
+// it adds a timestamp per dispatch. Attach it for one recording at a time.
+class DispatchProfiler {
+ public:
+  struct Timing {
+    std::string label;  // shader and workgroup counts, e.g. "relu [4326,1,1]"
+    double ns = 0;      // from the previous timestamp (start or dispatch) to this one
+  };
+
+  DispatchProfiler(Device& device, std::uint32_t max_dispatches);
+  ~DispatchProfiler();
+
+  // After the profiled program's submission has been waited for.
+  std::vector<Timing> timings() const;
+
+ private:
+  friend class Recording;
+  void start(VkCommandBuffer command_buffer);
+  void check_room(const std::string& what) const;  // throws when the pool is full
+  void after_dispatch(VkCommandBuffer command_buffer, std::string label);
+
+  std::unique_ptr<TimestampPool> pool_;
+  std::vector<std::string> labels_;
 };
 
 }  // namespace vknn::vk

@@ -32,7 +32,14 @@ struct DeviceCounters {
   std::uint64_t recordings = 0;
   std::uint64_t bytes_uploaded = 0;
   std::uint64_t bytes_downloaded = 0;
+  // Commands recorded into any Recording (not per submission): a benchmark
+  // takes the difference across recording one program to count its
+  // dispatches and pipeline barriers.
+  std::uint64_t dispatches_recorded = 0;
+  std::uint64_t barriers_recorded = 0;
 };
+
+class DispatchProfiler;  // command.hpp
 
 class Device {
  public:
@@ -51,6 +58,11 @@ class Device {
   MemoryAllocator& memory() { return *memory_; }
   std::chrono::milliseconds wait_timeout() const { return wait_timeout_; }
   DeviceCounters& counters() { return counters_; }
+
+  // Recordings made while a profiler is attached time each dispatch
+  // (see DispatchProfiler in command.hpp); null detaches it.
+  void set_dispatch_profiler(DispatchProfiler* profiler) { dispatch_profiler_ = profiler; }
+  DispatchProfiler* dispatch_profiler() const { return dispatch_profiler_; }
 
   // True where device-local memory is also host-visible and cheap to map
   // (CPU drivers like lavapipe, most integrated GPUs): buffers are then
@@ -99,6 +111,7 @@ class Device {
   std::uint64_t pipelines_compiled_ = 0;
   std::chrono::milliseconds wait_timeout_;
   DeviceCounters counters_;
+  DispatchProfiler* dispatch_profiler_ = nullptr;
   bool unified_memory_ = false;
   std::vector<VkFence> free_fences_;
 };

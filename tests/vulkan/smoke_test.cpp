@@ -64,6 +64,60 @@ TEST_F(SmokeTest, ARecordingReplaysUnchanged) {
   EXPECT_EQ(after.submissions - before.submissions, device.unified_memory() ? 5u : 8u);
 }
 
+// vknn-bench counts a program's commands from these counts.
+TEST_F(SmokeTest, ARecordingCountsItsDispatchesAndBarriers) {
+  auto& device = vknn_test::device();
+  Buffer x(device, 64 * sizeof(float), "x");
+  Buffer y(device, 64 * sizeof(float), "y");
+  const auto before = device.counters();
+  Recording recording(device, "counted");
+  const AxpyPush push{64, 1.0f};
+  recording.dispatch(device.pipeline(axpy_desc()), {&x, &y}, push, {1, 1, 1});
+  recording.barrier();
+  recording.dispatch(device.pipeline(axpy_desc()), {&x, &y}, push, {1, 1, 1});
+  recording.dispatch(device.pipeline(axpy_desc()), {&x, &y}, push, {0, 1, 1});  // empty: not recorded
+  recording.host_read_barrier();
+  recording.finish();
+  EXPECT_EQ(recording.dispatch_count(), 2u);
+  // The barrier every recording starts with, the explicit one, the host-read one.
+  EXPECT_EQ(recording.barrier_count(), 3u);
+  const auto after = device.counters();
+  EXPECT_EQ(after.dispatches_recorded - before.dispatches_recorded, 2u);
+  EXPECT_EQ(after.barriers_recorded - before.barriers_recorded, 3u);
+}
+
+// vknn-bench --profile times each dispatch of a real program this way.
+TEST_F(SmokeTest, ADispatchProfilerTimesEachDispatchOfARecording) {
+  auto& device = vknn_test::device();
+  if (!device.info().timestamps_supported) GTEST_SKIP() << "no timestamp queries";
+  Buffer x(device, 64 * sizeof(float), "x");
+  Buffer y(device, 64 * sizeof(float), "y");
+  vknn::vk::DispatchProfiler profiler(device, 2);
+  device.set_dispatch_profiler(&profiler);
+  Recording recording(device, "profiled");
+  device.set_dispatch_profiler(nullptr);
+  Recording unprofiled(device, "made after detaching");
+  const AxpyPush push{64, 1.0f};
+  recording.dispatch(device.pipeline(axpy_desc()), {&x, &y}, push, {1, 1, 1});
+  recording.barrier();
+  recording.dispatch(device.pipeline(axpy_desc()), {&x, &y}, push, {1, 1, 1});
+  unprofiled.dispatch(device.pipeline(axpy_desc()), {&x, &y}, push, {1, 1, 1});
+  // A third dispatch would need a fourth timestamp: a clear error, not a
+  // write past the pool.
+  const std::string message = vknn_test::error_of([&] {
+    recording.dispatch(device.pipeline(axpy_desc()), {&x, &y}, push, {1, 1, 1});
+  });
+  EXPECT_NE(message.find("more than 2 dispatches"), std::string::npos) << message;
+  recording.finish();
+  vknn::vk::submit(device, recording).wait();
+  const auto timings = profiler.timings();
+  ASSERT_EQ(timings.size(), 2u);
+  for (const auto& t : timings) {
+    EXPECT_EQ(t.label, "axpy [1,1,1]");
+    EXPECT_GE(t.ns, 0.0);
+  }
+}
+
 TEST_F(SmokeTest, OddCountsLeaveTheTailAlone) { run_axpy(vknn_test::device(), 1, 3); }
 
 TEST(StagingPath, UploadDispatchDownloadThroughStagingBuffers) {
