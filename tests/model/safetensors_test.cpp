@@ -1,7 +1,7 @@
 // safetensors: round trips, every corruption the reader must reject (bytes
 // written by hand), the model check, atomic saving under failure, and
 // truncation / mutation fuzzing.
-#include "model/safetensors.hpp"
+#include "io/safetensors.hpp"
 
 #include <gtest/gtest.h>
 
@@ -15,15 +15,19 @@
 
 #include <sys/resource.h>
 
-namespace vknn::model {
+namespace vknn::io {
 namespace {
 
-using testing::Bytes;
-using testing::course_model;
-using testing::expect_error;
-using testing::read_bytes;
-using testing::TempDir;
-using testing::write_bytes;
+using model::Architecture;
+using model::initial_parameters;
+using model::ParameterSpec;
+
+using model::testing::Bytes;
+using model::testing::course_model;
+using model::testing::expect_error;
+using model::testing::read_bytes;
+using model::testing::TempDir;
+using model::testing::write_bytes;
 namespace fs = std::filesystem;
 
 // ---- Hand-built files ---------------------------------------------------------
@@ -182,6 +186,46 @@ TEST(SafetensorsCorrupt, HeaderLengthLargerThanTheFile) {
                   {"header length is 10000 bytes", "larger than the 140 bytes"});
   expect_rejected(file_bytes(kGoodHeader, kGoodData, ~std::uint64_t{0}),
                   {"header length is 18446744073709551615"});
+}
+
+// The length is bounded before anything is parsed or allocated: above the
+// format's 100 MB limit the file is refused whatever follows.
+TEST(SafetensorsCorrupt, HeaderLengthAboveTheFormatLimit) {
+  expect_rejected(file_bytes(kGoodHeader, kGoodData, 100'000'001),
+                  {"header length is 100000001 bytes", "more than the 100000000"});
+}
+
+// Nesting is refused where it starts, however deep the input goes, so the
+// parser's memory never grows with it.
+TEST(SafetensorsCorrupt, DeepNestingIsRefusedWhereItStarts) {
+  const std::string arrays = R"({"a":{"shape":)" + std::string(100000, '[');
+  expect_rejected(file_bytes(arrays, {}),
+                  {"byte 23", "expected a non-negative integer, found '['"});
+  std::string objects;
+  for (int i = 0; i < 100000; ++i) objects += R"({"k":)";
+  expect_rejected(file_bytes(objects, {}), {"byte 18", "objects nest too deeply"});
+}
+
+TEST(SafetensorsCorrupt, MoreValuesOutsideTheSubset) {
+  struct Case {
+    std::string header;
+    std::string fragment;
+  };
+  const Case cases[] = {
+      {R"({"a":{"shape":["1"]}})", "byte 23: expected a non-negative integer, found '\"'"},
+      {R"({"a":{"shape":[-0]}})", "byte 23: expected a non-negative integer, found '-'"},
+      {R"({"a":{"shape":[true]}})", "byte 23: expected a non-negative integer, found 't'"},
+      {R"({"a":{"shape":[9223372036854775808]}})", "byte 23: the integer is too large"},
+      {R"({"a":{"shape":[1.]}})", "an invalid number"},
+      {R"({"\ud800\u0041":{}})", "byte 10: a high surrogate"},
+      {R"({"\u0041\ud800\u0041":{}})", "byte 16: a high surrogate"},
+      {"{\"a\":{\"b\":\"c\"}}\n\r\t x", "byte 27: unexpected 'x' after"},
+      {"\xef\xbb\xbf{}", "byte 8: expected '{'"},  // a byte-order mark
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.header);
+    expect_rejected(file_bytes(c.header, {}), {"malformed header", c.fragment});
+  }
 }
 
 TEST(SafetensorsCorrupt, EmptyOrNonObjectHeader) {
@@ -510,4 +554,4 @@ TEST(SafetensorsFuzz, MutationsThrowOnlyVknnErrors) {
 }
 
 }  // namespace
-}  // namespace vknn::model
+}  // namespace vknn::io
