@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <bit>
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <iterator>
@@ -799,6 +800,32 @@ void check_tensors(const WeightsFile& file, const std::vector<TensorSpec>& expec
     message += problems[i];
   }
   throw Error(message);
+}
+
+void check_finite(const WeightsFile& file) {
+  for (const Tensor& t : file.tensors) {
+    const auto bad = std::find_if(t.values.begin(), t.values.end(),
+                                  [](float v) { return !std::isfinite(v); });
+    if (bad == t.values.end()) continue;
+    const auto flat = static_cast<std::uint64_t>(bad - t.values.begin());
+    // Row-major: the last dimension varies fastest.
+    TensorShape index(t.shape.size());
+    std::uint64_t rest = flat;
+    for (std::size_t d = t.shape.size(); d-- > 0;) {
+      const auto extent = static_cast<std::uint64_t>(t.shape[d]);
+      index[d] = static_cast<std::int64_t>(rest % extent);
+      rest /= extent;
+    }
+    const auto count = std::count_if(t.values.begin(), t.values.end(),
+                                     [](float v) { return !std::isfinite(v); });
+    const char* what = std::isnan(*bad) ? "NaN" : *bad > 0 ? "+Inf" : "-Inf";
+    throw Error(file.source + ": tensor " + quoted(t.name) + ": value " + std::to_string(flat) +
+                " at index " + format_tensor_shape(index) + " of shape " +
+                format_tensor_shape(t.shape) + " is " + what + " (" + std::to_string(count) +
+                " of " + std::to_string(t.values.size()) +
+                " values are not finite); weights must be finite numbers (a diverged "
+                "training run?); LoadWeightsOptions::allow_non_finite loads them anyway");
+  }
 }
 
 }  // namespace vknn::io

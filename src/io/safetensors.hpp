@@ -95,4 +95,11 @@ WeightsFile load_safetensors(const std::filesystem::path& path);
 // (3, 3, 64, 64)"), a missing tensor, an unexpected extra tensor.
 void check_tensors(const WeightsFile& file, const std::vector<TensorSpec>& expected);
 
+// Checks that every value is finite. Throws a vknn::Error naming the file,
+// the first tensor (in header order) holding a NaN or an infinity, the first
+// bad value's flat index and its index in the shape, and how many of the
+// tensor's values are bad ("conv2d/kernel: value 7 at index (0, 1, 0, 3) of
+// shape (3, 3, 1, 4) is NaN (2 of 36 values are not finite)").
+void check_finite(const WeightsFile& file);
+
 }  // namespace vknn::io

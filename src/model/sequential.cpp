@@ -463,10 +463,11 @@ void Sequential::save_weights(const std::filesystem::path& path) {
   io::save_safetensors(path, tensors, {{"model", name_}, {"library", "vknn"}});
 }
 
-void Sequential::load_weights(const std::filesystem::path& path) {
+void Sequential::load_weights(const std::filesystem::path& path, LoadWeightsOptions options) {
   require_compiled(trainer_, "load_weights");
   const io::WeightsFile file = io::load_safetensors(path);
   io::check_tensors(file, architecture_->weight_specs());
+  if (!options.allow_non_finite) io::check_finite(file);
   std::vector<std::vector<float>> weights;
   for (const auto& p : trainer_->parameters()) weights.push_back(file.find(p.spec.name)->values);
   set_weights(weights);

@@ -402,6 +402,27 @@ TEST(SafetensorsCheck, NamesEveryMismatch) {
   EXPECT_NO_THROW(check_tensors(file, expected)) << "order does not matter";
 }
 
+TEST(SafetensorsCheck, NonFiniteValuesNameTheTensorAndTheFirstIndex) {
+  WeightsFile file;
+  file.source = "w.safetensors";
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float inf = std::numeric_limits<float>::infinity();
+  file.tensors = {{"ok", {2}, {1, 2}},
+                  {"k", {2, 3}, {0, 0, 0, 0, -inf, nan}},
+                  {"later", {1}, {nan}}};
+  const std::string message = expect_error([&] { check_finite(file); }, {});
+  EXPECT_EQ(message.substr(0, message.find(';')),
+            "w.safetensors: tensor 'k': value 4 at index (1, 1) of shape (2, 3) is -Inf "
+            "(2 of 6 values are not finite)");
+  file.tensors[1].values[4] = 0;
+  file.tensors[1].values[5] = 0;
+  expect_error([&] { check_finite(file); }, {"tensor 'later': value 0 at index (0) of shape (1) is NaN"});
+  file.tensors[2].shape = {};  // a scalar
+  expect_error([&] { check_finite(file); }, {"tensor 'later': value 0 at index () of shape () is NaN"});
+  file.tensors[2].values[0] = 3.0f;
+  EXPECT_NO_THROW(check_finite(file));
+}
+
 TEST(SafetensorsCheck, DifferentModelIsRejected) {
   TempDir dir;
   const Architecture a16 = Architecture::build(course_model(16));
