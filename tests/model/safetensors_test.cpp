@@ -13,7 +13,10 @@
 #include "model/initializers.hpp"
 #include "model_test_support.hpp"
 
+#include <grp.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 namespace vknn::io {
 namespace {
@@ -515,12 +518,66 @@ TEST_F(SafetensorsFailedSave, MissingFolder) {
   ExpectUntouched();
 }
 
+// Root ignores folder permissions, and CI runs as root: there the save runs
+// in a child process that has given up root (uid and gid 65534, "nobody"),
+// so this test runs everywhere instead of skipping where it matters.
 TEST_F(SafetensorsFailedSave, ReadOnlyFolder) {
-  if (::geteuid() == 0) GTEST_SKIP() << "root ignores folder permissions";
-  fs::permissions(dir_.path(), fs::perms::owner_read | fs::perms::owner_exec);
-  expect_error([&] { save_safetensors(path_, {{"x", {1}, {1.0f}}}); },
-               {path_.string(), "cannot create a temporary file"});
+  fs::permissions(dir_.path(), fs::perms::owner_read | fs::perms::owner_exec |
+                                   fs::perms::group_read | fs::perms::group_exec |
+                                   fs::perms::others_read | fs::perms::others_exec);
+  const auto attempt_save = [&]() -> std::string {
+    try {
+      save_safetensors(path_, {{"x", {1}, {1.0f}}});
+      return "the save succeeded";
+    } catch (const Error& e) {
+      return e.what();
+    }
+  };
+  std::string message;
+  if (::geteuid() != 0) {
+    message = attempt_save();
+  } else {
+    int pipe_fds[2];
+    ASSERT_EQ(::pipe(pipe_fds), 0);
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      ::close(pipe_fds[0]);
+      if (::setgroups(0, nullptr) != 0 || ::setgid(65534) != 0 || ::setuid(65534) != 0) _exit(3);
+      const std::string m = attempt_save();
+      const bool written = ::write(pipe_fds[1], m.data(), m.size()) == ssize_t(m.size());
+      _exit(written ? 0 : 4);
+    }
+    ::close(pipe_fds[1]);
+    char buf[1024];
+    ssize_t n;
+    while ((n = ::read(pipe_fds[0], buf, sizeof buf)) > 0) message.append(buf, std::size_t(n));
+    ::close(pipe_fds[0]);
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child status " << status;
+  }
   fs::permissions(dir_.path(), fs::perms::owner_all);
+  EXPECT_NE(message.find(path_.string()), std::string::npos) << message;
+  EXPECT_NE(message.find("cannot create a temporary file"), std::string::npos) << message;
+  EXPECT_NE(message.find("Permission denied"), std::string::npos) << message;
+  ExpectUntouched();
+}
+
+// A path through a regular file fails with ENOTDIR, for root too.
+TEST_F(SafetensorsFailedSave, ParentIsARegularFile) {
+  const fs::path through_file = path_ / "w.safetensors";
+  expect_error([&] { save_safetensors(through_file, {{"x", {1}, {1.0f}}}); },
+               {through_file.string(), "cannot create a temporary file", "Not a directory"});
+  ExpectUntouched();
+}
+
+// A name longer than the file system allows (255 bytes on Linux) fails with
+// ENAMETOOLONG, for root too; nothing is created beside the old file.
+TEST_F(SafetensorsFailedSave, NameTooLong) {
+  const fs::path too_long = dir_ / (std::string(300, 'w') + ".safetensors");
+  expect_error([&] { save_safetensors(too_long, {{"x", {1}, {1.0f}}}); },
+               {"cannot create a temporary file", "File name too long"});
   ExpectUntouched();
 }
 
