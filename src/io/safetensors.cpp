@@ -632,8 +632,16 @@ std::vector<std::uint8_t> encode_safetensors(const std::vector<Tensor>& tensors,
         fail("tensor " + quoted(t.name) + " has shape " + format_tensor_shape(t.shape) +
              " with a negative dimension");
       }
-      dims.push_back(static_cast<std::uint64_t>(d));
-      elements *= static_cast<std::uint64_t>(d);
+      const auto extent = static_cast<std::uint64_t>(d);
+      // Checked as the reader checks it: a byte size beyond 64 bits is
+      // refused even when a later 0 would make the product 0, else the
+      // writer could produce a file its own reader refuses.
+      if (extent != 0 && elements > std::numeric_limits<std::uint64_t>::max() / 4 / extent) {
+        fail("tensor " + quoted(t.name) + " has shape " + format_tensor_shape(t.shape) +
+             ", whose F32 byte size overflows 64 bits");
+      }
+      dims.push_back(extent);
+      elements *= extent;
     }
     if (elements != t.values.size()) {
       fail("tensor " + quoted(t.name) + " has shape " + format_tensor_shape(t.shape) + " (" +

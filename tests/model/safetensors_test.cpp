@@ -376,6 +376,10 @@ TEST(SafetensorsEncode, RejectsBadTensors) {
   expect_error([] { encode_safetensors({{"", {1}, {1}}}); }, {"empty name"});
   expect_error([] { encode_safetensors({{"__metadata__", {1}, {1}}}); }, {"reserved"});
   expect_error([] { encode_safetensors({{"a", {-1}, {}}}); }, {"negative dimension"});
+  // 2^62 * 4 wraps to 0 in 64 bits; the reader refuses such a shape, so the
+  // writer must too.
+  expect_error([] { encode_safetensors({{"a", {std::int64_t{1} << 62, 4, 0}, {}}}); },
+               {"tensor 'a'", "overflows 64 bits"});
   expect_error([] { encode_safetensors({{"a\xff", {1}, {1}}}); }, {"not valid UTF-8"});
   expect_error([] { encode_safetensors({}, {{"format", "x"}}); }, {"'format' is reserved"});
   expect_error([] { encode_safetensors({}, {{"k", "1"}, {"k", "2"}}); },
