@@ -8,6 +8,7 @@
 #include <span>
 
 #include "fuzz_support.hpp"
+#include "safetensors_mutator.hpp"
 #include "io/safetensors.hpp"
 #include "vknn/error.hpp"
 
@@ -54,4 +55,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   if (fuzz::census_requested()) std::fprintf(stderr, "census: %s\n", stage);
   return 0;
+}
+
+// Mutations that keep the header length consistent (safetensors_mutator.hpp).
+extern "C" std::size_t LLVMFuzzerCustomMutator(std::uint8_t* data, std::size_t size,
+                                               std::size_t max_size, unsigned int seed) {
+  return vknn::fuzz::mutate_safetensors(data, size, max_size, seed);
 }
