@@ -340,7 +340,11 @@ class HeaderParser final : public nlohmann::json_sax<Json> {
   // what was expected there and what was found. `position` counts the bytes
   // read including the offending one (or the end).
   [[noreturn]] void report_syntax_error(std::size_t position, std::string_view what) const {
-    const std::size_t at = position == 0 ? 0 : position - 1;
+    // The offending byte, or s_.size() when the header ended first.
+    const std::size_t at = std::min(position == 0 ? 0 : position - 1, s_.size());
+    // s_[i], or 0 past the end (a header that stops inside a string or an
+    // array has no byte at `at`; found by load_weights_fuzzer).
+    const auto byte = [&](std::size_t i) { return i < s_.size() ? s_[i] : '\0'; };
     // what: "[json.exception.parse_error.101] parse error at line L, column C:
     //        syntax error while parsing CONTEXT - PROBLEM[; last read: '...'][; expected X]"
     const auto between = [&](std::string_view from, std::string_view to) {
@@ -358,12 +362,12 @@ class HeaderParser final : public nlohmann::json_sax<Json> {
       problem.remove_prefix(16);
       // Escape errors name the escape's backslash, as a reader counts.
       std::size_t escape = at;
-      while (escape > 0 && s_[escape] != '\\') --escape;
-      if (problem.starts_with("missing closing quote")) {
+      while (escape > 0 && byte(escape) != '\\') --escape;
+      if (problem.starts_with("missing closing quote") || at >= s_.size()) {
         fail("the string is not closed before the end of the header", at);
       }
       if (problem.starts_with("forbidden character after backslash")) {
-        fail("unknown escape '\\" + std::string(1, s_[at]) + "' in a string", escape);
+        fail("unknown escape '\\" + std::string(1, byte(at)) + "' in a string", escape);
       }
       if (problem.starts_with("surrogate U+DC00..U+DFFF must follow")) {
         fail("a lone low surrogate \\u escape", escape);
@@ -380,7 +384,7 @@ class HeaderParser final : public nlohmann::json_sax<Json> {
       if (problem.starts_with("ill-formed UTF-8")) fail("invalid UTF-8 in a string", at);
       if (problem.starts_with("control character")) {
         fail("a control character (byte " +
-                 std::to_string(static_cast<unsigned char>(s_[at])) +
+                 std::to_string(static_cast<unsigned char>(byte(at))) +
                  ") must be escaped inside a string",
              at);
       }
@@ -403,8 +407,8 @@ class HeaderParser final : public nlohmann::json_sax<Json> {
     std::string message = "expected " + expectation + ", found " + found(at);
     // "[01]": JSON forbids the leading zero, so the lexer ends the number at
     // the 0 and the next digit looks like a second value.
-    if (context == "array" && at >= 1 && s_[at] >= '0' && s_[at] <= '9' && s_[at - 1] == '0' &&
-        (at < 2 || s_[at - 2] < '0' || s_[at - 2] > '9')) {
+    if (context == "array" && at >= 1 && byte(at) >= '0' && byte(at) <= '9' &&
+        byte(at - 1) == '0' && (at < 2 || byte(at - 2) < '0' || byte(at - 2) > '9')) {
       message += " (an integer must not have leading zeros)";
     }
     fail(message, at);

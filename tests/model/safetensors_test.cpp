@@ -231,6 +231,20 @@ TEST(SafetensorsCorrupt, MoreValuesOutsideTheSubset) {
   }
 }
 
+// A header that stops inside a string or an array: the error is about the
+// end of the header, and no byte past it is read. (load_weights_fuzzer found
+// a one-byte over-read here; the bytes are copied into a vector of exactly
+// their size so that the ASan build, scripts/sanitize.sh, sees any over-read.)
+TEST(SafetensorsCorrupt, HeaderEndingInsideAStringOrArray) {
+  const auto exact = [](const Bytes& b) { return Bytes(b.begin(), b.end()); };
+  expect_rejected(exact(file_bytes(R"({"conv2d/kernel":{"dtype":"F32","ehspa)", {})),
+                  {"byte 46", "the string is not closed before the end of the header"});
+  expect_rejected(exact(file_bytes(R"({"a":{"shape":[0)", {})),
+                  {"byte 24", "expected ',' or ']' in the array, found the end of the header"});
+  expect_rejected(exact(file_bytes(R"({"a\)", {})), {"not closed before the end"});
+  expect_rejected(exact(file_bytes(R"({"a\u12)", {})), {"not closed before the end"});
+}
+
 TEST(SafetensorsCorrupt, EmptyOrNonObjectHeader) {
   expect_rejected(file_bytes("", {}), {"byte 8", "expected '{'", "end of the header"});
   expect_rejected(file_bytes(" {}", {}), {"byte 8", "expected '{'", "found ' '"});
