@@ -92,6 +92,7 @@ for t in "${targets[@]}"; do
   fi
   # How far the corpus gets: each input once, with the target's census on.
   census=$(VKNN_FUZZ_CENSUS=1 "$build/tests/fuzz/$t" -runs=0 -max_len="$(max_len_of "$t")" \
+             -artifact_prefix="$artifacts/" \
              "$work" "$seeds" 2>&1 | grep '^census: ' | sed 's/^census: //' | sort | uniq -c |
              awk '{c=$1; $1=""; printf "%s%s:%s", (n++ ? ", " : ""), substr($0,2), c}')
   echo "    $last"
