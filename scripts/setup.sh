@@ -40,12 +40,18 @@ fail() { printf 'setup.sh: error: %s\n' "$*" >&2; exit 1; }
 # PyPI may be unreachable), python3-numpy (arrays in and out), python3-pytest
 # (its tests, run by ctest), python3-setuptools (`pip install
 # --no-build-isolation .`).
+# Weights: nlohmann-json (header-only; it
+# parses safetensors headers inside the library and is not needed by users
+# of the installed package). Reliability checks (CI runs them): clang-14 and
+# libclang-rt-14-dev, whose libFuzzer and sanitizer runtimes scripts/fuzz.sh
+# needs (scripts/sanitize.sh uses g++'s own).
 packages=(
   cmake ninja-build g++ pkg-config
   libvulkan-dev glslang-tools mesa-vulkan-drivers vulkan-validationlayers vulkan-tools
   libgtest-dev libgmock-dev libbenchmark-dev
-  zlib1g-dev libstb-dev ca-certificates
+  zlib1g-dev libstb-dev nlohmann-json3-dev ca-certificates
   python3-dev pybind11-dev python3-numpy python3-pytest python3-setuptools
+  clang-14 libclang-rt-14-dev
 )
 # The datasets come from the npm registry (npm pack); keep a Node.js that is
 # already installed (it may not be Debian's), else install Debian's.

@@ -16,11 +16,20 @@
 #include <string>
 #include <vector>
 
-#include "model/safetensors.hpp"
+#include "io/safetensors.hpp"
 #include "ops/metric_totals.hpp"
 #include "vknn/model/sequential.hpp"
 
 namespace vknn::model {
+
+// A checkpoint is a safetensors file (src/io/safetensors.hpp) with the
+// training state in its metadata.
+using io::check_tensors;
+using io::encode_safetensors;
+using io::load_safetensors;
+using io::Metadata;
+using io::Tensor;
+using io::WeightsFile;
 
 // The format version this build writes and the only one it reads.
 inline constexpr const char* kCheckpointVersion = "1";

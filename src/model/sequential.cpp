@@ -11,10 +11,10 @@
 #include <random>
 #include <sstream>
 
+#include "io/safetensors.hpp"
 #include "model/architecture.hpp"
 #include "model/checkpoint.hpp"
 #include "model/progress_bar.hpp"
-#include "model/safetensors.hpp"
 #include "model/trainer.hpp"
 #include "vknn/error.hpp"
 
@@ -538,18 +538,19 @@ void Sequential::set_weights(const std::vector<std::vector<float>>& weights) {
 
 void Sequential::save_weights(const std::filesystem::path& path) {
   const auto weights = get_weights();
-  std::vector<model::Tensor> tensors;
+  std::vector<io::Tensor> tensors;
   const auto& params = trainer_->parameters();
   for (std::size_t i = 0; i < params.size(); ++i) {
     tensors.push_back({params[i].spec.name, params[i].spec.tensor_spec().shape, weights[i]});
   }
-  model::save_safetensors(path, tensors, {{"model", name_}, {"library", "vknn"}});
+  io::save_safetensors(path, tensors, {{"model", name_}, {"library", "vknn"}});
 }
 
-void Sequential::load_weights(const std::filesystem::path& path) {
+void Sequential::load_weights(const std::filesystem::path& path, LoadWeightsOptions options) {
   require_compiled(trainer_, "load_weights");
-  const model::WeightsFile file = model::load_safetensors(path);
-  model::check_tensors(file, architecture_->weight_specs());
+  const io::WeightsFile file = io::load_safetensors(path);
+  io::check_tensors(file, architecture_->weight_specs());
+  if (!options.allow_non_finite) io::check_finite(file);
   std::vector<std::vector<float>> weights;
   for (const auto& p : trainer_->parameters()) weights.push_back(file.find(p.spec.name)->values);
   set_weights(weights);

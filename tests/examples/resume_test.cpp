@@ -24,7 +24,7 @@
 #include <sys/wait.h>
 
 #include "examples/example_test_support.hpp"
-#include "model/safetensors.hpp"
+#include "io/safetensors.hpp"
 
 extern char** environ;
 
@@ -140,7 +140,7 @@ void expect_resume_matches(const TempDir& dir, bool expect_backup = true) {
 // The backup, if there is one, is a whole checkpoint.
 void expect_backup_whole(const fs::path& backup) {
   if (!fs::exists(backup)) return;
-  const vknn::model::WeightsFile file = vknn::model::load_safetensors(backup);
+  const vknn::io::WeightsFile file = vknn::io::load_safetensors(backup);
   bool versioned = false;
   for (const auto& [key, value] : file.metadata) versioned |= key == "vknn.checkpoint";
   EXPECT_TRUE(versioned);

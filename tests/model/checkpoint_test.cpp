@@ -8,7 +8,7 @@
 #include <cstring>
 #include <fstream>
 
-#include "model/safetensors.hpp"
+#include "io/safetensors.hpp"
 #include "model/training_support.hpp"
 #include "support/error_text.hpp"
 #include "support/temp_dir.hpp"
@@ -165,7 +165,7 @@ TEST_F(Checkpoints, HoldsTheTrainingStateUnderClearNames) {
   model.fit(data().samples(), data().labels, f);
   model.set_learning_rate(0.0025f);
   model.save_checkpoint(dir / "c.safetensors");
-  const model::WeightsFile file = model::load_safetensors(dir / "c.safetensors");
+  const io::WeightsFile file = io::load_safetensors(dir / "c.safetensors");
   for (const char* name : {"conv2d/kernel", "dense_1/bias", "optimizer/adam/m/conv2d/kernel",
                            "optimizer/adam/v/dense_1/bias"}) {
     EXPECT_NE(file.find(name), nullptr) << name;
@@ -192,13 +192,13 @@ TEST_F(Checkpoints, HoldsTheTrainingStateUnderClearNames) {
 
 // Rewrites a checkpoint with its metadata changed by `edit`.
 void rewrite(const fs::path& path, const std::function<void(model::Metadata&)>& edit) {
-  model::WeightsFile file = model::load_safetensors(path);
+  io::WeightsFile file = io::load_safetensors(path);
   model::Metadata metadata;
   for (auto& pair : file.metadata) {
     if (pair.first != "format") metadata.push_back(pair);  // the writer sets it
   }
   edit(metadata);
-  model::save_safetensors(path, file.tensors, metadata);
+  io::save_safetensors(path, file.tensors, metadata);
 }
 
 void set(model::Metadata& metadata, const std::string& key, const std::string& value) {

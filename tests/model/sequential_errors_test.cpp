@@ -2,7 +2,9 @@
 // its weights files round-trip and fail safely.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
+#include <limits>
 #include <fstream>
 
 #include "model/training_support.hpp"
@@ -164,6 +166,42 @@ TEST_F(WeightsFiles, TruncatedCorruptOrForeignFilesAreRefused) {
   EXPECT_ERROR_MENTIONS(model.load_weights(dir_ / "missing.safetensors"), "missing.safetensors");
   // A failed load leaves the model as it was.
   EXPECT_NO_THROW(model.load_weights(good));
+}
+
+// A NaN or an infinity in a weights file is refused by default, naming the
+// tensor and the first bad value, and leaves the model's weights as they
+// were; LoadWeightsOptions::allow_non_finite loads them.
+TEST_F(WeightsFiles, NonFiniteWeightsAreRefusedUnlessAllowed) {
+  Sequential source(vknn_test::small_cnn(8, 4));
+  source.compile(Adam(), on(BackendKind::cpu, 1));
+  auto weights = source.get_weights();
+  // conv2d/kernel (3, 3, 1, 4): flat 13 is (1, 0, 0, 1); dense_1/bias gets +Inf.
+  weights[0][13] = std::numeric_limits<float>::quiet_NaN();
+  weights[0][20] = -std::numeric_limits<float>::infinity();
+  weights.back()[2] = std::numeric_limits<float>::infinity();
+  source.set_weights(weights);
+  const fs::path path = dir_ / "diverged.safetensors";
+  source.save_weights(path);
+
+  Sequential model(vknn_test::small_cnn(8, 4));
+  model.compile(Adam(), on(BackendKind::cpu, 2));
+  const auto before = model.get_weights();
+  EXPECT_ERROR_MENTIONS(model.load_weights(path),
+                        "diverged.safetensors: tensor 'conv2d/kernel': value 13 at index "
+                        "(1, 0, 0, 1) of shape (3, 3, 1, 4) is NaN (2 of 36 values are not finite)");
+  EXPECT_EQ(model.get_weights(), before) << "a refused file changes nothing";
+
+  // Only the bias is bad: the message names it and its sign.
+  weights[0][13] = 0.5f;
+  weights[0][20] = 0.5f;
+  source.set_weights(weights);
+  source.save_weights(path);
+  EXPECT_ERROR_MENTIONS(model.load_weights(path),
+                        "tensor 'dense_1/bias': value 2 at index (2) of shape (4) is +Inf");
+
+  model.load_weights(path, {.allow_non_finite = true});
+  EXPECT_TRUE(std::isinf(model.get_weights().back()[2]));
+  EXPECT_EQ(model.get_weights()[0], weights[0]);
 }
 
 TEST_F(WeightsFiles, AFailedSaveLeavesTheOldFileIntact) {

@@ -3,6 +3,8 @@
 #                      find_package(vknn) from tests/packaging/consumer
 #   MODE=subdirectory  add_subdirectory(SOURCE_DIR) from
 #                      tests/packaging/subdirectory_consumer
+#   CONSUMER_LINK_FLAGS (optional) extra link flags for the consumer program
+#                      (a sanitized vknn needs the sanitizer runtimes)
 # Usage: cmake -DMODE=... -DSOURCE_DIR=... -DBINARY_DIR=... -DWORK_DIR=... -P consume.cmake
 function(run)
   execute_process(COMMAND ${ARGN} RESULT_VARIABLE result OUTPUT_VARIABLE out ERROR_VARIABLE err)
@@ -24,7 +26,8 @@ if(MODE STREQUAL "install")
     endif()
   endforeach()
   run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/packaging/consumer -B ${WORK_DIR}/build -G Ninja
-      -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix)
+      -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix
+      "-DCMAKE_EXE_LINKER_FLAGS=${CONSUMER_LINK_FLAGS}")
 elseif(MODE STREQUAL "subdirectory")
   run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/packaging/subdirectory_consumer -B ${WORK_DIR}/build
       -G Ninja -DCMAKE_BUILD_TYPE=Release -DVKNN_SOURCE_DIR=${SOURCE_DIR})

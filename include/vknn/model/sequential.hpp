@@ -68,6 +68,13 @@ struct PredictOptions {
   std::FILE* output = stdout;
 };
 
+struct LoadWeightsOptions {
+  // A NaN or an infinity in a weights file is almost always a diverged run
+  // saved by mistake, so load_weights refuses it (naming the tensor and the
+  // first bad value's index) unless this says otherwise.
+  bool allow_non_finite = false;
+};
+
 // Per-epoch metrics, by Keras name ("loss", "accuracy", "val_loss",
 // "val_accuracy"), as keras.callbacks.History holds them.
 struct History {
@@ -128,9 +135,10 @@ class Sequential {
   std::vector<std::vector<float>> layer_outputs(const Samples& x);
 
   // Keras tensor names and layouts (conv2d/kernel (kh,kw,in,out), ...), in
-  // safetensors format, written atomically.
+  // safetensors format, written atomically. load_weights checks the file
+  // strictly (names, shapes, finite values) before changing any weight.
   void save_weights(const std::filesystem::path& path);
-  void load_weights(const std::filesystem::path& path);
+  void load_weights(const std::filesystem::path& path, LoadWeightsOptions options = {});
 
   // A checkpoint: everything continuing bit for bit needs (weights,
   // optimizer state, learning rate, the position in the epoch, its metric

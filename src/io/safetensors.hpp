@@ -22,9 +22,12 @@
 // file, not followed. A new file gets mode 0644; a replaced one keeps its mode.)
 //
 // Reading is strict and never trusts the header: the header length must fit
-// the file, the JSON must be well formed (a small parser for exactly this
-// subset: objects, strings with escapes, arrays of non-negative integers;
-// errors give the file byte offset), every tensor entry must have exactly
+// the file and be at most 100 MB (the reference implementation's limit),
+// checked before any parsing; the JSON must be well formed (nlohmann-json's
+// SAX parser does the grammar, UTF-8 and escapes; vknn accepts only this
+// subset: objects nested at most two deep, strings, arrays of non-negative
+// integers, no duplicate keys; errors give the file byte offset); every
+// tensor entry must have exactly
 // dtype "F32", shape and data_offsets, a shape's byte size must equal its
 // offsets' span, names must be unique, and the tensors, sorted by offset,
 // must tile the data exactly (no gaps, no overlaps, no truncation, no
@@ -42,7 +45,10 @@
 
 #include "model/tensor_spec.hpp"
 
-namespace vknn::model {
+namespace vknn::io {
+
+using model::TensorShape;
+using model::TensorSpec;
 
 // A named float32 tensor, row-major.
 struct Tensor {
@@ -89,4 +95,11 @@ WeightsFile load_safetensors(const std::filesystem::path& path);
 // (3, 3, 64, 64)"), a missing tensor, an unexpected extra tensor.
 void check_tensors(const WeightsFile& file, const std::vector<TensorSpec>& expected);
 
-}  // namespace vknn::model
+// Checks that every value is finite. Throws a vknn::Error naming the file,
+// the first tensor (in header order) holding a NaN or an infinity, the first
+// bad value's flat index and its index in the shape, and how many of the
+// tensor's values are bad ("conv2d/kernel: value 7 at index (0, 1, 0, 3) of
+// shape (3, 3, 1, 4) is NaN (2 of 36 values are not finite)").
+void check_finite(const WeightsFile& file);
+
+}  // namespace vknn::io

@@ -1,20 +1,23 @@
 // safetensors encoding, strict decoding, atomic saving and the model check;
 // see safetensors.hpp for the format and the rules.
 //
-// The header parser handles exactly the JSON this format needs: objects,
-// strings (with every JSON escape, surrogate pairs and UTF-8 validation) and
-// arrays of non-negative integers. Anything else (numbers outside arrays,
-// true/false/null, floats, negative or leading-zero integers, nesting deeper
-// than entry objects) is rejected with the file byte offset where it starts,
-// so a recursion depth or an allocation never depends on untrusted input
-// beyond the header's own size.
-#include "model/safetensors.hpp"
+// The header's JSON grammar (escapes, surrogate pairs, UTF-8 validation) is
+// nlohmann-json's SAX parser, used only here (the installed headers do not
+// need it). This file accepts exactly the JSON the format needs: objects,
+// strings and arrays of non-negative integers. Anything else (numbers outside
+// arrays, true/false/null, floats, negative integers, duplicate keys, nesting
+// deeper than entry objects) is rejected as it starts, with the file byte
+// offset, so a recursion depth or an allocation never depends on untrusted
+// input beyond the header's own size, itself bounded before parsing.
+#include "io/safetensors.hpp"
 
 #include <algorithm>
 #include <bit>
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <iterator>
 #include <limits>
 #include <set>
 #include <string_view>
@@ -23,11 +26,15 @@
 #include "vknn/error.hpp"
 #include "vknn/io/atomic_file.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-namespace vknn::model {
+namespace vknn::io {
+
+using model::format_tensor_shape;
 namespace {
 
 namespace fs = std::filesystem;
@@ -39,6 +46,9 @@ static_assert(sizeof(float) == 4 && std::numeric_limits<float>::is_iec559);
 
 constexpr std::size_t kLengthBytes = 8;
 constexpr const char* kMetadataKey = "__metadata__";
+// The reference implementation refuses headers above 100 MB; so does vknn,
+// before reading a byte of the JSON (a real header is a few kilobytes).
+constexpr std::uint64_t kMaxHeaderBytes = 100'000'000;
 
 std::string system_message(int err) { return std::system_category().message(err); }
 
@@ -79,24 +89,6 @@ bool is_valid_utf8(std::string_view s) {
   return true;
 }
 
-void append_utf8(std::string& out, std::uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xc0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3f));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xe0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
-    out += static_cast<char>(0x80 | (cp & 0x3f));
-  } else {
-    out += static_cast<char>(0xf0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3f));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
-    out += static_cast<char>(0x80 | (cp & 0x3f));
-  }
-}
-
 // ---- The header JSON subset -------------------------------------------------
 
 struct JsonMember;
@@ -128,21 +120,153 @@ const char* kind_name(JsonValue::Kind kind) {
 // The top-level object holds entry objects; nothing nests deeper.
 constexpr int kMaxDepth = 2;
 
-class HeaderParser {
+// An iterator over the header bytes that publishes how many bytes the JSON
+// lexer has read. nlohmann-json reports positions only with parse errors; the
+// count lets every SAX event, and so every schema error, name its byte too.
+// (The lexer reads one byte at a time and at most one byte past a number.)
+class CountingIterator {
+ public:
+  using iterator_category = std::input_iterator_tag;
+  using value_type = char;
+  using difference_type = std::ptrdiff_t;
+  using pointer = const char*;
+  using reference = const char&;
+
+  CountingIterator(const char* p, std::size_t* read) : p_(p), read_(read) {}
+  reference operator*() const { return *p_; }
+  CountingIterator& operator++() {
+    ++p_;
+    ++*read_;
+    return *this;
+  }
+  CountingIterator operator++(int) {
+    CountingIterator old = *this;
+    ++*this;
+    return old;
+  }
+  bool operator==(const CountingIterator& other) const { return p_ == other.p_; }
+
+ private:
+  const char* p_;
+  std::size_t* read_;
+};
+
+using Json = nlohmann::json;
+
+// Builds the JsonValue tree from nlohmann-json's SAX events, refusing
+// everything outside the subset (see the top of this file) as soon as it
+// starts, so nesting, allocation and recursion stay bounded by the rules,
+// not by the input. Errors are vknn::Error with the file byte offset.
+class HeaderParser final : public nlohmann::json_sax<Json> {
  public:
   // header: the N header bytes, which start at file offset 8.
   HeaderParser(std::string_view header, const std::string& source)
       : s_(header), source_(source) {}
 
   JsonValue parse_document() {
-    // The format requires the header to start with '{' (no leading spaces).
-    if (s_.empty() || s_[0] != '{') expected("'{' (the header must start with a JSON object)");
-    JsonValue top = parse_object(1);
-    skip_whitespace();
-    if (pos_ != s_.size()) {
-      fail("unexpected " + found() + " after the header's JSON object (only spaces may follow)");
+    // The format requires the header to start with '{' (no leading spaces);
+    // a JSON parser would skip them, so this is checked first.
+    if (s_.empty() || s_[0] != '{') expected("'{' (the header must start with a JSON object)", 0);
+    read_ = 0;
+    const char* begin = s_.data();
+    const char* end = s_.data() + s_.size();
+    // strict = true: only whitespace may follow the object.
+    Json::sax_parse(CountingIterator(begin, &read_), CountingIterator(end, &read_), this,
+                    nlohmann::detail::input_format_t::json, /*strict=*/true);
+    return std::move(top_);
+  }
+
+  // ---- SAX events (each returns true to go on; problems throw) ----
+
+  bool start_object(std::size_t) override {
+    const std::size_t at = read_ - 1;  // the '{' was just read
+    if (!stack_.empty() && stack_.back()->kind == JsonValue::Kind::int_array) {
+      expected("a non-negative integer", at);
     }
-    return top;
+    if (static_cast<int>(stack_.size()) >= kMaxDepth) {
+      fail("objects nest too deeply for a safetensors header", at);
+    }
+    JsonValue& v = place(JsonValue::Kind::object, at);
+    stack_.push_back(&v);
+    keys_.emplace_back();
+    return true;
+  }
+
+  bool key(string_t& name) override {
+    const std::size_t at = string_start(read_);
+    if (!keys_.back().insert(name).second) {
+      fail(stack_.size() == 1 ? "duplicate tensor name '" + name + "'"
+                              : "duplicate key '" + name + "' in one entry",
+           at);
+    }
+    JsonMember member;
+    member.key = std::move(name);
+    member.key_offset = at;
+    stack_.back()->members.push_back(std::move(member));
+    return true;
+  }
+
+  bool end_object() override {
+    stack_.pop_back();
+    keys_.pop_back();
+    return true;
+  }
+
+  bool start_array(std::size_t) override {
+    const std::size_t at = read_ - 1;
+    if (stack_.back()->kind == JsonValue::Kind::int_array) expected("a non-negative integer", at);
+    JsonValue& v = place(JsonValue::Kind::int_array, at);
+    stack_.push_back(&v);
+    return true;
+  }
+
+  bool end_array() override {
+    stack_.pop_back();
+    return true;
+  }
+
+  bool string(string_t& text) override {
+    const std::size_t at = string_start(read_);
+    if (in_array()) expected("a non-negative integer", at);
+    place(JsonValue::Kind::string, at).text = std::move(text);
+    return true;
+  }
+
+  bool number_unsigned(number_unsigned_t value) override {
+    const std::size_t at = number_start();
+    if (!in_array()) expected("an object, a string or an array of integers", at);
+    if (value > static_cast<number_unsigned_t>(std::numeric_limits<std::int64_t>::max())) {
+      fail("the integer is too large", at);
+    }
+    stack_.back()->ints.push_back(value);
+    return true;
+  }
+
+  bool number_integer(number_integer_t) override {
+    // nlohmann-json reports only integers with a minus sign here.
+    const std::size_t at = number_start();
+    if (!in_array()) expected("an object, a string or an array of integers", at);
+    expected("a non-negative integer", at);
+  }
+
+  bool number_float(number_float_t, const string_t& token) override {
+    const std::size_t at = number_start();
+    if (!in_array()) expected("an object, a string or an array of integers", at);
+    // Digits only: an integer beyond 64 bits, which the lexer made a float.
+    if (token.find_first_not_of("0123456789") == string_t::npos) {
+      fail("the integer is too large", at);
+    }
+    if (token[0] == '-') expected("a non-negative integer", at);
+    fail("expected an integer, found a fraction or exponent", at);
+  }
+
+  bool boolean(bool value) override { literal(value ? 4 : 5); }
+  bool null() override { literal(4); }
+  bool binary(binary_t&) override { literal(0); }  // not produced by the JSON lexer
+
+  bool parse_error(std::size_t position, const std::string& /*last_token*/,
+                   const nlohmann::detail::exception& error) override {
+    report_syntax_error(position, error.what());
   }
 
  private:
@@ -150,211 +274,152 @@ class HeaderParser {
     throw Error(source_ + ": malformed header at byte " + std::to_string(kLengthBytes + at) +
                 ": " + problem);
   }
-  [[noreturn]] void fail(const std::string& problem) const { fail(problem, pos_); }
-  [[noreturn]] void expected(const std::string& what) const {
-    fail("expected " + what + ", found " + found());
+  [[noreturn]] void expected(const std::string& what, std::size_t at) const {
+    fail("expected " + what + ", found " + found(at), at);
   }
 
-  std::string found() const {
-    if (pos_ >= s_.size()) return "the end of the header";
-    const auto c = static_cast<unsigned char>(s_[pos_]);
+  std::string found(std::size_t at) const {
+    if (at >= s_.size()) return "the end of the header";
+    const auto c = static_cast<unsigned char>(s_[at]);
     if (c >= 0x20 && c < 0x7f) return std::string("'") + static_cast<char>(c) + "'";
     char buf[16];
     std::snprintf(buf, sizeof buf, "byte 0x%02x", static_cast<unsigned>(c));
     return buf;
   }
 
-  bool at(char c) const { return pos_ < s_.size() && s_[pos_] == c; }
+  bool in_array() const { return !stack_.empty() && stack_.back()->kind == JsonValue::Kind::int_array; }
 
-  void skip_whitespace() {
-    while (pos_ < s_.size() &&
-           (s_[pos_] == ' ' || s_[pos_] == '\t' || s_[pos_] == '\n' || s_[pos_] == '\r')) {
-      ++pos_;
-    }
+  // A new value where the parser is: the document, an object member's value
+  // (the member was added by key()) or, for arrays, never (they hold only
+  // integers, which are not JsonValues).
+  JsonValue& place(JsonValue::Kind kind, std::size_t at) {
+    JsonValue* v = nullptr;
+    if (stack_.empty()) v = &top_;
+    else v = &stack_.back()->members.back().value;
+    v->kind = kind;
+    v->offset = at;
+    return *v;
   }
 
-  void consume(char c, const char* what) {
-    skip_whitespace();
-    if (!at(c)) expected(what);
-    ++pos_;
+  // The offset of the opening quote of the string whose closing quote is the
+  // last byte read. The string is well formed (the lexer accepted it), so a
+  // quote inside it is preceded by an odd number of backslashes and the
+  // opening one by none.
+  std::size_t string_start(std::size_t end) const {
+    std::size_t q = end - 1;  // the closing quote
+    while (q > 0) {
+      --q;
+      if (s_[q] != '"') continue;
+      std::size_t slashes = 0;
+      while (q > slashes && s_[q - 1 - slashes] == '\\') ++slashes;
+      if (slashes % 2 == 0) return q;
+    }
+    return 0;
   }
 
-  JsonValue parse_value(int depth) {
-    skip_whitespace();
-    if (at('{')) {
-      if (depth >= kMaxDepth) fail("objects nest too deeply for a safetensors header");
-      return parse_object(depth + 1);
-    }
-    if (at('"')) {
-      JsonValue v;
-      v.kind = JsonValue::Kind::string;
-      v.offset = pos_;
-      v.text = parse_string();
-      return v;
-    }
-    if (at('[')) return parse_int_array();
-    expected("an object, a string or an array of integers");
+  // The offset of the number token just read; the lexer may have read one
+  // byte past it.
+  std::size_t number_start() const {
+    const auto number_char = [&](std::size_t i) {
+      const char c = s_[i];
+      return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E';
+    };
+    std::size_t p = std::min(read_, s_.size());
+    if (p > 0 && !number_char(p - 1)) --p;
+    while (p > 0 && number_char(p - 1)) --p;
+    return p;
   }
 
-  JsonValue parse_object(int depth) {
-    JsonValue obj;
-    obj.kind = JsonValue::Kind::object;
-    skip_whitespace();
-    obj.offset = pos_;
-    consume('{', "'{'");
-    std::set<std::string> keys;
-    skip_whitespace();
-    if (at('}')) {
-      ++pos_;
-      return obj;
-    }
-    while (true) {
-      skip_whitespace();
-      if (!at('"')) expected("a string key");
-      JsonMember member;
-      member.key_offset = pos_;
-      member.key = parse_string();
-      if (!keys.insert(member.key).second) {
-        fail(depth == 1 ? "duplicate tensor name '" + member.key + "'"
-                        : "duplicate key '" + member.key + "' in one entry",
-             member.key_offset);
-      }
-      consume(':', "':' after the key");
-      member.value = parse_value(depth);
-      obj.members.push_back(std::move(member));
-      skip_whitespace();
-      if (at(',')) {
-        ++pos_;
-        continue;
-      }
-      if (at('}')) {
-        ++pos_;
-        return obj;
-      }
-      expected("',' or '}' in the object");
-    }
+  [[noreturn]] void literal(std::size_t length) const {
+    const std::size_t at = read_ - length;
+    expected(in_array() ? "a non-negative integer" : "an object, a string or an array of integers",
+             at);
   }
 
-  std::uint32_t parse_hex4() {
-    std::uint32_t v = 0;
-    for (int i = 0; i < 4; ++i) {
-      if (pos_ >= s_.size()) expected("4 hex digits after \\u");
-      const char c = s_[pos_];
-      int d;
-      if (c >= '0' && c <= '9') d = c - '0';
-      else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
-      else if (c >= 'A' && c <= 'F') d = c - 'A' + 10;
-      else expected("4 hex digits after \\u");
-      v = (v << 4) | static_cast<std::uint32_t>(d);
-      ++pos_;
-    }
-    return v;
-  }
+  // Turns nlohmann-json's syntax error into this reader's wording: the byte,
+  // what was expected there and what was found. `position` counts the bytes
+  // read including the offending one (or the end).
+  [[noreturn]] void report_syntax_error(std::size_t position, std::string_view what) const {
+    // The offending byte, or s_.size() when the header ended first.
+    const std::size_t at = std::min(position == 0 ? 0 : position - 1, s_.size());
+    // s_[i], or 0 past the end (a header that stops inside a string or an
+    // array has no byte at `at`; found by load_weights_fuzzer).
+    const auto byte = [&](std::size_t i) { return i < s_.size() ? s_[i] : '\0'; };
+    // what: "[json.exception.parse_error.101] parse error at line L, column C:
+    //        syntax error while parsing CONTEXT - PROBLEM[; last read: '...'][; expected X]"
+    const auto between = [&](std::string_view from, std::string_view to) {
+      const std::size_t a = what.find(from);
+      if (a == std::string_view::npos) return std::string_view{};
+      const std::size_t b = what.find(to, a + from.size());
+      return what.substr(a + from.size(), b == std::string_view::npos ? std::string_view::npos
+                                                                       : b - a - from.size());
+    };
+    const std::string_view context = between("while parsing ", " - ");
+    std::string_view problem = between(" - ", "; ");
+    const bool wanted_end = what.find("; expected end of input") != std::string_view::npos;
 
-  std::string parse_string() {
-    std::string out;
-    ++pos_;  // the opening quote
-    while (true) {
-      if (pos_ >= s_.size()) fail("the string is not closed before the end of the header");
-      const auto c = static_cast<unsigned char>(s_[pos_]);
-      if (c == '"') {
-        ++pos_;
-        return out;
+    if (problem.starts_with("invalid string: ")) {
+      problem.remove_prefix(16);
+      // Escape errors name the escape's backslash, as a reader counts.
+      std::size_t escape = at;
+      while (escape > 0 && byte(escape) != '\\') --escape;
+      if (problem.starts_with("missing closing quote") || at >= s_.size()) {
+        fail("the string is not closed before the end of the header", at);
       }
-      if (c < 0x20) fail("a control character (byte " + std::to_string(c) +
-                         ") must be escaped inside a string");
-      if (c == '\\') {
-        const std::size_t escape_at = pos_;
-        ++pos_;
-        if (pos_ >= s_.size()) fail("the string is not closed before the end of the header");
-        const char e = s_[pos_++];
-        switch (e) {
-          case '"': out += '"'; break;
-          case '\\': out += '\\'; break;
-          case '/': out += '/'; break;
-          case 'b': out += '\b'; break;
-          case 'f': out += '\f'; break;
-          case 'n': out += '\n'; break;
-          case 'r': out += '\r'; break;
-          case 't': out += '\t'; break;
-          case 'u': {
-            std::uint32_t cp = parse_hex4();
-            if (cp >= 0xdc00 && cp <= 0xdfff) fail("a lone low surrogate \\u escape", escape_at);
-            if (cp >= 0xd800 && cp <= 0xdbff) {
-              if (pos_ + 1 >= s_.size() || s_[pos_] != '\\' || s_[pos_ + 1] != 'u') {
-                fail("a high surrogate \\u escape must be followed by a low one", escape_at);
-              }
-              pos_ += 2;
-              const std::uint32_t low = parse_hex4();
-              if (low < 0xdc00 || low > 0xdfff) {
-                fail("a high surrogate \\u escape must be followed by a low one", escape_at);
-              }
-              cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
-            }
-            append_utf8(out, cp);
-            break;
-          }
-          default:
-            fail("unknown escape '\\" + std::string(1, e) + "' in a string", escape_at);
-        }
-        continue;
+      if (problem.starts_with("forbidden character after backslash")) {
+        fail("unknown escape '\\" + std::string(1, byte(at)) + "' in a string", escape);
       }
-      const std::size_t len = utf8_sequence_length(s_, pos_);
-      if (len == 0) fail("invalid UTF-8 in a string");
-      out.append(s_.substr(pos_, len));
-      pos_ += len;
-    }
-  }
-
-  JsonValue parse_int_array() {
-    JsonValue v;
-    v.kind = JsonValue::Kind::int_array;
-    v.offset = pos_;
-    ++pos_;  // '['
-    skip_whitespace();
-    if (at(']')) {
-      ++pos_;
-      return v;
-    }
-    while (true) {
-      skip_whitespace();
-      v.ints.push_back(parse_uint());
-      skip_whitespace();
-      if (at(',')) {
-        ++pos_;
-        continue;
+      if (problem.starts_with("surrogate U+DC00..U+DFFF must follow")) {
+        fail("a lone low surrogate \\u escape", escape);
       }
-      if (at(']')) {
-        ++pos_;
-        return v;
+      if (problem.starts_with("surrogate U+D800..U+DBFF must be followed")) {
+        // Name the high surrogate: when the failure is inside a following
+        // escape ("\ud800\u0041", "\ud800\x"), it is the escape before.
+        const std::size_t high = (at - escape <= 5 && escape >= 6) ? escape - 6 : escape;
+        fail("a high surrogate \\u escape must be followed by a low one", high);
       }
-      expected("',' or ']' in the array");
+      if (problem.find("must be followed by 4 hex digits") != std::string_view::npos) {
+        expected("4 hex digits after \\u", at);
+      }
+      if (problem.starts_with("ill-formed UTF-8")) fail("invalid UTF-8 in a string", at);
+      if (problem.starts_with("control character")) {
+        fail("a control character (byte " +
+                 std::to_string(static_cast<unsigned char>(byte(at))) +
+                 ") must be escaped inside a string",
+             at);
+      }
+      fail("invalid string (" + std::string(problem) + ")", at);
     }
-  }
-
-  std::uint64_t parse_uint() {
-    const std::size_t start = pos_;
-    if (!(pos_ < s_.size() && s_[pos_] >= '0' && s_[pos_] <= '9')) {
-      expected("a non-negative integer");
+    if (wanted_end) {
+      fail("unexpected " + found(at) + " after the header's JSON object (only spaces may follow)",
+           at);
     }
-    if (s_[pos_] == '0' && pos_ + 1 < s_.size() && s_[pos_ + 1] >= '0' && s_[pos_ + 1] <= '9') {
-      fail("an integer must not have leading zeros");
+    if (problem.starts_with("invalid number")) {
+      fail("an invalid number (" + std::string(problem) + ")", at);
     }
-    std::uint64_t value = 0;
-    constexpr std::uint64_t kMax = std::numeric_limits<std::int64_t>::max();
-    while (pos_ < s_.size() && s_[pos_] >= '0' && s_[pos_] <= '9') {
-      const std::uint64_t digit = static_cast<std::uint64_t>(s_[pos_] - '0');
-      if (value > (kMax - digit) / 10) fail("the integer is too large", start);
-      value = value * 10 + digit;
-      ++pos_;
+    std::string expectation;
+    if (context == "object separator") expectation = "':' after the key";
+    else if (context == "object key") expectation = "a string key";
+    else if (context == "object") expectation = "',' or '}' in the object";
+    else if (context == "array") expectation = "',' or ']' in the array";
+    else if (in_array()) expectation = "a non-negative integer";
+    else expectation = "an object, a string or an array of integers";
+    std::string message = "expected " + expectation + ", found " + found(at);
+    // "[01]": JSON forbids the leading zero, so the lexer ends the number at
+    // the 0 and the next digit looks like a second value.
+    if (context == "array" && at >= 1 && byte(at) >= '0' && byte(at) <= '9' &&
+        byte(at - 1) == '0' && (at < 2 || byte(at - 2) < '0' || byte(at - 2) > '9')) {
+      message += " (an integer must not have leading zeros)";
     }
-    if (at('.') || at('e') || at('E')) fail("expected an integer, found a fraction or exponent");
-    return value;
+    fail(message, at);
   }
 
   std::string_view s_;
-  std::size_t pos_ = 0;
   const std::string& source_;
+  std::size_t read_ = 0;                 // header bytes the lexer has read
+  JsonValue top_;
+  std::vector<JsonValue*> stack_;        // the open object and array values
+  std::vector<std::set<std::string>> keys_;  // the keys of each open object
 };
 
 // ---- Decoding -----------------------------------------------------------------
@@ -571,8 +636,16 @@ std::vector<std::uint8_t> encode_safetensors(const std::vector<Tensor>& tensors,
         fail("tensor " + quoted(t.name) + " has shape " + format_tensor_shape(t.shape) +
              " with a negative dimension");
       }
-      dims.push_back(static_cast<std::uint64_t>(d));
-      elements *= static_cast<std::uint64_t>(d);
+      const auto extent = static_cast<std::uint64_t>(d);
+      // Checked as the reader checks it: a byte size beyond 64 bits is
+      // refused even when a later 0 would make the product 0, else the
+      // writer could produce a file its own reader refuses.
+      if (extent != 0 && elements > std::numeric_limits<std::uint64_t>::max() / 4 / extent) {
+        fail("tensor " + quoted(t.name) + " has shape " + format_tensor_shape(t.shape) +
+             ", whose F32 byte size overflows 64 bits");
+      }
+      dims.push_back(extent);
+      elements *= extent;
     }
     if (elements != t.values.size()) {
       fail("tensor " + quoted(t.name) + " has shape " + format_tensor_shape(t.shape) + " (" +
@@ -627,6 +700,11 @@ WeightsFile decode_safetensors(std::span<const std::uint8_t> bytes, const std::s
   std::uint64_t header_length = 0;
   for (std::size_t i = 0; i < kLengthBytes; ++i) {
     header_length |= std::uint64_t{bytes[i]} << (8 * i);
+  }
+  if (header_length > kMaxHeaderBytes) {
+    throw Error(source + ": the header length is " + std::to_string(header_length) +
+                " bytes, more than the " + std::to_string(kMaxHeaderBytes) +
+                " a safetensors header may have (the file is corrupt or not a safetensors file)");
   }
   const std::uint64_t after_length = bytes.size() - kLengthBytes;
   if (header_length > after_length) {
@@ -699,7 +777,7 @@ void save_safetensors(const fs::path& path, const std::vector<Tensor>& tensors,
   } catch (const Error& e) {
     throw Error(path.string() + ": " + e.what());
   }
-  io::write_file_atomically(path, bytes);
+  write_file_atomically(path, bytes);
 }
 
 WeightsFile load_safetensors(const fs::path& path) {
@@ -736,4 +814,30 @@ void check_tensors(const WeightsFile& file, const std::vector<TensorSpec>& expec
   throw Error(message);
 }
 
-}  // namespace vknn::model
+void check_finite(const WeightsFile& file) {
+  for (const Tensor& t : file.tensors) {
+    const auto bad = std::find_if(t.values.begin(), t.values.end(),
+                                  [](float v) { return !std::isfinite(v); });
+    if (bad == t.values.end()) continue;
+    const auto flat = static_cast<std::uint64_t>(bad - t.values.begin());
+    // Row-major: the last dimension varies fastest.
+    TensorShape index(t.shape.size());
+    std::uint64_t rest = flat;
+    for (std::size_t d = t.shape.size(); d-- > 0;) {
+      const auto extent = static_cast<std::uint64_t>(t.shape[d]);
+      index[d] = static_cast<std::int64_t>(rest % extent);
+      rest /= extent;
+    }
+    const auto count = std::count_if(t.values.begin(), t.values.end(),
+                                     [](float v) { return !std::isfinite(v); });
+    const char* what = std::isnan(*bad) ? "NaN" : *bad > 0 ? "+Inf" : "-Inf";
+    throw Error(file.source + ": tensor " + quoted(t.name) + ": value " + std::to_string(flat) +
+                " at index " + format_tensor_shape(index) + " of shape " +
+                format_tensor_shape(t.shape) + " is " + what + " (" + std::to_string(count) +
+                " of " + std::to_string(t.values.size()) +
+                " values are not finite); weights must be finite numbers (a diverged "
+                "training run?); LoadWeightsOptions::allow_non_finite loads them anyway");
+  }
+}
+
+}  // namespace vknn::io

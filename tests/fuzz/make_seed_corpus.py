@@ -1,0 +1,200 @@
+#!/usr/bin/python3
+"""Writes the fuzzers' seed corpus, tests/fuzz/corpus/<target>/, from scratch.
+
+Small valid files and near-valid ones (one thing wrong each), so that every
+fuzzer starts past its format's first checks. Deterministic: running it again
+gives the same bytes. Usage: tests/fuzz/make_seed_corpus.py
+"""
+import gzip
+import json
+import os
+import shutil
+import struct
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CORPUS = os.path.join(HERE, "corpus")
+
+
+def write(target, name, data):
+    folder = os.path.join(CORPUS, target)
+    os.makedirs(folder, exist_ok=True)
+    if isinstance(data, str):
+        data = data.encode()
+    with open(os.path.join(folder, name), "wb") as f:
+        f.write(data)
+
+
+# ---- safetensors ---------------------------------------------------------------
+
+def floats(values):
+    return struct.pack("<%df" % len(values), *values)
+
+
+def safetensors(header, data, length=None, pad=True):
+    """8-byte little-endian length, the header (a str), the data."""
+    h = header.encode()
+    if pad:
+        h += b" " * ((8 - (8 + len(h)) % 8) % 8)
+    n = len(h) if length is None else length
+    return struct.pack("<Q", n) + h + data
+
+
+def entries(tensors, metadata=None, compact=True):
+    """The header of a vknn-style file: tensors (name, shape, count) in order."""
+    obj = {}
+    offset = 0
+    for name, shape in tensors:
+        count = 1
+        for d in shape:
+            count *= d
+        obj[name] = {"dtype": "F32", "shape": shape, "data_offsets": [offset, offset + 4 * count]}
+        offset += 4 * count
+    obj["__metadata__"] = metadata if metadata is not None else {"format": "vknn"}
+    sep = (",", ":") if compact else (", ", ": ")
+    return json.dumps(obj, separators=sep), offset
+
+
+def values(n, start=0.0):
+    return [start + 0.25 * i for i in range(n)]
+
+
+def safetensors_seeds(target):
+    two = [("a", [2, 2]), ("b", [3])]
+    h, size = entries(two)
+    good = floats(values(size // 4))
+    write(target, "valid-two-tensors", safetensors(h, good))
+    h2, _ = entries(two, compact=False, metadata={"format": "pt", "note": "caf\u00e9"})
+    write(target, "valid-spaced-metadata", safetensors(h2, good))
+    write(target, "valid-empty", safetensors("{}", b""))
+    write(target, "valid-keys-reordered", safetensors(
+        '{"__metadata__":{"format":"pt"},"b\\u00e9\\/\\ud83d\\ude00":{"data_offsets":[8,20],'
+        '"shape":[3],"dtype":"F32"},"a":{"shape":[2],"dtype":"F32","data_offsets":[0,8]}}',
+        floats(values(5))))
+    hs, s = entries([("scalar", []), ("empty", [0, 4]), ("conv2d/kernel", [3, 3, 1, 2])])
+    write(target, "valid-scalar-empty-conv", safetensors(hs, floats(values(s // 4))))
+    # Near-valid: one thing wrong each.
+    write(target, "bad-dtype", safetensors(h.replace('"F32"', '"F16"', 1), good))
+    write(target, "bad-truncated", safetensors(h, good[:-4]))
+    write(target, "bad-trailing", safetensors(h, good + b"\0"))
+    write(target, "bad-gap", safetensors(h.replace("[16,28]", "[20,32]"), good + b"\0" * 4))
+    write(target, "bad-overlap", safetensors(h.replace("[16,28]", "[12,24]"), good[:24]))
+    write(target, "bad-duplicate", safetensors(h.replace('"b":', '"a":'), good))
+    write(target, "bad-shape", safetensors(h.replace('"shape":[3]', '"shape":[4]'), good))
+    write(target, "bad-length", safetensors(h, good, length=10_000))
+    write(target, "bad-nested", safetensors('{"a":{"x":{"y":{}}}}', b""))
+    write(target, "bad-metadata", safetensors('{"__metadata__":{"format":[1]}}', b""))
+    write(target, "bad-float", safetensors('{"a":{"dtype":"F32","shape":[1.5],"data_offsets":[0,4]}}',
+                                           floats([1])))
+
+
+# The load_weights fuzzer's model: Conv2D(2, 3x3, 6x6x1) -> MaxPooling2D(2) ->
+# Flatten -> Dense(3).
+MODEL = [("conv2d/kernel", [3, 3, 1, 2]), ("conv2d/bias", [2]),
+         ("dense/kernel", [8, 3]), ("dense/bias", [3])]
+
+
+def load_weights_seeds(target):
+    meta = {"format": "vknn", "model": "sequential", "library": "vknn"}
+    h, size = entries(MODEL, meta)
+    good = values(size // 4, -2.0)
+    write(target, "valid-model", safetensors(h, floats(good)))
+    reordered = [MODEL[3], MODEL[1], MODEL[0], MODEL[2]]
+    hr, _ = entries(reordered, meta)
+    write(target, "valid-model-reordered", safetensors(hr, floats(good)))
+    nan = list(good)
+    nan[5] = float("nan")
+    write(target, "bad-nan", safetensors(h, floats(nan)))
+    inf = list(good)
+    inf[-1] = float("inf")
+    write(target, "bad-inf", safetensors(h, floats(inf)))
+    hw, sw = entries([MODEL[0], MODEL[1], ("dense/kernel", [6, 4]), MODEL[3]], meta)
+    write(target, "bad-shape", safetensors(hw, floats(values(sw // 4))))
+    hm, sm = entries(MODEL[:3], meta)
+    write(target, "bad-missing", safetensors(hm, floats(values(sm // 4))))
+    he, se = entries(MODEL + [("dense_1/bias", [3])], meta)
+    write(target, "bad-extra", safetensors(he, floats(values(se // 4))))
+    write(target, "bad-header", safetensors(h.replace(":", ";", 1), floats(good)))
+
+
+# ---- IDX -----------------------------------------------------------------------
+
+def idx_images(count, rows, cols, fill=7):
+    return struct.pack(">IIII", 0x803, count, rows, cols) + bytes(
+        (fill + i) % 256 for i in range(count * rows * cols))
+
+
+def idx_labels(labels):
+    return struct.pack(">II", 0x801, len(labels)) + bytes(labels)
+
+
+def idx_contents():
+    """Uncompressed IDX files: valid and near-valid."""
+    return {
+        "valid-images": idx_images(2, 3, 4),
+        "valid-labels": idx_labels([0, 9, 3, 3, 1]),
+        "valid-one-pixel": idx_images(1, 1, 1),
+        "bad-truncated": idx_images(2, 3, 4)[:-1],
+        "bad-trailing": idx_images(2, 3, 4) + b"\0",
+        "bad-zero-rows": struct.pack(">IIII", 0x803, 2, 0, 4),
+        "bad-magic-float": struct.pack(">IIII", 0xD03, 1, 1, 1) + b"\0",
+        "bad-label-range": idx_labels([0, 10]),
+        "bad-huge-count": struct.pack(">IIII", 0x803, 0xFFFFFFFF, 0x7FFFFFFF, 0x7FFFFFFF),
+        "bad-short-header": struct.pack(">II", 0x803, 1),
+    }
+
+
+def idx_seeds(target):
+    for name, data in idx_contents().items():
+        write(target, name, data)
+    # gzip streams for the raw target (mtime 0: deterministic bytes).
+    write(target, "valid-images-gz", gzip.compress(idx_images(2, 3, 4), mtime=0))
+    write(target, "valid-labels-gz", gzip.compress(idx_labels([1, 2, 3]), mtime=0))
+    two_members = gzip.compress(idx_labels([1, 2])[:5], mtime=0) + gzip.compress(
+        idx_labels([1, 2])[5:], mtime=0)
+    write(target, "valid-labels-two-members-gz", two_members)
+    write(target, "bad-gz-truncated", gzip.compress(idx_images(2, 3, 4), mtime=0)[:-6])
+    write(target, "bad-gz-trailing", gzip.compress(idx_labels([1]), mtime=0) + b"x")
+
+
+def idx_gzip_seeds(target):
+    for name, data in idx_contents().items():
+        write(target, name, data)
+
+
+# ---- Flags ---------------------------------------------------------------------
+
+def cli_seeds(target):
+    lists = {
+        "valid-epochs": ["--epochs", "5"],
+        "valid-equals": ["--filters=32", "--conv-layers=1", "--validation"],
+        "valid-real": ["--learning-rate", "1e-3", "--target-accuracy=0.95"],
+        "valid-paths": ["--save", "w.safetensors", "--history=h.csv", "--data-dir", "data"],
+        "valid-bool-explicit": ["--validation=off", "--verbose", "2", "--device", "cpu"],
+        "valid-help": ["--help"],
+        "bad-choice": ["--filters", "48"],
+        "bad-integer": ["--epochs", "abc"],
+        "bad-unknown": ["--filter", "32"],
+        "bad-missing-value": ["--batch-size"],
+        "bad-range": ["--learning-rate=0"],
+        "bad-bool": ["--validation=maybe"],
+        "bad-positional": ["train", "--seed=-1"],
+        "lists": ["0,23,28", "0,1,0,1,-4,1,0,1,0", "1,,2"],
+    }
+    for name, args in lists.items():
+        write(target, name, "\0".join(args))
+
+
+def main():
+    shutil.rmtree(CORPUS, ignore_errors=True)
+    safetensors_seeds("safetensors_fuzzer")
+    load_weights_seeds("load_weights_fuzzer")
+    idx_seeds("idx_fuzzer")
+    idx_gzip_seeds("idx_gzip_fuzzer")
+    cli_seeds("cli_fuzzer")
+    total = sum(os.path.getsize(os.path.join(d, f))
+                for d, _, files in os.walk(CORPUS) for f in files)
+    print("wrote the seed corpus:", total, "bytes")
+
+
+if __name__ == "__main__":
+    main()
