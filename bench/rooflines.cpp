@@ -4,6 +4,7 @@
 #include <chrono>
 #include <vector>
 
+#include "vulkan/ops/fma_peak_shader.hpp"
 #include "vulkan/pipeline.hpp"
 
 namespace vknn::bench {
@@ -55,10 +56,10 @@ PeakKernel PeakKernel::copy(vk::Device& device, std::uint32_t mebibytes) {
   vk::PipelineDesc desc;
   desc.shader = "bandwidth_peak";
   desc.buffer_count = 2;
-  desc.push_constant_bytes = sizeof(std::uint32_t);
+  desc.push_constant_bytes = sizeof(vk::ops::BandwidthPeakPush);
   desc.workgroup = {kWorkgroup, 1, 1};
-  k.recording_->dispatch(device.pipeline(desc), {k.source_.get(), k.destination_.get()}, vec4s,
-                         {groups, 1, 1});
+  k.recording_->dispatch(device.pipeline(desc), {k.source_.get(), k.destination_.get()},
+                         vk::ops::BandwidthPeakPush{vec4s}, {groups, 1, 1});
   if (k.timestamps_) k.recording_->timestamp(*k.timestamps_, 1);
   k.recording_->finish();
   k.bytes_ = 2.0 * double(bytes);

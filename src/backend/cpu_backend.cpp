@@ -184,7 +184,7 @@ class CpuProgramBuilder final : public ProgramBuilder {
     add([=, &state, &weights, &gradients, &m, &v] {
       AdamConfig c = config;
       c.learning_rate = state_of(state).learning_rate;
-      cpu::adam_update<float>(count, c, std::int64_t(state_of(state).iterations) + 1, f32(weights),
+      cpu::adam_update<float>(c, count, std::int64_t(state_of(state).iterations) + 1, f32(weights),
                               f32(gradients), f32(m), f32(v));
     });
   }
@@ -194,7 +194,7 @@ class CpuProgramBuilder final : public ProgramBuilder {
     add([=, &state, &weights, &gradients, &velocity] {
       RmspropConfig c = config;
       c.learning_rate = state_of(state).learning_rate;
-      cpu::rmsprop_update<float>(count, c, f32(weights), f32(gradients), f32(velocity),
+      cpu::rmsprop_update<float>(c, count, f32(weights), f32(gradients), f32(velocity),
                                  momentum_buffer ? f32(*momentum_buffer) : nullptr);
     });
   }
@@ -203,7 +203,7 @@ class CpuProgramBuilder final : public ProgramBuilder {
     add([=, &state, &weights, &gradients] {
       SgdConfig c = config;
       c.learning_rate = state_of(state).learning_rate;
-      cpu::sgd_update<float>(count, c, f32(weights), f32(gradients),
+      cpu::sgd_update<float>(c, count, f32(weights), f32(gradients),
                              velocity ? f32(*velocity) : nullptr);
     });
   }

@@ -138,8 +138,8 @@ class VulkanProgramBuilder final : public ProgramBuilder {
   void gather_batch(std::uint32_t sample_size, std::uint32_t batch_size, std::uint32_t count,
                     const DeviceTensor& images, const DeviceTensor& labels, const DeviceTensor& order,
                     const DeviceTensor& state, const DeviceTensor& x, const DeviceTensor& labels_out) override {
-    vk::ops::gather_batch(rec(), sample_size, batch_size, buf(images), buf(labels), buf(order),
-                          buf(state), count, buf(x), buf(labels_out));
+    vk::ops::gather_batch(rec(), sample_size, batch_size, count, buf(images), buf(labels),
+                          buf(order), buf(state), buf(x), buf(labels_out));
   }
   void conv2d_forward(const Conv2DGeometry& g, const DeviceTensor& x, const DeviceTensor& kernel,
                       const DeviceTensor& bias, const DeviceTensor& y, Activation act) override {
@@ -220,24 +220,24 @@ class VulkanProgramBuilder final : public ProgramBuilder {
   }
   void accumulate_metrics(std::uint32_t count, const DeviceTensor& loss, const DeviceTensor& correct,
                           const DeviceTensor& totals) override {
-    vk::ops::accumulate_metrics(rec(), buf(loss), buf(correct), count, buf(totals));
+    vk::ops::accumulate_metrics(rec(), count, buf(loss), buf(correct), buf(totals));
   }
   void adam_update(const AdamConfig& config, std::int64_t count, const DeviceTensor& state,
                    const DeviceTensor& weights, const DeviceTensor& gradients, const DeviceTensor& m,
                    const DeviceTensor& v) override {
-    vk::ops::adam_update(rec(), config, buf(state), std::uint64_t(count), buf(weights),
+    vk::ops::adam_update(rec(), config, std::uint64_t(count), buf(state), buf(weights),
                          buf(gradients), buf(m), buf(v));
   }
   void rmsprop_update(const RmspropConfig& config, std::int64_t count, const DeviceTensor& state,
                       const DeviceTensor& weights, const DeviceTensor& gradients,
                       const DeviceTensor& velocity, const DeviceTensor* momentum_buffer) override {
-    vk::ops::rmsprop_update(rec(), config, buf(state), std::uint64_t(count), buf(weights),
+    vk::ops::rmsprop_update(rec(), config, std::uint64_t(count), buf(state), buf(weights),
                             buf(gradients), buf(velocity),
                             momentum_buffer ? &buf(*momentum_buffer) : nullptr);
   }
   void sgd_update(const SgdConfig& config, std::int64_t count, const DeviceTensor& state,
                   const DeviceTensor& weights, const DeviceTensor& gradients, const DeviceTensor* velocity) override {
-    vk::ops::sgd_update(rec(), config, buf(state), std::uint64_t(count), buf(weights),
+    vk::ops::sgd_update(rec(), config, std::uint64_t(count), buf(state), buf(weights),
                         buf(gradients), velocity ? &buf(*velocity) : nullptr);
   }
   void store_batch(std::int64_t count, std::int64_t stride, const DeviceTensor& source,

@@ -28,7 +28,7 @@ void require_learning_rate(const char* op, float learning_rate) {
 }  // namespace
 
 template <class T>
-void sgd_update(std::int64_t count, const SgdConfig& config, T* weights, const T* gradients,
+void sgd_update(const SgdConfig& config, std::int64_t count, T* weights, const T* gradients,
                 T* velocity) {
   const char* op = "sgd_update";
   require_count(op, "count", count);
@@ -65,7 +65,7 @@ void sgd_update(std::int64_t count, const SgdConfig& config, T* weights, const T
 // which is why epsilon appears outside the correction: this is Keras' form,
 // not the paper's algorithm 1, and the two differ slightly through epsilon.
 template <class T>
-void adam_update(std::int64_t count, const AdamConfig& config, std::int64_t t, T* weights,
+void adam_update(const AdamConfig& config, std::int64_t count, std::int64_t t, T* weights,
                  const T* gradients, T* m, T* v) {
   const char* op = "adam_update";
   require_count(op, "count", count);
@@ -76,15 +76,7 @@ void adam_update(std::int64_t count, const AdamConfig& config, std::int64_t t, T
     throw Error(msg.str());
   }
   require_learning_rate(op, config.learning_rate);
-  // beta = 1 would make 1 - beta^t zero (alpha = inf); epsilon = 0 would make
-  // a zero gradient on the first step 0 / 0.
-  if (!(config.beta_1 >= 0.0f && config.beta_1 < 1.0f) ||
-      !(config.beta_2 >= 0.0f && config.beta_2 < 1.0f) || !(config.epsilon > 0.0f)) {
-    std::ostringstream msg;
-    msg << op << ": needs beta_1 and beta_2 in [0, 1) and epsilon > 0, got beta_1 "
-        << config.beta_1 << ", beta_2 " << config.beta_2 << ", epsilon " << config.epsilon;
-    throw Error(msg.str());
-  }
+  config.validate(op);
   if (count == 0) return;
   require_buffer(op, "weights", weights, elements(count));
   require_buffer(op, "gradients", gradients, elements(count));
@@ -111,20 +103,12 @@ void adam_update(std::int64_t count, const AdamConfig& config, std::int64_t t, T
 // added to the root, outside the square root. Element arithmetic in T, in
 // the shader's order, so both backends round the same way.
 template <class T>
-void rmsprop_update(std::int64_t count, const RmspropConfig& config, T* weights,
+void rmsprop_update(const RmspropConfig& config, std::int64_t count, T* weights,
                     const T* gradients, T* velocity, T* momentum_buffer) {
   const char* op = "rmsprop_update";
   require_count(op, "count", count);
   require_learning_rate(op, config.learning_rate);
-  // rho = 1 would never let the average move; epsilon = 0 would divide a
-  // zero gradient by zero.
-  if (!(config.rho >= 0.0f && config.rho < 1.0f) || !(config.epsilon > 0.0f) ||
-      !(config.momentum >= 0.0f && config.momentum < 1.0f)) {
-    std::ostringstream msg;
-    msg << op << ": needs rho and momentum in [0, 1) and epsilon > 0, got rho " << config.rho
-        << ", momentum " << config.momentum << ", epsilon " << config.epsilon;
-    throw Error(msg.str());
-  }
+  config.validate(op);
   if (count == 0) return;
   require_buffer(op, "weights", weights, elements(count));
   require_buffer(op, "gradients", gradients, elements(count));
@@ -152,15 +136,15 @@ void rmsprop_update(std::int64_t count, const RmspropConfig& config, T* weights,
   }
 }
 
-template void rmsprop_update<float>(std::int64_t, const RmspropConfig&, float*, const float*,
+template void rmsprop_update<float>(const RmspropConfig&, std::int64_t, float*, const float*,
                                     float*, float*);
-template void rmsprop_update<double>(std::int64_t, const RmspropConfig&, double*, const double*,
+template void rmsprop_update<double>(const RmspropConfig&, std::int64_t, double*, const double*,
                                      double*, double*);
-template void sgd_update<float>(std::int64_t, const SgdConfig&, float*, const float*, float*);
-template void sgd_update<double>(std::int64_t, const SgdConfig&, double*, const double*, double*);
-template void adam_update<float>(std::int64_t, const AdamConfig&, std::int64_t, float*,
+template void sgd_update<float>(const SgdConfig&, std::int64_t, float*, const float*, float*);
+template void sgd_update<double>(const SgdConfig&, std::int64_t, double*, const double*, double*);
+template void adam_update<float>(const AdamConfig&, std::int64_t, std::int64_t, float*,
                                  const float*, float*, float*);
-template void adam_update<double>(std::int64_t, const AdamConfig&, std::int64_t, double*,
+template void adam_update<double>(const AdamConfig&, std::int64_t, std::int64_t, double*,
                                   const double*, double*, double*);
 
 }  // namespace vknn::cpu

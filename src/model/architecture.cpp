@@ -421,12 +421,13 @@ TensorSpec ParameterSpec::tensor_spec() const {
 }
 
 std::string format_shape(const Shape& shape) {
-  std::string s = "(";
-  for (std::size_t i = 0; i < shape.size(); ++i) {
-    if (i > 0) s += ", ";
-    s += std::to_string(shape[i]);
-  }
-  return s + ")";
+  return format_tensor_shape(TensorShape(shape.begin(), shape.end()));
+}
+
+std::int64_t element_count(const Shape& shape) {
+  std::int64_t n = 1;
+  for (int d : shape) n *= d;
+  return n;
 }
 
 std::string format_batched_shape(const Shape& shape) {

@@ -130,6 +130,8 @@ class Architecture {
 
 // "(26, 26, 64)", "(1600)": a per-sample shape as the error messages show it.
 std::string format_shape(const Shape& shape);
+// The number of elements of one sample of that shape: 26 x 26 x 64.
+std::int64_t element_count(const Shape& shape);
 // "(None, 26, 26, 64)", "(None, 1600)": a Keras output shape with the batch.
 std::string format_batched_shape(const Shape& shape);
 // 243786 -> "243,786".

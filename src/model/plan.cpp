@@ -6,12 +6,6 @@ namespace vknn::model {
 
 namespace {
 
-std::int64_t product(const Shape& shape) {
-  std::int64_t n = 1;
-  for (int d : shape) n *= d;
-  return n;
-}
-
 // The pooling at `next` applies the relu mask of the layer before it in its
 // own backward pass when that layer is a relu layer with a feature map of
 // its own (not a Flatten alias).
@@ -46,7 +40,7 @@ Plan make_plan(const Architecture& architecture, int batch) {
   };
 
   plan.input = add("input batch", backend::ElementType::f32,
-                   batch * product(architecture.input_shape()));
+                   batch * element_count(architecture.input_shape()));
   plan.labels = add("label batch", backend::ElementType::u32, batch);
 
   // Backward runs for a layer only if it, or a layer below it, has
@@ -64,7 +58,7 @@ Plan make_plan(const Architecture& architecture, int batch) {
     const LayerInfo& layer = layers[l];
     const bool last = l + 1 == layers.size();
     const LayerInfo* next = last ? nullptr : &layers[l + 1];
-    const std::int64_t n = batch * product(layer.output_shape);
+    const std::int64_t n = batch * element_count(layer.output_shape);
     const bool has_backward = params_up_to[l];
 
     LayerPlan lp;

@@ -148,17 +148,8 @@ void Sequential::compile(const Optimizer& optimizer, CompileOptions options) {
     throw Error("compile: learning rate must be a finite non-negative number, got " +
                 std::to_string(lr));
   }
-  if (optimizer.kind == Optimizer::Kind::adam &&
-      !(optimizer.adam.beta_1 >= 0 && optimizer.adam.beta_1 < 1 && optimizer.adam.beta_2 >= 0 &&
-        optimizer.adam.beta_2 < 1 && optimizer.adam.epsilon > 0)) {
-    throw Error("compile: Adam needs 0 <= beta_1, beta_2 < 1 and epsilon > 0");
-  }
-  if (optimizer.kind == Optimizer::Kind::rmsprop &&
-      !(optimizer.rmsprop.rho >= 0 && optimizer.rmsprop.rho < 1 &&
-        optimizer.rmsprop.momentum >= 0 && optimizer.rmsprop.momentum < 1 &&
-        optimizer.rmsprop.epsilon > 0)) {
-    throw Error("compile: RMSprop needs 0 <= rho, momentum < 1 and epsilon > 0");
-  }
+  if (optimizer.kind == Optimizer::Kind::adam) optimizer.adam.validate("compile");
+  if (optimizer.kind == Optimizer::Kind::rmsprop) optimizer.rmsprop.validate("compile");
   trainer_.reset();  // a recompile starts from fresh weights, as in Keras
   *progress_ = {};
   resume_pending_ = false;

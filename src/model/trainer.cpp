@@ -10,12 +10,6 @@ namespace vknn::model {
 
 namespace {
 
-std::int64_t product(const Shape& shape) {
-  std::int64_t n = 1;
-  for (int d : shape) n *= d;
-  return n;
-}
-
 template <class G>
 G with_batch(G g, int batch) {
   g.batch = batch;
@@ -187,7 +181,7 @@ DeviceDataset Trainer::upload(const Samples& x, std::span<const std::uint8_t> y,
                               const std::string& name) {
   DeviceDataset d;
   d.count = x.count;
-  d.sample_size = product(architecture_.input_shape());
+  d.sample_size = element_count(architecture_.input_shape());
   reserve(tensor_bytes(ElementType::u8, x.count * d.sample_size) +
               tensor_bytes(ElementType::u8, x.count) + tensor_bytes(ElementType::u32, x.count),
           "the " + name + " data (" + std::to_string(x.count) + " samples)");
@@ -259,7 +253,7 @@ void Trainer::record_forward(ProgramBuilder& b, Workspace& ws, int count, bool t
         // rate 0 (a copy; the layer's output is its own tensor either way).
         DropoutConfig config = dropout_config(lp);
         if (!training) config.rate = 0.0f;
-        b.dropout(config, count * product(layer.output_shape), *state_, ws[lp.input], ws[lp.output]);
+        b.dropout(config, count * element_count(layer.output_shape), *state_, ws[lp.input], ws[lp.output]);
         break;
       }
       case LayerKind::flatten:
@@ -282,7 +276,7 @@ void Trainer::record_backward(ProgramBuilder& b, Workspace& ws, int count) {
     // The gradient at the layer's linear output; the plan says who writes
     // it (the loss, the pooling above, or the relu_backward here).
     if (lp.linear_gradient_source == LinearGradientSource::relu_backward) {
-      b.relu_backward(count * product(layer.output_shape), ws[lp.output], ws[lp.output_gradient],
+      b.relu_backward(count * element_count(layer.output_shape), ws[lp.output], ws[lp.output_gradient],
                       ws[lp.linear_gradient]);
     }
     const DeviceTensor& grad = ws[lp.linear_gradient];
@@ -324,7 +318,7 @@ void Trainer::record_backward(ProgramBuilder& b, Workspace& ws, int count) {
         // The same mask as the forward pass: the step state's iterations do
         // not move until the step's last op.
         if (lp.needs_input_gradient) {
-          b.dropout(dropout_config(lp), count * product(layer.output_shape), *state_, grad,
+          b.dropout(dropout_config(lp), count * element_count(layer.output_shape), *state_, grad,
                     ws[lp.input_gradient_target]);
         }
         break;

@@ -194,4 +194,27 @@ std::string DropoutConfig::describe() const {
   return s.str();
 }
 
+// ---- Optimizer hyper-parameters ----------------------------------------------
+
+void AdamConfig::validate(const char* op) const {
+  // `!(...)` refuses NaN too.
+  if (!(beta_1 >= 0.0f && beta_1 < 1.0f) || !(beta_2 >= 0.0f && beta_2 < 1.0f) ||
+      !(epsilon > 0.0f)) {
+    std::ostringstream msg;
+    msg << op << ": Adam needs beta_1 and beta_2 in [0, 1) and epsilon > 0, got beta_1 " << beta_1
+        << ", beta_2 " << beta_2 << ", epsilon " << epsilon;
+    throw Error(msg.str());
+  }
+}
+
+void RmspropConfig::validate(const char* op) const {
+  if (!(rho >= 0.0f && rho < 1.0f) || !(momentum >= 0.0f && momentum < 1.0f) ||
+      !(epsilon > 0.0f)) {
+    std::ostringstream msg;
+    msg << op << ": RMSprop needs rho and momentum in [0, 1) and epsilon > 0, got rho " << rho
+        << ", momentum " << momentum << ", epsilon " << epsilon;
+    throw Error(msg.str());
+  }
+}
+
 }  // namespace vknn

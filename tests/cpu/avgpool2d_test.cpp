@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "gradient_check.hpp"
+#include "pool_cases.hpp"
 #include "test_util.hpp"
 #include "vknn/cpu/reference_ops.hpp"
 
@@ -88,15 +89,7 @@ TEST(AvgPool2D, GlobalAverageIsTheWholeMapWindow) {
   for (std::size_t i = 0; i < dx.size(); ++i) EXPECT_EQ(dx[i], i % 2 == 0 ? 1.0 : 2.0) << i;
 }
 
-struct PoolCase {
-  int batch, h, w, channels, pool_h, pool_w, stride_h, stride_w;
-  Padding padding;
-  Pool2DGeometry geometry() const {
-    return {batch, h, w, channels, pool_h, pool_w, stride_h, stride_w, padding};
-  }
-};
-
-void PrintTo(const PoolCase& c, std::ostream* os) { *os << c.geometry().describe(); }
+using test::PoolCase;
 
 class AvgPool2DGradient : public ::testing::TestWithParam<PoolCase> {};
 
@@ -110,17 +103,15 @@ TEST_P(AvgPool2DGradient, Input) {
   EXPECT_TRUE(test::matches_numeric_gradient(pool_backward(g, r), x, objective)) << g.describe();
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Shapes, AvgPool2DGradient,
-    ::testing::Values(
-        //       b  h  w  c ph pw sh sw
-        PoolCase{1, 4, 4, 1, 2, 2, 2, 2, Padding::valid},
-        PoolCase{3, 5, 5, 3, 2, 2, 2, 2, Padding::valid},
-        PoolCase{1, 7, 7, 1, 2, 2, 2, 2, Padding::same},
-        PoolCase{3, 7, 5, 3, 3, 3, 2, 2, Padding::same},
-        PoolCase{1, 5, 5, 1, 3, 3, 1, 1, Padding::same},
-        PoolCase{3, 5, 7, 1, 2, 3, 1, 2, Padding::same},
-        PoolCase{2, 6, 5, 4, 6, 5, 6, 5, Padding::valid}));  // global average
+// The pooling table, and a global average (the window is the whole map).
+std::vector<PoolCase> avgpool_gradient_cases() {
+  std::vector<PoolCase> cases = test::pool_gradient_cases();
+  cases.push_back({2, 6, 5, 4, 6, 5, 6, 5, Padding::valid});
+  return cases;
+}
+
+INSTANTIATE_TEST_SUITE_P(Shapes, AvgPool2DGradient, ::testing::ValuesIn(avgpool_gradient_cases()),
+                         test::pool_case_name);
 
 TEST(AvgPool2DErrors, NullBufferAndBadGeometry) {
   const Pool2DGeometry g{.in_h = 4, .in_w = 4};

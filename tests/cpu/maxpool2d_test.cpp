@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "gradient_check.hpp"
+#include "pool_cases.hpp"
 #include "test_util.hpp"
 #include "vknn/cpu/reference_ops.hpp"
 
@@ -110,24 +111,8 @@ TEST(MaxPool2D, FloatMatchesDoubleExactly) {
 
 // ---- gradient checks ----
 
-struct PoolCase {
-  int batch, h, w, channels, pool_h, pool_w, stride_h, stride_w;
-  Padding padding;
-
-  Pool2DGeometry geometry() const {
-    return {batch, h, w, channels, pool_h, pool_w, stride_h, stride_w, padding};
-  }
-};
-
-void PrintTo(const PoolCase& c, std::ostream* os) { *os << c.geometry().describe(); }
-
-std::string pool_case_name(const ::testing::TestParamInfo<PoolCase>& info) {
-  const PoolCase& c = info.param;
-  return "b" + std::to_string(c.batch) + "_" + std::to_string(c.h) + "x" + std::to_string(c.w) +
-         "x" + std::to_string(c.channels) + "_p" + std::to_string(c.pool_h) + "x" +
-         std::to_string(c.pool_w) + "_s" + std::to_string(c.stride_h) + "x" +
-         std::to_string(c.stride_w) + "_" + to_string(c.padding);
-}
+using test::pool_case_name;
+using test::PoolCase;
 
 class MaxPool2DGradient : public ::testing::TestWithParam<PoolCase> {};
 
@@ -142,19 +127,8 @@ TEST_P(MaxPool2DGradient, Input) {
   EXPECT_TRUE(test::matches_numeric_gradient(dx, x, objective)) << "dx, " << g.describe();
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Shapes, MaxPool2DGradient,
-    ::testing::Values(
-        //       b  h  w  c ph pw sh sw
-        PoolCase{1, 4, 4, 1, 2, 2, 2, 2, Padding::valid},
-        PoolCase{3, 5, 5, 3, 2, 2, 2, 2, Padding::valid},
-        PoolCase{1, 7, 7, 1, 2, 2, 2, 2, Padding::same},
-        PoolCase{3, 7, 5, 3, 3, 3, 2, 2, Padding::same},
-        PoolCase{1, 5, 5, 1, 3, 3, 1, 1, Padding::same},
-        PoolCase{1, 7, 6, 3, 3, 3, 2, 2, Padding::valid},
-        PoolCase{3, 5, 7, 1, 2, 3, 1, 2, Padding::same},
-        PoolCase{1, 7, 5, 3, 3, 2, 3, 3, Padding::valid}),
-    pool_case_name);
+INSTANTIATE_TEST_SUITE_P(Shapes, MaxPool2DGradient,
+                         ::testing::ValuesIn(test::pool_gradient_cases()), pool_case_name);
 
 // ---- bad arguments ----
 

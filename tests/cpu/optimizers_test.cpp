@@ -25,7 +25,7 @@ TEST(SgdUpdate, WithoutMomentum) {
   const double expected[3][2] = {{0.95, -1.9}, {0.90, -1.8}, {0.85, -1.7}};
   for (int step = 0; step < 3; ++step) {
     // Momentum 0 needs no velocity buffer.
-    cpu::sgd_update<double>(2, config, w.data(), g.data(), nullptr);
+    cpu::sgd_update<double>(config, 2, w.data(), g.data(), nullptr);
     // 1e-8: the learning rate is the float 0.1f = 0.100000001490116...
     EXPECT_NEAR(w[0], expected[step][0], 1e-8) << "step " << step + 1;
     EXPECT_NEAR(w[1], expected[step][1], 1e-8) << "step " << step + 1;
@@ -43,7 +43,7 @@ TEST(SgdUpdate, WithMomentum) {
   const double expected_w[3] = {0.95, 0.855, 0.7195};
   const double expected_v[3] = {-0.05, -0.095, -0.1355};
   for (int step = 0; step < 3; ++step) {
-    cpu::sgd_update<double>(1, config, w.data(), g.data(), velocity.data());
+    cpu::sgd_update<double>(config, 1, w.data(), g.data(), velocity.data());
     EXPECT_NEAR(velocity[0], expected_v[step], 1e-8) << "step " << step + 1;
     EXPECT_NEAR(w[0], expected_w[step], 1e-8) << "step " << step + 1;
   }
@@ -66,8 +66,8 @@ TEST(AdamUpdate, ThreeStepsMatchKerasFormula) {
   for (int t = 1; t <= 3; ++t) {
     const std::vector<double> g{gradients[t - 1][0], gradients[t - 1][1]};
     const std::vector<float> gf{float(g[0]), float(g[1])};
-    cpu::adam_update<double>(2, config, t, w.data(), g.data(), m.data(), v.data());
-    cpu::adam_update<float>(2, config, t, wf.data(), gf.data(), mf.data(), vf.data());
+    cpu::adam_update<double>(config, 2, t, w.data(), g.data(), m.data(), v.data());
+    cpu::adam_update<float>(config, 2, t, wf.data(), gf.data(), mf.data(), vf.data());
 
     // alpha = lr * sqrt(1 - b2^t) / (1 - b1^t)
     const double alpha = lr * std::sqrt(1.0 - std::pow(b2, t)) / (1.0 - std::pow(b1, t));
@@ -89,7 +89,7 @@ TEST(AdamUpdate, FirstStepIsLearningRateTimesSign) {
   const AdamConfig config{};  // Keras defaults, lr 0.001
   std::vector<double> w{0.0, 0.0, 0.0}, m(3, 0.0), v(3, 0.0);
   const std::vector<double> g{1e-3, -5.0, 40.0};
-  cpu::adam_update<double>(3, config, 1, w.data(), g.data(), m.data(), v.data());
+  cpu::adam_update<double>(config, 3, 1, w.data(), g.data(), m.data(), v.data());
   // eps / sqrt(v) shortens the step by at most 1e-7 / (sqrt(0.001) * 1e-3), about 3e-3.
   EXPECT_NEAR(w[0], -0.001, 0.001 * 4e-3);
   EXPECT_NEAR(w[1], 0.001, 1e-9);
@@ -101,7 +101,7 @@ TEST(AdamUpdate, FirstStepIsLearningRateTimesSign) {
 TEST(OptimizerErrors, AdamStepZeroNamesTheFirstValidStep) {
   std::vector<double> w(2), g(2), m(2), v(2);
   EXPECT_TRUE(mentions(error_message([&] {
-                         cpu::adam_update<double>(2, AdamConfig{}, 0, w.data(), g.data(),
+                         cpu::adam_update<double>(AdamConfig{}, 2, 0, w.data(), g.data(),
                                                   m.data(), v.data());
                        }),
                        {"adam_update", "t must be >= 1", "got t = 0"}));
@@ -110,31 +110,31 @@ TEST(OptimizerErrors, AdamStepZeroNamesTheFirstValidStep) {
 TEST(OptimizerErrors, BadHyperParametersAndBuffers) {
   std::vector<float> w(2), g(2), m(2), v(2);
   EXPECT_TRUE(mentions(error_message([&] {
-                         cpu::adam_update<float>(2, AdamConfig{.beta_1 = 1.0f}, 1, w.data(),
+                         cpu::adam_update<float>(AdamConfig{.beta_1 = 1.0f}, 2, 1, w.data(),
                                                  g.data(), m.data(), v.data());
                        }),
                        {"adam_update", "beta_1", "[0, 1)"}));
   EXPECT_TRUE(mentions(error_message([&] {
-                         cpu::adam_update<float>(2, AdamConfig{}, 1, w.data(), g.data(),
+                         cpu::adam_update<float>(AdamConfig{}, 2, 1, w.data(), g.data(),
                                                  m.data(), nullptr);
                        }),
                        {"adam_update", "v is null", "2 elements"}));
   EXPECT_TRUE(mentions(error_message([&] {
-                         cpu::sgd_update<float>(2, SgdConfig{.momentum = 0.9f}, w.data(),
+                         cpu::sgd_update<float>(SgdConfig{.momentum = 0.9f}, 2, w.data(),
                                                 g.data(), nullptr);
                        }),
                        {"sgd_update", "velocity is null", "momentum"}));
   EXPECT_TRUE(mentions(error_message([&] {
-                         cpu::sgd_update<float>(2, SgdConfig{.momentum = 1.5f}, w.data(),
+                         cpu::sgd_update<float>(SgdConfig{.momentum = 1.5f}, 2, w.data(),
                                                 g.data(), v.data());
                        }),
                        {"sgd_update", "momentum must be in [0, 1]", "1.5"}));
   EXPECT_TRUE(mentions(error_message([&] {
-                         cpu::sgd_update<float>(-3, SgdConfig{}, w.data(), g.data(), nullptr);
+                         cpu::sgd_update<float>(SgdConfig{}, -3, w.data(), g.data(), nullptr);
                        }),
                        {"sgd_update", "count", "-3"}));
   EXPECT_TRUE(mentions(error_message([&] {
-                         cpu::sgd_update<float>(2, SgdConfig{.learning_rate = -0.1f}, w.data(),
+                         cpu::sgd_update<float>(SgdConfig{.learning_rate = -0.1f}, 2, w.data(),
                                                 g.data(), nullptr);
                        }),
                        {"sgd_update", "learning_rate", ">= 0"}));

@@ -104,13 +104,13 @@ TEST(Rmsprop, TwoStepsByHand) {
   RmspropConfig c;  // lr 0.001, rho 0.9, momentum 0, epsilon 1e-7
   const double lr = c.learning_rate, rho = c.rho, eps = c.epsilon;
   std::vector<double> w{1.0}, g{0.5}, v{0.0};
-  cpu::rmsprop_update<double>(1, c, w.data(), g.data(), v.data(), nullptr);
+  cpu::rmsprop_update<double>(c, 1, w.data(), g.data(), v.data(), nullptr);
   const double v1 = (1 - rho) * 0.25;
   EXPECT_NEAR(v[0], v1, 1e-15);
   const double w1 = 1.0 - lr * 0.5 / (std::sqrt(v1) + eps);
   EXPECT_NEAR(w[0], w1, 1e-15);
   g[0] = -0.25;
-  cpu::rmsprop_update<double>(1, c, w.data(), g.data(), v.data(), nullptr);
+  cpu::rmsprop_update<double>(c, 1, w.data(), g.data(), v.data(), nullptr);
   const double v2 = rho * v1 + (1 - rho) * 0.0625;
   EXPECT_NEAR(v[0], v2, 1e-15);
   EXPECT_NEAR(w[0], w1 + lr * 0.25 / (std::sqrt(v2) + eps), 1e-15);
@@ -118,8 +118,8 @@ TEST(Rmsprop, TwoStepsByHand) {
   const RmspropConfig m{0.01f, 0.9f, 0.5f, 1e-7f};
   const double mlr = m.learning_rate, mrho = m.rho, meps = m.epsilon;
   std::vector<double> w2{0.0}, g2{1.0}, v3{0.0}, buffer{0.0};
-  cpu::rmsprop_update<double>(1, m, w2.data(), g2.data(), v3.data(), buffer.data());
-  cpu::rmsprop_update<double>(1, m, w2.data(), g2.data(), v3.data(), buffer.data());
+  cpu::rmsprop_update<double>(m, 1, w2.data(), g2.data(), v3.data(), buffer.data());
+  cpu::rmsprop_update<double>(m, 1, w2.data(), g2.data(), v3.data(), buffer.data());
   const double va = 1 - mrho, vb = mrho * va + (1 - mrho);
   const double s1 = 1.0 / (std::sqrt(va) + meps), s2 = 1.0 / (std::sqrt(vb) + meps);
   const double b1 = mlr * s1, b2 = 0.5 * b1 + mlr * s2;
@@ -130,12 +130,12 @@ TEST(Rmsprop, TwoStepsByHand) {
 TEST(Rmsprop, BadHyperParametersAndMissingBuffers) {
   std::vector<float> w(3), g(3), v(3);
   EXPECT_TRUE(mentions(error_message([&] {
-                         cpu::rmsprop_update<float>(3, RmspropConfig{0.001f, 1.0f, 0.0f, 1e-7f},
+                         cpu::rmsprop_update<float>(RmspropConfig{0.001f, 1.0f, 0.0f, 1e-7f}, 3,
                                                     w.data(), g.data(), v.data(), nullptr);
                        }),
                        {"rmsprop_update", "rho", "[0, 1)"}));
   EXPECT_TRUE(mentions(error_message([&] {
-                         cpu::rmsprop_update<float>(3, RmspropConfig{0.001f, 0.9f, 0.9f, 1e-7f},
+                         cpu::rmsprop_update<float>(RmspropConfig{0.001f, 0.9f, 0.9f, 1e-7f}, 3,
                                                     w.data(), g.data(), v.data(), nullptr);
                        }),
                        {"rmsprop_update", "momentum_buffer is null"}));

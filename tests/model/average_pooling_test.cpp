@@ -12,6 +12,7 @@ namespace {
 
 using namespace vknn;
 using vknn::model::Architecture;
+using vknn_test::max_abs_difference;
 using vknn_test::on;
 using vknn_test::synthetic_images;
 
@@ -95,17 +96,6 @@ TEST(AveragePoolingLayers, APoolThatDoesNotFitIsRefused) {
 }
 
 class AveragePoolingTraining : public vknn_test::VulkanTest {};
-
-double max_abs_difference(const std::vector<std::vector<float>>& a,
-                          const std::vector<std::vector<float>>& b) {
-  double worst = 0;
-  for (std::size_t t = 0; t < a.size(); ++t) {
-    for (std::size_t i = 0; i < a[t].size(); ++i) {
-      worst = std::max(worst, std::fabs(double(a[t][i]) - double(b[t][i])));
-    }
-  }
-  return worst;
-}
 
 // Same model, seed, data and order on both backends: the parameters agree
 // after two epochs with a partial last batch (SGD with momentum, linear in

@@ -13,6 +13,7 @@ namespace {
 
 using namespace vknn;
 using vknn::model::Architecture;
+using vknn_test::max_abs_difference;
 using vknn_test::on;
 using vknn_test::synthetic_images;
 
@@ -36,17 +37,6 @@ TEST(DropoutLayer, KeepsTheShapeHasNoParametersAndAKerasName) {
 }
 
 class DropoutTraining : public vknn_test::VulkanTest {};
-
-double max_abs_difference(const std::vector<std::vector<float>>& a,
-                          const std::vector<std::vector<float>>& b) {
-  double worst = 0;
-  for (std::size_t t = 0; t < a.size(); ++t) {
-    for (std::size_t i = 0; i < a[t].size(); ++i) {
-      worst = std::max(worst, std::fabs(double(a[t][i]) - double(b[t][i])));
-    }
-  }
-  return worst;
-}
 
 std::vector<std::vector<float>> trained(const std::vector<Layer>& layers, BackendKind kind,
                                         const vknn_test::SyntheticImages& data,

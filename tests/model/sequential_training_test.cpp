@@ -11,21 +11,11 @@
 namespace {
 
 using namespace vknn;
+using vknn_test::max_abs_difference;
 using vknn_test::on;
 using vknn_test::synthetic_images;
 
 class SequentialTraining : public vknn_test::VulkanTest {};
-
-double max_abs_difference(const std::vector<std::vector<float>>& a,
-                          const std::vector<std::vector<float>>& b) {
-  double worst = 0;
-  for (std::size_t t = 0; t < a.size(); ++t) {
-    for (std::size_t i = 0; i < a[t].size(); ++i) {
-      worst = std::max(worst, std::fabs(double(a[t][i]) - double(b[t][i])));
-    }
-  }
-  return worst;
-}
 
 TEST_F(SequentialTraining, VulkanAndCpuEndWithTheSameParameters) {
   // Same model, seed, data and batch order on both backends: after a few

@@ -2,6 +2,8 @@
 // lavapipe, learnable in a few epochs.
 #pragma once
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <memory>
 #include <random>
@@ -54,6 +56,18 @@ inline std::vector<vknn::Layer> small_cnn(int side, int classes) {
 // owned by a static; the deleter does nothing).
 inline std::shared_ptr<vknn::Context> shared_context() {
   return std::shared_ptr<vknn::Context>(&context(), [](vknn::Context*) {});
+}
+
+// The largest difference between two models' parameters (get_weights()).
+inline double max_abs_difference(const std::vector<std::vector<float>>& a,
+                                 const std::vector<std::vector<float>>& b) {
+  double worst = 0;
+  for (std::size_t t = 0; t < a.size(); ++t) {
+    for (std::size_t i = 0; i < a[t].size(); ++i) {
+      worst = std::max(worst, std::fabs(double(a[t][i]) - double(b[t][i])));
+    }
+  }
+  return worst;
 }
 
 inline vknn::CompileOptions on(vknn::BackendKind kind, std::uint64_t seed = 7) {

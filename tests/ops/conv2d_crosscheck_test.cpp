@@ -39,21 +39,8 @@ struct Shape {
   Conv2DGeometry g;
 };
 
-Conv2DGeometry geometry(int batch, int h, int w, int in_c, int out_c, int kh, int kw, int sh,
-                        int sw, Padding padding) {
-  Conv2DGeometry g;
-  g.batch = batch;
-  g.in_h = h;
-  g.in_w = w;
-  g.in_c = in_c;
-  g.out_c = out_c;
-  g.kernel_h = kh;
-  g.kernel_w = kw;
-  g.stride_h = sh;
-  g.stride_w = sw;
-  g.padding = padding;
-  return g;
-}
+// The tables' builder, shared with the op table (ops/crosscheck.hpp).
+const auto geometry = conv_geometry;
 
 // ---- bad arguments ----
 

@@ -19,11 +19,29 @@
 #include <vector>
 
 #include "support/error_text.hpp"
+#include "vknn/ops/geometry.hpp"
 #include "support/vulkan_fixture.hpp"
 #include "vulkan/buffer.hpp"
 #include "vulkan/command.hpp"
 
 namespace vknn_test {
+
+// A conv2d geometry from its numbers, in the order the tables list them.
+inline vknn::Conv2DGeometry conv_geometry(int batch, int h, int w, int in_c, int out_c, int kh,
+                                          int kw, int sh, int sw, vknn::Padding padding) {
+  vknn::Conv2DGeometry g;
+  g.batch = batch;
+  g.in_h = h;
+  g.in_w = w;
+  g.in_c = in_c;
+  g.out_c = out_c;
+  g.kernel_h = kh;
+  g.kernel_w = kw;
+  g.stride_h = sh;
+  g.stride_w = sw;
+  g.padding = padding;
+  return g;
+}
 
 template <class T>
 std::unique_ptr<vknn::vk::Buffer> to_device(const std::vector<T>& values, const std::string& name) {

@@ -93,7 +93,7 @@ void walk_epoch(const Dataset& d, std::uint32_t batch_size) {
 
   auto record = [&](const std::string& name, std::uint32_t count) {
     auto r = std::make_unique<Recording>(device(), name);
-    ops::gather_batch(*r, d.sample_size, batch_size, images, labels, *order, state, count, *x,
+    ops::gather_batch(*r, d.sample_size, batch_size, count, images, labels, *order, state, *x,
                       *labels_out);
     ops::advance_step(*r, state);
     r->host_read_barrier();
@@ -156,7 +156,7 @@ TEST_F(GatherCrosscheck, NextEpochUsesTheNewOrder) {
   auto x = device_output<float>(batch_size * 9, "x");
   auto labels_out = device_output<std::uint32_t>(batch_size, "labels out");
   Recording step(device(), "gather step");
-  ops::gather_batch(step, 9, batch_size, images, labels, *order, state, batch_size, *x,
+  ops::gather_batch(step, 9, batch_size, batch_size, images, labels, *order, state, *x,
                     *labels_out);
   ops::advance_step(step, state);
   step.host_read_barrier();
@@ -191,7 +191,7 @@ TEST_F(GatherCrosscheck, OutOfRangeIndexesStayInBounds) {
   auto x = device_output<float>(4 * 7, "x");
   auto labels_out = device_output<std::uint32_t>(4, "labels out");
   Recording step(device(), "gather step");
-  ops::gather_batch(step, 7, 4, images, labels, *order, state, 4, *x, *labels_out);
+  ops::gather_batch(step, 7, 4, 4, images, labels, *order, state, *x, *labels_out);
   ops::advance_step(step, state);
   step.host_read_barrier();
   step.finish();
@@ -266,16 +266,16 @@ TEST_F(GatherCrosscheck, BadArgumentsNameTheOpAndBuffer) {
   Buffer labels_out(device(), 16, "labels out");
   Recording r(device(), "bad arguments", vknn::vk::RecordingUse::once);
   expect_error_mentions(
-      [&] { ops::gather_batch(r, 784, 4, images, labels, order, state, 4, x, labels_out); },
+      [&] { ops::gather_batch(r, 784, 4, 4, images, labels, order, state, x, labels_out); },
       {"gather_batch", "small x", "100", "12544"});
   expect_error_mentions(
-      [&] { ops::gather_batch(r, 784, 4, images, labels, order, state, 5, x, labels_out); },
+      [&] { ops::gather_batch(r, 784, 4, 5, images, labels, order, state, x, labels_out); },
       {"gather_batch", "count"});
   expect_error_mentions(
-      [&] { ops::gather_batch(r, 0, 4, images, labels, order, state, 4, x, labels_out); },
+      [&] { ops::gather_batch(r, 0, 4, 4, images, labels, order, state, x, labels_out); },
       {"gather_batch", "sample_size"});
   expect_error_mentions(
-      [&] { ops::gather_batch(r, 784, 4, images, labels, order, labels, 1, x, labels_out); },
+      [&] { ops::gather_batch(r, 784, 4, 1, images, labels, order, labels, x, labels_out); },
       {"gather_batch", "step state", "'labels'", "4", "32"});
 }
 

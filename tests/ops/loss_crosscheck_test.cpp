@@ -311,7 +311,7 @@ TEST_F(LossCrosscheck, MetricsAccumulateAcrossReplays) {
     Recording step(device(), "loss and metrics step");
     ops::softmax_cross_entropy(step, g, *logits_d, *labels_d, float(batch), *loss_d, *dlogits_d);
     ops::count_correct(step, g, *logits_d, *labels_d, *correct_d);
-    ops::accumulate_metrics(step, *loss_d, *correct_d, std::uint32_t(batch), totals);
+    ops::accumulate_metrics(step, std::uint32_t(batch), *loss_d, *correct_d, totals);
     step.host_read_barrier();
     step.finish();
 
@@ -354,7 +354,7 @@ TEST_F(LossCrosscheck, ZeroedTotalsAreDeterministic) {
 
   Recording step(device(), "zero then accumulate");
   ops::zero_metric_totals(step, totals);
-  ops::accumulate_metrics(step, *loss_d, *correct_d, count, totals);
+  ops::accumulate_metrics(step, count, *loss_d, *correct_d, totals);
   step.host_read_barrier();
   step.finish();
 
@@ -385,7 +385,7 @@ TEST_F(LossCrosscheck, OverlappingSubmissionsAccumulateInOrder) {
   Buffer totals(device(), ops::kMetricTotalsBytes, "totals");
   totals.fill_zero();
   Recording step(device(), "accumulate");
-  ops::accumulate_metrics(step, *loss_d, *correct_d, count, totals);
+  ops::accumulate_metrics(step, count, *loss_d, *correct_d, totals);
   step.host_read_barrier();
   step.finish();
   std::vector<vknn::vk::Submission> in_flight;
@@ -417,9 +417,9 @@ TEST_F(LossCrosscheck, BadArgumentsNameTheOpAndBuffer) {
       {"cross_entropy_from_probabilities", "batch"});
   expect_error_mentions([&] { ops::count_correct(r, {33, 10}, logits, labels, loss); },
                         {"count_correct", "logits", "1280", "1320"});
-  expect_error_mentions([&] { ops::accumulate_metrics(r, loss, labels, 32, totals); },
+  expect_error_mentions([&] { ops::accumulate_metrics(r, 32, loss, labels, totals); },
                         {"accumulate_metrics", "small totals", "8", "16"});
-  expect_error_mentions([&] { ops::accumulate_metrics(r, loss, labels, 33, totals); },
+  expect_error_mentions([&] { ops::accumulate_metrics(r, 33, loss, labels, totals); },
                         {"accumulate_metrics", "'loss'", "128", "132"});
 }
 

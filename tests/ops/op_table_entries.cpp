@@ -22,6 +22,7 @@
 #include <cmath>
 #include <sstream>
 
+#include "ops/crosscheck.hpp"
 #include "ops/op_table.hpp"
 
 namespace vknn_test::op_table {
@@ -83,21 +84,7 @@ TensorDesc step_state(vknn::StepState state, bool output = false) {
   return t;
 }
 
-Conv2DGeometry conv(int batch, int h, int w, int in_c, int out_c, int kh, int kw, int sh, int sw,
-                    Padding padding) {
-  Conv2DGeometry g;
-  g.batch = batch;
-  g.in_h = h;
-  g.in_w = w;
-  g.in_c = in_c;
-  g.out_c = out_c;
-  g.kernel_h = kh;
-  g.kernel_w = kw;
-  g.stride_h = sh;
-  g.stride_w = sw;
-  g.padding = padding;
-  return g;
-}
+const auto conv = vknn_test::conv_geometry;  // ops/crosscheck.hpp
 
 std::string padding_name(Padding p) { return p == Padding::valid ? "valid" : "same"; }
 

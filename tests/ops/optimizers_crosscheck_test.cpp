@@ -73,7 +73,7 @@ TEST_F(OptimizersCrosscheck, SgdReplaysFollowTheReference) {
       Buffer state = make_state(config.learning_rate);
 
       Recording step(device(), "sgd step");
-      ops::sgd_update(step, config, state, count, *weights_d, *gradients_d,
+      ops::sgd_update(step, config, count, state, *weights_d, *gradients_d,
                       momentum != 0.0f ? velocity_d.get() : nullptr);
       ops::advance_step(step, state);
       step.host_read_barrier();
@@ -88,7 +88,7 @@ TEST_F(OptimizersCrosscheck, SgdReplaysFollowTheReference) {
         const auto gradients = random_floats(count, 20 + replay, -2.0f, 2.0f);
         upload(*gradients_d, gradients);
         vknn::vk::submit(device(), step).wait();
-        vknn::cpu::sgd_update<float>(std::int64_t(count), config, weights.data(),
+        vknn::cpu::sgd_update<float>(config, std::int64_t(count), weights.data(),
                                      gradients.data(), velocity.data());
         const std::string when = "after replay " + std::to_string(replay);
         expect_close(from_device<float>(*weights_d, count), weights, kSgdTolerance,
@@ -116,7 +116,7 @@ TEST_F(OptimizersCrosscheck, AdamReplaysFollowTheReferenceStepByStep) {
     Buffer state = make_state(config.learning_rate);
 
     Recording step(device(), "adam step");
-    ops::adam_update(step, config, state, count, *weights_d, *gradients_d, *m_d, *v_d);
+    ops::adam_update(step, config, count, state, *weights_d, *gradients_d, *m_d, *v_d);
     ops::advance_step(step, state);
     step.host_read_barrier();
     step.finish();
@@ -132,7 +132,7 @@ TEST_F(OptimizersCrosscheck, AdamReplaysFollowTheReferenceStepByStep) {
       for (std::size_t i = 2; i < count; i += 7) gradients[i] *= 1e-4f;
       upload(*gradients_d, gradients);
       vknn::vk::submit(device(), step).wait();
-      vknn::cpu::adam_update<float>(std::int64_t(count), config, t, weights.data(),
+      vknn::cpu::adam_update<float>(config, std::int64_t(count), t, weights.data(),
                                     gradients.data(), m.data(), v.data());
       const std::string when = "after step t=" + std::to_string(t);
       expect_close(from_device<float>(*weights_d, count), weights, kAdamTolerance,
@@ -160,7 +160,7 @@ TEST_F(OptimizersCrosscheck, AdamStepSizeMatchesForLargeT) {
     auto v_d = device_output<float>(count, "v");
     Buffer state = make_state(config.learning_rate);
     Recording step(device(), "adam single update");
-    ops::adam_update(step, config, state, count, *weights_d, *gradients_d, *m_d, *v_d);
+    ops::adam_update(step, config, count, state, *weights_d, *gradients_d, *m_d, *v_d);
     step.host_read_barrier();
     step.finish();
 
@@ -176,7 +176,7 @@ TEST_F(OptimizersCrosscheck, AdamStepSizeMatchesForLargeT) {
       vknn::vk::submit(device(), step).wait();
 
       std::vector<float> weights(count, 0.0f), m(count, 0.0f), v(count, 0.0f);
-      vknn::cpu::adam_update<float>(std::int64_t(count), config, t, weights.data(),
+      vknn::cpu::adam_update<float>(config, std::int64_t(count), t, weights.data(),
                                     gradients.data(), m.data(), v.data());
       const auto gpu = from_device<float>(*weights_d, count);
       for (std::size_t i = 0; i < count; ++i) {
@@ -201,7 +201,7 @@ TEST_F(OptimizersCrosscheck, AdamOverlappingSubmissionsAdvanceT) {
   auto v_d = to_device(v, "v");
   Buffer state = make_state(config.learning_rate);
   Recording step(device(), "adam step");
-  ops::adam_update(step, config, state, count, *weights_d, *gradients_d, *m_d, *v_d);
+  ops::adam_update(step, config, count, state, *weights_d, *gradients_d, *m_d, *v_d);
   ops::advance_step(step, state);
   step.host_read_barrier();
   step.finish();
@@ -209,7 +209,7 @@ TEST_F(OptimizersCrosscheck, AdamOverlappingSubmissionsAdvanceT) {
   for (int i = 0; i < 8; ++i) in_flight.push_back(vknn::vk::submit(device(), step));
   for (auto& s : in_flight) s.wait();
   for (int t = 1; t <= 8; ++t) {
-    vknn::cpu::adam_update<float>(std::int64_t(count), config, t, weights.data(),
+    vknn::cpu::adam_update<float>(config, std::int64_t(count), t, weights.data(),
                                   gradients.data(), m.data(), v.data());
   }
   expect_close(from_device<float>(*weights_d, count), weights, kAdamTolerance, "weights");
@@ -228,21 +228,21 @@ TEST_F(OptimizersCrosscheck, BadArgumentsNameTheOpAndBuffer) {
   Recording r(device(), "bad arguments", vknn::vk::RecordingUse::once);
   SgdConfig sgd;
   sgd.momentum = 0.5f;
-  expect_error_mentions([&] { ops::sgd_update(r, sgd, state, 10, weights, grad, nullptr); },
+  expect_error_mentions([&] { ops::sgd_update(r, sgd, 10, state, weights, grad, nullptr); },
                         {"sgd_update", "velocity", "null"});
   sgd.momentum = 1.5f;
-  expect_error_mentions([&] { ops::sgd_update(r, sgd, state, 10, weights, grad, &weights); },
+  expect_error_mentions([&] { ops::sgd_update(r, sgd, 10, state, weights, grad, &weights); },
                         {"sgd_update", "momentum"});
   AdamConfig adam;
   expect_error_mentions(
-      [&] { ops::adam_update(r, adam, state, 10, weights, short_grad, weights, weights); },
+      [&] { ops::adam_update(r, adam, 10, state, weights, short_grad, weights, weights); },
       {"adam_update", "short gradients", "36", "40"});
   expect_error_mentions(
-      [&] { ops::adam_update(r, adam, small_state, 10, weights, grad, weights, weights); },
+      [&] { ops::adam_update(r, adam, 10, small_state, weights, grad, weights, weights); },
       {"adam_update", "small state", "16", "32"});
   adam.beta_1 = 1.0f;
   expect_error_mentions(
-      [&] { ops::adam_update(r, adam, state, 10, weights, grad, weights, weights); },
+      [&] { ops::adam_update(r, adam, 10, state, weights, grad, weights, weights); },
       {"adam_update", "beta_1"});
   expect_error_mentions([&] { ops::write_learning_rate(state, -1.0f); },
                         {"write_learning_rate", "learning_rate"});

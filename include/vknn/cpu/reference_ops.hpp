@@ -133,19 +133,19 @@ void binary_count_correct(std::int64_t batch, const T* logits, const std::uint32
 // Keras SGD: velocity = momentum * velocity - lr * g; w += velocity.
 // With momentum 0 this is w -= lr * g (velocity may be null then).
 template <class T>
-void sgd_update(std::int64_t count, const SgdConfig& config, T* weights, const T* gradients,
+void sgd_update(const SgdConfig& config, std::int64_t count, T* weights, const T* gradients,
                 T* velocity);
 // Keras Adam, step t >= 1 (t counts updates including this one):
 // alpha = lr * sqrt(1 - b2^t) / (1 - b1^t); m += (g - m)(1 - b1);
 // v += (g*g - v)(1 - b2); w -= alpha * m / (sqrt(v) + eps).
 template <class T>
-void adam_update(std::int64_t count, const AdamConfig& config, std::int64_t t, T* weights,
+void adam_update(const AdamConfig& config, std::int64_t count, std::int64_t t, T* weights,
                  const T* gradients, T* m, T* v);
 // Keras RMSprop (TensorFlow 2.11+): v = rho * v + (1 - rho) * g^2;
 // step = g / (sqrt(v) + eps); with momentum: m = momentum * m + lr * step,
 // w -= m; without: w -= lr * step (momentum_buffer may be null then).
 template <class T>
-void rmsprop_update(std::int64_t count, const RmspropConfig& config, T* weights,
+void rmsprop_update(const RmspropConfig& config, std::int64_t count, T* weights,
                     const T* gradients, T* velocity, T* momentum_buffer);
 
 // ---- batch gather ----

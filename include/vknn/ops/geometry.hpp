@@ -111,6 +111,11 @@ struct AdamConfig {
   float beta_1 = 0.9f;
   float beta_2 = 0.999f;
   float epsilon = 1e-7f;
+  // Throws vknn::Error naming `op` unless 0 <= beta_1, beta_2 < 1 and
+  // epsilon > 0 (beta = 1 makes 1 - beta^t zero, epsilon = 0 turns a zero
+  // first gradient into 0 / 0). The learning rate is checked where it is
+  // read (it lives in the step state).
+  void validate(const char* op) const;
 };
 
 // Inverted dropout: in training each element is kept with probability
@@ -137,6 +142,8 @@ struct RmspropConfig {
   float rho = 0.9f;
   float momentum = 0.0f;
   float epsilon = 1e-7f;
+  // Throws unless 0 <= rho, momentum < 1 and epsilon > 0.
+  void validate(const char* op) const;
 };
 
 struct SgdConfig {

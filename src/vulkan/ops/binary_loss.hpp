@@ -11,10 +11,7 @@
 
 #include <cstdint>
 
-namespace vknn::vk {
-class Buffer;
-class Recording;
-}  // namespace vknn::vk
+#include "vulkan/fwd.hpp"
 
 namespace vknn::vk::ops {
 

@@ -11,10 +11,7 @@
 
 #include "vknn/ops/geometry.hpp"
 
-namespace vknn::vk {
-class Buffer;
-class Recording;
-}  // namespace vknn::vk
+#include "vulkan/fwd.hpp"
 
 namespace vknn::vk::ops {
 

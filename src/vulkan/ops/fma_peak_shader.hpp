@@ -1,6 +1,6 @@
-// The interface of shaders/fma_peak.comp, the FMA roofline benchmark that
-// vknn-bench dispatches (bench/vknn_bench.cpp), checked against the compiled
-// SPIR-V by tests/vulkan/shader_layout_test.cpp.
+// The interface of the roofline shaders vknn-bench dispatches: fma_peak.comp
+// (arithmetic) and bandwidth_peak.comp (memory), checked against the
+// compiled SPIR-V by tests/vulkan/shader_layout_test.cpp.
 #pragma once
 
 #include <cstdint>
@@ -13,5 +13,10 @@ struct FmaPeakPush {
 
 // CHAINS, fma_peak.comp `layout(constant_id = 3)`: independent FMA chains.
 struct FmaPeakSpec { enum Id : std::uint32_t { chains = 3 }; };
+
+// bandwidth_peak.comp: vec4s to copy.
+struct BandwidthPeakPush {
+  std::uint32_t count;
+};
 
 }  // namespace vknn::vk::ops

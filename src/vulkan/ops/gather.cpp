@@ -36,8 +36,8 @@ Buffer upload_packed_bytes(Device& device, std::span<const std::uint8_t> bytes, 
 }
 
 void gather_batch(Recording& recording, std::uint32_t sample_size, std::uint32_t batch_size,
-                  const Buffer& images, const Buffer& labels, const Buffer& order,
-                  const Buffer& state, std::uint32_t count, const Buffer& x,
+                  std::uint32_t count, const Buffer& images, const Buffer& labels,
+                  const Buffer& order, const Buffer& state, const Buffer& x,
                   const Buffer& labels_out) {
   const char* op = "gather_batch";
   require_recording_open(op, recording);

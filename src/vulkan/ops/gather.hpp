@@ -39,8 +39,8 @@ std::uint64_t packed_bytes_size(std::uint64_t count);
 // the dataset never points there.) order's length is its buffer's size / 4:
 // size it to the permutation, or fill unused entries with 0xffffffff.
 void gather_batch(Recording& recording, std::uint32_t sample_size, std::uint32_t batch_size,
-                  const Buffer& images, const Buffer& labels, const Buffer& order,
-                  const Buffer& state, std::uint32_t count, const Buffer& x,
+                  std::uint32_t count, const Buffer& images, const Buffer& labels,
+                  const Buffer& order, const Buffer& state, const Buffer& x,
                   const Buffer& labels_out);
 
 }  // namespace vknn::vk::ops

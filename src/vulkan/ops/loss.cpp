@@ -106,8 +106,8 @@ void count_correct(Recording& recording, const ClassesGeometry& geometry, const 
               RowPush{std::uint32_t(geometry.batch), std::uint32_t(geometry.classes)});
 }
 
-void accumulate_metrics(Recording& recording, const Buffer& loss, const Buffer& correct,
-                        std::uint32_t count, const Buffer& totals) {
+void accumulate_metrics(Recording& recording, std::uint32_t count, const Buffer& loss,
+                        const Buffer& correct, const Buffer& totals) {
   const char* op = "accumulate_metrics";
   require_recording_open(op, recording);
   const std::string context = "count " + std::to_string(count);

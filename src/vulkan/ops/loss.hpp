@@ -54,8 +54,8 @@ using ::vknn::kMetricTotalsBytes;
 // totals += (sum of loss[0..count), sum of correct[0..count), count), in one
 // workgroup, deterministically (no atomics): the same inputs give the same
 // bits on every replay. `count` is this recording's batch size.
-void accumulate_metrics(Recording& recording, const Buffer& loss, const Buffer& correct,
-                        std::uint32_t count, const Buffer& totals);
+void accumulate_metrics(Recording& recording, std::uint32_t count, const Buffer& loss,
+                        const Buffer& correct, const Buffer& totals);
 
 // Records totals = 0 (a transfer fill, then a barrier), e.g. at the start
 // of an epoch's first step. Between submissions the host may instead call

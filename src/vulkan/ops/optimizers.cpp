@@ -35,8 +35,8 @@ void require_parameter_buffer(const char* op, const char* role, const Buffer& bu
 
 }  // namespace
 
-void sgd_update(Recording& recording, const SgdConfig& config, const Buffer& state,
-                std::uint64_t count, const Buffer& weights, const Buffer& gradients,
+void sgd_update(Recording& recording, const SgdConfig& config, std::uint64_t count,
+                const Buffer& state, const Buffer& weights, const Buffer& gradients,
                 const Buffer* velocity) {
   const char* op = "sgd_update";
   require_recording_open(op, recording);
@@ -77,21 +77,13 @@ void sgd_update(Recording& recording, const SgdConfig& config, const Buffer& sta
                      SgdPush{std::uint32_t(count), config.momentum});
 }
 
-void adam_update(Recording& recording, const AdamConfig& config, const Buffer& state,
-                 std::uint64_t count, const Buffer& weights, const Buffer& gradients,
+void adam_update(Recording& recording, const AdamConfig& config, std::uint64_t count,
+                 const Buffer& state, const Buffer& weights, const Buffer& gradients,
                  const Buffer& m, const Buffer& v) {
   const char* op = "adam_update";
   require_recording_open(op, recording);
   require_fits_u32(op, "count", count);
-  // beta = 1 would make 1 - beta^t zero (alpha = inf); epsilon = 0 would
-  // make a zero gradient on the first step 0 / 0.
-  if (!(config.beta_1 >= 0.0f && config.beta_1 < 1.0f) ||
-      !(config.beta_2 >= 0.0f && config.beta_2 < 1.0f) || !(config.epsilon > 0.0f)) {
-    std::ostringstream msg;
-    msg << op << ": needs beta_1 and beta_2 in [0, 1) and epsilon > 0, got beta_1 "
-        << config.beta_1 << ", beta_2 " << config.beta_2 << ", epsilon " << config.epsilon;
-    throw Error(msg.str());
-  }
+  config.validate(op);
   require_step_state(op, state);
   require_parameter_buffer(op, "weights", weights, count);
   require_parameter_buffer(op, "gradients", gradients, count);

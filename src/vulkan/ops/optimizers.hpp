@@ -24,8 +24,8 @@ namespace vknn::vk::ops {
 // With momentum 0: w -= lr * g, and velocity may be null (it is not
 // touched). config.momentum is baked in (a hyper-parameter, fixed for a
 // fit); lr is the step state's.
-void sgd_update(Recording& recording, const SgdConfig& config, const Buffer& state,
-                std::uint64_t count, const Buffer& weights, const Buffer& gradients,
+void sgd_update(Recording& recording, const SgdConfig& config, std::uint64_t count,
+                const Buffer& state, const Buffer& weights, const Buffer& gradients,
                 const Buffer* velocity);
 
 // Keras Adam with t = state.iterations + 1:
@@ -33,8 +33,8 @@ void sgd_update(Recording& recording, const SgdConfig& config, const Buffer& sta
 // v += (g*g - v)(1 - b2); w -= alpha * m / (sqrt(v) + eps).
 // m and v are zero before the first step. beta_1, beta_2 and epsilon are
 // baked in; lr and t are the step state's.
-void adam_update(Recording& recording, const AdamConfig& config, const Buffer& state,
-                 std::uint64_t count, const Buffer& weights, const Buffer& gradients,
+void adam_update(Recording& recording, const AdamConfig& config, std::uint64_t count,
+                 const Buffer& state, const Buffer& weights, const Buffer& gradients,
                  const Buffer& m, const Buffer& v);
 
 // Keras RMSprop (TensorFlow 2.11+, not centered): v = rho * v + (1 - rho) *
@@ -42,8 +42,8 @@ void adam_update(Recording& recording, const AdamConfig& config, const Buffer& s
 // step, w -= m; without, w -= lr * step and momentum_buffer may be null.
 // rho, momentum and epsilon are baked in; lr is the step state's.
 // (src/vulkan/ops/rmsprop.cpp)
-void rmsprop_update(Recording& recording, const RmspropConfig& config, const Buffer& state,
-                    std::uint64_t count, const Buffer& weights, const Buffer& gradients,
+void rmsprop_update(Recording& recording, const RmspropConfig& config, std::uint64_t count,
+                    const Buffer& state, const Buffer& weights, const Buffer& gradients,
                     const Buffer& velocity, const Buffer* momentum_buffer);
 
 }  // namespace vknn::vk::ops

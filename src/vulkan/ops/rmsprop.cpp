@@ -16,19 +16,13 @@ namespace vknn::vk::ops {
 
 using namespace detail;  // the dispatch vocabulary, dispatch.hpp
 
-void rmsprop_update(Recording& recording, const RmspropConfig& config, const Buffer& state,
-                    std::uint64_t count, const Buffer& weights, const Buffer& gradients,
+void rmsprop_update(Recording& recording, const RmspropConfig& config, std::uint64_t count,
+                    const Buffer& state, const Buffer& weights, const Buffer& gradients,
                     const Buffer& velocity, const Buffer* momentum_buffer) {
   const char* op = "rmsprop_update";
   require_recording_open(op, recording);
   require_fits_u32(op, "count", count);
-  if (!(config.rho >= 0.0f && config.rho < 1.0f) || !(config.epsilon > 0.0f) ||
-      !(config.momentum >= 0.0f && config.momentum < 1.0f)) {
-    std::ostringstream msg;
-    msg << op << ": needs rho and momentum in [0, 1) and epsilon > 0, got rho " << config.rho
-        << ", momentum " << config.momentum << ", epsilon " << config.epsilon;
-    throw Error(msg.str());
-  }
+  config.validate(op);
   const bool has_momentum = config.momentum != 0.0f;
   if (has_momentum && momentum_buffer == nullptr) {
     throw Error(std::string(op) + ": momentum is " + std::to_string(config.momentum) +

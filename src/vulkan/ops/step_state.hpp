@@ -19,11 +19,7 @@
 
 #include "ops/step_state.hpp"
 
-namespace vknn::vk {
-class Buffer;
-class Device;
-class Recording;
-}  // namespace vknn::vk
+#include "vulkan/fwd.hpp"
 
 namespace vknn::vk::ops {
 
