@@ -37,6 +37,8 @@ def test_keras_names_and_defaults():
     assert (rms.learning_rate, rms.rho, rms.momentum, rms.epsilon, rms.centered) == \
         (0.001, 0.9, 0.0, 1e-7, False)
     assert keras.optimizers.get("rmsprop").rho == 0.9
+    with pytest.warns(DeprecationWarning, match="`lr` argument is deprecated"):
+        assert keras.optimizers.RMSprop(lr=0.01).learning_rate == 0.01  # older notebooks
     assert keras.losses.BinaryCrossentropy().from_logits is False
     assert keras.activations.sigmoid is tf.nn.sigmoid
     assert keras.activations.get("sigmoid") is tf.nn.sigmoid

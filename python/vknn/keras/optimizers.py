@@ -1,5 +1,6 @@
 """keras.optimizers.Adam, SGD and RMSprop with Keras's defaults."""
 import math
+import warnings
 
 
 def _check_rate(name, value):
@@ -7,6 +8,16 @@ def _check_rate(name, value):
             or value < 0:
         raise ValueError(f"{name}: learning_rate must be a finite number >= 0, got {value!r}")
     return float(value)
+
+
+def _legacy_lr(kwargs, learning_rate, name):
+    """Keras 2 still takes the old `lr` argument (older course notebooks write
+    RMSprop(lr=0.001)), with a deprecation warning; so does vknn."""
+    if "lr" not in kwargs:
+        return learning_rate
+    warnings.warn(f"{name}: the `lr` argument is deprecated, use `learning_rate` instead.",
+                  DeprecationWarning, stacklevel=3)
+    return kwargs.pop("lr")
 
 
 class Optimizer:
@@ -18,6 +29,7 @@ class Adam(Optimizer):
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-07,
                  amsgrad=False, name="Adam", **kwargs):
+        learning_rate = _legacy_lr(kwargs, learning_rate, "Adam")
         if amsgrad:
             raise ValueError("Adam: amsgrad=True is not supported by vknn")
         if kwargs:
@@ -40,6 +52,7 @@ class SGD(Optimizer):
     """SGD(learning_rate=0.01, momentum=0.0), Keras's form."""
 
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, name="SGD", **kwargs):
+        learning_rate = _legacy_lr(kwargs, learning_rate, "SGD")
         if nesterov:
             raise ValueError("SGD: nesterov=True is not supported by vknn")
         if kwargs:
@@ -68,6 +81,7 @@ class RMSprop(Optimizer):
 
     def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-07,
                  name="RMSprop", **kwargs):
+        learning_rate = _legacy_lr(kwargs, learning_rate, "RMSprop")
         for arg, value in kwargs.items():
             if arg not in _RMSPROP_DEFAULTS:
                 raise TypeError(f"RMSprop: unsupported arguments {sorted(kwargs)}")
