@@ -3,6 +3,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <utility>
@@ -20,7 +21,8 @@ Activation activation_of(const std::string& name) {
   if (name == "relu") return Activation::relu;
   if (name == "softmax") return Activation::softmax;
   if (name == "linear") return Activation::linear;
-  throw py::value_error("unknown activation '" + name + "' (relu, softmax or linear)");
+  if (name == "sigmoid") return Activation::sigmoid;
+  throw py::value_error("unknown activation '" + name + "' (relu, softmax, sigmoid or linear)");
 }
 
 Padding padding_of(const std::string& name) {
@@ -30,6 +32,18 @@ Padding padding_of(const std::string& name) {
 }
 
 using Pair = std::pair<int, int>;
+
+// MaxPooling2D and AveragePooling2D share Keras's Pooling2D arguments.
+template <class Pooling>
+LayerSpec pooling(Pair pool, std::optional<Pair> strides, const std::string& padding,
+                  std::optional<Shape> input_shape, std::string name) {
+  std::optional<Size2> stride;
+  if (strides) stride = Size2(strides->first, strides->second);
+  Pooling layer(Size2(pool.first, pool.second), stride, padding_of(padding));
+  layer.input_shape = std::move(input_shape);
+  layer.name = std::move(name);
+  return LayerSpec{layer};
+}
 
 }  // namespace
 
@@ -47,19 +61,29 @@ void bind_layers(py::module_& m) {
       },
       py::arg("filters"), py::arg("kernel_size"), py::arg("strides"), py::arg("padding"),
       py::arg("activation"), py::arg("input_shape"), py::arg("name"));
+  m.def("max_pooling2d", &pooling<MaxPooling2D>, py::arg("pool_size"), py::arg("strides"),
+        py::arg("padding"), py::arg("input_shape"), py::arg("name"));
+  m.def("average_pooling2d", &pooling<AveragePooling2D>, py::arg("pool_size"),
+        py::arg("strides"), py::arg("padding"), py::arg("input_shape"), py::arg("name"));
   m.def(
-      "max_pooling2d",
-      [](Pair pool, std::optional<Pair> strides, const std::string& padding,
-         std::optional<Shape> input_shape, std::string name) {
-        std::optional<Size2> stride;
-        if (strides) stride = Size2(strides->first, strides->second);
-        MaxPooling2D layer(Size2(pool.first, pool.second), stride, padding_of(padding));
+      "global_average_pooling2d",
+      [](std::optional<Shape> input_shape, std::string name) {
+        GlobalAveragePooling2D layer;
         layer.input_shape = std::move(input_shape);
         layer.name = std::move(name);
         return LayerSpec{layer};
       },
-      py::arg("pool_size"), py::arg("strides"), py::arg("padding"), py::arg("input_shape"),
-      py::arg("name"));
+      py::arg("input_shape"), py::arg("name"));
+  m.def(
+      "dropout",
+      [](float rate, std::optional<std::uint64_t> seed, std::optional<Shape> input_shape,
+         std::string name) {
+        Dropout layer(rate, seed);
+        layer.input_shape = std::move(input_shape);
+        layer.name = std::move(name);
+        return LayerSpec{layer};
+      },
+      py::arg("rate"), py::arg("seed"), py::arg("input_shape"), py::arg("name"));
   m.def(
       "flatten",
       [](std::optional<Shape> input_shape, std::string name) {

@@ -203,11 +203,14 @@ void bind_model(py::module_& m) {
       .def(
           "compile",
           [](Sequential& model, const std::string& kind, float learning_rate, float beta_1,
-             float beta_2, float epsilon, float momentum, std::uint64_t seed,
-             const std::string& backend) {
-            const Optimizer optimizer = kind == "sgd" ? SGD(learning_rate, momentum)
-                                                      : Adam(learning_rate, beta_1, beta_2, epsilon);
+             float beta_2, float rho, float epsilon, float momentum, const std::string& loss,
+             std::uint64_t seed, const std::string& backend) {
+            const Optimizer optimizer =
+                kind == "sgd"       ? SGD(learning_rate, momentum)
+                : kind == "rmsprop" ? RMSprop(learning_rate, rho, momentum, epsilon)
+                                    : Adam(learning_rate, beta_1, beta_2, epsilon);
             CompileOptions options;
+            options.loss = loss;
             options.seed = seed;
             options.backend = backend == "cpu" ? BackendKind::cpu : BackendKind::vulkan;
             if (options.backend == BackendKind::vulkan) {
@@ -221,7 +224,8 @@ void bind_model(py::module_& m) {
             });
           },
           py::arg("optimizer"), py::arg("learning_rate"), py::arg("beta_1"), py::arg("beta_2"),
-          py::arg("epsilon"), py::arg("momentum"), py::arg("seed"), py::arg("backend"))
+          py::arg("rho"), py::arg("epsilon"), py::arg("momentum"), py::arg("loss"),
+          py::arg("seed"), py::arg("backend"))
       .def("fit", &fit, py::arg("x"), py::arg("y"), py::arg("epochs"), py::arg("batch_size"),
            py::arg("shuffle"), py::arg("verbose"), py::arg("seed"), py::arg("val_x"),
            py::arg("val_y"), py::arg("native_callbacks"), py::arg("dispatcher"),

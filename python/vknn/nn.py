@@ -1,4 +1,5 @@
-"""vknn.nn: the activations the course passes as ``activation=tf.nn.relu``.
+"""vknn.nn: the activations the course passes as ``activation=tf.nn.relu`` (and
+``tf.nn.sigmoid``).
 
 Each is a plain numpy function (so calling one works as in TensorFlow on
 arrays), and vknn.keras.layers recognises them by identity and runs the
@@ -19,4 +20,11 @@ def softmax(logits, axis=-1):
     return e / np.sum(e, axis=axis, keepdims=True)
 
 
-__all__ = ["relu", "softmax"]
+def sigmoid(x):
+    """1 / (1 + exp(-x)), elementwise, computed stably."""
+    x = np.asarray(x, dtype=np.float32)
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(np.float32)
+
+
+__all__ = ["relu", "softmax", "sigmoid"]

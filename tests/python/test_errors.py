@@ -129,8 +129,11 @@ def test_fit_arguments_are_checked(model):
 def test_compile_arguments_are_checked():
     m = keras.Sequential([keras.layers.Flatten(input_shape=(28, 28)),
                           keras.layers.Dense(10, activation="softmax")])
-    with raises(ValueError, "optimizer 'rmsprop' is not supported", "'adam'"):
-        m.compile(loss="sparse_categorical_crossentropy")
+    # compile()'s default optimizer is Keras's, 'rmsprop'; an unknown one is refused.
+    m.compile(loss="sparse_categorical_crossentropy")
+    assert isinstance(m.optimizer, keras.optimizers.RMSprop)
+    with raises(ValueError, "optimizer 'adagrad' is not supported", "'rmsprop'", "'adam'"):
+        m.compile(optimizer="adagrad", loss="sparse_categorical_crossentropy")
     with raises(ValueError, "loss 'mse' is not supported", "sparse_categorical_crossentropy"):
         m.compile(optimizer="adam", loss="mse")
     with raises(ValueError, "metric 'mae' is not supported"):
@@ -215,3 +218,103 @@ def test_missing_dataset_says_how_to_fetch_it(tmp_path, monkeypatch):
     (tmp_path / "mnist").mkdir()
     with raises(tf.Error, "MNIST", "scripts/get_data.sh"):
         keras.datasets.mnist.load_data()
+
+
+def test_week4_layer_arguments_are_checked():
+    for rate in (1.0, 1, -0.1, 2.5, float("nan")):
+        with raises(ValueError, "Dropout: rate must be a number in [0, 1)", repr(rate)):
+            keras.layers.Dropout(rate)
+    for rate in ("0.5", None, True):
+        with raises(ValueError, "Dropout: rate must be a number in [0, 1)"):
+            keras.layers.Dropout(rate)
+    with raises(ValueError, "Dropout: noise_shape=(None, 1) is not supported by vknn"):
+        keras.layers.Dropout(0.2, noise_shape=(None, 1))
+    for seed in (-1, 1.5, "7", 2 ** 64):
+        with raises(ValueError, "Dropout: seed must be None or an integer in [0, 2**64)",
+                    repr(seed)):
+            keras.layers.Dropout(0.2, seed=seed)
+    with raises(ValueError, "AveragePooling2D: padding must be 'valid' or 'same', got 'full'"):
+        keras.layers.AveragePooling2D(2, padding="full")
+    with raises(ValueError, "AveragePooling2D: pool_size must be positive, got (0, 0)"):
+        keras.layers.AveragePooling2D(0)
+    with raises(ValueError, "AveragePooling2D: strides must be an integer or a tuple of 2"):
+        keras.layers.AvgPool2D(2, strides=(1, 2, 3))
+    with raises(ValueError, "AveragePooling2D: data_format='channels_first' is not supported"):
+        keras.layers.AveragePooling2D(data_format="channels_first")
+    with raises(ValueError, "GlobalAveragePooling2D: keepdims=True is not supported by vknn"):
+        keras.layers.GlobalAveragePooling2D(keepdims=True)
+    with raises(ValueError, "GlobalAveragePooling2D: data_format='channels_first' is not"):
+        keras.layers.GlobalAvgPool2D(data_format="channels_first")
+    with raises(ValueError, "Dense: unknown activation 'tanh'", "'sigmoid'", "vknn.nn.sigmoid"):
+        keras.layers.Dense(1, activation="tanh")
+
+
+def test_week4_structure_errors_come_from_the_library_as_value_error():
+    # Sigmoid, like softmax, only on the final Dense layer (the library's check).
+    with raises(ValueError, "layer dense (Dense): activation 'sigmoid' is supported only on the "
+                            "last layer"):
+        keras.Sequential([keras.layers.Flatten(input_shape=(28, 28)),
+                          keras.layers.Dense(16, activation=tf.nn.sigmoid),
+                          keras.layers.Dense(1, activation="sigmoid")])
+    with raises(ValueError, "conv2d", "'sigmoid' is not supported on this layer type"):
+        keras.Sequential([keras.layers.Conv2D(4, 3, activation="sigmoid",
+                                              input_shape=(28, 28, 1))])
+    with raises(ValueError, "average_pooling2d", "does not fit", "28x28"):
+        keras.Sequential([keras.layers.AveragePooling2D(30, input_shape=(28, 28, 1))])
+    # The loss must fit the last layer (the library's check, at compile).
+    ten = keras.Sequential([keras.layers.Flatten(input_shape=(28, 28)),
+                            keras.layers.Dense(10, activation="softmax")])
+    with raises(ValueError, "compile: the last layer is dense", "output shape (10)",
+                "binary cross-entropy needs a last layer Dense(1, activation='sigmoid')"):
+        ten.compile(optimizer="rmsprop", loss="binary_crossentropy")
+    one = keras.Sequential([keras.layers.Flatten(input_shape=(28, 28)),
+                            keras.layers.Dense(1, activation="sigmoid")])
+    with raises(ValueError, "a sigmoid output goes with loss 'binary_crossentropy'"):
+        one.compile(optimizer="rmsprop", loss="sparse_categorical_crossentropy")
+
+
+def test_week4_compile_and_label_errors():
+    m = keras.Sequential([keras.layers.Flatten(input_shape=(28, 28)),
+                          keras.layers.Dense(1, activation="sigmoid")])
+    with raises(ValueError, "loss 'hinge' is not supported", "'binary_crossentropy'"):
+        m.compile(loss="hinge")
+    with raises(ValueError, "metric 'sparse_categorical_accuracy' does not fit loss "
+                            "'binary_crossentropy'", "'accuracy'"):
+        m.compile(loss="binary_crossentropy", metrics=["sparse_categorical_accuracy"])
+    with raises(ValueError, "metric 'binary_accuracy' does not fit loss "
+                            "'sparse_categorical_crossentropy'"):
+        m.compile(loss="sparse_categorical_crossentropy", metrics=["binary_accuracy"])
+    with raises(ValueError, "BinaryCrossentropy(from_logits=True) is not supported",
+                "activation='sigmoid'"):
+        keras.losses.BinaryCrossentropy(from_logits=True)
+    with raises(ValueError, "BinaryCrossentropy: label_smoothing=0.1 is not supported"):
+        keras.losses.BinaryCrossentropy(label_smoothing=0.1)
+    m.compile(loss="binary_crossentropy", metrics=["accuracy"])
+    x = np.zeros((4, 28, 28), np.uint8)
+    with raises(ValueError, "y: label 2 at index 3 is not a binary label", "labels 0 or 1"):
+        m.fit(x, np.array([0, 1, 1, 2]), verbose=0)
+    with raises(ValueError, "y: label -1 at index 0 is not a binary label"):
+        m.evaluate(x, np.array([-1, 0, 1, 0]), verbose=0)
+    with raises(ValueError, "labels must be integer class indices; found 0.5 at index 1"):
+        m.fit(x, np.array([0.0, 0.5, 1.0, 1.0]), verbose=0)
+    with raises(ValueError, "validation_data y: label 3 at index 0 is not a binary label"):
+        m.fit(x, np.array([0, 1, 1, 0]), validation_data=(x, np.array([3, 0, 0, 0])), verbose=0)
+
+
+def test_rmsprop_arguments_are_checked():
+    with raises(ValueError, "RMSprop: learning_rate must be a finite number >= 0, got -1"):
+        keras.optimizers.RMSprop(learning_rate=-1)
+    with raises(ValueError, "RMSprop: rho must be in [0, 1), got 1.0"):
+        keras.optimizers.RMSprop(rho=1.0)
+    with raises(ValueError, "RMSprop: momentum must be in [0, 1), got -0.5"):
+        keras.optimizers.RMSprop(momentum=-0.5)
+    with raises(ValueError, "RMSprop: epsilon must be a finite number > 0, got 0"):
+        keras.optimizers.RMSprop(epsilon=0)
+    with raises(ValueError, "RMSprop: centered=True is not supported by vknn (only False)"):
+        keras.optimizers.RMSprop(centered=True)
+    with raises(ValueError, "RMSprop: clipnorm=1.0 is not supported by vknn (only None)"):
+        keras.optimizers.RMSprop(clipnorm=1.0)
+    with raises(TypeError, "RMSprop: unsupported arguments ['decay']"):
+        keras.optimizers.RMSprop(decay=0.1)
+    # Keras's other arguments at their defaults are accepted.
+    keras.optimizers.RMSprop(centered=False, clipnorm=None, use_ema=False, jit_compile=True)

@@ -4,7 +4,9 @@ The C++ side is the example trainer build/examples/train_fashion_mnist (the
 C++ API's compile/fit, as a user runs it), which saves its weights
 (--save, safetensors) and its History (--history, CSV with round-trip exact
 numbers). The Python side trains the same model (--filters 16) on the same
-prefix with the same seed through vknn.keras. Weights must be bit-identical
+prefix with the same seed through vknn.keras. Likewise for the week-4 binary
+classifier (build/examples/train_sneakers_vs_boots --dropout 0.2: Dropout,
+a sigmoid output, binary cross-entropy, RMSprop). Weights must be bit-identical
 and every History value equal: the binding adds no arithmetic of its own.
 
 Also: images / 255.0 gives exactly the results of the uint8 images, because
@@ -113,3 +115,57 @@ def test_every_pixel_value_in_every_usual_spelling_is_kept_exactly():
     nudged[0, 3, 7] = np.nextafter(nudged[0, 3, 7], 1)
     with pytest.raises(ValueError, match=r"index \(0, 3, 7\)"):
         _inputs.images(nudged, model)
+
+
+def sneakers_vs_boots_model(tf):
+    """examples/train_sneakers_vs_boots.cpp's model with --dropout 0.2."""
+    return tf.keras.models.Sequential([
+        tf.keras.layers.Conv2D(16, (3, 3), activation='relu', input_shape=(28, 28, 1)),
+        tf.keras.layers.MaxPooling2D(2, 2),
+        tf.keras.layers.Conv2D(32, (3, 3), activation='relu'),
+        tf.keras.layers.MaxPooling2D(2, 2),
+        tf.keras.layers.Flatten(),
+        tf.keras.layers.Dense(64, activation='relu'),
+        tf.keras.layers.Dropout(0.2),
+        tf.keras.layers.Dense(1, activation='sigmoid'),
+    ])
+
+
+def test_python_binary_fit_with_dropout_and_rmsprop_equals_the_cpp_api(fashion, binary_dir,
+                                                                       tmp_path):
+    trainer = binary_dir / "examples" / "train_sneakers_vs_boots"
+    if not trainer.exists():
+        pytest.skip(f"{trainer} is not built (VKNN_BUILD_EXAMPLES is off)")
+    count, epochs, seed = 320, 2, 4
+    weights_file, history_file = tmp_path / "cpp.safetensors", tmp_path / "cpp.csv"
+    subprocess.run(
+        [str(trainer), "--dropout", "0.2", "--limit", str(count), "--test-limit", "32",
+         "--epochs", str(epochs), "--seed", str(seed), "--verbose", "0",
+         "--data-dir", str(data_dir("fashion-mnist")),
+         "--save", str(weights_file), "--history", str(history_file)],
+        check=True, capture_output=True, timeout=300)
+
+    import vknn as tf
+    (x_train, y_train), _ = fashion
+    keep = np.flatnonzero((y_train == 7) | (y_train == 9))[:count]
+    images, labels = x_train[keep] / 255.0, (y_train[keep] == 9).astype(np.int64)
+    tf.keras.utils.set_random_seed(seed)
+    try:
+        model = sneakers_vs_boots_model(tf)
+        model.compile(loss='binary_crossentropy',
+                      optimizer=tf.keras.optimizers.RMSprop(learning_rate=0.001),
+                      metrics=['accuracy'])
+        history = model.fit(images, labels, epochs=epochs, verbose=0)
+    finally:
+        tf.keras.utils.set_random_seed(0)
+
+    from_cpp = sneakers_vs_boots_model(tf)
+    from_cpp.compile(loss='binary_crossentropy', optimizer='rmsprop', metrics=['accuracy'])
+    from_cpp.load_weights(weights_file)
+    for mine, theirs in zip(model.get_weights(), from_cpp.get_weights()):
+        np.testing.assert_array_equal(mine, theirs)
+    with open(history_file) as f:
+        rows = list(csv.DictReader(f))
+    assert [int(r["epoch"]) for r in rows] == history.epoch == list(range(epochs))
+    assert [float(r["loss"]) for r in rows] == history.history["loss"]
+    assert [float(r["accuracy"]) for r in rows] == history.history["accuracy"]

@@ -97,8 +97,9 @@ def images(x, model, what="x"):
         f"floats that are pixel / 255 (e.g. images / 255.0)")
 
 
-def labels(y, count, classes, what="y"):
-    """y as a C-ordered uint8 array of count labels in 0..classes-1."""
+def labels(y, count, classes, what="y", binary=False):
+    """y as a C-ordered uint8 array of count labels in 0..classes-1 (0 or 1
+    when binary: integers, bools, or floats that are exactly 0.0 or 1.0)."""
     y = np.asarray(y)
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
@@ -120,6 +121,10 @@ def labels(y, count, classes, what="y"):
     out_of_range = (y < 0) | (y >= classes)
     if out_of_range.any():
         bad = int(np.argmax(out_of_range))
+        if binary:
+            raise ValueError(
+                f"{what}: label {y[bad]!r} at index {bad} is not a binary label; binary "
+                f"cross-entropy takes labels 0 or 1")
         raise ValueError(
             f"{what}: label {y[bad]!r} at index {bad} is out of range for a model with "
             f"{classes} output classes (labels must be 0..{classes - 1})")

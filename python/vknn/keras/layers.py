@@ -1,9 +1,12 @@
-"""keras.layers: Conv2D, MaxPooling2D (MaxPool2D), Flatten, Dense.
+"""keras.layers: Conv2D, MaxPooling2D (MaxPool2D), AveragePooling2D (AvgPool2D),
+GlobalAveragePooling2D (GlobalAvgPool2D), Dropout, Flatten, Dense.
 
 A layer holds its configuration; once it is in a model it also answers
 Keras's questions about itself (name, output_shape, count_params(), output,
 get_weights()) from that model.
 """
+import numpy as np
+
 from .. import _vknn
 from . import activations
 
@@ -166,26 +169,94 @@ class Conv2D(Layer):
         return [(kh, kw, input_shape[-1], self.filters), (self.filters,)]
 
 
-class MaxPooling2D(Layer):
-    _type = "MaxPooling2D"
+class _Pooling2D(Layer):
+    """Keras's Pooling2D arguments, shared by MaxPooling2D and AveragePooling2D."""
+
+    _binding = None  # the _vknn function that makes the layer's spec
 
     def __init__(self, pool_size=(2, 2), strides=None, padding="valid", input_shape=None,
                  name=None, **kwargs):
         _check_defaults(self._type, kwargs, {"data_format": (None, "channels_last")})
         super().__init__(input_shape=input_shape, name=name, **kwargs)
-        self.pool_size = _pair(pool_size, "pool_size", "MaxPooling2D")
-        self.strides = None if strides is None else _pair(strides, "strides", "MaxPooling2D")
-        self.padding = _padding(padding, "MaxPooling2D")
+        self.pool_size = _pair(pool_size, "pool_size", self._type)
+        self.strides = None if strides is None else _pair(strides, "strides", self._type)
+        self.padding = _padding(padding, self._type)
 
     def _spec(self, input_shape):
-        return _vknn.max_pooling2d(self.pool_size, self.strides, self.padding, input_shape,
+        return type(self)._binding(self.pool_size, self.strides, self.padding, input_shape,
                                    self._given_name or "")
 
     def _weight_shapes(self, input_shape):
         return []
 
 
+class MaxPooling2D(_Pooling2D):
+    _type = "MaxPooling2D"
+    _binding = _vknn.max_pooling2d
+
+
+class AveragePooling2D(_Pooling2D):
+    """The mean of each window; with padding='same' a border window averages
+    only the pixels it covers, as TensorFlow does."""
+    _type = "AveragePooling2D"
+    _binding = _vknn.average_pooling2d
+
+
 MaxPool2D = MaxPooling2D
+AvgPool2D = AveragePooling2D
+
+
+class GlobalAveragePooling2D(Layer):
+    """The mean of each channel over the whole map: (H, W, C) -> (C,)."""
+    _type = "GlobalAveragePooling2D"
+
+    def __init__(self, data_format=None, keepdims=False, input_shape=None, name=None, **kwargs):
+        _check_defaults(self._type, {"data_format": data_format, "keepdims": keepdims},
+                        {"data_format": (None, "channels_last"), "keepdims": (False,)})
+        super().__init__(input_shape=input_shape, name=name, **kwargs)
+
+    def _spec(self, input_shape):
+        return _vknn.global_average_pooling2d(input_shape, self._given_name or "")
+
+    def _weight_shapes(self, input_shape):
+        return []
+
+
+GlobalAvgPool2D = GlobalAveragePooling2D
+
+
+class Dropout(Layer):
+    """Inverted dropout: in fit each input is zeroed with probability rate and
+    the rest scaled by 1 / (1 - rate); evaluate and predict pass it through.
+    The mask comes from a counter-based generator on the device, so a seed
+    reproduces a run exactly; without one it is derived from the compile
+    seed (vknn.keras.utils.set_random_seed) and the layer's position."""
+    _type = "Dropout"
+
+    def __init__(self, rate, noise_shape=None, seed=None, input_shape=None, name=None, **kwargs):
+        super().__init__(input_shape=input_shape, name=name, **kwargs)
+        if isinstance(rate, (bool, np.bool_)) or not isinstance(rate, (int, float, np.integer,
+                                                                      np.floating)) \
+                or not 0 <= rate < 1:
+            raise ValueError(f"Dropout: rate must be a number in [0, 1) (the fraction of inputs "
+                             f"dropped in training, e.g. Dropout(0.2)), got {rate!r}")
+        if noise_shape is not None:
+            raise ValueError(f"Dropout: noise_shape={noise_shape!r} is not supported by vknn "
+                             f"(only None: an independent mask for every input)")
+        if seed is not None and (isinstance(seed, (bool, np.bool_))
+                                 or not isinstance(seed, (int, np.integer))
+                                 or not 0 <= seed < 2 ** 64):
+            raise ValueError(f"Dropout: seed must be None or an integer in [0, 2**64), "
+                             f"got {seed!r}")
+        self.rate = float(rate)
+        self.noise_shape = None
+        self.seed = None if seed is None else int(seed)
+
+    def _spec(self, input_shape):
+        return _vknn.dropout(self.rate, self.seed, input_shape, self._given_name or "")
+
+    def _weight_shapes(self, input_shape):
+        return []
 
 
 class Flatten(Layer):
@@ -238,4 +309,5 @@ def _check_defaults(layer, kwargs, allowed):
                                  f"{defaults[0]!r})")
 
 
-__all__ = ["Layer", "Conv2D", "MaxPooling2D", "MaxPool2D", "Flatten", "Dense"]
+__all__ = ["Layer", "Conv2D", "MaxPooling2D", "MaxPool2D", "AveragePooling2D", "AvgPool2D",
+           "GlobalAveragePooling2D", "GlobalAvgPool2D", "Dropout", "Flatten", "Dense"]

@@ -1,4 +1,6 @@
-"""Losses: vknn trains with sparse categorical cross-entropy (integer labels)."""
+"""Losses: sparse categorical cross-entropy (integer labels, a final softmax)
+and binary cross-entropy (labels 0 or 1, a final Dense(1, sigmoid)). vknn
+computes both from the logits, fused with the output activation."""
 
 
 class SparseCategoricalCrossentropy:
@@ -16,12 +18,45 @@ class SparseCategoricalCrossentropy:
         self.name = name
 
 
+class BinaryCrossentropy:
+    """keras.losses.BinaryCrossentropy(from_logits=False): the loss vknn fuses
+    with a final Dense(1, activation='sigmoid'). from_logits=True is not
+    supported."""
+
+    name = "binary_crossentropy"
+
+    def __init__(self, from_logits=False, label_smoothing=0.0, name="binary_crossentropy",
+                 **kwargs):
+        if from_logits:
+            raise ValueError(
+                "BinaryCrossentropy(from_logits=True) is not supported: vknn fuses the loss "
+                "with a final Dense(1) layer's sigmoid; use activation='sigmoid' there")
+        if label_smoothing != 0:
+            raise ValueError(f"BinaryCrossentropy: label_smoothing={label_smoothing!r} is not "
+                             f"supported by vknn (only 0)")
+        for arg, value in kwargs.items():
+            if arg == "axis" and value == -1:
+                continue
+            raise ValueError(f"BinaryCrossentropy: argument {arg}={value!r} is not supported "
+                             f"by vknn")
+        self.from_logits = False
+        self.label_smoothing = 0.0
+        self.name = name
+
+
+_BY_NAME = {"sparse_categorical_crossentropy": "sparse_categorical_crossentropy",
+            "binary_crossentropy": "binary_crossentropy"}
+
+
 def resolve(loss):
-    """ValueError unless loss is sparse categorical cross-entropy."""
+    """The library's loss name; ValueError for a loss vknn does not have."""
     if isinstance(loss, SparseCategoricalCrossentropy):
         return "sparse_categorical_crossentropy"
-    if loss == "sparse_categorical_crossentropy":
-        return loss
+    if isinstance(loss, BinaryCrossentropy):
+        return "binary_crossentropy"
+    if isinstance(loss, str) and loss in _BY_NAME:
+        return _BY_NAME[loss]
     raise ValueError(
         f"compile: loss {loss!r} is not supported; vknn trains with "
-        f"loss='sparse_categorical_crossentropy' (integer labels, a final softmax layer)")
+        f"loss='sparse_categorical_crossentropy' (integer labels, a final softmax layer) or "
+        f"'binary_crossentropy' (labels 0 or 1, a final Dense(1, activation='sigmoid'))")

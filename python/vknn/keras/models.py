@@ -110,7 +110,8 @@ class Sequential(Model):
         if not isinstance(layer, layers_module.Layer):
             raise ValueError(
                 f"Sequential.add: expected a vknn.keras.layers layer, got {layer!r} "
-                f"(vknn supports Conv2D, MaxPooling2D, Flatten and Dense)")
+                f"(vknn supports Conv2D, MaxPooling2D, AveragePooling2D, "
+                f"GlobalAveragePooling2D, Dropout, Flatten and Dense)")
         if self._core is not None and self._core.compiled:
             raise ValueError("Sequential.add: the model is already compiled; add layers first")
         if layer._model is not None:
@@ -198,8 +199,8 @@ class Sequential(Model):
     # ---- compile ------------------------------------------------------------
 
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, **kwargs):
-        """compile(optimizer='adam' | Adam(...) | SGD(...),
-        loss='sparse_categorical_crossentropy', metrics=['accuracy'])."""
+        """compile(optimizer='rmsprop' | 'adam' | 'sgd' | RMSprop(...) | Adam(...) | SGD(...),
+        loss='sparse_categorical_crossentropy' | 'binary_crossentropy', metrics=['accuracy'])."""
         _reject(kwargs, "compile", allowed_defaults={"loss_weights": None,
                                                     "weighted_metrics": None,
                                                     "run_eagerly": None, "steps_per_execution": None,
@@ -211,9 +212,18 @@ class Sequential(Model):
         if isinstance(metrics, str):
             metrics = [metrics]
         keep_accuracy = False
+        # 'accuracy' is the one accuracy that fits the loss, as in Keras
+        # (binary at a 0.5 threshold for binary cross-entropy); the History
+        # key is 'accuracy' whichever name was given.
+        matching = {"sparse_categorical_crossentropy": "sparse_categorical_accuracy",
+                    "binary_crossentropy": "binary_accuracy"}[loss_name]
         for metric in metrics:
-            if metric in ("accuracy", "acc", "sparse_categorical_accuracy"):
+            if metric in ("accuracy", "acc", matching):
                 keep_accuracy = True
+            elif metric in ("sparse_categorical_accuracy", "binary_accuracy"):
+                raise ValueError(
+                    f"compile: metric {metric!r} does not fit loss {loss_name!r}; use "
+                    f"'accuracy' (or {matching!r})")
             else:
                 raise ValueError(
                     f"compile: metric {metric!r} is not supported; vknn computes 'accuracy'")
@@ -228,7 +238,14 @@ class Sequential(Model):
         c = self._compile_config
         with self._lock:
             self._core.compile(c["optimizer"], c["learning_rate"], c["beta_1"], c["beta_2"],
-                               c["epsilon"], c["momentum"], c["seed"], "vulkan")
+                               c["rho"], c["epsilon"], c["momentum"], self.loss, c["seed"],
+                               "vulkan")
+
+    def _label_classes(self):
+        """(number of label values, whether the labels are binary 0/1)."""
+        if self.loss == "binary_crossentropy":
+            return 2, True
+        return self._core.num_classes, False
 
     def _require_compiled(self, call):
         if self._compile_config is None:
@@ -272,9 +289,9 @@ class Sequential(Model):
         verbose = _inputs.verbosity(verbose, "fit")
         if not isinstance(shuffle, (bool, np.bool_)):
             raise ValueError(f"fit: shuffle must be True or False, got {shuffle!r}")
-        classes = self._core.num_classes
+        classes, binary = self._label_classes()
         pixels = _inputs.images(x, self)
-        labels = _inputs.labels(y, pixels.shape[0], classes)
+        labels = _inputs.labels(y, pixels.shape[0], classes, binary=binary)
         val_x = val_y = None
         if validation_data is not None:
             if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
@@ -283,7 +300,7 @@ class Sequential(Model):
                 raise ValueError("fit: validation sample weights are not supported by vknn")
             val_x = _inputs.images(validation_data[0], self, "validation_data x")
             val_y = _inputs.labels(validation_data[1], val_x.shape[0], classes,
-                                   "validation_data y")
+                                   "validation_data y", binary=binary)
         elif validation_split:
             if not isinstance(validation_split, (int, float)) or not 0 < validation_split < 1:
                 raise ValueError(
@@ -350,7 +367,8 @@ class Sequential(Model):
             _inputs.positive_int("batch_size", batch_size, "evaluate")
         verbose = _inputs.verbosity(verbose, "evaluate")
         pixels = _inputs.images(x, self)
-        labels = _inputs.labels(y, pixels.shape[0], self._core.num_classes)
+        classes, binary = self._label_classes()
+        labels = _inputs.labels(y, pixels.shape[0], classes, binary=binary)
         with self._lock:
             loss, accuracy = self._core.evaluate(pixels, labels, batch_size=batch,
                                                  verbose=verbose)
@@ -359,7 +377,8 @@ class Sequential(Model):
         return [loss, accuracy] if self._keep_accuracy else loss
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None, **kwargs):
-        """Class probabilities: a float32 array (N, classes)."""
+        """Class probabilities: a float32 array (N, classes); for a binary
+        classifier (N, 1), the probability of class 1."""
         _reject(kwargs, "predict")
         if steps is not None:
             raise ValueError("predict: steps is not supported by vknn")

@@ -1,5 +1,6 @@
-"""keras.optimizers.Adam and SGD with Keras's defaults."""
+"""keras.optimizers.Adam, SGD and RMSprop with Keras's defaults."""
 import math
+import warnings
 
 
 def _check_rate(name, value):
@@ -7,6 +8,16 @@ def _check_rate(name, value):
             or value < 0:
         raise ValueError(f"{name}: learning_rate must be a finite number >= 0, got {value!r}")
     return float(value)
+
+
+def _legacy_lr(kwargs, learning_rate, name):
+    """Keras 2 still takes the old `lr` argument (older course notebooks write
+    RMSprop(lr=0.001)), with a deprecation warning; so does vknn."""
+    if "lr" not in kwargs:
+        return learning_rate
+    warnings.warn(f"{name}: the `lr` argument is deprecated, use `learning_rate` instead.",
+                  DeprecationWarning, stacklevel=3)
+    return kwargs.pop("lr")
 
 
 class Optimizer:
@@ -18,6 +29,7 @@ class Adam(Optimizer):
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-07,
                  amsgrad=False, name="Adam", **kwargs):
+        learning_rate = _legacy_lr(kwargs, learning_rate, "Adam")
         if amsgrad:
             raise ValueError("Adam: amsgrad=True is not supported by vknn")
         if kwargs:
@@ -33,13 +45,14 @@ class Adam(Optimizer):
 
     def _config(self):
         return dict(optimizer="adam", learning_rate=self.learning_rate, beta_1=self.beta_1,
-                    beta_2=self.beta_2, epsilon=self.epsilon, momentum=0.0)
+                    beta_2=self.beta_2, rho=0.9, epsilon=self.epsilon, momentum=0.0)
 
 
 class SGD(Optimizer):
     """SGD(learning_rate=0.01, momentum=0.0), Keras's form."""
 
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, name="SGD", **kwargs):
+        learning_rate = _legacy_lr(kwargs, learning_rate, "SGD")
         if nesterov:
             raise ValueError("SGD: nesterov=True is not supported by vknn")
         if kwargs:
@@ -52,15 +65,54 @@ class SGD(Optimizer):
 
     def _config(self):
         return dict(optimizer="sgd", learning_rate=self.learning_rate, beta_1=0.9, beta_2=0.999,
-                    epsilon=1e-7, momentum=self.momentum)
+                    rho=0.9, epsilon=1e-7, momentum=self.momentum)
+
+
+# Keras's RMSprop arguments vknn has only at their defaults.
+_RMSPROP_DEFAULTS = {"centered": False, "weight_decay": None, "clipnorm": None,
+                     "clipvalue": None, "global_clipnorm": None, "use_ema": False,
+                     "ema_momentum": 0.99, "ema_overwrite_frequency": None, "jit_compile": True}
+
+
+class RMSprop(Optimizer):
+    """RMSprop(learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-07), Keras's form:
+    v = rho * v + (1 - rho) * g^2; step = learning_rate * g / (sqrt(v) + epsilon), with
+    momentum applied to the step when it is not 0."""
+
+    def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-07,
+                 name="RMSprop", **kwargs):
+        learning_rate = _legacy_lr(kwargs, learning_rate, "RMSprop")
+        for arg, value in kwargs.items():
+            if arg not in _RMSPROP_DEFAULTS:
+                raise TypeError(f"RMSprop: unsupported arguments {sorted(kwargs)}")
+            if value != _RMSPROP_DEFAULTS[arg] or type(value) is not type(_RMSPROP_DEFAULTS[arg]):
+                raise ValueError(f"RMSprop: {arg}={value!r} is not supported by vknn (only "
+                                 f"{_RMSPROP_DEFAULTS[arg]!r})")
+        self.learning_rate = _check_rate("RMSprop", learning_rate)
+        if isinstance(rho, bool) or not isinstance(rho, (int, float)) or not 0 <= rho < 1:
+            raise ValueError(f"RMSprop: rho must be in [0, 1), got {rho!r}")
+        if isinstance(momentum, bool) or not isinstance(momentum, (int, float)) \
+                or not 0 <= momentum < 1:
+            raise ValueError(f"RMSprop: momentum must be in [0, 1), got {momentum!r}")
+        if isinstance(epsilon, bool) or not isinstance(epsilon, (int, float)) \
+                or not (math.isfinite(epsilon) and epsilon > 0):
+            raise ValueError(f"RMSprop: epsilon must be a finite number > 0, got {epsilon!r}")
+        self.rho, self.momentum, self.epsilon = float(rho), float(momentum), float(epsilon)
+        self.centered = False
+        self.name = name
+
+    def _config(self):
+        return dict(optimizer="rmsprop", learning_rate=self.learning_rate, beta_1=0.9,
+                    beta_2=0.999, rho=self.rho, epsilon=self.epsilon, momentum=self.momentum)
 
 
 def get(identifier):
-    """An optimizer from a name ('adam', 'sgd') or an optimizer object."""
+    """An optimizer from a name ('adam', 'sgd', 'rmsprop') or an optimizer object."""
     if isinstance(identifier, Optimizer):
         return identifier
-    if isinstance(identifier, str) and identifier.lower() in ("adam", "sgd"):
-        return Adam() if identifier.lower() == "adam" else SGD()
+    by_name = {"adam": Adam, "sgd": SGD, "rmsprop": RMSprop}
+    if isinstance(identifier, str) and identifier.lower() in by_name:
+        return by_name[identifier.lower()]()
     raise ValueError(
-        f"compile: optimizer {identifier!r} is not supported; use 'adam', 'sgd', "
-        f"vknn.keras.optimizers.Adam(...) or vknn.keras.optimizers.SGD(...)")
+        f"compile: optimizer {identifier!r} is not supported; use 'rmsprop', 'adam', 'sgd', "
+        f"or vknn.keras.optimizers.RMSprop(...), Adam(...) or SGD(...)")
