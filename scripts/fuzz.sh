@@ -72,6 +72,9 @@ for t in "${targets[@]}"; do
   mkdir -p "$work" "$artifacts" "$(dirname "$log")"
   echo "==> $t: ${seconds}s"
   status=0
+  scratch="$build/fuzz-scratch/$t"
+  [[ -d /dev/shm ]] && scratch="/dev/shm/vknn-fuzz-$$-$t"
+  export VKNN_FUZZ_SCRATCH="$scratch"
   "$build/tests/fuzz/$t" -max_total_time="$seconds" -print_final_stats=1 \
     -dict="$repo/tests/fuzz/dict/$(dict_of "$t").dict" -max_len="$(max_len_of "$t")" \
     -timeout=10 -rss_limit_mb=2048 -artifact_prefix="$artifacts/" \
@@ -84,6 +87,7 @@ for t in "${targets[@]}"; do
   corp=$(grep -oE 'corp: [0-9]+' <<<"$last" | grep -oE '[0-9]+' || echo "?")
   eps=$(grep -oE 'exec/s: [0-9]+' <<<"$last" | grep -oE '[0-9]+' || echo "?")
   if [[ $status -ne 0 ]]; then
+    rm -rf "$scratch"
     crashed+=("$t")
     echo "fuzz.sh: $t FAILED (exit $status); the log's end ($log):" >&2
     tail -40 "$log" >&2
@@ -95,6 +99,7 @@ for t in "${targets[@]}"; do
              -artifact_prefix="$artifacts/" \
              "$work" "$seeds" 2>&1 | grep '^census: ' | sed 's/^census: //' | sort | uniq -c |
              awk '{c=$1; $1=""; printf "%s%s:%s", (n++ ? ", " : ""), substr($0,2), c}')
+  rm -rf "$scratch"
   echo "    $last"
   summary+=("$(printf '%-20s executions %-9s cov %-5s ft %-6s corpus %-5s exec/s %-6s | %s' \
                  "$t" "$runs" "$cov" "$ft" "$corp" "$eps" "$census")")

@@ -20,9 +20,15 @@
 namespace vknn::fuzz {
 
 // A folder of this process's own (in /dev/shm when there is one, so a
-// million inputs cost no disk writes), removed at exit.
+// million inputs cost no disk writes), removed at a normal exit. libFuzzer
+// ends a timed run with _Exit, which skips that, so scripts/fuzz.sh names
+// the folder (VKNN_FUZZ_SCRATCH) and removes it itself.
 inline const std::filesystem::path& scratch_folder() {
   static const std::filesystem::path folder = [] {
+    if (const char* given = std::getenv("VKNN_FUZZ_SCRATCH")) {
+      std::filesystem::create_directories(given);
+      return std::filesystem::path(given);
+    }
     std::filesystem::path base = "/dev/shm";
     if (!std::filesystem::is_directory(base)) base = std::filesystem::temp_directory_path();
     std::filesystem::path f = base / ("vknn-fuzz-" + std::to_string(::getpid()));
