@@ -25,12 +25,6 @@ std::uint64_t fnv1a(const std::string& s) {
   return h;
 }
 
-std::int64_t element_count(const Shape& shape) {
-  std::int64_t n = 1;
-  for (int d : shape) n *= d;
-  return n;
-}
-
 }  // namespace
 
 Fans compute_fans(const Shape& shape) {

@@ -191,9 +191,9 @@ TEST_F(Checkpoints, HoldsTheTrainingStateUnderClearNames) {
 }
 
 // Rewrites a checkpoint with its metadata changed by `edit`.
-void rewrite(const fs::path& path, const std::function<void(model::Metadata&)>& edit) {
+void rewrite(const fs::path& path, const std::function<void(io::Metadata&)>& edit) {
   io::WeightsFile file = io::load_safetensors(path);
-  model::Metadata metadata;
+  io::Metadata metadata;
   for (auto& pair : file.metadata) {
     if (pair.first != "format") metadata.push_back(pair);  // the writer sets it
   }
@@ -201,7 +201,7 @@ void rewrite(const fs::path& path, const std::function<void(model::Metadata&)>& 
   io::save_safetensors(path, file.tensors, metadata);
 }
 
-void set(model::Metadata& metadata, const std::string& key, const std::string& value) {
+void set(io::Metadata& metadata, const std::string& key, const std::string& value) {
   for (auto& pair : metadata) {
     if (pair.first == key) {
       pair.second = value;
@@ -238,7 +238,7 @@ TEST_F(Checkpoints, BadCheckpointsAreRefusedByNameAndChangeNothing) {
     std::function<void(const fs::path&)> make;
     std::vector<std::string> fragments;
   };
-  auto edited = [&](std::function<void(model::Metadata&)> edit) {
+  auto edited = [&](std::function<void(io::Metadata&)> edit) {
     return [=](const fs::path& path) {
       write_bytes(path, good_bytes);
       rewrite(path, edit);
