@@ -33,16 +33,23 @@ Padding padding_of(const std::string& name) {
 
 using Pair = std::pair<int, int>;
 
+// What every layer takes besides its own arguments: an input shape (first
+// layer only) and a name (empty: Keras's automatic one).
+template <class LayerType>
+LayerSpec spec_of(LayerType layer, std::optional<Shape> input_shape, std::string name) {
+  layer.input_shape = std::move(input_shape);
+  layer.name = std::move(name);
+  return LayerSpec{layer};
+}
+
 // MaxPooling2D and AveragePooling2D share Keras's Pooling2D arguments.
 template <class Pooling>
 LayerSpec pooling(Pair pool, std::optional<Pair> strides, const std::string& padding,
                   std::optional<Shape> input_shape, std::string name) {
   std::optional<Size2> stride;
   if (strides) stride = Size2(strides->first, strides->second);
-  Pooling layer(Size2(pool.first, pool.second), stride, padding_of(padding));
-  layer.input_shape = std::move(input_shape);
-  layer.name = std::move(name);
-  return LayerSpec{layer};
+  return spec_of(Pooling(Size2(pool.first, pool.second), stride, padding_of(padding)),
+                 std::move(input_shape), std::move(name));
 }
 
 }  // namespace
@@ -68,29 +75,20 @@ void bind_layers(py::module_& m) {
   m.def(
       "global_average_pooling2d",
       [](std::optional<Shape> input_shape, std::string name) {
-        GlobalAveragePooling2D layer;
-        layer.input_shape = std::move(input_shape);
-        layer.name = std::move(name);
-        return LayerSpec{layer};
+        return spec_of(GlobalAveragePooling2D(), std::move(input_shape), std::move(name));
       },
       py::arg("input_shape"), py::arg("name"));
   m.def(
       "dropout",
       [](float rate, std::optional<std::uint64_t> seed, std::optional<Shape> input_shape,
          std::string name) {
-        Dropout layer(rate, seed);
-        layer.input_shape = std::move(input_shape);
-        layer.name = std::move(name);
-        return LayerSpec{layer};
+        return spec_of(Dropout(rate, seed), std::move(input_shape), std::move(name));
       },
       py::arg("rate"), py::arg("seed"), py::arg("input_shape"), py::arg("name"));
   m.def(
       "flatten",
       [](std::optional<Shape> input_shape, std::string name) {
-        Flatten layer;
-        layer.input_shape = std::move(input_shape);
-        layer.name = std::move(name);
-        return LayerSpec{layer};
+        return spec_of(Flatten(), std::move(input_shape), std::move(name));
       },
       py::arg("input_shape"), py::arg("name"));
   m.def(

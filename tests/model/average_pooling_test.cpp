@@ -22,39 +22,21 @@ std::vector<Layer> pooled_model(int side, int classes) {
           GlobalAveragePooling2D(), Dense(classes, Activation::softmax)};
 }
 
-// What Keras 2.9 - 2.12 prints for the same model, long class names wrapped
-// inside the first column.
-// clang-format off
-const char* const kSummary =
-    "Model: \"sequential\"\n"
-    "_________________________________________________________________\n"
-    " Layer (type)                Output Shape              Param #   \n"
-    "=================================================================\n"
-    " conv2d (Conv2D)             (None, 26, 26, 16)        160       \n"
-    "                                                                 \n"
-    " average_pooling2d (AverageP  (None, 13, 13, 16)       0         \n"
-    " ooling2D)                                                       \n"
-    "                                                                 \n"
-    " conv2d_1 (Conv2D)           (None, 11, 11, 32)        4640      \n"
-    "                                                                 \n"
-    " global_average_pooling2d (G  (None, 32)               0         \n"
-    " lobalAveragePooling2D)                                          \n"
-    "                                                                 \n"
-    " dense (Dense)               (None, 10)                330       \n"
-    "                                                                 \n"
-    "=================================================================\n"
-    "Total params: 5,130\n"
-    "Trainable params: 5,130\n"
-    "Non-trainable params: 0\n"
-    "_________________________________________________________________\n";
-// clang-format on
-
-TEST(AveragePoolingLayers, SummaryHasKerasNamesShapesAndCounts) {
-  const Architecture a = Architecture::build(
-      {Conv2D(16, {3, 3}, Activation::relu, Shape{28, 28, 1}), AveragePooling2D(2, 2),
-       Conv2D(32, {3, 3}, Activation::relu), GlobalAveragePooling2D(),
-       Dense(10, Activation::softmax)});
-  EXPECT_EQ(a.summary(), kSummary);
+// The rows Keras 2.9 - 2.12 prints for these layers (summary_test.cpp checks
+// the table around them): long class names wrap inside the first column.
+TEST(AveragePoolingLayers, SummaryRowsAreKeras) {
+  const std::string summary =
+      Architecture::build({Conv2D(16, {3, 3}, Activation::relu, Shape{28, 28, 1}),
+                           AveragePooling2D(2, 2), Conv2D(32, {3, 3}, Activation::relu),
+                           GlobalAveragePooling2D(), Dense(10, Activation::softmax)})
+          .summary();
+  for (const char* rows : {" average_pooling2d (AverageP  (None, 13, 13, 16)       0         \n"
+                           " ooling2D)                                                       \n",
+                           " global_average_pooling2d (G  (None, 32)               0         \n"
+                           " lobalAveragePooling2D)                                          \n",
+                           "Total params: 5,130\n"}) {
+    EXPECT_NE(summary.find(rows), std::string::npos) << rows << "\n" << summary;
+  }
 }
 
 TEST(AveragePoolingLayers, SamePaddingAndStridesFollowKeras) {

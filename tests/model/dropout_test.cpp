@@ -12,7 +12,6 @@
 namespace {
 
 using namespace vknn;
-using vknn::model::Architecture;
 using vknn_test::max_abs_difference;
 using vknn_test::on;
 using vknn_test::synthetic_images;
@@ -23,7 +22,7 @@ std::vector<Layer> dropout_model(std::optional<std::uint64_t> seed = std::nullop
 }
 
 TEST(DropoutLayer, KeepsTheShapeHasNoParametersAndAKerasName) {
-  const Architecture a = Architecture::build(dropout_model());
+  const model::Architecture a = model::Architecture::build(dropout_model());
   EXPECT_EQ(a[4].name, "dropout");
   EXPECT_EQ(std::string(a[4].type_name()), "Dropout");
   EXPECT_EQ(a[4].output_shape, (Shape{16}));
@@ -31,7 +30,7 @@ TEST(DropoutLayer, KeepsTheShapeHasNoParametersAndAKerasName) {
   EXPECT_NE(a.summary().find(" dropout (Dropout)           (None, 16)                0         \n"),
             std::string::npos)
       << a.summary();
-  const std::string message = vknn_test::error_of([] { Architecture::build(dropout_model(1, 1.0f)); });
+  const std::string message = vknn_test::error_of([] { model::Architecture::build(dropout_model(1, 1.0f)); });
   EXPECT_NE(message.find("layer dropout (Dropout): rate must be in [0, 1), got 1"), std::string::npos)
       << message;
 }
