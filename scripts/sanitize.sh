@@ -12,6 +12,10 @@
 #   examples|packaging|ops' to include them)
 # env: VKNN_ASAN_BUILD_DIR (default build-asan), VKNN_ASAN_JOBS (default 2)
 #
+# The Python package is not built here (VKNN_BUILD_PYTHON=OFF): its suite
+# runs in the main build, and an install of a build without its module
+# would fail the package-consumer test.
+#
 # Leaks: tests/sanitizers/lsan.supp suppresses leaks only inside lavapipe
 # (Mesa's CPU Vulkan driver and its LLVM), the Vulkan loader and the Khronos
 # validation layer, never in vknn's own code.
@@ -28,7 +32,7 @@ launcher=()
 command -v ccache >/dev/null 2>&1 && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 echo "==> Configuring the ASan+UBSan build in $build"
 cmake -S "$repo" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "${launcher[@]}" \
-  -DVKNN_SANITIZE=ON -DVKNN_BUILD_TESTS=ON -DVKNN_BUILD_EXAMPLES=ON \
+  -DVKNN_SANITIZE=ON -DVKNN_BUILD_TESTS=ON -DVKNN_BUILD_EXAMPLES=ON -DVKNN_BUILD_PYTHON=OFF \
   -DVKNN_BUILD_BENCHMARKS=OFF >/dev/null || fail "configuring $build failed"
 # Only what the chosen suites run (the op cross-checks are the largest
 # test binary and are built only when asked for).
