@@ -1,5 +1,5 @@
-// relu and softmax reference: hand-computed values, stability, the
-// gradient-check tables, bad arguments.
+// relu and softmax reference: hand-computed values, stability, bad
+// arguments (their finite-difference checks are in tests/ops/gradient_entries.cpp).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -53,28 +53,6 @@ TEST(Relu, EmptyCountIsANoOp) {
   EXPECT_NO_THROW(cpu::relu_forward<float>(0, nullptr, nullptr));
   EXPECT_NO_THROW(cpu::relu_backward<float>(0, nullptr, nullptr, nullptr));
 }
-
-class ReluGradient : public ::testing::TestWithParam<int> {};
-
-// L = sum(relu(x) * r); inputs have |x| >= 0.1 so that x +- h never crosses
-// the kink at 0.
-TEST_P(ReluGradient, Input) {
-  const int count = GetParam();
-  auto x = test::random_values(count, 51, 0.1, 1.0);
-  const auto sign = test::random_values(count, 52);
-  for (int i = 0; i < count; ++i) x[i] = sign[i] < 0 ? -x[i] : x[i];
-  const auto r = test::random_values(count, 53);
-  const auto objective = [&] { return test::weighted_sum(relu(x), r); };
-  const auto y = relu(x);
-  std::vector<double> dx(count);
-  cpu::relu_backward(count, y.data(), r.data(), dx.data());
-  EXPECT_TRUE(test::matches_numeric_gradient(dx, x, objective));
-}
-
-INSTANTIATE_TEST_SUITE_P(Counts, ReluGradient, ::testing::Values(1, 7, 64),
-                         [](const ::testing::TestParamInfo<int>& info) {
-                           return "count" + std::to_string(info.param);
-                         });
 
 // ---- softmax ----
 
@@ -136,38 +114,6 @@ TEST(Softmax, BackwardHandValues) {
   cpu::softmax_backward(ClassesGeometry{1, 2}, y.data(), dy.data(), dx.data());
   EXPECT_EQ(dx, (std::vector<double>{-0.375, 0.375}));
 }
-
-struct SoftmaxCase {
-  int batch, classes;
-};
-
-void PrintTo(const SoftmaxCase& c, std::ostream* os) {
-  *os << ClassesGeometry{c.batch, c.classes}.describe();
-}
-
-class SoftmaxGradient : public ::testing::TestWithParam<SoftmaxCase> {};
-
-// L = sum(softmax(x) * r); the analytic gradient is softmax_backward(y, r).
-TEST_P(SoftmaxGradient, Input) {
-  const ClassesGeometry g{GetParam().batch, GetParam().classes};
-  const std::int64_t size = std::int64_t(g.batch) * g.classes;
-  auto x = test::random_values(size, 71, -3.0, 3.0);
-  const auto r = test::random_values(size, 72);
-  const auto objective = [&] { return test::weighted_sum(softmax(g, x), r); };
-  const auto y = softmax(g, x);
-  std::vector<double> dx(size);
-  cpu::softmax_backward(g, y.data(), r.data(), dx.data());
-  EXPECT_TRUE(test::matches_numeric_gradient(dx, x, objective)) << g.describe();
-}
-
-std::string softmax_case_name(const ::testing::TestParamInfo<SoftmaxCase>& info) {
-  return "b" + std::to_string(info.param.batch) + "_c" + std::to_string(info.param.classes);
-}
-
-INSTANTIATE_TEST_SUITE_P(Shapes, SoftmaxGradient,
-                         ::testing::Values(SoftmaxCase{1, 1}, SoftmaxCase{1, 5},
-                                           SoftmaxCase{3, 7}, SoftmaxCase{3, 10}),
-                         softmax_case_name);
 
 // ---- bad arguments ----
 

@@ -1,14 +1,13 @@
 // AveragePooling2D reference: hand-computed forwards and backwards ('same'
 // border windows average only their real taps, as TensorFlow does;
-// overlapping windows; a global average), the gradient-check table, bad
-// arguments.
+// overlapping windows; a global average), bad arguments (finite-difference
+// checks: tests/ops/gradient_entries.cpp).
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
 #include "gradient_check.hpp"
-#include "pool_cases.hpp"
 #include "test_util.hpp"
 #include "vknn/cpu/reference_ops.hpp"
 
@@ -88,30 +87,6 @@ TEST(AvgPool2D, GlobalAverageIsTheWholeMapWindow) {
   const auto dx = pool_backward(g, {6, 12});
   for (std::size_t i = 0; i < dx.size(); ++i) EXPECT_EQ(dx[i], i % 2 == 0 ? 1.0 : 2.0) << i;
 }
-
-using test::PoolCase;
-
-class AvgPool2DGradient : public ::testing::TestWithParam<PoolCase> {};
-
-// L = sum(avgpool(x) * r): linear in x, so the central difference is exact
-// up to rounding.
-TEST_P(AvgPool2DGradient, Input) {
-  const Pool2DGeometry g = GetParam().geometry();
-  auto x = test::random_values(g.input_size(), 7);
-  const auto r = test::random_values(g.output_size(), 8);
-  const auto objective = [&] { return test::weighted_sum(pool(g, x), r); };
-  EXPECT_TRUE(test::matches_numeric_gradient(pool_backward(g, r), x, objective)) << g.describe();
-}
-
-// The pooling table, and a global average (the window is the whole map).
-std::vector<PoolCase> avgpool_gradient_cases() {
-  std::vector<PoolCase> cases = test::pool_gradient_cases();
-  cases.push_back({2, 6, 5, 4, 6, 5, 6, 5, Padding::valid});
-  return cases;
-}
-
-INSTANTIATE_TEST_SUITE_P(Shapes, AvgPool2DGradient, ::testing::ValuesIn(avgpool_gradient_cases()),
-                         test::pool_case_name);
 
 TEST(AvgPool2DErrors, NullBufferAndBadGeometry) {
   const Pool2DGeometry g{.in_h = 4, .in_w = 4};

@@ -1,5 +1,5 @@
-// Conv2D reference: hand-computed forwards, the gradient-check table, bad
-// arguments.
+// Conv2D reference: hand-computed forwards, bad arguments (finite-difference
+// checks: tests/ops/gradient_entries.cpp).
 #include <gtest/gtest.h>
 
 #include <ostream>
@@ -109,92 +109,6 @@ TEST(Conv2DForward, FloatMatchesDouble) {
   std::vector<float> yf(y.size());
   cpu::conv2d_forward(g, xf.data(), kf.data(), bf.data(), yf.data(), Activation::relu);
   for (std::size_t i = 0; i < y.size(); ++i) EXPECT_NEAR(yf[i], y[i], 1e-5) << i;
-}
-
-// ---- gradient checks ----
-
-struct ConvCase {
-  int batch, h, w, channels, filters, kernel_h, kernel_w, stride_h, stride_w;
-  Padding padding;
-
-  Conv2DGeometry geometry() const {
-    return {batch, h, w, channels, filters, kernel_h, kernel_w, stride_h, stride_w, padding};
-  }
-};
-
-void PrintTo(const ConvCase& c, std::ostream* os) { *os << c.geometry().describe(); }
-
-std::string conv_case_name(const ::testing::TestParamInfo<ConvCase>& info) {
-  const ConvCase& c = info.param;
-  return "b" + std::to_string(c.batch) + "_" + std::to_string(c.h) + "x" + std::to_string(c.w) +
-         "x" + std::to_string(c.channels) + "_k" + std::to_string(c.kernel_h) + "x" +
-         std::to_string(c.kernel_w) + "x" + std::to_string(c.filters) + "_s" +
-         std::to_string(c.stride_h) + "x" + std::to_string(c.stride_w) + "_" +
-         to_string(c.padding);
-}
-
-class Conv2DGradient : public ::testing::TestWithParam<ConvCase> {};
-
-// L = sum(conv(x, kernel, bias) * r); see gradient_check.hpp.
-TEST_P(Conv2DGradient, InputKernelAndBias) {
-  const Conv2DGeometry g = GetParam().geometry();
-  auto x = test::random_values(g.input_size(), 1);
-  auto kernel = test::random_values(g.kernel_size(), 2);
-  auto bias = test::random_values(g.out_c, 3);
-  const auto r = test::random_values(g.output_size(), 4);
-  const auto objective = [&] { return test::weighted_sum(conv(g, x, kernel, bias), r); };
-
-  std::vector<double> dx(x.size()), dkernel(kernel.size()), dbias(bias.size());
-  cpu::conv2d_backward_input(g, r.data(), kernel.data(), dx.data());
-  cpu::conv2d_backward_kernel(g, x.data(), r.data(), dkernel.data());
-  cpu::conv2d_backward_bias(g, r.data(), dbias.data());
-  EXPECT_TRUE(test::matches_numeric_gradient(dx, x, objective)) << "dx, " << g.describe();
-  EXPECT_TRUE(test::matches_numeric_gradient(dkernel, kernel, objective))
-      << "dkernel, " << g.describe();
-  EXPECT_TRUE(test::matches_numeric_gradient(dbias, bias, objective)) << "dbias, " << g.describe();
-}
-
-// The shapes cover batch 1 and 3, channels 1 and 3, odd sizes, stride 1 and
-// 2 (and 3, wider than some kernels), valid and same, even kernels (whose
-// 'same' pad is asymmetric) and a kernel larger than the input ('same').
-INSTANTIATE_TEST_SUITE_P(
-    Shapes, Conv2DGradient,
-    ::testing::Values(
-        //       b  h  w  c  f kh kw sh sw
-        ConvCase{1, 5, 5, 1, 1, 3, 3, 1, 1, Padding::valid},
-        ConvCase{3, 5, 5, 1, 2, 3, 3, 1, 1, Padding::same},
-        ConvCase{1, 7, 5, 3, 2, 3, 3, 1, 1, Padding::same},
-        ConvCase{3, 7, 7, 3, 2, 3, 3, 2, 2, Padding::valid},
-        ConvCase{1, 7, 7, 3, 4, 3, 3, 2, 2, Padding::same},
-        ConvCase{3, 7, 5, 1, 3, 3, 3, 2, 1, Padding::same},
-        ConvCase{1, 5, 7, 3, 2, 2, 4, 1, 2, Padding::same},
-        ConvCase{1, 6, 6, 2, 3, 4, 4, 2, 2, Padding::same},
-        ConvCase{1, 8, 7, 2, 2, 2, 2, 3, 3, Padding::valid},
-        ConvCase{3, 5, 5, 3, 2, 1, 1, 1, 1, Padding::valid},
-        ConvCase{1, 5, 5, 3, 2, 5, 5, 1, 1, Padding::valid},
-        ConvCase{1, 3, 4, 2, 2, 5, 5, 1, 1, Padding::same}),
-    conv_case_name);
-
-// The fused relu composes with the backward as the model runs it: the
-// contract's dy is the gradient at the linear output, so the relu mask goes
-// through relu_backward first.
-TEST(Conv2DGradientWithRelu, MaskThenBackward) {
-  const Conv2DGeometry g{.batch = 3, .in_h = 7, .in_w = 5, .in_c = 3, .out_c = 2, .kernel_h = 3,
-                         .kernel_w = 3, .stride_h = 2, .stride_w = 2, .padding = Padding::same};
-  auto x = test::random_values(g.input_size(), 21);
-  auto kernel = test::random_values(g.kernel_size(), 22);
-  const auto bias = test::random_values(g.out_c, 23);
-  const auto r = test::random_values(g.output_size(), 24);
-  const auto objective = [&] {
-    return test::weighted_sum(conv(g, x, kernel, bias, Activation::relu), r);
-  };
-  const auto y = conv(g, x, kernel, bias, Activation::relu);
-  std::vector<double> dlinear(y.size()), dx(x.size()), dkernel(kernel.size());
-  cpu::relu_backward<double>(std::int64_t(y.size()), y.data(), r.data(), dlinear.data());
-  cpu::conv2d_backward_input(g, dlinear.data(), kernel.data(), dx.data());
-  cpu::conv2d_backward_kernel(g, x.data(), dlinear.data(), dkernel.data());
-  EXPECT_TRUE(test::matches_numeric_gradient(dx, x, objective)) << "dx";
-  EXPECT_TRUE(test::matches_numeric_gradient(dkernel, kernel, objective)) << "dkernel";
 }
 
 // ---- bad arguments ----

@@ -1,5 +1,5 @@
-// Dense reference: hand-computed forwards, the gradient-check table, bad
-// arguments.
+// Dense reference: hand-computed forwards, bad arguments (finite-difference
+// checks: tests/ops/gradient_entries.cpp).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -65,47 +65,6 @@ TEST(DenseForward, FloatMatchesDouble) {
   cpu::dense_forward(g, xf.data(), kf.data(), bf.data(), yf.data());
   for (std::size_t i = 0; i < y.size(); ++i) EXPECT_NEAR(yf[i], y[i], 1e-5) << i;
 }
-
-// ---- gradient checks ----
-
-struct DenseCase {
-  int batch, in, out;
-};
-
-void PrintTo(const DenseCase& c, std::ostream* os) {
-  *os << DenseGeometry{c.batch, c.in, c.out}.describe();
-}
-
-class DenseGradient : public ::testing::TestWithParam<DenseCase> {};
-
-// L = sum(dense(x, kernel, bias) * r); see gradient_check.hpp.
-TEST_P(DenseGradient, InputKernelAndBias) {
-  const DenseGeometry g{GetParam().batch, GetParam().in, GetParam().out};
-  auto x = test::random_values(std::int64_t(g.batch) * g.in_features, 41);
-  auto kernel = test::random_values(std::int64_t(g.in_features) * g.out_features, 42);
-  auto bias = test::random_values(g.out_features, 43);
-  const auto r = test::random_values(std::int64_t(g.batch) * g.out_features, 44);
-  const auto objective = [&] { return test::weighted_sum(dense(g, x, kernel, bias), r); };
-
-  std::vector<double> dx(x.size()), dkernel(kernel.size()), dbias(bias.size());
-  cpu::dense_backward_input(g, r.data(), kernel.data(), dx.data());
-  cpu::dense_backward_kernel(g, x.data(), r.data(), dkernel.data());
-  cpu::dense_backward_bias(g, r.data(), dbias.data());
-  EXPECT_TRUE(test::matches_numeric_gradient(dx, x, objective)) << "dx, " << g.describe();
-  EXPECT_TRUE(test::matches_numeric_gradient(dkernel, kernel, objective))
-      << "dkernel, " << g.describe();
-  EXPECT_TRUE(test::matches_numeric_gradient(dbias, bias, objective)) << "dbias, " << g.describe();
-}
-
-INSTANTIATE_TEST_SUITE_P(Shapes, DenseGradient,
-                         ::testing::Values(DenseCase{1, 1, 1}, DenseCase{1, 7, 5},
-                                           DenseCase{3, 5, 7}, DenseCase{3, 1, 10},
-                                           DenseCase{2, 25, 3}),
-                         [](const ::testing::TestParamInfo<DenseCase>& info) {
-                           return "b" + std::to_string(info.param.batch) + "_in" +
-                                  std::to_string(info.param.in) + "_out" +
-                                  std::to_string(info.param.out);
-                         });
 
 // ---- bad arguments ----
 

@@ -1,5 +1,5 @@
-// Losses and accuracy reference: hand-computed values, stability, the
-// fused loss's gradient-check table, bad labels.
+// Losses and accuracy reference: hand-computed values, stability, bad
+// labels (the fused losses' finite-difference checks: tests/ops/gradient_entries.cpp).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -62,42 +62,6 @@ TEST(SoftmaxCrossEntropy, StableForHugeLogits) {
   EXPECT_EQ(dlogits[0], -1.0f);
   EXPECT_EQ(dlogits[1], 1.0f);
 }
-
-struct LossCase {
-  int batch, classes;
-};
-
-void PrintTo(const LossCase& c, std::ostream* os) {
-  *os << ClassesGeometry{c.batch, c.classes}.describe();
-}
-
-class SoftmaxCrossEntropyGradient : public ::testing::TestWithParam<LossCase> {};
-
-// The contract's dlogits is the gradient of sum(loss) / divisor, so that is
-// the objective here (no random weights r).
-TEST_P(SoftmaxCrossEntropyGradient, Logits) {
-  const ClassesGeometry g{GetParam().batch, GetParam().classes};
-  const double divisor = g.batch;
-  auto logits = test::random_values(std::int64_t(g.batch) * g.classes, 81, -3.0, 3.0);
-  std::vector<std::uint32_t> labels(g.batch);
-  test::Random random(82);
-  for (auto& label : labels) label = std::uint32_t(random.next() % std::uint64_t(g.classes));
-  const auto objective = [&] {
-    double sum = 0.0;
-    for (double loss : softmax_cross_entropy(g, logits, labels, divisor).loss) sum += loss;
-    return sum / divisor;
-  };
-  const auto dlogits = softmax_cross_entropy(g, logits, labels, divisor).dlogits;
-  EXPECT_TRUE(test::matches_numeric_gradient(dlogits, logits, objective)) << g.describe();
-}
-
-INSTANTIATE_TEST_SUITE_P(Shapes, SoftmaxCrossEntropyGradient,
-                         ::testing::Values(LossCase{1, 1}, LossCase{1, 5}, LossCase{3, 7},
-                                           LossCase{3, 10}),
-                         [](const ::testing::TestParamInfo<LossCase>& info) {
-                           return "b" + std::to_string(info.param.batch) + "_c" +
-                                  std::to_string(info.param.classes);
-                         });
 
 // ---- cross-entropy from probabilities ----
 

@@ -1,6 +1,6 @@
 // MaxPooling2D reference: hand-computed forwards and backwards (tie rule,
-// 'same' padding, overlapping windows), the gradient-check table, bad
-// arguments.
+// 'same' padding, overlapping windows), bad arguments (finite-difference
+// checks: tests/ops/gradient_entries.cpp).
 #include <gtest/gtest.h>
 
 #include <ostream>
@@ -8,7 +8,6 @@
 #include <vector>
 
 #include "gradient_check.hpp"
-#include "pool_cases.hpp"
 #include "test_util.hpp"
 #include "vknn/cpu/reference_ops.hpp"
 
@@ -108,27 +107,6 @@ TEST(MaxPool2D, FloatMatchesDoubleExactly) {
   // Max pooling only selects, so float results are the float inputs.
   EXPECT_EQ(yf, test::convert<float>(pool(g, test::convert<double>(xf))));
 }
-
-// ---- gradient checks ----
-
-using test::pool_case_name;
-using test::PoolCase;
-
-class MaxPool2DGradient : public ::testing::TestWithParam<PoolCase> {};
-
-// L = sum(maxpool(x) * r) with distinct inputs (no ties, so the max is
-// differentiable and h cannot change a window's winner).
-TEST_P(MaxPool2DGradient, Input) {
-  const Pool2DGeometry g = GetParam().geometry();
-  auto x = test::distinct_values(g.input_size(), 7);
-  const auto r = test::random_values(g.output_size(), 8);
-  const auto objective = [&] { return test::weighted_sum(pool(g, x), r); };
-  const auto dx = pool_backward(g, x, r);
-  EXPECT_TRUE(test::matches_numeric_gradient(dx, x, objective)) << "dx, " << g.describe();
-}
-
-INSTANTIATE_TEST_SUITE_P(Shapes, MaxPool2DGradient,
-                         ::testing::ValuesIn(test::pool_gradient_cases()), pool_case_name);
 
 // ---- bad arguments ----
 

@@ -49,25 +49,6 @@ TEST(SigmoidCrossEntropy, MatchesTheNaiveFormulaAndStaysFiniteFarOut) {
   EXPECT_NEAR(loss[5] / std::exp(-90.0), 1.0, 1e-12);
 }
 
-// L = sum(loss) / divisor: its gradient with respect to the logits is dlogits.
-TEST(SigmoidCrossEntropy, GradientMatchesFiniteDifferences) {
-  const std::int64_t batch = 9;
-  auto z = test::random_values(batch, 3, -6.0, 6.0);
-  std::vector<std::uint32_t> labels(batch);
-  for (std::int64_t n = 0; n < batch; ++n) labels[n] = std::uint32_t(n % 2);
-  const double divisor = 7.0;
-  std::vector<double> loss(batch), dz(batch);
-  cpu::sigmoid_cross_entropy<double>(batch, z.data(), labels.data(), divisor, loss.data(), dz.data());
-  const auto objective = [&] {
-    std::vector<double> l(batch), d(batch);
-    cpu::sigmoid_cross_entropy<double>(batch, z.data(), labels.data(), divisor, l.data(), d.data());
-    double sum = 0;
-    for (double v : l) sum += v;
-    return sum / divisor;
-  };
-  EXPECT_TRUE(test::matches_numeric_gradient(dz, z, objective));
-}
-
 TEST(BinaryCountCorrect, ThresholdIsSigmoidHalfThatIsLogitZero) {
   const std::vector<float> z{0.1f, -0.1f, 0.0f, 3.0f};
   const std::vector<std::uint32_t> labels{1, 0, 0, 0};

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "backend/backend.hpp"
+#include "vknn/ops/geometry.hpp"
 #include "ops/metric_totals.hpp"
 #include "ops/step_state.hpp"
 
@@ -74,5 +75,52 @@ struct OpCase {
 
 // Every case of every op, in a fixed order.
 const std::vector<OpCase>& all_cases();
+
+// Readable shape names for case ids, shared by both kinds of entry.
+std::string conv_shape(const vknn::Conv2DGeometry& g);
+std::string pool_shape(const vknn::Pool2DGeometry& g);
+std::string dense_shape(const vknn::DenseGeometry& g);
+std::string classes_shape(const vknn::ClassesGeometry& g);
+
+// ---- finite-difference mode (gradient_entries.cpp, gradient_test.cpp) ----
+//
+// The table's other half: every backward of the CPU reference, in double,
+// against central differences (tests/cpu/gradient_check.hpp says why the
+// bound is 1e-6). Take weights r shaped like the op's output and the scalar
+// L = sum_i y_i * r_i; then dL/dy = r, the analytic gradient of L with
+// respect to an input is the backward applied to dy = r, and the numeric
+// one is (L(p + h e_j) - L(p - h e_j)) / 2h for every element j. The CPU
+// backward being right is what makes the cross-check above mean something
+// for the Vulkan one.
+using Values = std::vector<std::vector<double>>;  // the inputs, in GradientInput order
+
+struct GradientInput {
+  std::string name;
+  std::int64_t count = 0;
+  enum class Draw {
+    uniform,         // in [low, high)
+    distinct,        // at least 1/count apart: no pooling window has a tie within h
+    away_from_zero,  // |x| in [0.1, 1): h never crosses relu's kink
+  } draw = Draw::uniform;
+  double low = -1.0, high = 1.0;
+  bool differentiated = true;  // false: an input the op has no gradient for
+};
+
+struct GradientCase {
+  std::string op;     // "conv2d"
+  std::string shape;  // as the cross-check cases name it
+  std::vector<GradientInput> inputs;
+  std::int64_t output_count = 0;
+  // The fused losses' contract is the gradient of sum(loss) / divisor, so
+  // their weights r are that constant, not random.
+  double constant_weight = 0.0;  // 0: random weights in [-1, 1)
+  std::function<std::vector<double>(const Values& inputs)> forward;
+  // The gradient of L with respect to each input, given dy = r (an empty
+  // vector for an input that is not differentiated).
+  std::function<Values(const Values& inputs, const std::vector<double>& dy)> backward;
+  std::string id() const;  // op__shape__finite_difference
+};
+
+const std::vector<GradientCase>& all_gradient_cases();
 
 }  // namespace vknn_test::op_table

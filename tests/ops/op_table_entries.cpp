@@ -52,6 +52,13 @@ TensorDesc input(std::string name, std::int64_t count, Fill fill = Fill::uniform
   return t;
 }
 
+TensorDesc ranged(std::string name, std::int64_t count, float low, float high) {
+  TensorDesc t = input(std::move(name), count);
+  t.low = low;
+  t.high = high;
+  return t;
+}
+
 TensorDesc output(std::string name, std::int64_t count, ElementType type = ElementType::f32) {
   TensorDesc t;
   t.name = std::move(name);
@@ -86,30 +93,21 @@ TensorDesc step_state(vknn::StepState state, bool output = false) {
 
 const auto conv = vknn_test::conv_geometry;  // ops/crosscheck.hpp
 
-std::string padding_name(Padding p) { return p == Padding::valid ? "valid" : "same"; }
+// Variants: the op records a kernel variant of its own choosing (conv2d,
+// dense), so the harness runs it in each.
+constexpr bool kVariants = true;
 
-std::string conv_shape(const Conv2DGeometry& g) {
-  std::ostringstream s;
-  s << "b" << g.batch << "_" << g.in_h << "x" << g.in_w << "x" << g.in_c << "_to_" << g.out_c
-    << "_k" << g.kernel_h << "x" << g.kernel_w << "_s" << g.stride_h << "x" << g.stride_w << "_"
-    << padding_name(g.padding);
-  return s.str();
-}
-
-std::string pool_shape(const Pool2DGeometry& g) {
-  std::ostringstream s;
-  s << "b" << g.batch << "_" << g.in_h << "x" << g.in_w << "x" << g.channels << "_p" << g.pool_h
-    << "x" << g.pool_w << "_s" << g.stride_h << "x" << g.stride_w << "_" << padding_name(g.padding);
-  return s.str();
-}
-
-std::string dense_shape(const DenseGeometry& g) {
-  return "b" + std::to_string(g.batch) + "_in" + std::to_string(g.in_features) + "_out" +
-         std::to_string(g.out_features);
-}
-
-std::string classes_shape(const ClassesGeometry& g) {
-  return "b" + std::to_string(g.batch) + "_classes" + std::to_string(g.classes);
+OpCase make_case(std::string op, std::string shape, std::vector<TensorDesc> tensors,
+                 std::function<void(ProgramBuilder&, const Tensors&)> build, double tolerance,
+                 bool has_kernel_variants = false) {
+  OpCase c;
+  c.op = std::move(op);
+  c.shape = std::move(shape);
+  c.tensors = std::move(tensors);
+  c.build = std::move(build);
+  c.tolerance = tolerance;
+  c.has_kernel_variants = has_kernel_variants;
+  return c;
 }
 
 // ---- conv2d ----------------------------------------------------------------
@@ -135,52 +133,29 @@ void add_conv2d(std::vector<OpCase>& cases) {
   for (const Conv2DGeometry& g : shapes) {
     const std::string shape = conv_shape(g);
     for (Activation act : {Activation::linear, Activation::relu}) {
-      OpCase c;
-      c.op = std::string("conv2d_forward_") + vknn::to_string(act);
-      c.shape = shape;
-      c.tensors = {input("x", g.input_size()), input("kernel", g.kernel_size()),
-                   input("bias", g.out_c), output("y", g.output_size())};
-      c.build = [g, act](ProgramBuilder& b, const Tensors& t) {
-        b.conv2d_forward(g, *t[0], *t[1], *t[2], *t[3], act);
-      };
-      c.tolerance = kSum;
-      c.has_kernel_variants = true;
-      cases.push_back(c);
+      cases.push_back(make_case(
+          std::string("conv2d_forward_") + vknn::to_string(act), shape,
+          {input("x", g.input_size()), input("kernel", g.kernel_size()), input("bias", g.out_c),
+           output("y", g.output_size())},
+          [g, act](ProgramBuilder& b, const Tensors& t) {
+            b.conv2d_forward(g, *t[0], *t[1], *t[2], *t[3], act);
+          },
+          kSum, kVariants));
     }
-    OpCase input_gradient;
-    input_gradient.op = "conv2d_backward_input";
-    input_gradient.shape = shape;
-    input_gradient.tensors = {input("dy", g.output_size()), input("kernel", g.kernel_size()),
-                              output("dx", g.input_size())};
-    input_gradient.build = [g](ProgramBuilder& b, const Tensors& t) {
-      b.conv2d_backward_input(g, *t[0], *t[1], *t[2]);
-    };
-    input_gradient.tolerance = kSum;
-    input_gradient.has_kernel_variants = true;
-    cases.push_back(input_gradient);
-
-    OpCase kernel_gradient;
-    kernel_gradient.op = "conv2d_backward_kernel";
-    kernel_gradient.shape = shape;
-    kernel_gradient.tensors = {input("x", g.input_size()), input("dy", g.output_size()),
-                               output("dkernel", g.kernel_size())};
-    kernel_gradient.build = [g](ProgramBuilder& b, const Tensors& t) {
-      b.conv2d_backward_kernel(g, *t[0], *t[1], *t[2]);
-    };
-    kernel_gradient.tolerance = kReduction;
-    kernel_gradient.has_kernel_variants = true;
-    cases.push_back(kernel_gradient);
-
-    OpCase bias_gradient;
-    bias_gradient.op = "conv2d_backward_bias";
-    bias_gradient.shape = shape;
-    bias_gradient.tensors = {input("dy", g.output_size()), output("dbias", g.out_c)};
-    bias_gradient.build = [g](ProgramBuilder& b, const Tensors& t) {
-      b.conv2d_backward_bias(g, *t[0], *t[1]);
-    };
-    bias_gradient.tolerance = kReduction;
-    bias_gradient.has_kernel_variants = true;
-    cases.push_back(bias_gradient);
+    cases.push_back(make_case(
+        "conv2d_backward_input", shape,
+        {input("dy", g.output_size()), input("kernel", g.kernel_size()), output("dx", g.input_size())},
+        [g](ProgramBuilder& b, const Tensors& t) { b.conv2d_backward_input(g, *t[0], *t[1], *t[2]); },
+        kSum, kVariants));
+    cases.push_back(make_case(
+        "conv2d_backward_kernel", shape,
+        {input("x", g.input_size()), input("dy", g.output_size()), output("dkernel", g.kernel_size())},
+        [g](ProgramBuilder& b, const Tensors& t) { b.conv2d_backward_kernel(g, *t[0], *t[1], *t[2]); },
+        kReduction, kVariants));
+    cases.push_back(make_case(
+        "conv2d_backward_bias", shape, {input("dy", g.output_size()), output("dbias", g.out_c)},
+        [g](ProgramBuilder& b, const Tensors& t) { b.conv2d_backward_bias(g, *t[0], *t[1]); },
+        kReduction, kVariants));
   }
 }
 
@@ -214,28 +189,22 @@ void add_maxpool2d(std::vector<OpCase>& cases) {
     // backends), and now and then all-negative inputs, where a same-padded
     // window must not take its padding for the maximum.
     const Fill x_fill = k % 3 == 2 ? Fill::negative_levels : Fill::levels;
-    OpCase forward;
-    forward.op = "maxpool2d_forward";
-    forward.shape = shape;
-    forward.tensors = {input("x", g.input_size(), x_fill), output("y", g.output_size())};
-    forward.build = [g](ProgramBuilder& b, const Tensors& t) { b.maxpool2d_forward(g, *t[0], *t[1]); };
-    forward.tolerance = kExact;
-    cases.push_back(forward);
+    cases.push_back(make_case(
+        "maxpool2d_forward", shape, {input("x", g.input_size(), x_fill), output("y", g.output_size())},
+        [g](ProgramBuilder& b, const Tensors& t) { b.maxpool2d_forward(g, *t[0], *t[1]); }, kExact));
     for (bool relu_mask : {false, true}) {
-      OpCase backward;
-      backward.op = relu_mask ? "maxpool2d_backward_relu_mask" : "maxpool2d_backward";
-      backward.shape = shape;
       // With the mask, x is a relu's output: zeros where the mask cuts.
-      backward.tensors = {input("x", g.input_size(), relu_mask ? Fill::relu_output : x_fill),
-                          input("dy", g.output_size()), output("dx", g.input_size())};
-      backward.build = [g, relu_mask](ProgramBuilder& b, const Tensors& t) {
-        b.maxpool2d_backward(g, *t[0], *t[1], *t[2], relu_mask);
-      };
       // Exact: both backends add the dy of the windows an input wins in the
       // same window order, starting from 0, and pick the same winner of a
       // tie (the first maximum in row-major window order).
-      backward.tolerance = kExact;
-      cases.push_back(backward);
+      cases.push_back(make_case(
+          relu_mask ? "maxpool2d_backward_relu_mask" : "maxpool2d_backward", shape,
+          {input("x", g.input_size(), relu_mask ? Fill::relu_output : x_fill),
+           input("dy", g.output_size()), output("dx", g.input_size())},
+          [g, relu_mask](ProgramBuilder& b, const Tensors& t) {
+            b.maxpool2d_backward(g, *t[0], *t[1], *t[2], relu_mask);
+          },
+          kExact));
     }
   }
 }
@@ -258,21 +227,15 @@ void add_avgpool2d(std::vector<OpCase>& cases) {
   };
   for (const Pool2DGeometry& g : shapes) {
     const std::string shape = pool_shape(g);
-    OpCase forward;
-    forward.op = "avgpool2d_forward";
-    forward.shape = shape;
-    forward.tensors = {input("x", g.input_size()), output("y", g.output_size())};
-    forward.build = [g](ProgramBuilder& b, const Tensors& t) { b.avgpool2d_forward(g, *t[0], *t[1]); };
     // Sums of up to 26 x 26 = 676 taps in the same order on both backends.
-    forward.tolerance = kElementwise;
-    cases.push_back(forward);
-    OpCase backward;
-    backward.op = "avgpool2d_backward";
-    backward.shape = shape;
-    backward.tensors = {input("dy", g.output_size()), output("dx", g.input_size())};
-    backward.build = [g](ProgramBuilder& b, const Tensors& t) { b.avgpool2d_backward(g, *t[0], *t[1]); };
-    backward.tolerance = kElementwise;
-    cases.push_back(backward);
+    cases.push_back(make_case(
+        "avgpool2d_forward", shape, {input("x", g.input_size()), output("y", g.output_size())},
+        [g](ProgramBuilder& b, const Tensors& t) { b.avgpool2d_forward(g, *t[0], *t[1]); },
+        kElementwise));
+    cases.push_back(make_case(
+        "avgpool2d_backward", shape, {input("dy", g.output_size()), output("dx", g.input_size())},
+        [g](ProgramBuilder& b, const Tensors& t) { b.avgpool2d_backward(g, *t[0], *t[1]); },
+        kElementwise));
   }
 }
 
@@ -308,49 +271,29 @@ void add_dense(std::vector<OpCase>& cases) {
     const std::int64_t y_size = std::int64_t(g.batch) * g.out_features;
     const std::int64_t k_size = std::int64_t(g.in_features) * g.out_features;
     for (Activation act : {Activation::linear, Activation::relu}) {
-      OpCase c;
-      c.op = std::string("dense_forward_") + vknn::to_string(act);
-      c.shape = shape;
-      c.tensors = {input("x", x_size), input("kernel", k_size), input("bias", g.out_features),
-                   output("y", y_size)};
-      c.build = [g, act](ProgramBuilder& b, const Tensors& t) {
-        b.dense_forward(g, *t[0], *t[1], *t[2], *t[3], act);
-      };
-      c.tolerance = gemm_tolerance(g.in_features);
-      c.has_kernel_variants = true;
-      cases.push_back(c);
+      cases.push_back(make_case(
+          std::string("dense_forward_") + vknn::to_string(act), shape,
+          {input("x", x_size), input("kernel", k_size), input("bias", g.out_features),
+           output("y", y_size)},
+          [g, act](ProgramBuilder& b, const Tensors& t) {
+            b.dense_forward(g, *t[0], *t[1], *t[2], *t[3], act);
+          },
+          gemm_tolerance(g.in_features), kVariants));
     }
-    OpCase input_gradient;
-    input_gradient.op = "dense_backward_input";
-    input_gradient.shape = shape;
-    input_gradient.tensors = {input("dy", y_size), input("kernel", k_size), output("dx", x_size)};
-    input_gradient.build = [g](ProgramBuilder& b, const Tensors& t) {
-      b.dense_backward_input(g, *t[0], *t[1], *t[2]);
-    };
-    input_gradient.tolerance = gemm_tolerance(g.out_features);
-    input_gradient.has_kernel_variants = true;
-    cases.push_back(input_gradient);
-
-    OpCase kernel_gradient;
-    kernel_gradient.op = "dense_backward_kernel";
-    kernel_gradient.shape = shape;
-    kernel_gradient.tensors = {input("x", x_size), input("dy", y_size), output("dkernel", k_size)};
-    kernel_gradient.build = [g](ProgramBuilder& b, const Tensors& t) {
-      b.dense_backward_kernel(g, *t[0], *t[1], *t[2]);
-    };
-    kernel_gradient.tolerance = gemm_tolerance(g.batch);
-    kernel_gradient.has_kernel_variants = true;
-    cases.push_back(kernel_gradient);
-
-    OpCase bias_gradient;
-    bias_gradient.op = "dense_backward_bias";
-    bias_gradient.shape = shape;
-    bias_gradient.tensors = {input("dy", y_size), output("dbias", g.out_features)};
-    bias_gradient.build = [g](ProgramBuilder& b, const Tensors& t) {
-      b.dense_backward_bias(g, *t[0], *t[1]);
-    };
-    bias_gradient.tolerance = gemm_tolerance(g.batch);
-    cases.push_back(bias_gradient);
+    cases.push_back(make_case(
+        "dense_backward_input", shape,
+        {input("dy", y_size), input("kernel", k_size), output("dx", x_size)},
+        [g](ProgramBuilder& b, const Tensors& t) { b.dense_backward_input(g, *t[0], *t[1], *t[2]); },
+        gemm_tolerance(g.out_features), kVariants));
+    cases.push_back(make_case(
+        "dense_backward_kernel", shape,
+        {input("x", x_size), input("dy", y_size), output("dkernel", k_size)},
+        [g](ProgramBuilder& b, const Tensors& t) { b.dense_backward_kernel(g, *t[0], *t[1], *t[2]); },
+        gemm_tolerance(g.batch), kVariants));
+    cases.push_back(make_case(
+        "dense_backward_bias", shape, {input("dy", y_size), output("dbias", g.out_features)},
+        [g](ProgramBuilder& b, const Tensors& t) { b.dense_backward_bias(g, *t[0], *t[1]); },
+        gemm_tolerance(g.batch)));
   }
 }
 
@@ -358,89 +301,62 @@ void add_dense(std::vector<OpCase>& cases) {
 
 void add_rowwise(std::vector<OpCase>& cases) {
   for (std::int64_t count : {1, 7, 1000, 43264}) {
-    OpCase relu;
-    relu.op = "relu_backward";
-    relu.shape = "n" + std::to_string(count);
-    relu.tensors = {input("y", count, Fill::relu_output), input("dy", count), output("dx", count)};
-    relu.build = [count](ProgramBuilder& b, const Tensors& t) { b.relu_backward(count, *t[0], *t[1], *t[2]); };
-    relu.tolerance = kExact;
-    cases.push_back(relu);
+    cases.push_back(make_case(
+        "relu_backward", "n" + std::to_string(count),
+        {input("y", count, Fill::relu_output), input("dy", count), output("dx", count)},
+        [count](ProgramBuilder& b, const Tensors& t) { b.relu_backward(count, *t[0], *t[1], *t[2]); },
+        kExact));
   }
   const ClassesGeometry shapes[] = {{1, 1}, {1, 10}, {7, 3}, {32, 10}, {5, 130}, {256, 10}};
   for (const ClassesGeometry& g : shapes) {
     const std::string shape = classes_shape(g);
     const std::int64_t n = std::int64_t(g.batch) * g.classes;
 
-    OpCase softmax;
-    softmax.op = "softmax_forward";
-    softmax.shape = shape;
-    softmax.tensors = {input("x", n), output("y", n)};
-    softmax.tensors[0].low = -20.0f;  // spreads that need the max subtracted
-    softmax.tensors[0].high = 20.0f;
-    softmax.build = [g](ProgramBuilder& b, const Tensors& t) { b.softmax_forward(g, *t[0], *t[1]); };
-    softmax.tolerance = kRowwise;
-    cases.push_back(softmax);
+    // Spreads that need the max subtracted.
+    cases.push_back(make_case(
+        "softmax_forward", shape, {ranged("x", n, -20.0f, 20.0f), output("y", n)},
+        [g](ProgramBuilder& b, const Tensors& t) { b.softmax_forward(g, *t[0], *t[1]); }, kRowwise));
+    cases.push_back(make_case(
+        "softmax_cross_entropy", shape,
+        {ranged("logits", n, -8.0f, 8.0f), labels("labels", g.batch, g.classes),
+         output("loss", g.batch), output("dlogits", n)},
+        [g](ProgramBuilder& b, const Tensors& t) {
+          // A partial batch divides by its own count; use a divisor that is
+          // not the batch to see it is honoured.
+          b.softmax_cross_entropy(g, *t[0], *t[1], float(g.batch) + 3.0f, *t[2], *t[3]);
+        },
+        kRowwise));
 
-    OpCase loss;
-    loss.op = "softmax_cross_entropy";
-    loss.shape = shape;
-    loss.tensors = {input("logits", n), labels("labels", g.batch, g.classes),
-                    output("loss", g.batch), output("dlogits", n)};
-    loss.tensors[0].low = -8.0f;
-    loss.tensors[0].high = 8.0f;
-    loss.build = [g](ProgramBuilder& b, const Tensors& t) {
-      // A partial batch divides by its own count; use a divisor that is
-      // not the batch to see it is honoured.
-      b.softmax_cross_entropy(g, *t[0], *t[1], float(g.batch) + 3.0f, *t[2], *t[3]);
-    };
-    loss.tolerance = kRowwise;
-    cases.push_back(loss);
-
-    OpCase correct;
-    correct.op = "count_correct";
-    correct.shape = shape;
-    correct.tensors = {input("scores", n), labels("labels", g.batch, g.classes),
-                       output("correct", g.batch, ElementType::u32)};
-    correct.build = [g](ProgramBuilder& b, const Tensors& t) { b.count_correct(g, *t[0], *t[1], *t[2]); };
-    correct.tolerance = kExact;
-    cases.push_back(correct);
+    cases.push_back(make_case(
+        "count_correct", shape,
+        {input("scores", n), labels("labels", g.batch, g.classes),
+         output("correct", g.batch, ElementType::u32)},
+        [g](ProgramBuilder& b, const Tensors& t) { b.count_correct(g, *t[0], *t[1], *t[2]); },
+        kExact));
   }
   // A binary classifier's output: one logit per sample.
   for (std::int64_t batch : {1, 7, 32, 256}) {
     const std::string shape = "b" + std::to_string(batch);
-    OpCase sigmoid;
-    sigmoid.op = "sigmoid_forward";
-    sigmoid.shape = shape;
-    sigmoid.tensors = {input("x", batch), output("y", batch)};
-    sigmoid.tensors[0].low = -30.0f;  // saturated both ways, and everything between
-    sigmoid.tensors[0].high = 30.0f;
-    sigmoid.build = [batch](ProgramBuilder& b, const Tensors& t) { b.sigmoid_forward(batch, *t[0], *t[1]); };
-    sigmoid.tolerance = kRowwise;
-    cases.push_back(sigmoid);
+    // Saturated both ways, and everything between.
+    cases.push_back(make_case(
+        "sigmoid_forward", shape, {ranged("x", batch, -30.0f, 30.0f), output("y", batch)},
+        [batch](ProgramBuilder& b, const Tensors& t) { b.sigmoid_forward(batch, *t[0], *t[1]); },
+        kRowwise));
+    cases.push_back(make_case(
+        "sigmoid_cross_entropy", shape,
+        {ranged("logits", batch, -12.0f, 12.0f), labels("labels", batch, 2), output("loss", batch),
+         output("dlogits", batch)},
+        [batch](ProgramBuilder& b, const Tensors& t) {
+          b.sigmoid_cross_entropy(batch, *t[0], *t[1], float(batch) + 3.0f, *t[2], *t[3]);
+        },
+        kRowwise));
 
-    OpCase loss;
-    loss.op = "sigmoid_cross_entropy";
-    loss.shape = shape;
-    loss.tensors = {input("logits", batch), labels("labels", batch, 2), output("loss", batch),
-                    output("dlogits", batch)};
-    loss.tensors[0].low = -12.0f;
-    loss.tensors[0].high = 12.0f;
-    loss.build = [batch](ProgramBuilder& b, const Tensors& t) {
-      b.sigmoid_cross_entropy(batch, *t[0], *t[1], float(batch) + 3.0f, *t[2], *t[3]);
-    };
-    loss.tolerance = kRowwise;
-    cases.push_back(loss);
-
-    OpCase correct;
-    correct.op = "binary_count_correct";
-    correct.shape = shape;
-    correct.tensors = {input("logits", batch), labels("labels", batch, 2),
-                       output("correct", batch, ElementType::u32)};
-    correct.build = [batch](ProgramBuilder& b, const Tensors& t) {
-      b.binary_count_correct(batch, *t[0], *t[1], *t[2]);
-    };
-    correct.tolerance = kExact;
-    cases.push_back(correct);
+    cases.push_back(make_case(
+        "binary_count_correct", shape,
+        {input("logits", batch), labels("labels", batch, 2),
+         output("correct", batch, ElementType::u32)},
+        [batch](ProgramBuilder& b, const Tensors& t) { b.binary_count_correct(batch, *t[0], *t[1], *t[2]); },
+        kExact));
   }
   // Dropout: the mask of step state.iterations; 5 launches with a step
   // advance between them, each drawing a new mask over the last output.
@@ -623,6 +539,34 @@ void add_optimizers(std::vector<OpCase>& cases) {
 }
 
 }  // namespace
+
+namespace {
+std::string padding_name(Padding p) { return p == Padding::valid ? "valid" : "same"; }
+}  // namespace
+
+std::string conv_shape(const Conv2DGeometry& g) {
+  std::ostringstream s;
+  s << "b" << g.batch << "_" << g.in_h << "x" << g.in_w << "x" << g.in_c << "_to_" << g.out_c
+    << "_k" << g.kernel_h << "x" << g.kernel_w << "_s" << g.stride_h << "x" << g.stride_w << "_"
+    << padding_name(g.padding);
+  return s.str();
+}
+
+std::string pool_shape(const Pool2DGeometry& g) {
+  std::ostringstream s;
+  s << "b" << g.batch << "_" << g.in_h << "x" << g.in_w << "x" << g.channels << "_p" << g.pool_h
+    << "x" << g.pool_w << "_s" << g.stride_h << "x" << g.stride_w << "_" << padding_name(g.padding);
+  return s.str();
+}
+
+std::string dense_shape(const DenseGeometry& g) {
+  return "b" + std::to_string(g.batch) + "_in" + std::to_string(g.in_features) + "_out" +
+         std::to_string(g.out_features);
+}
+
+std::string classes_shape(const ClassesGeometry& g) {
+  return "b" + std::to_string(g.batch) + "_classes" + std::to_string(g.classes);
+}
 
 std::string OpCase::id() const {
   std::string name = op + "__" + shape;

@@ -1,0 +1,110 @@
+// The op table's finite-difference mode: every entry of gradient_entries.cpp,
+// its CPU reference backward in double against central differences of its
+// forward (op_table.hpp says how; tests/cpu/gradient_check.hpp why the
+// bound is 1e-6). Cases are named op__shape__finite_difference, e.g.
+//   OpTable/FiniteDifference.MatchesTheCpuBackward/conv2d_linear__b1_5x5x1_to_1_k3x3_s1x1_valid__finite_difference
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+
+#include "cpu/gradient_check.hpp"
+#include "ops/op_table.hpp"
+
+namespace vknn_test::op_table {
+namespace {
+
+namespace test = vknn::test;
+
+void PrintTo(const GradientCase* c, std::ostream* out) { *out << c->id(); }
+
+std::vector<const GradientCase*> all_gradient_targets() {
+  std::vector<const GradientCase*> targets;
+  for (const GradientCase& c : all_gradient_cases()) targets.push_back(&c);
+  return targets;
+}
+
+// The inputs as the entry draws them, seeded by the input's position so a
+// rerun draws the same.
+std::vector<double> draw(const GradientInput& input, std::uint64_t seed) {
+  switch (input.draw) {
+    case GradientInput::Draw::distinct:
+      return test::distinct_values(input.count, seed);
+    case GradientInput::Draw::away_from_zero: {
+      auto magnitude = test::random_values(input.count, seed, 0.1, 1.0);
+      const auto sign = test::random_values(input.count, seed + 100);
+      for (std::size_t i = 0; i < magnitude.size(); ++i) {
+        if (sign[i] < 0) magnitude[i] = -magnitude[i];
+      }
+      return magnitude;
+    }
+    case GradientInput::Draw::uniform:
+      break;
+  }
+  return test::random_values(input.count, seed, input.low, input.high);
+}
+
+class FiniteDifference : public ::testing::TestWithParam<const GradientCase*> {};
+
+TEST_P(FiniteDifference, MatchesTheCpuBackward) {
+  const GradientCase& c = *GetParam();
+  Values inputs;
+  for (std::size_t i = 0; i < c.inputs.size(); ++i) inputs.push_back(draw(c.inputs[i], 1 + i));
+  const std::vector<double> r =
+      c.constant_weight != 0.0 ? std::vector<double>(std::size_t(c.output_count), c.constant_weight)
+                               : test::random_values(c.output_count, 99);
+  ASSERT_EQ(c.forward(inputs).size(), r.size()) << "the entry's output_count";
+  const Values analytic = c.backward(inputs, r);
+  ASSERT_EQ(analytic.size(), inputs.size()) << "one gradient per input";
+  int checked = 0;
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    if (!c.inputs[i].differentiated) continue;
+    const auto objective = [&] { return test::weighted_sum(c.forward(inputs), r); };
+    EXPECT_TRUE(test::matches_numeric_gradient(analytic[i], inputs[i], objective))
+        << "d" << c.inputs[i].name << " of " << c.id();
+    ++checked;
+  }
+  EXPECT_GT(checked, 0) << "an entry with nothing to differentiate";
+}
+
+INSTANTIATE_TEST_SUITE_P(OpTable, FiniteDifference, ::testing::ValuesIn(all_gradient_targets()),
+                         [](const ::testing::TestParamInfo<const GradientCase*>& info) {
+                           return info.param->id();
+                         });
+
+// Every op of the table with a backward has a finite-difference entry:
+// the cross-check compares the Vulkan backward with the CPU one, which is
+// only worth something if the CPU one is the gradient.
+TEST(FiniteDifferenceTable, CoversEveryBackward) {
+  std::set<std::string> checked;
+  for (const GradientCase& c : all_gradient_cases()) checked.insert(c.op);
+  const std::map<std::string, std::string> backward_of = {
+      {"conv2d_backward_input", "conv2d_linear"},
+      {"conv2d_backward_kernel", "conv2d_linear"},
+      {"conv2d_backward_bias", "conv2d_linear"},
+      {"dense_backward_input", "dense"},
+      {"dense_backward_kernel", "dense"},
+      {"dense_backward_bias", "dense"},
+      {"maxpool2d_backward", "maxpool2d"},
+      {"maxpool2d_backward_relu_mask", "conv2d_relu"},  // the same mask as conv's fused relu
+      {"avgpool2d_backward", "avgpool2d"},
+      {"relu_backward", "relu"},
+      {"dropout", "dropout"},
+      {"softmax_cross_entropy", "softmax_cross_entropy"},
+      {"sigmoid_cross_entropy", "sigmoid_cross_entropy"},
+  };
+  std::set<std::string> table_ops;
+  for (const OpCase& c : all_cases()) table_ops.insert(c.op);
+  for (const auto& [op, entry] : backward_of) {
+    EXPECT_TRUE(table_ops.count(op)) << op << " is no longer in the op table";
+    EXPECT_TRUE(checked.count(entry)) << op << " has no finite-difference entry " << entry;
+  }
+  for (const std::string& op : table_ops) {
+    if (op.find("backward") != std::string::npos) {
+      EXPECT_TRUE(backward_of.count(op)) << op << ": add its finite-difference entry";
+    }
+  }
+}
+
+}  // namespace
+}  // namespace vknn_test::op_table
