@@ -38,18 +38,18 @@ void add_conv2d(std::vector<GradientCase>& cases) {
   const auto conv = vknn_test::conv_geometry;
   const Conv2DGeometry shapes[] = {
       //   b  h  w  c  f kh kw sh sw
-      conv(1, 5, 5, 1, 1, 3, 3, 1, 1, Padding::valid),
-      conv(3, 5, 5, 1, 2, 3, 3, 1, 1, Padding::same),
-      conv(1, 7, 5, 3, 2, 3, 3, 1, 1, Padding::same),
-      conv(3, 7, 7, 3, 2, 3, 3, 2, 2, Padding::valid),
-      conv(1, 7, 7, 3, 4, 3, 3, 2, 2, Padding::same),
-      conv(3, 7, 5, 1, 3, 3, 3, 2, 1, Padding::same),
-      conv(1, 5, 7, 3, 2, 2, 4, 1, 2, Padding::same),
-      conv(1, 6, 6, 2, 3, 4, 4, 2, 2, Padding::same),
-      conv(1, 8, 7, 2, 2, 2, 2, 3, 3, Padding::valid),
-      conv(3, 5, 5, 3, 2, 1, 1, 1, 1, Padding::valid),
-      conv(1, 5, 5, 3, 2, 5, 5, 1, 1, Padding::valid),
-      conv(1, 3, 4, 2, 2, 5, 5, 1, 1, Padding::same),
+      conv(1, 5, 5, 1, 1, 3, 3, 1, 1, Padding::valid),  // one channel, one filter
+      conv(3, 5, 5, 1, 2, 3, 3, 1, 1, Padding::same),   // a batch; same's border taps
+      conv(1, 7, 5, 3, 2, 3, 3, 1, 1, Padding::same),   // not square, channels
+      conv(3, 7, 7, 3, 2, 3, 3, 2, 2, Padding::valid),  // stride 2
+      conv(1, 7, 7, 3, 4, 3, 3, 2, 2, Padding::same),   // stride 2 with its odd pad after
+      conv(3, 7, 5, 1, 3, 3, 3, 2, 1, Padding::same),   // strides that differ per axis
+      conv(1, 5, 7, 3, 2, 2, 4, 1, 2, Padding::same),   // an even, oblong kernel
+      conv(1, 6, 6, 2, 3, 4, 4, 2, 2, Padding::same),   // an even kernel's asymmetric pad
+      conv(1, 8, 7, 2, 2, 2, 2, 3, 3, Padding::valid),  // stride wider than the kernel
+      conv(3, 5, 5, 3, 2, 1, 1, 1, 1, Padding::valid),  // 1x1: a per-pixel dense
+      conv(1, 5, 5, 3, 2, 5, 5, 1, 1, Padding::valid),  // the kernel is the whole map
+      conv(1, 3, 4, 2, 2, 5, 5, 1, 1, Padding::same),   // a kernel larger than its input
   };
   auto add = [&cases](const Conv2DGeometry& g, Activation act) {
     GradientCase c;
@@ -117,13 +117,13 @@ void add_dense(std::vector<GradientCase>& cases) {
 void add_pooling(std::vector<GradientCase>& cases) {
   std::vector<Pool2DGeometry> shapes = {
       // b  h  w  c ph pw sh sw
-      {1, 4, 4, 1, 2, 2, 2, 2, Padding::valid},
-      {3, 5, 5, 3, 2, 2, 2, 2, Padding::valid},
-      {1, 7, 7, 1, 2, 2, 2, 2, Padding::same},
-      {3, 7, 5, 3, 3, 3, 2, 2, Padding::same},
-      {1, 5, 5, 1, 3, 3, 1, 1, Padding::same},  // overlapping windows
-      {1, 7, 6, 3, 3, 3, 2, 2, Padding::valid},
-      {3, 5, 7, 1, 2, 3, 1, 2, Padding::same},
+      {1, 4, 4, 1, 2, 2, 2, 2, Padding::valid},  // the course's 2x2 windows
+      {3, 5, 5, 3, 2, 2, 2, 2, Padding::valid},  // floor rounding drops the last row
+      {1, 7, 7, 1, 2, 2, 2, 2, Padding::same},   // same pads the last window
+      {3, 7, 5, 3, 3, 3, 2, 2, Padding::same},   // 3x3 windows that overlap by one
+      {1, 5, 5, 1, 3, 3, 1, 1, Padding::same},   // overlapping windows at stride 1
+      {1, 7, 6, 3, 3, 3, 2, 2, Padding::valid},  // not square
+      {3, 5, 7, 1, 2, 3, 1, 2, Padding::same},   // oblong windows and strides
       {1, 7, 5, 3, 3, 2, 3, 3, Padding::valid},  // inputs no window covers
   };
   for (const Pool2DGeometry& g : shapes) {

@@ -477,6 +477,23 @@ void add_data(std::vector<OpCase>& cases) {
 
 // ---- optimizers ----------------------------------------------------------------
 
+// Optimizer state: read and written by every launch, so it starts at zero
+// and is compared after the last.
+TensorDesc state_buffer(std::string name, std::int64_t count) {
+  TensorDesc t = input(std::move(name), count, Fill::zeros);
+  t.output = true;
+  return t;
+}
+
+// Each case launches the update 3 times with the same gradient.
+OpCase update_case(std::string op, std::int64_t count, std::vector<TensorDesc> tensors,
+                   std::function<void(ProgramBuilder&, const Tensors&)> build) {
+  OpCase c = make_case(std::move(op), "n" + std::to_string(count) + "_3_launches",
+                       std::move(tensors), std::move(build), kElementwise);
+  c.launches = 3;
+  return c;
+}
+
 void add_optimizers(std::vector<OpCase>& cases) {
   for (std::int64_t count : {1, 37, 1000, 243786}) {
     vknn::StepState state;
@@ -484,56 +501,36 @@ void add_optimizers(std::vector<OpCase>& cases) {
     state.iterations = 0;
     TensorDesc weights = input("weights", count);
     weights.output = true;
-    TensorDesc m = input("m", count, Fill::zeros);
-    m.output = true;
-    TensorDesc v = input("v", count, Fill::zeros);
-    v.output = true;
+    const TensorDesc gradients = input("gradients", count);
 
-    OpCase adam;
-    adam.op = "adam_update";
-    adam.shape = "n" + std::to_string(count) + "_3_launches";
-    // Each launch is one update with the same gradient: t stays 1 unless a
-    // step advance follows, so record one to check t = iterations + 1.
-    adam.tensors = {step_state(state, true), weights, input("gradients", count), m, v};
-    adam.build = [count](ProgramBuilder& b, const Tensors& t) {
-      b.adam_update(vknn::AdamConfig{}, count, *t[0], *t[1], *t[2], *t[3], *t[4]);
-      b.advance_step(*t[0]);
-    };
-    adam.tolerance = kElementwise;
-    adam.launches = 3;
-    cases.push_back(adam);
-
+    // t stays 1 unless a step advance follows, so record one to check
+    // t = iterations + 1.
+    cases.push_back(update_case(
+        "adam_update", count,
+        {step_state(state, true), weights, gradients, state_buffer("m", count),
+         state_buffer("v", count)},
+        [count](ProgramBuilder& b, const Tensors& t) {
+          b.adam_update(vknn::AdamConfig{}, count, *t[0], *t[1], *t[2], *t[3], *t[4]);
+          b.advance_step(*t[0]);
+        }));
     for (float momentum : {0.0f, 0.5f}) {
-      OpCase rmsprop;
-      rmsprop.op = momentum == 0.0f ? "rmsprop_update" : "rmsprop_update_momentum";
-      rmsprop.shape = "n" + std::to_string(count) + "_3_launches";
-      TensorDesc velocity = input("velocity", count, Fill::zeros);
-      velocity.output = true;
-      TensorDesc buffer = input("momentum_buffer", count, Fill::zeros);
-      buffer.output = true;
-      rmsprop.tensors = {step_state(state), weights, input("gradients", count), velocity, buffer};
-      rmsprop.build = [count, momentum](ProgramBuilder& b, const Tensors& t) {
-        b.rmsprop_update(vknn::RmspropConfig{0.001f, 0.9f, momentum, 1e-7f}, count, *t[0], *t[1],
-                         *t[2], *t[3], momentum == 0.0f ? nullptr : t[4]);
-      };
-      rmsprop.tolerance = kElementwise;
-      rmsprop.launches = 3;
-      cases.push_back(rmsprop);
+      cases.push_back(update_case(
+          momentum == 0.0f ? "rmsprop_update" : "rmsprop_update_momentum", count,
+          {step_state(state), weights, gradients, state_buffer("velocity", count),
+           state_buffer("momentum_buffer", count)},
+          [count, momentum](ProgramBuilder& b, const Tensors& t) {
+            b.rmsprop_update(vknn::RmspropConfig{0.001f, 0.9f, momentum, 1e-7f}, count, *t[0],
+                             *t[1], *t[2], *t[3], momentum == 0.0f ? nullptr : t[4]);
+          }));
     }
     for (float momentum : {0.0f, 0.9f}) {
-      OpCase sgd;
-      sgd.op = momentum == 0.0f ? "sgd_update" : "sgd_update_momentum";
-      sgd.shape = "n" + std::to_string(count) + "_3_launches";
-      TensorDesc velocity = input("velocity", count, Fill::zeros);
-      velocity.output = true;
-      sgd.tensors = {step_state(state), weights, input("gradients", count), velocity};
-      sgd.build = [count, momentum](ProgramBuilder& b, const Tensors& t) {
-        b.sgd_update(vknn::SgdConfig{0.01f, momentum}, count, *t[0], *t[1], *t[2],
-                     momentum == 0.0f ? nullptr : t[3]);
-      };
-      sgd.tolerance = kElementwise;
-      sgd.launches = 3;
-      cases.push_back(sgd);
+      cases.push_back(update_case(
+          momentum == 0.0f ? "sgd_update" : "sgd_update_momentum", count,
+          {step_state(state), weights, gradients, state_buffer("velocity", count)},
+          [count, momentum](ProgramBuilder& b, const Tensors& t) {
+            b.sgd_update(vknn::SgdConfig{0.01f, momentum}, count, *t[0], *t[1], *t[2],
+                         momentum == 0.0f ? nullptr : t[3]);
+          }));
     }
   }
 }
