@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <initializer_list>
 #include <sstream>
 
 #include "vknn/error.hpp"
@@ -45,6 +46,17 @@ void require_positive(const char* op, const char* what, int value, const std::st
   }
 }
 
+struct NamedSize {
+  const char* name;
+  int value;
+};
+
+// A sliding-window op's checks (conv2d's kernel, pool2d's pool): every size
+// positive, and a valid window that fits the input.
+void require_window_op(const char* op, const char* window, std::initializer_list<NamedSize> sizes,
+                       int in_h, int in_w, int k_h, int k_w, Padding padding,
+                       const std::string& shapes);
+
 // Valid windows need the kernel to fit the input; say what would work.
 void require_window_fits(const char* op, const char* kind, int in_h, int in_w, int k_h, int k_w,
                          Padding padding, const std::string& shapes) {
@@ -57,32 +69,28 @@ void require_window_fits(const char* op, const char* kind, int in_h, int in_w, i
   }
 }
 
+void require_window_op(const char* op, const char* window, std::initializer_list<NamedSize> sizes,
+                       int in_h, int in_w, int k_h, int k_w, Padding padding,
+                       const std::string& shapes) {
+  for (const NamedSize& size : sizes) require_positive(op, size.name, size.value, shapes);
+  require_window_fits(op, window, in_h, in_w, k_h, k_w, padding, shapes);
+}
+
 }  // namespace
 
 // ---- Conv2D ----------------------------------------------------------------
 
 void Conv2DGeometry::validate() const {
-  const std::string s = describe();
-  require_positive("conv2d", "batch", batch, s);
-  require_positive("conv2d", "input height", in_h, s);
-  require_positive("conv2d", "input width", in_w, s);
-  require_positive("conv2d", "input channels", in_c, s);
-  require_positive("conv2d", "filters", out_c, s);
-  require_positive("conv2d", "kernel height", kernel_h, s);
-  require_positive("conv2d", "kernel width", kernel_w, s);
-  require_positive("conv2d", "stride height", stride_h, s);
-  require_positive("conv2d", "stride width", stride_w, s);
-  require_window_fits("conv2d", "kernel", in_h, in_w, kernel_h, kernel_w, padding, s);
+  require_window_op("conv2d", "kernel",
+                    {{"batch", batch}, {"input height", in_h}, {"input width", in_w},
+                     {"input channels", in_c}, {"filters", out_c}, {"kernel height", kernel_h},
+                     {"kernel width", kernel_w}, {"stride height", stride_h},
+                     {"stride width", stride_w}},
+                    in_h, in_w, kernel_h, kernel_w, padding, describe());
 }
 
-int Conv2DGeometry::out_h() const { return window_axis(in_h, kernel_h, stride_h, padding).out; }
-int Conv2DGeometry::out_w() const { return window_axis(in_w, kernel_w, stride_w, padding).out; }
-int Conv2DGeometry::pad_top() const {
-  return window_axis(in_h, kernel_h, stride_h, padding).pad_before;
-}
-int Conv2DGeometry::pad_left() const {
-  return window_axis(in_w, kernel_w, stride_w, padding).pad_before;
-}
+AxisWindow Conv2DGeometry::rows() const { return window_axis(in_h, kernel_h, stride_h, padding); }
+AxisWindow Conv2DGeometry::cols() const { return window_axis(in_w, kernel_w, stride_w, padding); }
 std::int64_t Conv2DGeometry::input_size() const {
   return std::int64_t(batch) * in_h * in_w * in_c;
 }
@@ -106,26 +114,15 @@ std::string Conv2DGeometry::describe() const {
 // ---- MaxPooling2D ----------------------------------------------------------
 
 void Pool2DGeometry::validate() const {
-  const std::string s = describe();
-  require_positive("pool2d", "batch", batch, s);
-  require_positive("pool2d", "input height", in_h, s);
-  require_positive("pool2d", "input width", in_w, s);
-  require_positive("pool2d", "channels", channels, s);
-  require_positive("pool2d", "pool height", pool_h, s);
-  require_positive("pool2d", "pool width", pool_w, s);
-  require_positive("pool2d", "stride height", stride_h, s);
-  require_positive("pool2d", "stride width", stride_w, s);
-  require_window_fits("pool2d", "pool", in_h, in_w, pool_h, pool_w, padding, s);
+  require_window_op("pool2d", "pool",
+                    {{"batch", batch}, {"input height", in_h}, {"input width", in_w},
+                     {"channels", channels}, {"pool height", pool_h}, {"pool width", pool_w},
+                     {"stride height", stride_h}, {"stride width", stride_w}},
+                    in_h, in_w, pool_h, pool_w, padding, describe());
 }
 
-int Pool2DGeometry::out_h() const { return window_axis(in_h, pool_h, stride_h, padding).out; }
-int Pool2DGeometry::out_w() const { return window_axis(in_w, pool_w, stride_w, padding).out; }
-int Pool2DGeometry::pad_top() const {
-  return window_axis(in_h, pool_h, stride_h, padding).pad_before;
-}
-int Pool2DGeometry::pad_left() const {
-  return window_axis(in_w, pool_w, stride_w, padding).pad_before;
-}
+AxisWindow Pool2DGeometry::rows() const { return window_axis(in_h, pool_h, stride_h, padding); }
+AxisWindow Pool2DGeometry::cols() const { return window_axis(in_w, pool_w, stride_w, padding); }
 std::int64_t Pool2DGeometry::input_size() const {
   return std::int64_t(batch) * in_h * in_w * channels;
 }

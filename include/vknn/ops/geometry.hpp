@@ -47,10 +47,13 @@ struct Conv2DGeometry {
   Padding padding = Padding::valid;
 
   void validate() const;  // throws vknn::Error
-  int out_h() const;
-  int out_w() const;
-  int pad_top() const;
-  int pad_left() const;
+  // The window's placement along each axis (window_axis).
+  AxisWindow rows() const;
+  AxisWindow cols() const;
+  int out_h() const { return rows().out; }
+  int out_w() const { return cols().out; }
+  int pad_top() const { return rows().pad_before; }
+  int pad_left() const { return cols().pad_before; }
   std::int64_t input_size() const;   // batch*in_h*in_w*in_c
   std::int64_t output_size() const;  // batch*out_h*out_w*out_c
   std::int64_t kernel_size() const;  // kernel_h*kernel_w*in_c*out_c
@@ -75,10 +78,13 @@ struct Pool2DGeometry {
   Padding padding = Padding::valid;
 
   void validate() const;
-  int out_h() const;
-  int out_w() const;
-  int pad_top() const;
-  int pad_left() const;
+  // The window's placement along each axis (window_axis).
+  AxisWindow rows() const;
+  AxisWindow cols() const;
+  int out_h() const { return rows().out; }
+  int out_w() const { return cols().out; }
+  int pad_top() const { return rows().pad_before; }
+  int pad_left() const { return cols().pad_before; }
   std::int64_t input_size() const;
   std::int64_t output_size() const;
   std::string describe() const;

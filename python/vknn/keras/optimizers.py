@@ -3,11 +3,26 @@ import math
 import warnings
 
 
-def _check_rate(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
-            or value < 0:
-        raise ValueError(f"{name}: learning_rate must be a finite number >= 0, got {value!r}")
+# The ranges hyper-parameters must lie in, as the messages name them.
+_RANGES = {
+    "a finite number >= 0": lambda v: v >= 0,
+    "a finite number > 0": lambda v: v > 0,
+    "in [0, 1)": lambda v: 0 <= v < 1,
+    "in [0, 1]": lambda v: 0 <= v <= 1,
+}
+
+
+def _check(owner, arg, value, allowed):
+    """value as a float if it is a finite number (not a bool) `allowed`
+    (a key of _RANGES), else a ValueError naming the optimizer and argument."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) \
+            or not math.isfinite(value) or not _RANGES[allowed](value):
+        raise ValueError(f"{owner}: {arg} must be {allowed}, got {value!r}")
     return float(value)
+
+
+def _check_rate(owner, value):
+    return _check(owner, "learning_rate", value, "a finite number >= 0")
 
 
 def _legacy_lr(kwargs, learning_rate, name):
@@ -35,12 +50,9 @@ class Adam(Optimizer):
         if kwargs:
             raise TypeError(f"Adam: unsupported arguments {sorted(kwargs)}")
         self.learning_rate = _check_rate("Adam", learning_rate)
-        for arg, value in (("beta_1", beta_1), ("beta_2", beta_2)):
-            if not (isinstance(value, (int, float)) and 0 <= value < 1):
-                raise ValueError(f"Adam: {arg} must be in [0, 1), got {value!r}")
-        if not (isinstance(epsilon, (int, float)) and epsilon > 0):
-            raise ValueError(f"Adam: epsilon must be > 0, got {epsilon!r}")
-        self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), float(epsilon)
+        self.beta_1 = _check("Adam", "beta_1", beta_1, "in [0, 1)")
+        self.beta_2 = _check("Adam", "beta_2", beta_2, "in [0, 1)")
+        self.epsilon = _check("Adam", "epsilon", epsilon, "a finite number > 0")
         self.name = name
 
     def _config(self):
@@ -58,9 +70,7 @@ class SGD(Optimizer):
         if kwargs:
             raise TypeError(f"SGD: unsupported arguments {sorted(kwargs)}")
         self.learning_rate = _check_rate("SGD", learning_rate)
-        if not (isinstance(momentum, (int, float)) and 0 <= momentum <= 1):
-            raise ValueError(f"SGD: momentum must be in [0, 1], got {momentum!r}")
-        self.momentum = float(momentum)
+        self.momentum = _check("SGD", "momentum", momentum, "in [0, 1]")
         self.name = name
 
     def _config(self):
@@ -89,15 +99,9 @@ class RMSprop(Optimizer):
                 raise ValueError(f"RMSprop: {arg}={value!r} is not supported by vknn (only "
                                  f"{_RMSPROP_DEFAULTS[arg]!r})")
         self.learning_rate = _check_rate("RMSprop", learning_rate)
-        if isinstance(rho, bool) or not isinstance(rho, (int, float)) or not 0 <= rho < 1:
-            raise ValueError(f"RMSprop: rho must be in [0, 1), got {rho!r}")
-        if isinstance(momentum, bool) or not isinstance(momentum, (int, float)) \
-                or not 0 <= momentum < 1:
-            raise ValueError(f"RMSprop: momentum must be in [0, 1), got {momentum!r}")
-        if isinstance(epsilon, bool) or not isinstance(epsilon, (int, float)) \
-                or not (math.isfinite(epsilon) and epsilon > 0):
-            raise ValueError(f"RMSprop: epsilon must be a finite number > 0, got {epsilon!r}")
-        self.rho, self.momentum, self.epsilon = float(rho), float(momentum), float(epsilon)
+        self.rho = _check("RMSprop", "rho", rho, "in [0, 1)")
+        self.momentum = _check("RMSprop", "momentum", momentum, "in [0, 1)")
+        self.epsilon = _check("RMSprop", "epsilon", epsilon, "a finite number > 0")
         self.centered = False
         self.name = name
 
