@@ -33,6 +33,19 @@ void require_writable_location(const FlagParser& flags, const std::string& flag)
   }
 }
 
+// The samples to use of a split with `available`: all, or the first N of
+// --limit / --test-limit (a usage error past the split's end).
+std::int64_t limited_count(const FlagParser& flags, const std::string& flag,
+                           const std::string& split, std::int64_t available) {
+  const long long limit = flags.get_int(flag);
+  if (limit <= 0) return available;
+  if (limit > available) {
+    throw UsageError(flag, "the " + split + " has " + std::to_string(available) +
+                               " samples, got " + std::to_string(limit));
+  }
+  return limit;
+}
+
 Samples prefix(const data::LabeledImages& set, std::int64_t count) {
   const std::size_t bytes = std::size_t(count) * set.images.image_size();
   return {std::span(set.images.pixels.data(), bytes), count, {set.images.rows, set.images.cols, 1}};
@@ -154,22 +167,10 @@ int run_training(const FlagParser& flags, const TrainingProgram& program) {
                                                     : find_dataset_dir(program.data_folder);
   const data::DatasetSplits data = program.load(data_dir);
 
-  std::int64_t train_count = data.train.size();
-  if (const long long limit = flags.get_int("limit"); limit > 0) {
-    if (limit > train_count) {
-      throw UsageError("limit", "the " + program.dataset_name + " training set has " +
-                                    std::to_string(train_count) + " samples, got " + std::to_string(limit));
-    }
-    train_count = limit;
-  }
-  std::int64_t test_count = data.test.size();
-  if (const long long limit = flags.get_int("test-limit"); limit > 0) {
-    if (limit > test_count) {
-      throw UsageError("test-limit", "the " + program.dataset_name + " test set has " +
-                                         std::to_string(test_count) + " samples, got " + std::to_string(limit));
-    }
-    test_count = limit;
-  }
+  const std::int64_t train_count =
+      limited_count(flags, "limit", program.dataset_name + " training set", data.train.size());
+  const std::int64_t test_count =
+      limited_count(flags, "test-limit", program.dataset_name + " test set", data.test.size());
   const Samples train = prefix(data.train, train_count);
   const std::span<const std::uint8_t> train_labels(data.train.labels.data(), std::size_t(train_count));
   const Samples test = prefix(data.test, test_count);

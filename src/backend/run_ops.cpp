@@ -2,6 +2,7 @@
 // include/vknn/ops/run.hpp).
 #include "vknn/ops/run.hpp"
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -31,6 +32,21 @@ std::unique_ptr<backend::DeviceTensor> upload(backend::Backend& backend, const s
   return t;
 }
 
+// Records one op with `record`, runs it, waits, and reads `count` floats
+// of `output` back.
+std::vector<float> run_one(backend::Backend& backend, const char* op,
+                           const backend::DeviceTensor& output, std::int64_t count,
+                           const std::function<void(backend::ProgramBuilder&)>& record) {
+  auto builder = backend.build(op);
+  record(*builder);
+  auto program = builder->finish();  // must outlive its launch
+  program->launch(true);
+  backend.synchronize();
+  std::vector<float> values(static_cast<std::size_t>(count));
+  backend.read(output, values.data(), values.size() * sizeof(float));
+  return values;
+}
+
 }  // namespace
 
 std::vector<float> run_conv2d(const Conv2DGeometry& g, std::span<const float> x,
@@ -45,14 +61,9 @@ std::vector<float> run_conv2d(const Conv2DGeometry& g, std::span<const float> x,
   auto tk = upload(*backend, "conv2d kernel", kernel);
   auto tb = upload(*backend, "conv2d bias", bias);
   auto ty = backend->tensor("conv2d output", backend::ElementType::f32, g.output_size());
-  auto builder = backend->build("conv2d");
-  builder->conv2d_forward(g, *tx, *tk, *tb, *ty, activation);
-  auto program = builder->finish();  // must outlive its launch
-  program->launch(true);
-  backend->synchronize();
-  std::vector<float> y(std::size_t(g.output_size()));
-  backend->read(*ty, y.data(), y.size() * sizeof(float));
-  return y;
+  return run_one(*backend, "conv2d", *ty, g.output_size(), [&](backend::ProgramBuilder& b) {
+    b.conv2d_forward(g, *tx, *tk, *tb, *ty, activation);
+  });
 }
 
 std::vector<float> run_maxpool2d(const Pool2DGeometry& g, std::span<const float> x,
@@ -62,14 +73,8 @@ std::vector<float> run_maxpool2d(const Pool2DGeometry& g, std::span<const float>
   auto backend = backend_for(target);
   auto tx = upload(*backend, "maxpool2d input", x);
   auto ty = backend->tensor("maxpool2d output", backend::ElementType::f32, g.output_size());
-  auto builder = backend->build("maxpool2d");
-  builder->maxpool2d_forward(g, *tx, *ty);
-  auto program = builder->finish();  // must outlive its launch
-  program->launch(true);
-  backend->synchronize();
-  std::vector<float> y(std::size_t(g.output_size()));
-  backend->read(*ty, y.data(), y.size() * sizeof(float));
-  return y;
+  return run_one(*backend, "maxpool2d", *ty, g.output_size(),
+                 [&](backend::ProgramBuilder& b) { b.maxpool2d_forward(g, *tx, *ty); });
 }
 
 }  // namespace vknn

@@ -18,6 +18,22 @@ using detail::require_buffer;
 using detail::require_labels_in_range;
 using detail::validate_classes;
 
+namespace {
+
+// What every row-wise loss and metric checks first: the geometry, its
+// (batch, classes) input, the labels, each in range.
+template <class T>
+void require_rows_and_labels(const char* op, const ClassesGeometry& g, const char* input_name,
+                             const T* input, const std::uint32_t* labels) {
+  validate_classes(op, g);
+  require_buffer(op, input_name, input,
+                 elements(std::int64_t(g.batch) * g.classes) + " (" + g.describe() + ")");
+  require_buffer(op, "labels", labels, elements(g.batch));
+  require_labels_in_range(op, g, labels);
+}
+
+}  // namespace
+
 // loss = logsumexp(logits) - logits[label], with logsumexp taken after
 // subtracting the row's maximum (never overflows, never log(0)). The
 // gradient of sum(loss) / divisor with respect to the logits is
@@ -26,10 +42,8 @@ template <class T>
 void softmax_cross_entropy(const ClassesGeometry& g, const T* logits, const std::uint32_t* labels,
                            T gradient_divisor, T* loss, T* dlogits) {
   const char* op = "softmax_cross_entropy";
-  validate_classes(op, g);
+  require_rows_and_labels(op, g, "logits", logits, labels);
   const std::int64_t size = std::int64_t(g.batch) * g.classes;
-  require_buffer(op, "logits", logits, elements(size) + " (" + g.describe() + ")");
-  require_buffer(op, "labels", labels, elements(g.batch));
   require_buffer(op, "loss", loss, elements(g.batch));
   require_buffer(op, "dlogits", dlogits, elements(size));
   if (!(gradient_divisor > T(0)) || !std::isfinite(gradient_divisor)) {
@@ -38,7 +52,6 @@ void softmax_cross_entropy(const ClassesGeometry& g, const T* logits, const std:
         << "step), got " << gradient_divisor << " (" << g.describe() << ")";
     throw Error(msg.str());
   }
-  require_labels_in_range(op, g, labels);
   const double divisor = gradient_divisor;
   for (int n = 0; n < g.batch; ++n) {
     const T* row = logits + std::int64_t(n) * g.classes;
@@ -65,12 +78,8 @@ template <class T>
 void cross_entropy_from_probabilities(const ClassesGeometry& g, const T* probabilities,
                                       const std::uint32_t* labels, T* loss) {
   const char* op = "cross_entropy_from_probabilities";
-  validate_classes(op, g);
-  const std::int64_t size = std::int64_t(g.batch) * g.classes;
-  require_buffer(op, "probabilities", probabilities, elements(size) + " (" + g.describe() + ")");
-  require_buffer(op, "labels", labels, elements(g.batch));
+  require_rows_and_labels(op, g, "probabilities", probabilities, labels);
   require_buffer(op, "loss", loss, elements(g.batch));
-  require_labels_in_range(op, g, labels);
   constexpr double epsilon = 1e-7;
   for (int n = 0; n < g.batch; ++n) {
     const double p = probabilities[std::int64_t(n) * g.classes + labels[n]];
@@ -82,11 +91,7 @@ template <class T>
 std::int64_t count_correct(const ClassesGeometry& g, const T* scores,
                            const std::uint32_t* labels) {
   const char* op = "count_correct";
-  validate_classes(op, g);
-  const std::int64_t size = std::int64_t(g.batch) * g.classes;
-  require_buffer(op, "scores", scores, elements(size) + " (" + g.describe() + ")");
-  require_buffer(op, "labels", labels, elements(g.batch));
-  require_labels_in_range(op, g, labels);
+  require_rows_and_labels(op, g, "scores", scores, labels);
   std::int64_t correct = 0;
   for (int n = 0; n < g.batch; ++n) {
     const T* row = scores + std::int64_t(n) * g.classes;

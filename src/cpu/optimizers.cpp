@@ -25,14 +25,25 @@ void require_learning_rate(const char* op, float learning_rate) {
   }
 }
 
+// The checks every update starts with: a count, a learning rate, the
+// weights and their gradients. False when there is nothing to update.
+template <class T>
+bool require_update(const char* op, std::int64_t count, float learning_rate, const T* weights,
+                    const T* gradients) {
+  require_count(op, "count", count);
+  require_learning_rate(op, learning_rate);
+  if (count == 0) return false;
+  require_buffer(op, "weights", weights, elements(count));
+  require_buffer(op, "gradients", gradients, elements(count));
+  return true;
+}
+
 }  // namespace
 
 template <class T>
 void sgd_update(const SgdConfig& config, std::int64_t count, T* weights, const T* gradients,
                 T* velocity) {
   const char* op = "sgd_update";
-  require_count(op, "count", count);
-  require_learning_rate(op, config.learning_rate);
   // Keras refuses momentum outside [0, 1] for the same reason: above 1 the
   // velocity grows without bound.
   if (!(config.momentum >= 0.0f && config.momentum <= 1.0f)) {
@@ -40,9 +51,7 @@ void sgd_update(const SgdConfig& config, std::int64_t count, T* weights, const T
     msg << op << ": momentum must be in [0, 1], got " << config.momentum;
     throw Error(msg.str());
   }
-  if (count == 0) return;
-  require_buffer(op, "weights", weights, elements(count));
-  require_buffer(op, "gradients", gradients, elements(count));
+  if (!require_update(op, count, config.learning_rate, weights, gradients)) return;
   const T lr = T(config.learning_rate);
   if (config.momentum == 0.0f) {
     // Keras' plain step; with momentum 0 the velocity form gives the same
@@ -68,18 +77,14 @@ template <class T>
 void adam_update(const AdamConfig& config, std::int64_t count, std::int64_t t, T* weights,
                  const T* gradients, T* m, T* v) {
   const char* op = "adam_update";
-  require_count(op, "count", count);
   if (t < 1) {
     std::ostringstream msg;
     msg << op << ": step t must be >= 1 (t counts updates including this one, so the first "
         << "update is t = 1), got t = " << t;
     throw Error(msg.str());
   }
-  require_learning_rate(op, config.learning_rate);
   config.validate(op);
-  if (count == 0) return;
-  require_buffer(op, "weights", weights, elements(count));
-  require_buffer(op, "gradients", gradients, elements(count));
+  if (!require_update(op, count, config.learning_rate, weights, gradients)) return;
   require_buffer(op, "m", m, elements(count) + " (zero before the first step)");
   require_buffer(op, "v", v, elements(count) + " (zero before the first step)");
 
@@ -106,12 +111,8 @@ template <class T>
 void rmsprop_update(const RmspropConfig& config, std::int64_t count, T* weights,
                     const T* gradients, T* velocity, T* momentum_buffer) {
   const char* op = "rmsprop_update";
-  require_count(op, "count", count);
-  require_learning_rate(op, config.learning_rate);
   config.validate(op);
-  if (count == 0) return;
-  require_buffer(op, "weights", weights, elements(count));
-  require_buffer(op, "gradients", gradients, elements(count));
+  if (!require_update(op, count, config.learning_rate, weights, gradients)) return;
   require_buffer(op, "velocity", velocity, elements(count) + " (zero before the first step)");
   if (config.momentum != 0.0f) {
     require_buffer(op, "momentum_buffer", momentum_buffer,

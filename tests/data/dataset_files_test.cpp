@@ -26,17 +26,22 @@ std::array<int, 10> class_counts(const std::vector<std::uint8_t>& labels) {
   return counts;
 }
 
+// Both datasets: 60000 training and 10000 test images of 28x28.
+void expect_standard_splits(const DatasetSplits& d) {
+  EXPECT_EQ(d.train.images.count, 60000);
+  EXPECT_EQ(d.test.images.count, 10000);
+  for (const auto* images : {&d.train.images, &d.test.images}) {
+    EXPECT_EQ(images->rows, 28);
+    EXPECT_EQ(images->cols, 28);
+  }
+}
+
 TEST(DatasetFiles, FashionMnist) {
   const fs::path dir = source_dir() / "data" / "fashion-mnist";
   if (!fs::exists(dir)) GTEST_SKIP() << dir << " is absent; run scripts/get_data.sh";
   const DatasetSplits d = load_fashion_mnist(dir);
 
-  EXPECT_EQ(d.train.images.count, 60000);
-  EXPECT_EQ(d.test.images.count, 10000);
-  EXPECT_EQ(d.train.images.rows, 28);
-  EXPECT_EQ(d.train.images.cols, 28);
-  EXPECT_EQ(d.test.images.rows, 28);
-  EXPECT_EQ(d.test.images.cols, 28);
+  expect_standard_splits(d);
   for (int c = 0; c < 10; ++c) {
     EXPECT_EQ(class_counts(d.train.labels)[c], 6000) << "class " << c;
     EXPECT_EQ(class_counts(d.test.labels)[c], 1000) << "class " << c;
@@ -57,10 +62,7 @@ TEST(DatasetFiles, Mnist) {
   if (!fs::exists(dir)) GTEST_SKIP() << dir << " is absent; run scripts/get_data.sh";
   const DatasetSplits d = load_mnist(dir);
 
-  EXPECT_EQ(d.train.images.count, 60000);
-  EXPECT_EQ(d.test.images.count, 10000);
-  EXPECT_EQ(d.train.images.rows, 28);
-  EXPECT_EQ(d.train.images.cols, 28);
+  expect_standard_splits(d);
   // The official files: the first training label is 5, the first test label 7,
   // and the training set holds 5923 zeros; pixel mean 0.1307.
   EXPECT_EQ(d.train.labels[0], 5);
