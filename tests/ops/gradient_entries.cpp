@@ -305,15 +305,8 @@ std::string GradientCase::id() const {
 }
 
 const std::vector<GradientCase>& all_gradient_cases() {
-  static const std::vector<GradientCase> cases = [] {
-    std::vector<GradientCase> c;
-    add_conv2d(c);
-    add_dense(c);
-    add_pooling(c);
-    add_activations(c);
-    add_losses(c);
-    return c;
-  }();
+  static const auto cases =
+      collect<GradientCase>({add_conv2d, add_dense, add_pooling, add_activations, add_losses});
   return cases;
 }
 

@@ -16,11 +16,18 @@ namespace {
 
 namespace test = vknn::test;
 
-void PrintTo(const GradientCase* c, std::ostream* out) { *out << c->id(); }
+struct GradientTarget {
+  const GradientCase* gradient_case;
+};
 
-std::vector<const GradientCase*> all_gradient_targets() {
-  std::vector<const GradientCase*> targets;
-  for (const GradientCase& c : all_gradient_cases()) targets.push_back(&c);
+// What ctest and gtest print for a case.
+void PrintTo(const GradientTarget& target, std::ostream* out) {
+  *out << target.gradient_case->id() << " on the CPU reference in double";
+}
+
+std::vector<GradientTarget> all_gradient_targets() {
+  std::vector<GradientTarget> targets;
+  for (const GradientCase& c : all_gradient_cases()) targets.push_back({&c});
   return targets;
 }
 
@@ -44,10 +51,10 @@ std::vector<double> draw(const GradientInput& input, std::uint64_t seed) {
   return test::random_values(input.count, seed, input.low, input.high);
 }
 
-class FiniteDifference : public ::testing::TestWithParam<const GradientCase*> {};
+class FiniteDifference : public ::testing::TestWithParam<GradientTarget> {};
 
 TEST_P(FiniteDifference, MatchesTheCpuBackward) {
-  const GradientCase& c = *GetParam();
+  const GradientCase& c = *GetParam().gradient_case;
   Values inputs;
   for (std::size_t i = 0; i < c.inputs.size(); ++i) inputs.push_back(draw(c.inputs[i], 1 + i));
   const std::vector<double> r =
@@ -68,8 +75,8 @@ TEST_P(FiniteDifference, MatchesTheCpuBackward) {
 }
 
 INSTANTIATE_TEST_SUITE_P(OpTable, FiniteDifference, ::testing::ValuesIn(all_gradient_targets()),
-                         [](const ::testing::TestParamInfo<const GradientCase*>& info) {
-                           return info.param->id();
+                         [](const ::testing::TestParamInfo<GradientTarget>& info) {
+                           return info.param.gradient_case->id();
                          });
 
 // Every op of the table with a backward has a finite-difference entry:

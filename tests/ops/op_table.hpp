@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -72,6 +73,14 @@ struct OpCase {
   // A test name gtest accepts: op__shape.
   std::string id() const;
 };
+
+// The cases the `adders` (one per op family) append, in their order.
+template <class Case>
+std::vector<Case> collect(std::initializer_list<void (*)(std::vector<Case>&)> adders) {
+  std::vector<Case> cases;
+  for (auto add : adders) add(cases);
+  return cases;
+}
 
 // Every case of every op, in a fixed order.
 const std::vector<OpCase>& all_cases();

@@ -60,22 +60,16 @@ TensorDesc ranged(std::string name, std::int64_t count, float low, float high) {
 }
 
 TensorDesc output(std::string name, std::int64_t count, ElementType type = ElementType::f32) {
-  TensorDesc t;
-  t.name = std::move(name);
+  TensorDesc t = input(std::move(name), count, Fill::sentinel);
   t.type = type;
-  t.count = count;
-  t.fill = Fill::sentinel;
   t.output = true;
   return t;
 }
 
 TensorDesc labels(std::string name, std::int64_t count, int classes,
                   ElementType type = ElementType::u32) {
-  TensorDesc t;
-  t.name = std::move(name);
+  TensorDesc t = input(std::move(name), count, Fill::labels);
   t.type = type;
-  t.count = count;
-  t.fill = Fill::labels;
   t.classes = classes;
   return t;
 }
@@ -574,17 +568,8 @@ std::string OpCase::id() const {
 }
 
 const std::vector<OpCase>& all_cases() {
-  static const std::vector<OpCase> cases = [] {
-    std::vector<OpCase> c;
-    add_conv2d(c);
-    add_maxpool2d(c);
-    add_avgpool2d(c);
-    add_dense(c);
-    add_rowwise(c);
-    add_data(c);
-    add_optimizers(c);
-    return c;
-  }();
+  static const auto cases = collect<OpCase>({add_conv2d, add_maxpool2d, add_avgpool2d, add_dense,
+                                             add_rowwise, add_data, add_optimizers});
   return cases;
 }
 

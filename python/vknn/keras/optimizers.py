@@ -38,44 +38,52 @@ def _legacy_lr(kwargs, learning_rate, name):
 class Optimizer:
     """Base of the optimizers vknn runs on the device."""
 
+    def _start(self, owner, learning_rate, name, kwargs, **unsupported):
+        """The arguments every optimizer shares: the learning rate (or the
+        legacy `lr`), its name; Keras flags vknn does not implement, refused
+        when set; no other keyword argument."""
+        learning_rate = _legacy_lr(kwargs, learning_rate, owner)
+        for flag, value in unsupported.items():
+            if value:
+                raise ValueError(f"{owner}: {flag}={value!r} is not supported by vknn")
+        if kwargs:
+            raise TypeError(f"{owner}: unsupported arguments {sorted(kwargs)}")
+        self.learning_rate = _check_rate(owner, learning_rate)
+        self.name = name
+
+    def _device_config(self, optimizer, **values):
+        """What compile() hands the library: every hyper-parameter, the
+        other optimizers' at their defaults."""
+        config = dict(optimizer=optimizer, learning_rate=self.learning_rate, beta_1=0.9,
+                      beta_2=0.999, rho=0.9, epsilon=1e-7, momentum=0.0)
+        config.update(values)
+        return config
+
 
 class Adam(Optimizer):
     """Adam(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-07), Keras's form."""
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-07,
                  amsgrad=False, name="Adam", **kwargs):
-        learning_rate = _legacy_lr(kwargs, learning_rate, "Adam")
-        if amsgrad:
-            raise ValueError("Adam: amsgrad=True is not supported by vknn")
-        if kwargs:
-            raise TypeError(f"Adam: unsupported arguments {sorted(kwargs)}")
-        self.learning_rate = _check_rate("Adam", learning_rate)
+        self._start("Adam", learning_rate, name, kwargs, amsgrad=amsgrad)
         self.beta_1 = _check("Adam", "beta_1", beta_1, "in [0, 1)")
         self.beta_2 = _check("Adam", "beta_2", beta_2, "in [0, 1)")
         self.epsilon = _check("Adam", "epsilon", epsilon, "a finite number > 0")
-        self.name = name
 
     def _config(self):
-        return dict(optimizer="adam", learning_rate=self.learning_rate, beta_1=self.beta_1,
-                    beta_2=self.beta_2, rho=0.9, epsilon=self.epsilon, momentum=0.0)
+        return self._device_config("adam", beta_1=self.beta_1, beta_2=self.beta_2,
+                                   epsilon=self.epsilon)
 
 
 class SGD(Optimizer):
     """SGD(learning_rate=0.01, momentum=0.0), Keras's form."""
 
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, name="SGD", **kwargs):
-        learning_rate = _legacy_lr(kwargs, learning_rate, "SGD")
-        if nesterov:
-            raise ValueError("SGD: nesterov=True is not supported by vknn")
-        if kwargs:
-            raise TypeError(f"SGD: unsupported arguments {sorted(kwargs)}")
-        self.learning_rate = _check_rate("SGD", learning_rate)
+        self._start("SGD", learning_rate, name, kwargs, nesterov=nesterov)
         self.momentum = _check("SGD", "momentum", momentum, "in [0, 1]")
-        self.name = name
 
     def _config(self):
-        return dict(optimizer="sgd", learning_rate=self.learning_rate, beta_1=0.9, beta_2=0.999,
-                    rho=0.9, epsilon=1e-7, momentum=self.momentum)
+        return self._device_config("sgd", momentum=self.momentum)
 
 
 # Keras's RMSprop arguments vknn has only at their defaults.
@@ -91,23 +99,20 @@ class RMSprop(Optimizer):
 
     def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-07,
                  name="RMSprop", **kwargs):
-        learning_rate = _legacy_lr(kwargs, learning_rate, "RMSprop")
-        for arg, value in kwargs.items():
-            if arg not in _RMSPROP_DEFAULTS:
-                raise TypeError(f"RMSprop: unsupported arguments {sorted(kwargs)}")
-            if value != _RMSPROP_DEFAULTS[arg] or type(value) is not type(_RMSPROP_DEFAULTS[arg]):
+        for arg in [arg for arg in kwargs if arg in _RMSPROP_DEFAULTS]:
+            value, default = kwargs.pop(arg), _RMSPROP_DEFAULTS[arg]
+            if value != default or type(value) is not type(default):
                 raise ValueError(f"RMSprop: {arg}={value!r} is not supported by vknn (only "
-                                 f"{_RMSPROP_DEFAULTS[arg]!r})")
-        self.learning_rate = _check_rate("RMSprop", learning_rate)
+                                 f"{default!r})")
+        self._start("RMSprop", learning_rate, name, kwargs)
         self.rho = _check("RMSprop", "rho", rho, "in [0, 1)")
         self.momentum = _check("RMSprop", "momentum", momentum, "in [0, 1)")
         self.epsilon = _check("RMSprop", "epsilon", epsilon, "a finite number > 0")
         self.centered = False
-        self.name = name
 
     def _config(self):
-        return dict(optimizer="rmsprop", learning_rate=self.learning_rate, beta_1=0.9,
-                    beta_2=0.999, rho=self.rho, epsilon=self.epsilon, momentum=self.momentum)
+        return self._device_config("rmsprop", rho=self.rho, epsilon=self.epsilon,
+                                   momentum=self.momentum)
 
 
 def get(identifier):
