@@ -167,28 +167,39 @@ void require_activation_size(const Context& ctx, const Shape& output) {
   }
 }
 
+// A sliding window's arguments (Conv2D's kernel, a pooling's pool): sizes
+// and strides positive, a known padding, an image input the window fits.
+struct WindowArguments {
+  const char* window;  // "kernel" or "pool"
+  Size2 size, strides;
+  Padding padding;
+  const char* size_hint;
+  const char* strides_hint;
+};
+
+void require_window(const Context& ctx, const char* type, const WindowArguments& w) {
+  const std::string window = w.window;
+  require_positive(ctx, (window + " height").c_str(), w.size.h, w.size_hint);
+  require_positive(ctx, (window + " width").c_str(), w.size.w, w.size_hint);
+  require_positive(ctx, "stride height", w.strides.h, w.strides_hint);
+  require_positive(ctx, "stride width", w.strides.w, w.strides_hint);
+  require_padding(ctx, w.padding);
+  require_image_input(ctx, type);
+  require_window_fits(ctx, w.window, w.size.h, w.size.w, w.padding);
+}
+
 void fill(LayerInfo& info, const Context& ctx, const Conv2D& conv) {
   require_positive(ctx, "filters", conv.filters, "use e.g. Conv2D(64, {3, 3}, ...)");
-  require_positive(ctx, "kernel height", conv.kernel_size.h, "use e.g. kernel_size {3, 3}");
-  require_positive(ctx, "kernel width", conv.kernel_size.w, "use e.g. kernel_size {3, 3}");
-  require_positive(ctx, "stride height", conv.strides.h, "use e.g. strides {1, 1}");
-  require_positive(ctx, "stride width", conv.strides.w, "use e.g. strides {1, 1}");
-  require_padding(ctx, conv.padding);
   require_activation(ctx, conv.activation, false, "'linear' or 'relu'");
-  require_image_input(ctx, "Conv2D");
-  require_window_fits(ctx, "kernel", conv.kernel_size.h, conv.kernel_size.w, conv.padding);
+  require_window(ctx, "Conv2D",
+                 {"kernel", conv.kernel_size, conv.strides, conv.padding,
+                  "use e.g. kernel_size {3, 3}", "use e.g. strides {1, 1}"});
 
-  Conv2DGeometry g;
-  g.batch = 1;
-  g.in_h = ctx.input[0];
-  g.in_w = ctx.input[1];
-  g.in_c = ctx.input[2];
-  g.out_c = conv.filters;
-  g.kernel_h = conv.kernel_size.h;
-  g.kernel_w = conv.kernel_size.w;
-  g.stride_h = conv.strides.h;
-  g.stride_w = conv.strides.w;
-  g.padding = conv.padding;
+  const Conv2DGeometry g{.batch = 1, .in_h = ctx.input[0], .in_w = ctx.input[1],
+                         .in_c = ctx.input[2], .out_c = conv.filters,
+                         .kernel_h = conv.kernel_size.h, .kernel_w = conv.kernel_size.w,
+                         .stride_h = conv.strides.h, .stride_w = conv.strides.w,
+                         .padding = conv.padding};
 
   info.output_shape = {g.out_h(), g.out_w(), g.out_c};
   require_activation_size(ctx, info.output_shape);
@@ -203,24 +214,14 @@ void fill(LayerInfo& info, const Context& ctx, const Conv2D& conv) {
 // MaxPooling2D and AveragePooling2D: the same window arithmetic.
 void fill_pooling(LayerInfo& info, const Context& ctx, const Pooling2D& pool, const char* type) {
   const Size2 strides = pool.strides.value_or(pool.pool_size);
-  require_positive(ctx, "pool height", pool.pool_size.h, "use e.g. pool_size {2, 2}");
-  require_positive(ctx, "pool width", pool.pool_size.w, "use e.g. pool_size {2, 2}");
-  require_positive(ctx, "stride height", strides.h, "leave strides unset to use the pool size");
-  require_positive(ctx, "stride width", strides.w, "leave strides unset to use the pool size");
-  require_padding(ctx, pool.padding);
-  require_image_input(ctx, type);
-  require_window_fits(ctx, "pool", pool.pool_size.h, pool.pool_size.w, pool.padding);
+  require_window(ctx, type,
+                 {"pool", pool.pool_size, strides, pool.padding, "use e.g. pool_size {2, 2}",
+                  "leave strides unset to use the pool size"});
 
-  Pool2DGeometry g;
-  g.batch = 1;
-  g.in_h = ctx.input[0];
-  g.in_w = ctx.input[1];
-  g.channels = ctx.input[2];
-  g.pool_h = pool.pool_size.h;
-  g.pool_w = pool.pool_size.w;
-  g.stride_h = strides.h;
-  g.stride_w = strides.w;
-  g.padding = pool.padding;
+  const Pool2DGeometry g{.batch = 1, .in_h = ctx.input[0], .in_w = ctx.input[1],
+                         .channels = ctx.input[2], .pool_h = pool.pool_size.h,
+                         .pool_w = pool.pool_size.w, .stride_h = strides.h,
+                         .stride_w = strides.w, .padding = pool.padding};
   g.validate();
 
   info.output_shape = {g.out_h(), g.out_w(), g.channels};
