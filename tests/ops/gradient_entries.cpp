@@ -17,12 +17,6 @@ namespace vknn_test::op_table {
 
 namespace {
 
-using vknn::Activation;
-using vknn::ClassesGeometry;
-using vknn::Conv2DGeometry;
-using vknn::DenseGeometry;
-using vknn::Padding;
-using vknn::Pool2DGeometry;
 using Draw = GradientInput::Draw;
 namespace cpu = vknn::cpu;
 

@@ -29,6 +29,14 @@
 
 namespace vknn_test::op_table {
 
+// The op contracts the entries are written in (vknn/ops/geometry.hpp).
+using vknn::Activation;
+using vknn::ClassesGeometry;
+using vknn::Conv2DGeometry;
+using vknn::DenseGeometry;
+using vknn::Padding;
+using vknn::Pool2DGeometry;
+
 // How a tensor starts out, identically on both backends.
 enum class Fill {
   uniform,      // f32 in [low, high)

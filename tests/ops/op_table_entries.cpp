@@ -29,12 +29,6 @@ namespace vknn_test::op_table {
 
 namespace {
 
-using vknn::Activation;
-using vknn::ClassesGeometry;
-using vknn::Conv2DGeometry;
-using vknn::DenseGeometry;
-using vknn::Padding;
-using vknn::Pool2DGeometry;
 using vknn::backend::ElementType;
 using vknn::backend::ProgramBuilder;
 

@@ -54,6 +54,32 @@ Buffer make_state(float learning_rate, std::uint32_t iterations = 0) {
   return ops::make_step_state_buffer(device(), state);
 }
 
+// One Adam step on the device, recorded once (the update, then the step
+// advance, as fit records it) over host copies kept to compare with.
+struct AdamOnDevice {
+  AdamOnDevice(const AdamConfig& config, std::vector<float> initial_weights,
+               const std::vector<float>& initial_gradients)
+      : weights(std::move(initial_weights)),
+        m(weights.size(), 0.0f),
+        v(weights.size(), 0.0f),
+        weights_d(to_device(weights, "weights")),
+        gradients_d(to_device(initial_gradients, "gradients")),
+        m_d(to_device(m, "m")),
+        v_d(to_device(v, "v")),
+        state(make_state(config.learning_rate)),
+        step(device(), "adam step") {
+    ops::adam_update(step, config, weights.size(), state, *weights_d, *gradients_d, *m_d, *v_d);
+    ops::advance_step(step, state);
+    step.host_read_barrier();
+    step.finish();
+  }
+
+  std::vector<float> weights, m, v;
+  std::unique_ptr<Buffer> weights_d, gradients_d, m_d, v_d;
+  Buffer state;
+  Recording step;
+};
+
 void upload(Buffer& buffer, const std::vector<float>& values) {
   buffer.upload(values.data(), values.size() * sizeof(float));
 }
@@ -107,19 +133,9 @@ TEST_F(OptimizersCrosscheck, AdamReplaysFollowTheReferenceStepByStep) {
   for (std::uint64_t count : {1u, 8u, 37u, 4099u, 40001u}) {
     SCOPED_TRACE("count " + std::to_string(count));
     AdamConfig config;  // Keras defaults: lr 0.001, 0.9, 0.999, 1e-7
-    std::vector<float> weights = random_floats(count, 31, -1.0f, 1.0f);
-    std::vector<float> m(count, 0.0f), v(count, 0.0f);
-    auto weights_d = to_device(weights, "weights");
-    auto gradients_d = device_output<float>(count, "gradients");
-    auto m_d = to_device(m, "m");
-    auto v_d = to_device(v, "v");
-    Buffer state = make_state(config.learning_rate);
-
-    Recording step(device(), "adam step");
-    ops::adam_update(step, config, count, state, *weights_d, *gradients_d, *m_d, *v_d);
-    ops::advance_step(step, state);
-    step.host_read_barrier();
-    step.finish();
+    AdamOnDevice adam(config, random_floats(count, 31, -1.0f, 1.0f),
+                      std::vector<float>(count, -12345.0f));
+    auto& [weights, m, v, weights_d, gradients_d, m_d, v_d, state, step] = adam;
 
     for (int t = 1; t <= 6; ++t) {
       if (t == 4) {
@@ -192,19 +208,9 @@ TEST_F(OptimizersCrosscheck, AdamStepSizeMatchesForLargeT) {
 TEST_F(OptimizersCrosscheck, AdamOverlappingSubmissionsAdvanceT) {
   const std::uint64_t count = 101;
   AdamConfig config;
-  std::vector<float> weights = random_floats(count, 3, -1.0f, 1.0f);
   const auto gradients = random_floats(count, 4, -1.0f, 1.0f);
-  std::vector<float> m(count, 0.0f), v(count, 0.0f);
-  auto weights_d = to_device(weights, "weights");
-  auto gradients_d = to_device(gradients, "gradients");
-  auto m_d = to_device(m, "m");
-  auto v_d = to_device(v, "v");
-  Buffer state = make_state(config.learning_rate);
-  Recording step(device(), "adam step");
-  ops::adam_update(step, config, count, state, *weights_d, *gradients_d, *m_d, *v_d);
-  ops::advance_step(step, state);
-  step.host_read_barrier();
-  step.finish();
+  AdamOnDevice adam(config, random_floats(count, 3, -1.0f, 1.0f), gradients);
+  auto& [weights, m, v, weights_d, gradients_d, m_d, v_d, state, step] = adam;
   std::vector<vknn::vk::Submission> in_flight;
   for (int i = 0; i < 8; ++i) in_flight.push_back(vknn::vk::submit(device(), step));
   for (auto& s : in_flight) s.wait();
