@@ -110,3 +110,15 @@ def test_any_memory_order_and_float_width_give_the_same_predictions(standardised
     np.testing.assert_array_equal(p, m.predict(np.asfortranarray(x_test), verbose=0))
     np.testing.assert_array_equal(p, m.predict(x_test[..., None], verbose=0))
     np.testing.assert_array_equal(p, m.predict(x_test[::-1][::-1], verbose=0))
+
+
+def test_the_activation_model_takes_float_values_too(standardised):
+    # The course's visualisation cell, on standardised images: every layer's
+    # output, the last one equal to predict's probabilities.
+    x, y, x_test, _ = standardised
+    m, _ = trained(x[:64], y[:64], epochs=1)
+    activation_model = keras.models.Model(inputs=m.input,
+                                          outputs=[layer.output for layer in m.layers])
+    outputs = activation_model.predict(x_test[:5].reshape(5, 28, 28, 1))
+    assert [o.shape for o in outputs] == [(5, 26, 26, 8), (5, 13, 13, 8), (5, 1352), (5, 10)]
+    np.testing.assert_allclose(outputs[-1], m.predict(x_test[:5], verbose=0), rtol=1e-6)
