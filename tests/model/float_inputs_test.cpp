@@ -6,6 +6,8 @@
 // inputs are refused with messages that name what is wrong.
 #include <gtest/gtest.h>
 
+#include <sys/mman.h>
+
 #include <cmath>
 #include <cstdlib>
 #include <limits>
@@ -156,6 +158,45 @@ TEST_F(FloatInputs, MoreBuffersThanTheGatherBindsAreRefusedWithTheCounts) {
         << message;
     EXPECT_NE(message.find("at most 8"), std::string::npos) << message;
   }
+}
+
+TEST_F(FloatInputs, TheMemoryBudgetCountsFourBytesPerFloat) {
+  // 700,000 samples of 784 floats: 2.2 GB as float32 (550 MB as pixels),
+  // over lavapipe's 2 GiB heap, so the upload is refused before any
+  // allocation with the float bytes in the message. The values are
+  // untouched anonymous pages (zeros, no memory used).
+  const std::uint64_t heap = [&] {
+    std::uint64_t largest = 0;
+    for (const auto& h : vknn_test::context().device_info().memory_heaps) {
+      if (h.device_local && h.size > largest) largest = h.size;
+    }
+    return largest;
+  }();
+  constexpr std::int64_t count = 700000, sample = 784;
+  const std::uint64_t value_bytes = std::uint64_t(count) * sample * sizeof(float);
+  if (heap > value_bytes) GTEST_SKIP() << "this device's heap holds the float data";
+  void* pages = mmap(nullptr, value_bytes, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                     -1, 0);
+  ASSERT_NE(pages, MAP_FAILED);
+  const std::span<const float> values(static_cast<const float*>(pages), std::size_t(count * sample));
+  const std::vector<std::uint8_t> labels(std::size_t(count), 0);
+  Sequential model({Flatten(Shape{28, 28, 1}), Dense(10, Activation::softmax)});
+  model.compile(Adam(), on(BackendKind::vulkan));
+  std::string message;
+  try {
+    model.fit(Samples::of_values(values, count, {28, 28, 1}), labels, {.verbose = 0});
+  } catch (const Error& e) {
+    message = e.what();
+  }
+  munmap(pages, value_bytes);
+  EXPECT_NE(message.find("not enough device memory: the training data (700000 samples as "
+                         "float32) need"),
+            std::string::npos)
+      << message;
+  // Values, then one label byte and one uint32 order entry per sample.
+  EXPECT_NE(message.find(std::to_string(value_bytes + count + 4 * count) + " bytes"),
+            std::string::npos)
+      << message;
 }
 
 TEST(FloatInputErrors, BothNeitherAndWrongSizesAreRefused) {
