@@ -141,6 +141,34 @@ void add_gather(std::vector<OpCase>& cases, int batch, int side) {
   }});
 }
 
+// The same from a float dataset (standardised inputs): copied, not scaled.
+void add_float_gather(std::vector<OpCase>& cases, int batch, int side) {
+  const std::int64_t sample = std::int64_t(side) * side, samples = std::int64_t(batch) * 4;
+  const double bytes = double(batch) * (double(sample) * (4 + 4) + 1 + 4 + 4);
+  cases.push_back({"gather_float_batch/input", double(batch) * sample, bytes,
+                   [batch, sample, samples](Backend& b, ProgramBuilder& p, Tensors& t) {
+    std::vector<float> values(static_cast<std::size_t>(samples * sample));
+    std::vector<std::uint8_t> labels(static_cast<std::size_t>(samples));
+    for (std::size_t i = 0; i < values.size(); ++i) values[i] = float((i * 2654435761u) >> 24) / 64.0f - 2.0f;
+    for (std::size_t i = 0; i < labels.size(); ++i) labels[i] = std::uint8_t(i % 10);
+    std::vector<std::uint32_t> order(static_cast<std::size_t>(samples));
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = std::uint32_t((i * 7) % order.size());
+    t.push_back(b.float_dataset("values", sample, samples));
+    b.write(*t.back(), values.data(), values.size() * sizeof(float));
+    const auto& dataset = *t.back();
+    t.push_back(b.tensor("labels", ElementType::u8, samples));
+    b.write(*t.back(), labels.data(), labels.size());
+    const auto& label_bytes = *t.back();
+    t.push_back(b.tensor("order", ElementType::u32, samples));
+    b.write(*t.back(), order.data(), order.size() * 4);
+    const auto& order_tensor = *t.back();
+    const auto& state = state_tensor(b, t, 4);
+    p.gather_float_batch(std::uint32_t(sample), std::uint32_t(batch), std::uint32_t(batch), dataset,
+                         label_bytes, order_tensor, state, output_tensor(b, t, "x", batch * sample),
+                         output_tensor(b, t, "batch labels", batch, ElementType::u32));
+  }});
+}
+
 }  // namespace
 
 std::vector<OpCase> course_model_ops(int batch, int filters, bool quick) {
@@ -150,6 +178,7 @@ std::vector<OpCase> course_model_ops(int batch, int filters, bool quick) {
   const int c1 = side - 2, p1 = c1 / 2, c2 = p1 - 2, p2 = c2 / 2;
   std::vector<OpCase> cases;
   add_gather(cases, batch, side);
+  add_float_gather(cases, batch, side);
   add_conv(cases, "conv1", {batch, side, side, 1, filters, 3, 3, 1, 1, Padding::valid});
   add_pool(cases, "pool1", {batch, c1, c1, filters, 2, 2, 2, 2, Padding::valid});
   add_conv(cases, "conv2", {batch, p1, p1, filters, filters, 3, 3, 1, 1, Padding::valid});

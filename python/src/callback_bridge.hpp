@@ -2,8 +2,10 @@
 // vknn.keras callbacks' dispatcher, vknn/keras/_callback_list.py).
 //
 // fit runs with the GIL released; each hook here acquires it. Batch hooks
-// are forwarded only when a Python callback overrides one: otherwise
-// on_batch_end returns at once without touching the GIL. An exception raised
+// are forwarded only when a Python callback overrides one, and then after
+// every step with the running logs (wants_batch_logs: a device wait per
+// step); otherwise on_batch_end returns at once without touching the GIL
+// and fit runs no Python per step. An exception raised
 // by Python code is kept, training is asked to stop (request_stop: at the
 // next step boundary), later hooks are skipped, and the binding re-raises it
 // once fit has returned.
@@ -28,6 +30,10 @@ class CallbackBridge : public Callback {
   void on_epoch_end(Sequential& model, int epoch, const Logs& logs) override;
   void on_batch_end(Sequential& model, int batch, const Logs& logs) override;
   void on_train_end(Sequential& model) override;
+  // Keras calls on_train_batch_end after every batch with logs: so does
+  // fit, with a device wait per step, when a Python callback overrides a
+  // batch hook (forward_batches); never otherwise.
+  bool wants_batch_logs() const override { return forward_batches_; }
 
   // Re-raises the exception a hook raised, if any. Call with the GIL held.
   void rethrow_if_failed();

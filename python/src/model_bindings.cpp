@@ -43,14 +43,36 @@ std::shared_ptr<Context> shared_context() {
   return context;
 }
 
-// The samples of a checked uint8 array of shape (N, H, W) or (N, H, W, C).
-Samples samples_of(const Bytes& x) {
-  Samples s;
-  s.count = x.shape(0);
-  for (py::ssize_t d = 1; d < x.ndim(); ++d) s.shape.push_back(int(x.shape(d)));
-  if (s.shape.size() == 2) s.shape.push_back(1);
-  s.pixels = {x.data(), std::size_t(x.size())};
-  return s;
+using Floats = py::array_t<float, py::array::c_style>;
+
+// Samples over a checked array of shape (N, H, W) or (N, H, W, C): uint8
+// pixels or float32 values (python/vknn/keras/_inputs.py makes one or the
+// other). Holds the array, so the spans stay valid while the GIL is
+// released.
+struct Inputs {
+  py::array array;
+  Samples samples;
+  std::int64_t count() const { return samples.count; }
+};
+
+Inputs inputs_of(const py::array& x) {
+  Inputs in;
+  in.samples.count = x.shape(0);
+  for (py::ssize_t d = 1; d < x.ndim(); ++d) in.samples.shape.push_back(int(x.shape(d)));
+  if (in.samples.shape.size() == 2) in.samples.shape.push_back(1);
+  if (x.dtype().is(py::dtype::of<std::uint8_t>())) {
+    Bytes bytes = Bytes::ensure(x);
+    in.samples.pixels = {bytes.data(), std::size_t(bytes.size())};
+    in.array = std::move(bytes);
+  } else if (x.dtype().is(py::dtype::of<float>())) {
+    Floats floats = Floats::ensure(x);
+    in.samples.values = {floats.data(), std::size_t(floats.size())};
+    in.array = std::move(floats);
+  } else {
+    throw py::value_error("inputs must be uint8 pixels or float32 values, got dtype " +
+                          std::string(py::str(x.dtype())));
+  }
+  return in;
 }
 
 std::span<const std::uint8_t> labels_of(const Bytes& y) { return {y.data(), std::size_t(y.size())}; }
@@ -83,8 +105,8 @@ py::dict history_dict(const History& h) {
   return d;
 }
 
-py::dict fit(Sequential& model, const Bytes& x, const Bytes& y, int epochs, int batch_size,
-             bool shuffle, int verbose, std::uint64_t seed, std::optional<Bytes> val_x,
+py::dict fit(Sequential& model, const py::array& x, const Bytes& y, int epochs, int batch_size,
+             bool shuffle, int verbose, std::uint64_t seed, std::optional<py::array> val_x,
              std::optional<Bytes> val_y, std::vector<std::shared_ptr<Callback>> native_callbacks,
              py::object dispatcher, bool forward_batches) {
   FitOptions options;
@@ -93,7 +115,12 @@ py::dict fit(Sequential& model, const Bytes& x, const Bytes& y, int epochs, int 
   options.shuffle = shuffle;
   options.verbose = verbose;
   options.seed = seed;
-  if (val_x && val_y) options.validation_data = ValidationData{samples_of(*val_x), labels_of(*val_y)};
+  const Inputs inputs = inputs_of(x);
+  std::optional<Inputs> validation_inputs;
+  if (val_x && val_y) {
+    validation_inputs = inputs_of(*val_x);
+    options.validation_data = ValidationData{validation_inputs->samples, labels_of(*val_y)};
+  }
   options.callbacks = std::move(native_callbacks);
   // The bridge is registered only when there are Python callbacks: without
   // one, fit has no callback at all and Python costs nothing per step.
@@ -110,7 +137,7 @@ py::dict fit(Sequential& model, const Bytes& x, const Bytes& y, int epochs, int 
   {
     py::gil_scoped_release release;
     try {
-      history = model.fit(samples_of(x), labels_of(y), options);
+      history = model.fit(inputs.samples, labels_of(y), options);
     } catch (...) {
       std::fflush(out.get());
       throw;
@@ -122,7 +149,9 @@ py::dict fit(Sequential& model, const Bytes& x, const Bytes& y, int epochs, int 
   return history_dict(history);
 }
 
-py::tuple evaluate(Sequential& model, const Bytes& x, const Bytes& y, int batch_size, int verbose) {
+py::tuple evaluate(Sequential& model, const py::array& x, const Bytes& y, int batch_size,
+                   int verbose) {
+  const Inputs inputs = inputs_of(x);
   EvaluateOptions options;
   options.batch_size = batch_size;
   options.verbose = verbose;
@@ -131,13 +160,14 @@ py::tuple evaluate(Sequential& model, const Bytes& x, const Bytes& y, int batch_
   Evaluation result;
   {
     py::gil_scoped_release release;
-    result = model.evaluate(samples_of(x), labels_of(y), options);
+    result = model.evaluate(inputs.samples, labels_of(y), options);
     std::fflush(out.get());
   }
   return py::make_tuple(result.loss, result.accuracy);
 }
 
-py::array_t<float> predict(Sequential& model, const Bytes& x, int batch_size, int verbose) {
+py::array_t<float> predict(Sequential& model, const py::array& x, int batch_size, int verbose) {
+  const Inputs inputs = inputs_of(x);
   PredictOptions options;
   options.batch_size = batch_size;
   options.verbose = verbose;
@@ -146,17 +176,18 @@ py::array_t<float> predict(Sequential& model, const Bytes& x, int batch_size, in
   std::vector<float> values;
   {
     py::gil_scoped_release release;
-    values = model.predict(samples_of(x), options);
+    values = model.predict(inputs.samples, options);
     std::fflush(out.get());
   }
   return float_array(values, {x.shape(0), py::ssize_t(model.num_classes())});
 }
 
-py::list layer_outputs(Sequential& model, const Bytes& x) {
+py::list layer_outputs(Sequential& model, const py::array& x) {
+  const Inputs inputs = inputs_of(x);
   std::vector<std::vector<float>> outputs;
   {
     py::gil_scoped_release release;
-    outputs = model.layer_outputs(samples_of(x));
+    outputs = model.layer_outputs(inputs.samples);
   }
   const auto layers = model.layers();
   py::list result;

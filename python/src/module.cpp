@@ -2,8 +2,8 @@
 //
 // It is deliberately thin: the Keras-shaped API (argument names, defaults,
 // conversions of numpy inputs, argument checks) lives in Python
-// (python/vknn/keras/), and this module takes already-checked uint8 arrays
-// and plain values.
+// (python/vknn/keras/), and this module takes already-checked arrays (uint8
+// pixels or float32 values) and plain values.
 //
 // Errors: a vknn::Error becomes vknn.Error (a RuntimeError) with the same
 // message; the calls whose only inputs are the user's arguments (building a

@@ -77,6 +77,14 @@ class ProgramBuilder {
                             const DeviceTensor& order, const DeviceTensor& state, const DeviceTensor& x,
                             const DeviceTensor& labels_out) = 0;
 
+  // The same for a float dataset (Backend::float_dataset), values copied
+  // as they are: x[i] = values[order[state.batch_index * batch_size + i]].
+  virtual void gather_float_batch(std::uint32_t sample_size, std::uint32_t batch_size,
+                                  std::uint32_t count, const DeviceTensor& values,
+                                  const DeviceTensor& labels, const DeviceTensor& order,
+                                  const DeviceTensor& state, const DeviceTensor& x,
+                                  const DeviceTensor& labels_out) = 0;
+
   virtual void conv2d_forward(const Conv2DGeometry& g, const DeviceTensor& x, const DeviceTensor& kernel,
                               const DeviceTensor& bias, const DeviceTensor& y, Activation act) = 0;
   virtual void conv2d_backward_input(const Conv2DGeometry& g, const DeviceTensor& dy,
@@ -171,6 +179,18 @@ class Backend {
 
   virtual std::unique_ptr<DeviceTensor> tensor(const std::string& name, ElementType type,
                                          std::int64_t count) = 0;
+  // A float dataset of `samples` samples of `sample_size` floats, the
+  // values gather_float_batch reads. Host access (write, read, zero) sees
+  // one f32 tensor of samples * sample_size floats. The Vulkan backend
+  // stores it as several buffers of whole samples when it exceeds one
+  // storage buffer's range (the device's maxStorageBufferRange and
+  // maxMemoryAllocationSize); max_chunk_samples > 0 caps a buffer lower, so
+  // tests cover several buffers on small data. The CPU backend keeps one
+  // array.
+  virtual std::unique_ptr<DeviceTensor> float_dataset(const std::string& name,
+                                                      std::int64_t sample_size,
+                                                      std::int64_t samples,
+                                                      std::int64_t max_chunk_samples = 0) = 0;
   // All host access happens with nothing in flight: call synchronize()
   // first when programs may be running.
   virtual void write(const DeviceTensor& tensor, const void* data, std::size_t bytes,

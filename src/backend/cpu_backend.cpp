@@ -68,6 +68,26 @@ class CpuProgramBuilder final : public ProgramBuilder {
     });
   }
 
+  void gather_float_batch(std::uint32_t sample_size, std::uint32_t batch_size, std::uint32_t count,
+                          const DeviceTensor& values, const DeviceTensor& labels,
+                          const DeviceTensor& order, const DeviceTensor& state, const DeviceTensor& x,
+                          const DeviceTensor& labels_out) override {
+    const std::int64_t samples = values.count() / sample_size;
+    add([=, &values, &labels, &order, &state, &x, &labels_out] {
+      const std::int64_t first = std::int64_t(state_of(state).batch_index) * batch_size;
+      if (first + count > order.count()) {
+        throw Error("gather_float_batch: batch runs past the sample order");
+      }
+      for (std::uint32_t i = 0; i < count; ++i) {
+        if (u32(order)[first + i] >= samples) {
+          throw Error("gather_float_batch: sample index out of range");
+        }
+      }
+      cpu::gather_float_batch<float>(sample_size, f32(values), cpu(labels).u8(), u32(order), first,
+                                     count, f32(x), u32(labels_out));
+    });
+  }
+
   void conv2d_forward(const Conv2DGeometry& g, const DeviceTensor& x, const DeviceTensor& kernel,
                       const DeviceTensor& bias, const DeviceTensor& y, Activation act) override {
     add([=, &x, &kernel, &bias, &y] {
@@ -240,6 +260,14 @@ class CpuBackend final : public Backend {
                                  std::int64_t count) override {
     if (count <= 0) throw Error("tensor '" + name + "': element count must be positive");
     return std::make_unique<CpuTensor>(name, type, count);
+  }
+  std::unique_ptr<DeviceTensor> float_dataset(const std::string& name, std::int64_t sample_size,
+                                              std::int64_t samples, std::int64_t) override {
+    if (sample_size <= 0 || samples <= 0) {
+      throw Error("float dataset '" + name + "': sample_size and samples must be positive, got " +
+                  std::to_string(sample_size) + " and " + std::to_string(samples));
+    }
+    return tensor(name, ElementType::f32, sample_size * samples);
   }
   void write(const DeviceTensor& tensor, const void* data, std::size_t bytes, std::size_t offset) override {
     check(tensor, bytes, offset);

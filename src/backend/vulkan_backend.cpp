@@ -5,6 +5,8 @@
 // any launch asked to) carries a fence; when more than kMaxFencesInFlight
 // fences are pending the host waits for the oldest, which bounds how far it
 // runs ahead of the device while waiting only once per kFenceInterval steps.
+#include <algorithm>
+#include <cstddef>
 #include <deque>
 #include <vector>
 
@@ -46,9 +48,67 @@ class VulkanTensor final : public DeviceTensor {
   vk::Buffer buffer;
 };
 
-const vk::Buffer& buf(const DeviceTensor& t) { return static_cast<const VulkanTensor&>(t).buffer; }
-vk::Buffer& mutable_buf(const DeviceTensor& t) {
-  return const_cast<VulkanTensor&>(static_cast<const VulkanTensor&>(t)).buffer;
+// A float dataset (Backend::float_dataset): whole samples in up to
+// kFloatDatasetMaxChunks buffers, so it may exceed one storage buffer's
+// range. Only gather_float_batch reads it on the device; host access sees
+// one flat f32 tensor.
+class VulkanFloatDataset final : public DeviceTensor {
+ public:
+  VulkanFloatDataset(vk::Device& device, const std::string& name, std::int64_t sample_size,
+                     std::int64_t samples, std::int64_t samples_per_chunk)
+      : DeviceTensor(name, ElementType::f32, sample_size * samples),
+        samples_per_chunk(samples_per_chunk),
+        chunk_bytes(std::uint64_t(samples_per_chunk) * std::uint64_t(sample_size) * 4) {
+    for (std::int64_t first = 0; first < samples; first += samples_per_chunk) {
+      const std::int64_t n = std::min(samples_per_chunk, samples - first);
+      chunks.emplace_back(device, std::uint64_t(n) * std::uint64_t(sample_size) * 4,
+                          name + " chunk " + std::to_string(chunks.size()));
+    }
+  }
+  std::vector<const vk::Buffer*> chunk_list() const {
+    std::vector<const vk::Buffer*> list;
+    for (const auto& c : chunks) list.push_back(&c);
+    return list;
+  }
+  // Calls f(chunk, offset in chunk, offset in the flat range, bytes) for
+  // each piece of [offset, offset + bytes).
+  template <class F>
+  void for_each_piece(std::size_t bytes, std::size_t offset, F&& f) {
+    const std::uint64_t total = std::uint64_t(count()) * 4;
+    if (offset + bytes > total) {
+      throw Error("host access of " + std::to_string(bytes) + " bytes at offset " +
+                  std::to_string(offset) + " does not fit float dataset '" + name() + "' (" +
+                  std::to_string(total) + " bytes)");
+    }
+    std::size_t done = 0;
+    while (done < bytes) {
+      const std::uint64_t at = offset + done;
+      const std::size_t c = std::size_t(at / chunk_bytes);
+      const std::uint64_t within = at - c * chunk_bytes;
+      const std::size_t n = std::size_t(std::min<std::uint64_t>(bytes - done, chunk_bytes - within));
+      f(chunks[c], within, done, n);
+      done += n;
+    }
+  }
+  std::int64_t samples_per_chunk;
+  std::uint64_t chunk_bytes;
+  std::vector<vk::Buffer> chunks;
+};
+
+const VulkanTensor& plain(const DeviceTensor& t) {
+  // Checked, though tensors only come back to the backend that made them:
+  // a float dataset handed to an op other than gather_float_batch would
+  // otherwise be read as the wrong type.
+  const auto* tensor = dynamic_cast<const VulkanTensor*>(&t);
+  if (!tensor) {
+    throw Error("tensor '" + t.name() + "' is a float dataset; only gather_float_batch reads it");
+  }
+  return *tensor;
+}
+const vk::Buffer& buf(const DeviceTensor& t) { return plain(t).buffer; }
+vk::Buffer& mutable_buf(const DeviceTensor& t) { return const_cast<VulkanTensor&>(plain(t)).buffer; }
+VulkanFloatDataset* float_dataset_of(const DeviceTensor& t) {
+  return const_cast<VulkanFloatDataset*>(dynamic_cast<const VulkanFloatDataset*>(&t));
 }
 
 std::uint32_t u32_count(std::int64_t count, const char* what) {
@@ -140,6 +200,19 @@ class VulkanProgramBuilder final : public ProgramBuilder {
                     const DeviceTensor& state, const DeviceTensor& x, const DeviceTensor& labels_out) override {
     vk::ops::gather_batch(rec(), sample_size, batch_size, count, buf(images), buf(labels),
                           buf(order), buf(state), buf(x), buf(labels_out));
+  }
+  void gather_float_batch(std::uint32_t sample_size, std::uint32_t batch_size, std::uint32_t count,
+                          const DeviceTensor& values, const DeviceTensor& labels,
+                          const DeviceTensor& order, const DeviceTensor& state, const DeviceTensor& x,
+                          const DeviceTensor& labels_out) override {
+    const VulkanFloatDataset* dataset = float_dataset_of(values);
+    if (!dataset) {
+      throw Error("gather_float_batch: tensor '" + values.name() +
+                  "' is not a float dataset (make it with Backend::float_dataset)");
+    }
+    vk::ops::gather_float_batch(rec(), sample_size, batch_size, count, dataset->chunk_list(),
+                                u32_count(dataset->samples_per_chunk, "gather_float_batch"),
+                                buf(labels), buf(order), buf(state), buf(x), buf(labels_out));
   }
   void conv2d_forward(const Conv2DGeometry& g, const DeviceTensor& x, const DeviceTensor& kernel,
                       const DeviceTensor& bias, const DeviceTensor& y, Activation act) override {
@@ -299,13 +372,55 @@ class VulkanBackend final : public Backend {
     if (count <= 0) throw Error("tensor '" + name + "': element count must be positive");
     return std::make_unique<VulkanTensor>(device_, name, type, count);
   }
+  std::unique_ptr<DeviceTensor> float_dataset(const std::string& name, std::int64_t sample_size,
+                                              std::int64_t samples,
+                                              std::int64_t max_chunk_samples) override {
+    if (sample_size <= 0 || samples <= 0 || sample_size > 0xffffffffll) {
+      throw Error("float dataset '" + name + "': sample_size and samples must be positive, got " +
+                  std::to_string(sample_size) + " and " + std::to_string(samples));
+    }
+    std::uint64_t per_chunk = vk::ops::float_chunk_capacity(device_, std::uint32_t(sample_size));
+    if (max_chunk_samples > 0) per_chunk = std::min<std::uint64_t>(per_chunk, max_chunk_samples);
+    per_chunk = std::min<std::uint64_t>(per_chunk, 0xffffffffull);
+    const std::uint64_t chunks = (std::uint64_t(samples) + per_chunk - 1) / per_chunk;
+    if (chunks > vk::ops::kFloatDatasetMaxChunks) {
+      throw Error("float dataset '" + name + "': " + std::to_string(samples) + " samples of " +
+                  std::to_string(sample_size) + " floats need " + std::to_string(chunks) +
+                  " storage buffers of at most " + std::to_string(per_chunk) + " samples on " +
+                  device_.info().name + ", but vknn binds at most " +
+                  std::to_string(vk::ops::kFloatDatasetMaxChunks) +
+                  "; pass fewer samples, or uint8 pixels (4x smaller)");
+    }
+    return std::make_unique<VulkanFloatDataset>(device_, name, sample_size, samples,
+                                                std::int64_t(per_chunk));
+  }
   void write(const DeviceTensor& tensor, const void* data, std::size_t bytes, std::size_t offset) override {
+    if (auto* dataset = float_dataset_of(tensor)) {
+      dataset->for_each_piece(bytes, offset, [&](vk::Buffer& chunk, std::uint64_t at,
+                                                 std::size_t from, std::size_t n) {
+        chunk.upload(static_cast<const std::byte*>(data) + from, n, at);
+      });
+      return;
+    }
     mutable_buf(tensor).upload(data, bytes, offset);
   }
   void read(const DeviceTensor& tensor, void* data, std::size_t bytes, std::size_t offset) override {
+    if (auto* dataset = float_dataset_of(tensor)) {
+      dataset->for_each_piece(bytes, offset, [&](vk::Buffer& chunk, std::uint64_t at,
+                                                 std::size_t from, std::size_t n) {
+        chunk.download(static_cast<std::byte*>(data) + from, n, at);
+      });
+      return;
+    }
     buf(tensor).download(data, bytes, offset);
   }
-  void zero(const DeviceTensor& tensor) override { mutable_buf(tensor).fill_zero(); }
+  void zero(const DeviceTensor& tensor) override {
+    if (auto* dataset = float_dataset_of(tensor)) {
+      for (auto& chunk : dataset->chunks) chunk.fill_zero();
+      return;
+    }
+    mutable_buf(tensor).fill_zero();
+  }
   std::unique_ptr<ProgramBuilder> build(const std::string& name, bool timed) override {
     return std::make_unique<VulkanProgramBuilder>(device_, name, launcher_, timed, kernels_);
   }

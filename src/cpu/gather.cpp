@@ -41,6 +41,38 @@ void gather_batch(std::int64_t sample_size, const std::uint8_t* images, const st
   }
 }
 
+// Float datasets: the values are the model's inputs as given (a user's
+// standardised images, say), so they are copied, never rescaled.
+template <class T>
+void gather_float_batch(std::int64_t sample_size, const float* values, const std::uint8_t* labels,
+                        const std::uint32_t* order, std::int64_t first, std::int64_t count, T* x,
+                        std::uint32_t* labels_out) {
+  const char* op = "gather_float_batch";
+  require_count(op, "sample_size", sample_size);
+  require_count(op, "first", first);
+  require_count(op, "count", count);
+  if (count == 0) return;
+  require_buffer(op, "values", values, "the dataset's values, sample_size floats per sample");
+  require_buffer(op, "labels", labels, "the dataset's labels, one byte per sample");
+  require_buffer(op, "order", order, "at least first + count = " +
+                                         std::to_string(first + count) + " sample indexes");
+  require_buffer(op, "x", x, elements(count * sample_size));
+  require_buffer(op, "labels_out", labels_out, elements(count));
+  for (std::int64_t i = 0; i < count; ++i) {
+    const std::int64_t s = order[first + i];
+    const float* sample = values + s * sample_size;
+    for (std::int64_t j = 0; j < sample_size; ++j) x[i * sample_size + j] = T(sample[j]);
+    labels_out[i] = labels[s];
+  }
+}
+
+template void gather_float_batch<float>(std::int64_t, const float*, const std::uint8_t*,
+                                        const std::uint32_t*, std::int64_t, std::int64_t, float*,
+                                        std::uint32_t*);
+template void gather_float_batch<double>(std::int64_t, const float*, const std::uint8_t*,
+                                         const std::uint32_t*, std::int64_t, std::int64_t,
+                                         double*, std::uint32_t*);
+
 template void gather_batch<float>(std::int64_t, const std::uint8_t*, const std::uint8_t*,
                                   const std::uint32_t*, std::int64_t, std::int64_t, float*,
                                   std::uint32_t*);

@@ -114,7 +114,11 @@ Optimizer RMSprop(float learning_rate, float rho, float momentum, float epsilon)
 }
 
 Samples Samples::of(const data::ImageSet& images) {
-  return {images.pixels, images.count, {images.rows, images.cols, 1}};
+  return {images.pixels, images.count, {images.rows, images.cols, 1}, {}};
+}
+
+Samples Samples::of_values(std::span<const float> values, std::int64_t count, Shape shape) {
+  return {{}, count, std::move(shape), values};
 }
 
 Sequential::Sequential(std::vector<Layer> layers, std::string name)
@@ -186,10 +190,29 @@ void check_samples(const char* call, const Shape& input_shape, const Samples& x,
   }
   std::int64_t sample_size = 1;
   for (int d : input_shape) sample_size *= d;
-  if (std::int64_t(x.pixels.size()) != x.count * sample_size) {
+  const bool has_pixels = !x.pixels.empty(), has_values = !x.values.empty();
+  if (has_pixels == has_values) {
+    throw Error(std::string(call) + ": samples need exactly one of `pixels` (uint8) and `values` " +
+                "(float32), but " + (has_pixels ? "both were" : "neither was") + " given");
+  }
+  const std::int64_t given = has_pixels ? std::int64_t(x.pixels.size()) : std::int64_t(x.values.size());
+  if (given != x.count * sample_size) {
+    const char* unit = has_pixels ? " bytes" : " floats";
     throw Error(std::string(call) + ": " + std::to_string(x.count) + " samples of shape " +
-                shape_text(x.shape) + " need " + std::to_string(x.count * sample_size) +
-                " bytes but " + std::to_string(x.pixels.size()) + " were given");
+                shape_text(x.shape) + " need " + std::to_string(x.count * sample_size) + unit +
+                " but " + std::to_string(given) + " were given");
+  }
+  if (has_values) {
+    // A NaN or infinite input would turn the loss and every weight into NaN
+    // without an error; refuse it here, where it can be named.
+    for (std::size_t i = 0; i < x.values.size(); ++i) {
+      if (!std::isfinite(x.values[i])) {
+        throw Error(std::string(call) + ": value " + std::to_string(x.values[i]) + " of sample " +
+                    std::to_string(std::int64_t(i) / sample_size) + " (element " +
+                    std::to_string(std::int64_t(i) % sample_size) +
+                    ") is not finite; inputs must be finite numbers");
+      }
+    }
   }
   if (!need_labels) return;
   if (std::int64_t(y.size()) != x.count) {
@@ -345,6 +368,9 @@ History Sequential::fit(const Samples& x, std::span<const std::uint8_t> y, FitOp
     model::ProgressBar bar(long(steps.steps), options.verbose, options.output);
     Clock callback_clock;
     const bool batch_callbacks = !options.callbacks.empty();
+    // Per-step logs when a callback asks for them (a host wait per step).
+    bool every_step_logs = false;
+    for (const auto& callback : options.callbacks) every_step_logs |= callback->wants_batch_logs();
     for (std::int64_t step = start; step < steps.steps; ++step) {
       if (stop_requested()) {
         history.interrupted = true;
@@ -355,7 +381,8 @@ History Sequential::fit(const Samples& x, std::span<const std::uint8_t> y, FitOp
       for (auto& callback : options.callbacks) callback->on_train_batch_end(*this, int(step));
       if (stop_training) break;  // honoured at this step boundary
       const bool refresh_bar = bar.wants_refresh();
-      const bool refresh_callbacks = batch_callbacks && callback_clock.due(kCallbackRefreshSeconds);
+      const bool refresh_callbacks =
+          batch_callbacks && (every_step_logs || callback_clock.due(kCallbackRefreshSeconds));
       if (refresh_bar || refresh_callbacks) {
         backend.synchronize();
         const auto values = metric_values(backend.read_totals(trainer.totals()));

@@ -1,6 +1,7 @@
 #include "model/trainer.hpp"
 
 #include <cstdio>
+#include <cstdlib>
 #include <sstream>
 
 #include "model/initializers.hpp"
@@ -24,6 +25,18 @@ std::string mebibytes(std::uint64_t bytes) {
 
 std::uint64_t tensor_bytes(ElementType type, std::int64_t count) {
   return type == ElementType::u8 ? (std::uint64_t(count) + 3) / 4 * 4 : std::uint64_t(count) * 4;
+}
+
+// VKNN_FLOAT_DATASET_CHUNK_SAMPLES: an internal test hook (not a user
+// setting) capping a float dataset's buffers, so that tests cover the
+// several-buffer path on a few samples. 0 when unset or not a positive
+// integer: the device's limits decide.
+std::int64_t float_chunk_samples_override() {
+  const char* text = std::getenv("VKNN_FLOAT_DATASET_CHUNK_SAMPLES");
+  if (!text || !*text) return 0;
+  char* end = nullptr;
+  const long long value = std::strtoll(text, &end, 10);
+  return (*end == '\0' && value > 0) ? std::int64_t(value) : 0;
 }
 
 }  // namespace
@@ -182,11 +195,20 @@ DeviceDataset Trainer::upload(const Samples& x, std::span<const std::uint8_t> y,
   DeviceDataset d;
   d.count = x.count;
   d.sample_size = element_count(architecture_.input_shape());
-  reserve(tensor_bytes(ElementType::u8, x.count * d.sample_size) +
+  d.float_values = !x.values.empty();
+  const ElementType input_type = d.float_values ? ElementType::f32 : ElementType::u8;
+  reserve(tensor_bytes(input_type, x.count * d.sample_size) +
               tensor_bytes(ElementType::u8, x.count) + tensor_bytes(ElementType::u32, x.count),
-          "the " + name + " data (" + std::to_string(x.count) + " samples)");
-  d.images = backend_->tensor(name + " images", ElementType::u8, x.count * d.sample_size);
-  backend_->write(*d.images, x.pixels.data(), std::size_t(x.count * d.sample_size));
+          "the " + name + " data (" + std::to_string(x.count) + " samples" +
+              (d.float_values ? " as float32" : "") + ")");
+  if (d.float_values) {
+    d.images = backend_->float_dataset(name + " values", d.sample_size, x.count,
+                                       float_chunk_samples_override());
+    backend_->write(*d.images, x.values.data(), x.values.size_bytes());
+  } else {
+    d.images = backend_->tensor(name + " images", ElementType::u8, x.count * d.sample_size);
+    backend_->write(*d.images, x.pixels.data(), std::size_t(x.count * d.sample_size));
+  }
   d.labels = backend_->tensor(name + " labels", ElementType::u8, x.count);
   if (y.empty()) {
     backend_->zero(*d.labels);  // predict: no labels; the gather still copies some
@@ -216,6 +238,12 @@ Workspace& Trainer::workspace(int batch) {
 
 void Trainer::record_gather(ProgramBuilder& b, Workspace& ws, const DeviceDataset& data,
                             int batch_size, int count, const DeviceTensor& state) {
+  if (data.float_values) {
+    b.gather_float_batch(std::uint32_t(data.sample_size), std::uint32_t(batch_size),
+                         std::uint32_t(count), *data.images, *data.labels, *data.order, state,
+                         ws[ws.plan.input], ws[ws.plan.labels]);
+    return;
+  }
   b.gather_batch(std::uint32_t(data.sample_size), std::uint32_t(batch_size), std::uint32_t(count),
                  *data.images, *data.labels, *data.order, state, ws[ws.plan.input],
                  ws[ws.plan.labels]);

@@ -38,12 +38,14 @@ struct Parameter {
   std::unique_ptr<DeviceTensor> momentum;  // RMSprop with momentum
 };
 
-// A dataset resident on the backend: uint8 images and labels, and the
-// order in which batches take the samples.
+// A dataset resident on the backend: the inputs (uint8 pixels, or float
+// values in a Backend::float_dataset), uint8 labels, and the order in which
+// batches take the samples.
 struct DeviceDataset {
   std::unique_ptr<DeviceTensor> images, labels, order;
   std::int64_t count = 0;
   std::int64_t sample_size = 0;
+  bool float_values = false;  // images holds floats, gathered as they are
 };
 
 // The plan's tensors at one batch size, on the backend: activations and
@@ -73,6 +75,9 @@ class Trainer {
   // cross-entropy (one output unit, labels 0 and 1).
   int label_classes() const;
 
+  // Float values go to a Backend::float_dataset; the environment variable
+  // VKNN_FLOAT_DATASET_CHUNK_SAMPLES (an internal test hook) caps its
+  // buffers at that many samples, so tests cover several on small data.
   DeviceDataset upload(const Samples& x, std::span<const std::uint8_t> y, const std::string& name);
   void set_order(DeviceDataset& data, std::span<const std::uint32_t> order);
 

@@ -279,4 +279,82 @@ TEST_F(GatherCrosscheck, BadArgumentsNameTheOpAndBuffer) {
       {"gather_batch", "step state", "'labels'", "4", "32"});
 }
 
+// The float gather's guard: chunks of 2 samples, the last one partial (5
+// samples in 3 chunks); order entries past the 5 samples, including ones
+// that fall in the last chunk's unused room, read nothing.
+TEST_F(GatherCrosscheck, FloatGatherReadsWholeChunksAndGuardsTheEnd) {
+  const std::uint32_t sample_size = 3;
+  std::vector<float> values(5 * sample_size);
+  for (std::size_t i = 0; i < values.size(); ++i) values[i] = -2.5f + 0.37f * float(i);
+  std::vector<std::unique_ptr<Buffer>> chunks;
+  for (std::uint32_t first = 0; first < 5; first += 2) {
+    const std::uint32_t n = std::min(2u, 5u - first);
+    chunks.push_back(to_device(std::vector<float>(values.begin() + first * sample_size,
+                                                  values.begin() + (first + n) * sample_size),
+                               "chunk " + std::to_string(first / 2)));
+  }
+  const std::vector<const Buffer*> chunk_list{chunks[0].get(), chunks[1].get(), chunks[2].get()};
+  const std::vector<std::uint8_t> label_bytes{0, 1, 2, 3, 4};
+  Buffer labels = ops::upload_packed_bytes(device(), label_bytes, "labels");
+  auto order = to_device(std::vector<std::uint32_t>{4, 5, 1, 2, 0xffffffffu, 3}, "order");
+  Buffer state = ops::make_step_state_buffer(device(), {});
+  auto x = device_output<float>(6 * sample_size, "x");
+  auto labels_out = device_output<std::uint32_t>(6, "labels out");
+  Recording step(device(), "float gather step", vknn::vk::RecordingUse::once);
+  ops::gather_float_batch(step, sample_size, 6, 6, chunk_list, 2, labels, *order, state, *x,
+                          *labels_out);
+  step.host_read_barrier();
+  step.finish();
+  vknn::vk::submit(device(), step).wait();
+  const auto gpu_x = from_device<float>(*x, 6 * sample_size);
+  const auto gpu_labels = from_device<std::uint32_t>(*labels_out, 6);
+  const std::uint32_t order_values[] = {4, 5, 1, 2, 0xffffffffu, 3};
+  for (std::uint32_t i = 0; i < 6; ++i) {
+    const std::uint32_t s = order_values[i];
+    if (s < 5) {
+      EXPECT_EQ(gpu_labels[i], s) << "row " << i;
+      for (std::uint32_t j = 0; j < sample_size; ++j) {
+        EXPECT_EQ(gpu_x[i * sample_size + j], values[s * sample_size + j]) << "row " << i;
+      }
+    } else {
+      EXPECT_EQ(gpu_labels[i], kInvalidLabel) << "row " << i;
+      for (std::uint32_t j = 0; j < sample_size; ++j) EXPECT_EQ(gpu_x[i * sample_size + j], 0.0f);
+    }
+  }
+}
+
+TEST_F(GatherCrosscheck, FloatGatherBadArgumentsNameTheOpAndChunk) {
+  Buffer full(device(), 2 * 3 * 4, "full chunk");
+  Buffer short_chunk(device(), 3 * 4, "short chunk");
+  Buffer labels(device(), 4, "labels");
+  Buffer order(device(), 16, "order");
+  Buffer state = ops::make_step_state_buffer(device(), {});
+  Buffer x(device(), 4 * 3 * 4, "x");
+  Buffer labels_out(device(), 16, "labels out");
+  Recording r(device(), "bad arguments", vknn::vk::RecordingUse::once);
+  expect_error_mentions(
+      [&] {
+        ops::gather_float_batch(r, 3, 4, 4, {&short_chunk, &full}, 2, labels, order, state, x,
+                                labels_out);
+      },
+      {"gather_float_batch", "chunk 0", "short chunk", "12 bytes", "24 bytes",
+       "every chunk but the last is full"});
+  const std::vector<const Buffer*> nine(9, &full);
+  expect_error_mentions(
+      [&] { ops::gather_float_batch(r, 3, 4, 4, nine, 2, labels, order, state, x, labels_out); },
+      {"gather_float_batch", "1 to 8 chunk buffers", "9 chunks"});
+  expect_error_mentions(
+      [&] { ops::gather_float_batch(r, 3, 4, 4, {}, 2, labels, order, state, x, labels_out); },
+      {"gather_float_batch", "0 chunks"});
+  expect_error_mentions(
+      [&] {
+        ops::gather_float_batch(r, 3, 4, 4, {&full}, 0, labels, order, state, x, labels_out);
+      },
+      {"gather_float_batch", "samples_per_chunk must be positive"});
+  // A chunk may hold at most the device's buffer range: one sample must fit.
+  EXPECT_GT(ops::float_chunk_capacity(device(), 784), 40000u);  // 128 MiB / 3136 bytes on lavapipe
+  expect_error_mentions([&] { ops::float_chunk_capacity(device(), 0xffffffffu); },
+                        {"float dataset", "maxStorageBufferRange"});
+}
+
 }  // namespace

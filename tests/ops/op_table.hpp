@@ -64,6 +64,11 @@ struct TensorDesc {
   // Metric totals are compared as MetricTotals: counts exactly, the
   // Kahan-compensated loss sum within the case's tolerance.
   bool metric_totals = false;
+  // A float dataset (Backend::float_dataset) of count / dataset_sample_size
+  // samples when > 0, its buffers capped at max_chunk_samples samples (0:
+  // the device's limits), so the several-buffer path runs on small data.
+  std::int64_t dataset_sample_size = 0;
+  std::int64_t max_chunk_samples = 0;
 };
 
 using Tensors = std::vector<const vknn::backend::DeviceTensor*>;  // in TensorDesc order

@@ -430,6 +430,49 @@ void add_data(std::vector<OpCase>& cases) {
     gather.tolerance = 3e-7;
     cases.push_back(gather);
   }
+  // Float datasets: values copied as they are, from one buffer or from
+  // several (chunks of whole samples, forced small here; 8 is the most the
+  // shader binds). The CPU backend keeps one array, so each case also
+  // checks that the chunked gather equals the single-buffer one.
+  struct FloatGatherShape {
+    std::uint32_t samples, sample_size, batch_size, count, batch_index, chunk_samples;
+  };
+  const FloatGatherShape float_shapes[] = {
+      {1, 1, 1, 1, 0, 0},      {7, 5, 4, 4, 0, 3},      {7, 5, 4, 3, 1, 3},  // 3 chunks, partial
+      {7, 8, 4, 3, 1, 3},      {96, 784, 32, 32, 2, 0},
+      {96, 784, 96, 96, 0, 13},  // every sample from 8 chunks, the last holding 5
+      {33, 13, 5, 3, 6, 5},      // the last 3 positions (order is reversed: chunk 0)
+      {33, 13, 5, 5, 0, 5},      // samples 32..28: chunks 6 and 5
+  };
+  for (const FloatGatherShape& s : float_shapes) {
+    OpCase gather;
+    gather.op = "gather_float_batch";
+    gather.shape = "samples" + std::to_string(s.samples) + "_size" + std::to_string(s.sample_size) +
+                   "_batch" + std::to_string(s.batch_size) + "_count" + std::to_string(s.count) +
+                   "_index" + std::to_string(s.batch_index) + "_chunk" +
+                   (s.chunk_samples ? std::to_string(s.chunk_samples) : std::string("device"));
+    TensorDesc values = input("values", std::int64_t(s.samples) * s.sample_size);
+    values.low = -3.0f;
+    values.high = 3.0f;
+    values.dataset_sample_size = s.sample_size;
+    values.max_chunk_samples = s.chunk_samples;
+    vknn::StepState state;
+    state.batch_index = s.batch_index;
+    TensorDesc order = input("order", s.samples, Fill::reversed);
+    order.type = ElementType::u32;
+    gather.tensors = {values,
+                      labels("labels", s.samples, 10, ElementType::u8),
+                      order,
+                      step_state(state),
+                      output("x", std::int64_t(s.batch_size) * s.sample_size),
+                      output("labels_out", s.batch_size, ElementType::u32)};
+    gather.build = [s](ProgramBuilder& b, const Tensors& t) {
+      b.gather_float_batch(s.sample_size, s.batch_size, s.count, *t[0], *t[1], *t[2], *t[3], *t[4],
+                           *t[5]);
+    };
+    gather.tolerance = kExact;  // a copy
+    cases.push_back(gather);
+  }
   for (std::int64_t stride : {10, 320}) {
     OpCase store;
     store.op = "store_batch";

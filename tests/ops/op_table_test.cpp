@@ -130,7 +130,11 @@ std::vector<std::vector<std::uint32_t>> run(Backend& backend, const OpCase& c) {
   Tensors tensors;
   for (std::size_t i = 0; i < c.tensors.size(); ++i) {
     const TensorDesc& d = c.tensors[i];
-    owned.push_back(backend.tensor(d.name, d.type, d.count));
+    owned.push_back(d.dataset_sample_size > 0
+                        ? backend.float_dataset(d.name, d.dataset_sample_size,
+                                                d.count / d.dataset_sample_size,
+                                                d.max_chunk_samples)
+                        : backend.tensor(d.name, d.type, d.count));
     const auto words = initial_words(d, std::uint32_t(std::hash<std::string>{}(c.id()) + i));
     backend.write(*owned.back(), words.data(), words.size() * 4);
     tensors.push_back(owned.back().get());
@@ -205,7 +209,7 @@ TEST(OpTableEntries, CoverEveryBackendOpWithUniqueNames) {
     EXPECT_TRUE(any_output) << c.id() << " compares nothing";
   }
   for (const char* op :
-       {"gather_batch", "conv2d_forward_linear", "conv2d_forward_relu", "conv2d_backward_input",
+       {"gather_batch", "gather_float_batch", "conv2d_forward_linear", "conv2d_forward_relu", "conv2d_backward_input",
         "conv2d_backward_kernel", "conv2d_backward_bias", "maxpool2d_forward", "maxpool2d_backward",
         "maxpool2d_backward_relu_mask", "avgpool2d_forward", "avgpool2d_backward", "dense_forward_linear", "dense_forward_relu",
         "dense_backward_input", "dense_backward_kernel", "dense_backward_bias", "relu_backward",

@@ -61,20 +61,28 @@ def test_wrong_input_shape_names_the_layer_and_both_shapes(model):
         model.evaluate(np.zeros(784, np.uint8), Y, verbose=0)
 
 
-def test_general_float_inputs_are_refused_not_quantised(model):
-    x = np.full((4, 28, 28), 0.5)  # 127.5 / 255: not a pixel value
-    with raises(ValueError, "general float inputs are not supported yet", "uint8",
-                "pixel / 255", "0.5", "index (0, 0, 0)"):
-        model.fit(x, Y, verbose=0)
+def test_float_inputs_that_are_not_finite_are_refused_naming_the_index(model):
+    # General float values are accepted (tests/python/test_float_inputs.py);
+    # NaN and infinities would poison training silently, so they are refused.
     x = X / 255.0
     x[3, 27, 27] = np.nan
-    with raises(ValueError, "general float inputs are not supported yet", "nan",
-                "index (3, 27, 27)"):
+    with raises(ValueError, "x: the value nan at index (3, 27, 27) (float64) is not finite",
+                "inputs must be finite"):
         model.predict(x, verbose=0)
-    with raises(ValueError, "not supported yet", "1.5"):
-        model.predict(np.full((1, 28, 28), 1.5, np.float32), verbose=0)
-    with raises(ValueError, "not supported yet", "-0.00392"):
-        model.predict(-np.ones((1, 28, 28)) / 255.0, verbose=0)
+    x = np.full((4, 28, 28), 0.5, np.float32)  # not k / 255: the float path
+    x[1, 2, 3] = -np.inf
+    with raises(ValueError, "the value -inf at index (1, 2, 3) (float32) is not finite"):
+        model.fit(x, Y, verbose=0)
+    with raises(ValueError, "validation_data x: the value", "index (1, 2, 3)"):
+        model.fit(X, Y, verbose=0, validation_data=(x, Y))
+    x = np.full((4, 28, 28), 0.5)
+    x[0, 0, 1] = 1e300  # finite in float64, not in float32
+    with raises(ValueError, "the value 1e+300 at index (0, 0, 1) (float64) overflows float32"):
+        model.evaluate(x, Y, verbose=0)
+    x = np.full((4, 28, 28), 0.5, np.float16)
+    x[2, 0, 0] = np.nan
+    with raises(ValueError, "index (2, 0, 0) (float16) is not finite"):
+        model.evaluate(x, Y, verbose=0)
 
 
 def test_other_image_dtypes_are_refused(model):

@@ -155,5 +155,12 @@ template <class T>
 void gather_batch(std::int64_t sample_size, const std::uint8_t* images, const std::uint8_t* labels,
                   const std::uint32_t* order, std::int64_t first, std::int64_t count, T* x,
                   std::uint32_t* labels_out);
+// The same for a float dataset, values copied as they are (no scaling):
+// x[i,:] = values[s,:], labels_out[i] = labels[s]. values holds sample_size
+// floats per sample.
+template <class T>
+void gather_float_batch(std::int64_t sample_size, const float* values, const std::uint8_t* labels,
+                        const std::uint32_t* order, std::int64_t first, std::int64_t count, T* x,
+                        std::uint32_t* labels_out);
 
 }  // namespace vknn::cpu

@@ -25,10 +25,19 @@ class Callback {
   virtual ~Callback() = default;
   virtual void on_train_begin(Sequential& /*model*/) {}
   virtual void on_epoch_end(Sequential& /*model*/, int /*epoch*/, const Logs& /*logs*/) {}
-  // Called at progress refreshes (a few times a second), not every step,
-  // and after the last batch of an epoch: reading running metrics means a
-  // host wait on the device, which fit keeps rare.
+  // Called at progress refreshes (a few times a second), not every step:
+  // reading running metrics means a host wait on the device, which fit
+  // keeps rare. When any callback of the fit answers true to
+  // wants_batch_logs(), it is called after every step instead (for every
+  // callback), with the epoch's running "loss" and "accuracy", as Keras's
+  // on_train_batch_end is.
   virtual void on_batch_end(Sequential& /*model*/, int /*batch*/, const Logs& /*logs*/) {}
+  // True asks fit for on_batch_end after every step, with logs. That costs
+  // a host wait on the device and a metrics read per step (the step
+  // pipeline drains each time), so only a callback that needs Keras's
+  // per-batch semantics should ask (the Python bridge does when a Python
+  // callback overrides a batch hook).
+  virtual bool wants_batch_logs() const { return false; }
   // Called after every training step is launched, at the exact step
   // boundary (batch counts from 0 within the epoch). Unlike Keras it carries
   // no logs: they would cost a host wait on the device every step. The step

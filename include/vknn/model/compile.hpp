@@ -57,12 +57,23 @@ struct CompileOptions {
   std::uint64_t seed = 0;
 };
 
-// Images and their labels, as fit/evaluate take them.
+// The inputs fit/evaluate/predict take, in one of two forms (exactly one
+// of `pixels` and `values` is set):
+// - `pixels`: uint8, count * sample size bytes; the model sees pixel / 255,
+//   as the course's `images / 255.0`. The dataset stays uint8 on the device.
+// - `values`: float32, count * sample size floats, seen as they are (for
+//   standardised images, say). They stay float on the device, never
+//   re-quantised; they must be finite. Values that are all k / 255 give the
+//   same results as the pixels k, within float rounding (exactly when the
+//   values are the correctly rounded floats of k / 255), at 4x the memory.
+// Both are NHWC rows, sample after sample.
 struct Samples {
   std::span<const std::uint8_t> pixels;  // count * sample size bytes
   std::int64_t count = 0;
   Shape shape;                           // per sample, e.g. {28, 28, 1}
+  std::span<const float> values;         // count * sample size floats
   static Samples of(const data::ImageSet& images);
+  static Samples of_values(std::span<const float> values, std::int64_t count, Shape shape);
 };
 
 }  // namespace vknn

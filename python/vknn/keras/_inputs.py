@@ -1,16 +1,21 @@
 """Turning the course's numpy inputs into what the device takes.
 
-vknn's device dataset holds images as uint8 pixels, and the model sees each
-pixel p as p / 255 (what the course does with ``images / 255.0``). So:
+vknn keeps a dataset on the device in one of two forms: uint8 pixels, which
+the model sees as p / 255 (what the course does with ``images / 255.0``),
+or float32 values, which the model sees as they are. So:
 
 - uint8 images are passed as they are;
-- float images (float16/32/64) are accepted when every value is exactly a
-  pixel over 255, k / 255 for an integer k in 0..255, as computed in the
-  array's own precision (``images / 255.0`` in float64, ``images / 255.0``
-  on a float32 array, or ``images * (1 / 255)``). They become the uint8 k,
-  losslessly, so results on ``x / 255.0`` equal results on ``x``;
-- any other float values raise ValueError: general float inputs are not
-  supported on the device yet, and vknn never silently re-quantises them.
+- float images (float16/32/64) whose every value is exactly a pixel over
+  255, k / 255 for an integer k in 0..255, as computed in the array's own
+  precision (``images / 255.0`` in float64, ``images / 255.0`` on a float32
+  array, or ``images * (1 / 255)``), become the uint8 k: lossless, 4x
+  smaller on the device, and results on ``x / 255.0`` equal results on
+  ``x``;
+- any other float images (standardised ``(x - mean) / std``, say) go to
+  the device as float32, converted once here; vknn never re-quantises
+  them. (float64 values are rounded to float32, the precision the model
+  computes in.) NaN or infinite values raise ValueError naming the first
+  one's index: they would poison training silently.
 
 Shapes (N, H, W) and (N, H, W, C) are accepted for a model whose input is
 (H, W, C) (the first only when C is 1), in any memory order.
@@ -81,20 +86,34 @@ def images(x, model, what="x"):
         return np.ascontiguousarray(x).reshape((x.shape[0],) + expected)
     if np.issubdtype(x.dtype, np.floating):
         flat = np.ascontiguousarray(x).reshape(-1)
-        out = np.empty(flat.size, dtype=np.uint8)
-        bad = _exact_pixels(flat, out)
-        if bad >= 0:
-            where = np.unravel_index(bad, x.shape)
-            raise ValueError(
-                f"{what}: general float inputs are not supported yet; vknn takes images as "
-                f"uint8 pixels, or as floats that are exactly pixel / 255 (such as "
-                f"images / 255.0), which it keeps losslessly as the pixels. Found "
-                f"{x[where]!r} at index {tuple(int(i) for i in where)} ({x.dtype}), which is "
-                f"not k / 255 for an integer k in 0..255")
-        return out.reshape((x.shape[0],) + expected)
+        pixels = np.empty(flat.size, dtype=np.uint8)
+        if _exact_pixels(flat, pixels) < 0:
+            return pixels.reshape((x.shape[0],) + expected)
+        del pixels
+        return _float_values(x, expected, what)
     raise ValueError(
         f"{what}: images of dtype {x.dtype} are not supported; give uint8 pixels (0..255) or "
-        f"floats that are pixel / 255 (e.g. images / 255.0)")
+        f"float values (e.g. images / 255.0)")
+
+
+def _float_values(x, expected, what):
+    """x as a C-ordered float32 array shaped (N,) + expected, refusing NaN and
+    infinities (also float64 values too large for float32)."""
+    values = np.empty(x.shape, dtype=np.float32)
+    with np.errstate(over="ignore"):
+        values[...] = x  # one conversion, from any memory order
+    flat = values.reshape(-1)
+    for start in range(0, flat.size, _CHUNK):
+        finite = np.isfinite(flat[start:start + _CHUNK])
+        if not finite.all():
+            where = np.unravel_index(start + int(np.argmax(~finite)), x.shape)
+            value = x[where]
+            reason = "is not finite" if not np.isfinite(value) else "overflows float32"
+            raise ValueError(
+                f"{what}: the value {value!r} at index {tuple(int(i) for i in where)} "
+                f"({x.dtype}) {reason}; inputs must be finite numbers (a NaN input would turn "
+                f"the loss and the weights into NaN)")
+    return values.reshape((x.shape[0],) + expected)
 
 
 def labels(y, count, classes, what="y", binary=False):

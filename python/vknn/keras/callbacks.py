@@ -8,11 +8,15 @@ How the hooks are called during vknn's fit:
   at epoch end when validating) and ``self.model`` the model. Setting
   ``self.model.stop_training = True`` ends training after the current epoch
   (or at the next step boundary, when set from a batch hook).
-- on_train_batch_end / on_batch_end: at progress refreshes, a few times a
-  second, and after an epoch's last batch, not after every batch: reading the
-  running metrics means waiting for the device, which vknn keeps rare. They
-  are forwarded only when a callback overrides one of them, so a fit without
-  batch hooks runs no Python at all between epochs.
+- on_train_batch_end / on_batch_end: as in Keras, after every batch, with
+  ``logs`` the epoch's running means so far ({'loss', 'accuracy'}; after the
+  last batch they equal the epoch's values in History). Setting
+  ``self.model.stop_training = True`` there stops training at that step
+  boundary: no further batch runs. This has a cost: reading the running
+  metrics means the host waits for the device after every step (vknn
+  otherwise keeps several steps in flight), so fit runs slower. It is paid
+  only when a callback overrides one of these hooks; a fit without batch
+  hooks runs no Python at all between epochs.
 - on_train_batch_begin / on_batch_begin and the test/predict hooks are never
   called.
 - EarlyStopping and TerminateOnNaN run in C++ inside fit (no Python per step).
@@ -197,9 +201,10 @@ class _Dispatcher:
                 cb.on_epoch_begin(0, logs={})
 
     def _on_epoch_end(self, epoch, logs):
-        # The library calls batch hooks at refreshes at least 0.2 s apart, so
-        # a short epoch may end without one for its last batch; Keras always
-        # has one, with the epoch's training metrics.
+        # The library calls the batch hook after every step when asked
+        # (CallbackBridge::wants_batch_logs), so the epoch's last batch has
+        # had one; this is a safety net that keeps Keras's guarantee of a
+        # hook for the last batch, with the epoch's training metrics.
         if self.last_batch != self.steps - 1 and not self.model.stop_training and \
                 self.wants_batches():
             self._on_batch_end(self.steps - 1, {k: v for k, v in logs.items()

@@ -62,12 +62,12 @@ class Model:
         batch = _DEFAULT_BATCH if batch_size is None else \
             _inputs.positive_int("batch_size", batch_size, "predict")
         verbose = _inputs.verbosity(verbose, "predict")
-        pixels = _inputs.images(x, src)
+        samples = _inputs.images(x, src)
         # layer_outputs runs one batch at a time (at most 1024 samples).
         batch = min(batch, 1024)
         with src._lock:
-            chunks = [src._core.layer_outputs(pixels[i:i + batch])
-                      for i in range(0, pixels.shape[0], batch)]
+            chunks = [src._core.layer_outputs(samples[i:i + batch])
+                      for i in range(0, samples.shape[0], batch)]
         results = [np.concatenate([c[i] for c in chunks]) for i in self._indices]
         # (verbose is accepted for Keras's signature; this predict shows no bar.)
         return results[0] if self._single else results
@@ -290,8 +290,8 @@ class Sequential(Model):
         if not isinstance(shuffle, (bool, np.bool_)):
             raise ValueError(f"fit: shuffle must be True or False, got {shuffle!r}")
         classes, binary = self._label_classes()
-        pixels = _inputs.images(x, self)
-        labels = _inputs.labels(y, pixels.shape[0], classes, binary=binary)
+        samples = _inputs.images(x, self)
+        labels = _inputs.labels(y, samples.shape[0], classes, binary=binary)
         val_x = val_y = None
         if validation_data is not None:
             if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
@@ -306,11 +306,11 @@ class Sequential(Model):
                 raise ValueError(
                     f"fit: validation_split must be a number in [0, 1), got {validation_split!r}")
             # As Keras: the last fraction of the samples, taken before shuffling.
-            split = int(pixels.shape[0] * (1 - validation_split))
-            if split <= 0 or split >= pixels.shape[0]:
+            split = int(samples.shape[0] * (1 - validation_split))
+            if split <= 0 or split >= samples.shape[0]:
                 raise ValueError(f"fit: validation_split {validation_split} leaves no training "
-                                 f"or no validation samples out of {pixels.shape[0]}")
-            pixels, val_x = pixels[:split], pixels[split:]
+                                 f"or no validation samples out of {samples.shape[0]}")
+            samples, val_x = samples[:split], samples[split:]
             labels, val_y = labels[:split], labels[split:]
 
         user_callbacks = list(callbacks or [])
@@ -320,7 +320,7 @@ class Sequential(Model):
                                  f"got {cb!r}")
         history = callbacks_module.History()
         params = {"verbose": verbose, "epochs": epochs,
-                  "steps": -(-pixels.shape[0] // min(batch, pixels.shape[0]))}
+                  "steps": -(-samples.shape[0] // min(batch, samples.shape[0]))}
         for cb in user_callbacks + [history]:
             cb.set_model(self)
             cb.set_params(params)
@@ -339,7 +339,7 @@ class Sequential(Model):
                                                       self._keep_accuracy)
         with self._lock:
             result = self._core.fit(
-                pixels, labels, epochs=epochs, batch_size=batch, shuffle=bool(shuffle),
+                samples, labels, epochs=epochs, batch_size=batch, shuffle=bool(shuffle),
                 verbose=verbose, seed=utils.random_seed(), val_x=val_x, val_y=val_y,
                 native_callbacks=native, dispatcher=dispatcher,
                 forward_batches=bool(dispatcher and dispatcher.wants_batches()))
@@ -366,11 +366,11 @@ class Sequential(Model):
         batch = _DEFAULT_BATCH if batch_size is None else \
             _inputs.positive_int("batch_size", batch_size, "evaluate")
         verbose = _inputs.verbosity(verbose, "evaluate")
-        pixels = _inputs.images(x, self)
+        samples = _inputs.images(x, self)
         classes, binary = self._label_classes()
-        labels = _inputs.labels(y, pixels.shape[0], classes, binary=binary)
+        labels = _inputs.labels(y, samples.shape[0], classes, binary=binary)
         with self._lock:
-            loss, accuracy = self._core.evaluate(pixels, labels, batch_size=batch,
+            loss, accuracy = self._core.evaluate(samples, labels, batch_size=batch,
                                                  verbose=verbose)
         if return_dict:
             return {"loss": loss, "accuracy": accuracy} if self._keep_accuracy else {"loss": loss}
@@ -387,9 +387,9 @@ class Sequential(Model):
         batch = _DEFAULT_BATCH if batch_size is None else \
             _inputs.positive_int("batch_size", batch_size, "predict")
         verbose = _inputs.verbosity(verbose, "predict")
-        pixels = _inputs.images(x, self)
+        samples = _inputs.images(x, self)
         with self._lock:
-            return self._core.predict(pixels, batch_size=batch, verbose=verbose)
+            return self._core.predict(samples, batch_size=batch, verbose=verbose)
 
     def __call__(self, x):
         return self.predict(x, verbose=0)

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "vulkan/fwd.hpp"
 
@@ -42,5 +43,31 @@ void gather_batch(Recording& recording, std::uint32_t sample_size, std::uint32_t
                   std::uint32_t count, const Buffer& images, const Buffer& labels,
                   const Buffer& order, const Buffer& state, const Buffer& x,
                   const Buffer& labels_out);
+
+// ---- float datasets ----
+// A float dataset is 4x its uint8 form and may exceed one storage buffer's
+// range (Fashion-MNIST's training set as float32 is 188 MB; lavapipe's
+// maxStorageBufferRange is 128 MiB). It is stored as up to
+// kFloatDatasetMaxChunks buffers ("chunks") of whole samples: chunk c holds
+// samples [c * samples_per_chunk, (c + 1) * samples_per_chunk), the last
+// one possibly fewer.
+inline constexpr std::uint32_t kFloatDatasetMaxChunks = 8;  // bindings of gather_float_batch.comp
+
+// The most whole samples of `sample_size` floats one chunk buffer may hold
+// on `device`: the smaller of maxStorageBufferRange and
+// maxMemoryAllocationSize, over the sample's bytes. Throws vknn::Error when
+// not even one sample fits.
+std::uint64_t float_chunk_capacity(const Device& device, std::uint32_t sample_size);
+
+// gather_batch for a float dataset, copying values as they are (no / 255):
+//   x[i, j] = values[s * sample_size + j], labels_out[i] = labels[s]
+// `chunks` are the dataset's buffers in order (1..kFloatDatasetMaxChunks),
+// every one but the last holding exactly samples_per_chunk samples. The
+// guard is gather_batch's, with sample_capacity the samples the chunks and
+// the labels hold.
+void gather_float_batch(Recording& recording, std::uint32_t sample_size, std::uint32_t batch_size,
+                        std::uint32_t count, const std::vector<const Buffer*>& chunks,
+                        std::uint32_t samples_per_chunk, const Buffer& labels, const Buffer& order,
+                        const Buffer& state, const Buffer& x, const Buffer& labels_out);
 
 }  // namespace vknn::vk::ops

@@ -52,6 +52,16 @@ struct GatherPush {
   std::uint32_t order_length;
 };
 
+// gather_float_batch.comp.
+struct GatherFloatPush {
+  std::uint32_t sample_size;
+  std::uint32_t batch_size;
+  std::uint32_t count;
+  std::uint32_t sample_capacity;
+  std::uint32_t order_length;
+  std::uint32_t samples_per_chunk;
+};
+
 // store_batch.comp.
 struct StoreBatchPush {
   std::uint32_t count;
