@@ -64,12 +64,14 @@ class TuningCache {
   const std::filesystem::path& file() const { return file_; }
 
   std::optional<std::string> find(const std::string& op, const std::string& shape) const;
-  // Remembers the choice and rewrites the file atomically. `op`, `shape`
+  // Remembers the choice and rewrites the file atomically, keeping the
+  // choices other processes stored there meanwhile. `op`, `shape`
   // and `variant` must be non-empty and without whitespace (vknn::Error).
   void store(const std::string& op, const std::string& shape, const std::string& variant);
 
  private:
   void read();
+  void merge_from_file();  // adds the file's choices this cache does not have
   void disable(const std::string& why);
   std::string serialise() const;
 
