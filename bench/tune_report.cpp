@@ -67,10 +67,21 @@ std::string candidates_of(const vk::TuningDecision& d) {
   if (d.cached) return "cached";
   std::string text;
   for (const auto& t : d.times) {
+    char seconds[32];
+    std::snprintf(seconds, sizeof seconds, "%.2f s", t.seconds);
     if (!text.empty()) text += ", ";
-    text += t.name + " " + milliseconds(t.ns) + (t.gave_up ? " (given up)" : "");
+    text += t.name + " " + milliseconds(t.ns) + " (" + (t.gave_up ? "given up, " : "") + seconds + ")";
   }
+  if (d.adopted) text += "; another process stored its choice first";
   return text;
+}
+
+// Host seconds spent on the candidates that lost: mostly compiling their
+// pipelines, which a run without tuning never does.
+double losers_seconds(const vk::TuningDecision& d) {
+  double seconds = 0;
+  for (const auto& t : d.times) seconds += t.name == d.chosen ? 0.0 : t.seconds;
+  return seconds;
 }
 
 }  // namespace
@@ -97,15 +108,17 @@ int print_tuning_report(const std::vector<TuneTarget>& targets, int batch, int s
       const std::size_t first = tuner.decisions().size();
       const std::uint32_t measured_before = tuner.measurements();
       const double seconds = first_fit_and_predict(target.context, model, batch, side);
-      double tuning_seconds = 0;
+      double tuning_seconds = 0, losing_seconds = 0;
       std::size_t cached = 0;
       std::fprintf(out, "\n  %s, batch %d: first fit and predict %.2f s\n", model.name.c_str(),
                    batch, seconds);
-      std::fprintf(out, "  | op | shape | chosen | candidates (device time, min of the replays) |\n"
+      std::fprintf(out, "  | op | shape | chosen | candidates: device time, min of the replays "
+                        "(host seconds: compiling, recording, replays) |\n"
                         "  |---|---|---|---|\n");
       for (std::size_t i = first; i < tuner.decisions().size(); ++i) {
         const vk::TuningDecision& d = tuner.decisions()[i];
         tuning_seconds += d.seconds;
+        losing_seconds += losers_seconds(d);
         cached += d.cached ? 1 : 0;
         std::fprintf(out, "  | %s | %s | %s | %s |\n", d.op.c_str(), d.shape.c_str(),
                      d.chosen.c_str(), candidates_of(d).c_str());
@@ -113,9 +126,10 @@ int print_tuning_report(const std::vector<TuneTarget>& targets, int batch, int s
       const std::size_t shapes = tuner.decisions().size() - first;
       std::fprintf(out,
                    "  %zu new op shapes (shapes met before in this run are not repeated): %zu "
-                   "cached, %zu measured (%u candidates); tuning took %.2f s\n",
+                   "cached, %zu measured (%u candidates); tuning took %.2f s, %.2f s of it on the "
+                   "candidates that lost\n",
                    shapes, cached, shapes - cached, tuner.measurements() - measured_before,
-                   tuning_seconds);
+                   tuning_seconds, losing_seconds);
     }
     std::fprintf(out, "\n");
     if (target.context->validation_error_count() > 0) {

@@ -410,8 +410,8 @@ TEST(AutotuneSwitch, MeasuringIsOnUnlessVknnAutotuneIsZero) {
 struct FakeTimes {
   std::map<std::string, double> ns;
   std::vector<std::string> measured;
-  vknn::vk::Autotuner tuner() {
-    return vknn::vk::Autotuner(TuningCache("", kIdentity),
+  vknn::vk::Autotuner tuner(const std::filesystem::path& folder = {}) {
+    return vknn::vk::Autotuner(TuningCache(folder, kIdentity),
                                [this](const vknn::vk::TuningCandidate& c, double) {
                                  measured.push_back(c.name);
                                  return ns.at(c.name);
@@ -452,6 +452,23 @@ TEST(AutotunerChoice, TheProfilesPickIsKeptUnlessAnotherIsFasterByMoreThanTheMar
   EXPECT_TRUE(vknn::vk::clearly_faster(50.0, 100.0));
   EXPECT_FALSE(vknn::vk::clearly_faster(100.0, 100.0));
   EXPECT_FALSE(vknn::vk::clearly_faster(120.0, 100.0));
+}
+
+TEST(AutotunerChoice, TwoProcessesMeasuringOneShapeAgreeOnTheFirstStoredChoice) {
+  // Both tuners read the folder before either stored; their measurements
+  // disagree. The second takes the first's stored choice, so every process
+  // using the folder runs the same kernels.
+  vknn_test::TempDir dir;
+  FakeTimes a_wins{{{"profile", 100.0}, {"other", 50.0}}, {}};
+  FakeTimes profile_wins{{{"profile", 100.0}, {"other", 200.0}}, {}};
+  auto first = a_wins.tuner(dir.path());
+  auto second = profile_wins.tuner(dir.path());
+  EXPECT_EQ(first.choose("conv2d_backward_bias", "s4", named({"profile", "other"})), "other");
+  EXPECT_EQ(second.choose("conv2d_backward_bias", "s4", named({"profile", "other"})), "other");
+  EXPECT_EQ(second.measurements(), 2u);
+  EXPECT_TRUE(second.decisions().at(0).adopted);
+  EXPECT_FALSE(first.decisions().at(0).adopted);
+  EXPECT_EQ(TuningCache(dir.path(), kIdentity).find("conv2d_backward_bias", "s4"), "other");
 }
 
 TEST(AutotunerChoice, ACandidateMoreThanTwiceAsSlowIsMarkedGivenUp) {

@@ -82,14 +82,14 @@ std::string Autotuner::choose(const std::string& op, const std::string& shape,
   if (const auto cached = cache_.find(op, shape)) {
     for (const TuningCandidate& c : candidates) {
       if (c.name == *cached) {
-        remember({op, shape, c.name, /*cached=*/true, {}, 0.0});
+        remember({op, shape, c.name, /*cached=*/true, /*adopted=*/false, {}, 0.0});
         return c.name;
       }
     }
     // A variant this build no longer offers for the shape: measure again.
   }
   const auto start = std::chrono::steady_clock::now();
-  TuningDecision decision{op, shape, "", false, {}, 0.0};
+  TuningDecision decision{op, shape, "", false, false, {}, 0.0};
   double fastest_ns = std::numeric_limits<double>::infinity();
   double incumbent_ns = 0;
   const TuningCandidate* challenger = nullptr;  // the fastest after the first
@@ -97,9 +97,12 @@ std::string Autotuner::choose(const std::string& op, const std::string& shape,
   for (std::size_t i = 0; i < candidates.size(); ++i) {
     const TuningCandidate& c = candidates[i];
     const double give_up_above_ns = 2 * fastest_ns;
+    const auto measure_start = std::chrono::steady_clock::now();
     const double ns = measure_(c, give_up_above_ns);
     ++measurements_;
-    decision.times.push_back({c.name, ns, ns > give_up_above_ns});
+    decision.times.push_back(
+        {c.name, ns, ns > give_up_above_ns,
+         std::chrono::duration<double>(std::chrono::steady_clock::now() - measure_start).count()});
     fastest_ns = std::min(fastest_ns, ns);
     if (i == 0) {
       incumbent_ns = ns;
@@ -108,14 +111,27 @@ std::string Autotuner::choose(const std::string& op, const std::string& shape,
       challenger = &c;
     }
   }
-  const TuningCandidate& chosen = challenger && clearly_faster(challenger_ns, incumbent_ns)
-                                      ? *challenger
-                                      : candidates.front();
-  cache_.store(op, shape, chosen.name);
-  decision.chosen = chosen.name;
+  const TuningCandidate* chosen = challenger && clearly_faster(challenger_ns, incumbent_ns)
+                                     ? challenger
+                                     : &candidates.front();
+  // Another process sharing the cache folder (a parallel test run, two
+  // programs started together) may have measured this shape meanwhile: its
+  // choice is taken where this build offers it, so that every process using
+  // the folder runs the same kernels (a close call could otherwise go either
+  // way, and results differ in the last bits between variants).
+  if (const auto theirs = cache_.find_in_file(op, shape)) {
+    for (const TuningCandidate& c : candidates) {
+      if (c.name == *theirs && &c != chosen) {
+        chosen = &c;
+        decision.adopted = true;
+      }
+    }
+  }
+  cache_.store(op, shape, chosen->name);
+  decision.chosen = chosen->name;
   decision.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   remember(std::move(decision));
-  return chosen.name;
+  return chosen->name;
 }
 
 }  // namespace vknn::vk

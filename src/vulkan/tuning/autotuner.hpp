@@ -63,9 +63,12 @@ struct TuningDecision {
     std::string name;
     double ns = 0;          // minimum device time over the replays measured
     bool gave_up = false;   // stopped after one replay: already more than twice the best
+    double seconds = 0;     // host time: compiling its pipelines, recording, the replays
   };
   std::string op, shape, chosen;
   bool cached = false;      // read from the cache file: nothing measured
+  bool adopted = false;     // measured, but another process had stored a choice meanwhile,
+                            // which was taken (Autotuner::choose says why)
   std::vector<Time> times;  // each candidate measured, in the order measured
   double seconds = 0;       // host time measuring took, compiling the candidates included
 };
@@ -86,6 +89,8 @@ class Autotuner {
   // choice): another replaces it only when clearly_faster. One candidate is
   // returned without measuring. A candidate more than twice as slow as the
   // best so far is given up after one timed replay, which keeps tuning cheap.
+  // Where another process stored a choice for the shape while this one
+  // measured, that choice is taken: processes sharing a folder agree.
   std::string choose(const std::string& op, const std::string& shape,
                      const std::vector<TuningCandidate>& candidates);
 

@@ -194,18 +194,27 @@ void TuningCache::read() {
   choices_ = std::move(parsed.choices);
 }
 
-void TuningCache::merge_from_file() {
+std::map<std::pair<std::string, std::string>, std::string> TuningCache::merge_from_file() {
   // Another process using the same folder (a test suite run in parallel,
   // two programs started together) may have stored choices since this
   // cache read the file; keep them rather than overwrite them. Quietly:
   // read() warned about a bad file already, and the write replaces it.
   std::error_code ec;
-  if (!std::filesystem::exists(file_, ec)) return;
+  if (!enabled_ || !std::filesystem::exists(file_, ec)) return {};
   std::string problem;
   const auto text = read_text(file_, problem);
-  if (!text) return;
-  const Parsed parsed = parse(*text, identity_);
+  if (!text) return {};
+  Parsed parsed = parse(*text, identity_);
   for (const auto& [key, variant] : parsed.choices) choices_.emplace(key, variant);
+  return std::move(parsed.choices);
+}
+
+std::optional<std::string> TuningCache::find_in_file(const std::string& op,
+                                                     const std::string& shape) {
+  const auto in_file = merge_from_file();
+  const auto it = in_file.find({op, shape});
+  if (it == in_file.end()) return std::nullopt;
+  return it->second;
 }
 
 std::optional<std::string> TuningCache::find(const std::string& op,
