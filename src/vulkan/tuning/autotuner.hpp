@@ -52,7 +52,9 @@ struct TuningCandidate {
 // tuning is a one-time cost of compiling, not work of the program being
 // recorded, whose counters tests and users read.
 // Stops early, after the first timed replay, once it is above
-// `give_up_above_ns`: a variant that slow has lost already.
+// `give_up_above_ns`: a variant that slow has lost already; after the
+// warm-up alone (returning the warm-up's time) where that took more than
+// twice `give_up_above_ns`.
 double measure_device_ns(Device& device, const std::function<void(Recording&)>& record,
                          int replays, double give_up_above_ns = 1e300);
 
@@ -62,7 +64,7 @@ struct TuningDecision {
   struct Time {
     std::string name;
     double ns = 0;          // minimum device time over the replays measured
-    bool gave_up = false;   // stopped after one replay: already more than twice the best
+    bool gave_up = false;   // stopped early (after the warm-up or one replay): more than twice the best
     double seconds = 0;     // host time: compiling its pipelines, recording, the replays
   };
   std::string op, shape, chosen;
