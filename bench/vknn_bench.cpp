@@ -6,6 +6,7 @@
 //   build/bench/vknn-bench --device 0 --benchmark_filter=conv
 //   build/bench/vknn-bench --benchmark_format=json > results.json
 //   build/bench/vknn-bench --quick               # tiny shapes (CI)
+//   build/bench/vknn-bench --tune                # the autotuner's choices per device
 //   build/bench/vknn-bench --data data/fashion-mnist --iterations 40 \
 //       --benchmark_filter='^train_step/course_model/vulkan0/batch:32$'
 //
@@ -46,6 +47,7 @@
 #include "model/architecture.hpp"
 #include "model/trainer.hpp"
 #include "rooflines.hpp"
+#include "tune_report.hpp"
 #include "vknn/data/idx.hpp"
 #include "vknn/device.hpp"
 #include "vknn/error.hpp"
@@ -357,6 +359,7 @@ struct Options {
   int iterations = 0;   // step benchmarks: fixed iteration count, 0 = Google Benchmark's choice
   bool rooflines = true;  // measure the rooflines at startup (about 3 s on lavapipe)
   int profile = 0;        // --profile N: time each dispatch in the steps over N launches, no benchmarks
+  bool tune = false;      // --tune: print the autotuner's choices for the course models, no benchmarks
 };
 
 int parse_count(const std::string& flag, const std::string& value) {
@@ -381,6 +384,8 @@ Options parse_own_flags(int& argc, char** argv) {
     const std::string arg = argv[i];
     if (arg == "--quick") {
       options.quick = true;
+    } else if (arg == "--tune") {
+      options.tune = true;
     } else if (arg == "--no-rooflines") {
       options.rooflines = false;
     } else if (arg == "--profile" && i + 1 < argc) {
@@ -409,6 +414,7 @@ Options parse_own_flags(int& argc, char** argv) {
       std::printf(
           "vknn-bench [--device all|cpu|INDEX|NAME] [--quick] [--data DIR] [--iterations N]\n"
           "           [Google Benchmark flags]\n"
+          "vknn-bench --tune [--device all|INDEX|NAME] [--quick]\n"
           "  --device      which targets: every Vulkan device and the CPU reference (all, default),\n"
           "                the CPU reference only (cpu), or one Vulkan device (index or name part)\n"
           "  --quick       tiny shapes and batch sizes, for a smoke run\n"
@@ -418,14 +424,23 @@ Options parse_own_flags(int& argc, char** argv) {
           "  --no-rooflines  skip measuring fma_peak and bandwidth_peak at startup (no of_*\n"
           "                counters; for runs that time only the steps)\n"
           "  --profile N   instead of benchmarks: each dispatch's device time inside the training\n"
-          "                step and predict, median over N launches (Markdown tables)\n\n");
+          "                step and predict, median over N launches (Markdown tables)\n"
+          "  --tune        instead of benchmarks: compile the course model and its one-conv exercise\n"
+          "                (first fit and predict at batch 32) on each Vulkan device and print the\n"
+          "                autotuner's choice per op and shape, each candidate's measured device\n"
+          "                time (\"cached\" where the cache file had the choice), and the seconds\n"
+          "                tuning took. The cache is VKNN_CACHE_DIR, else $XDG_CACHE_HOME/vknn,\n"
+          "                else ~/.cache/vknn; delete its tuning-*.txt to measure again\n\n");
       argv[out++] = argv[i];
     } else {
       argv[out++] = argv[i];
     }
   }
   argc = out;
-  if (options.profile > 0) options.rooflines = false;  // profiling times only the steps
+  if (options.profile > 0 || options.tune) options.rooflines = false;  // neither runs benchmarks
+  if (options.tune && options.device == "cpu") {
+    throw Error("--tune reports the Vulkan devices' kernel choices; the CPU reference has none");
+  }
   return options;
 }
 
@@ -486,6 +501,13 @@ int main(int argc, char** argv) {
     if (options.profile > 0) {
       profile_steps(targets, batches, side, filters, training, options.profile);
       return 0;
+    }
+    if (options.tune) {
+      std::vector<bench::TuneTarget> devices;
+      for (const Target& target : targets) {
+        if (target.context) devices.push_back({target.label, target.context});
+      }
+      return bench::print_tuning_report(devices, batches.front(), side, filters);
     }
     for (const Target& target : targets) {
       if (target.context) {

@@ -62,6 +62,11 @@ echo "==> Building the fuzzers"
 cmake --build "$build" --parallel "$jobs" --target "${targets[@]}" >/dev/null ||
   { cmake --build "$build" --parallel 1 --target "${targets[@]}" || true; fail "the build failed (see above)"; }
 
+# vknn's caches (autotuner choices, the kept pipeline cache) stay in the
+# build folder, never in ~/.cache: the fuzzers use no Vulkan device today,
+# but one that did would tune on first use.
+export VKNN_CACHE_DIR="$build/cache"
+
 crashed=()
 summary=()
 for t in "${targets[@]}"; do

@@ -49,6 +49,10 @@ export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:halt_on_error=1:strict_stri
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 export LSAN_OPTIONS="suppressions=$repo/tests/sanitizers/lsan.supp:print_suppressions=0"
 
+# Every test sets VKNN_CACHE_DIR to $build/test-cache itself
+# (cmake/VknnTestEnvironment.cmake); this covers anything run outside it.
+export VKNN_CACHE_DIR="$build/test-cache"
+
 echo "==> Running the suites labelled '$labels' under ASan+UBSan"
 ctest --test-dir "$build" -L "$labels" --output-on-failure -j"$jobs" ||
   fail "tests failed under the sanitizers (see the reports above)"

@@ -164,18 +164,17 @@ Device::Device(const ContextOptions& options) : wait_timeout_(options.wait_timeo
   vk_check(vkCreateCommandPool(device_, &pool_info, nullptr, &command_pool_), "vkCreateCommandPool",
            "creating the command pool");
 
-  // With autotuning on, compiled pipelines are kept between runs next to
-  // the tuning cache (vulkan/tuning/pipeline_cache_file.hpp).
+  // With autotuning on (the default), compiled pipelines are kept between
+  // runs next to the tuning cache (vulkan/tuning/pipeline_cache_file.hpp).
   if (autotune_enabled()) kept_pipeline_folder_ = cache_directory().value_or("");
   VkPhysicalDeviceProperties properties;
   vkGetPhysicalDeviceProperties(physical_, &properties);
-  const std::vector<std::uint8_t> kept =
-      kept_pipeline_folder_.empty()
-          ? std::vector<std::uint8_t>{}
-          : read_pipeline_cache(kept_pipeline_folder_, properties, print_tuning_warning);
+  if (!kept_pipeline_folder_.empty()) {
+    kept_pipeline_bytes_ = read_pipeline_cache(kept_pipeline_folder_, properties, print_tuning_warning);
+  }
   VkPipelineCacheCreateInfo cache_info{VK_STRUCTURE_TYPE_PIPELINE_CACHE_CREATE_INFO};
-  cache_info.initialDataSize = kept.size();
-  cache_info.pInitialData = kept.empty() ? nullptr : kept.data();
+  cache_info.initialDataSize = kept_pipeline_bytes_.size();
+  cache_info.pInitialData = kept_pipeline_bytes_.empty() ? nullptr : kept_pipeline_bytes_.data();
   vk_check(vkCreatePipelineCache(device_, &cache_info, nullptr, &pipeline_cache_),
            "vkCreatePipelineCache", "creating the pipeline cache");
 
@@ -207,7 +206,7 @@ Device::~Device() {
     VkPhysicalDeviceProperties properties;
     vkGetPhysicalDeviceProperties(physical_, &properties);
     write_pipeline_cache(kept_pipeline_folder_, properties, device_, pipeline_cache_,
-                         print_tuning_warning);
+                         kept_pipeline_bytes_, print_tuning_warning);
   }
   memory_.reset();
   if (pipeline_cache_ != VK_NULL_HANDLE) vkDestroyPipelineCache(device_, pipeline_cache_, nullptr);

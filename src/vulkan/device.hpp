@@ -108,6 +108,7 @@ class Device {
   std::map<std::string, std::unique_ptr<ComputePipeline>> pipelines_;
   std::unique_ptr<Autotuner> autotuner_;
   std::filesystem::path kept_pipeline_folder_;  // empty: the pipeline cache is not kept
+  std::vector<std::uint8_t> kept_pipeline_bytes_;  // what was read from there (empty: nothing)
   std::uint64_t pipelines_compiled_ = 0;
   std::chrono::milliseconds wait_timeout_;
   DeviceCounters counters_;

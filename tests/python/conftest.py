@@ -7,6 +7,12 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 
+# vknn's caches (the autotuner's kernel choices, the kept pipeline cache)
+# stay in the build tree, never in ~/.cache, also when pytest is run by
+# hand; ctest sets the same folder (cmake/VknnTestEnvironment.cmake).
+os.environ.setdefault("VKNN_CACHE_DIR",
+                      str(Path(os.environ.get("VKNN_TEST_BINARY_DIR", REPO / "build")) / "test-cache"))
+
 
 def data_dir(name):
     folder = REPO / "data" / name

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -107,6 +108,21 @@ TEST(TuningCacheFile, StoredChoicesAreReadBackByTheSameIdentityOnly) {
             std::string::npos);
 }
 
+TEST(TuningCacheFile, TwoCachesOverOneFolderKeepEachOthersChoices) {
+  // As two processes of a parallel test run would: both read the file
+  // before either stored anything.
+  vknn_test::TempDir dir;
+  TuningCache first(dir.path(), kIdentity);
+  TuningCache second(dir.path(), kIdentity);
+  first.store("conv2d_forward", "a", "register_blocked");
+  second.store("dense_gemm", "b", "shared_tiled");
+  first.store("conv2d_forward", "c", "shared_tiled");
+  TuningCache reread(dir.path(), kIdentity);
+  EXPECT_EQ(reread.find("conv2d_forward", "a"), "register_blocked");
+  EXPECT_EQ(reread.find("dense_gemm", "b"), "shared_tiled");
+  EXPECT_EQ(reread.find("conv2d_forward", "c"), "shared_tiled");
+}
+
 // What a cache given `text` as its file does: one warning naming `problem`,
 // no choices, and a valid file after the next store.
 void expect_ignored_then_rewritten(const std::string& text, const std::string& problem) {
@@ -202,15 +218,26 @@ TEST_F(AutotunerTest, TheFasterVariantWinsAndASecondTunerReadsTheCache) {
   EXPECT_EQ(identity.device_uuid.size(), 32u);
 
   Warnings warnings;
+  // "slow" is first, the place of the device profile's pick: "fast" must
+  // beat it by more than the noise margin, which 16 dispatches against one do.
   vknn::vk::Autotuner first(device, TuningCache(dir.path(), identity, warnings.sink()), 3);
   EXPECT_EQ(first.choose("axpy", "n262144", candidates), "fast");
   EXPECT_EQ(first.measurements(), 2u);
   EXPECT_EQ(first.choose("axpy", "n262144", candidates), "fast");
   EXPECT_EQ(first.measurements(), 2u);  // remembered
+  ASSERT_EQ(first.decisions().size(), 1u);
+  const auto& measured = first.decisions()[0];
+  EXPECT_FALSE(measured.cached);
+  ASSERT_EQ(measured.times.size(), 2u);
+  EXPECT_GT(measured.times[0].ns, measured.times[1].ns);
+  EXPECT_GT(measured.seconds, 0.0);
 
   vknn::vk::Autotuner second(device, TuningCache(dir.path(), identity, warnings.sink()), 3);
   EXPECT_EQ(second.choose("axpy", "n262144", candidates), "fast");
   EXPECT_EQ(second.measurements(), 0u);
+  ASSERT_EQ(second.decisions().size(), 1u);
+  EXPECT_TRUE(second.decisions()[0].cached);
+  EXPECT_TRUE(second.decisions()[0].times.empty());
   EXPECT_TRUE(warnings.messages.empty());
 }
 
@@ -282,6 +309,13 @@ TEST(AutotunerInTheOps, TheFirstContextMeasuresAndASecondReadsTheCache) {
   EXPECT_EQ(record_automatic_ops(*second), 0u);
 }
 
+TEST(AutotunerInTheOps, OnByDefault) {
+  const CacheSetting setting(nullptr);  // VKNN_AUTOTUNE unset
+  auto context = validated_context();
+  EXPECT_EQ(record_automatic_ops(*context), 4u);
+  EXPECT_FALSE(std::filesystem::is_empty(setting.dir.path()));
+}
+
 TEST(AutotunerInTheOps, VknnAutotuneZeroMeasuresNothing) {
   const CacheSetting setting("0");
   const auto& dir = setting.dir;
@@ -350,17 +384,101 @@ TEST(KeptPipelineCache, ATruncatedOrForeignFileIsIgnoredWithOneWarningAndReplace
   EXPECT_EQ(pipeline_cache_warnings(""), 0u);
 }
 
-TEST(AutotuneSwitch, MeasuringIsOnWithVknnAutotuneOneOnly) {
-  {
-    ScopedEnv off("VKNN_AUTOTUNE", "0");
-    EXPECT_FALSE(vknn::vk::autotune_enabled());
+TEST(AutotuneSwitch, MeasuringIsOnUnlessVknnAutotuneIsZero) {
+  for (const char* off : {"0", "off", "OFF", "false", "no"}) {
+    ScopedEnv variable("VKNN_AUTOTUNE", off);
+    EXPECT_FALSE(vknn::vk::autotune_enabled()) << off;
+  }
+  for (const char* on : {"1", "on", "true", "yes", ""}) {
+    ScopedEnv variable("VKNN_AUTOTUNE", on);
+    EXPECT_TRUE(vknn::vk::autotune_enabled()) << on;
   }
   {
     ScopedEnv unset("VKNN_AUTOTUNE", nullptr);
-    EXPECT_FALSE(vknn::vk::autotune_enabled());  // opt-in for now
+    EXPECT_TRUE(vknn::vk::autotune_enabled());  // on by default
   }
-  ScopedEnv on("VKNN_AUTOTUNE", "1");
-  EXPECT_TRUE(vknn::vk::autotune_enabled());
+  ScopedEnv bad("VKNN_AUTOTUNE", "fastest");
+  const std::string message = vknn_test::error_of([] { vknn::vk::autotune_enabled(); });
+  EXPECT_NE(message.find("VKNN_AUTOTUNE='fastest'"), std::string::npos) << message;
+  EXPECT_NE(message.find("0/off"), std::string::npos) << message;
+}
+
+// ---- the choice rule, on made-up times ------------------------------------
+
+// A tuner whose "measurements" are the given times per candidate name,
+// with caching off; records what it was asked to measure.
+struct FakeTimes {
+  std::map<std::string, double> ns;
+  std::vector<std::string> measured;
+  vknn::vk::Autotuner tuner(const std::filesystem::path& folder = {}) {
+    return vknn::vk::Autotuner(TuningCache(folder, kIdentity),
+                               [this](const vknn::vk::TuningCandidate& c, double) {
+                                 measured.push_back(c.name);
+                                 return ns.at(c.name);
+                               });
+  }
+};
+
+std::vector<vknn::vk::TuningCandidate> named(std::initializer_list<const char*> names) {
+  std::vector<vknn::vk::TuningCandidate> candidates;
+  for (const char* n : names) candidates.push_back({n, [](vknn::vk::Recording&) {}});
+  return candidates;
+}
+
+TEST(AutotunerChoice, TheProfilesPickIsKeptUnlessAnotherIsFasterByMoreThanTheMargin) {
+  // The first candidate is the device profile's pick.
+  const double margin = vknn::vk::kReplaceMargin;
+  ASSERT_GT(margin, 0.0);
+  ASSERT_LT(margin, 0.5);
+  FakeTimes within{{{"profile", 100.0}, {"other", 100.0 * (1 - margin / 2)}}, {}};
+  auto kept = within.tuner();
+  EXPECT_EQ(kept.choose("conv2d_forward", "s1", named({"profile", "other"})), "profile");
+  EXPECT_EQ(within.measured, (std::vector<std::string>{"profile", "other"}));
+  ASSERT_EQ(kept.decisions().size(), 1u);
+  const auto& d = kept.decisions()[0];
+  EXPECT_EQ(d.chosen, "profile");
+  EXPECT_FALSE(d.cached);
+  ASSERT_EQ(d.times.size(), 2u);
+  EXPECT_EQ(d.times[1].name, "other");
+  EXPECT_DOUBLE_EQ(d.times[1].ns, 100.0 * (1 - margin / 2));
+
+  FakeTimes beyond{{{"profile", 100.0}, {"other", 100.0 * (1 - 2 * margin)}}, {}};
+  auto replaced = beyond.tuner();
+  EXPECT_EQ(replaced.choose("conv2d_forward", "s1", named({"profile", "other"})), "other");
+
+  // Of several challengers the fastest is weighed against the profile's pick.
+  FakeTimes three{{{"profile", 100.0}, {"b", 70.0}, {"c", 60.0}}, {}};
+  EXPECT_EQ(three.tuner().choose("dense_gemm", "s2", named({"profile", "b", "c"})), "c");
+  EXPECT_TRUE(vknn::vk::clearly_faster(50.0, 100.0));
+  EXPECT_FALSE(vknn::vk::clearly_faster(100.0, 100.0));
+  EXPECT_FALSE(vknn::vk::clearly_faster(120.0, 100.0));
+}
+
+TEST(AutotunerChoice, TwoProcessesMeasuringOneShapeAgreeOnTheFirstStoredChoice) {
+  // Both tuners read the folder before either stored; their measurements
+  // disagree. The second takes the first's stored choice, so every process
+  // using the folder runs the same kernels.
+  vknn_test::TempDir dir;
+  FakeTimes a_wins{{{"profile", 100.0}, {"other", 50.0}}, {}};
+  FakeTimes profile_wins{{{"profile", 100.0}, {"other", 200.0}}, {}};
+  auto first = a_wins.tuner(dir.path());
+  auto second = profile_wins.tuner(dir.path());
+  EXPECT_EQ(first.choose("conv2d_backward_bias", "s4", named({"profile", "other"})), "other");
+  EXPECT_EQ(second.choose("conv2d_backward_bias", "s4", named({"profile", "other"})), "other");
+  EXPECT_EQ(second.measurements(), 2u);
+  EXPECT_TRUE(second.decisions().at(0).adopted);
+  EXPECT_FALSE(first.decisions().at(0).adopted);
+  EXPECT_EQ(TuningCache(dir.path(), kIdentity).find("conv2d_backward_bias", "s4"), "other");
+}
+
+TEST(AutotunerChoice, ACandidateMoreThanTwiceAsSlowIsMarkedGivenUp) {
+  FakeTimes slow{{{"profile", 100.0}, {"tiled", 500.0}}, {}};
+  auto tuner = slow.tuner();
+  EXPECT_EQ(tuner.choose("conv2d_forward", "s3", named({"profile", "tiled"})), "profile");
+  const auto& times = tuner.decisions().at(0).times;
+  ASSERT_EQ(times.size(), 2u);
+  EXPECT_FALSE(times[0].gave_up);
+  EXPECT_TRUE(times[1].gave_up);
 }
 
 }  // namespace

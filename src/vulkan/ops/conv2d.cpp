@@ -27,7 +27,7 @@ Conv2DPush push_of(const Conv2DGeometry& g, Activation act = Activation::linear)
           act == Activation::relu ? 1 : 0};
 }
 
-// automatic -> a variant: measured where autotuning is on
+// automatic -> a variant: measured unless VKNN_AUTOTUNE=0
 // (variant_choice.hpp); else register_blocked on CPU drivers (which all
 // offer subgroup shuffles; one that did not would get shared_tiled),
 // shared_tiled elsewhere. `scratch` lists the op's buffer sizes in floats,

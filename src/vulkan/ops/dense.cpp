@@ -65,7 +65,7 @@ struct Gemm {
 
 void record_gemm(Recording& recording, const Gemm& gemm, KernelVariant variant);
 
-// automatic -> a variant: measured where autotuning is on
+// automatic -> a variant: measured unless VKNN_AUTOTUNE=0
 // (variant_choice.hpp), else register_blocked on CPU drivers, shared_tiled
 // elsewhere.
 KernelVariant resolve(KernelVariant variant, Device& device, const Gemm& gemm, bool share) {

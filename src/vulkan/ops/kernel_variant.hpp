@@ -1,13 +1,15 @@
 // Which shape of a shader an op records (see device_profile.hpp). Every op
-// that has more than one takes one of these; `automatic` asks the device
-// profile, the others force a variant (tests run every variant on every
+// that has more than one takes one of these; `automatic` lets the tuner time
+// them on the device (VKNN_AUTOTUNE=0: asks the device profile), the others
+// force a variant (tests run every variant on every
 // device, benchmarks compare them).
 #pragma once
 
 namespace vknn::vk::ops {
 
 enum class KernelVariant {
-  automatic,         // register_blocked on CPU drivers, shared_tiled elsewhere
+  automatic,         // measured (vulkan/tuning/autotuner.hpp); VKNN_AUTOTUNE=0: register_blocked
+                     // on CPU drivers, shared_tiled elsewhere
   register_blocked,  // no shared memory, no barriers; each invocation owns a block of outputs
   shared_tiled,      // workgroup tiles staged through shared memory
 };

@@ -46,8 +46,9 @@ KernelVariant resolve_automatic(Device& device, const std::string& op, const std
     }
     return *scratch;
   };
-  // The profile's choice first: usually the winner, it lets a much slower
-  // variant be given up early (Autotuner::choose).
+  // The profile's choice first: the tuner keeps the first candidate unless
+  // another is clearly faster (kReplaceMargin), and as the usual winner it
+  // lets a much slower variant be given up early (Autotuner::choose).
   std::vector<KernelVariant> order = valid;
   std::stable_partition(order.begin(), order.end(),
                         [&](KernelVariant v) { return v == profile_choice; });

@@ -1,6 +1,7 @@
 // Where KernelVariant::automatic is resolved for the ops with variants
-// (conv2d, dense): by measurement when autotuning is on (Device::autotuner(),
-// vulkan/tuning/autotuner.hpp), else by the device profile's choice.
+// (conv2d, dense): by measurement (Device::autotuner(),
+// vulkan/tuning/autotuner.hpp; on unless VKNN_AUTOTUNE=0), else by the
+// device profile's choice.
 //
 // Measurements run the op on zeroed scratch buffers of the op's sizes,
 // never on the caller's, which a program in flight may be using.
@@ -23,9 +24,10 @@ const char* variant_name(KernelVariant variant);
 using RecordOnScratch =
     std::function<void(Recording&, KernelVariant, const std::vector<Buffer>& scratch)>;
 
-// `profile_choice` unless autotuning is on and `valid` offers more than one
-// variant; then the variant measured fastest for `op` at `shape` (a token
-// without spaces), from the tuning cache when it has one.
+// `profile_choice` where autotuning is off (VKNN_AUTOTUNE=0) or `valid`
+// offers one variant; else the variant measured fastest for `op` at `shape`
+// (a token without spaces), from the tuning cache when it has one, where it
+// beats `profile_choice` by more than the tuner's noise margin.
 KernelVariant resolve_automatic(Device& device, const std::string& op, const std::string& shape,
                                 KernelVariant profile_choice,
                                 const std::vector<KernelVariant>& valid,

@@ -81,7 +81,8 @@ std::vector<std::uint8_t> read_pipeline_cache(const std::filesystem::path& folde
 
 void write_pipeline_cache(const std::filesystem::path& folder,
                           const VkPhysicalDeviceProperties& device, VkDevice handle,
-                          VkPipelineCache cache, const TuningWarning& warn) {
+                          VkPipelineCache cache, const std::vector<std::uint8_t>& as_read,
+                          const TuningWarning& warn) {
   const std::filesystem::path file = pipeline_cache_file(folder, device);
   try {
     std::size_t size = 0;
@@ -93,6 +94,7 @@ void write_pipeline_cache(const std::filesystem::path& folder,
       throw Error("vkGetPipelineCacheData failed");
     }
     bytes.resize(size);
+    if (bytes == as_read) return;
     std::error_code ec;
     std::filesystem::create_directories(folder, ec);
     if (ec) throw Error("cannot create " + folder.string() + " (" + ec.message() + ")");

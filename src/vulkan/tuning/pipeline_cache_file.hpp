@@ -29,9 +29,12 @@ std::vector<std::uint8_t> read_pipeline_cache(const std::filesystem::path& folde
                                               const VkPhysicalDeviceProperties& device,
                                               const TuningWarning& warn);
 
-// Writes `cache`'s data atomically; failures are a warning.
+// Writes `cache`'s data atomically unless it equals `as_read` (the file's
+// bytes when the run began: rewriting them would only cost an fsync, in
+// every process of a test suite); failures are a warning.
 void write_pipeline_cache(const std::filesystem::path& folder,
                           const VkPhysicalDeviceProperties& device, VkDevice handle,
-                          VkPipelineCache cache, const TuningWarning& warn);
+                          VkPipelineCache cache, const std::vector<std::uint8_t>& as_read,
+                          const TuningWarning& warn);
 
 }  // namespace vknn::vk

@@ -103,69 +103,118 @@ void TuningCache::disable(const std::string& why) {
   enabled_ = false;
 }
 
-void TuningCache::read() {
-  std::error_code ec;
-  if (!std::filesystem::exists(file_, ec)) return;
-  auto ignore = [&](const std::string& problem) {
-    choices_.clear();
-    if (warn_) {
-      warn_("ignoring the tuning cache " + file_.string() + ": " + problem +
-            "; it will be rewritten");
-    }
+namespace {
+
+using Choices = std::map<std::pair<std::string, std::string>, std::string>;
+
+// The file's text as `identity`'s choices, or why it is not such a file.
+struct Parsed {
+  Choices choices;
+  std::string problem;  // empty: a valid file
+};
+
+Parsed parse(const std::string& text, const TuningIdentity& identity) {
+  Parsed parsed;
+  auto bad = [&](std::string problem) {
+    parsed.choices.clear();
+    parsed.problem = std::move(problem);
+    return parsed;
   };
-  const std::uintmax_t size = std::filesystem::file_size(file_, ec);
-  if (ec || size > kMaxFileBytes) {
-    ignore(ec ? "cannot read its size (" + ec.message() + ")"
-              : std::to_string(size) + " bytes is more than a tuning cache holds");
-    return;
-  }
-  std::ifstream in(file_, std::ios::binary);
-  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (!in.good() && !in.eof()) {
-    ignore("cannot read it");
-    return;
-  }
   std::vector<std::string> lines;
   std::istringstream stream(text);
   for (std::string line; std::getline(stream, line);) lines.push_back(line);
   if (text.empty() || text.back() != '\n') {
-    ignore("it does not end with a complete line (truncated?)");
-    return;
+    return bad("it does not end with a complete line (truncated?)");
   }
   if (lines.size() < 5 || lines[0] != kMagic) {
-    ignore("it does not start with '" + std::string(kMagic) + "'");
-    return;
+    return bad("it does not start with '" + std::string(kMagic) + "'");
   }
   const auto device = field(lines[1], "device");
   const auto driver = field(lines[2], "driver");
   const auto version = field(lines[3], "vknn");
   if (!device || !driver || !version) {
-    ignore("lines 2-4 must be 'device', 'driver' and 'vknn'");
-    return;
+    return bad("lines 2-4 must be 'device', 'driver' and 'vknn'");
   }
-  const std::string ours = std::to_string(identity_.driver_version);
-  if (*device != identity_.device_uuid || *driver != ours || *version != identity_.vknn_version) {
-    ignore("it was measured for device " + *device + ", driver " + *driver + ", vknn " + *version +
-           "; this is device " + identity_.device_uuid + ", driver " + ours + ", vknn " +
-           identity_.vknn_version);
-    return;
+  const std::string ours = std::to_string(identity.driver_version);
+  if (*device != identity.device_uuid || *driver != ours || *version != identity.vknn_version) {
+    return bad("it was measured for device " + *device + ", driver " + *driver + ", vknn " +
+               *version + "; this is device " + identity.device_uuid + ", driver " + ours +
+               ", vknn " + identity.vknn_version);
   }
   const auto end = field(lines.back(), "end");
   const std::size_t count = lines.size() - 5;
   if (!end || *end != std::to_string(count)) {
-    ignore("its last line is not 'end " + std::to_string(count) + "' (truncated?)");
-    return;
+    return bad("its last line is not 'end " + std::to_string(count) + "' (truncated?)");
   }
   for (std::size_t i = 4; i + 1 < lines.size(); ++i) {
     const auto record = field(lines[i], "choice");
     std::istringstream fields(record.value_or(""));
     std::string op, shape, variant, extra;
     if (!record || !(fields >> op >> shape >> variant) || (fields >> extra)) {
-      ignore("line " + std::to_string(i + 1) + " is not 'choice <op> <shape> <variant>'");
-      return;
+      return bad("line " + std::to_string(i + 1) + " is not 'choice <op> <shape> <variant>'");
     }
-    choices_[{op, shape}] = variant;
+    parsed.choices[{op, shape}] = variant;
   }
+  return parsed;
+}
+
+// The file's text; nullopt (and why) where it cannot be read.
+std::optional<std::string> read_text(const std::filesystem::path& file, std::string& problem) {
+  std::error_code ec;
+  const std::uintmax_t size = std::filesystem::file_size(file, ec);
+  if (ec || size > kMaxFileBytes) {
+    problem = ec ? "cannot read its size (" + ec.message() + ")"
+                 : std::to_string(size) + " bytes is more than a tuning cache holds";
+    return std::nullopt;
+  }
+  std::ifstream in(file, std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in.good() && !in.eof()) {
+    problem = "cannot read it";
+    return std::nullopt;
+  }
+  return text;
+}
+
+}  // namespace
+
+void TuningCache::read() {
+  std::error_code ec;
+  if (!std::filesystem::exists(file_, ec)) return;
+  std::string problem;
+  const auto text = read_text(file_, problem);
+  Parsed parsed = text ? parse(*text, identity_) : Parsed{{}, problem};
+  if (!parsed.problem.empty()) {
+    if (warn_) {
+      warn_("ignoring the tuning cache " + file_.string() + ": " + parsed.problem +
+            "; it will be rewritten");
+    }
+    return;
+  }
+  choices_ = std::move(parsed.choices);
+}
+
+std::map<std::pair<std::string, std::string>, std::string> TuningCache::merge_from_file() {
+  // Another process using the same folder (a test suite run in parallel,
+  // two programs started together) may have stored choices since this
+  // cache read the file; keep them rather than overwrite them. Quietly:
+  // read() warned about a bad file already, and the write replaces it.
+  std::error_code ec;
+  if (!enabled_ || !std::filesystem::exists(file_, ec)) return {};
+  std::string problem;
+  const auto text = read_text(file_, problem);
+  if (!text) return {};
+  Parsed parsed = parse(*text, identity_);
+  for (const auto& [key, variant] : parsed.choices) choices_.emplace(key, variant);
+  return std::move(parsed.choices);
+}
+
+std::optional<std::string> TuningCache::find_in_file(const std::string& op,
+                                                     const std::string& shape) {
+  const auto in_file = merge_from_file();
+  const auto it = in_file.find({op, shape});
+  if (it == in_file.end()) return std::nullopt;
+  return it->second;
 }
 
 std::optional<std::string> TuningCache::find(const std::string& op,
@@ -196,6 +245,7 @@ void TuningCache::store(const std::string& op, const std::string& shape,
   }
   choices_[{op, shape}] = variant;
   if (!enabled_) return;
+  merge_from_file();
   const std::string text = serialise();
   try {
     io::write_file_atomically(

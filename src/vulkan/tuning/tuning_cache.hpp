@@ -64,12 +64,18 @@ class TuningCache {
   const std::filesystem::path& file() const { return file_; }
 
   std::optional<std::string> find(const std::string& op, const std::string& shape) const;
-  // Remembers the choice and rewrites the file atomically. `op`, `shape`
+  // The choice the file holds now (another process may have stored one
+  // since this cache read it), also remembering the file's other choices.
+  std::optional<std::string> find_in_file(const std::string& op, const std::string& shape);
+  // Remembers the choice and rewrites the file atomically, keeping the
+  // choices other processes stored there meanwhile. `op`, `shape`
   // and `variant` must be non-empty and without whitespace (vknn::Error).
   void store(const std::string& op, const std::string& shape, const std::string& variant);
 
  private:
   void read();
+  // Adds the file's choices this cache does not have; returns the file's.
+  std::map<std::pair<std::string, std::string>, std::string> merge_from_file();
   void disable(const std::string& why);
   std::string serialise() const;
 
