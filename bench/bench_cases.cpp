@@ -68,6 +68,30 @@ void add_pool(std::vector<OpCase>& cases, const std::string& layer, const Pool2D
   }});
 }
 
+// conv1 + relu + pool1 as one op (training: with winners) and the pooling's
+// backward from those winners: what the training step runs for that pair.
+void add_conv_relu_pool(std::vector<OpCase>& cases, const std::string& layer,
+                        const ConvReluPoolGeometry& g) {
+  const double in = double(g.conv.input_size()) * 4, out = double(g.pool.output_size()) * 4,
+               k = double(g.conv.kernel_size()) * 4, map = double(g.pool.input_size()) * 4,
+               winners = double(g.winners_size());
+  cases.push_back({"conv2d_relu_maxpool2d_forward/" + layer, double(g.conv.forward_flops()),
+                   in + k + out + winners, [g](Backend& b, ProgramBuilder& p, Tensors& t) {
+    p.conv2d_relu_maxpool2d_forward(g, random_tensor(b, t, "x", g.conv.input_size()),
+                                    random_tensor(b, t, "kernel", g.conv.kernel_size(), 0.1f),
+                                    random_tensor(b, t, "bias", g.conv.out_c),
+                                    output_tensor(b, t, "y", g.pool.output_size()),
+                                    &output_tensor(b, t, "winners", g.winners_size(), ElementType::u8));
+  }});
+  cases.push_back({"maxpool2d_backward_from_winners/" + layer, double(g.pool.output_size()),
+                   out + winners + map, [g](Backend& b, ProgramBuilder& p, Tensors& t) {
+    // Zeroed winners: every window's first tap, which costs what any tap does.
+    const DeviceTensor& winners = output_tensor(b, t, "winners", g.winners_size(), ElementType::u8);
+    p.maxpool2d_backward_from_winners(g, random_tensor(b, t, "dy", g.pool.output_size()), winners,
+                                      output_tensor(b, t, "dx", g.pool.input_size()));
+  }});
+}
+
 void add_dense(std::vector<OpCase>& cases, const std::string& layer, const DenseGeometry& g) {
   const double f = double(g.forward_flops());
   const double x = double(g.batch) * g.in_features * 4, y = double(g.batch) * g.out_features * 4,
@@ -181,6 +205,9 @@ std::vector<OpCase> course_model_ops(int batch, int filters, bool quick) {
   add_float_gather(cases, batch, side);
   add_conv(cases, "conv1", {batch, side, side, 1, filters, 3, 3, 1, 1, Padding::valid});
   add_pool(cases, "pool1", {batch, c1, c1, filters, 2, 2, 2, 2, Padding::valid});
+  add_conv_relu_pool(cases, "conv1_pool1",
+                     {{batch, side, side, 1, filters, 3, 3, 1, 1, Padding::valid},
+                      {batch, c1, c1, filters, 2, 2, 2, 2, Padding::valid}});
   add_conv(cases, "conv2", {batch, p1, p1, filters, filters, 3, 3, 1, 1, Padding::valid});
   add_pool(cases, "pool2", {batch, c2, c2, filters, 2, 2, 2, 2, Padding::valid});
   const int flat = p2 * p2 * filters;

@@ -100,6 +100,19 @@ class ProgramBuilder {
   virtual void maxpool2d_backward(const Pool2DGeometry& g, const DeviceTensor& x, const DeviceTensor& dy,
                                   const DeviceTensor& dx, bool relu_mask) = 0;
 
+  // Conv2D with one input channel + bias + relu + MaxPooling2D with
+  // non-overlapping windows in one op (ConvReluPoolGeometry): y is the
+  // pooled map; the conv map is never stored. winners: nullptr in
+  // prediction; in training a u8 tensor of g.winners_size() that
+  // maxpool2d_backward_from_winners reads.
+  virtual void conv2d_relu_maxpool2d_forward(const ConvReluPoolGeometry& g, const DeviceTensor& x,
+                                             const DeviceTensor& kernel, const DeviceTensor& bias,
+                                             const DeviceTensor& y, const DeviceTensor* winners) = 0;
+  // dx: the gradient at the conv's linear output (relu's backward included).
+  virtual void maxpool2d_backward_from_winners(const ConvReluPoolGeometry& g, const DeviceTensor& dy,
+                                               const DeviceTensor& winners,
+                                               const DeviceTensor& dx) = 0;
+
   // Average pooling (AveragePooling2D; GlobalAveragePooling2D is the window
   // over the whole map): a window averages its real taps.
   virtual void avgpool2d_forward(const Pool2DGeometry& g, const DeviceTensor& x, const DeviceTensor& y) = 0;

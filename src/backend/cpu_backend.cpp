@@ -115,6 +115,20 @@ class CpuProgramBuilder final : public ProgramBuilder {
       if (relu_mask) cpu::relu_backward<float>(g.input_size(), f32(x), f32(dx), f32(dx));
     });
   }
+  void conv2d_relu_maxpool2d_forward(const ConvReluPoolGeometry& g, const DeviceTensor& x,
+                                     const DeviceTensor& kernel, const DeviceTensor& bias,
+                                     const DeviceTensor& y, const DeviceTensor* winners) override {
+    add([=, &x, &kernel, &bias, &y] {
+      cpu::conv2d_relu_maxpool2d_forward<float>(g, f32(x), f32(kernel), f32(bias), f32(y),
+                                                winners ? cpu(*winners).u8() : nullptr);
+    });
+  }
+  void maxpool2d_backward_from_winners(const ConvReluPoolGeometry& g, const DeviceTensor& dy,
+                                       const DeviceTensor& winners, const DeviceTensor& dx) override {
+    add([=, &dy, &winners, &dx] {
+      cpu::maxpool2d_backward_from_winners<float>(g, f32(dy), cpu(winners).u8(), f32(dx));
+    });
+  }
   void avgpool2d_forward(const Pool2DGeometry& g, const DeviceTensor& x, const DeviceTensor& y) override {
     add([=, &x, &y] { cpu::avgpool2d_forward<float>(g, f32(x), f32(y)); });
   }

@@ -21,6 +21,7 @@
 #include "vulkan/ops/binary_loss.hpp"
 #include "vulkan/ops/dropout.hpp"
 #include "vulkan/ops/conv2d.hpp"
+#include "vulkan/ops/conv2d_relu_maxpool2d.hpp"
 #include "vulkan/ops/dense.hpp"
 #include "vulkan/ops/gather.hpp"
 #include "vulkan/ops/loss.hpp"
@@ -235,6 +236,16 @@ class VulkanProgramBuilder final : public ProgramBuilder {
   void maxpool2d_backward(const Pool2DGeometry& g, const DeviceTensor& x, const DeviceTensor& dy,
                           const DeviceTensor& dx, bool relu_mask) override {
     vk::ops::maxpool2d_backward(rec(), g, buf(x), buf(dy), buf(dx), relu_mask);
+  }
+  void conv2d_relu_maxpool2d_forward(const ConvReluPoolGeometry& g, const DeviceTensor& x,
+                                     const DeviceTensor& kernel, const DeviceTensor& bias,
+                                     const DeviceTensor& y, const DeviceTensor* winners) override {
+    vk::ops::conv2d_relu_maxpool2d_forward(rec(), g, buf(x), buf(kernel), buf(bias), buf(y),
+                                           winners ? &buf(*winners) : nullptr);
+  }
+  void maxpool2d_backward_from_winners(const ConvReluPoolGeometry& g, const DeviceTensor& dy,
+                                       const DeviceTensor& winners, const DeviceTensor& dx) override {
+    vk::ops::maxpool2d_backward_from_winners(rec(), g, buf(dy), buf(winners), buf(dx));
   }
   void avgpool2d_forward(const Pool2DGeometry& g, const DeviceTensor& x, const DeviceTensor& y) override {
     vk::ops::avgpool2d_forward(rec(), g, buf(x), buf(y));

@@ -14,6 +14,22 @@ bool pool_fuses_relu_of(const LayerInfo& layer, const LayerInfo* next) {
          layer.activation == Activation::relu;
 }
 
+// Conv2D + relu + MaxPooling2D as one op (ConvReluPoolGeometry): the conv
+// reads one input channel (every output channel then shares one input
+// patch) and the pooling's windows tile its map without overlap, so each
+// conv output belongs to at most one window and its winner fits a byte.
+bool conv_fuses_pool(const LayerInfo& layer, const LayerInfo* next) {
+  if (!next || layer.kind != LayerKind::conv2d || next->kind != LayerKind::max_pooling2d ||
+      layer.activation != Activation::relu) {
+    return false;
+  }
+  const Conv2DGeometry& conv = *layer.conv2d();
+  const Pool2DGeometry& pool = *next->pool2d();
+  return conv.in_c == 1 && pool.padding == Padding::valid && pool.stride_h == pool.pool_h &&
+         pool.stride_w == pool.pool_w &&
+         pool.pool_h * pool.pool_w < int(ConvReluPoolGeometry::kNoWinner);
+}
+
 // Activations the loss fuses (and prediction applies on its own).
 bool is_output_activation(Activation a) {
   return a == Activation::softmax || a == Activation::sigmoid;
@@ -98,6 +114,14 @@ Plan make_plan(const Architecture& architecture, int batch) {
       }
     }
     lp.user_output = lp.output;
+    if (conv_fuses_pool(layer, next)) {
+      lp.fuses_next_pool = true;
+      ConvReluPoolGeometry g{*layer.conv2d(), *next->pool2d()};
+      g.conv.batch = g.pool.batch = batch;
+      lp.pool_winners = add(layer.name + " pool winners", backend::ElementType::u8,
+                            g.winners_size());
+    }
+    lp.fused_into_previous = !plan.layers.empty() && plan.layers.back().fuses_next_pool;
     plan.layers.push_back(lp);
     previous_output = lp.output;
     previous_output_gradient = lp.output_gradient;

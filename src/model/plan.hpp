@@ -27,7 +27,11 @@ struct PlannedTensor {
   std::string name;
   backend::ElementType type = backend::ElementType::f32;
   std::int64_t count = 0;
-  std::uint64_t bytes() const { return std::uint64_t(count) * 4; }  // f32 and u32 only
+  // u8 tensors are packed four to a word, as the backends store them.
+  std::uint64_t bytes() const {
+    return type == backend::ElementType::u8 ? (std::uint64_t(count) + 3) / 4 * 4
+                                            : std::uint64_t(count) * 4;
+  }
 };
 
 // Where the gradient at a layer's linear output (before its activation)
@@ -72,6 +76,19 @@ struct LayerPlan {
   // map instead of two).
   bool applies_previous_relu_mask = false;
   ParameterHandles parameters;
+
+  // Conv2D with one input channel and relu followed by a MaxPooling2D whose
+  // windows tile its map: training, evaluation and prediction record the
+  // pair as one op (conv2d_relu_maxpool2d_forward), which writes the
+  // pooling's output and never this layer's own map; in training it stores
+  // the winners (`pool_winners`, u8) from which the pooling's backward
+  // writes this layer's linear gradient. The forward pass that serves
+  // layer_outputs records the pair unfused, so this layer's own output is
+  // there too.
+  bool fuses_next_pool = false;
+  TensorId pool_winners = kNoTensor;
+  // Pooling only: the layer before computes this layer's output (above).
+  bool fused_into_previous = false;
 
   // Where this layer's backward writes dL/d input (the previous layer's
   // linear gradient when the relu mask is fused in, else its output

@@ -260,11 +260,33 @@ DropoutConfig Trainer::dropout_config(const LayerPlan& lp) const {
   return {spec.rate, z ^ (z >> 31)};
 }
 
-void Trainer::record_forward(ProgramBuilder& b, Workspace& ws, int count, bool training) {
+namespace {
+
+// The fused conv + pool geometry of conv layer `lp` at `count` samples.
+ConvReluPoolGeometry fused_geometry(const Plan& plan, const LayerPlan& lp, int count) {
+  return {with_batch(*lp.info->conv2d(), count),
+          with_batch(*plan.layers.at(lp.index + 1).info->pool2d(), count)};
+}
+
+}  // namespace
+
+void Trainer::record_forward(ProgramBuilder& b, Workspace& ws, int count, bool training,
+                             bool every_layer_output) {
+  const bool fuse = !every_layer_output;
   for (const LayerPlan& lp : ws.plan.layers) {
     const LayerInfo& layer = *lp.info;
+    if (fuse && lp.fused_into_previous) continue;  // the conv before wrote this output
     switch (layer.kind) {
       case LayerKind::conv2d:
+        if (fuse && lp.fuses_next_pool) {
+          // Writes the pooling's output; the winners only where a backward follows.
+          b.conv2d_relu_maxpool2d_forward(fused_geometry(ws.plan, lp, count), ws[lp.input],
+                                          *parameter(lp.parameters.kernel).value,
+                                          *parameter(lp.parameters.bias).value,
+                                          ws[ws.plan.layers[lp.index + 1].output],
+                                          training ? &ws[lp.pool_winners] : nullptr);
+          break;
+        }
         b.conv2d_forward(with_batch(*layer.conv2d(), count), ws[lp.input],
                          *parameter(lp.parameters.kernel).value,
                          *parameter(lp.parameters.bias).value, ws[lp.output], lp.forward_activation);
@@ -320,7 +342,13 @@ void Trainer::record_backward(ProgramBuilder& b, Workspace& ws, int count) {
         break;
       }
       case LayerKind::max_pooling2d:
-        if (lp.needs_input_gradient) {
+        if (lp.needs_input_gradient && lp.fused_into_previous) {
+          // The winners the fused forward stored, relu's mask included: the
+          // conv map is neither stored nor read.
+          const LayerPlan& conv = layers[l - 1];
+          b.maxpool2d_backward_from_winners(fused_geometry(ws.plan, conv, count), grad,
+                                            ws[conv.pool_winners], ws[lp.input_gradient_target]);
+        } else if (lp.needs_input_gradient) {
           b.maxpool2d_backward(with_batch(*layer.pool2d(), count), ws[lp.input], grad,
                                ws[lp.input_gradient_target], lp.applies_previous_relu_mask);
         }
@@ -437,7 +465,7 @@ std::unique_ptr<Program> Trainer::record_forward_step(Workspace& ws, const Devic
                                                       int batch_size, int count) {
   auto b = backend_->build("forward pass (batch " + std::to_string(count) + ")", timed_programs_);
   record_gather(*b, ws, data, batch_size, count, *eval_state_);
-  record_forward(*b, ws, count, false);
+  record_forward(*b, ws, count, false, /*every_layer_output=*/true);
   record_outputs(*b, ws, count);
   return b->finish();
 }

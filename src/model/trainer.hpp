@@ -93,7 +93,8 @@ class Trainer {
                                                int batch_size, int count, const DeviceTensor& output);
 
   // Gather and forward only (with the softmax of a softmax output); the
-  // layer outputs stay in the workspace, at each layer plan's user_output.
+  // layer outputs stay in the workspace, at each layer plan's user_output
+  // (fused conv + pool pairs run unfused here, so every layer has one).
   std::unique_ptr<Program> record_forward_step(Workspace& ws, const DeviceDataset& data,
                                                int batch_size, int count);
 
@@ -113,7 +114,11 @@ class Trainer {
                      int count, const DeviceTensor& state);
   // `training`: Dropout layers drop (with the step's mask); otherwise they
   // pass their input through, as in evaluate and predict.
-  void record_forward(ProgramBuilder& b, Workspace& ws, int count, bool training);
+  // `every_layer_output`: record a fused conv + pool pair (the plan's
+  // fuses_next_pool) as its two ops, so the conv layer's own output is
+  // computed too (layer_outputs); otherwise as one op.
+  void record_forward(ProgramBuilder& b, Workspace& ws, int count, bool training,
+                      bool every_layer_output = false);
   // The mask configuration of a Dropout layer: its own seed, or one derived
   // from the compile seed and the layer's position.
   DropoutConfig dropout_config(const LayerPlan& lp) const;

@@ -137,6 +137,42 @@ std::string Pool2DGeometry::describe() const {
   return s.str();
 }
 
+// ---- Conv2D + relu + MaxPooling2D, fused -------------------------------------
+
+void ConvReluPoolGeometry::validate() const {
+  conv.validate();
+  pool.validate();
+  auto refuse = [&](const std::string& why) {
+    throw Error("conv2d_relu_maxpool2d: " + why + " (" + describe() + ")");
+  };
+  if (conv.in_c != 1) {
+    refuse("the fused op is made for one input channel, got " + std::to_string(conv.in_c) +
+           "; record conv2d_forward and maxpool2d_forward instead");
+  }
+  if (pool.batch != conv.batch || pool.in_h != conv.out_h() || pool.in_w != conv.out_w() ||
+      pool.channels != conv.out_c) {
+    refuse("the pool's input must be the conv's output " + std::to_string(conv.batch) + "x" +
+           std::to_string(conv.out_h()) + "x" + std::to_string(conv.out_w()) + "x" +
+           std::to_string(conv.out_c));
+  }
+  if (pool.padding != Padding::valid || pool.stride_h != pool.pool_h ||
+      pool.stride_w != pool.pool_w) {
+    refuse("the pool's windows must tile without overlap: valid padding and stride equal to "
+           "the pool size");
+  }
+  if (std::int64_t(pool.pool_h) * pool.pool_w > kNoWinner) {
+    refuse("a pool window of more than 255 taps does not fit a winner byte");
+  }
+}
+
+std::int64_t ConvReluPoolGeometry::winners_size() const {
+  return std::int64_t(pool.batch) * pool.out_h() * pool.out_w() * 4 * channel_groups();
+}
+
+std::string ConvReluPoolGeometry::describe() const {
+  return "conv " + conv.describe() + "; pool " + pool.describe();
+}
+
 // ---- Dense -----------------------------------------------------------------
 
 void DenseGeometry::validate() const {

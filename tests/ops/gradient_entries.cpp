@@ -17,6 +17,7 @@ namespace vknn_test::op_table {
 
 namespace {
 
+using vknn::ConvReluPoolGeometry;
 using Draw = GradientInput::Draw;
 namespace cpu = vknn::cpu;
 
@@ -75,6 +76,61 @@ void add_conv2d(std::vector<GradientCase>& cases) {
   };
   for (const Conv2DGeometry& g : shapes) add(g, Activation::linear);
   add(conv(3, 7, 5, 3, 2, 3, 3, 2, 2, Padding::same), Activation::relu);
+}
+
+// ---- conv2d (one input channel) + relu + maxpool2d, fused: the pooling's
+// backward from the forward's winner bytes, then the conv's gradients, as
+// the model records it ---------------------------------------------------------
+
+ConvReluPoolGeometry fused(int batch, int h, int w, int out_c, int k, int conv_stride,
+                           Padding padding, int pool_h, int pool_w) {
+  ConvReluPoolGeometry g;
+  g.conv = {.batch = batch, .in_h = h, .in_w = w, .in_c = 1, .out_c = out_c, .kernel_h = k,
+            .kernel_w = k, .stride_h = conv_stride, .stride_w = conv_stride, .padding = padding};
+  g.pool = {.batch = batch, .in_h = g.conv.out_h(), .in_w = g.conv.out_w(), .channels = out_c,
+            .pool_h = pool_h, .pool_w = pool_w, .stride_h = pool_h, .stride_w = pool_w,
+            .padding = Padding::valid};
+  return g;
+}
+
+void add_conv_relu_pool(std::vector<GradientCase>& cases) {
+  const ConvReluPoolGeometry shapes[] = {
+      fused(2, 10, 10, 8, 3, 1, Padding::valid, 2, 2),  // the course's pair, smaller
+      fused(3, 9, 11, 5, 3, 1, Padding::valid, 2, 2),   // floor rounding; 5 channels
+      fused(1, 7, 7, 1, 3, 1, Padding::same, 3, 3),     // a padded conv, one channel
+      fused(2, 9, 9, 4, 2, 2, Padding::valid, 2, 2),    // a strided conv
+      fused(1, 8, 10, 3, 3, 1, Padding::same, 2, 3),    // a non-square pool
+  };
+  for (const ConvReluPoolGeometry& g : shapes) {
+    GradientCase c;
+    c.op = "conv2d_relu_maxpool2d";
+    c.shape = conv_shape(g.conv) + "_pool" + std::to_string(g.pool.pool_h) + "x" +
+              std::to_string(g.pool.pool_w);
+    // A small bias keeps most windows' maximum above relu's kink.
+    c.inputs = {param("x", g.conv.input_size()), param("kernel", g.conv.kernel_size()),
+                GradientInput{"bias", g.conv.out_c, Draw::uniform, -0.3, 0.3}};
+    c.output_count = g.pool.output_size();
+    c.forward = [g](const Values& in) {
+      auto y = zeros(g.pool.output_size());
+      cpu::conv2d_relu_maxpool2d_forward(g, in[0].data(), in[1].data(), in[2].data(), y.data(),
+                                         static_cast<std::uint8_t*>(nullptr));
+      return y;
+    };
+    c.backward = [g](const Values& in, const std::vector<double>& dy) {
+      auto y = zeros(g.pool.output_size());
+      std::vector<std::uint8_t> winners(static_cast<std::size_t>(g.winners_size()));
+      cpu::conv2d_relu_maxpool2d_forward(g, in[0].data(), in[1].data(), in[2].data(), y.data(),
+                                         winners.data());
+      auto dmap = zeros(g.pool.input_size());
+      cpu::maxpool2d_backward_from_winners(g, dy.data(), winners.data(), dmap.data());
+      Values d{zeros(g.conv.input_size()), zeros(g.conv.kernel_size()), zeros(g.conv.out_c)};
+      cpu::conv2d_backward_input(g.conv, dmap.data(), in[1].data(), d[0].data());
+      cpu::conv2d_backward_kernel(g.conv, in[0].data(), dmap.data(), d[1].data());
+      cpu::conv2d_backward_bias(g.conv, dmap.data(), d[2].data());
+      return d;
+    };
+    cases.push_back(c);
+  }
 }
 
 // ---- dense -------------------------------------------------------------------
@@ -300,7 +356,8 @@ std::string GradientCase::id() const {
 
 const std::vector<GradientCase>& all_gradient_cases() {
   static const auto cases =
-      collect<GradientCase>({add_conv2d, add_dense, add_pooling, add_activations, add_losses});
+      collect<GradientCase>({add_conv2d, add_conv_relu_pool, add_dense, add_pooling,
+                             add_activations, add_losses});
   return cases;
 }
 

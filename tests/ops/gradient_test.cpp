@@ -94,6 +94,7 @@ TEST(FiniteDifferenceTable, CoversEveryBackward) {
       {"dense_backward_bias", "dense"},
       {"maxpool2d_backward", "maxpool2d"},
       {"maxpool2d_backward_relu_mask", "conv2d_relu"},  // the same mask as conv's fused relu
+      {"conv2d_relu_maxpool2d_training", "conv2d_relu_maxpool2d"},  // backward from winners
       {"avgpool2d_backward", "avgpool2d"},
       {"relu_backward", "relu"},
       {"dropout", "dropout"},

@@ -29,6 +29,7 @@ namespace vknn_test::op_table {
 
 namespace {
 
+using vknn::ConvReluPoolGeometry;
 using vknn::backend::ElementType;
 using vknn::backend::ProgramBuilder;
 
@@ -194,6 +195,65 @@ void add_maxpool2d(std::vector<OpCase>& cases) {
           },
           kExact));
     }
+  }
+}
+
+// ---- conv2d (one input channel) + relu + maxpool2d, fused -----------------
+
+ConvReluPoolGeometry conv_relu_pool(const Conv2DGeometry& conv, int pool_h, int pool_w) {
+  ConvReluPoolGeometry g;
+  g.conv = conv;
+  g.pool = {conv.batch, conv.out_h(), conv.out_w(), conv.out_c, pool_h, pool_w, pool_h, pool_w,
+            Padding::valid};
+  return g;
+}
+
+void add_conv2d_relu_maxpool2d(std::vector<OpCase>& cases) {
+  const ConvReluPoolGeometry shapes[] = {
+      conv_relu_pool(conv(1, 28, 28, 1, 64, 3, 3, 1, 1, Padding::valid), 2, 2),  // course, batch 1
+      conv_relu_pool(conv(32, 28, 28, 1, 64, 3, 3, 1, 1, Padding::valid), 2, 2), // course, batch 32
+      conv_relu_pool(conv(3, 9, 11, 1, 5, 3, 3, 1, 1, Padding::valid), 2, 2),   // 7x9 map: floor rows and columns
+      conv_relu_pool(conv(2, 13, 13, 1, 1, 3, 3, 1, 1, Padding::same), 3, 3),   // one channel, padded conv
+      conv_relu_pool(conv(1, 7, 7, 1, 8, 2, 2, 2, 2, Padding::valid), 3, 3),    // strided conv, one window
+      conv_relu_pool(conv(2, 12, 10, 1, 12, 5, 5, 1, 1, Padding::same), 2, 3),  // partial channel blocks
+      conv_relu_pool(conv(5, 11, 11, 1, 36, 3, 3, 1, 1, Padding::valid), 2, 2), // odd batch, 9 channel groups
+  };
+  for (const ConvReluPoolGeometry& g : shapes) {
+    const std::string shape = conv_shape(g.conv) + "_pool" + std::to_string(g.pool.pool_h) + "x" +
+                              std::to_string(g.pool.pool_w);
+    // Prediction: no winners; any values, the sums rounded differently on
+    // each backend.
+    OpCase forward;
+    forward.op = "conv2d_relu_maxpool2d_forward";
+    forward.shape = shape;
+    forward.tensors = {input("x", g.conv.input_size()), input("kernel", g.conv.kernel_size()),
+                       input("bias", g.conv.out_c), output("y", g.pool.output_size())};
+    forward.build = [g](ProgramBuilder& b, const Tensors& t) {
+      b.conv2d_relu_maxpool2d_forward(g, *t[0], *t[1], *t[2], *t[3], nullptr);
+    };
+    forward.tolerance = kSum;
+    cases.push_back(forward);
+
+    // Training: the forward with winners, then the backward from them.
+    // Inputs on four levels (multiples of 1/4) make every conv sum exact in
+    // float on both backends, so windows tie often, relu cuts often, and
+    // the winners must agree byte for byte: exact comparison of all three.
+    OpCase training;
+    training.op = "conv2d_relu_maxpool2d_training";
+    training.shape = shape;
+    training.tensors = {input("x", g.conv.input_size(), Fill::levels),
+                        input("kernel", g.conv.kernel_size(), Fill::levels),
+                        input("bias", g.conv.out_c, Fill::levels),
+                        output("y", g.pool.output_size()),
+                        output("winners", g.winners_size(), ElementType::u8),
+                        input("dy", g.pool.output_size()),
+                        output("dx", g.pool.input_size())};
+    training.build = [g](ProgramBuilder& b, const Tensors& t) {
+      b.conv2d_relu_maxpool2d_forward(g, *t[0], *t[1], *t[2], *t[3], t[4]);
+      b.maxpool2d_backward_from_winners(g, *t[5], *t[4], *t[6]);
+    };
+    training.tolerance = kExact;
+    cases.push_back(training);
   }
 }
 
@@ -605,8 +665,9 @@ std::string OpCase::id() const {
 }
 
 const std::vector<OpCase>& all_cases() {
-  static const auto cases = collect<OpCase>({add_conv2d, add_maxpool2d, add_avgpool2d, add_dense,
-                                             add_rowwise, add_data, add_optimizers});
+  static const auto cases =
+      collect<OpCase>({add_conv2d, add_maxpool2d, add_conv2d_relu_maxpool2d, add_avgpool2d,
+                       add_dense, add_rowwise, add_data, add_optimizers});
   return cases;
 }
 

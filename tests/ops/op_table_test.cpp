@@ -211,7 +211,8 @@ TEST(OpTableEntries, CoverEveryBackendOpWithUniqueNames) {
   for (const char* op :
        {"gather_batch", "gather_float_batch", "conv2d_forward_linear", "conv2d_forward_relu", "conv2d_backward_input",
         "conv2d_backward_kernel", "conv2d_backward_bias", "maxpool2d_forward", "maxpool2d_backward",
-        "maxpool2d_backward_relu_mask", "avgpool2d_forward", "avgpool2d_backward", "dense_forward_linear", "dense_forward_relu",
+        "maxpool2d_backward_relu_mask", "conv2d_relu_maxpool2d_forward",
+        "conv2d_relu_maxpool2d_training", "avgpool2d_forward", "avgpool2d_backward", "dense_forward_linear", "dense_forward_relu",
         "dense_backward_input", "dense_backward_kernel", "dense_backward_bias", "relu_backward",
         "softmax_forward", "softmax_cross_entropy", "count_correct", "accumulate_metrics",
         "adam_update", "sgd_update", "sgd_update_momentum", "rmsprop_update", "rmsprop_update_momentum",

@@ -18,6 +18,7 @@
 #include "vulkan/axpy_pipeline.hpp"
 #include "vulkan/ops/activations_shaders.hpp"
 #include "vulkan/ops/conv2d_shaders.hpp"
+#include "vulkan/ops/conv2d_relu_maxpool2d_shaders.hpp"
 #include "vulkan/ops/dense_shaders.hpp"
 #include "vulkan/ops/fma_peak_shader.hpp"
 #include "vulkan/ops/maxpool2d_shaders.hpp"
@@ -61,6 +62,14 @@ std::vector<Field> pool_fields() {
           VKNN_FIELD(P, stride_w), VKNN_FIELD(P, pad_top),  VKNN_FIELD(P, pad_left)};
 }
 
+std::vector<Field> conv_relu_pool_fields() {
+  using P = ops::ConvReluPoolPush;
+  return {VKNN_FIELD(P, batch),  VKNN_FIELD(P, in_h),  VKNN_FIELD(P, in_w),
+          VKNN_FIELD(P, channels), VKNN_FIELD(P, map_h), VKNN_FIELD(P, map_w),
+          VKNN_FIELD(P, out_h), VKNN_FIELD(P, out_w), VKNN_FIELD(P, pad_top),
+          VKNN_FIELD(P, pad_left)};
+}
+
 std::vector<Field> gemm_fields() {
   using P = ops::GemmPush;
   return {VKNN_FIELD(P, M), VKNN_FIELD(P, N), VKNN_FIELD(P, K)};
@@ -102,6 +111,15 @@ const std::vector<Expected>& table() {
        sizeof(ops::BandwidthPeakPush),
        {VKNN_FIELD(ops::BandwidthPeakPush, count)},
        {}},
+      {"conv2d_relu_maxpool2d_forward", sizeof(ops::ConvReluPoolPush), conv_relu_pool_fields(),
+       {ops::ConvReluPoolSpec::pool_h, ops::ConvReluPoolSpec::pool_w,
+        ops::ConvReluPoolSpec::oc_vec4, ops::ConvReluPoolSpec::kernel_h,
+        ops::ConvReluPoolSpec::kernel_w, ops::ConvReluPoolSpec::conv_stride_h,
+        ops::ConvReluPoolSpec::conv_stride_w, ops::ConvReluPoolSpec::channel_vecs,
+        ops::ConvReluPoolSpec::windows, ops::ConvReluPoolSpec::write_winners}},
+      {"maxpool2d_backward_from_winners", sizeof(ops::ConvReluPoolPush), conv_relu_pool_fields(),
+       {ops::ConvReluPoolSpec::pool_h, ops::ConvReluPoolSpec::pool_w,
+        ops::ConvReluPoolSpec::oc_vec4}},
       {"conv2d_forward", conv, conv2d_fields(),
        {Conv2DForwardSpec::pixels, Conv2DForwardSpec::channel_vecs, Conv2DForwardSpec::ic_vec4,
         Conv2DForwardSpec::oc_vec4, Conv2DForwardSpec::share_subgroup}},

@@ -42,6 +42,20 @@ void maxpool2d_forward(const Pool2DGeometry& g, const T* x, T* y);
 template <class T>
 void maxpool2d_backward(const Pool2DGeometry& g, const T* x, const T* dy, T* dx);
 
+// ---- conv2d (one input channel) + relu + maxpool2d, fused (ConvReluPoolGeometry) ----
+// y = maxpool(relu(conv2d(x) + bias)); winners (nullable: prediction needs
+// none) gets each pooled element's winning tap or kNoWinner, in the layout
+// ConvReluPoolGeometry describes. Computed as the composition of the
+// conv2d_forward and maxpool2d_forward references, so it is equal to them
+// bit for bit.
+template <class T>
+void conv2d_relu_maxpool2d_forward(const ConvReluPoolGeometry& g, const T* x, const T* kernel,
+                                   const T* bias, T* y, std::uint8_t* winners);
+// dx (conv output map) = dy at each window's winner, 0 elsewhere; exact.
+template <class T>
+void maxpool2d_backward_from_winners(const ConvReluPoolGeometry& g, const T* dy,
+                                     const std::uint8_t* winners, T* dx);
+
 // ---- avgpool2d (AveragePooling2D; GlobalAveragePooling2D is the window
 // over the whole map) ----
 // y = mean of the window's real taps (padded taps are not counted).

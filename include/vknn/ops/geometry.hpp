@@ -90,6 +90,35 @@ struct Pool2DGeometry {
   std::string describe() const;
 };
 
+// Conv2D (one input channel) + bias + relu + MaxPooling2D in one op, the
+// first block of the course model. Forward:
+//   y = maxpool(relu(conv2d(x))), each part as Conv2DGeometry and
+//   Pool2DGeometry define it (the same winner and tie rule), without the
+//   conv map ever being stored.
+// Training also writes the window position of each pooled element's winner
+// (first maximum of the conv outputs in row-major window order, tap
+// ky * pool_w + kx) as one byte, or kNoWinner where the winner's relu output
+// is 0 (its maximum is <= 0: the gradient is 0 for the whole window). Bytes
+// are laid out (n, oy, ox, channel group of 4), four per 32-bit word:
+// byte ((n * out_h + oy) * out_w + ox) * 4 * channel_groups() + c, with the
+// bytes of channels past out_c set to kNoWinner; for out_c % 4 == 0 that is
+// one byte per pooled element in NHWC order.
+// Backward from winners: dx (the conv map's pre-relu gradient) gets dy at
+// each window's winner and 0 everywhere else (also where no window reaches,
+// floor rounding), exactly what maxpool2d_backward with the relu mask gives.
+// Limits: conv in_c == 1; the pool's windows tile without overlap
+// (stride == pool size, valid padding), over the conv's output map.
+struct ConvReluPoolGeometry {
+  static constexpr std::uint8_t kNoWinner = 255;
+  Conv2DGeometry conv;
+  Pool2DGeometry pool;
+
+  void validate() const;  // throws vknn::Error naming both layers' shapes
+  int channel_groups() const { return (conv.out_c + 3) / 4; }
+  std::int64_t winners_size() const;  // bytes: batch*out_h*out_w*4*channel_groups()
+  std::string describe() const;
+};
+
 // Dense: y[n,o] = bias[o] + sum_i x[n,i] * k[i,o]
 struct DenseGeometry {
   int batch = 1;

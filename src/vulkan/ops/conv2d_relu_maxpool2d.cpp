@@ -1,0 +1,102 @@
+#include "vulkan/ops/conv2d_relu_maxpool2d.hpp"
+
+#include <cstdint>
+
+#include "vulkan/device.hpp"
+#include "vulkan/ops/conv2d_relu_maxpool2d_shaders.hpp"
+#include "vulkan/ops/dispatch.hpp"
+#include "vulkan/pipeline.hpp"
+
+namespace vknn::vk::ops {
+namespace {
+
+using namespace detail;  // the dispatch vocabulary, dispatch.hpp
+
+// Channel groups of 4 and pool windows per invocation of the forward.
+// 4 x 4 = 16 channels share each loaded input patch (16 floats for 3x3 /
+// 2x2) and their 9 kernel vec4s serve 2 windows: see the shader's comment
+// for why loads are what counts on lavapipe. Measured on the course's
+// conv1 + pool1 (docs/performance.md).
+constexpr std::uint32_t kChannelVecs = 4;
+constexpr std::uint32_t kWindows = 2;
+
+std::uint32_t oc_vec4(const ConvReluPoolGeometry& g) { return g.conv.out_c % 4 == 0 ? 1 : 0; }
+
+// Whether some conv outputs lie in no pool window (floor rounding), so that
+// the backward leaves them unwritten and dx must be cleared first.
+bool map_has_gaps(const ConvReluPoolGeometry& g) {
+  return g.pool.out_h() * g.pool.pool_h != g.pool.in_h ||
+         g.pool.out_w() * g.pool.pool_w != g.pool.in_w;
+}
+
+void require_winners(const char* op, const Buffer& winners, const ConvReluPoolGeometry& g) {
+  require_bytes(op, "winners", winners, std::uint64_t(g.winners_size()),
+                std::to_string(g.winners_size()) + " winner bytes for " + g.describe());
+}
+
+}  // namespace
+
+void conv2d_relu_maxpool2d_forward(Recording& recording, const ConvReluPoolGeometry& g,
+                                   const Buffer& x, const Buffer& kernel, const Buffer& bias,
+                                   const Buffer& y, const Buffer* winners) {
+  const char* op = "conv2d_relu_maxpool2d_forward";
+  g.validate();
+  const std::string shapes = g.describe();
+  require_floats(op, "x", x, g.conv.input_size(), shapes);
+  require_floats(op, "kernel", kernel, g.conv.kernel_size(), shapes);
+  require_floats(op, "bias", bias, g.conv.out_c, shapes);
+  require_floats(op, "y", y, g.pool.output_size(), shapes);
+  if (winners) require_winners(op, *winners, g);
+  // The map is never stored, but its indices are computed in 32 bits.
+  if (g.conv.output_size() > kMaxElements) {
+    throw Error(std::string(op) + ": the conv map of " + shapes + " has " +
+                std::to_string(g.conv.output_size()) +
+                " elements; the shaders index with 32-bit integers; split the batch");
+  }
+  const std::uint32_t blocks = (std::uint32_t(g.channel_groups()) + kChannelVecs - 1) / kChannelVecs;
+  const std::uint64_t windows = std::uint64_t(g.pool.batch) * g.pool.out_h() * g.pool.out_w();
+  const std::uint64_t items = (windows + kWindows - 1) / kWindows * blocks;
+  SpecConstants constants{{ConvReluPoolSpec::pool_h, std::uint32_t(g.pool.pool_h)},
+                          {ConvReluPoolSpec::pool_w, std::uint32_t(g.pool.pool_w)},
+                          {ConvReluPoolSpec::oc_vec4, oc_vec4(g)},
+                          {ConvReluPoolSpec::kernel_h, std::uint32_t(g.conv.kernel_h)},
+                          {ConvReluPoolSpec::kernel_w, std::uint32_t(g.conv.kernel_w)},
+                          {ConvReluPoolSpec::conv_stride_h, std::uint32_t(g.conv.stride_h)},
+                          {ConvReluPoolSpec::conv_stride_w, std::uint32_t(g.conv.stride_w)},
+                          {ConvReluPoolSpec::channel_vecs, kChannelVecs},
+                          {ConvReluPoolSpec::windows, kWindows},
+                          {ConvReluPoolSpec::write_winners, winners ? 1u : 0u}};
+  const PipelineDesc desc =
+      pipeline_1d("conv2d_relu_maxpool2d_forward", 5, sizeof(ConvReluPoolPush),
+                  elementwise_width(recording.device()), std::move(constants));
+  // Prediction: the winners binding must still hold a buffer; y stands in,
+  // and the shader specialised without WRITE_WINNERS never touches it.
+  record_grid_stride(recording, desc, GridStrideOp::pooling, items,
+                     {&x, &kernel, &bias, &y, winners ? winners : &y}, conv_relu_pool_push_of(g));
+}
+
+void maxpool2d_backward_from_winners(Recording& recording, const ConvReluPoolGeometry& g,
+                                     const Buffer& dy, const Buffer& winners, const Buffer& dx) {
+  const char* op = "maxpool2d_backward_from_winners";
+  g.validate();
+  const std::string shapes = g.describe();
+  require_floats(op, "dy", dy, g.pool.output_size(), shapes);
+  require_winners(op, winners, g);
+  require_floats(op, "dx", dx, g.pool.input_size(), shapes);
+  if (map_has_gaps(g)) {
+    recording.fill(dx, 0);
+    recording.barrier();
+  }
+  SpecConstants constants{{ConvReluPoolSpec::pool_h, std::uint32_t(g.pool.pool_h)},
+                          {ConvReluPoolSpec::pool_w, std::uint32_t(g.pool.pool_w)},
+                          {ConvReluPoolSpec::oc_vec4, oc_vec4(g)}};
+  const PipelineDesc desc =
+      pipeline_1d("maxpool2d_backward_from_winners", 3, sizeof(ConvReluPoolPush),
+                  elementwise_width(recording.device()), std::move(constants));
+  const std::uint64_t items =
+      std::uint64_t(g.pool.batch) * g.pool.out_h() * g.pool.out_w() * g.channel_groups();
+  record_grid_stride(recording, desc, GridStrideOp::pooling, items, {&dy, &winners, &dx},
+                     conv_relu_pool_push_of(g));
+}
+
+}  // namespace vknn::vk::ops

@@ -1,0 +1,45 @@
+// The C++ side of the fused conv2d + relu + maxpool2d shaders' interface
+// (conv2d_relu_maxpool2d_forward, maxpool2d_backward_from_winners): the
+// push block of shaders/conv2d_relu_maxpool2d.glsl and the specialization
+// constant ids, checked against the SPIR-V by
+// tests/vulkan/shader_layout_test.cpp.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "vknn/ops/geometry.hpp"
+
+namespace vknn::vk::ops {
+
+struct ConvReluPoolPush {
+  std::int32_t batch;
+  std::int32_t in_h, in_w;  // conv input, one channel
+  std::int32_t channels;    // conv output channels = pooled channels
+  std::int32_t map_h, map_w;  // conv output = pool input
+  std::int32_t out_h, out_w;  // pooled
+  std::int32_t pad_top, pad_left;
+};
+static_assert(sizeof(ConvReluPoolPush) == 40);
+
+inline ConvReluPoolPush conv_relu_pool_push_of(const ConvReluPoolGeometry& g) {
+  return {g.conv.batch,   g.conv.in_h,    g.conv.in_w,      g.conv.out_c,      g.conv.out_h(),
+          g.conv.out_w(), g.pool.out_h(), g.pool.out_w(), g.conv.pad_top(), g.conv.pad_left()};
+}
+
+struct ConvReluPoolSpec {
+  enum Id : std::uint32_t {
+    pool_h = 3,           // POOL_H, both shaders (the pool's stride too)
+    pool_w = 4,           // POOL_W
+    oc_vec4 = 5,          // OC_VEC4: channels % 4 == 0
+    kernel_h = 6,         // KERNEL_H, forward only
+    kernel_w = 7,         // KERNEL_W
+    conv_stride_h = 8,    // CONV_STRIDE_H
+    conv_stride_w = 9,    // CONV_STRIDE_W
+    channel_vecs = 10,    // CHANNEL_VECS: groups of 4 channels per invocation
+    windows = 11,         // WINDOWS: pool windows per invocation
+    write_winners = 12,   // WRITE_WINNERS: training
+  };
+};
+
+}  // namespace vknn::vk::ops
