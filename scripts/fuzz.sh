@@ -8,7 +8,7 @@
 #
 # usage: scripts/fuzz.sh [SECONDS] [TARGET...]
 #   TARGET: safetensors_fuzzer load_weights_fuzzer idx_fuzzer idx_gzip_fuzzer
-#           cli_fuzzer (default: all, one after the other)
+#           cli_fuzzer tuning_cache_fuzzer (default: all, one after the other)
 # env:    VKNN_FUZZ_BUILD_DIR (default build-fuzz), VKNN_FUZZ_JOBS (build
 #         parallelism, default 2)
 #
@@ -26,7 +26,8 @@ if [[ $# -gt 0 && "$1" =~ ^[0-9]+$ ]]; then
   seconds="$1"
   shift
 fi
-all_targets=(safetensors_fuzzer load_weights_fuzzer idx_fuzzer idx_gzip_fuzzer cli_fuzzer)
+all_targets=(safetensors_fuzzer load_weights_fuzzer idx_fuzzer idx_gzip_fuzzer cli_fuzzer
+             tuning_cache_fuzzer)
 targets=("$@")
 [[ ${#targets[@]} -gt 0 ]] || targets=("${all_targets[@]}")
 
@@ -40,6 +41,7 @@ dict_of() {
     idx_fuzzer) echo idx ;;
     idx_gzip_fuzzer) echo idx_gzip ;;
     cli_fuzzer) echo cli ;;
+    tuning_cache_fuzzer) echo tuning_cache ;;
     *) fail "unknown target '$1' (known: ${all_targets[*]})" ;;
   esac
 }

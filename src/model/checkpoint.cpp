@@ -357,4 +357,11 @@ CheckpointContents read_checkpoint(const std::filesystem::path& path,
   return c;
 }
 
+TrainingProgress read_checkpoint_progress(const std::filesystem::path& path) {
+  const WeightsFile file = load_safetensors(path);
+  const MetadataReader meta(file);
+  check_is_checkpoint(meta);
+  return read_progress(meta);
+}
+
 }  // namespace vknn::model

@@ -97,4 +97,10 @@ CheckpointContents read_checkpoint(const std::filesystem::path& path,
                                    const std::string& architecture, const std::string& optimizer,
                                    const std::vector<TensorSpec>& tensors);
 
+// The training position a checkpoint file holds, read and checked as
+// read_checkpoint reads it but without a model to match: for what a message
+// says about a backup (fit after a device failure). Throws vknn::Error
+// naming the file and what is wrong.
+TrainingProgress read_checkpoint_progress(const std::filesystem::path& path);
+
 }  // namespace vknn::model

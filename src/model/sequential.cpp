@@ -14,6 +14,7 @@
 #include "io/safetensors.hpp"
 #include "model/architecture.hpp"
 #include "model/checkpoint.hpp"
+#include "model/device_failure_report.hpp"
 #include "model/progress_bar.hpp"
 #include "model/trainer.hpp"
 #include "vknn/error.hpp"
@@ -257,7 +258,7 @@ BatchPrograms record_batches(std::int64_t count, int batch_size, Record&& record
 // Runs recorded evaluation steps, returning their totals; shows a bar when
 // `bar` is given.
 MetricTotals run_evaluation(Trainer& trainer, BatchPrograms& programs,
-                            model::ProgressBar* bar) {
+                            model::ProgressBar* bar, std::int64_t* steps_done = nullptr) {
   auto& backend = trainer.backend();
   backend.synchronize();
   StepState state;
@@ -265,6 +266,7 @@ MetricTotals run_evaluation(Trainer& trainer, BatchPrograms& programs,
   backend.zero(trainer.eval_totals());
   for (std::int64_t step = 0; step < programs.steps; ++step) {
     programs.at(step).launch(step + 1 == programs.steps);
+    if (steps_done) *steps_done = step + 1;
     if (bar && bar->wants_refresh()) {
       backend.synchronize();
       bar->update(long(step + 1), metric_values(backend.read_totals(trainer.eval_totals())));
@@ -281,6 +283,19 @@ History Sequential::fit(const data::LabeledImages& data, FitOptions options) {
 }
 
 History Sequential::fit(const Samples& x, std::span<const std::uint8_t> y, FitOptions options) {
+  model::FitPlace place;
+  place.epochs = options.epochs;
+  try {
+    return run_fit(x, y, options, place);
+  } catch (const DeviceFailure& failure) {
+    // No backup is written now: the device's state is gone, and the last
+    // backup on disk (if any) is what a new fit resumes from.
+    throw model::fit_device_failure(failure, place, options.callbacks);
+  }
+}
+
+History Sequential::run_fit(const Samples& x, std::span<const std::uint8_t> y,
+                            const FitOptions& options, model::FitPlace& place) {
   require_compiled(trainer_, "fit");
   // Before the upload and the recording (which can take seconds): a request
   // made from here on stops this fit at its first step.
@@ -315,6 +330,7 @@ History Sequential::fit(const Samples& x, std::span<const std::uint8_t> y, FitOp
     trainer.set_order(*validation, epoch_order(v.x.count, false, 0, 0));
   }
 
+  place.steps_per_epoch = steps.steps;
   History history;
   stop_training = false;
   for (auto& callback : options.callbacks) callback->on_train_begin(*this);
@@ -346,6 +362,9 @@ History Sequential::fit(const Samples& x, std::span<const std::uint8_t> y, FitOp
   if (!options.shuffle) trainer.set_order(train, epoch_order(x.count, false, 0, 0));
 
   for (int epoch = first_epoch; epoch < options.epochs && !stop_training; ++epoch) {
+    place.stage = model::FitStage::training;
+    place.epoch = epoch;
+    place.steps_done = epoch == first_epoch ? first_step : 0;
     if (options.verbose && options.output) {
       std::fprintf(options.output, "Epoch %d/%d\n", epoch + 1, options.epochs);
     }
@@ -364,6 +383,7 @@ History Sequential::fit(const Samples& x, std::span<const std::uint8_t> y, FitOp
     }
     progress.epoch = epoch;
     progress.step = start;
+    place.steps_done = start;
 
     model::ProgressBar bar(long(steps.steps), options.verbose, options.output);
     Clock callback_clock;
@@ -378,6 +398,7 @@ History Sequential::fit(const Samples& x, std::span<const std::uint8_t> y, FitOp
       }
       steps.at(step).launch(false);
       progress.step = step + 1;
+      place.steps_done = step + 1;
       for (auto& callback : options.callbacks) callback->on_train_batch_end(*this, int(step));
       if (stop_training) break;  // honoured at this step boundary
       const bool refresh_bar = bar.wants_refresh();
@@ -409,6 +430,7 @@ History Sequential::fit(const Samples& x, std::span<const std::uint8_t> y, FitOp
     }
     auto values = metric_values(backend.read_totals(trainer.totals()));
     if (validation) {
+      place.stage = model::FitStage::validating;
       const MetricTotals v = run_evaluation(trainer, validation_steps, nullptr);
       for (auto& value : metric_values(v, "val_")) values.push_back(value);
     }
@@ -421,9 +443,11 @@ History Sequential::fit(const Samples& x, std::span<const std::uint8_t> y, FitOp
     progress.totals = {};
     progress.history.epoch = history.epoch;
     progress.history.history = history.history;
+    place.stage = model::FitStage::epoch_end;
     for (auto& callback : options.callbacks) callback->on_epoch_end(*this, epoch, logs);
   }
   history.stopped_early = stop_training || history.interrupted;
+  place.stage = model::FitStage::train_end;
   for (auto& callback : options.callbacks) callback->on_train_end(*this);
   return history;
 }
@@ -446,7 +470,13 @@ Evaluation Sequential::evaluate(const Samples& x, std::span<const std::uint8_t> 
     return trainer.record_eval_step(ws, data, batch_size, count);
   });
   model::ProgressBar bar(long(programs.steps), options.verbose, options.output);
-  const MetricTotals totals = run_evaluation(trainer, programs, &bar);
+  std::int64_t steps_done = 0;
+  MetricTotals totals;
+  try {
+    totals = run_evaluation(trainer, programs, &bar, &steps_done);
+  } catch (const DeviceFailure& failure) {
+    throw model::device_failure_in("evaluate", failure, steps_done, programs.steps);
+  }
   bar.finish(metric_values(totals));
   return {totals.mean_loss(), totals.accuracy()};
 }
@@ -466,16 +496,22 @@ std::vector<float> Sequential::predict(const Samples& x, PredictOptions options)
     return trainer.record_predict_step(ws, data, batch_size, count, *output);
   });
   model::ProgressBar bar(long(programs.steps), options.verbose, options.output);
-  backend.synchronize();
-  backend.write_state(trainer.eval_state(), StepState{});
-  for (std::int64_t step = 0; step < programs.steps; ++step) {
-    programs.at(step).launch(step + 1 == programs.steps);
-    if (bar.wants_refresh()) {
-      backend.synchronize();
-      bar.update(long(step + 1), {});
+  std::int64_t steps_done = 0;
+  try {
+    backend.synchronize();
+    backend.write_state(trainer.eval_state(), StepState{});
+    for (std::int64_t step = 0; step < programs.steps; ++step) {
+      programs.at(step).launch(step + 1 == programs.steps);
+      steps_done = step + 1;
+      if (bar.wants_refresh()) {
+        backend.synchronize();
+        bar.update(long(step + 1), {});
+      }
     }
+    backend.synchronize();
+  } catch (const DeviceFailure& failure) {
+    throw model::device_failure_in("predict", failure, steps_done, programs.steps);
   }
-  backend.synchronize();
   bar.finish({});
   std::vector<float> result(std::size_t(x.count * num_classes()));
   backend.read(*output, result.data(), result.size() * sizeof(float));

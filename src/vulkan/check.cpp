@@ -39,6 +39,11 @@ const char* result_name(VkResult result) {
   }
 }
 
+bool is_device_failure(VkResult result) {
+  return result == VK_ERROR_DEVICE_LOST || result == VK_ERROR_OUT_OF_DEVICE_MEMORY ||
+         result == VK_ERROR_OUT_OF_HOST_MEMORY;
+}
+
 void throw_vulkan_error(VkResult result, std::string_view call, std::string_view doing) {
   std::ostringstream msg;
   msg << call << " failed with " << result_name(result) << " (" << int(result) << ") while "
@@ -51,7 +56,10 @@ void throw_vulkan_error(VkResult result, std::string_view call, std::string_view
   } else if (result == VK_ERROR_INCOMPATIBLE_DRIVER) {
     msg << "; no Vulkan driver supports the requested API version (install "
            "mesa-vulkan-drivers for lavapipe, or your GPU vendor's driver)";
+  } else if (result == VK_ERROR_OUT_OF_HOST_MEMORY) {
+    msg << "; the host is out of memory";
   }
+  if (is_device_failure(result)) throw DeviceFailure(msg.str(), result_name(result));
   throw Error(msg.str());
 }
 

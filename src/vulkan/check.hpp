@@ -3,7 +3,8 @@
 // Every Vulkan call that can fail goes through vk_check, so an error message
 // always names the call, the VkResult and what the library was doing, e.g.
 // "vkAllocateMemory failed with VK_ERROR_OUT_OF_DEVICE_MEMORY while
-// allocating 512 MiB for buffer 'conv2d/kernel'".
+// allocating 512 MiB for buffer 'conv2d/kernel'". Device loss and
+// out-of-memory results throw vknn::DeviceFailure, the rest vknn::Error.
 #pragma once
 
 #include <vulkan/vulkan.h>
@@ -14,6 +15,10 @@
 namespace vknn::vk {
 
 const char* result_name(VkResult result);
+
+// A loss of the device or of its memory, thrown as vknn::DeviceFailure
+// (vknn/error.hpp) so fit can tell it from a usage error.
+bool is_device_failure(VkResult result);
 
 [[noreturn]] void throw_vulkan_error(VkResult result, std::string_view call,
                                      std::string_view doing);

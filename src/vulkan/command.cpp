@@ -6,6 +6,7 @@
 #include "vulkan/buffer.hpp"
 #include "vulkan/check.hpp"
 #include "vulkan/device.hpp"
+#include "vulkan/fault_injection.hpp"
 #include "vulkan/pipeline.hpp"
 
 namespace vknn::vk {
@@ -244,8 +245,11 @@ void Submission::wait() { wait(device_->wait_timeout()); }
 void Submission::wait(std::chrono::nanoseconds timeout) {
   if (waited_ || fence_ == VK_NULL_HANDLE) return;
   ++device_->counters().host_waits;
-  VkResult r = vkWaitForFences(device_->handle(), 1, &fence_, VK_TRUE,
-                               std::uint64_t(std::max<std::int64_t>(timeout.count(), 0)));
+  VkResult r = injected_fault(FaultPoint::device_wait);  // tests only; VK_SUCCESS otherwise
+  if (r == VK_SUCCESS) {
+    r = vkWaitForFences(device_->handle(), 1, &fence_, VK_TRUE,
+                        std::uint64_t(std::max<std::int64_t>(timeout.count(), 0)));
+  }
   if (r == VK_TIMEOUT) {
     std::ostringstream msg;
     msg << "vkWaitForFences timed out after "
@@ -276,8 +280,9 @@ void queue_submit(Device& device, const Recording& recording, VkFence fence) {
   VkSubmitInfo info{VK_STRUCTURE_TYPE_SUBMIT_INFO};
   info.commandBufferCount = 1;
   info.pCommandBuffers = &command_buffer;
-  vk_check(vkQueueSubmit(device.queue(), 1, &info, fence), "vkQueueSubmit",
-           "submitting '" + recording.name() + "'");
+  VkResult r = injected_fault(FaultPoint::queue_submit);  // tests only; VK_SUCCESS otherwise
+  if (r == VK_SUCCESS) r = vkQueueSubmit(device.queue(), 1, &info, fence);
+  vk_check(r, "vkQueueSubmit", "submitting '" + recording.name() + "'");
   ++device.counters().submissions;
 }
 

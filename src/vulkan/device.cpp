@@ -7,6 +7,7 @@
 
 #include "vknn/error.hpp"
 #include "vulkan/check.hpp"
+#include "vulkan/fault_injection.hpp"
 #include "vulkan/pipeline.hpp"
 #include "vulkan/tuning/autotuner.hpp"
 #include "vulkan/tuning/pipeline_cache_file.hpp"
@@ -112,6 +113,8 @@ std::vector<DeviceInfo> list_devices() {
 namespace vk {
 
 Device::Device(const ContextOptions& options) : wait_timeout_(options.wait_timeout) {
+  // First, before anything needs cleaning up: a malformed value throws.
+  arm_fault_from_environment();
   const Validation validation = options.validation ? *options.validation : validation_from_environment();
   instance_ = std::make_unique<Instance>(validation, options.print_validation_messages);
 
@@ -312,7 +315,9 @@ void Device::recycle_fence(VkFence fence) {
 
 void Device::wait_idle() {
   ++counters_.host_waits;
-  vk_check(vkDeviceWaitIdle(device_), "vkDeviceWaitIdle", "waiting for the device to finish");
+  VkResult r = injected_fault(FaultPoint::device_wait);  // tests only; VK_SUCCESS otherwise
+  if (r == VK_SUCCESS) r = vkDeviceWaitIdle(device_);
+  vk_check(r, "vkDeviceWaitIdle", "waiting for the device to finish");
 }
 
 }  // namespace vk

@@ -47,10 +47,12 @@ std::vector<std::string> training_args(const TempDir& dir) {
 // A running example program, its output in a file.
 class Child {
  public:
-  Child(const std::vector<std::string>& args, const fs::path& output, int write_delay_ms = 0) {
+  Child(const std::vector<std::string>& args, const fs::path& output, int write_delay_ms = 0,
+        const std::vector<std::string>& extra_env = {}) {
     const std::string program = example_program("train_fashion_mnist").string();
     std::vector<std::string> env;
     for (char** e = environ; *e; ++e) env.emplace_back(*e);
+    env.insert(env.end(), extra_env.begin(), extra_env.end());
     if (write_delay_ms > 0) {
       env.push_back("VKNN_TEST_CHECKPOINT_WRITE_DELAY_MS=" + std::to_string(write_delay_ms));
     }
@@ -256,6 +258,46 @@ TEST_F(TrainerKilled, ASecondSignalExitsAtOnceAndLeavesFilesWhole) {
   EXPECT_FALSE(contains(out, "Training stopped by")) << out;
   EXPECT_FALSE(fs::exists(backup));
   EXPECT_FALSE(fs::exists(dir / "weights.safetensors"));
+}
+
+// A lost device (injected: VKNN_TEST_FAULT fails the 11th queue submission,
+// a step of epoch 2, in the trainer's process) ends the run with exit 1
+// and a message that names the backup and says to run the same command
+// again, which then resumes and ends as an uninterrupted run.
+TEST_F(TrainerKilled, ByALostDeviceSaysWhichBackupToResumeAndTheSameCommandResumes) {
+  TempDir dir;
+  const fs::path backup = dir / "backup" / "checkpoint.safetensors";
+  {
+    Child child(training_args(dir), dir / "lost.txt", 0,
+                {"VKNN_TEST_FAULT=submit:11:VK_ERROR_DEVICE_LOST"});
+    const int status = child.wait();
+    const std::string out = file_text(dir / "lost.txt");
+    EXPECT_EQ(status, 1) << out;
+    const std::vector<std::string> fragments = {
+        "error: fit: the device was lost (VK_ERROR_DEVICE_LOST) in epoch 2/2",
+        "A backup can be resumed: " + backup.string(), "holds the training state after step",
+        "run the same command again"};
+    for (const std::string& fragment : fragments) {
+      EXPECT_TRUE(contains(out, fragment)) << "lacks '" << fragment << "':\n" << out;
+    }
+    EXPECT_FALSE(fs::exists(dir / "weights.safetensors"));
+    expect_backup_whole(backup);
+  }
+  expect_resume_matches(dir);
+}
+
+TEST_F(TrainerKilled, ByALostDeviceWithoutBackupDirSaysNothingWasKept) {
+  TempDir dir;
+  std::vector<std::string> args = training_args(dir);
+  args.resize(args.size() - 4);  // without --backup-dir and --backup-every
+  Child child(args, dir / "lost.txt", 0, {"VKNN_TEST_FAULT=wait:1:VK_ERROR_OUT_OF_DEVICE_MEMORY"});
+  const int status = child.wait();
+  const std::string out = file_text(dir / "lost.txt");
+  EXPECT_EQ(status, 1) << out;
+  EXPECT_TRUE(contains(out, "error: fit: the device ran out of memory (VK_ERROR_OUT_OF_DEVICE_MEMORY)"))
+      << out;
+  EXPECT_TRUE(contains(out, "Nothing was kept to resume from")) << out;
+  EXPECT_TRUE(contains(out, "--backup-dir DIR")) << out;
 }
 
 }  // namespace

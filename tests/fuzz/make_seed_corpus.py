@@ -8,7 +8,6 @@ gives the same bytes. Usage: tests/fuzz/make_seed_corpus.py
 import gzip
 import json
 import os
-import shutil
 import struct
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -184,13 +183,74 @@ def cli_seeds(target):
         write(target, name, "\0".join(args))
 
 
+# ---- Kernel caches ---------------------------------------------------------------
+
+# The identity and device tuning_cache_fuzzer.cpp reads for.
+TUNING_UUID = "00112233445566778899aabbccddeeff"
+TUNING_DRIVER = "92274694"
+TUNING_VKNN = "0.1.0"
+PIPELINE_VENDOR = 0x10005
+PIPELINE_DEVICE = 0
+PIPELINE_UUID = bytes(range(0xA0, 0xB0))
+
+
+def tuning_text(choices, uuid=TUNING_UUID, driver=TUNING_DRIVER, vknn=TUNING_VKNN, end=None):
+    lines = ["vknn-tuning 1", "device " + uuid, "driver " + driver, "vknn " + vknn]
+    lines += ["choice %s %s %s" % c for c in choices]
+    lines.append("end %d" % (len(choices) if end is None else end))
+    return "".join(line + "\n" for line in lines)
+
+
+def pipeline_cache(vendor=PIPELINE_VENDOR, device=PIPELINE_DEVICE, uuid=PIPELINE_UUID,
+                   header_size=32, version=1, payload=b"\x01\x02\x03\x04"):
+    return struct.pack("<IIII", header_size, version, vendor, device) + uuid + payload
+
+
+def tuning_cache_seeds(target):
+    # Real choices, as the autotuner writes them on lavapipe.
+    conv = "input_32x28x28x1_kernel_3x3x1x64_stride_1x1_padding_valid"
+    choices = [("conv2d_backward_bias", conv, "register_blocked"),
+               ("conv2d_forward", conv + "_relu", "shared_tiled"),
+               ("dense_forward", "input_32x1600_units_128_relu", "register_blocked")]
+    good = tuning_text(choices)
+    write(target, "valid-three-choices", good)
+    write(target, "valid-no-choices", tuning_text([]))
+    write(target, "valid-duplicate-choice", tuning_text(choices[:1] + choices[:1]))
+    write(target, "bad-foreign-device", tuning_text(choices, uuid="ffeeddccbbaa99887766554433221100"))
+    write(target, "bad-foreign-driver", tuning_text(choices, driver="92274695"))
+    write(target, "bad-foreign-vknn", tuning_text(choices, vknn="0.2.0"))
+    write(target, "bad-truncated-mid-line", good[:-7])
+    write(target, "bad-truncated-before-end", good[:good.index("end ")])
+    write(target, "bad-end-count", tuning_text(choices, end=2))
+    write(target, "bad-end-missing", good.replace("end 3\n", ""))
+    write(target, "bad-magic", good.replace("vknn-tuning 1", "vknn-tuning 2"))
+    write(target, "bad-field-order", good.replace("device ", "vknn  ", 1))
+    write(target, "bad-choice-fields", good.replace("shared_tiled", "shared tiled"))
+    write(target, "bad-choice-keyword", good.replace("choice dense_forward", "chose dense_forward"))
+    write(target, "bad-nul", good.replace("register_blocked", "register\0blocked", 1))
+    write(target, "bad-crlf", good.replace("\n", "\r\n"))
+    write(target, "pipeline-valid", pipeline_cache())
+    write(target, "pipeline-valid-long-header", pipeline_cache(header_size=36))
+    write(target, "pipeline-foreign-vendor", pipeline_cache(vendor=0x10DE))
+    write(target, "pipeline-foreign-uuid", pipeline_cache(uuid=bytes(16)))
+    write(target, "pipeline-bad-version", pipeline_cache(version=2))
+    write(target, "pipeline-bad-header-size", pipeline_cache(header_size=1 << 20))
+    write(target, "pipeline-truncated", pipeline_cache()[:20])
+
+
 def main():
-    shutil.rmtree(CORPUS, ignore_errors=True)
+    # Regenerate the written seeds; crash-* files are regression inputs
+    # copied in by hand (README), kept.
+    for folder, _, files in os.walk(CORPUS):
+        for name in files:
+            if not name.startswith("crash-"):
+                os.remove(os.path.join(folder, name))
     safetensors_seeds("safetensors_fuzzer")
     load_weights_seeds("load_weights_fuzzer")
     idx_seeds("idx_fuzzer")
     idx_gzip_seeds("idx_gzip_fuzzer")
     cli_seeds("cli_fuzzer")
+    tuning_cache_seeds("tuning_cache_fuzzer")
     total = sum(os.path.getsize(os.path.join(d, f))
                 for d, _, files in os.walk(CORPUS) for f in files)
     print("wrote the seed corpus:", total, "bytes")

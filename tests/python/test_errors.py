@@ -326,3 +326,32 @@ def test_rmsprop_arguments_are_checked():
         keras.optimizers.RMSprop(decay=0.1)
     # Keras's other arguments at their defaults are accepted.
     keras.optimizers.RMSprop(centered=False, clipnorm=None, use_ema=False, jit_compile=True)
+
+
+def test_a_lost_device_during_fit_is_a_vknn_error_saying_whether_it_can_resume():
+    """A lost device (made in a child process by the runtime's test-only
+    VKNN_TEST_FAULT: its 3rd queue submission fails) surfaces as vknn.Error
+    with the library's message: what failed, where, and what can be resumed."""
+    import os
+    import subprocess
+    import sys
+    script = (
+        "import numpy as np, vknn\n"
+        "from vknn import keras\n"
+        "m = keras.Sequential([keras.layers.Flatten(input_shape=(4, 4)),\n"
+        "                      keras.layers.Dense(3, activation='softmax')])\n"
+        "m.compile(optimizer='adam', loss='sparse_categorical_crossentropy')\n"
+        "try:\n"
+        "    m.fit(np.zeros((16, 4, 4), np.uint8), np.zeros(16, np.int64), epochs=2,\n"
+        "          batch_size=4, verbose=0)\n"
+        "except vknn.Error as e:\n"
+        "    print('caught vknn.Error:', e)\n")
+    env = dict(os.environ, VKNN_TEST_FAULT="submit:3:VK_ERROR_DEVICE_LOST",
+               PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                         text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    for fragment in ["caught vknn.Error: fit: the device was lost (VK_ERROR_DEVICE_LOST) in "
+                     "epoch 1/2, after 2 of 4 steps had been queued",
+                     "Nothing was kept to resume from", "BackupAndRestore"]:
+        assert fragment in out.stdout, f"{fragment!r} not in {out.stdout!r} (stderr {out.stderr!r})"

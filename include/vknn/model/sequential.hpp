@@ -38,6 +38,7 @@ namespace model {
 class Architecture;
 class Trainer;
 struct TrainingProgress;
+struct FitPlace;
 }  // namespace model
 
 struct ValidationData {
@@ -189,6 +190,11 @@ class Sequential {
   ExecutionCounters counters() const;
 
  private:
+  // fit's work; fit turns a vknn::DeviceFailure from it into one that says
+  // where (`place`, kept current) and whether a backup can be resumed.
+  History run_fit(const Samples& x, std::span<const std::uint8_t> y, const FitOptions& options,
+                  model::FitPlace& place);
+
   std::string name_;
   std::unique_ptr<model::Architecture> architecture_;
   std::unique_ptr<model::Trainer> trainer_;

@@ -19,15 +19,16 @@ constexpr std::size_t kHeaderBytes = 16 + VK_UUID_SIZE;
 // A pipeline cache of vknn's few dozen pipelines is far smaller.
 constexpr std::uintmax_t kMaxFileBytes = std::uintmax_t(256) << 20;
 
-std::uint32_t word(const std::vector<std::uint8_t>& bytes, std::size_t at) {
+std::uint32_t word(std::span<const std::uint8_t> bytes, std::size_t at) {
   std::uint32_t value;
   std::memcpy(&value, bytes.data() + at, 4);
   return value;
 }
 
-// Why `bytes` is not a pipeline cache of `device`, or "" where it is one.
-std::string header_problem(const std::vector<std::uint8_t>& bytes,
-                           const VkPhysicalDeviceProperties& device) {
+}  // namespace
+
+std::string pipeline_cache_header_problem(std::span<const std::uint8_t> bytes,
+                                          const VkPhysicalDeviceProperties& device) {
   if (bytes.size() < kHeaderBytes) {
     return std::to_string(bytes.size()) + " bytes, shorter than the " +
            std::to_string(kHeaderBytes) + "-byte header (truncated?)";
@@ -46,8 +47,6 @@ std::string header_problem(const std::vector<std::uint8_t>& bytes,
   }
   return "";
 }
-
-}  // namespace
 
 std::filesystem::path pipeline_cache_file(const std::filesystem::path& folder,
                                           const VkPhysicalDeviceProperties& device) {
@@ -74,7 +73,7 @@ std::vector<std::uint8_t> read_pipeline_cache(const std::filesystem::path& folde
   std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)),
                                   std::istreambuf_iterator<char>());
   if (bytes.size() != size) return ignore("cannot read it");
-  const std::string problem = header_problem(bytes, device);
+  const std::string problem = pipeline_cache_header_problem(bytes, device);
   if (!problem.empty()) return ignore(problem);
   return bytes;
 }

@@ -14,6 +14,8 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <span>
+#include <string>
 #include <vector>
 
 #include "vulkan/tuning/tuning_cache.hpp"
@@ -21,6 +23,13 @@
 namespace vknn::vk {
 
 std::filesystem::path pipeline_cache_file(const std::filesystem::path& folder,
+                                          const VkPhysicalDeviceProperties& device);
+
+// Why `bytes` is not a pipeline cache of `device` (short, a header size or
+// version that is not Vulkan's, another vendor, device or
+// pipelineCacheUUID), or "" where its header is this device's. Pure: the
+// tests and tests/fuzz/pipeline_cache_fuzzer.cpp call it without a device.
+std::string pipeline_cache_header_problem(std::span<const std::uint8_t> bytes,
                                           const VkPhysicalDeviceProperties& device);
 
 // The file's bytes if its header is this device's, else empty (with a

@@ -2,6 +2,7 @@
 
 #include <vulkan/vulkan.h>
 
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -22,12 +23,27 @@ constexpr std::string_view kMagic = "vknn-tuning 1";
 // A real file holds a few dozen choices; anything far larger is not ours.
 constexpr std::uintmax_t kMaxFileBytes = 1 << 20;
 
+// What the reader reads back as one field: the file's fields are split at
+// any whitespace (istream >>), so a stored token may hold none, nor NUL.
 bool is_token(const std::string& s) {
   if (s.empty()) return false;
   for (char c : s) {
-    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\0') return false;
+    if (c == '\0' || std::isspace(static_cast<unsigned char>(c))) return false;
   }
   return true;
+}
+
+// A field of a foreign file, for a warning: at most 64 characters, control
+// bytes and non-ASCII as '?', so a corrupt file cannot garble the terminal.
+std::string printable(const std::string& s) {
+  constexpr std::size_t kMax = 64;
+  std::string out;
+  for (std::size_t i = 0; i < s.size() && i < kMax; ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    out.push_back(c >= 0x20 && c < 0x7f ? char(c) : '?');
+  }
+  if (s.size() > kMax) out += "...";
+  return out;
 }
 
 }  // namespace
@@ -103,60 +119,76 @@ void TuningCache::disable(const std::string& why) {
   enabled_ = false;
 }
 
-namespace {
-
-using Choices = std::map<std::pair<std::string, std::string>, std::string>;
-
-// The file's text as `identity`'s choices, or why it is not such a file.
-struct Parsed {
-  Choices choices;
-  std::string problem;  // empty: a valid file
-};
-
-Parsed parse(const std::string& text, const TuningIdentity& identity) {
-  Parsed parsed;
-  auto bad = [&](std::string problem) {
+ParsedTuningCache parse_tuning_cache(std::string_view text, const TuningIdentity& identity) {
+  ParsedTuningCache parsed;
+  auto reject = [&](std::string problem) {
     parsed.choices.clear();
     parsed.problem = std::move(problem);
     return parsed;
   };
-  std::vector<std::string> lines;
-  std::istringstream stream(text);
-  for (std::string line; std::getline(stream, line);) lines.push_back(line);
+  if (text.size() > kMaxFileBytes) {
+    return reject(std::to_string(text.size()) + " bytes is more than a tuning cache holds");
+  }
   if (text.empty() || text.back() != '\n') {
-    return bad("it does not end with a complete line (truncated?)");
+    return reject("it does not end with a complete line (truncated?)");
+  }
+  std::vector<std::string> lines;
+  for (std::size_t at = 0; at < text.size();) {
+    const std::size_t newline = text.find('\n', at);  // found: the text ends with one
+    lines.emplace_back(text.substr(at, newline - at));
+    at = newline + 1;
   }
   if (lines.size() < 5 || lines[0] != kMagic) {
-    return bad("it does not start with '" + std::string(kMagic) + "'");
+    return reject("it does not start with '" + std::string(kMagic) + "'");
   }
   const auto device = field(lines[1], "device");
   const auto driver = field(lines[2], "driver");
   const auto version = field(lines[3], "vknn");
   if (!device || !driver || !version) {
-    return bad("lines 2-4 must be 'device', 'driver' and 'vknn'");
+    return reject("lines 2-4 must be 'device', 'driver' and 'vknn'");
   }
   const std::string ours = std::to_string(identity.driver_version);
   if (*device != identity.device_uuid || *driver != ours || *version != identity.vknn_version) {
-    return bad("it was measured for device " + *device + ", driver " + *driver + ", vknn " +
-               *version + "; this is device " + identity.device_uuid + ", driver " + ours +
-               ", vknn " + identity.vknn_version);
+    return reject("it was measured for device " + printable(*device) + ", driver " +
+                  printable(*driver) + ", vknn " + printable(*version) + "; this is device " +
+                  identity.device_uuid + ", driver " + ours + ", vknn " + identity.vknn_version);
   }
   const auto end = field(lines.back(), "end");
   const std::size_t count = lines.size() - 5;
   if (!end || *end != std::to_string(count)) {
-    return bad("its last line is not 'end " + std::to_string(count) + "' (truncated?)");
+    return reject("its last line is not 'end " + std::to_string(count) + "' (truncated?)");
+  }
+  // A NUL would end up inside a choice's token, which store() could never
+  // have written.
+  if (const std::size_t nul = text.find('\0'); nul != std::string_view::npos) {
+    return reject("it is not text (a NUL byte at offset " + std::to_string(nul) + ")");
   }
   for (std::size_t i = 4; i + 1 < lines.size(); ++i) {
     const auto record = field(lines[i], "choice");
     std::istringstream fields(record.value_or(""));
     std::string op, shape, variant, extra;
     if (!record || !(fields >> op >> shape >> variant) || (fields >> extra)) {
-      return bad("line " + std::to_string(i + 1) + " is not 'choice <op> <shape> <variant>'");
+      return reject("line " + std::to_string(i + 1) + " is not 'choice <op> <shape> <variant>'");
     }
     parsed.choices[{op, shape}] = variant;
   }
   return parsed;
 }
+
+std::string serialise_tuning_cache(const TuningIdentity& identity, const TuningChoices& choices) {
+  std::ostringstream out;
+  out << kMagic << "\n"
+      << "device " << identity.device_uuid << "\n"
+      << "driver " << identity.driver_version << "\n"
+      << "vknn " << identity.vknn_version << "\n";
+  for (const auto& [key, variant] : choices) {
+    out << "choice " << key.first << " " << key.second << " " << variant << "\n";
+  }
+  out << "end " << choices.size() << "\n";
+  return out.str();
+}
+
+namespace {
 
 // The file's text; nullopt (and why) where it cannot be read.
 std::optional<std::string> read_text(const std::filesystem::path& file, std::string& problem) {
@@ -182,9 +214,11 @@ void TuningCache::read() {
   std::error_code ec;
   if (!std::filesystem::exists(file_, ec)) return;
   std::string problem;
+  // The size first (read_text): a huge file, not ours, is never read into memory.
   const auto text = read_text(file_, problem);
-  Parsed parsed = text ? parse(*text, identity_) : Parsed{{}, problem};
-  if (!parsed.problem.empty()) {
+  ParsedTuningCache parsed = text ? parse_tuning_cache(*text, identity_) : ParsedTuningCache{{}, problem};
+  if (!parsed.accepted()) {
+    choices_.clear();
     if (warn_) {
       warn_("ignoring the tuning cache " + file_.string() + ": " + parsed.problem +
             "; it will be rewritten");
@@ -204,7 +238,7 @@ std::map<std::pair<std::string, std::string>, std::string> TuningCache::merge_fr
   std::string problem;
   const auto text = read_text(file_, problem);
   if (!text) return {};
-  Parsed parsed = parse(*text, identity_);
+  ParsedTuningCache parsed = parse_tuning_cache(*text, identity_);
   for (const auto& [key, variant] : parsed.choices) choices_.emplace(key, variant);
   return std::move(parsed.choices);
 }
@@ -224,19 +258,6 @@ std::optional<std::string> TuningCache::find(const std::string& op,
   return it->second;
 }
 
-std::string TuningCache::serialise() const {
-  std::ostringstream out;
-  out << kMagic << "\n"
-      << "device " << identity_.device_uuid << "\n"
-      << "driver " << identity_.driver_version << "\n"
-      << "vknn " << identity_.vknn_version << "\n";
-  for (const auto& [key, variant] : choices_) {
-    out << "choice " << key.first << " " << key.second << " " << variant << "\n";
-  }
-  out << "end " << choices_.size() << "\n";
-  return out.str();
-}
-
 void TuningCache::store(const std::string& op, const std::string& shape,
                         const std::string& variant) {
   if (!is_token(op) || !is_token(shape) || !is_token(variant)) {
@@ -246,7 +267,7 @@ void TuningCache::store(const std::string& op, const std::string& shape,
   choices_[{op, shape}] = variant;
   if (!enabled_) return;
   merge_from_file();
-  const std::string text = serialise();
+  const std::string text = serialise_tuning_cache(identity_, choices_);
   try {
     io::write_file_atomically(
         file_, {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()});

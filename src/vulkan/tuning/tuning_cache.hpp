@@ -26,6 +26,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 
 namespace vknn::vk {
@@ -47,6 +48,26 @@ std::string lowercase_hex(const std::uint8_t* bytes, std::size_t count);
 
 // The folder for vknn's caches (see above); nullopt where no variable names one.
 std::optional<std::filesystem::path> cache_directory();
+
+// The remembered choices: (op, shape) -> variant.
+using TuningChoices = std::map<std::pair<std::string, std::string>, std::string>;
+
+// What parse_tuning_cache made of a file's text: the choices, or why the
+// text was rejected (then `choices` is empty).
+struct ParsedTuningCache {
+  TuningChoices choices;
+  std::string problem;  // empty: accepted
+  bool accepted() const { return problem.empty(); }
+};
+
+// Parses the text of a tuning-<uuid>.txt (format above) for `identity`:
+// pure, no file or device, so tests and the fuzzer call it directly. Never
+// throws on any input; a corrupt, truncated or foreign text is a `problem`
+// sentence that TuningCache turns into its one warning.
+ParsedTuningCache parse_tuning_cache(std::string_view text, const TuningIdentity& identity);
+
+// The file's text for these choices (what parse_tuning_cache reads back).
+std::string serialise_tuning_cache(const TuningIdentity& identity, const TuningChoices& choices);
 
 // Receives the cache's warnings (each at most once per cache object).
 using TuningWarning = std::function<void(const std::string&)>;
@@ -77,14 +98,13 @@ class TuningCache {
   // Adds the file's choices this cache does not have; returns the file's.
   std::map<std::pair<std::string, std::string>, std::string> merge_from_file();
   void disable(const std::string& why);
-  std::string serialise() const;
 
   TuningIdentity identity_;
   TuningWarning warn_;
   std::filesystem::path folder_;
   std::filesystem::path file_;
   bool enabled_ = false;
-  std::map<std::pair<std::string, std::string>, std::string> choices_;
+  TuningChoices choices_;
 };
 
 }  // namespace vknn::vk
