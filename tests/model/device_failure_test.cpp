@@ -9,8 +9,11 @@
 // wait with the chosen VkResult, armed from a callback at a chosen step.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <optional>
+#include <string>
 
 #include "model/training_support.hpp"
 #include "support/error_text.hpp"
@@ -27,12 +30,29 @@ using vknn_test::synthetic_images;
 using vknn_test::TempDir;
 namespace fs = std::filesystem;
 
+// The faults are armed by count (the n-th submission or wait), so the
+// autotuner's own measurement submissions, made whenever a shape is not in
+// the cache yet, would move them: these tests use the device profile.
 class DeviceFailures : public vknn_test::VulkanTest {
  protected:
+  void SetUp() override {
+    const char* autotune = std::getenv("VKNN_AUTOTUNE");
+    saved_autotune_ = autotune ? std::optional<std::string>(autotune) : std::nullopt;
+    ::setenv("VKNN_AUTOTUNE", "0", 1);
+    VulkanTest::SetUp();
+  }
   void TearDown() override {
     vk::testing::disarm();  // never leak an armed fault into the next test
     VulkanTest::TearDown();
+    if (saved_autotune_) {
+      ::setenv("VKNN_AUTOTUNE", saved_autotune_->c_str(), 1);
+    } else {
+      ::unsetenv("VKNN_AUTOTUNE");
+    }
   }
+
+ private:
+  std::optional<std::string> saved_autotune_;
 };
 
 // 200 samples in batches of 32: 7 steps an epoch, the last one partial.
