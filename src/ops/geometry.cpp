@@ -165,6 +165,14 @@ void ConvReluPoolGeometry::validate() const {
   }
 }
 
+ConvReluPoolGeometry ConvReluPoolGeometry::tiling(const Conv2DGeometry& conv, int pool_h,
+                                                  int pool_w) {
+  return {conv, Pool2DGeometry{.batch = conv.batch, .in_h = conv.out_h(), .in_w = conv.out_w(),
+                               .channels = conv.out_c, .pool_h = pool_h, .pool_w = pool_w,
+                               .stride_h = pool_h, .stride_w = pool_w,
+                               .padding = Padding::valid}};
+}
+
 std::int64_t ConvReluPoolGeometry::winners_size() const {
   return std::int64_t(pool.batch) * pool.out_h() * pool.out_w() * 4 * channel_groups();
 }

@@ -20,13 +20,10 @@ using test::mentions;
 
 ConvReluPoolGeometry fused(int batch, int h, int w, int out_c, int k, int conv_stride,
                            Padding padding, int pool_h, int pool_w) {
-  ConvReluPoolGeometry g;
-  g.conv = {.batch = batch, .in_h = h, .in_w = w, .in_c = 1, .out_c = out_c, .kernel_h = k,
-            .kernel_w = k, .stride_h = conv_stride, .stride_w = conv_stride, .padding = padding};
-  g.pool = {.batch = batch, .in_h = g.conv.out_h(), .in_w = g.conv.out_w(), .channels = out_c,
-            .pool_h = pool_h, .pool_w = pool_w, .stride_h = pool_h, .stride_w = pool_w,
-            .padding = Padding::valid};
-  return g;
+  return ConvReluPoolGeometry::tiling(
+      {.batch = batch, .in_h = h, .in_w = w, .in_c = 1, .out_c = out_c, .kernel_h = k,
+       .kernel_w = k, .stride_h = conv_stride, .stride_w = conv_stride, .padding = padding},
+      pool_h, pool_w);
 }
 
 // The course's pair, a floor-rounded map with channels not a multiple of 4,

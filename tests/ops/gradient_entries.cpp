@@ -82,15 +82,12 @@ void add_conv2d(std::vector<GradientCase>& cases) {
 // backward from the forward's winner bytes, then the conv's gradients, as
 // the model records it ---------------------------------------------------------
 
+// One input channel, a k x k kernel, then pooling windows that tile the map.
 ConvReluPoolGeometry fused(int batch, int h, int w, int out_c, int k, int conv_stride,
                            Padding padding, int pool_h, int pool_w) {
-  ConvReluPoolGeometry g;
-  g.conv = {.batch = batch, .in_h = h, .in_w = w, .in_c = 1, .out_c = out_c, .kernel_h = k,
-            .kernel_w = k, .stride_h = conv_stride, .stride_w = conv_stride, .padding = padding};
-  g.pool = {.batch = batch, .in_h = g.conv.out_h(), .in_w = g.conv.out_w(), .channels = out_c,
-            .pool_h = pool_h, .pool_w = pool_w, .stride_h = pool_h, .stride_w = pool_w,
-            .padding = Padding::valid};
-  return g;
+  return ConvReluPoolGeometry::tiling(
+      vknn_test::conv_geometry(batch, h, w, 1, out_c, k, k, conv_stride, conv_stride, padding),
+      pool_h, pool_w);
 }
 
 void add_conv_relu_pool(std::vector<GradientCase>& cases) {

@@ -201,11 +201,7 @@ void add_maxpool2d(std::vector<OpCase>& cases) {
 // ---- conv2d (one input channel) + relu + maxpool2d, fused -----------------
 
 ConvReluPoolGeometry conv_relu_pool(const Conv2DGeometry& conv, int pool_h, int pool_w) {
-  ConvReluPoolGeometry g;
-  g.conv = conv;
-  g.pool = {conv.batch, conv.out_h(), conv.out_w(), conv.out_c, pool_h, pool_w, pool_h, pool_w,
-            Padding::valid};
-  return g;
+  return ConvReluPoolGeometry::tiling(conv, pool_h, pool_w);
 }
 
 void add_conv2d_relu_maxpool2d(std::vector<OpCase>& cases) {
@@ -457,10 +453,32 @@ void add_rowwise(std::vector<OpCase>& cases) {
 
 // ---- data movement and step state --------------------------------------------
 
+// A gather's shape, and its tensors after the dataset: the labels, the
+// epoch's order (reversed, so that following it matters), the step state
+// at the batch, and the outputs.
+struct GatherShape {
+  std::uint32_t samples, sample_size, batch_size, count, batch_index;
+
+  std::string name() const {
+    return "samples" + std::to_string(samples) + "_size" + std::to_string(sample_size) +
+           "_batch" + std::to_string(batch_size) + "_count" + std::to_string(count) + "_index" +
+           std::to_string(batch_index);
+  }
+  std::vector<TensorDesc> tensors(TensorDesc dataset) const {
+    vknn::StepState state;
+    state.batch_index = batch_index;
+    TensorDesc order = input("order", samples, Fill::reversed);
+    order.type = ElementType::u32;
+    return {std::move(dataset),
+            labels("labels", samples, 10, ElementType::u8),
+            order,
+            step_state(state),
+            output("x", std::int64_t(batch_size) * sample_size),
+            output("labels_out", batch_size, ElementType::u32)};
+  }
+};
+
 void add_data(std::vector<OpCase>& cases) {
-  struct GatherShape {
-    std::uint32_t samples, sample_size, batch_size, count, batch_index;
-  };
   const GatherShape shapes[] = {
       {1, 1, 1, 1, 0},   {10, 7, 4, 4, 1},    {10, 7, 4, 2, 2},  // partial last batch
       {96, 784, 32, 32, 2}, {300, 784, 256, 44, 1}, {33, 13, 5, 3, 6},  // the last 3 samples
@@ -468,21 +486,10 @@ void add_data(std::vector<OpCase>& cases) {
   for (const GatherShape& s : shapes) {
     OpCase gather;
     gather.op = "gather_batch";
-    gather.shape = "samples" + std::to_string(s.samples) + "_size" + std::to_string(s.sample_size) +
-                   "_batch" + std::to_string(s.batch_size) + "_count" + std::to_string(s.count) +
-                   "_index" + std::to_string(s.batch_index);
+    gather.shape = s.name();
     TensorDesc images = input("images", std::int64_t(s.samples) * s.sample_size, Fill::pixels);
     images.type = ElementType::u8;
-    vknn::StepState state;
-    state.batch_index = s.batch_index;
-    TensorDesc order = input("order", s.samples, Fill::reversed);
-    order.type = ElementType::u32;
-    gather.tensors = {images,
-                      labels("labels", s.samples, 10, ElementType::u8),
-                      order,
-                      step_state(state),
-                      output("x", std::int64_t(s.batch_size) * s.sample_size),
-                      output("labels_out", s.batch_size, ElementType::u32)};
+    gather.tensors = s.tensors(images);
     gather.build = [s](ProgramBuilder& b, const Tensors& t) {
       b.gather_batch(s.sample_size, s.batch_size, s.count, *t[0], *t[1], *t[2], *t[3], *t[4], *t[5]);
     };
@@ -495,37 +502,27 @@ void add_data(std::vector<OpCase>& cases) {
   // shader binds). The CPU backend keeps one array, so each case also
   // checks that the chunked gather equals the single-buffer one.
   struct FloatGatherShape {
-    std::uint32_t samples, sample_size, batch_size, count, batch_index, chunk_samples;
+    GatherShape gather;
+    std::uint32_t chunk_samples;  // 0: the device's own limit
   };
   const FloatGatherShape float_shapes[] = {
-      {1, 1, 1, 1, 0, 0},      {7, 5, 4, 4, 0, 3},      {7, 5, 4, 3, 1, 3},  // 3 chunks, partial
-      {7, 8, 4, 3, 1, 3},      {96, 784, 32, 32, 2, 0},
-      {96, 784, 96, 96, 0, 13},  // every sample from 8 chunks, the last holding 5
-      {33, 13, 5, 3, 6, 5},      // the last 3 positions (order is reversed: chunk 0)
-      {33, 13, 5, 5, 0, 5},      // samples 32..28: chunks 6 and 5
+      {{1, 1, 1, 1, 0}, 0},      {{7, 5, 4, 4, 0}, 3},
+      {{7, 5, 4, 3, 1}, 3},      // 3 chunks, a partial batch
+      {{7, 8, 4, 3, 1}, 3},      {{96, 784, 32, 32, 2}, 0},
+      {{96, 784, 96, 96, 0}, 13},  // every sample from 8 chunks, the last holding 5
+      {{33, 13, 5, 3, 6}, 5},      // the last 3 positions (order is reversed: chunk 0)
+      {{33, 13, 5, 5, 0}, 5},      // samples 32..28: chunks 6 and 5
   };
-  for (const FloatGatherShape& s : float_shapes) {
+  for (const FloatGatherShape& f : float_shapes) {
+    const GatherShape& s = f.gather;
     OpCase gather;
     gather.op = "gather_float_batch";
-    gather.shape = "samples" + std::to_string(s.samples) + "_size" + std::to_string(s.sample_size) +
-                   "_batch" + std::to_string(s.batch_size) + "_count" + std::to_string(s.count) +
-                   "_index" + std::to_string(s.batch_index) + "_chunk" +
-                   (s.chunk_samples ? std::to_string(s.chunk_samples) : std::string("device"));
-    TensorDesc values = input("values", std::int64_t(s.samples) * s.sample_size);
-    values.low = -3.0f;
-    values.high = 3.0f;
+    gather.shape = s.name() + "_chunk" +
+                   (f.chunk_samples ? std::to_string(f.chunk_samples) : std::string("device"));
+    TensorDesc values = ranged("values", std::int64_t(s.samples) * s.sample_size, -3.0f, 3.0f);
     values.dataset_sample_size = s.sample_size;
-    values.max_chunk_samples = s.chunk_samples;
-    vknn::StepState state;
-    state.batch_index = s.batch_index;
-    TensorDesc order = input("order", s.samples, Fill::reversed);
-    order.type = ElementType::u32;
-    gather.tensors = {values,
-                      labels("labels", s.samples, 10, ElementType::u8),
-                      order,
-                      step_state(state),
-                      output("x", std::int64_t(s.batch_size) * s.sample_size),
-                      output("labels_out", s.batch_size, ElementType::u32)};
+    values.max_chunk_samples = f.chunk_samples;
+    gather.tensors = s.tensors(values);
     gather.build = [s](ProgramBuilder& b, const Tensors& t) {
       b.gather_float_batch(s.sample_size, s.batch_size, s.count, *t[0], *t[1], *t[2], *t[3], *t[4],
                            *t[5]);

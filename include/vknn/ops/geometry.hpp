@@ -113,6 +113,10 @@ struct ConvReluPoolGeometry {
   Conv2DGeometry conv;
   Pool2DGeometry pool;
 
+  // `conv` followed by the pool_h x pool_w pooling whose windows tile its
+  // map (stride = pool, valid): the pair the fusion covers.
+  static ConvReluPoolGeometry tiling(const Conv2DGeometry& conv, int pool_h, int pool_w);
+
   void validate() const;  // throws vknn::Error naming both layers' shapes
   int channel_groups() const { return (conv.out_c + 3) / 4; }
   std::int64_t winners_size() const;  // bytes: batch*out_h*out_w*4*channel_groups()
