@@ -34,12 +34,7 @@ const vknn_test::SyntheticImages& data() {
 }
 
 FitOptions fit_options(int epochs = kEpochs) {
-  FitOptions f;
-  f.epochs = epochs;
-  f.batch_size = kBatch;
-  f.verbose = 0;
-  f.seed = 5;
-  return f;
+  return {.epochs = epochs, .batch_size = kBatch, .verbose = 0, .seed = 5};
 }
 
 Sequential compiled(BackendKind kind, const Optimizer& optimizer, std::uint64_t seed = 7) {
@@ -48,15 +43,7 @@ Sequential compiled(BackendKind kind, const Optimizer& optimizer, std::uint64_t 
   return model;
 }
 
-// The bytes of every weight tensor: equal means bit for bit.
-std::vector<std::uint8_t> weight_bytes(Sequential& model) {
-  std::vector<std::uint8_t> bytes;
-  for (const auto& w : model.get_weights()) {
-    const auto* p = reinterpret_cast<const std::uint8_t*>(w.data());
-    bytes.insert(bytes.end(), p, p + w.size() * sizeof(float));
-  }
-  return bytes;
-}
+using vknn_test::weight_bytes;
 
 // A callback that asks fit to stop before step `step` of epoch `epoch`.
 std::shared_ptr<LambdaCallback> stop_before(int epoch, int step) {

@@ -64,12 +64,7 @@ const vknn_test::SyntheticImages& data() {
 }
 
 FitOptions fit_options() {
-  FitOptions f;
-  f.epochs = kEpochs;
-  f.batch_size = kBatch;
-  f.verbose = 0;
-  f.seed = 5;
-  return f;
+  return {.epochs = kEpochs, .batch_size = kBatch, .verbose = 0, .seed = 5};
 }
 
 Sequential compiled(std::uint64_t seed = 7) {
@@ -78,14 +73,7 @@ Sequential compiled(std::uint64_t seed = 7) {
   return model;
 }
 
-std::vector<std::uint8_t> weight_bytes(Sequential& model) {
-  std::vector<std::uint8_t> bytes;
-  for (const auto& w : model.get_weights()) {
-    const auto* p = reinterpret_cast<const std::uint8_t*>(w.data());
-    bytes.insert(bytes.end(), p, p + w.size() * sizeof(float));
-  }
-  return bytes;
-}
+using vknn_test::weight_bytes;
 
 // Arms the fault after step `step` (1-based) of epoch `epoch` (1-based):
 // the next call at `point` fails with `result`.

@@ -70,6 +70,16 @@ inline double max_abs_difference(const std::vector<std::vector<float>>& a,
   return worst;
 }
 
+// The bytes of every weight tensor: equal means bit for bit.
+inline std::vector<std::uint8_t> weight_bytes(vknn::Sequential& model) {
+  std::vector<std::uint8_t> bytes;
+  for (const auto& w : model.get_weights()) {
+    const auto* p = reinterpret_cast<const std::uint8_t*>(w.data());
+    bytes.insert(bytes.end(), p, p + w.size() * sizeof(float));
+  }
+  return bytes;
+}
+
 inline vknn::CompileOptions on(vknn::BackendKind kind, std::uint64_t seed = 7) {
   vknn::CompileOptions options;
   options.backend = kind;

@@ -35,6 +35,38 @@ Buffer upload_packed_bytes(Device& device, std::span<const std::uint8_t> bytes, 
   return buffer;
 }
 
+namespace {
+
+// Sizes both gathers take: positive, and a batch's count at most its size.
+void require_batch_counts(const char* op, std::uint32_t sample_size, std::uint32_t batch_size,
+                          std::uint32_t count, const std::string& context) {
+  require_positive(op, "sample_size", sample_size, context);
+  require_positive(op, "batch_size", batch_size, context);
+  require_positive(op, "count", count, context);
+  if (count > batch_size) {
+    throw Error(std::string(op) + ": count must be at most batch_size (a partial last batch is " +
+                "smaller, never larger), got " + context);
+  }
+}
+
+// The buffers both gathers share besides the dataset: the step state, the
+// labels and the epoch's order (at least one entry each; the shader guards
+// every index), and the batch they write.
+void require_gather_buffers(const char* op, std::uint32_t sample_size, std::uint32_t count,
+                            const std::string& context, const Buffer& state, const Buffer& labels,
+                            const Buffer& order, const Buffer& x, const Buffer& labels_out) {
+  require_step_state(op, state);
+  require_bytes(op, "labels", labels, 4, "at least one label byte, packed four to a word");
+  require_bytes(op, "order", order, 4, "at least one uint32 sample index");
+  require_bytes(op, "x", x, std::uint64_t(count) * sample_size * sizeof(float),
+                std::to_string(count) + " x " + std::to_string(sample_size) + " floats (" +
+                    context + ")");
+  require_bytes(op, "labels_out", labels_out, std::uint64_t(count) * 4,
+                std::to_string(count) + " uint32 labels (" + context + ")");
+}
+
+}  // namespace
+
 void gather_batch(Recording& recording, std::uint32_t sample_size, std::uint32_t batch_size,
                   std::uint32_t count, const Buffer& images, const Buffer& labels,
                   const Buffer& order, const Buffer& state, const Buffer& x,
@@ -45,26 +77,13 @@ void gather_batch(Recording& recording, std::uint32_t sample_size, std::uint32_t
   context_stream << "sample_size " << sample_size << ", batch_size " << batch_size << ", count "
                  << count;
   const std::string context = context_stream.str();
-  require_positive(op, "sample_size", sample_size, context);
-  require_positive(op, "batch_size", batch_size, context);
-  require_positive(op, "count", count, context);
-  if (count > batch_size) {
-    throw Error(std::string(op) + ": count must be at most batch_size (a partial last batch is " +
-                "smaller, never larger), got " + context);
-  }
+  require_batch_counts(op, sample_size, batch_size, count, context);
   require_fits_u32(op, "count * sample_size",
                                     std::uint64_t(count) * sample_size);
-  require_step_state(op, state);
   require_bytes(op, "images", images, packed_bytes_size(sample_size),
                 "at least one sample of " + std::to_string(sample_size) +
                     " bytes, packed four to a word");
-  require_bytes(op, "labels", labels, 4, "at least one label byte, packed four to a word");
-  require_bytes(op, "order", order, 4, "at least one uint32 sample index");
-  require_bytes(op, "x", x, std::uint64_t(count) * sample_size * sizeof(float),
-                std::to_string(count) + " x " + std::to_string(sample_size) + " floats (" +
-                    context + ")");
-  require_bytes(op, "labels_out", labels_out, std::uint64_t(count) * 4,
-                std::to_string(count) + " uint32 labels (" + context + ")");
+  require_gather_buffers(op, sample_size, count, context, state, labels, order, x, labels_out);
 
   // What the shader may read: whole samples in both dataset buffers, and
   // order's entries.
@@ -106,14 +125,8 @@ void gather_float_batch(Recording& recording, std::uint32_t sample_size, std::ui
                  << count << ", " << chunks.size() << " chunks of " << samples_per_chunk
                  << " samples";
   const std::string context = context_stream.str();
-  require_positive(op, "sample_size", sample_size, context);
-  require_positive(op, "batch_size", batch_size, context);
-  require_positive(op, "count", count, context);
+  require_batch_counts(op, sample_size, batch_size, count, context);
   require_positive(op, "samples_per_chunk", samples_per_chunk, context);
-  if (count > batch_size) {
-    throw Error(std::string(op) + ": count must be at most batch_size (a partial last batch is " +
-                "smaller, never larger), got " + context);
-  }
   if (chunks.empty() || chunks.size() > kFloatDatasetMaxChunks) {
     throw Error(std::string(op) + ": needs 1 to " + std::to_string(kFloatDatasetMaxChunks) +
                 " chunk buffers, got " + context);
@@ -129,14 +142,7 @@ void gather_float_batch(Recording& recording, std::uint32_t sample_size, std::ui
   }
   require_bytes(op, "last chunk", *chunks.back(), std::uint64_t(sample_size) * sizeof(float),
                 "at least one sample of " + std::to_string(sample_size) + " floats");
-  require_step_state(op, state);
-  require_bytes(op, "labels", labels, 4, "at least one label byte, packed four to a word");
-  require_bytes(op, "order", order, 4, "at least one uint32 sample index");
-  require_bytes(op, "x", x, std::uint64_t(count) * sample_size * sizeof(float),
-                std::to_string(count) + " x " + std::to_string(sample_size) + " floats (" +
-                    context + ")");
-  require_bytes(op, "labels_out", labels_out, std::uint64_t(count) * 4,
-                std::to_string(count) + " uint32 labels (" + context + ")");
+  require_gather_buffers(op, sample_size, count, context, state, labels, order, x, labels_out);
 
   // What the shader may read: whole samples in the chunks (the last one's
   // own count) and in the labels, and order's entries.
