@@ -136,6 +136,26 @@ const DeviceTensor& state_tensor(Backend& backend, Tensors& keep, std::uint32_t 
   return *keep.back();
 }
 
+// A benchmark dataset's labels (i % 10) and the epoch's order (a fixed
+// permutation, so reads are scattered as in a shuffled epoch).
+struct LabelsAndOrder {
+  const DeviceTensor& labels;
+  const DeviceTensor& order;
+};
+
+LabelsAndOrder labels_and_order(Backend& b, Tensors& t, std::int64_t samples) {
+  std::vector<std::uint8_t> labels(static_cast<std::size_t>(samples));
+  for (std::size_t i = 0; i < labels.size(); ++i) labels[i] = std::uint8_t(i % 10);
+  std::vector<std::uint32_t> order(static_cast<std::size_t>(samples));
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = std::uint32_t((i * 7) % order.size());
+  t.push_back(b.tensor("labels", ElementType::u8, samples));
+  b.write(*t.back(), labels.data(), labels.size());
+  const DeviceTensor& label_bytes = *t.back();
+  t.push_back(b.tensor("order", ElementType::u32, samples));
+  b.write(*t.back(), order.data(), order.size() * 4);
+  return {label_bytes, *t.back()};
+}
+
 // The step's first op: a batch of uint8 images (in a shuffled order) to
 // floats in [0, 1], and their labels.
 void add_gather(std::vector<OpCase>& cases, int batch, int side) {
@@ -144,20 +164,11 @@ void add_gather(std::vector<OpCase>& cases, int batch, int side) {
   cases.push_back({"gather_batch/input", double(batch) * sample, bytes,
                    [batch, sample, samples](Backend& b, ProgramBuilder& p, Tensors& t) {
     std::vector<std::uint8_t> pixels(static_cast<std::size_t>(samples * sample));
-    std::vector<std::uint8_t> labels(static_cast<std::size_t>(samples));
     for (std::size_t i = 0; i < pixels.size(); ++i) pixels[i] = std::uint8_t((i * 2654435761u) >> 24);
-    for (std::size_t i = 0; i < labels.size(); ++i) labels[i] = std::uint8_t(i % 10);
-    std::vector<std::uint32_t> order(static_cast<std::size_t>(samples));
-    for (std::size_t i = 0; i < order.size(); ++i) order[i] = std::uint32_t((i * 7) % order.size());
     t.push_back(b.tensor("images", ElementType::u8, samples * sample));
     b.write(*t.back(), pixels.data(), pixels.size());
     const auto& images = *t.back();
-    t.push_back(b.tensor("labels", ElementType::u8, samples));
-    b.write(*t.back(), labels.data(), labels.size());
-    const auto& label_bytes = *t.back();
-    t.push_back(b.tensor("order", ElementType::u32, samples));
-    b.write(*t.back(), order.data(), order.size() * 4);
-    const auto& order_tensor = *t.back();
+    const auto [label_bytes, order_tensor] = labels_and_order(b, t, samples);
     const auto& state = state_tensor(b, t, 4);
     p.gather_batch(std::uint32_t(sample), std::uint32_t(batch), std::uint32_t(batch), images, label_bytes,
                    order_tensor, state, output_tensor(b, t, "x", batch * sample),
@@ -172,20 +183,11 @@ void add_float_gather(std::vector<OpCase>& cases, int batch, int side) {
   cases.push_back({"gather_float_batch/input", double(batch) * sample, bytes,
                    [batch, sample, samples](Backend& b, ProgramBuilder& p, Tensors& t) {
     std::vector<float> values(static_cast<std::size_t>(samples * sample));
-    std::vector<std::uint8_t> labels(static_cast<std::size_t>(samples));
     for (std::size_t i = 0; i < values.size(); ++i) values[i] = float((i * 2654435761u) >> 24) / 64.0f - 2.0f;
-    for (std::size_t i = 0; i < labels.size(); ++i) labels[i] = std::uint8_t(i % 10);
-    std::vector<std::uint32_t> order(static_cast<std::size_t>(samples));
-    for (std::size_t i = 0; i < order.size(); ++i) order[i] = std::uint32_t((i * 7) % order.size());
     t.push_back(b.float_dataset("values", sample, samples));
     b.write(*t.back(), values.data(), values.size() * sizeof(float));
     const auto& dataset = *t.back();
-    t.push_back(b.tensor("labels", ElementType::u8, samples));
-    b.write(*t.back(), labels.data(), labels.size());
-    const auto& label_bytes = *t.back();
-    t.push_back(b.tensor("order", ElementType::u32, samples));
-    b.write(*t.back(), order.data(), order.size() * 4);
-    const auto& order_tensor = *t.back();
+    const auto [label_bytes, order_tensor] = labels_and_order(b, t, samples);
     const auto& state = state_tensor(b, t, 4);
     p.gather_float_batch(std::uint32_t(sample), std::uint32_t(batch), std::uint32_t(batch), dataset,
                          label_bytes, order_tensor, state, output_tensor(b, t, "x", batch * sample),

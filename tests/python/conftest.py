@@ -14,6 +14,20 @@ os.environ.setdefault("VKNN_CACHE_DIR",
                       str(Path(os.environ.get("VKNN_TEST_BINARY_DIR", REPO / "build")) / "test-cache"))
 
 
+def small_cnn():
+    """A 4-filter version of the course's model, compiled with Adam: quick
+    to train on a few images."""
+    from vknn import keras
+    m = keras.Sequential([
+        keras.layers.Conv2D(4, (3, 3), activation="relu", input_shape=(28, 28, 1)),
+        keras.layers.MaxPooling2D(2, 2),
+        keras.layers.Flatten(),
+        keras.layers.Dense(10, activation="softmax"),
+    ])
+    m.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return m
+
+
 def data_dir(name):
     folder = REPO / "data" / name
     if not (folder / "train-images-idx3-ubyte").exists() and \

@@ -9,17 +9,12 @@ import pytest
 from vknn import keras
 from vknn.keras import callbacks as callbacks_module
 
+from conftest import small_cnn
+
 
 def compiled():
     keras.utils.set_random_seed(2)
-    m = keras.Sequential([
-        keras.layers.Conv2D(4, (3, 3), activation="relu", input_shape=(28, 28, 1)),
-        keras.layers.MaxPooling2D(2, 2),
-        keras.layers.Flatten(),
-        keras.layers.Dense(10, activation="softmax"),
-    ])
-    m.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    return m
+    return small_cnn()
 
 
 @pytest.fixture(scope="module")

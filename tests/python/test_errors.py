@@ -13,17 +13,12 @@ import pytest
 import vknn as tf
 from vknn import keras
 
+from conftest import small_cnn
+
 
 @pytest.fixture(scope="module")
 def model():
-    m = keras.Sequential([
-        keras.layers.Conv2D(4, (3, 3), activation="relu", input_shape=(28, 28, 1)),
-        keras.layers.MaxPooling2D(2, 2),
-        keras.layers.Flatten(),
-        keras.layers.Dense(10, activation="softmax"),
-    ])
-    m.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    return m
+    return small_cnn()
 
 
 X = np.zeros((4, 28, 28), np.uint8)
