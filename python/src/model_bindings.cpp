@@ -152,11 +152,8 @@ py::dict fit(Sequential& model, const py::array& x, const Bytes& y, int epochs, 
 py::tuple evaluate(Sequential& model, const py::array& x, const Bytes& y, int batch_size,
                    int verbose) {
   const Inputs inputs = inputs_of(x);
-  EvaluateOptions options;
-  options.batch_size = batch_size;
-  options.verbose = verbose;
   PythonStdout out = open_python_stdout();
-  options.output = out.get();
+  const EvaluateOptions options{.batch_size = batch_size, .verbose = verbose, .output = out.get()};
   Evaluation result;
   {
     py::gil_scoped_release release;
@@ -168,11 +165,8 @@ py::tuple evaluate(Sequential& model, const py::array& x, const Bytes& y, int ba
 
 py::array_t<float> predict(Sequential& model, const py::array& x, int batch_size, int verbose) {
   const Inputs inputs = inputs_of(x);
-  PredictOptions options;
-  options.batch_size = batch_size;
-  options.verbose = verbose;
   PythonStdout out = open_python_stdout();
-  options.output = out.get();
+  const PredictOptions options{.batch_size = batch_size, .verbose = verbose, .output = out.get()};
   std::vector<float> values;
   {
     py::gil_scoped_release release;
