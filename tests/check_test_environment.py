@@ -23,6 +23,11 @@ def main(argv):
     tests = json.loads(listing.stdout).get("tests", [])
     missing = []
     for test in tests:
+        # gtest_discover_tests lists an executable that was not built (the
+        # sanitized build leaves some out) as one placeholder test,
+        # <target>_NOT_BUILT, which only fails saying so: it runs nothing.
+        if test["name"].endswith("_NOT_BUILT"):
+            continue
         environment = []
         for prop in test.get("properties", []):
             if prop.get("name") == "ENVIRONMENT":
