@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 
+#include "support/scoped_env.hpp"
 #include "model/training_support.hpp"
 #include "support/error_text.hpp"
 #include "support/temp_dir.hpp"
@@ -35,24 +36,14 @@ namespace fs = std::filesystem;
 // the cache yet, would move them: these tests use the device profile.
 class DeviceFailures : public vknn_test::VulkanTest {
  protected:
-  void SetUp() override {
-    const char* autotune = std::getenv("VKNN_AUTOTUNE");
-    saved_autotune_ = autotune ? std::optional<std::string>(autotune) : std::nullopt;
-    ::setenv("VKNN_AUTOTUNE", "0", 1);
-    VulkanTest::SetUp();
-  }
   void TearDown() override {
     vk::testing::disarm();  // never leak an armed fault into the next test
     VulkanTest::TearDown();
-    if (saved_autotune_) {
-      ::setenv("VKNN_AUTOTUNE", saved_autotune_->c_str(), 1);
-    } else {
-      ::unsetenv("VKNN_AUTOTUNE");
-    }
   }
 
  private:
-  std::optional<std::string> saved_autotune_;
+  // Set before the fixture's Context is made, restored after the test.
+  vknn_test::ScopedEnv no_autotune_{"VKNN_AUTOTUNE", "0"};
 };
 
 // 200 samples in batches of 32: 7 steps an epoch, the last one partial.

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "support/scoped_env.hpp"
 #include "support/error_text.hpp"
 #include "support/temp_dir.hpp"
 #include "support/vulkan_fixture.hpp"
@@ -52,29 +53,7 @@ void write_text(const std::filesystem::path& path, const std::string& text) {
   std::ofstream(path, std::ios::binary) << text;
 }
 
-// Sets an environment variable for one scope, restoring it after.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old;
-    if (value) {
-      ::setenv(name, value, 1);
-    } else {
-      ::unsetenv(name);
-    }
-  }
-  ~ScopedEnv() {
-    if (old_) {
-      ::setenv(name_, old_->c_str(), 1);
-    } else {
-      ::unsetenv(name_);
-    }
-  }
-
- private:
-  const char* name_;
-  std::optional<std::string> old_;
-};
+using vknn_test::ScopedEnv;
 
 TEST(TuningCacheFolder, FollowsVknnCacheDirThenXdgThenHome) {
   ScopedEnv dir("VKNN_CACHE_DIR", "/tmp/vknn-a");

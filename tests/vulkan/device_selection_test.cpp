@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 
+#include "support/scoped_env.hpp"
 #include "support/vulkan_fixture.hpp"
 #include "vknn/error.hpp"
 
@@ -21,20 +22,7 @@ DeviceInfo fake(std::uint32_t index, std::string name, DeviceType type) {
   return d;
 }
 
-// Sets an environment variable for one scope, restoring it afterwards.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old;
-    if (value) setenv(name, value, 1); else unsetenv(name);
-  }
-  ~ScopedEnv() {
-    if (old_) setenv(name_, old_->c_str(), 1); else unsetenv(name_);
-  }
- private:
-  const char* name_;
-  std::optional<std::string> old_;
-};
+using vknn_test::ScopedEnv;
 
 const std::vector<DeviceInfo> kMixed = {
     fake(0, "llvmpipe (LLVM 15.0.6, 256 bits)", DeviceType::cpu),
