@@ -178,6 +178,7 @@ vk::ops::KernelVariant variant_of(KernelChoice choice) {
     case KernelChoice::automatic: return vk::ops::KernelVariant::automatic;
     case KernelChoice::register_blocked: return vk::ops::KernelVariant::register_blocked;
     case KernelChoice::shared_tiled: return vk::ops::KernelVariant::shared_tiled;
+    case KernelChoice::winograd: return vk::ops::KernelVariant::automatic;  // see winograd_variant
   }
   throw Error("unknown kernel choice");
 }
@@ -188,7 +189,9 @@ class VulkanProgramBuilder final : public ProgramBuilder {
                        KernelChoice kernels)
       : recording_(std::make_unique<vk::Recording>(device, name, vk::RecordingUse::replay)),
         launcher_(launcher),
-        variant_(variant_of(kernels)) {
+        variant_(variant_of(kernels)),
+        winograd_(kernels == KernelChoice::winograd),
+        device_(device) {
     if (timed && device.info().timestamps_supported) {
       timestamps_ = std::make_unique<vk::TimestampPool>(device, 2);
       recording_->reset_timestamps(*timestamps_);
@@ -217,11 +220,11 @@ class VulkanProgramBuilder final : public ProgramBuilder {
   }
   void conv2d_forward(const Conv2DGeometry& g, const DeviceTensor& x, const DeviceTensor& kernel,
                       const DeviceTensor& bias, const DeviceTensor& y, Activation act) override {
-    vk::ops::conv2d_forward(rec(), g, buf(x), buf(kernel), buf(bias), buf(y), act, variant_);
+    vk::ops::conv2d_forward(rec(), g, buf(x), buf(kernel), buf(bias), buf(y), act, winograd_variant(g));
   }
   void conv2d_backward_input(const Conv2DGeometry& g, const DeviceTensor& dy, const DeviceTensor& kernel,
                              const DeviceTensor& dx) override {
-    vk::ops::conv2d_backward_input(rec(), g, buf(dy), buf(kernel), buf(dx), variant_);
+    vk::ops::conv2d_backward_input(rec(), g, buf(dy), buf(kernel), buf(dx), winograd_variant(g));
   }
   void conv2d_backward_kernel(const Conv2DGeometry& g, const DeviceTensor& x, const DeviceTensor& dy,
                               const DeviceTensor& dkernel) override {
@@ -345,6 +348,15 @@ class VulkanProgramBuilder final : public ProgramBuilder {
   std::unique_ptr<vk::Recording> recording_;
   Launcher& launcher_;
   vk::ops::KernelVariant variant_;
+  bool winograd_;  // KernelChoice::winograd
+  vk::Device& device_;
+
+  // conv2d's forward pass and input gradient: under KernelChoice::winograd,
+  // the Winograd kernel wherever it applies (automatic elsewhere).
+  vk::ops::KernelVariant winograd_variant(const Conv2DGeometry& g) const {
+    return winograd_ && vk::ops::conv2d_winograd_applies(g, device_) ? vk::ops::KernelVariant::winograd
+                                                                     : variant_;
+  }
   std::unique_ptr<vk::TimestampPool> timestamps_;
 };
 
@@ -454,6 +466,7 @@ const char* to_string(KernelChoice choice) {
     case KernelChoice::automatic: return "automatic";
     case KernelChoice::register_blocked: return "register_blocked";
     case KernelChoice::shared_tiled: return "shared_tiled";
+    case KernelChoice::winograd: return "winograd";
   }
   return "unknown";
 }

@@ -30,6 +30,7 @@ std::string variant_name(KernelVariant v) {
     case KernelVariant::automatic: return "Automatic";
     case KernelVariant::register_blocked: return "RegisterBlocked";
     case KernelVariant::shared_tiled: return "SharedTiled";
+    case KernelVariant::winograd: return "Winograd";
   }
   return "Unknown";
 }
@@ -98,6 +99,37 @@ TEST_F(Conv2dArguments, KernelLargerThanValidInputIsAGeometryError) {
                        "does not fit"));
 }
 
+// Winograd is for 3x3 stride-1 convolutions with channel counts that are
+// multiples of 4, forward and input gradient only: forcing it elsewhere
+// says so instead of computing something else.
+TEST_F(Conv2dArguments, WinogradWhereItDoesNotApplyIsAnError) {
+  auto buffer = device_output<float>(4096, "buffer");
+  const Conv2DGeometry odd_channels = geometry(1, 5, 5, 3, 4, 3, 3, 1, 1, Padding::valid);
+  const Conv2DGeometry strided = geometry(1, 5, 5, 4, 4, 3, 3, 2, 2, Padding::valid);
+  const Conv2DGeometry fits = geometry(1, 5, 5, 4, 4, 3, 3, 1, 1, Padding::valid);
+  ASSERT_FALSE(vknn::vk::ops::conv2d_winograd_applies(odd_channels, device()));
+  ASSERT_FALSE(vknn::vk::ops::conv2d_winograd_applies(strided, device()));
+  ASSERT_TRUE(vknn::vk::ops::conv2d_winograd_applies(fits, device()));
+  for (const Conv2DGeometry& g : {odd_channels, strided}) {
+    const std::string message = error_of([&] {
+      run_on_device("winograd", [&](Recording& r) {
+        vknn::vk::ops::conv2d_forward(r, g, *buffer, *buffer, *buffer, *buffer, Activation::linear,
+                                      KernelVariant::winograd);
+      });
+    });
+    EXPECT_TRUE(mentions(message, "conv2d_forward")) << message;
+    EXPECT_TRUE(mentions(message, "winograd variant does not apply")) << message;
+  }
+  const std::string kernel_message = error_of([&] {
+    run_on_device("winograd", [&](Recording& r) {
+      vknn::vk::ops::conv2d_backward_kernel(r, fits, *buffer, *buffer, *buffer,
+                                            KernelVariant::winograd);
+    });
+  });
+  EXPECT_TRUE(mentions(kernel_message, "conv2d_backward_kernel")) << kernel_message;
+  EXPECT_TRUE(mentions(kernel_message, "input gradient only")) << kernel_message;
+}
+
 TEST_F(Conv2dArguments, SoftmaxIsNotAConvActivation) {
   const Conv2DGeometry g = geometry(1, 3, 3, 1, 1, 3, 3, 1, 1, Padding::valid);
   auto buffer = device_output<float>(64, "buffer");
@@ -163,7 +195,10 @@ TEST_F(Conv2dTiming, DISABLED_CourseShapesBatch32) {
     std::printf("%s (%.1f MFLOP per pass)\n", s.name, flops / 1e6);
     std::printf("  %-16s %-16s %10s %9s %12s %10s\n", "pass", "variant", "wall ms", "GFLOP/s",
                 "cpu ms/call", "GFLOP/cpu-s");
-    for (KernelVariant v : {KernelVariant::register_blocked, KernelVariant::shared_tiled}) {
+    for (KernelVariant v :
+         {KernelVariant::register_blocked, KernelVariant::shared_tiled, KernelVariant::winograd}) {
+      const bool winograd = v == KernelVariant::winograd;
+      if (winograd && !vknn::vk::ops::conv2d_winograd_applies(g, device())) continue;
       const auto report = [&](const char* pass, Timing t, double pass_flops) {
         std::printf("  %-16s %-16s %10.3f %9.2f %12.3f %10.2f\n", pass, variant_name(v).c_str(),
                     t.wall_seconds * 1e3, pass_flops / t.wall_seconds / 1e9, t.cpu_seconds * 1e3,
@@ -177,6 +212,7 @@ TEST_F(Conv2dTiming, DISABLED_CourseShapesBatch32) {
                vknn::vk::ops::conv2d_backward_input(r, g, *y, *kernel, *dx, v);
              }),
              flops);
+      if (winograd) continue;  // it has the forward pass and the input gradient only
       report("backward_kernel", time_per_call([&](Recording& r) {
                vknn::vk::ops::conv2d_backward_kernel(r, g, *x, *y, *dkernel, v);
              }),

@@ -117,10 +117,18 @@ void add_conv2d(std::vector<OpCase>& cases) {
       conv(32, 28, 28, 1, 3, 3, 3, 1, 1, Padding::same),
       conv(32, 13, 13, 3, 1, 5, 5, 2, 2, Padding::valid),
       conv(3, 9, 11, 5, 7, 3, 3, 1, 1, Padding::same),      // odd everything
+      // Winograd's shapes: partial 2x2 tiles and tile pairs, 'same' and
+      // 'valid', one block of 4 channels, blocks of 16 and a partial one.
+      conv(3, 9, 11, 8, 4, 3, 3, 1, 1, Padding::same),
+      conv(2, 6, 5, 4, 12, 3, 3, 1, 1, Padding::valid),
+      conv(1, 1, 2, 20, 8, 3, 3, 1, 1, Padding::same),
+      conv(4, 13, 13, 64, 64, 3, 3, 1, 1, Padding::valid),  // course conv2, batch 4
       conv(32, 28, 28, 1, 64, 3, 3, 1, 1, Padding::valid),  // course conv1, batch 32
   };
   for (const Conv2DGeometry& g : shapes) {
     const std::string shape = conv_shape(g);
+    const bool winograd = g.kernel_h == 3 && g.kernel_w == 3 && g.stride_h == 1 &&
+                          g.stride_w == 1 && g.in_c % 4 == 0 && g.out_c % 4 == 0;
     for (Activation act : {Activation::linear, Activation::relu}) {
       cases.push_back(make_case(
           std::string("conv2d_forward_") + vknn::to_string(act), shape,
@@ -130,12 +138,14 @@ void add_conv2d(std::vector<OpCase>& cases) {
             b.conv2d_forward(g, *t[0], *t[1], *t[2], *t[3], act);
           },
           kSum, kVariants));
+      cases.back().has_winograd = winograd;
     }
     cases.push_back(make_case(
         "conv2d_backward_input", shape,
         {input("dy", g.output_size()), input("kernel", g.kernel_size()), output("dx", g.input_size())},
         [g](ProgramBuilder& b, const Tensors& t) { b.conv2d_backward_input(g, *t[0], *t[1], *t[2]); },
         kSum, kVariants));
+    cases.back().has_winograd = winograd;
     cases.push_back(make_case(
         "conv2d_backward_kernel", shape,
         {input("x", g.input_size()), input("dy", g.output_size()), output("dkernel", g.kernel_size())},

@@ -43,6 +43,7 @@ std::vector<Target> all_targets() {
     if (c.has_kernel_variants) {
       targets.push_back({&c, KernelChoice::register_blocked});
       targets.push_back({&c, KernelChoice::shared_tiled});
+      if (c.has_winograd) targets.push_back({&c, KernelChoice::winograd});
     } else {
       targets.push_back({&c, KernelChoice::automatic});
     }

@@ -226,12 +226,33 @@ TEST_F(AutotunerTest, ACachedNameNoLongerOfferedIsMeasuredAgain) {
   const std::uint32_t count = 1u << 12;
   vknn::vk::Buffer x(device, count * 4, "x"), y(device, count * 4, "y");
   const TuningIdentity identity = vknn::vk::tuning_identity_of(device);
-  TuningCache(dir.path(), identity).store("axpy", "n4096", "retired_variant");
+  const auto candidates = axpy_candidates(x, y, count);
+  const std::string key = vknn::vk::tuning_key("n4096", candidates);
+  EXPECT_EQ(key, "n4096_among_slow_fast");
+  TuningCache(dir.path(), identity).store("axpy", key, "retired_variant");
   vknn::vk::Autotuner tuner(device, TuningCache(dir.path(), identity), 1);
-  const std::string choice = tuner.choose("axpy", "n4096", axpy_candidates(x, y, count));
+  const std::string choice = tuner.choose("axpy", "n4096", candidates);
   EXPECT_TRUE(choice == "fast" || choice == "slow") << choice;
   EXPECT_EQ(tuner.measurements(), 2u);
-  EXPECT_EQ(TuningCache(dir.path(), identity).find("axpy", "n4096"), choice);
+  EXPECT_EQ(TuningCache(dir.path(), identity).find("axpy", key), choice);
+}
+
+// A choice stored when the op had fewer variants does not stand for the
+// field the build offers now: the new variant gets measured.
+TEST_F(AutotunerTest, AVariantMoreMeansTheShapeIsMeasuredAgain) {
+  vknn_test::TempDir dir;
+  auto& device = vknn_test::device();
+  const std::uint32_t count = 1u << 12;
+  vknn::vk::Buffer x(device, count * 4, "x"), y(device, count * 4, "y");
+  const TuningIdentity identity = vknn::vk::tuning_identity_of(device);
+  const auto candidates = axpy_candidates(x, y, count);
+  // What a build offering "slow" only would have stored.
+  TuningCache(dir.path(), identity).store("axpy", vknn::vk::tuning_key("n4096", {candidates[0]}), "slow");
+  vknn::vk::Autotuner tuner(device, TuningCache(dir.path(), identity), 1);
+  tuner.choose("axpy", "n4096", candidates);
+  EXPECT_EQ(tuner.measurements(), 2u);
+  ASSERT_EQ(tuner.decisions().size(), 1u);
+  EXPECT_FALSE(tuner.decisions()[0].cached);
 }
 
 // A Context with the validation layer on, as the shared test context has.
@@ -277,8 +298,9 @@ TEST(AutotunerInTheOps, TheFirstContextMeasuresAndASecondReadsTheCache) {
   const auto& dir = setting.dir;
   {
     auto first = validated_context();
-    // Two variants each for conv2d forward and the dense GEMM.
-    EXPECT_EQ(record_automatic_ops(*first), 4u);
+    // Three variants for conv2d forward (a 3x3 stride-1 kernel over 4
+    // channels: winograd too), two for the dense GEMM.
+    EXPECT_EQ(record_automatic_ops(*first), 5u);
   }
   // The choices and the kept pipeline cache.
   const auto files = std::distance(std::filesystem::directory_iterator(dir.path()),
@@ -291,7 +313,7 @@ TEST(AutotunerInTheOps, TheFirstContextMeasuresAndASecondReadsTheCache) {
 TEST(AutotunerInTheOps, OnByDefault) {
   const CacheSetting setting(nullptr);  // VKNN_AUTOTUNE unset
   auto context = validated_context();
-  EXPECT_EQ(record_automatic_ops(*context), 4u);
+  EXPECT_EQ(record_automatic_ops(*context), 5u);
   EXPECT_FALSE(std::filesystem::is_empty(setting.dir.path()));
 }
 
@@ -447,7 +469,9 @@ TEST(AutotunerChoice, TwoProcessesMeasuringOneShapeAgreeOnTheFirstStoredChoice) 
   EXPECT_EQ(second.measurements(), 2u);
   EXPECT_TRUE(second.decisions().at(0).adopted);
   EXPECT_FALSE(first.decisions().at(0).adopted);
-  EXPECT_EQ(TuningCache(dir.path(), kIdentity).find("conv2d_backward_bias", "s4"), "other");
+  EXPECT_EQ(TuningCache(dir.path(), kIdentity)
+                .find("conv2d_backward_bias", vknn::vk::tuning_key("s4", named({"profile", "other"}))),
+            "other");
 }
 
 TEST(AutotunerChoice, ACandidateMoreThanTwiceAsSlowIsMarkedGivenUp) {

@@ -91,6 +91,7 @@ const std::vector<Expected>& table() {
   using ops::Conv2DBackwardKernelSpec;
   using ops::Conv2DForwardSpec;
   using ops::Conv2DTiledSpec;
+  using ops::Conv2DWinogradSpec;
   using ops::GemmSpec;
   const std::vector<std::uint32_t> tiled = {
       Conv2DTiledSpec::tile_m,   Conv2DTiledSpec::tile_n,   Conv2DTiledSpec::tile_k,
@@ -131,6 +132,9 @@ const std::vector<Expected>& table() {
        {Conv2DBackwardKernelSpec::rows, Conv2DBackwardKernelSpec::channel_vecs,
         Conv2DBackwardKernelSpec::row_vec4, Conv2DBackwardKernelSpec::oc_vec4,
         Conv2DBackwardKernelSpec::share_subgroup}},
+      {"conv2d_winograd", conv, conv2d_fields(),
+       {Conv2DWinogradSpec::tiles, Conv2DWinogradSpec::channel_vecs,
+        Conv2DWinogradSpec::share_subgroup, Conv2DWinogradSpec::backward_input}},
       {"conv2d_backward_bias", conv, conv2d_fields(),
        {Conv2DBackwardBiasSpec::variant, Conv2DBackwardBiasSpec::oc_vec4,
         Conv2DBackwardBiasSpec::split}},

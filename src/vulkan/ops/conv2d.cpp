@@ -31,10 +31,17 @@ Conv2DPush push_of(const Conv2DGeometry& g, Activation act = Activation::linear)
 // (variant_choice.hpp); else register_blocked on CPU drivers (which all
 // offer subgroup shuffles; one that did not would get shared_tiled),
 // shared_tiled elsewhere. `scratch` lists the op's buffer sizes in floats,
-// `record` records the op on such buffers.
+// `record` records the op on such buffers; `winograd` says whether the op
+// and shape have that variant too (the profile never guesses it: only a
+// measurement picks it).
 KernelVariant resolve(KernelVariant variant, Device& device, const char* op,
                       const std::string& shape, const std::vector<std::int64_t>& scratch,
-                      const RecordOnScratch& record) {
+                      const RecordOnScratch& record, bool winograd = false) {
+  if (variant == KernelVariant::winograd && !winograd) {
+    throw Error(std::string(op) + ": the winograd variant does not apply to " + shape +
+                " (it needs a 3x3 kernel, stride 1, in_c and out_c multiples of 4, subgroup "
+                "shuffles, and is for the forward pass and the input gradient only)");
+  }
   if (variant != KernelVariant::automatic) return variant;
   const DeviceProfile profile = DeviceProfile::of(device.info());
   const KernelVariant by_profile = profile.cpu_like && profile.subgroup_shuffle
@@ -42,6 +49,7 @@ KernelVariant resolve(KernelVariant variant, Device& device, const char* op,
                                        : KernelVariant::shared_tiled;
   std::vector<KernelVariant> valid = {KernelVariant::shared_tiled};
   if (profile.subgroup_shuffle) valid.push_back(KernelVariant::register_blocked);
+  if (winograd) valid.push_back(KernelVariant::winograd);
   return resolve_automatic(device, op, shape_token(shape), by_profile, valid, scratch, record);
 }
 
@@ -125,7 +133,51 @@ void dispatch_tiled(Recording& recording, const char* shader, std::uint32_t buff
   recording.dispatch(device.pipeline(desc), buffers, push, {gx, div_up(cols, t.n), gz});
 }
 
+// ---- Winograd F(2x2, 3x3) (shaders/conv2d_winograd.comp) ----
+//
+// Records the forward pass (src x, dst y, with bias) or the input gradient
+// (src dy, dst dx; the kernel is bound again where the bias would be, and
+// the shader never reads it there).
+void dispatch_winograd(Recording& recording, const Conv2DGeometry& g, const Buffer& src,
+                       const Buffer& kernel, const Buffer& bias, const Buffer& dst,
+                       const Conv2DPush& push, bool backward_input) {
+  Device& device = recording.device();
+  const std::uint32_t share = DeviceProfile::of(device.info()).shared_load_lanes;
+  const int dst_h = backward_input ? g.in_h : g.out_h();
+  const int dst_w = backward_input ? g.in_w : g.out_w();
+  const int dst_c = backward_input ? g.in_c : g.out_c;
+  // Up to 6 tiles of a tile row (2 x 12 outputs) x 32 channels per
+  // invocation; the row split evenly, so that few tiles are padding.
+  // Measured on lavapipe (course conv2, batch 32, CPU time per call against
+  // register_blocked, interleaved, noisy): forward 0.63-0.88x at 6 or 3
+  // tiles x 32 channels, 1.0-1.1x at 4 x 16, 1.5-2x at 2 x 16: larger blocks
+  // spread each transformed kernel vec4 (a load and a transform shared by
+  // shuffles) over more multiply-adds. Input gradient (13 wide: 7 tiles):
+  // 0.9-1.2x; the tuner keeps whichever is faster per shape.
+  const int tile_columns = div_up(dst_w, 2);
+  const int row_groups = div_up(tile_columns, 6);
+  const std::uint32_t tiles = div_up(tile_columns, row_groups);
+  const std::uint32_t channel_vecs = std::min<std::uint32_t>(8, std::uint32_t(dst_c / 4));
+  const std::uint32_t width = 64;  // a multiple of every power-of-two `share` up to 64
+  const std::int64_t owners = std::int64_t(g.batch) * div_up(dst_h, 2) *
+                              div_up(div_up(dst_w, 2), int(tiles));
+  using Spec = Conv2DWinogradSpec;
+  const PipelineDesc desc = pipeline_1d("conv2d_winograd", 4, sizeof(Conv2DPush), width,
+                                        {{Spec::tiles, tiles},
+                                         {Spec::channel_vecs, channel_vecs},
+                                         {Spec::share_subgroup, share},
+                                         {Spec::backward_input, backward_input}});
+  const auto [gx, gz] = fold_groups(div_up(owners, std::int64_t(width)), device);
+  recording.dispatch(device.pipeline(desc), {&src, &kernel, &bias, &dst}, push,
+                     {gx, div_up(dst_c, 4 * int(channel_vecs)), gz});
+}
+
 }  // namespace
+
+bool conv2d_winograd_applies(const Conv2DGeometry& g, const Device& device) {
+  return g.kernel_h == 3 && g.kernel_w == 3 && g.stride_h == 1 && g.stride_w == 1 &&
+         g.in_c % 4 == 0 && g.out_c % 4 == 0 && device.info().subgroup_shuffle;
+}
 
 void conv2d_forward(Recording& recording, const Conv2DGeometry& g, const Buffer& x,
                     const Buffer& kernel, const Buffer& bias, const Buffer& y, Activation act,
@@ -148,9 +200,12 @@ void conv2d_forward(Recording& recording, const Conv2DGeometry& g, const Buffer&
                     {g.input_size(), g.kernel_size(), g.out_c, g.output_size()},
                     [&](Recording& r, KernelVariant v, const std::vector<Buffer>& s) {
                       conv2d_forward(r, g, s[0], s[1], s[2], s[3], act, v);
-                    });
+                    },
+                    conv2d_winograd_applies(g, device));
 
-  if (variant == KernelVariant::register_blocked) {
+  if (variant == KernelVariant::winograd) {
+    dispatch_winograd(recording, g, x, kernel, bias, y, push, false);
+  } else if (variant == KernelVariant::register_blocked) {
     const Blocked b = blocked_for(device, op);
     // 8 pixels x 32 channels per invocation where x is read as vec4s
     // (conv2: 9% less CPU time than 4 x 32 once the shader chains each
@@ -190,9 +245,12 @@ void conv2d_backward_input(Recording& recording, const Conv2DGeometry& g, const 
   variant = resolve(variant, device, op, shapes, {g.output_size(), g.kernel_size(), g.input_size()},
                     [&](Recording& r, KernelVariant v, const std::vector<Buffer>& s) {
                       conv2d_backward_input(r, g, s[0], s[1], s[2], v);
-                    });
+                    },
+                    conv2d_winograd_applies(g, device));
 
-  if (variant == KernelVariant::register_blocked) {
+  if (variant == KernelVariant::winograd) {
+    dispatch_winograd(recording, g, dy, kernel, kernel, dx, push, true);
+  } else if (variant == KernelVariant::register_blocked) {
     const Blocked b = blocked_for(device, op);
     const bool oc_vec4 = g.out_c % 4 == 0;
     // Shared vec4 kernel loads afford 4 pixels x 64 channels (256 sums;

@@ -10,8 +10,11 @@
 // next op recorded sees its outputs.
 //
 // Shaders: shaders/conv2d_*.comp, two variants per pass (kernel_variant.hpp):
-// register_blocked for CPU drivers, shared_tiled for GPUs; `automatic` asks
-// the device profile.
+// register_blocked for CPU drivers, shared_tiled for GPUs, and for the
+// forward pass and the input gradient of 3x3 stride-1 convolutions a third,
+// winograd (conv2d_winograd.comp); `automatic` measures them
+// (variant_choice.hpp) or, with VKNN_AUTOTUNE=0, asks the device profile.
+// Forcing a variant an op or shape does not have is an error naming it.
 #pragma once
 
 #include "vknn/ops/geometry.hpp"
@@ -19,6 +22,11 @@
 #include "vulkan/ops/kernel_variant.hpp"
 
 namespace vknn::vk::ops {
+
+// Whether KernelVariant::winograd can record `g`'s forward pass and input
+// gradient on `device`: a 3x3 kernel, stride 1, in_c and out_c multiples of
+// 4, and subgroup shuffles.
+bool conv2d_winograd_applies(const Conv2DGeometry& g, const Device& device);
 
 // y = act(conv(x, kernel) + bias); act is linear or relu.
 void conv2d_forward(Recording& recording, const Conv2DGeometry& g, const Buffer& x,

@@ -62,6 +62,16 @@ struct Conv2DBackwardBiasSpec {
   };
 };
 
+// shaders/conv2d_winograd.comp, `layout(constant_id = 3..6)`.
+struct Conv2DWinogradSpec {
+  enum Id : std::uint32_t {
+    tiles = 3,           // TILES: 2x2 output tiles per invocation, along x
+    channel_vecs = 4,    // CHANNEL_VECS: vec4s of output channels per invocation
+    share_subgroup = 5,  // SHARE_SUBGROUP: lanes sharing the kernel transform, 0 = none
+    backward_input = 6,  // BACKWARD_INPUT: the input gradient instead of the forward pass
+  };
+};
+
 // shaders/conv2d_tiled_gemm.glsl, `layout(constant_id = 3..8)`; the three
 // *_tiled.comp shaders.
 struct Conv2DTiledSpec {

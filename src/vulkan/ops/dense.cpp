@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "vknn/error.hpp"
 #include "vulkan/device.hpp"
 #include "vulkan/ops/activations.hpp"
 #include "vulkan/ops/dense_shaders.hpp"
@@ -69,6 +70,10 @@ void record_gemm(Recording& recording, const Gemm& gemm, KernelVariant variant);
 // (variant_choice.hpp), else register_blocked on CPU drivers, shared_tiled
 // elsewhere.
 KernelVariant resolve(KernelVariant variant, Device& device, const Gemm& gemm, bool share) {
+  if (variant == KernelVariant::winograd) {
+    throw Error("dense: there is no winograd variant (it is conv2d's); use register_blocked, "
+                "shared_tiled or automatic");
+  }
   if (variant != KernelVariant::automatic) return variant;
   const KernelVariant by_profile = DeviceProfile::of(device.info()).cpu_like
                                        ? KernelVariant::register_blocked

@@ -34,6 +34,16 @@ double measure_device_ns(Device& device, const std::function<void(Recording&)>& 
   const DeviceCounters counters = device.counters();
   const bool timed = device.info().timestamps_supported;
   std::unique_ptr<TimestampPool> timestamps;
+  // A candidate's recording is not part of whatever a dispatch profiler
+  // attached to the device is profiling (vknn-bench --profile records the
+  // step, and the step's first use of a shape tunes it); profiled, it would
+  // restart the profiler's labels in the middle of the step's recording.
+  struct DetachProfiler {
+    Device& device;
+    DispatchProfiler* profiler = device.dispatch_profiler();
+    DetachProfiler(Device& d) : device(d) { device.set_dispatch_profiler(nullptr); }
+    ~DetachProfiler() { device.set_dispatch_profiler(profiler); }
+  } detach_profiler(device);
   Recording recording(device, "autotuner measurement", RecordingUse::replay);
   if (timed) {
     timestamps = std::make_unique<TimestampPool>(device, 2);
@@ -87,13 +97,20 @@ void Autotuner::remember(TuningDecision decision) {
   decisions_.push_back(std::move(decision));
 }
 
+std::string tuning_key(const std::string& shape, const std::vector<TuningCandidate>& candidates) {
+  std::string key = shape + "_among";
+  for (const TuningCandidate& c : candidates) key += "_" + c.name;
+  return key;
+}
+
 std::string Autotuner::choose(const std::string& op, const std::string& shape,
                               const std::vector<TuningCandidate>& candidates) {
   if (candidates.empty()) {
     throw Error("autotuner: no candidates for " + op + " at " + shape);
   }
   if (candidates.size() == 1) return candidates.front().name;
-  if (const auto cached = cache_.find(op, shape)) {
+  const std::string key = tuning_key(shape, candidates);
+  if (const auto cached = cache_.find(op, key)) {
     for (const TuningCandidate& c : candidates) {
       if (c.name == *cached) {
         remember({op, shape, c.name, /*cached=*/true, /*adopted=*/false, {}, 0.0});
@@ -133,7 +150,7 @@ std::string Autotuner::choose(const std::string& op, const std::string& shape,
   // choice is taken where this build offers it, so that every process using
   // the folder runs the same kernels (a close call could otherwise go either
   // way, and results differ in the last bits between variants).
-  if (const auto theirs = cache_.find_in_file(op, shape)) {
+  if (const auto theirs = cache_.find_in_file(op, key)) {
     for (const TuningCandidate& c : candidates) {
       if (c.name == *theirs && &c != chosen) {
         chosen = &c;
@@ -141,7 +158,7 @@ std::string Autotuner::choose(const std::string& op, const std::string& shape,
       }
     }
   }
-  cache_.store(op, shape, chosen->name);
+  cache_.store(op, key, chosen->name);
   decision.chosen = chosen->name;
   decision.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   remember(std::move(decision));

@@ -46,6 +46,13 @@ struct TuningCandidate {
   std::function<void(Recording&)> record;  // records the op in this variant
 };
 
+// The tuning cache's key for a shape: the shape and the names of the
+// candidates the choice is made among, e.g. "b32_among_register_blocked_
+// shared_tiled_winograd". When a build offers a variant more (winograd
+// joined conv2d's), the shape is measured again rather than left with the
+// winner of the old field.
+std::string tuning_key(const std::string& shape, const std::vector<TuningCandidate>& candidates);
+
 // Device time of what `record` records: the minimum over `replays`
 // submissions after one warm-up, from timestamp queries (host wall time on
 // devices without them). The device's counters are left as they were:
