@@ -33,11 +33,13 @@ import sys
 # cases, and how many times the step runs each. Adam: the step runs it once
 # per parameter tensor (8 dispatches over 8 tensors); the case runs it once
 # over all parameters, the same elements and bytes. Not in the step:
-# conv1's input gradient (nothing below conv1 learns) and conv1-sized relu
-# backward (fused into the pooling backward).
+# conv1's input gradient (nothing below conv1 learns), conv1-sized relu
+# backward (fused into the pooling backward), and conv1 forward, pool1
+# forward and pool1's backward scatter, which the step runs fused as
+# conv2d_relu_maxpool2d_forward and maxpool2d_backward_from_winners.
 TRAIN_STEP_OPS = [
     "gather_batch/input",
-    "conv2d_forward/conv1", "maxpool2d_forward/pool1", "conv2d_forward/conv2",
+    "conv2d_relu_maxpool2d_forward/conv1_pool1", "conv2d_forward/conv2",
     "maxpool2d_forward/pool2", "dense_forward/dense1", "dense_forward/dense2",
     "softmax_cross_entropy/output", "count_correct/output", "accumulate_metrics/output",
     "dense_backward_kernel/dense2", "dense_backward_bias/dense2", "dense_backward_input/dense2",
@@ -45,7 +47,7 @@ TRAIN_STEP_OPS = [
     "dense_backward_kernel/dense1", "dense_backward_bias/dense1", "dense_backward_input/dense1",
     "maxpool2d_backward/pool2",
     "conv2d_backward_kernel/conv2", "conv2d_backward_bias/conv2", "conv2d_backward_input/conv2",
-    "maxpool2d_backward/pool1",
+    "maxpool2d_backward_from_winners/conv1_pool1",
     "conv2d_backward_kernel/conv1", "conv2d_backward_bias/conv1",
     "adam_update/all_parameters",
 ]

@@ -300,13 +300,24 @@ void conv2d_backward_kernel(Recording& recording, const Conv2DGeometry& g, const
     const bool row_vec4 = g.in_c % 4 == 0;
     const std::uint32_t rows = row_vec4 ? std::uint32_t(std::min<std::int64_t>(32, kernel_rows))
                                         : std::uint32_t(std::min<std::int64_t>(12, kernel_rows));
-    const std::uint32_t channel_vecs = std::min<std::uint32_t>(2, div_up(g.out_c, 4));
-    const std::int64_t lanes = div_up(g.out_c, 4 * channel_vecs);
     // Small workgroups: the lanes share a row block, and on lavapipe each
     // workgroup is one thread's task, so more of them spread better.
-    const std::uint32_t width = b.share_subgroup > 0
-                                    ? b.share_subgroup
-                                    : std::uint32_t(std::clamp<std::int64_t>(lanes, 1, 64));
+    const auto width_for = [&](std::int64_t lanes) {
+      return b.share_subgroup > 0 ? b.share_subgroup
+                                  : std::uint32_t(std::clamp<std::int64_t>(lanes, 1, 64));
+    };
+    const auto groups_for = [&](std::uint32_t vecs) {
+      const std::int64_t lanes = div_up(g.out_c, 4 * vecs);
+      return std::int64_t(div_up(lanes, width_for(lanes))) * div_up(kernel_rows, rows);
+    };
+    // 8 channels per invocation, but 4 where that is the difference between
+    // one workgroup and two: conv1 (3x3x1 -> 64) was one workgroup, one
+    // thread, and takes 0.75x the wall time as two (lavapipe, interleaved
+    // runs: 4.1-5.5 ms against 5.6-6.8 ms, for 1.2-1.4x the CPU time).
+    const std::uint32_t channel_vecs = std::min<std::uint32_t>(
+        groups_for(2) == 1 && groups_for(1) > 1 ? 1 : 2, div_up(g.out_c, 4));
+    const std::int64_t lanes = div_up(g.out_c, 4 * channel_vecs);
+    const std::uint32_t width = width_for(lanes);
     using Spec = Conv2DBackwardKernelSpec;
     const PipelineDesc desc = pipeline_1d("conv2d_backward_kernel", 3, sizeof(Conv2DPush), width,
                                           {{Spec::rows, rows},
