@@ -240,8 +240,8 @@ class Backend {
 // Which shape of kernel a backend records where an op has several (see
 // docs/architecture.md, "Kernel variants"). `automatic` lets the device
 // decide; the others force one, so tests run every variant on every device
-// and benchmarks compare them. `winograd` records conv2d's forward pass and
-// input gradient with the Winograd kernel wherever it applies, everything
+// and benchmarks compare them. `winograd` records conv2d's forward pass,
+// input and kernel gradients with the Winograd kernel wherever it applies, everything
 // else as `automatic` does.
 enum class KernelChoice { automatic, register_blocked, shared_tiled, winograd };
 const char* to_string(KernelChoice choice);

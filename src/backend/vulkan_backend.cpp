@@ -228,7 +228,7 @@ class VulkanProgramBuilder final : public ProgramBuilder {
   }
   void conv2d_backward_kernel(const Conv2DGeometry& g, const DeviceTensor& x, const DeviceTensor& dy,
                               const DeviceTensor& dkernel) override {
-    vk::ops::conv2d_backward_kernel(rec(), g, buf(x), buf(dy), buf(dkernel), variant_);
+    vk::ops::conv2d_backward_kernel(rec(), g, buf(x), buf(dy), buf(dkernel), winograd_variant(g));
   }
   void conv2d_backward_bias(const Conv2DGeometry& g, const DeviceTensor& dy, const DeviceTensor& dbias) override {
     vk::ops::conv2d_backward_bias(rec(), g, buf(dy), buf(dbias), variant_);
@@ -351,7 +351,7 @@ class VulkanProgramBuilder final : public ProgramBuilder {
   bool winograd_;  // KernelChoice::winograd
   vk::Device& device_;
 
-  // conv2d's forward pass and input gradient: under KernelChoice::winograd,
+  // conv2d's forward pass, input and kernel gradients: under KernelChoice::winograd,
   // the Winograd kernel wherever it applies (automatic elsewhere).
   vk::ops::KernelVariant winograd_variant(const Conv2DGeometry& g) const {
     return winograd_ && vk::ops::conv2d_winograd_applies(g, device_) ? vk::ops::KernelVariant::winograd

@@ -262,7 +262,7 @@ TEST_F(TrainerKilled, ASecondSignalExitsAtOnceAndLeavesFilesWhole) {
 
 // Faults are armed by count; the autotuner's measurement submissions (for a
 // shape not yet in the cache) would move them, so these runs use the device
-// profile.
+// profile (or a cache that has their shapes).
 const char* const kNoAutotune = "VKNN_AUTOTUNE=0";
 
 // A lost device (injected: VKNN_TEST_FAULT fails the 11th queue submission,
@@ -272,9 +272,16 @@ const char* const kNoAutotune = "VKNN_AUTOTUNE=0";
 TEST_F(TrainerKilled, ByALostDeviceSaysWhichBackupToResumeAndTheSameCommandResumes) {
   TempDir dir;
   const fs::path backup = dir / "backup" / "checkpoint.safetensors";
+  // The interrupted run, the resumed one and the reference must run the
+  // same kernels to end with the same bits (the tuner may prefer a variant
+  // the device profile does not, e.g. winograd), and the interrupted run
+  // must not tune (its measurements would move the fault): the reference
+  // run first, which stores the choices in the tests' tuning cache, which
+  // the interrupted run then reads without measuring.
+  reference_weights();
   {
     Child child(training_args(dir), dir / "lost.txt", 0,
-                {"VKNN_TEST_FAULT=submit:11:VK_ERROR_DEVICE_LOST", kNoAutotune});
+                {"VKNN_TEST_FAULT=submit:11:VK_ERROR_DEVICE_LOST"});
     const int status = child.wait();
     const std::string out = file_text(dir / "lost.txt");
     EXPECT_EQ(status, 1) << out;

@@ -83,7 +83,7 @@ struct OpCase {
   // The op records a kernel variant of its own choosing (conv2d, dense):
   // run it once per variant, not only with the device's choice.
   bool has_kernel_variants = false;
-  // conv2d's forward pass and input gradient on a shape the Winograd kernel
+  // conv2d's forward pass, input and kernel gradients on a shape the Winograd kernels
   // takes (3x3, stride 1, channels multiples of 4): run in that variant too.
   bool has_winograd = false;
   // A test name gtest accepts: op__shape.

@@ -151,6 +151,7 @@ void add_conv2d(std::vector<OpCase>& cases) {
         {input("x", g.input_size()), input("dy", g.output_size()), output("dkernel", g.kernel_size())},
         [g](ProgramBuilder& b, const Tensors& t) { b.conv2d_backward_kernel(g, *t[0], *t[1], *t[2]); },
         kReduction, kVariants));
+    cases.back().has_winograd = winograd;
     cases.push_back(make_case(
         "conv2d_backward_bias", shape, {input("dy", g.output_size()), output("dbias", g.out_c)},
         [g](ProgramBuilder& b, const Tensors& t) { b.conv2d_backward_bias(g, *t[0], *t[1]); },

@@ -92,6 +92,7 @@ const std::vector<Expected>& table() {
   using ops::Conv2DForwardSpec;
   using ops::Conv2DTiledSpec;
   using ops::Conv2DWinogradSpec;
+  using ops::Conv2DWinogradKernelGradSpec;
   using ops::GemmSpec;
   const std::vector<std::uint32_t> tiled = {
       Conv2DTiledSpec::tile_m,   Conv2DTiledSpec::tile_n,   Conv2DTiledSpec::tile_k,
@@ -135,6 +136,8 @@ const std::vector<Expected>& table() {
       {"conv2d_winograd", conv, conv2d_fields(),
        {Conv2DWinogradSpec::tiles, Conv2DWinogradSpec::channel_vecs,
         Conv2DWinogradSpec::share_subgroup, Conv2DWinogradSpec::backward_input}},
+      {"conv2d_winograd_backward_kernel", conv, conv2d_fields(),
+       {Conv2DWinogradKernelGradSpec::channel_vecs, Conv2DWinogradKernelGradSpec::share_subgroup}},
       {"conv2d_backward_bias", conv, conv2d_fields(),
        {Conv2DBackwardBiasSpec::variant, Conv2DBackwardBiasSpec::oc_vec4,
         Conv2DBackwardBiasSpec::split}},

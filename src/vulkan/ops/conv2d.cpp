@@ -39,8 +39,8 @@ KernelVariant resolve(KernelVariant variant, Device& device, const char* op,
                       const RecordOnScratch& record, bool winograd = false) {
   if (variant == KernelVariant::winograd && !winograd) {
     throw Error(std::string(op) + ": the winograd variant does not apply to " + shape +
-                " (it needs a 3x3 kernel, stride 1, in_c and out_c multiples of 4, subgroup "
-                "shuffles, and is for the forward pass and the input gradient only)");
+                " (it needs a 3x3 kernel, stride 1, in_c and out_c multiples of 4 and subgroup "
+                "shuffles, and is for the forward pass and the input and kernel gradients)");
   }
   if (variant != KernelVariant::automatic) return variant;
   const DeviceProfile profile = DeviceProfile::of(device.info());
@@ -172,6 +172,24 @@ void dispatch_winograd(Recording& recording, const Conv2DGeometry& g, const Buff
                      {gx, div_up(dst_c, 4 * int(channel_vecs)), gz});
 }
 
+// The kernel gradient by F(3x3, 2x2) (shaders/conv2d_winograd_backward_kernel.comp).
+void dispatch_winograd_kernel_grad(Recording& recording, const Conv2DGeometry& g, const Buffer& x,
+                                   const Buffer& dy, const Buffer& dkernel, const Conv2DPush& push) {
+  Device& device = recording.device();
+  const std::uint32_t share = DeviceProfile::of(device.info()).shared_load_lanes;
+  // 8 output channels per invocation where they divide out_c (the lanes'
+  // blocks must not overlap), else 4.
+  const std::uint32_t channel_vecs = g.out_c % 8 == 0 ? 2 : 1;
+  const std::int64_t lanes = g.out_c / (4 * std::int64_t(channel_vecs));
+  const std::uint32_t width = share > 0 ? share : std::uint32_t(std::clamp<std::int64_t>(lanes, 1, 64));
+  using Spec = Conv2DWinogradKernelGradSpec;
+  const PipelineDesc desc =
+      pipeline_1d("conv2d_winograd_backward_kernel", 3, sizeof(Conv2DPush), width,
+                  {{Spec::channel_vecs, channel_vecs}, {Spec::share_subgroup, share}});
+  recording.dispatch(device.pipeline(desc), {&x, &dy, &dkernel}, push,
+                     {div_up(lanes, width), std::uint32_t(g.in_c / 4), 1});
+}
+
 }  // namespace
 
 bool conv2d_winograd_applies(const Conv2DGeometry& g, const Device& device) {
@@ -290,9 +308,12 @@ void conv2d_backward_kernel(Recording& recording, const Conv2DGeometry& g, const
   variant = resolve(variant, device, op, shapes, {g.input_size(), g.output_size(), g.kernel_size()},
                     [&](Recording& r, KernelVariant v, const std::vector<Buffer>& s) {
                       conv2d_backward_kernel(r, g, s[0], s[1], s[2], v);
-                    });
+                    },
+                    conv2d_winograd_applies(g, device));
 
-  if (variant == KernelVariant::register_blocked) {
+  if (variant == KernelVariant::winograd) {
+    dispatch_winograd_kernel_grad(recording, g, x, dy, dkernel, push);
+  } else if (variant == KernelVariant::register_blocked) {
     const Blocked b = blocked_for(device, op);
     // Rows are read as vec4s of 4 channels when in_c allows; 32 rows x 8
     // channels per invocation then, else (in_c = 1 or 3: few rows, scalar

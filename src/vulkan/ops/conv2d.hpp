@@ -11,8 +11,9 @@
 //
 // Shaders: shaders/conv2d_*.comp, two variants per pass (kernel_variant.hpp):
 // register_blocked for CPU drivers, shared_tiled for GPUs, and for the
-// forward pass and the input gradient of 3x3 stride-1 convolutions a third,
-// winograd (conv2d_winograd.comp); `automatic` measures them
+// forward pass, the input gradient and the kernel gradient of 3x3 stride-1
+// convolutions a third, winograd (conv2d_winograd.comp,
+// conv2d_winograd_backward_kernel.comp); `automatic` measures them
 // (variant_choice.hpp) or, with VKNN_AUTOTUNE=0, asks the device profile.
 // Forcing a variant an op or shape does not have is an error naming it.
 #pragma once
@@ -23,8 +24,8 @@
 
 namespace vknn::vk::ops {
 
-// Whether KernelVariant::winograd can record `g`'s forward pass and input
-// gradient on `device`: a 3x3 kernel, stride 1, in_c and out_c multiples of
+// Whether KernelVariant::winograd can record `g`'s forward pass, input
+// gradient and kernel gradient on `device`: a 3x3 kernel, stride 1, in_c and out_c multiples of
 // 4, and subgroup shuffles.
 bool conv2d_winograd_applies(const Conv2DGeometry& g, const Device& device);
 

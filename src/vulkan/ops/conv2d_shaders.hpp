@@ -72,6 +72,14 @@ struct Conv2DWinogradSpec {
   };
 };
 
+// shaders/conv2d_winograd_backward_kernel.comp, `layout(constant_id = 3..4)`.
+struct Conv2DWinogradKernelGradSpec {
+  enum Id : std::uint32_t {
+    channel_vecs = 3,    // CHANNEL_VECS: vec4s of output channels per invocation
+    share_subgroup = 4,  // SHARE_SUBGROUP: lanes sharing the input patch loads, 0 = none
+  };
+};
+
 // shaders/conv2d_tiled_gemm.glsl, `layout(constant_id = 3..8)`; the three
 // *_tiled.comp shaders.
 struct Conv2DTiledSpec {

@@ -12,8 +12,9 @@ enum class KernelVariant {
                      // on CPU drivers, shared_tiled elsewhere
   register_blocked,  // no shared memory, no barriers; each invocation owns a block of outputs
   shared_tiled,      // workgroup tiles staged through shared memory
-  winograd,          // conv2d forward and input gradient by Winograd F(2x2, 3x3): 3x3 kernels,
-                     // stride 1, channel counts multiples of 4 (conv2d_winograd_applies)
+  winograd,          // conv2d forward and input gradient by Winograd F(2x2, 3x3), kernel gradient
+                     // by F(3x3, 2x2): 3x3 kernels, stride 1, channel counts multiples of 4
+                     // (conv2d_winograd_applies)
 };
 
 }  // namespace vknn::vk::ops
