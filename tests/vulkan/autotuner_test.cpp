@@ -220,36 +220,38 @@ TEST_F(AutotunerTest, TheFasterVariantWinsAndASecondTunerReadsTheCache) {
   EXPECT_TRUE(warnings.messages.empty());
 }
 
-TEST_F(AutotunerTest, ACachedNameNoLongerOfferedIsMeasuredAgain) {
+// What the cache-key tests share: a cache folder, the device's identity and
+// two axpy candidates over 4096 elements.
+struct SmallAxpyTuning {
+  static constexpr std::uint32_t kCount = 1u << 12;
   vknn_test::TempDir dir;
-  auto& device = vknn_test::device();
-  const std::uint32_t count = 1u << 12;
-  vknn::vk::Buffer x(device, count * 4, "x"), y(device, count * 4, "y");
-  const TuningIdentity identity = vknn::vk::tuning_identity_of(device);
-  const auto candidates = axpy_candidates(x, y, count);
-  const std::string key = vknn::vk::tuning_key("n4096", candidates);
+  vknn::vk::Device& device = vknn_test::device();
+  vknn::vk::Buffer x{device, kCount * 4, "x"}, y{device, kCount * 4, "y"};
+  TuningIdentity identity = vknn::vk::tuning_identity_of(device);
+  std::vector<vknn::vk::TuningCandidate> candidates = axpy_candidates(x, y, kCount);
+  TuningCache cache() const { return TuningCache(dir.path(), identity); }
+};
+
+TEST_F(AutotunerTest, ACachedNameNoLongerOfferedIsMeasuredAgain) {
+  SmallAxpyTuning t;
+  const std::string key = vknn::vk::tuning_key("n4096", t.candidates);
   EXPECT_EQ(key, "n4096_among_slow_fast");
-  TuningCache(dir.path(), identity).store("axpy", key, "retired_variant");
-  vknn::vk::Autotuner tuner(device, TuningCache(dir.path(), identity), 1);
-  const std::string choice = tuner.choose("axpy", "n4096", candidates);
+  t.cache().store("axpy", key, "retired_variant");
+  vknn::vk::Autotuner tuner(t.device, t.cache(), 1);
+  const std::string choice = tuner.choose("axpy", "n4096", t.candidates);
   EXPECT_TRUE(choice == "fast" || choice == "slow") << choice;
   EXPECT_EQ(tuner.measurements(), 2u);
-  EXPECT_EQ(TuningCache(dir.path(), identity).find("axpy", key), choice);
+  EXPECT_EQ(t.cache().find("axpy", key), choice);
 }
 
 // A choice stored when the op had fewer variants does not stand for the
 // field the build offers now: the new variant gets measured.
 TEST_F(AutotunerTest, AVariantMoreMeansTheShapeIsMeasuredAgain) {
-  vknn_test::TempDir dir;
-  auto& device = vknn_test::device();
-  const std::uint32_t count = 1u << 12;
-  vknn::vk::Buffer x(device, count * 4, "x"), y(device, count * 4, "y");
-  const TuningIdentity identity = vknn::vk::tuning_identity_of(device);
-  const auto candidates = axpy_candidates(x, y, count);
+  SmallAxpyTuning t;
   // What a build offering "slow" only would have stored.
-  TuningCache(dir.path(), identity).store("axpy", vknn::vk::tuning_key("n4096", {candidates[0]}), "slow");
-  vknn::vk::Autotuner tuner(device, TuningCache(dir.path(), identity), 1);
-  tuner.choose("axpy", "n4096", candidates);
+  t.cache().store("axpy", vknn::vk::tuning_key("n4096", {t.candidates[0]}), "slow");
+  vknn::vk::Autotuner tuner(t.device, t.cache(), 1);
+  tuner.choose("axpy", "n4096", t.candidates);
   EXPECT_EQ(tuner.measurements(), 2u);
   ASSERT_EQ(tuner.decisions().size(), 1u);
   EXPECT_FALSE(tuner.decisions()[0].cached);
