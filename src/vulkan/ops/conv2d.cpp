@@ -28,12 +28,17 @@ Conv2DPush push_of(const Conv2DGeometry& g, Activation act = Activation::linear)
 }
 
 // automatic -> a variant: measured unless VKNN_AUTOTUNE=0
-// (variant_choice.hpp); else register_blocked on CPU drivers (which all
-// offer subgroup shuffles; one that did not would get shared_tiled),
-// shared_tiled elsewhere. `scratch` lists the op's buffer sizes in floats,
-// `record` records the op on such buffers; `winograd` says whether the op
-// and shape have that variant too (the profile never guesses it: only a
-// measurement picks it).
+// (variant_choice.hpp); else, on CPU drivers (which all offer subgroup
+// shuffles; one that did not would get shared_tiled), winograd where the op
+// and shape have it (`winograd`) and the lanes can share its transforms,
+// register_blocked otherwise; shared_tiled elsewhere. The profile's pick is
+// also the tuner's incumbent, which another variant must beat by its noise
+// margin. Why winograd there: on lavapipe it was faster or level in every
+// measurement (tuner runs: forward 6.6-11.6 ms against 7.7-14.6 ms for
+// register_blocked; whole steps in interleaved A/B rounds 0.68-1.00x),
+// while single tuner runs on a noisy host kept picking either.
+// `scratch` lists the op's buffer sizes in floats, `record` records the op
+// on such buffers.
 KernelVariant resolve(KernelVariant variant, Device& device, const char* op,
                       const std::string& shape, const std::vector<std::int64_t>& scratch,
                       const RecordOnScratch& record, bool winograd = false) {
@@ -44,9 +49,10 @@ KernelVariant resolve(KernelVariant variant, Device& device, const char* op,
   }
   if (variant != KernelVariant::automatic) return variant;
   const DeviceProfile profile = DeviceProfile::of(device.info());
-  const KernelVariant by_profile = profile.cpu_like && profile.subgroup_shuffle
-                                       ? KernelVariant::register_blocked
-                                       : KernelVariant::shared_tiled;
+  const KernelVariant by_profile =
+      !(profile.cpu_like && profile.subgroup_shuffle) ? KernelVariant::shared_tiled
+      : winograd && profile.shared_load_lanes > 0     ? KernelVariant::winograd
+                                                      : KernelVariant::register_blocked;
   std::vector<KernelVariant> valid = {KernelVariant::shared_tiled};
   if (profile.subgroup_shuffle) valid.push_back(KernelVariant::register_blocked);
   if (winograd) valid.push_back(KernelVariant::winograd);

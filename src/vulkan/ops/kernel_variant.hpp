@@ -8,8 +8,8 @@
 namespace vknn::vk::ops {
 
 enum class KernelVariant {
-  automatic,         // measured (vulkan/tuning/autotuner.hpp); VKNN_AUTOTUNE=0: register_blocked
-                     // on CPU drivers, shared_tiled elsewhere
+  automatic,         // measured (vulkan/tuning/autotuner.hpp); VKNN_AUTOTUNE=0: on CPU drivers
+                     // winograd where it applies, else register_blocked; shared_tiled elsewhere
   register_blocked,  // no shared memory, no barriers; each invocation owns a block of outputs
   shared_tiled,      // workgroup tiles staged through shared memory
   winograd,          // conv2d forward and input gradient by Winograd F(2x2, 3x3), kernel gradient
