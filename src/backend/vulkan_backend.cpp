@@ -190,8 +190,7 @@ class VulkanProgramBuilder final : public ProgramBuilder {
       : recording_(std::make_unique<vk::Recording>(device, name, vk::RecordingUse::replay)),
         launcher_(launcher),
         variant_(variant_of(kernels)),
-        winograd_(kernels == KernelChoice::winograd),
-        device_(device) {
+        winograd_(kernels == KernelChoice::winograd) {
     if (timed && device.info().timestamps_supported) {
       timestamps_ = std::make_unique<vk::TimestampPool>(device, 2);
       recording_->reset_timestamps(*timestamps_);
@@ -349,15 +348,15 @@ class VulkanProgramBuilder final : public ProgramBuilder {
   Launcher& launcher_;
   vk::ops::KernelVariant variant_;
   bool winograd_;  // KernelChoice::winograd
-  vk::Device& device_;
+  std::unique_ptr<vk::TimestampPool> timestamps_;
 
   // conv2d's forward pass, input and kernel gradients: under KernelChoice::winograd,
   // the Winograd kernel wherever it applies (automatic elsewhere).
-  vk::ops::KernelVariant winograd_variant(const Conv2DGeometry& g) const {
-    return winograd_ && vk::ops::conv2d_winograd_applies(g, device_) ? vk::ops::KernelVariant::winograd
-                                                                     : variant_;
+  vk::ops::KernelVariant winograd_variant(const Conv2DGeometry& g) {
+    return winograd_ && vk::ops::conv2d_winograd_applies(g, rec().device())
+               ? vk::ops::KernelVariant::winograd
+               : variant_;
   }
-  std::unique_ptr<vk::TimestampPool> timestamps_;
 };
 
 class VulkanBackend final : public Backend {

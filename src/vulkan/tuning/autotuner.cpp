@@ -98,8 +98,13 @@ void Autotuner::remember(TuningDecision decision) {
 }
 
 std::string tuning_key(const std::string& shape, const std::vector<TuningCandidate>& candidates) {
+  // Sorted: the candidates come in measuring order (the device profile's
+  // pick first), which must not change the key of the same field.
+  std::vector<std::string> names;
+  for (const TuningCandidate& c : candidates) names.push_back(c.name);
+  std::sort(names.begin(), names.end());
   std::string key = shape + "_among";
-  for (const TuningCandidate& c : candidates) key += "_" + c.name;
+  for (const std::string& name : names) key += "_" + name;
   return key;
 }
 

@@ -47,7 +47,8 @@ struct TuningCandidate {
 };
 
 // The tuning cache's key for a shape: the shape and the names of the
-// candidates the choice is made among, e.g. "b32_among_register_blocked_
+// candidates the choice is made among, sorted (whatever order they are
+// measured in), e.g. "b32_among_register_blocked_
 // shared_tiled_winograd". When a build offers a variant more (winograd
 // joined conv2d's), the shape is measured again rather than left with the
 // winner of the old field.
