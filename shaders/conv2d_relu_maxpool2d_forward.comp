@@ -29,6 +29,16 @@
 // over the SIMD lanes, about the cost of 60-80 vec4 FMAs; the loops are
 // unrolled (spec constants) so the patch and kernel stay in registers.
 //
+// Taps at the top (CHANNELS > 0, CPU drivers): the output channel count is
+// fixed at pipeline creation and one invocation computes all of them, so
+// every invocation needs every tap, at offsets known when the pipeline is
+// built. lavapipe turns a load at such an offset into one scalar load for all
+// SIMD lanes, but only outside all control flow (inside the grid-stride loop
+// the lanes may be partly masked, and every load is a loop over them); so the
+// taps are loaded once at the top of main. Measured on the course's conv1 +
+// pool1 at batch 32: 3.0-3.2 ms against 6.5-7.6 ms for 16 channels per
+// invocation with the taps loaded in the loop (docs/performance.md).
+//
 // Bindings: 0 x (NHWC, 1 channel), 1 kernel (kh,kw,1,c), 2 bias (c),
 //           3 y (pooled NHWC), 4 winners (uint words).
 // Dispatch: grid-stride over div_up(windows, WINDOWS) * channel blocks
@@ -45,6 +55,13 @@ layout(constant_id = 9) const int CONV_STRIDE_W = 1;
 layout(constant_id = 10) const int CHANNEL_VECS = 1;  // groups of 4 channels per invocation
 layout(constant_id = 11) const int WINDOWS = 1;       // pool windows per invocation
 layout(constant_id = 12) const bool WRITE_WINNERS = false;
+// The conv's output channels, fixed at pipeline creation (0: p.channels).
+// The host sets it only with CHANNEL_VECS covering all channels.
+layout(constant_id = 13) const int CHANNELS = 0;
+const bool TAPS_AT_TOP = CHANNELS > 0;
+// Winner words for 16 channels are stored as one uvec4 (whole groups of 4
+// words per pixel).
+const bool WINNERS_VEC4 = TAPS_AT_TOP && CHANNELS % 16 == 0;
 
 const int PATCH_H = (POOL_H - 1) * CONV_STRIDE_H + KERNEL_H;
 const int PATCH_W = (POOL_W - 1) * CONV_STRIDE_W + KERNEL_W;
@@ -58,41 +75,51 @@ layout(set = 0, binding = 2) readonly buffer B4 { vec4 bias4[]; };
 layout(set = 0, binding = 3) writeonly buffer Y { float y[]; };
 layout(set = 0, binding = 3) writeonly buffer Y4 { vec4 y4[]; };
 layout(set = 0, binding = 4) writeonly buffer W { uint winners[]; };
+layout(set = 0, binding = 4) writeonly buffer W4 { uvec4 winners4[]; };
+
+int out_channels() { return TAPS_AT_TOP ? CHANNELS : p.channels; }
+int out_groups() { return (out_channels() + 3) / 4; }
 
 // row[c0 .. c0+3] of a (rows, channels) array; channels past the end read a
 // clamped valid element whose results are never stored.
 vec4 kernel_vec(int row, int c0) {
-  if (OC_VEC4) return kernel4[(row * p.channels + c0) >> 2];
-  const int last = p.channels - 1, at = row * p.channels;
+  if (OC_VEC4) return kernel4[(row * out_channels() + c0) >> 2];
+  const int last = out_channels() - 1, at = row * out_channels();
   return vec4(kernel[at + min(c0, last)], kernel[at + min(c0 + 1, last)],
               kernel[at + min(c0 + 2, last)], kernel[at + min(c0 + 3, last)]);
 }
 vec4 bias_vec(int c0) {
   if (OC_VEC4) return bias4[c0 >> 2];
-  const int last = p.channels - 1;
+  const int last = out_channels() - 1;
   return vec4(bias[min(c0, last)], bias[min(c0 + 1, last)], bias[min(c0 + 2, last)],
               bias[min(c0 + 3, last)]);
 }
 
+// The taps and bias of the invocation's channel block (groups past the end
+// repeat the last one).
+void load_taps(int block, out vec4 k[CHANNEL_VECS][TAPS], out vec4 b[CHANNEL_VECS]) {
+  [[unroll]] for (int q = 0; q < CHANNEL_VECS; ++q) {
+    const int c0 = 4 * min(block * CHANNEL_VECS + q, out_groups() - 1);
+    b[q] = bias_vec(c0);
+    [[unroll]] for (int t = 0; t < TAPS; ++t) k[q][t] = kernel_vec(t, c0);
+  }
+}
+
 void main() {
-  const int groups = channel_groups();
+  const int groups = out_groups();
   const int blocks = (groups + CHANNEL_VECS - 1) / CHANNEL_VECS;
   const int windows = p.batch * p.out_h * p.out_w;
   const uint items = uint((windows + WINDOWS - 1) / WINDOWS) * uint(blocks);
   const uint grid = gl_NumWorkGroups.x * gl_WorkGroupSize.x;
+  // The taps, loaded once for all the invocation's windows: here, before
+  // any control flow, when every invocation needs them all (see the top).
+  vec4 k[CHANNEL_VECS][TAPS];
+  vec4 b[CHANNEL_VECS];
+  if (TAPS_AT_TOP) load_taps(0, k, b);
   for (uint i = gl_GlobalInvocationID.x; i < items; i += grid) {
     const int block = int(i % uint(blocks));
     const int first_window = int(i / uint(blocks)) * WINDOWS;
-
-    // This invocation's channel groups: their taps and biases, loaded once
-    // for all its windows (groups past the end repeat the last one).
-    vec4 k[CHANNEL_VECS][TAPS];
-    vec4 b[CHANNEL_VECS];
-    [[unroll]] for (int q = 0; q < CHANNEL_VECS; ++q) {
-      const int c0 = 4 * min(block * CHANNEL_VECS + q, groups - 1);
-      b[q] = bias_vec(c0);
-      [[unroll]] for (int t = 0; t < TAPS; ++t) k[q][t] = kernel_vec(t, c0);
-    }
+    if (!TAPS_AT_TOP) load_taps(block, k, b);
 
     [[unroll]] for (int w = 0; w < WINDOWS; ++w) {
       const int window = first_window + w;  // (n * out_h + oy) * out_w + ox
@@ -111,6 +138,7 @@ void main() {
           x_patch[r][s] = inside ? x[(n * p.in_h + iy) * p.in_w + ix] : 0.0;
         }
       }
+      uvec4 words = uvec4(0);  // WINNERS_VEC4: the last 4 groups' winner words
       [[unroll]] for (int q = 0; q < CHANNEL_VECS; ++q) {
         const int group = block * CHANNEL_VECS + q;
         if (group >= groups) break;
@@ -139,20 +167,26 @@ void main() {
           }
         }
         const int c0 = 4 * group;
-        const int pixel_out = window * p.channels + c0;
+        const int pixel_out = window * out_channels() + c0;
         if (OC_VEC4) {
           y4[pixel_out >> 2] = best;
         } else {
           [[unroll]] for (int j = 0; j < 4; ++j) {
-            if (c0 + j < p.channels) y[pixel_out + j] = best[j];
+            if (c0 + j < out_channels()) y[pixel_out + j] = best[j];
           }
         }
         if (WRITE_WINNERS) {
           // 255 where relu's output is 0 (or NaN) and for channels past the end.
           const bvec4 passes = bvec4(uvec4(greaterThan(best, vec4(0.0))) &
-                                     uvec4(lessThan(ivec4(c0) + ivec4(0, 1, 2, 3), ivec4(p.channels))));
+                                     uvec4(lessThan(ivec4(c0) + ivec4(0, 1, 2, 3), ivec4(out_channels()))));
           const uvec4 code = mix(uvec4(NO_WINNER), uvec4(tap), passes);
-          winners[window * groups + group] = code.x | (code.y << 8) | (code.z << 16) | (code.w << 24);
+          const uint word = code.x | (code.y << 8) | (code.z << 16) | (code.w << 24);
+          if (WINNERS_VEC4) {
+            words[q % 4] = word;
+            if (q % 4 == 3) winners4[(window * groups + group) >> 2] = words;
+          } else {
+            winners[window * groups + group] = word;
+          }
         }
       }
     }

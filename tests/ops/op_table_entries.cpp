@@ -224,6 +224,9 @@ void add_conv2d_relu_maxpool2d(std::vector<OpCase>& cases) {
       conv_relu_pool(conv(1, 7, 7, 1, 8, 2, 2, 2, 2, Padding::valid), 3, 3),    // strided conv, one window
       conv_relu_pool(conv(2, 12, 10, 1, 12, 5, 5, 1, 1, Padding::same), 2, 3),  // partial channel blocks
       conv_relu_pool(conv(5, 11, 11, 1, 36, 3, 3, 1, 1, Padding::valid), 2, 2), // odd batch, 9 channel groups
+      // Over 128 channels: CPU drivers too take the taps per channel block
+      // (33 groups: a partial block of 4).
+      conv_relu_pool(conv(2, 7, 8, 1, 132, 3, 3, 1, 1, Padding::valid), 2, 2),
   };
   for (const ConvReluPoolGeometry& g : shapes) {
     const std::string shape = conv_shape(g.conv) + "_pool" + std::to_string(g.pool.pool_h) + "x" +

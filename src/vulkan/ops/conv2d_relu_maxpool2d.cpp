@@ -4,6 +4,7 @@
 
 #include "vulkan/device.hpp"
 #include "vulkan/ops/conv2d_relu_maxpool2d_shaders.hpp"
+#include "vulkan/ops/device_profile.hpp"
 #include "vulkan/ops/dispatch.hpp"
 #include "vulkan/pipeline.hpp"
 
@@ -12,13 +13,33 @@ namespace {
 
 using namespace detail;  // the dispatch vocabulary, dispatch.hpp
 
-// Channel groups of 4 and pool windows per invocation of the forward.
-// 4 x 4 = 16 channels share each loaded input patch (16 floats for 3x3 /
-// 2x2) and their 9 kernel vec4s serve 2 windows: see the shader's comment
-// for why loads are what counts on lavapipe. Measured on the course's
-// conv1 + pool1 (docs/performance.md).
-constexpr std::uint32_t kChannelVecs = 4;
-constexpr std::uint32_t kWindows = 2;
+// How the forward splits its work: channel groups of 4 and pool windows
+// per invocation, and whether the channel count is fixed at pipeline
+// creation (the shader's CHANNELS: every invocation computes every channel
+// and loads the taps once at its top). See the shader's comment for why
+// loads are what counts on lavapipe.
+struct ForwardBlocking {
+  std::uint32_t channel_vecs;
+  std::uint32_t windows;
+  std::uint32_t fixed_channels;  // 0: the push block's
+};
+
+// The most channels one invocation of the CPU drivers' blocking computes
+// (its taps are held for the whole invocation: 9 vec4s per 4 channels for
+// a 3x3 kernel).
+constexpr int kMaxChannelsAtOnce = 128;
+
+ForwardBlocking forward_blocking(const Device& device, const ConvReluPoolGeometry& g) {
+  // CPU drivers: all channels, 4 windows per invocation (course conv1 +
+  // pool1 at batch 32: 2.7 ms against 3.0 for 2 windows, 3.3 for 1; with
+  // 16 channels, 2 windows and the taps loaded per item: 6.5-7.6 ms).
+  if (DeviceProfile::of(device.info()).cpu_like && g.conv.out_c <= kMaxChannelsAtOnce) {
+    return {std::uint32_t(g.channel_groups()), 4, std::uint32_t(g.conv.out_c)};
+  }
+  // GPUs (never timed on one): 16 channels share each loaded input patch
+  // (16 floats for 3x3 / 2x2) and their 9 kernel vec4s serve 2 windows.
+  return {4, 2, 0};
+}
 
 std::uint32_t oc_vec4(const ConvReluPoolGeometry& g) { return g.conv.out_c % 4 == 0 ? 1 : 0; }
 
@@ -53,9 +74,11 @@ void conv2d_relu_maxpool2d_forward(Recording& recording, const ConvReluPoolGeome
                 std::to_string(g.conv.output_size()) +
                 " elements; the shaders index with 32-bit integers; split the batch");
   }
-  const std::uint32_t blocks = (std::uint32_t(g.channel_groups()) + kChannelVecs - 1) / kChannelVecs;
+  const ForwardBlocking blocking = forward_blocking(recording.device(), g);
+  const std::uint32_t blocks =
+      (std::uint32_t(g.channel_groups()) + blocking.channel_vecs - 1) / blocking.channel_vecs;
   const std::uint64_t windows = std::uint64_t(g.pool.batch) * g.pool.out_h() * g.pool.out_w();
-  const std::uint64_t items = (windows + kWindows - 1) / kWindows * blocks;
+  const std::uint64_t items = (windows + blocking.windows - 1) / blocking.windows * blocks;
   SpecConstants constants{{ConvReluPoolSpec::pool_h, std::uint32_t(g.pool.pool_h)},
                           {ConvReluPoolSpec::pool_w, std::uint32_t(g.pool.pool_w)},
                           {ConvReluPoolSpec::oc_vec4, oc_vec4(g)},
@@ -63,9 +86,10 @@ void conv2d_relu_maxpool2d_forward(Recording& recording, const ConvReluPoolGeome
                           {ConvReluPoolSpec::kernel_w, std::uint32_t(g.conv.kernel_w)},
                           {ConvReluPoolSpec::conv_stride_h, std::uint32_t(g.conv.stride_h)},
                           {ConvReluPoolSpec::conv_stride_w, std::uint32_t(g.conv.stride_w)},
-                          {ConvReluPoolSpec::channel_vecs, kChannelVecs},
-                          {ConvReluPoolSpec::windows, kWindows},
-                          {ConvReluPoolSpec::write_winners, winners ? 1u : 0u}};
+                          {ConvReluPoolSpec::channel_vecs, blocking.channel_vecs},
+                          {ConvReluPoolSpec::windows, blocking.windows},
+                          {ConvReluPoolSpec::write_winners, winners ? 1u : 0u},
+                          {ConvReluPoolSpec::channels, blocking.fixed_channels}};
   const PipelineDesc desc =
       pipeline_1d("conv2d_relu_maxpool2d_forward", 5, sizeof(ConvReluPoolPush),
                   elementwise_width(recording.device()), std::move(constants));

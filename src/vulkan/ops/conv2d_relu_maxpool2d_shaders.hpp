@@ -39,6 +39,7 @@ struct ConvReluPoolSpec {
     channel_vecs = 10,    // CHANNEL_VECS: groups of 4 channels per invocation
     windows = 11,         // WINDOWS: pool windows per invocation
     write_winners = 12,   // WRITE_WINNERS: training
+    channels = 13,        // CHANNELS: the conv's output channels, 0 = the push block's
   };
 };
 
