@@ -20,20 +20,34 @@ function(vknn_embed_shaders target shader_dir)
   set(includes "")
   set(entries "")
   foreach(source IN LISTS shader_sources)
-    get_filename_component(name "${source}" NAME_WE)
-    string(MAKE_C_IDENTIFIER "vknn_spirv_${name}" symbol)
-    set(header "${out_dir}/${name}.spv.h")
-    add_custom_command(
-      OUTPUT "${header}"
-      COMMAND Vulkan::glslangValidator -V --target-env vulkan1.2 -I${shader_dir}
-              --vn ${symbol} --depfile "${header}.d" -o "${header}" "${source}"
-      DEPENDS "${source}"
-      DEPFILE "${header}.d"
-      COMMENT "Compiling shader ${name}.comp to SPIR-V"
-      VERBATIM)
-    list(APPEND headers "${header}")
-    string(APPEND includes "#include \"${name}.spv.h\"\n")
-    string(APPEND entries "    {\"${name}\", {${symbol}, sizeof(${symbol}) / sizeof(${symbol}[0])}},\n")
+    get_filename_component(base "${source}" NAME_WE)
+    # A shader that includes texel_reads.glsl is compiled twice: <name>
+    # reads its inputs from storage buffers, <name>_texel (VKNN_TEXEL_READS)
+    # from uniform texel buffers (see shaders/texel_reads.glsl).
+    file(STRINGS "${source}" texel_marker REGEX "^#include \"texel_reads.glsl\"")
+    set(variants "${base}")
+    if(texel_marker)
+      list(APPEND variants "${base}_texel")
+    endif()
+    foreach(name IN LISTS variants)
+      set(defines "")
+      if(name MATCHES "_texel$")
+        set(defines "-DVKNN_TEXEL_READS")
+      endif()
+      string(MAKE_C_IDENTIFIER "vknn_spirv_${name}" symbol)
+      set(header "${out_dir}/${name}.spv.h")
+      add_custom_command(
+        OUTPUT "${header}"
+        COMMAND Vulkan::glslangValidator -V --target-env vulkan1.2 -I${shader_dir} ${defines}
+                --vn ${symbol} --depfile "${header}.d" -o "${header}" "${source}"
+        DEPENDS "${source}"
+        DEPFILE "${header}.d"
+        COMMENT "Compiling shader ${base}.comp to SPIR-V (${name})"
+        VERBATIM)
+      list(APPEND headers "${header}")
+      string(APPEND includes "#include \"${name}.spv.h\"\n")
+      string(APPEND entries "    {\"${name}\", {${symbol}, sizeof(${symbol}) / sizeof(${symbol}[0])}},\n")
+    endforeach()
   endforeach()
 
   set(registry "${out_dir}/shader_registry_table.cpp")

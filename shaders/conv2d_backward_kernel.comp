@@ -25,11 +25,13 @@
 // see conv2d_forward.comp).
 //
 // Bindings: 0 x (NHWC), 1 dy (NHWC), 2 dkernel (kh,kw,in_c,out_c, written).
+//           x and dy are inputs in the sense of texel_reads.glsl.
 // Dispatch: workgroup (W, 1, 1), W a multiple of SHARE_SUBGROUP;
 //           groups x = div_up(div_up(out_c, 4*CHANNEL_VECS), W),
 //           groups y = div_up(kernel_h*kernel_w*in_c, ROWS).
 #include "common.glsl"
 #include "conv2d_common.glsl"
+#include "texel_reads.glsl"
 
 VKNN_WORKGROUP_LAYOUT;
 
@@ -45,18 +47,16 @@ const int ITEM_ROWS = ROW_VEC4 ? 4 : 1;
 const int ITEMS = ROWS / ITEM_ROWS;
 const int SHARE_ROUNDS = SHARE_SUBGROUP > 0 ? (ITEMS + SHARE_SUBGROUP - 1) / SHARE_SUBGROUP : 1;
 
-layout(set = 0, binding = 0) readonly buffer X { float x[]; };
-layout(set = 0, binding = 0) readonly buffer X4 { vec4 x4[]; };
-layout(set = 0, binding = 1) readonly buffer DY { float dy[]; };
-layout(set = 0, binding = 1) readonly buffer DY4 { vec4 dy4[]; };
+VKNN_INPUT(0, x_in);
+VKNN_INPUT(1, dy_in);
 layout(set = 0, binding = 2) writeonly buffer DK { float dkernel[]; };
 layout(set = 0, binding = 2) writeonly buffer DK4 { vec4 dkernel4[]; };
 
 vec4 dy_vec(int m, int oc) {
-  if (OC_VEC4) return dy4[(m * g.out_c + min(oc, g.out_c - 4)) >> 2];
+  if (OC_VEC4) return VKNN_LOAD4(dy_in, (m * g.out_c + min(oc, g.out_c - 4)) >> 2);
   const int row = m * g.out_c, last = g.out_c - 1;
-  return vec4(dy[row + min(oc, last)], dy[row + min(oc + 1, last)], dy[row + min(oc + 2, last)],
-              dy[row + min(oc + 3, last)]);
+  return vec4(VKNN_LOAD1(dy_in, row + min(oc, last)), VKNN_LOAD1(dy_in, row + min(oc + 1, last)),
+              VKNN_LOAD1(dy_in, row + min(oc + 2, last)), VKNN_LOAD1(dy_in, row + min(oc + 3, last)));
 }
 
 // Where row item i reads x: its tap's offsets from the output position and
@@ -78,12 +78,11 @@ Item item_at(int r0, int i) {
 // (zero for a padded tap), in .x (scalar items) or all of it (ROW_VEC4).
 vec4 load_item(Item it, int n, int oy, int ox) {
   const int iy = oy * g.stride_h + it.dy_tap, ix = ox * g.stride_w + it.dx_tap;
-  vec4 v = vec4(0.0);
-  if (iy >= 0 && iy < g.in_h && ix >= 0 && ix < g.in_w) {
-    const int index = ((n * g.in_h + iy) * g.in_w + ix) * g.in_c + it.channel;
-    if (ROW_VEC4) v = x4[index >> 2]; else v.x = x[index];
-  }
-  return v;
+  // Outside x (padding): a fetch at texel 0, then zero; no branch.
+  const bool inside = iy >= 0 && iy < g.in_h && ix >= 0 && ix < g.in_w;
+  const int index = inside ? ((n * g.in_h + iy) * g.in_w + ix) * g.in_c + it.channel : 0;
+  const vec4 v = ROW_VEC4 ? VKNN_LOAD4(x_in, index >> 2) : vec4(VKNN_LOAD1(x_in, index), 0.0, 0.0, 0.0);
+  return inside ? v : vec4(0.0);
 }
 
 void main() {

@@ -40,12 +40,14 @@
 //
 // Bindings: 0 src (NHWC), 1 kernel (3,3,in_c,out_c), 2 bias (out_c; not read
 //           by the input gradient, which binds the kernel there),
-//           3 dst (NHWC, written); all viewed as vec4[].
+//           3 dst (NHWC, written); all vec4s. src and kernel are inputs in
+//           the sense of texel_reads.glsl.
 // Dispatch: workgroup (W, 1, 1), W a multiple of SHARE_SUBGROUP;
 //           groups x = div_up(batch * div_up(dst_h, 2) * div_up(div_up(dst_w, 2), TILES), W)
 //           (folded over z when large), groups y = div_up(dst_c, 4*CHANNEL_VECS).
 #include "common.glsl"
 #include "conv2d_common.glsl"
+#include "texel_reads.glsl"
 
 VKNN_WORKGROUP_LAYOUT;
 
@@ -60,8 +62,8 @@ const int PATCH_W = 2 * TILES + 2;
 const int SHARE = SHARE_SUBGROUP > 0 ? SHARE_SUBGROUP : 1;  // a divisor, also where nothing is shared
 const int ROUNDS = SHARE_SUBGROUP > 0 ? (CHANNEL_VECS + SHARE - 1) / SHARE : CHANNEL_VECS;
 
-layout(set = 0, binding = 0) readonly buffer Src { vec4 src4[]; };
-layout(set = 0, binding = 1) readonly buffer K { vec4 kernel4[]; };
+VKNN_INPUT(0, src_in);
+VKNN_INPUT(1, kernel_in);
 layout(set = 0, binding = 2) readonly buffer B { vec4 bias4[]; };
 layout(set = 0, binding = 3) writeonly buffer Dst { vec4 dst4[]; };
 
@@ -72,14 +74,14 @@ void load_kernel_block(out vec4 tap[9][4], int c0, int d0) {
     // kernel[ky][kx][ic = c0+j][oc = d0..d0+3]: a vec4 each.
     [[unroll]] for (int t = 0; t < 9; ++t)
       [[unroll]] for (int j = 0; j < 4; ++j)
-        tap[t][j] = kernel4[((t * g.in_c + c0 + j) * g.out_c + d0) >> 2];
+        tap[t][j] = VKNN_LOAD4(kernel_in, ((t * g.in_c + c0 + j) * g.out_c + d0) >> 2);
   } else {
     // kernel'[ky][kx][oc = c0+j][ic = d0+m] = kernel[2-ky][2-kx][d0+m][c0+j]:
     // a vec4 over j for each m, transposed in registers.
     [[unroll]] for (int t = 0; t < 9; ++t) {
       vec4 w[4];
       [[unroll]] for (int m = 0; m < 4; ++m)
-        w[m] = kernel4[(((8 - t) * g.in_c + d0 + m) * g.out_c + c0) >> 2];
+        w[m] = VKNN_LOAD4(kernel_in, (((8 - t) * g.in_c + d0 + m) * g.out_c + c0) >> 2);
       [[unroll]] for (int j = 0; j < 4; ++j) tap[t][j] = vec4(w[0][j], w[1][j], w[2][j], w[3][j]);
     }
   }
@@ -150,7 +152,11 @@ void main() {
       vec4 d[4];
       [[unroll]] for (int r = 0; r < 4; ++r) {
         d[r] = vec4(0.0);
-        if (row_base[r] >= 0 && col_inside[c]) d[r] = src4[((row_base[r] + ix0 + c) * src_c + c0) >> 2];
+        // A fetch at texel 0 where the patch is outside src (padding), so
+        // that every lane fetches: no branch around it.
+        const bool inside = row_base[r] >= 0 && col_inside[c];
+        const vec4 fetched = VKNN_LOAD4(src_in, inside ? ((row_base[r] + ix0 + c) * src_c + c0) >> 2 : 0);
+        d[r] = inside ? fetched : vec4(0.0);
       }
       rows[0][c] = d[0] - d[2];
       rows[1][c] = d[1] + d[2];

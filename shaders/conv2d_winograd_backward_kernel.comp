@@ -26,11 +26,13 @@
 // over all tiles in a fixed order, its 64 * CHANNEL_VECS vec4 sums in
 // registers: deterministic, no atomics.
 //
-// Bindings: 0 x (NHWC), 1 dy (NHWC), 2 dkernel (3,3,in_c,out_c, written); vec4[].
+// Bindings: 0 x (NHWC), 1 dy (NHWC), 2 dkernel (3,3,in_c,out_c, written);
+//           vec4s. x and dy are inputs in the sense of texel_reads.glsl.
 // Dispatch: workgroup (W, 1, 1), W a multiple of SHARE_SUBGROUP;
 //           groups x = div_up(div_up(out_c, 4*CHANNEL_VECS), W), groups y = in_c / 4.
 #include "common.glsl"
 #include "conv2d_common.glsl"
+#include "texel_reads.glsl"
 
 VKNN_WORKGROUP_LAYOUT;
 
@@ -42,8 +44,8 @@ layout(constant_id = 4) const int SHARE_SUBGROUP = 8;
 const int SHARE = SHARE_SUBGROUP > 0 ? SHARE_SUBGROUP : 1;  // a divisor, also where nothing is shared
 const int ROUNDS = SHARE_SUBGROUP > 0 ? (16 + SHARE - 1) / SHARE : 16;
 
-layout(set = 0, binding = 0) readonly buffer X { vec4 x4[]; };
-layout(set = 0, binding = 1) readonly buffer DY { vec4 dy4[]; };
+VKNN_INPUT(0, x_in);
+VKNN_INPUT(1, dy_in);
 layout(set = 0, binding = 2) writeonly buffer DK { vec4 dkernel4[]; };
 
 void main() {
@@ -71,9 +73,10 @@ void main() {
         [[unroll]] for (int r = 0; r < ROUNDS; ++r) {
           const int p = SHARE_SUBGROUP > 0 ? min(r * SHARE + lane, 15) : r;
           const int iy = iy0 + p / 4, ix = ix0 + p % 4;
-          mine[r] = vec4(0.0);
-          if (iy >= 0 && iy < g.in_h && ix >= 0 && ix < g.in_w)
-            mine[r] = x4[(((n * g.in_h + iy) * g.in_w + ix) * g.in_c + ic) >> 2];
+          // Outside x (padding): a fetch at texel 0, then zero; no branch.
+          const bool inside = iy >= 0 && iy < g.in_h && ix >= 0 && ix < g.in_w;
+          const vec4 fetched = VKNN_LOAD4(x_in, inside ? (((n * g.in_h + iy) * g.in_w + ix) * g.in_c + ic) >> 2 : 0);
+          mine[r] = inside ? fetched : vec4(0.0);
         }
         vec4 d[16];
         [[unroll]] for (int p = 0; p < 16; ++p)
@@ -100,10 +103,10 @@ void main() {
         [[unroll]] for (int q = 0; q < CHANNEL_VECS; ++q) {
           const int row0 = ((n * out_h + oy) * out_w + ox) * g.out_c + oc0 + 4 * q;
           const int row1 = row0 + out_w * g.out_c;
-          const vec4 f00 = dy4[row0 >> 2];
-          const vec4 f01 = right ? dy4[(row0 + g.out_c) >> 2] : vec4(0.0);
-          const vec4 f10 = below ? dy4[row1 >> 2] : vec4(0.0);
-          const vec4 f11 = right && below ? dy4[(row1 + g.out_c) >> 2] : vec4(0.0);
+          const vec4 f00 = VKNN_LOAD4(dy_in, row0 >> 2);
+          const vec4 f01 = right ? VKNN_LOAD4(dy_in, (row0 + g.out_c) >> 2) : vec4(0.0);
+          const vec4 f10 = below ? VKNN_LOAD4(dy_in, row1 >> 2) : vec4(0.0);
+          const vec4 f11 = right && below ? VKNN_LOAD4(dy_in, (row1 + g.out_c) >> 2) : vec4(0.0);
           vec4 r[4][2];  // G f
           r[0][0] = f00;                 r[0][1] = f01;
           r[1][0] = 0.5 * (f00 + f10);   r[1][1] = 0.5 * (f01 + f11);

@@ -60,6 +60,7 @@ struct DeviceInfo {
   std::array<std::uint32_t, 3> max_workgroup_count{};
   std::uint32_t max_push_constant_bytes = 0;
   std::uint64_t max_storage_buffer_range = 0;
+  std::uint64_t max_texel_buffer_elements = 0;  // texels in one texel-buffer view
   std::uint64_t max_memory_allocation_size = 0;
   bool timestamps_supported = false;
   double timestamp_period_ns = 0.0;

@@ -10,15 +10,22 @@
 
 namespace vknn::vk {
 
+namespace {
+constexpr VkDeviceSize kTexelBytes = 16;  // one vec4
+}  // namespace
+
 Buffer::Buffer(Device& device, VkDeviceSize bytes, std::string name, BufferKind kind)
     : device_(&device), size_(bytes), name_(std::move(name)) {
   if (bytes == 0) throw Error("buffer '" + name_ + "': size must be positive");
   if (kind == BufferKind::storage) device.check_storage_buffer_size(bytes, "buffer '" + name_ + "'");
 
   VkBufferCreateInfo info{VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO};
-  info.size = bytes;
+  // Whole vec4s, so that a texel view (vec4_view) reaches every float.
+  info.size = (bytes + kTexelBytes - 1) / kTexelBytes * kTexelBytes;
   info.usage = VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT;
-  if (kind == BufferKind::storage) info.usage |= VK_BUFFER_USAGE_STORAGE_BUFFER_BIT;
+  if (kind == BufferKind::storage) {
+    info.usage |= VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT;
+  }
   info.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
   vk_check(vkCreateBuffer(device.handle(), &info, nullptr, &buffer_), "vkCreateBuffer",
            "creating buffer '" + name_ + "' of " + format_bytes(bytes));
@@ -55,14 +62,31 @@ Buffer::Buffer(Buffer&& other) noexcept
       size_(other.size_),
       name_(std::move(other.name_)),
       allocation_(other.allocation_),
-      host_access_(other.host_access_) {
+      host_access_(other.host_access_),
+      vec4_view_(other.vec4_view_) {
   other.buffer_ = VK_NULL_HANDLE;
   other.allocation_ = {};
+  other.vec4_view_ = VK_NULL_HANDLE;
 }
 
 Buffer::~Buffer() {
+  if (vec4_view_ != VK_NULL_HANDLE) vkDestroyBufferView(device_->handle(), vec4_view_, nullptr);
   if (buffer_ != VK_NULL_HANDLE) vkDestroyBuffer(device_->handle(), buffer_, nullptr);
   if (allocation_.block) device_->memory().free(allocation_);
+}
+
+VkBufferView Buffer::vec4_view() const {
+  if (vec4_view_ != VK_NULL_HANDLE) return vec4_view_;
+  const VkDeviceSize texels = (size_ + kTexelBytes - 1) / kTexelBytes;  // allocated whole
+  device_->check_texel_buffer_elements(texels, "buffer '" + name_ + "'");
+  VkBufferViewCreateInfo info{VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO};
+  info.buffer = buffer_;
+  info.format = VK_FORMAT_R32G32B32A32_SFLOAT;
+  info.offset = 0;
+  info.range = texels * kTexelBytes;
+  vk_check(vkCreateBufferView(device_->handle(), &info, nullptr, &vec4_view_), "vkCreateBufferView",
+           "viewing buffer '" + name_ + "' as vec4 texels");
+  return vec4_view_;
 }
 
 void Buffer::check_range(VkDeviceSize bytes, VkDeviceSize offset, const char* op) const {

@@ -47,6 +47,12 @@ class Buffer {
   void download(void* data, VkDeviceSize bytes, VkDeviceSize offset = 0) const;
   void fill_zero();
 
+  // A view of the whole buffer as vec4 texels (R32G32B32A32_SFLOAT), for
+  // shaders that read it as a uniform texel buffer; made on first use. The
+  // buffer is allocated in whole vec4s, so the last texel holds its last
+  // floats (and unspecified padding).
+  VkBufferView vec4_view() const;
+
  private:
   void check_range(VkDeviceSize bytes, VkDeviceSize offset, const char* op) const;
 
@@ -56,6 +62,7 @@ class Buffer {
   std::string name_;
   Allocation allocation_;
   bool host_access_ = false;
+  mutable VkBufferView vec4_view_ = VK_NULL_HANDLE;
 };
 
 }  // namespace vknn::vk

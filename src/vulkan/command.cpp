@@ -25,11 +25,12 @@ DescriptorArena::~DescriptorArena() {
 }
 
 void DescriptorArena::add_pool() {
-  VkDescriptorPoolSize size{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, kBuffersPerPool};
+  const VkDescriptorPoolSize sizes[] = {{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, kBuffersPerPool},
+                                        {VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER, kBuffersPerPool}};
   VkDescriptorPoolCreateInfo info{VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO};
   info.maxSets = kSetsPerPool;
-  info.poolSizeCount = 1;
-  info.pPoolSizes = &size;
+  info.poolSizeCount = 2;
+  info.pPoolSizes = sizes;
   VkDescriptorPool pool = VK_NULL_HANDLE;
   vk_check(vkCreateDescriptorPool(device_.handle(), &info, nullptr, &pool),
            "vkCreateDescriptorPool", "creating a descriptor pool");
@@ -110,16 +111,27 @@ void Recording::dispatch(const ComputePipeline& pipeline,
 
   VkDescriptorSet set = descriptors_->allocate(pipeline.set_layout(), what);
   std::vector<VkDescriptorBufferInfo> infos;
+  std::vector<VkBufferView> views;
   infos.reserve(buffers.size());
-  for (const Buffer* buffer : buffers) infos.push_back({buffer->handle(), 0, VK_WHOLE_SIZE});
+  views.reserve(buffers.size());
+  for (const Buffer* buffer : buffers) {
+    const bool texel = desc.is_texel_binding(std::uint32_t(infos.size()));
+    infos.push_back({buffer->handle(), 0, VK_WHOLE_SIZE});
+    views.push_back(texel ? buffer->vec4_view() : VK_NULL_HANDLE);
+  }
   std::vector<VkWriteDescriptorSet> writes(buffers.size());
   for (std::uint32_t i = 0; i < writes.size(); ++i) {
     writes[i] = {VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET};
     writes[i].dstSet = set;
     writes[i].dstBinding = i;
     writes[i].descriptorCount = 1;
-    writes[i].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
-    writes[i].pBufferInfo = &infos[i];
+    if (desc.is_texel_binding(i)) {
+      writes[i].descriptorType = VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER;
+      writes[i].pTexelBufferView = &views[i];
+    } else {
+      writes[i].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
+      writes[i].pBufferInfo = &infos[i];
+    }
   }
   vkUpdateDescriptorSets(device_.handle(), std::uint32_t(writes.size()), writes.data(), 0, nullptr);
 

@@ -247,6 +247,14 @@ void Device::check_storage_buffer_size(std::uint64_t bytes, std::string_view wha
   }
 }
 
+void Device::check_texel_buffer_elements(std::uint64_t texels, std::string_view what) const {
+  if (texels > info_.max_texel_buffer_elements) {
+    throw_limit_error(std::string(what) + " read as " + std::to_string(texels) + " vec4 texels",
+                      "maxTexelBufferElements", texels, info_.max_texel_buffer_elements,
+                      info_.name);
+  }
+}
+
 void Device::check_workgroup(std::uint32_t x, std::uint32_t y, std::uint32_t z,
                              std::string_view what) const {
   const std::uint32_t size[3] = {x, y, z};

@@ -80,6 +80,7 @@ class Device {
   // Limit checks: each throws vknn::Error naming the limit, before the
   // request reaches the driver.
   void check_storage_buffer_size(std::uint64_t bytes, std::string_view what) const;
+  void check_texel_buffer_elements(std::uint64_t texels, std::string_view what) const;
   void check_workgroup(std::uint32_t x, std::uint32_t y, std::uint32_t z,
                        std::string_view what) const;
   void check_group_count(std::uint32_t x, std::uint32_t y, std::uint32_t z,

@@ -259,6 +259,7 @@ DeviceInfo Instance::describe(VkPhysicalDevice device, std::uint32_t index) cons
   }
   info.max_push_constant_bytes = l.maxPushConstantsSize;
   info.max_storage_buffer_range = l.maxStorageBufferRange;
+  info.max_texel_buffer_elements = l.maxTexelBufferElements;
   info.max_memory_allocation_size = maintenance3.maxMemoryAllocationSize;
   info.timestamp_period_ns = l.timestampPeriod;
 

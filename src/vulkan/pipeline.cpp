@@ -70,7 +70,8 @@ void check_against_spirv(const PipelineDesc& desc, const std::string& what) {
 std::string PipelineDesc::key() const {
   std::ostringstream s;
   s << shader << "|b" << buffer_count << "|p" << push_constant_bytes << "|w" << workgroup[0] << ","
-    << workgroup[1] << "," << workgroup[2] << "|c";
+    << workgroup[1] << "," << workgroup[2] << "|s" << shared_memory_bytes << "|t" << texel_bindings
+    << "|c";
   for (const SpecConstant& c : constants.entries()) s << c.id << "=" << c.value << ",";
   return s.str();
 }
@@ -88,7 +89,8 @@ ComputePipeline::ComputePipeline(Device& device, const PipelineDesc& desc)
   std::vector<VkDescriptorSetLayoutBinding> bindings(desc.buffer_count);
   for (std::uint32_t i = 0; i < desc.buffer_count; ++i) {
     bindings[i].binding = i;
-    bindings[i].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
+    bindings[i].descriptorType = desc.is_texel_binding(i) ? VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER
+                                                          : VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
     bindings[i].descriptorCount = 1;
     bindings[i].stageFlags = VK_SHADER_STAGE_COMPUTE_BIT;
   }

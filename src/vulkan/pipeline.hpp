@@ -60,6 +60,13 @@ struct PipelineDesc {
   // Shared memory the shader declares for these constants; checked against
   // maxComputeSharedMemorySize before the driver sees it.
   std::uint32_t shared_memory_bytes = 0;
+  // Bindings (bit i: binding i) the shader reads as a uniform texel buffer
+  // of vec4s (`uniform samplerBuffer`, texelFetch) instead of a storage
+  // buffer: on lavapipe a texel fetch is a gather, where a storage buffer
+  // load outside of uniform control flow is a loop over the SIMD lanes.
+  std::uint32_t texel_bindings = 0;
+
+  bool is_texel_binding(std::uint32_t binding) const { return (texel_bindings >> binding) & 1u; }
 
   std::string key() const;
 };

@@ -26,6 +26,7 @@
 #include "vulkan/device.hpp"
 #include "vulkan/ops/conv2d.hpp"
 #include "vulkan/ops/dense.hpp"
+#include "vulkan/ops/device_profile.hpp"
 #include "vulkan/tuning/autotuner.hpp"
 #include "vulkan/tuning/tuning_cache.hpp"
 
@@ -425,6 +426,31 @@ TEST(AutotuneSwitch, MeasuringIsOnUnlessVknnAutotuneIsZero) {
   const std::string message = vknn_test::error_of([] { vknn::vk::autotune_enabled(); });
   EXPECT_NE(message.find("VKNN_AUTOTUNE='fastest'"), std::string::npos) << message;
   EXPECT_NE(message.find("0/off"), std::string::npos) << message;
+}
+
+TEST(TexelReadsSwitch, OnUnlessVknnTexelReadsIsZeroAndOnlyOnCpuDriversWithLargeViews) {
+  vknn::DeviceInfo cpu;
+  cpu.type = vknn::DeviceType::cpu;
+  cpu.max_storage_buffer_range = 1u << 27;
+  cpu.max_texel_buffer_elements = 1u << 27;
+  vknn::DeviceInfo gpu = cpu;
+  gpu.type = vknn::DeviceType::discrete_gpu;
+  vknn::DeviceInfo small_views = cpu;  // SwiftShader: 65536 texels
+  small_views.max_texel_buffer_elements = 65536;
+  {
+    ScopedEnv unset("VKNN_TEXEL_READS", nullptr);
+    EXPECT_TRUE(vknn::vk::DeviceProfile::of(cpu).texel_reads);
+    EXPECT_FALSE(vknn::vk::DeviceProfile::of(gpu).texel_reads);
+    EXPECT_FALSE(vknn::vk::DeviceProfile::of(small_views).texel_reads);
+  }
+  {
+    ScopedEnv off("VKNN_TEXEL_READS", "off");
+    EXPECT_FALSE(vknn::vk::DeviceProfile::of(cpu).texel_reads);
+  }
+  ScopedEnv bad("VKNN_TEXEL_READS", "sometimes");
+  const std::string message = vknn_test::error_of([&] { vknn::vk::DeviceProfile::of(cpu); });
+  EXPECT_NE(message.find("VKNN_TEXEL_READS='sometimes'"), std::string::npos) << message;
+  EXPECT_NE(message.find("0/off (read storage buffers"), std::string::npos) << message;
 }
 
 // ---- the choice rule, on made-up times ------------------------------------

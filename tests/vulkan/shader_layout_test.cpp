@@ -245,6 +245,10 @@ const std::vector<Expected>& table() {
 }
 
 const Expected* row_for(std::string_view shader) {
+  // <name>_texel is <name> built to read through texels (texel_reads.glsl):
+  // the same push block and constants.
+  constexpr std::string_view kTexel = "_texel";
+  if (shader.ends_with(kTexel)) shader.remove_suffix(kTexel.size());
   for (const Expected& row : table()) {
     if (row.shader == shader) return &row;
   }

@@ -168,11 +168,12 @@ void dispatch_winograd(Recording& recording, const Conv2DGeometry& g, const Buff
   const std::int64_t owners = std::int64_t(g.batch) * div_up(dst_h, 2) *
                               div_up(div_up(dst_w, 2), int(tiles));
   using Spec = Conv2DWinogradSpec;
-  const PipelineDesc desc = pipeline_1d("conv2d_winograd", 4, sizeof(Conv2DPush), width,
-                                        {{Spec::tiles, tiles},
-                                         {Spec::channel_vecs, channel_vecs},
-                                         {Spec::share_subgroup, share},
-                                         {Spec::backward_input, backward_input}});
+  const PipelineDesc desc = read_inputs(pipeline_1d("conv2d_winograd", 4, sizeof(Conv2DPush), width,
+                                                    {{Spec::tiles, tiles},
+                                                     {Spec::channel_vecs, channel_vecs},
+                                                     {Spec::share_subgroup, share},
+                                                     {Spec::backward_input, backward_input}}),
+                                        device, 0b0011);  // src, kernel
   const auto [gx, gz] = fold_groups(div_up(owners, std::int64_t(width)), device);
   recording.dispatch(device.pipeline(desc), {&src, &kernel, &bias, &dst}, push,
                      {gx, div_up(dst_c, 4 * int(channel_vecs)), gz});
@@ -189,9 +190,10 @@ void dispatch_winograd_kernel_grad(Recording& recording, const Conv2DGeometry& g
   const std::int64_t lanes = g.out_c / (4 * std::int64_t(channel_vecs));
   const std::uint32_t width = share > 0 ? share : std::uint32_t(std::clamp<std::int64_t>(lanes, 1, 64));
   using Spec = Conv2DWinogradKernelGradSpec;
-  const PipelineDesc desc =
+  const PipelineDesc desc = read_inputs(
       pipeline_1d("conv2d_winograd_backward_kernel", 3, sizeof(Conv2DPush), width,
-                  {{Spec::channel_vecs, channel_vecs}, {Spec::share_subgroup, share}});
+                  {{Spec::channel_vecs, channel_vecs}, {Spec::share_subgroup, share}}),
+      device, 0b011);  // x, dy
   recording.dispatch(device.pipeline(desc), {&x, &dy, &dkernel}, push,
                      {div_up(lanes, width), std::uint32_t(g.in_c / 4), 1});
 }
@@ -346,12 +348,14 @@ void conv2d_backward_kernel(Recording& recording, const Conv2DGeometry& g, const
     const std::int64_t lanes = div_up(g.out_c, 4 * channel_vecs);
     const std::uint32_t width = width_for(lanes);
     using Spec = Conv2DBackwardKernelSpec;
-    const PipelineDesc desc = pipeline_1d("conv2d_backward_kernel", 3, sizeof(Conv2DPush), width,
-                                          {{Spec::rows, rows},
-                                           {Spec::channel_vecs, channel_vecs},
-                                           {Spec::row_vec4, row_vec4},
-                                           {Spec::oc_vec4, g.out_c % 4 == 0},
-                                           {Spec::share_subgroup, b.share_subgroup}});
+    const PipelineDesc desc =
+        read_inputs(pipeline_1d("conv2d_backward_kernel", 3, sizeof(Conv2DPush), width,
+                                {{Spec::rows, rows},
+                                 {Spec::channel_vecs, channel_vecs},
+                                 {Spec::row_vec4, row_vec4},
+                                 {Spec::oc_vec4, g.out_c % 4 == 0},
+                                 {Spec::share_subgroup, b.share_subgroup}}),
+                    device, 0b011);  // x, dy
     recording.dispatch(device.pipeline(desc), {&x, &dy, &dkernel}, push,
                        {div_up(lanes, width), div_up(kernel_rows, rows), 1});
   } else {

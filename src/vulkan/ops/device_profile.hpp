@@ -11,6 +11,7 @@
 #include <cstdint>
 
 #include "vknn/device.hpp"
+#include "vulkan/env_switch.hpp"
 
 namespace vknn::vk {
 
@@ -30,6 +31,12 @@ struct DeviceProfile {
   std::uint32_t shared_load_lanes = 0;
   std::uint32_t max_shared_memory_bytes = 32768;
   std::uint32_t max_workgroup_invocations = 256;
+  // Shaders that include texel_reads.glsl read their inputs through texel
+  // views: on CPU drivers (lavapipe: a gather where a storage buffer load is
+  // a per-lane loop), and only where a view reaches as far as any storage
+  // buffer does (SwiftShader's views hold 65536 texels). VKNN_TEXEL_READS=0
+  // turns it off (the tests run the storage-buffer builds that way too).
+  bool texel_reads = false;
 
   static DeviceProfile of(const DeviceInfo& info) {
     DeviceProfile p;
@@ -43,6 +50,9 @@ struct DeviceProfile {
     }
     p.max_shared_memory_bytes = info.max_shared_memory_bytes;
     p.max_workgroup_invocations = info.max_workgroup_invocations;
+    p.texel_reads = p.cpu_like &&
+                    info.max_texel_buffer_elements * 16 >= info.max_storage_buffer_range &&
+                    texel_reads_enabled();
     return p;
   }
 };

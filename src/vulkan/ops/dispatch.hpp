@@ -187,6 +187,17 @@ inline PipelineDesc pipeline_1d(const char* shader, std::uint32_t buffers,
   return desc;
 }
 
+// For a shader that includes texel_reads.glsl: where the device profile
+// reads through texels, its _texel build with `inputs` (bit i: binding i,
+// the bindings it declares with VKNN_INPUT) bound as texel buffers.
+inline PipelineDesc read_inputs(PipelineDesc desc, const Device& device, std::uint32_t inputs) {
+  if (DeviceProfile::of(device.info()).texel_reads) {
+    desc.shader += "_texel";
+    desc.texel_bindings = inputs;
+  }
+  return desc;
+}
+
 // Records `desc` over `items` items with the grid policy of `op`, then a
 // barrier, so the next op recorded may read the outputs.
 template <class Push>

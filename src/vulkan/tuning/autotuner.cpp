@@ -1,28 +1,19 @@
 #include "vulkan/tuning/autotuner.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <chrono>
-#include <cstdlib>
 #include <limits>
 #include <string_view>
 
 #include "vknn/error.hpp"
 #include "vulkan/command.hpp"
 #include "vulkan/device.hpp"
+#include "vulkan/env_switch.hpp"
 
 namespace vknn::vk {
 
 bool autotune_enabled() {
-  const char* value = std::getenv("VKNN_AUTOTUNE");
-  if (!value || !*value) return true;
-  std::string v(value);
-  for (char& c : v) c = char(std::tolower(static_cast<unsigned char>(c)));
-  if (v == "0" || v == "off" || v == "false" || v == "no") return false;
-  if (v == "1" || v == "on" || v == "true" || v == "yes") return true;
-  throw Error("VKNN_AUTOTUNE='" + std::string(value) +
-              "' is not understood; use 1/on (measure kernel variants, the default) or 0/off "
-              "(the device profile's choice)");
+  return env_switch("VKNN_AUTOTUNE", true, "measure kernel variants", "the device profile's choice");
 }
 
 bool clearly_faster(double challenger_ns, double incumbent_ns) {
