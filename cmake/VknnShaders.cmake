@@ -25,6 +25,8 @@ function(vknn_embed_shaders target shader_dir)
     # reads its inputs from storage buffers, <name>_texel (VKNN_TEXEL_READS)
     # from uniform texel buffers (see shaders/texel_reads.glsl).
     file(STRINGS "${source}" texel_marker REGEX "^#include \"texel_reads.glsl\"")
+    # Configure reads the marker, so editing a shader re-runs configure.
+    set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${source}")
     set(variants "${base}")
     if(texel_marker)
       list(APPEND variants "${base}_texel")

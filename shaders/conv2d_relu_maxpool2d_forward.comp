@@ -39,12 +39,14 @@
 // pool1 at batch 32: 3.0-3.2 ms against 6.5-7.6 ms for 16 channels per
 // invocation with the taps loaded in the loop (docs/performance.md).
 //
-// Bindings: 0 x (NHWC, 1 channel), 1 kernel (kh,kw,1,c), 2 bias (c),
-//           3 y (pooled NHWC), 4 winners (uint words).
+// Bindings: 0 x (NHWC, 1 channel; an input in the sense of texel_reads.glsl),
+//           1 kernel (kh,kw,1,c), 2 bias (c), 3 y (pooled NHWC),
+//           4 winners (uint words).
 // Dispatch: grid-stride over div_up(windows, WINDOWS) * channel blocks
 //           (a block is 4*CHANNEL_VECS channels, the fastest index).
 #include "common.glsl"
 #include "conv2d_relu_maxpool2d.glsl"
+#include "texel_reads.glsl"
 
 VKNN_WORKGROUP_LAYOUT;
 
@@ -67,7 +69,7 @@ const int PATCH_H = (POOL_H - 1) * CONV_STRIDE_H + KERNEL_H;
 const int PATCH_W = (POOL_W - 1) * CONV_STRIDE_W + KERNEL_W;
 const int TAPS = KERNEL_H * KERNEL_W;
 
-layout(set = 0, binding = 0) readonly buffer X { float x[]; };
+VKNN_INPUT(0, x_in);
 layout(set = 0, binding = 1) readonly buffer K { float kernel[]; };
 layout(set = 0, binding = 1) readonly buffer K4 { vec4 kernel4[]; };
 layout(set = 0, binding = 2) readonly buffer B { float bias[]; };
@@ -135,7 +137,9 @@ void main() {
         [[unroll]] for (int s = 0; s < PATCH_W; ++s) {
           const int iy = iy0 + r, ix = ix0 + s;
           const bool inside = iy >= 0 && iy < p.in_h && ix >= 0 && ix < p.in_w;
-          x_patch[r][s] = inside ? x[(n * p.in_h + iy) * p.in_w + ix] : 0.0;
+          // Outside x (padding): a read at 0, then zero; no branch.
+          const float value = VKNN_LOAD1(x_in, inside ? (n * p.in_h + iy) * p.in_w + ix : 0);
+          x_patch[r][s] = inside ? value : 0.0;
         }
       }
       uvec4 words = uvec4(0);  // WINNERS_VEC4: the last 4 groups' winner words

@@ -36,7 +36,8 @@
 // There is no early exit: every lane must reach every shuffle.
 //
 // Bindings: 0 a (read), 1 b (read), 2 bias (float[N], read only when
-// HAS_BIAS; bind any buffer otherwise), 3 c (float[M*N], written).
+// HAS_BIAS; bind any buffer otherwise), 3 c (float[M*N], written). a and b
+// are inputs in the sense of texel_reads.glsl.
 // Push constants: M, N, K (all > 0).
 // Workgroup: (SHARE_SUBGROUP, 1, 1), SHARE_SUBGROUP = the subgroup size.
 // Dispatch: groups = (div_up(N, SHARE_SUBGROUP * 4 * COLUMN_VECS), div_up(M, ROWS), 1).
@@ -45,6 +46,7 @@
 // 12 SHARE_SUBGROUP (> 0; should the device run another subgroup size, the
 // outputs are NaN rather than wrong).
 #include "common.glsl"
+#include "texel_reads.glsl"
 
 VKNN_WORKGROUP_LAYOUT;
 
@@ -64,11 +66,8 @@ const uint COLUMNS = 4u * COLUMN_VECS;  // per lane
 // or along m per 4 rows and k), spread over the lanes in SHARE_ROUNDS loads.
 const uint SHARE_ROUNDS = (ROWS + SHARE_SUBGROUP - 1u) / SHARE_SUBGROUP;
 
-// Each input is declared twice over the same binding: as floats and as vec4s.
-layout(set = 0, binding = 0) readonly buffer A { float a[]; };
-layout(set = 0, binding = 0) readonly buffer A4 { vec4 a4[]; };
-layout(set = 0, binding = 1) readonly buffer B { float b[]; };
-layout(set = 0, binding = 1) readonly buffer B4 { vec4 b4[]; };
+VKNN_INPUT(0, a_in);
+VKNN_INPUT(1, b_in);
 layout(set = 0, binding = 2) readonly buffer Bias { float bias[]; };
 layout(set = 0, binding = 2) readonly buffer Bias4 { vec4 bias4[]; };
 layout(set = 0, binding = 3) writeonly buffer C { float c[]; };
@@ -118,16 +117,16 @@ void main() {
     [[unroll]] for (uint s = 0u; s < SHARE_ROUNDS; ++s) {
       if (!TRANSPOSE_A) {
         const uint base = share_row[s] * p.K + k0;
-        mine[s] = VEC4_A ? a4[base >> 2]
-                         : vec4(a[base], a[base + 1u], a[base + 2u], a[base + 3u]);
+        mine[s] = VEC4_A ? VKNN_LOAD4(a_in, base >> 2)
+                         : vec4(VKNN_LOAD1(a_in, base), VKNN_LOAD1(a_in, base + 1u), VKNN_LOAD1(a_in, base + 2u), VKNN_LOAD1(a_in, base + 3u));
       } else {
         const uint base = (k0 + share_t[s]) * p.M;
         if (VEC4_A) {
-          mine[s] = a4[(base >> 2) + min(share_row[s] >> 2, last_m4)];
+          mine[s] = VKNN_LOAD4(a_in, (base >> 2) + min(share_row[s] >> 2, last_m4));
         } else {
           const uint last = p.M - 1u, m = share_row[s];
-          mine[s] = vec4(a[base + min(m, last)], a[base + min(m + 1u, last)],
-                         a[base + min(m + 2u, last)], a[base + min(m + 3u, last)]);
+          mine[s] = vec4(VKNN_LOAD1(a_in, base + min(m, last)), VKNN_LOAD1(a_in, base + min(m + 1u, last)),
+                         VKNN_LOAD1(a_in, base + min(m + 2u, last)), VKNN_LOAD1(a_in, base + min(m + 3u, last)));
         }
       }
     }
@@ -138,18 +137,18 @@ void main() {
         const uint base = (k0 + t) * p.N;
         [[unroll]] for (uint q = 0u; q < COLUMN_VECS; ++q) {
           if (VEC4_B) {
-            b_block[t][q] = b4[(base >> 2) + min((n_lane >> 2) + q, last_n4)];
+            b_block[t][q] = VKNN_LOAD4(b_in, (base >> 2) + min((n_lane >> 2) + q, last_n4));
           } else {
-            b_block[t][q] = vec4(b[base + column[4u * q]], b[base + column[4u * q + 1u]],
-                                 b[base + column[4u * q + 2u]], b[base + column[4u * q + 3u]]);
+            b_block[t][q] = vec4(VKNN_LOAD1(b_in, base + column[4u * q]), VKNN_LOAD1(b_in, base + column[4u * q + 1u]),
+                                 VKNN_LOAD1(b_in, base + column[4u * q + 2u]), VKNN_LOAD1(b_in, base + column[4u * q + 3u]));
           }
         }
       }
     } else {
       [[unroll]] for (uint j = 0u; j < COLUMNS; ++j) {
         const uint base = column[j] * p.K + k0;
-        const vec4 v = VEC4_B ? b4[base >> 2]
-                              : vec4(b[base], b[base + 1u], b[base + 2u], b[base + 3u]);
+        const vec4 v = VEC4_B ? VKNN_LOAD4(b_in, base >> 2)
+                              : vec4(VKNN_LOAD1(b_in, base), VKNN_LOAD1(b_in, base + 1u), VKNN_LOAD1(b_in, base + 2u), VKNN_LOAD1(b_in, base + 3u));
         [[unroll]] for (uint t = 0u; t < 4u; ++t) b_block[t][j / 4u][j % 4u] = v[t];
       }
     }
@@ -182,12 +181,12 @@ void main() {
     float mine[SHARE_ROUNDS];
     [[unroll]] for (uint s = 0u; s < SHARE_ROUNDS; ++s) {
       const uint row = min(m0 + min(s * SHARE_SUBGROUP + lane, ROWS - 1u), p.M - 1u);
-      mine[s] = a[row * a_stride_m + k * a_stride_k];
+      mine[s] = VKNN_LOAD1(a_in, row * a_stride_m + k * a_stride_k);
     }
     vec4 b_row[COLUMN_VECS];
     [[unroll]] for (uint q = 0u; q < COLUMN_VECS; ++q)
       [[unroll]] for (uint i = 0u; i < 4u; ++i)
-        b_row[q][i] = b[k * b_stride_k + column[4u * q + i] * b_stride_n];
+        b_row[q][i] = VKNN_LOAD1(b_in, k * b_stride_k + column[4u * q + i] * b_stride_n);
     [[unroll]] for (uint r = 0u; r < ROWS; ++r) {
       const float av = subgroupShuffle(mine[r / SHARE_SUBGROUP], r % SHARE_SUBGROUP);
       [[unroll]] for (uint q = 0u; q < COLUMN_VECS; ++q)

@@ -11,16 +11,17 @@
 // per 4 channels. Map positions in no window (floor rounding) are not
 // written; the host clears dx first in that case.
 //
-// Bindings: 0 dy (pooled NHWC), 1 winners (uint words), 2 dx (map NHWC).
+// Bindings: 0 dy (pooled NHWC; an input in the sense of texel_reads.glsl),
+//           1 winners (uint words), 2 dx (map NHWC).
 // Dispatch: grid-stride over batch*out_h*out_w*channel_groups, one window
 // and 4 channels each.
 #include "common.glsl"
 #include "conv2d_relu_maxpool2d.glsl"
+#include "texel_reads.glsl"
 
 VKNN_WORKGROUP_LAYOUT;
 
-layout(set = 0, binding = 0) readonly buffer DY { float dy[]; };
-layout(set = 0, binding = 0) readonly buffer DY4 { vec4 dy4[]; };
+VKNN_INPUT(0, dy_in);
 layout(set = 0, binding = 1) readonly buffer W { uint winners[]; };
 layout(set = 0, binding = 2) writeonly buffer DX { float dx[]; };
 layout(set = 0, binding = 2) writeonly buffer DX4 { vec4 dx4[]; };
@@ -40,12 +41,12 @@ void main() {
     const ivec4 tap = ivec4(uvec4(word, word >> 8, word >> 16, word >> 24) & uvec4(0xffu));
     vec4 g;
     if (OC_VEC4) {
-      g = dy4[(window * p.channels + c0) >> 2];
+      g = VKNN_LOAD4(dy_in, (window * p.channels + c0) >> 2);
     } else {
       const int last = window * p.channels + p.channels - 1;
       const int at = window * p.channels + c0;
-      g = vec4(dy[min(at, last)], dy[min(at + 1, last)], dy[min(at + 2, last)],
-               dy[min(at + 3, last)]);
+      g = vec4(VKNN_LOAD1(dy_in, min(at, last)), VKNN_LOAD1(dy_in, min(at + 1, last)),
+               VKNN_LOAD1(dy_in, min(at + 2, last)), VKNN_LOAD1(dy_in, min(at + 3, last)));
     }
     [[unroll]] for (int ky = 0; ky < POOL_H; ++ky) {
       [[unroll]] for (int kx = 0; kx < POOL_W; ++kx) {

@@ -10,17 +10,18 @@
 // winner gets dy only where x > 0, which is relu's backward fused in, so
 // dx is the gradient at the relu's input.
 //
-// Bindings: 0 x, 1 dy, 2 dx (float/vec4 views). Push: geometry.
+// Bindings: 0 x, 1 dy, 2 dx (float/vec4 views); x and dy are inputs in the
+// sense of texel_reads.glsl. Push: geometry.
 // Dispatch: grid-stride over batch*out_h*out_w*(channels / CHANNEL_WIDTH).
 #include "common.glsl"
+#include "texel_reads.glsl"
 #include "maxpool2d_vec.glsl"
 
 VKNN_WORKGROUP_LAYOUT;
 
 layout(constant_id = 4) const uint RELU_MASK = 0;
 
-layout(set = 0, binding = 1) readonly buffer DY { float dy[]; };
-layout(set = 0, binding = 1) readonly buffer DY4 { vec4 dy4[]; };
+VKNN_INPUT(1, dy_in);
 layout(set = 0, binding = 2) writeonly buffer DX { float dx[]; };
 layout(set = 0, binding = 2) writeonly buffer DX4 { vec4 dx4[]; };
 
@@ -38,7 +39,7 @@ void main() {
     vec4 best;
     ivec4 winner;
     window_max(n, oy, ox, group, best, winner);
-    vec4 g = CHANNEL_WIDTH == 4u ? dy4[i] : vec4(dy[i], 0.0, 0.0, 0.0);
+    vec4 g = CHANNEL_WIDTH == 4u ? VKNN_LOAD4(dy_in, i) : vec4(VKNN_LOAD1(dy_in, i), 0.0, 0.0, 0.0);
     if (RELU_MASK != 0u) g = mix(vec4(0.0), g, greaterThan(best, vec4(0.0)));
     for (int ky = 0; ky < p.pool_h; ++ky) {
       const int iy = oy * p.stride_h + ky - p.pad_top;

@@ -2,10 +2,12 @@
 #extension GL_GOOGLE_include_directive : require
 // maxpool2d_forward: y[n,oy,ox,c] = max over the window of x (NHWC).
 //
-// Bindings: 0 x (float/vec4 view), 1 y (float/vec4 view). Push: geometry
+// Bindings: 0 x (float/vec4 view; an input in the sense of texel_reads.glsl),
+//           1 y (float/vec4 view). Push: geometry
 // (maxpool2d_vec.glsl). Dispatch: grid-stride over
 // batch*out_h*out_w*(channels / CHANNEL_WIDTH) items, one window each.
 #include "common.glsl"
+#include "texel_reads.glsl"
 #include "maxpool2d_vec.glsl"
 
 VKNN_WORKGROUP_LAYOUT;

@@ -12,14 +12,14 @@
 
 layout(constant_id = 3) const uint CHANNEL_WIDTH = 1;
 
-layout(set = 0, binding = 0) readonly buffer X { float x[]; };
-layout(set = 0, binding = 0) readonly buffer X4 { vec4 x4[]; };
+#include "texel_reads.glsl"
+VKNN_INPUT(0, x_in);  // an input in the sense of texel_reads.glsl
 
 #include "pool2d_push.glsl"
 
 vec4 load_x(uint pixel, uint group) {
-  if (CHANNEL_WIDTH == 4u) return x4[pixel * uint(p.channels / 4) + group];
-  return vec4(x[pixel * uint(p.channels) + group], 0.0, 0.0, 0.0);
+  if (CHANNEL_WIDTH == 4u) return VKNN_LOAD4(x_in, pixel * uint(p.channels / 4) + group);
+  return vec4(VKNN_LOAD1(x_in, pixel * uint(p.channels) + group), 0.0, 0.0, 0.0);
 }
 
 // The window of output (n, oy, ox) for channel group `group`: its maximum

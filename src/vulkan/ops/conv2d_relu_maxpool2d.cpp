@@ -91,8 +91,9 @@ void conv2d_relu_maxpool2d_forward(Recording& recording, const ConvReluPoolGeome
                           {ConvReluPoolSpec::write_winners, winners ? 1u : 0u},
                           {ConvReluPoolSpec::channels, blocking.fixed_channels}};
   const PipelineDesc desc =
-      pipeline_1d("conv2d_relu_maxpool2d_forward", 5, sizeof(ConvReluPoolPush),
-                  elementwise_width(recording.device()), std::move(constants));
+      read_inputs(pipeline_1d("conv2d_relu_maxpool2d_forward", 5, sizeof(ConvReluPoolPush),
+                              elementwise_width(recording.device()), std::move(constants)),
+                  recording.device(), 0b00001);  // x
   // Prediction: the winners binding must still hold a buffer; y stands in,
   // and the shader specialised without WRITE_WINNERS never touches it.
   record_grid_stride(recording, desc, GridStrideOp::pooling, items,
@@ -115,8 +116,9 @@ void maxpool2d_backward_from_winners(Recording& recording, const ConvReluPoolGeo
                           {ConvReluPoolSpec::pool_w, std::uint32_t(g.pool.pool_w)},
                           {ConvReluPoolSpec::oc_vec4, oc_vec4(g)}};
   const PipelineDesc desc =
-      pipeline_1d("maxpool2d_backward_from_winners", 3, sizeof(ConvReluPoolPush),
-                  elementwise_width(recording.device()), std::move(constants));
+      read_inputs(pipeline_1d("maxpool2d_backward_from_winners", 3, sizeof(ConvReluPoolPush),
+                              elementwise_width(recording.device()), std::move(constants)),
+                  recording.device(), 0b001);  // dy
   const std::uint64_t items =
       std::uint64_t(g.pool.batch) * g.pool.out_h() * g.pool.out_w() * g.channel_groups();
   record_grid_stride(recording, desc, GridStrideOp::pooling, items, {&dy, &winners, &dx},

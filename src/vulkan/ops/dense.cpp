@@ -131,6 +131,7 @@ void record_gemm(Recording& recording, const Gemm& gemm, KernelVariant variant) 
                         {Spec::vec4_c, vec4_c},
                         {Spec::share_subgroup, subgroup}});
     groups = {div_up(gemm.N, subgroup * 4 * kShuffleColumnVecs), div_up(gemm.M, rows), 1};
+    desc = read_inputs(std::move(desc), device, 0b0011);  // a, b
   } else if (variant == KernelVariant::register_blocked) {
     const std::uint32_t rows = gemm.M <= 4 ? 4 : kBlockedEdge;
     const std::uint32_t columns = gemm.N <= 4 ? 4 : kBlockedEdge;
