@@ -68,8 +68,10 @@ void add_pool(std::vector<OpCase>& cases, const std::string& layer, const Pool2D
   }});
 }
 
-// conv1 + relu + pool1 as one op (training: with winners) and the pooling's
-// backward from those winners: what the training step runs for that pair.
+// conv1 + relu + pool1 as one op (training: with winners), the pooling's
+// backward from those winners (for a conv whose input gradient is needed),
+// and the conv's kernel and bias gradients straight from them: what the
+// training step runs for that pair.
 void add_conv_relu_pool(std::vector<OpCase>& cases, const std::string& layer,
                         const ConvReluPoolGeometry& g) {
   const double in = double(g.conv.input_size()) * 4, out = double(g.pool.output_size()) * 4,
@@ -89,6 +91,17 @@ void add_conv_relu_pool(std::vector<OpCase>& cases, const std::string& layer,
     const DeviceTensor& winners = output_tensor(b, t, "winners", g.winners_size(), ElementType::u8);
     p.maxpool2d_backward_from_winners(g, random_tensor(b, t, "dy", g.pool.output_size()), winners,
                                       output_tensor(b, t, "dx", g.pool.input_size()));
+  }});
+  // FLOPs: the conv's kernel gradient (as many as its forward pass), which
+  // this op computes without the map; bytes: what it reads and writes.
+  cases.push_back({"conv2d_relu_maxpool2d_backward_params/" + layer, double(g.conv.forward_flops()),
+                   in + out + winners + k + 4.0 * g.conv.out_c,
+                   [g](Backend& b, ProgramBuilder& p, Tensors& t) {
+    const DeviceTensor& winners = output_tensor(b, t, "winners", g.winners_size(), ElementType::u8);
+    p.conv2d_relu_maxpool2d_backward_params(g, random_tensor(b, t, "x", g.conv.input_size()),
+                                            random_tensor(b, t, "dy", g.pool.output_size()), winners,
+                                            output_tensor(b, t, "dkernel", g.conv.kernel_size()),
+                                            output_tensor(b, t, "dbias", g.conv.out_c));
   }});
 }
 

@@ -35,8 +35,9 @@ import sys
 # over all parameters, the same elements and bytes. Not in the step:
 # conv1's input gradient (nothing below conv1 learns), conv1-sized relu
 # backward (fused into the pooling backward), and conv1 forward, pool1
-# forward and pool1's backward scatter, which the step runs fused as
-# conv2d_relu_maxpool2d_forward and maxpool2d_backward_from_winners.
+# forward, pool1's backward and conv1's kernel and bias gradients, which the
+# step runs fused as conv2d_relu_maxpool2d_forward and
+# conv2d_relu_maxpool2d_backward_params.
 TRAIN_STEP_OPS = [
     "gather_batch/input",
     "conv2d_relu_maxpool2d_forward/conv1_pool1", "conv2d_forward/conv2",
@@ -47,8 +48,7 @@ TRAIN_STEP_OPS = [
     "dense_backward_kernel/dense1", "dense_backward_bias/dense1", "dense_backward_input/dense1",
     "maxpool2d_backward/pool2",
     "conv2d_backward_kernel/conv2", "conv2d_backward_bias/conv2", "conv2d_backward_input/conv2",
-    "maxpool2d_backward_from_winners/conv1_pool1",
-    "conv2d_backward_kernel/conv1", "conv2d_backward_bias/conv1",
+    "conv2d_relu_maxpool2d_backward_params/conv1_pool1",
     "adam_update/all_parameters",
 ]
 

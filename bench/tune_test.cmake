@@ -25,12 +25,12 @@ endfunction()
 
 run_tune(first)
 # conv2d's shape tokens are Conv2DGeometry::describe(); dense's M.._N.._K..
-# conv1's forward is the fused conv + relu + pool op (one kernel, nothing to
-# choose); conv2's forward and conv1's kernel gradient have variants.
+# conv1 is the fused conv + relu + pool op, forward and parameter gradients
+# (one kernel each, nothing to choose); conv2's ops have variants.
 expect("${first}" "\\| conv2d_forward \\| [^|]*kernel_3x3x8x8[^|]* \\| [a-z_]+ \\| [a-z_]+ [0-9.]+ ms"
        "the first run names conv2's forward shape with measured candidates")
-expect("${first}" "\\| conv2d_backward_kernel \\| [^|]*10x10x1[^|]* \\| [a-z_]+ \\|"
-       "the first run names conv1's kernel-gradient shape")
+expect("${first}" "\\| conv2d_backward_kernel \\| [^|]*kernel_3x3x8x8[^|]* \\| [a-z_]+ \\|"
+       "the first run names conv2's kernel-gradient shape")
 expect("${first}" "\\| conv2d_backward_kernel \\| [^|]+ \\| [a-z_]+ \\|"
        "the first run names a conv2d backward shape")
 expect("${first}" "\\| dense_gemm \\| M4_N128_K[0-9]+[^|]* \\| [a-z_]+ \\| [a-z_]+ [0-9.]+ ms"
@@ -46,8 +46,8 @@ if(NOT cache_files)
 endif()
 
 run_tune(second)
-expect("${second}" "\\| conv2d_backward_kernel \\| [^|]*10x10x1[^|]* \\| [a-z_]+ \\| cached \\|"
-       "the second run reads conv1's kernel-gradient choice from the cache")
+expect("${second}" "\\| conv2d_backward_kernel \\| [^|]*kernel_3x3x8x8[^|]* \\| [a-z_]+ \\| cached \\|"
+       "the second run reads conv2's kernel-gradient choice from the cache")
 expect("${second}" "\\| dense_gemm \\| M4_N128_K[0-9]+[^|]* \\| [a-z_]+ \\| cached \\|"
        "the second run reads the dense choice from the cache")
 if(second MATCHES " ms")

@@ -112,6 +112,15 @@ class ProgramBuilder {
   virtual void maxpool2d_backward_from_winners(const ConvReluPoolGeometry& g, const DeviceTensor& dy,
                                                const DeviceTensor& winners,
                                                const DeviceTensor& dx) = 0;
+  // The conv's kernel and bias gradients from the pooled gradient dy and
+  // the winners: equal to maxpool2d_backward_from_winners followed by
+  // conv2d_backward_kernel and conv2d_backward_bias, without the map
+  // between them. Overwrites dkernel and dbias.
+  virtual void conv2d_relu_maxpool2d_backward_params(const ConvReluPoolGeometry& g,
+                                                     const DeviceTensor& x, const DeviceTensor& dy,
+                                                     const DeviceTensor& winners,
+                                                     const DeviceTensor& dkernel,
+                                                     const DeviceTensor& dbias) = 0;
 
   // Average pooling (AveragePooling2D; GlobalAveragePooling2D is the window
   // over the whole map): a window averages its real taps.

@@ -245,6 +245,13 @@ class VulkanProgramBuilder final : public ProgramBuilder {
     vk::ops::conv2d_relu_maxpool2d_forward(rec(), g, buf(x), buf(kernel), buf(bias), buf(y),
                                            winners ? &buf(*winners) : nullptr);
   }
+  void conv2d_relu_maxpool2d_backward_params(const ConvReluPoolGeometry& g, const DeviceTensor& x,
+                                             const DeviceTensor& dy, const DeviceTensor& winners,
+                                             const DeviceTensor& dkernel,
+                                             const DeviceTensor& dbias) override {
+    vk::ops::conv2d_relu_maxpool2d_backward_params(rec(), g, buf(x), buf(dy), buf(winners),
+                                                   buf(dkernel), buf(dbias));
+  }
   void maxpool2d_backward_from_winners(const ConvReluPoolGeometry& g, const DeviceTensor& dy,
                                        const DeviceTensor& winners, const DeviceTensor& dx) override {
     vk::ops::maxpool2d_backward_from_winners(rec(), g, buf(dy), buf(winners), buf(dx));

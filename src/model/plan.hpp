@@ -82,7 +82,10 @@ struct LayerPlan {
   // pair as one op (conv2d_relu_maxpool2d_forward), which writes the
   // pooling's output and never this layer's own map; in training it stores
   // the winners (`pool_winners`, u8) from which the pooling's backward
-  // writes this layer's linear gradient. The forward pass that serves
+  // writes this layer's linear gradient, or, when no layer below needs this
+  // one's input gradient, from which this layer's kernel and bias gradients
+  // are computed (conv2d_relu_maxpool2d_backward_params; its gradient maps
+  // are then not planned: kNoTensor). The forward pass that serves
   // layer_outputs records the pair unfused, so this layer's own output is
   // there too.
   bool fuses_next_pool = false;

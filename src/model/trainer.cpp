@@ -268,6 +268,12 @@ ConvReluPoolGeometry fused_geometry(const Plan& plan, const LayerPlan& lp, int c
           with_batch(*plan.layers.at(lp.index + 1).info->pool2d(), count)};
 }
 
+// Whether conv layer `lp`'s backward is conv2d_relu_maxpool2d_backward_params
+// (fused with the pooling above, no input gradient to pass down).
+bool params_from_pool_gradient(const LayerPlan& lp) {
+  return lp.fuses_next_pool && !lp.needs_input_gradient && lp.parameters.any();
+}
+
 }  // namespace
 
 void Trainer::record_forward(ProgramBuilder& b, Workspace& ws, int count, bool training,
@@ -329,6 +335,18 @@ void Trainer::record_backward(ProgramBuilder& b, Workspace& ws, int count) {
       b.relu_backward(count * element_count(layer.output_shape), ws[lp.output], ws[lp.output_gradient],
                       ws[lp.linear_gradient]);
     }
+    // The conv fused with the pooling above it, when nothing below needs its
+    // input gradient: its kernel and bias gradients come straight from the
+    // pooling's gradient and the winners, and its own linear gradient (the
+    // size of its map) is never formed.
+    if (params_from_pool_gradient(lp)) {
+      const LayerPlan& pool = layers[l + 1];
+      b.conv2d_relu_maxpool2d_backward_params(
+          fused_geometry(ws.plan, lp, count), ws[lp.input], ws[pool.linear_gradient],
+          ws[lp.pool_winners], *parameter(lp.parameters.kernel).gradient,
+          *parameter(lp.parameters.bias).gradient);
+      continue;
+    }
     const DeviceTensor& grad = ws[lp.linear_gradient];
     switch (layer.kind) {
       case LayerKind::conv2d: {
@@ -342,7 +360,9 @@ void Trainer::record_backward(ProgramBuilder& b, Workspace& ws, int count) {
         break;
       }
       case LayerKind::max_pooling2d:
-        if (lp.needs_input_gradient && lp.fused_into_previous) {
+        if (lp.fused_into_previous && params_from_pool_gradient(layers[l - 1])) {
+          // The conv below takes its gradients from this layer's (above).
+        } else if (lp.needs_input_gradient && lp.fused_into_previous) {
           // The winners the fused forward stored, relu's mask included: the
           // conv map is neither stored nor read.
           const LayerPlan& conv = layers[l - 1];

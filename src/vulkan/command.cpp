@@ -87,6 +87,11 @@ Recording::~Recording() {
   }
 }
 
+const Buffer& Recording::scratch(VkDeviceSize bytes, const std::string& name) {
+  scratch_.push_back(std::make_unique<Buffer>(device_, bytes, name_ + ": " + name));
+  return *scratch_.back();
+}
+
 void Recording::dispatch(const ComputePipeline& pipeline,
                          std::initializer_list<const Buffer*> buffers, const void* push_constants,
                          std::uint32_t push_bytes, std::array<std::uint32_t, 3> groups) {

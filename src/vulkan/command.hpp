@@ -80,6 +80,10 @@ class Recording {
   void copy(const Buffer& source, const Buffer& destination, VkDeviceSize bytes,
             VkDeviceSize source_offset = 0, VkDeviceSize destination_offset = 0);
   void fill(const Buffer& buffer, std::uint32_t value);
+  // A device buffer that lives as long as this recording, for an op's
+  // intermediate results (the partial sums of a split reduction): a
+  // replayed step reuses it every time.
+  const Buffer& scratch(VkDeviceSize bytes, const std::string& name);
   void reset_timestamps(TimestampPool& pool);
   void timestamp(TimestampPool& pool, std::uint32_t query);
 
@@ -100,6 +104,7 @@ class Recording {
   std::string name_;
   VkCommandBuffer command_buffer_ = VK_NULL_HANDLE;
   std::unique_ptr<DescriptorArena> descriptors_;
+  std::vector<std::unique_ptr<Buffer>> scratch_;
   DispatchProfiler* profiler_ = nullptr;  // the device's, when one was attached at construction
   bool finished_ = false;
   std::uint32_t dispatches_ = 0;

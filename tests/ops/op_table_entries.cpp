@@ -264,6 +264,28 @@ void add_conv2d_relu_maxpool2d(std::vector<OpCase>& cases) {
     };
     training.tolerance = kExact;
     cases.push_back(training);
+
+    // The kernel and bias gradients straight from the pooled gradient and
+    // the winners (the training step's path), against the CPU composition
+    // through the map. The winners as above; the sums over windows are
+    // added in another order, hence kSum.
+    OpCase params;
+    params.op = "conv2d_relu_maxpool2d_backward_params";
+    params.shape = shape;
+    params.tensors = {input("x", g.conv.input_size(), Fill::levels),
+                      input("kernel", g.conv.kernel_size(), Fill::levels),
+                      input("bias", g.conv.out_c, Fill::levels),
+                      output("y", g.pool.output_size()),
+                      output("winners", g.winners_size(), ElementType::u8),
+                      input("dy", g.pool.output_size()),
+                      output("dkernel", g.conv.kernel_size()),
+                      output("dbias", g.conv.out_c)};
+    params.build = [g](ProgramBuilder& b, const Tensors& t) {
+      b.conv2d_relu_maxpool2d_forward(g, *t[0], *t[1], *t[2], *t[3], t[4]);
+      b.conv2d_relu_maxpool2d_backward_params(g, *t[0], *t[5], *t[4], *t[6], *t[7]);
+    };
+    params.tolerance = kSum;
+    cases.push_back(params);
   }
 }
 

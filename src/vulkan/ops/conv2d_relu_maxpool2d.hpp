@@ -31,4 +31,14 @@ void conv2d_relu_maxpool2d_forward(Recording& recording, const ConvReluPoolGeome
 void maxpool2d_backward_from_winners(Recording& recording, const ConvReluPoolGeometry& g,
                                      const Buffer& dy, const Buffer& winners, const Buffer& dx);
 
+// The conv's kernel and bias gradients straight from the pooled gradient dy
+// and the winners: what conv2d_backward_kernel and conv2d_backward_bias
+// compute from maxpool2d_backward_from_winners's dx, without that map.
+// Overwrites dkernel and dbias. Two dispatches (partial sums over slices of
+// windows, kept in a scratch buffer of the recording, then their sums).
+void conv2d_relu_maxpool2d_backward_params(Recording& recording, const ConvReluPoolGeometry& g,
+                                           const Buffer& x, const Buffer& dy,
+                                           const Buffer& winners, const Buffer& dkernel,
+                                           const Buffer& dbias);
+
 }  // namespace vknn::vk::ops

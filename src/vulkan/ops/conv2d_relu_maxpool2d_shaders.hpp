@@ -43,4 +43,30 @@ struct ConvReluPoolSpec {
   };
 };
 
+// conv2d_relu_maxpool2d_backward_params: the pool window (3, 4), OC_VEC4
+// (5) as above, and these.
+struct ConvReluPoolParamsSpec {
+  enum Id : std::uint32_t {
+    kernel_h = 6,
+    kernel_w = 7,
+    conv_stride_h = 8,
+    conv_stride_w = 9,
+    channel_vecs = 10,  // CHANNEL_VECS: groups of 4 channels per invocation
+    slices = 11,        // SLICES: runs of consecutive windows, one partial sum each
+    channels = 12,      // CHANNELS: the conv's output channels, 0 = the push block's
+  };
+};
+
+// shaders/sum_slices.comp's push block.
+struct SumSlicesPush {
+  std::uint32_t count;       // sums written
+  std::uint32_t slices;
+  std::uint32_t slice_size;  // floats per slice in partials
+  std::uint32_t first;       // where in a slice the summed run starts
+};
+static_assert(sizeof(SumSlicesPush) == 16);
+struct SumSlicesSpec {
+  enum Id : std::uint32_t { vec4 = 3 };  // VEC4: runs of whole vec4s
+};
+
 }  // namespace vknn::vk::ops
