@@ -133,13 +133,9 @@ class CpuProgramBuilder final : public ProgramBuilder {
                                              const DeviceTensor& dy, const DeviceTensor& winners,
                                              const DeviceTensor& dkernel,
                                              const DeviceTensor& dbias) override {
-    // The reference is the composition it replaces, each op already checked
-    // (finite differences included).
     add([=, &x, &dy, &winners, &dkernel, &dbias] {
-      std::vector<float> map(std::size_t(g.pool.input_size()));
-      cpu::maxpool2d_backward_from_winners<float>(g, f32(dy), cpu(winners).u8(), map.data());
-      cpu::conv2d_backward_kernel<float>(g.conv, f32(x), map.data(), f32(dkernel));
-      cpu::conv2d_backward_bias<float>(g.conv, map.data(), f32(dbias));
+      cpu::conv2d_relu_maxpool2d_backward_params<float>(g, f32(x), f32(dy), cpu(winners).u8(),
+                                                        f32(dkernel), f32(dbias));
     });
   }
   void avgpool2d_forward(const Pool2DGeometry& g, const DeviceTensor& x, const DeviceTensor& y) override {

@@ -112,6 +112,16 @@ void maxpool2d_backward_from_winners(const ConvReluPoolGeometry& g, const T* dy,
   }
 }
 
+template <class T>
+void conv2d_relu_maxpool2d_backward_params(const ConvReluPoolGeometry& g, const T* x, const T* dy,
+                                           const std::uint8_t* winners, T* dkernel, T* dbias) {
+  g.validate();
+  std::vector<T> map(static_cast<std::size_t>(g.pool.input_size()));
+  maxpool2d_backward_from_winners(g, dy, winners, map.data());
+  conv2d_backward_kernel(g.conv, x, map.data(), dkernel);
+  conv2d_backward_bias(g.conv, map.data(), dbias);
+}
+
 template void conv2d_relu_maxpool2d_forward<float>(const ConvReluPoolGeometry&, const float*,
                                                    const float*, const float*, float*,
                                                    std::uint8_t*);
@@ -122,5 +132,11 @@ template void maxpool2d_backward_from_winners<float>(const ConvReluPoolGeometry&
                                                      const std::uint8_t*, float*);
 template void maxpool2d_backward_from_winners<double>(const ConvReluPoolGeometry&, const double*,
                                                       const std::uint8_t*, double*);
+template void conv2d_relu_maxpool2d_backward_params<float>(const ConvReluPoolGeometry&,
+                                                           const float*, const float*,
+                                                           const std::uint8_t*, float*, float*);
+template void conv2d_relu_maxpool2d_backward_params<double>(const ConvReluPoolGeometry&,
+                                                            const double*, const double*,
+                                                            const std::uint8_t*, double*, double*);
 
 }  // namespace vknn::cpu

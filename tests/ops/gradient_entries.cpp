@@ -122,8 +122,9 @@ void add_conv_relu_pool(std::vector<GradientCase>& cases) {
       cpu::maxpool2d_backward_from_winners(g, dy.data(), winners.data(), dmap.data());
       Values d{zeros(g.conv.input_size()), zeros(g.conv.kernel_size()), zeros(g.conv.out_c)};
       cpu::conv2d_backward_input(g.conv, dmap.data(), in[1].data(), d[0].data());
-      cpu::conv2d_backward_kernel(g.conv, in[0].data(), dmap.data(), d[1].data());
-      cpu::conv2d_backward_bias(g.conv, dmap.data(), d[2].data());
+      // The kernel and bias gradients as the training step gets them.
+      cpu::conv2d_relu_maxpool2d_backward_params(g, in[0].data(), dy.data(), winners.data(),
+                                                 d[1].data(), d[2].data());
       return d;
     };
     cases.push_back(c);

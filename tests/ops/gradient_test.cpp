@@ -95,6 +95,8 @@ TEST(FiniteDifferenceTable, CoversEveryBackward) {
       {"maxpool2d_backward", "maxpool2d"},
       {"maxpool2d_backward_relu_mask", "conv2d_relu"},  // the same mask as conv's fused relu
       {"conv2d_relu_maxpool2d_training", "conv2d_relu_maxpool2d"},  // backward from winners
+      // its kernel and bias gradients come from this op's CPU reference
+      {"conv2d_relu_maxpool2d_backward_params", "conv2d_relu_maxpool2d"},
       {"avgpool2d_backward", "avgpool2d"},
       {"relu_backward", "relu"},
       {"dropout", "dropout"},

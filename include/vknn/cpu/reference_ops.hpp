@@ -55,6 +55,12 @@ void conv2d_relu_maxpool2d_forward(const ConvReluPoolGeometry& g, const T* x, co
 template <class T>
 void maxpool2d_backward_from_winners(const ConvReluPoolGeometry& g, const T* dy,
                                      const std::uint8_t* winners, T* dx);
+// The conv's kernel and bias gradients from the pooled dy and the winners:
+// maxpool2d_backward_from_winners into a map, then conv2d_backward_kernel
+// and conv2d_backward_bias of it (the Vulkan op skips the map).
+template <class T>
+void conv2d_relu_maxpool2d_backward_params(const ConvReluPoolGeometry& g, const T* x, const T* dy,
+                                           const std::uint8_t* winners, T* dkernel, T* dbias);
 
 // ---- avgpool2d (AveragePooling2D; GlobalAveragePooling2D is the window
 // over the whole map) ----
