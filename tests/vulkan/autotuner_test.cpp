@@ -4,6 +4,7 @@
 // Every cache here lives in a TempDir, never in ~/.cache.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -462,7 +463,7 @@ struct FakeTimes {
   std::vector<std::string> measured;
   vknn::vk::Autotuner tuner(const std::filesystem::path& folder = {}) {
     return vknn::vk::Autotuner(TuningCache(folder, kIdentity),
-                               [this](const vknn::vk::TuningCandidate& c, double) {
+                               [this](const vknn::vk::TuningCandidate& c) {
                                  measured.push_back(c.name);
                                  return ns.at(c.name);
                                });
@@ -521,6 +522,43 @@ TEST(AutotunerChoice, TwoProcessesMeasuringOneShapeAgreeOnTheFirstStoredChoice) 
   EXPECT_EQ(TuningCache(dir.path(), kIdentity)
                 .find("conv2d_backward_bias", vknn::vk::tuning_key("s4", named({"profile", "other"}))),
             "other");
+}
+
+// A host that speeds up while tuning (every run 5% faster than the one
+// before): two equally fast candidates timed one after the other would
+// hand the later one a 19% lead and the choice; interleaved, each round
+// starting with the other, they stay within 5% and the profile's pick stays.
+TEST(AutotunerChoice, InterleavedReplaysDoNotFavourTheCandidateMeasuredLast) {
+  struct Drifting : vknn::vk::CandidateTimer {
+    std::vector<std::string>* order;
+    int* runs;
+    std::string name;
+    double run() {
+      order->push_back(name);
+      return 100.0 * std::pow(0.95, (*runs)++);
+    }
+    double warm_up_ns() override { return run(); }
+    double replay_ns() override { return run(); }
+  };
+  std::vector<std::string> order;
+  int runs = 0;
+  vknn::vk::Autotuner tuner(
+      TuningCache({}, kIdentity),
+      vknn::vk::Autotuner::Prepare([&](const vknn::vk::TuningCandidate& c) {
+        auto timer = std::make_unique<Drifting>();
+        timer->order = &order;
+        timer->runs = &runs;
+        timer->name = c.name;
+        return std::unique_ptr<vknn::vk::CandidateTimer>(std::move(timer));
+      }),
+      3);
+  EXPECT_EQ(tuner.choose("conv2d_forward", "s5", named({"profile", "other"})), "profile");
+  // Warm-ups in order, then rounds alternating which candidate goes first.
+  EXPECT_EQ(order, (std::vector<std::string>{"profile", "other", "profile", "other", "other",
+                                             "profile", "profile", "other"}));
+  const auto& times = tuner.decisions().at(0).times;
+  ASSERT_EQ(times.size(), 2u);
+  EXPECT_NEAR(times[1].ns / times[0].ns, 0.95, 1e-9);
 }
 
 TEST(AutotunerChoice, ACandidateMoreThanTwiceAsSlowIsMarkedGivenUp) {

@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -54,17 +55,18 @@ struct TuningCandidate {
 // winner of the old field.
 std::string tuning_key(const std::string& shape, const std::vector<TuningCandidate>& candidates);
 
-// Device time of what `record` records: the minimum over `replays`
-// submissions after one warm-up, from timestamp queries (host wall time on
-// devices without them). The device's counters are left as they were:
-// tuning is a one-time cost of compiling, not work of the program being
-// recorded, whose counters tests and users read.
-// Stops early, after the first timed replay, once it is above
-// `give_up_above_ns`: a variant that slow has lost already; after the
-// warm-up alone (returning the warm-up's time) where that took more than
-// twice `give_up_above_ns`.
-double measure_device_ns(Device& device, const std::function<void(Recording&)>& record,
-                         int replays, double give_up_above_ns = 1e300);
+// One candidate made ready for timing (recorded, its pipelines compiled):
+// a warm-up first, then as many timed replays as the tuner asks for. The
+// tuner warms every candidate up, then replays them in turns (interleaved),
+// so that a host whose speed drifts, or that warms up while tuning, favours
+// none of them.
+class CandidateTimer {
+ public:
+  virtual ~CandidateTimer() = default;
+  virtual double warm_up_ns() = 0;  // once, before any replay: first-touch costs
+  virtual double replay_ns() = 0;   // one timed replay
+};
+
 
 // What the tuner did for one op and shape in this process: kept for
 // `vknn-bench --tune` and tests, never written to the cache file.
@@ -85,20 +87,28 @@ struct TuningDecision {
 
 class Autotuner {
  public:
-  // How one candidate is timed, in ns; `give_up_above_ns` as in
-  // measure_device_ns. Tests pass made-up times to check the choice rule.
-  using Measure = std::function<double(const TuningCandidate&, double give_up_above_ns)>;
+  // A timer for one candidate.
+  using Prepare = std::function<std::unique_ptr<CandidateTimer>(const TuningCandidate&)>;
+  // Made-up times for tests of the choice rule: every warm-up and replay of
+  // a candidate takes `measure(candidate)` ns.
+  using Measure = std::function<double(const TuningCandidate&)>;
 
-  // Times candidates on `device`: measure_device_ns over `replays` replays.
+  // Times candidates on `device` (timestamp queries; host wall time
+  // without them), `replays` rounds.
   Autotuner(Device& device, TuningCache cache, int replays = 5);
-  Autotuner(TuningCache cache, Measure measure);
+  Autotuner(TuningCache cache, Measure measure, int replays = 3);
+  // Timers of the caller's making (tests of the measuring order).
+  Autotuner(TuningCache cache, Prepare prepare, int replays);
 
   // The name of the fastest of `candidates` for `op` at `shape`: the cached
   // choice if it names one of them, else each is measured and the choice
   // stored. The first candidate is the default (the device profile's
   // choice): another replaces it only when clearly_faster. One candidate is
-  // returned without measuring. A candidate more than twice as slow as the
-  // best so far is given up after one timed replay, which keeps tuning cheap.
+  // returned without measuring. Each candidate's time is the minimum of its
+  // replays; the replays run in rounds, one per candidate each, every round
+  // starting with the next candidate. A candidate whose warm-up took over 4x
+  // the fastest warm-up, or whose first replay over 2x the fastest first
+  // replay, is given up there, which keeps tuning cheap.
   // Where another process stored a choice for the shape while this one
   // measured, that choice is taken: processes sharing a folder agree.
   std::string choose(const std::string& op, const std::string& shape,
@@ -114,7 +124,8 @@ class Autotuner {
   void remember(TuningDecision decision);
 
   TuningCache cache_;
-  Measure measure_;
+  Prepare prepare_;
+  int replays_ = 5;
   std::uint32_t measurements_ = 0;
   std::vector<TuningDecision> decisions_;
 };
