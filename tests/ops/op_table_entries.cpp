@@ -248,16 +248,19 @@ void add_conv2d_relu_maxpool2d(std::vector<OpCase>& cases) {
     // Inputs on four levels (multiples of 1/4) make every conv sum exact in
     // float on both backends, so windows tie often, relu cuts often, and
     // the winners must agree byte for byte: exact comparison of all three.
+    // Tensors 0-5 of both backward cases: the training forward's and dy.
+    const std::vector<TensorDesc> forward_and_dy = {
+        input("x", g.conv.input_size(), Fill::levels),
+        input("kernel", g.conv.kernel_size(), Fill::levels),
+        input("bias", g.conv.out_c, Fill::levels),
+        output("y", g.pool.output_size()),
+        output("winners", g.winners_size(), ElementType::u8),
+        input("dy", g.pool.output_size())};
     OpCase training;
     training.op = "conv2d_relu_maxpool2d_training";
     training.shape = shape;
-    training.tensors = {input("x", g.conv.input_size(), Fill::levels),
-                        input("kernel", g.conv.kernel_size(), Fill::levels),
-                        input("bias", g.conv.out_c, Fill::levels),
-                        output("y", g.pool.output_size()),
-                        output("winners", g.winners_size(), ElementType::u8),
-                        input("dy", g.pool.output_size()),
-                        output("dx", g.pool.input_size())};
+    training.tensors = forward_and_dy;
+    training.tensors.push_back(output("dx", g.pool.input_size()));
     training.build = [g](ProgramBuilder& b, const Tensors& t) {
       b.conv2d_relu_maxpool2d_forward(g, *t[0], *t[1], *t[2], *t[3], t[4]);
       b.maxpool2d_backward_from_winners(g, *t[5], *t[4], *t[6]);
@@ -272,14 +275,9 @@ void add_conv2d_relu_maxpool2d(std::vector<OpCase>& cases) {
     OpCase params;
     params.op = "conv2d_relu_maxpool2d_backward_params";
     params.shape = shape;
-    params.tensors = {input("x", g.conv.input_size(), Fill::levels),
-                      input("kernel", g.conv.kernel_size(), Fill::levels),
-                      input("bias", g.conv.out_c, Fill::levels),
-                      output("y", g.pool.output_size()),
-                      output("winners", g.winners_size(), ElementType::u8),
-                      input("dy", g.pool.output_size()),
-                      output("dkernel", g.conv.kernel_size()),
-                      output("dbias", g.conv.out_c)};
+    params.tensors = forward_and_dy;
+    params.tensors.push_back(output("dkernel", g.conv.kernel_size()));
+    params.tensors.push_back(output("dbias", g.conv.out_c));
     params.build = [g](ProgramBuilder& b, const Tensors& t) {
       b.conv2d_relu_maxpool2d_forward(g, *t[0], *t[1], *t[2], *t[3], t[4]);
       b.conv2d_relu_maxpool2d_backward_params(g, *t[0], *t[5], *t[4], *t[6], *t[7]);

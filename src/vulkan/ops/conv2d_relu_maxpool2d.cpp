@@ -45,6 +45,19 @@ ForwardBlocking forward_blocking(const Device& device, const ConvReluPoolGeometr
 
 std::uint32_t oc_vec4(const ConvReluPoolGeometry& g) { return g.conv.out_c % 4 == 0 ? 1 : 0; }
 
+// The pool window, OC_VEC4, and the conv's kernel and stride: constants 3-9
+// of both shaders that compute the conv (the forward, the parameter
+// gradients).
+SpecConstants conv_and_pool_constants(const ConvReluPoolGeometry& g) {
+  return {{ConvReluPoolSpec::pool_h, std::uint32_t(g.pool.pool_h)},
+          {ConvReluPoolSpec::pool_w, std::uint32_t(g.pool.pool_w)},
+          {ConvReluPoolSpec::oc_vec4, oc_vec4(g)},
+          {ConvReluPoolSpec::kernel_h, std::uint32_t(g.conv.kernel_h)},
+          {ConvReluPoolSpec::kernel_w, std::uint32_t(g.conv.kernel_w)},
+          {ConvReluPoolSpec::conv_stride_h, std::uint32_t(g.conv.stride_h)},
+          {ConvReluPoolSpec::conv_stride_w, std::uint32_t(g.conv.stride_w)}};
+}
+
 // Whether some conv outputs lie in no pool window (floor rounding), so that
 // the backward leaves them unwritten and dx must be cleared first.
 bool map_has_gaps(const ConvReluPoolGeometry& g) {
@@ -81,17 +94,11 @@ void conv2d_relu_maxpool2d_forward(Recording& recording, const ConvReluPoolGeome
       (std::uint32_t(g.channel_groups()) + blocking.channel_vecs - 1) / blocking.channel_vecs;
   const std::uint64_t windows = std::uint64_t(g.pool.batch) * g.pool.out_h() * g.pool.out_w();
   const std::uint64_t items = (windows + blocking.windows - 1) / blocking.windows * blocks;
-  SpecConstants constants{{ConvReluPoolSpec::pool_h, std::uint32_t(g.pool.pool_h)},
-                          {ConvReluPoolSpec::pool_w, std::uint32_t(g.pool.pool_w)},
-                          {ConvReluPoolSpec::oc_vec4, oc_vec4(g)},
-                          {ConvReluPoolSpec::kernel_h, std::uint32_t(g.conv.kernel_h)},
-                          {ConvReluPoolSpec::kernel_w, std::uint32_t(g.conv.kernel_w)},
-                          {ConvReluPoolSpec::conv_stride_h, std::uint32_t(g.conv.stride_h)},
-                          {ConvReluPoolSpec::conv_stride_w, std::uint32_t(g.conv.stride_w)},
-                          {ConvReluPoolSpec::channel_vecs, blocking.channel_vecs},
-                          {ConvReluPoolSpec::windows, blocking.windows},
-                          {ConvReluPoolSpec::write_winners, winners ? 1u : 0u},
-                          {ConvReluPoolSpec::channels, blocking.fixed_channels}};
+  SpecConstants constants = conv_and_pool_constants(g);
+  constants.set({{ConvReluPoolSpec::channel_vecs, blocking.channel_vecs},
+                 {ConvReluPoolSpec::windows, blocking.windows},
+                 {ConvReluPoolSpec::write_winners, winners ? 1u : 0u},
+                 {ConvReluPoolSpec::channels, blocking.fixed_channels}});
   const PipelineDesc desc =
       read_inputs(pipeline_1d("conv2d_relu_maxpool2d_forward", 5, sizeof(ConvReluPoolPush),
                               elementwise_width(recording.device()), std::move(constants)),
@@ -158,16 +165,10 @@ void conv2d_relu_maxpool2d_backward_params(Recording& recording, const ConvReluP
   const std::uint32_t blocks =
       (std::uint32_t(g.channel_groups()) + blocking.channel_vecs - 1) / blocking.channel_vecs;
   using Spec = ConvReluPoolParamsSpec;
-  SpecConstants constants{{ConvReluPoolSpec::pool_h, std::uint32_t(g.pool.pool_h)},
-                          {ConvReluPoolSpec::pool_w, std::uint32_t(g.pool.pool_w)},
-                          {ConvReluPoolSpec::oc_vec4, oc_vec4(g)},
-                          {Spec::kernel_h, std::uint32_t(g.conv.kernel_h)},
-                          {Spec::kernel_w, std::uint32_t(g.conv.kernel_w)},
-                          {Spec::conv_stride_h, std::uint32_t(g.conv.stride_h)},
-                          {Spec::conv_stride_w, std::uint32_t(g.conv.stride_w)},
-                          {Spec::channel_vecs, blocking.channel_vecs},
-                          {Spec::slices, slices},
-                          {Spec::channels, blocking.fixed_channels}};
+  SpecConstants constants = conv_and_pool_constants(g);
+  constants.set({{Spec::channel_vecs, blocking.channel_vecs},
+                 {Spec::slices, slices},
+                 {Spec::channels, blocking.fixed_channels}});
   const std::uint32_t width = elementwise_width(device);
   const PipelineDesc partial_desc =
       read_inputs(pipeline_1d(op, 4, sizeof(ConvReluPoolPush), width, std::move(constants)), device,

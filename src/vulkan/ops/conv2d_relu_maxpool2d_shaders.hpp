@@ -32,7 +32,7 @@ struct ConvReluPoolSpec {
     pool_h = 3,           // POOL_H, both shaders (the pool's stride too)
     pool_w = 4,           // POOL_W
     oc_vec4 = 5,          // OC_VEC4: channels % 4 == 0
-    kernel_h = 6,         // KERNEL_H, forward only
+    kernel_h = 6,         // KERNEL_H, the forward and the parameter gradients
     kernel_w = 7,         // KERNEL_W
     conv_stride_h = 8,    // CONV_STRIDE_H
     conv_stride_w = 9,    // CONV_STRIDE_W
@@ -43,14 +43,10 @@ struct ConvReluPoolSpec {
   };
 };
 
-// conv2d_relu_maxpool2d_backward_params: the pool window (3, 4), OC_VEC4
-// (5) as above, and these.
+// conv2d_relu_maxpool2d_backward_params: ids 3-9 as the forward's (the
+// pool window, OC_VEC4, the conv's kernel and stride), and these.
 struct ConvReluPoolParamsSpec {
   enum Id : std::uint32_t {
-    kernel_h = 6,
-    kernel_w = 7,
-    conv_stride_h = 8,
-    conv_stride_w = 9,
     channel_vecs = 10,  // CHANNEL_VECS: groups of 4 channels per invocation
     slices = 11,        // SLICES: runs of consecutive windows, one partial sum each
     channels = 12,      // CHANNELS: the conv's output channels, 0 = the push block's
