@@ -147,18 +147,19 @@ void conv2d_relu_maxpool2d_backward_params(Recording& recording, const ConvReluP
   require_floats(op, "dkernel", dkernel, g.conv.kernel_size(), shapes);
   require_floats(op, "dbias", dbias, g.conv.out_c, shapes);
   Device& device = recording.device();
-  // Slices of about kWindowsPerSlice windows, at most kMaxSlices: enough
-  // invocations to fill the device while the partial sums stay small
-  // (course conv1 at batch 32: 338 slices, 0.9 MB where the map it
-  // replaces is 5.5 MB).
-  constexpr std::int64_t kWindowsPerSlice = 16, kMaxSlices = 1024;
-  const std::int64_t windows = std::int64_t(g.pool.batch) * g.pool.out_h() * g.pool.out_w();
-  const std::uint32_t slices =
-      std::uint32_t(std::min(kMaxSlices, (windows + kWindowsPerSlice - 1) / kWindowsPerSlice));
+  // Slices of about kWindowsPerSlice windows, at most kMaxSlices and at
+  // most kMaxPartials floats of partial sums: enough invocations to fill
+  // the device while the partial sums stay small (course conv1 at batch 32:
+  // 338 slices, 0.9 MB where the map it replaces is 5.5 MB).
+  constexpr std::int64_t kWindowsPerSlice = 16, kMaxSlices = 1024, kMaxPartials = 4 << 20;
   const std::int64_t taps = std::int64_t(g.conv.kernel_h) * g.conv.kernel_w;
   const std::int64_t slice_size = (taps + 1) * g.conv.out_c;  // the kernel's taps, then the bias
-  const Buffer& partials =
-      recording.scratch(std::uint64_t(slices * slice_size) * sizeof(float), std::string(op) + " partials");
+  const std::int64_t windows = std::int64_t(g.pool.batch) * g.pool.out_h() * g.pool.out_w();
+  const std::int64_t by_windows = (windows + kWindowsPerSlice - 1) / kWindowsPerSlice;
+  const std::uint32_t slices = std::uint32_t(
+      std::max<std::int64_t>(1, std::min({kMaxSlices, by_windows, kMaxPartials / slice_size})));
+  const Buffer& partials = recording.scratch(std::uint64_t(slices * slice_size) * sizeof(float),
+                                             std::string(op) + " partials");
 
   // The forward's blocking: all channels per invocation on CPU drivers.
   const ForwardBlocking blocking = forward_blocking(device, g);
