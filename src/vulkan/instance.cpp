@@ -6,6 +6,7 @@
 
 #include "vknn/error.hpp"
 #include "vulkan/check.hpp"
+#include "vulkan/keep_libraries_loaded.hpp"
 
 namespace vknn::vk {
 
@@ -180,6 +181,9 @@ Instance::Instance(Validation validation, bool print_validation_messages)
                 "vendor's driver");
   }
   vk_check(result, "vkCreateInstance", "creating the Vulkan instance");
+  // The loader has opened the drivers and layers now; sanitizer builds keep
+  // them mapped past vkDestroyInstance so leak reports can name them.
+  keep_loaded_libraries_resident_in_sanitizer_builds();
 
   if (validating) {
     auto create = reinterpret_cast<PFN_vkCreateDebugUtilsMessengerEXT>(
