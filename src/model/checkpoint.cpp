@@ -347,6 +347,12 @@ CheckpointContents read_checkpoint(const std::filesystem::path& path,
               optimizer + "; compile with the same optimizer to resume");
   }
   check_tensors(file, tensors);
+  // As load_weights checks weights: one NaN in a weight or an optimizer
+  // moment makes every later loss NaN, and a resumed run would train on.
+  io::check_finite(file, "a checkpoint's weights and optimizer state must be finite numbers "
+                         "(was it saved by a diverged run?); training resumed from it would "
+                         "only produce NaN losses: resume from an earlier checkpoint or train "
+                         "from the start");
   c.iterations = std::uint32_t(meta.unsigned_integer("optimizer.iterations", UINT32_MAX));
   c.learning_rate = meta.finite_float("optimizer.learning_rate");
   if (c.learning_rate < 0.0f) {

@@ -5,7 +5,9 @@
 // problem and leave the model as it was; BackupAndRestore resumes.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
+#include <limits>
 #include <fstream>
 
 #include "io/safetensors.hpp"
@@ -208,6 +210,27 @@ void write_bytes(const fs::path& path, const std::vector<std::uint8_t>& bytes) {
   out.write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
 }
 
+// Rewrites a checkpoint with one value of one tensor replaced.
+void set_value(const fs::path& path, const std::string& tensor, std::size_t index, float value) {
+  io::WeightsFile file = io::load_safetensors(path);
+  io::Metadata metadata;
+  for (auto& pair : file.metadata) {
+    if (pair.first != "format") metadata.push_back(pair);
+  }
+  bool found = false;
+  for (auto& t : file.tensors) {
+    if (t.name == tensor) {
+      t.values.at(index) = value;
+      found = true;
+    }
+  }
+  ASSERT_TRUE(found) << path << " has no tensor " << tensor;
+  io::save_safetensors(path, file.tensors, metadata);
+}
+
+constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+constexpr float kInf = std::numeric_limits<float>::infinity();
+
 TEST_F(Checkpoints, BadCheckpointsAreRefusedByNameAndChangeNothing) {
   TempDir dir;
   const fs::path good = dir / "good.safetensors";
@@ -224,6 +247,12 @@ TEST_F(Checkpoints, BadCheckpointsAreRefusedByNameAndChangeNothing) {
     std::string name;
     std::function<void(const fs::path&)> make;
     std::vector<std::string> fragments;
+  };
+  auto poisoned = [&](const std::string& tensor, std::size_t index, float value) {
+    return [=](const fs::path& path) {
+      write_bytes(path, good_bytes);
+      set_value(path, tensor, index, value);
+    };
   };
   auto edited = [&](std::function<void(io::Metadata&)> edit) {
     return [=](const fs::path& path) {
@@ -259,6 +288,16 @@ TEST_F(Checkpoints, BadCheckpointsAreRefusedByNameAndChangeNothing) {
        {"\"history.loss\"", "0 values for 1 epochs"}},
       {"infinite learning rate", edited([](auto& m) { set(m, "optimizer.learning_rate", "inf"); }),
        {"\"optimizer.learning_rate\"", "finite"}},
+      // Tensors are checked as load_weights checks weights: dense/kernel is
+      // (36, 16), so flat index 21 is (1, 5).
+      {"NaN in a weight", poisoned("dense/kernel", 21, kNaN),
+       {"tensor 'dense/kernel': value 21 at index (1, 5) of shape (36, 16) is NaN "
+        "(1 of 576 values are not finite)", "weights and optimizer state must be finite",
+        "resume from an earlier checkpoint or train from the start"}},
+      {"Inf in an Adam moment", poisoned("optimizer/adam/v/dense/kernel", 7, kInf),
+       {"tensor 'optimizer/adam/v/dense/kernel': value 7 at index (0, 7) of shape (36, 16) is +Inf"}},
+      {"-Inf in an Adam moment", poisoned("optimizer/adam/m/conv2d/bias", 2, -kInf),
+       {"tensor 'optimizer/adam/m/conv2d/bias': value 2 at index (2) of shape (4) is -Inf"}},
   };
   Sequential model = compiled(BackendKind::cpu, Adam(0.01f), 3);
   const auto before = weight_bytes(model);
@@ -374,6 +413,44 @@ TEST_F(Checkpoints, ACorruptBackupIsRefusedAndLeftAsItWas) {
                         {(backup_dir / "checkpoint.safetensors").string()});
   EXPECT_EQ(file_bytes(backup_dir / "checkpoint.safetensors"), garbage);
   EXPECT_EQ(std::distance(fs::directory_iterator(backup_dir), fs::directory_iterator()), 1);
+}
+
+TEST_F(Checkpoints, ABackupHoldingANaNIsRefusedNamingTheTensorKeptAndSaysHowToStartOver) {
+  // Measured before the check: the NaN backup was restored, every later
+  // epoch's loss was nan, and the completed fit deleted the backup.
+  TempDir dir;
+  const fs::path backup_dir = dir / "backup";
+  {
+    Sequential first = compiled(BackendKind::cpu, Adam(0.01f));
+    FitOptions f = fit_options();
+    f.callbacks = {std::make_shared<BackupAndRestore>(backup_dir), stop_before(1, 0)};
+    EXPECT_TRUE(first.fit(data().samples(), data().labels, f).interrupted);
+  }
+  const fs::path backup = backup_dir / "checkpoint.safetensors";
+  set_value(backup, "dense/kernel", 21, kNaN);
+  const auto poisoned_bytes = file_bytes(backup);
+
+  Sequential model = compiled(BackendKind::cpu, Adam(0.01f), 99);
+  const auto before = weight_bytes(model);
+  FitOptions f = fit_options();
+  f.callbacks = {std::make_shared<BackupAndRestore>(backup_dir)};
+  expect_error_mentions([&] { model.fit(data().samples(), data().labels, f); },
+                        {"BackupAndRestore: cannot resume from the backup", backup.string(),
+                         "tensor 'dense/kernel': value 21 at index (1, 5) of shape (36, 16) is NaN",
+                         "The backup is left as it is; to start training over, delete it",
+                         backup_dir.string()});
+  EXPECT_EQ(file_bytes(backup), poisoned_bytes) << "the bad backup must stay as it was";
+  EXPECT_TRUE(weight_bytes(model) == before) << "nothing was loaded";
+
+  // As the message says: without the backup the same fit starts over, and
+  // its losses are finite.
+  fs::remove(backup);
+  auto restart = std::make_shared<BackupAndRestore>(backup_dir);
+  f.callbacks = {restart};
+  const History h = model.fit(data().samples(), data().labels, f);
+  EXPECT_FALSE(restart->restored());
+  EXPECT_EQ(h.epoch, (std::vector<int>{0, 1, 2}));
+  for (double loss : h.history.at("loss")) EXPECT_TRUE(std::isfinite(loss));
 }
 
 }  // namespace
