@@ -344,6 +344,47 @@ TEST_F(Checkpoints, AnotherModelOptimizerOrFitIsRefused) {
   EXPECT_EQ(resumed.fit(data().samples(), data().labels, fit_options(2)).epoch, (std::vector<int>{0, 1}));
 }
 
+// initial_epoch: fit(1 epoch) then fit(3, initial_epoch=1) is fit(3 epochs),
+// bit for bit (each epoch shuffles by its own number, Adam's step count
+// continues), and a checkpoint of such a fit resumes.
+TEST_F(Checkpoints, InitialEpochContinuesAsOneFitAndItsCheckpointsResume) {
+  const TrainingRun reference = straight(BackendKind::cpu, Adam(0.01f));
+  Sequential model = compiled(BackendKind::cpu, Adam(0.01f));
+  model.fit(data().samples(), data().labels, fit_options(1));
+  FitOptions later = fit_options(kEpochs);
+  later.initial_epoch = 1;
+  const History h = model.fit(data().samples(), data().labels, later);
+  EXPECT_EQ(h.epoch, (std::vector<int>{1, 2}));
+  EXPECT_TRUE(weight_bytes(model) == reference.weights) << "the weights differ";
+  for (const auto& [metric, values] : reference.history.history) {
+    EXPECT_EQ(h.history.at(metric), (std::vector<double>(values.begin() + 1, values.end()))) << metric;
+  }
+  // initial_epoch at or past epochs: nothing runs, as in Keras.
+  later.initial_epoch = kEpochs;
+  EXPECT_TRUE(model.fit(data().samples(), data().labels, later).epoch.empty());
+  EXPECT_TRUE(weight_bytes(model) == reference.weights);
+  later.initial_epoch = -1;
+  expect_error_mentions([&] { model.fit(data().samples(), data().labels, later); },
+                        {"initial_epoch must be >= 0, got -1"});
+
+  // Stopped mid-epoch 2 of a fit that began at epoch 1, saved, resumed.
+  TempDir dir;
+  {
+    Sequential first = compiled(BackendKind::cpu, Adam(0.01f));
+    first.fit(data().samples(), data().labels, fit_options(1));
+    FitOptions f = fit_options(kEpochs);
+    f.initial_epoch = 1;
+    f.callbacks.push_back(stop_before(2, 3));
+    EXPECT_TRUE(first.fit(data().samples(), data().labels, f).interrupted);
+    first.save_checkpoint(dir / "c.safetensors");
+  }
+  Sequential second = compiled(BackendKind::cpu, Adam(0.01f), 99);
+  second.load_checkpoint(dir / "c.safetensors");
+  const History resumed = second.fit(data().samples(), data().labels, fit_options(kEpochs));
+  EXPECT_EQ(resumed.epoch, (std::vector<int>{1, 2}));
+  EXPECT_TRUE(weight_bytes(second) == reference.weights) << "the resumed weights differ";
+}
+
 // BackupAndRestore -----------------------------------------------------------
 
 TEST_F(Checkpoints, BackupAndRestoreResumesAnInterruptedFitAndDeletesTheBackupAtTheEnd) {

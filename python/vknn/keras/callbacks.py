@@ -173,12 +173,13 @@ class _Dispatcher:
     """The Python side of the C++ CallbackBridge: turns fit's hooks into
     Keras's calls on the user's callbacks."""
 
-    def __init__(self, callbacks, model, epochs, steps, keep_accuracy):
+    def __init__(self, callbacks, model, epochs, steps, keep_accuracy, initial_epoch=0):
         self.callbacks = callbacks
         self.model = model
         self.epochs = epochs
         self.steps = steps
         self.keep_accuracy = keep_accuracy
+        self.initial_epoch = initial_epoch
         self.last_logs = {}
         self.last_batch = -1
 
@@ -196,9 +197,9 @@ class _Dispatcher:
     def _on_train_begin(self):
         for cb in self.callbacks:
             cb.on_train_begin(logs={})
-        if self.epochs > 0 and not self.model.stop_training:
+        if self.initial_epoch < self.epochs and not self.model.stop_training:
             for cb in self.callbacks:
-                cb.on_epoch_begin(0, logs={})
+                cb.on_epoch_begin(self.initial_epoch, logs={})
 
     def _on_epoch_end(self, epoch, logs):
         # The library calls the batch hook after every step when asked

@@ -275,7 +275,6 @@ class Sequential(Model):
                                                  "workers": 1, "use_multiprocessing": False})
         for name, value, default in (("class_weight", class_weight, None),
                                      ("sample_weight", sample_weight, None),
-                                     ("initial_epoch", initial_epoch, 0),
                                      ("steps_per_epoch", steps_per_epoch, None)):
             if value is not default and value != default:
                 raise ValueError(f"fit: {name} is not supported by vknn (leave it at {default!r})")
@@ -286,6 +285,7 @@ class Sequential(Model):
         batch = _DEFAULT_BATCH if batch_size is None else \
             _inputs.positive_int("batch_size", batch_size, "fit")
         epochs = _inputs.positive_int("epochs", epochs, "fit", minimum=0)
+        initial_epoch = _inputs.positive_int("initial_epoch", initial_epoch, "fit", minimum=0)
         verbose = _inputs.verbosity(verbose, "fit")
         if not isinstance(shuffle, (bool, np.bool_)):
             raise ValueError(f"fit: shuffle must be True or False, got {shuffle!r}")
@@ -336,12 +336,12 @@ class Sequential(Model):
         dispatcher = None
         if python_cbs:
             dispatcher = callbacks_module._Dispatcher(python_cbs, self, epochs, params["steps"],
-                                                      self._keep_accuracy)
+                                                      self._keep_accuracy, initial_epoch)
         with self._lock:
             result = self._core.fit(
-                samples, labels, epochs=epochs, batch_size=batch, shuffle=bool(shuffle),
-                verbose=verbose, seed=utils.random_seed(), val_x=val_x, val_y=val_y,
-                native_callbacks=native, dispatcher=dispatcher,
+                samples, labels, epochs=epochs, initial_epoch=initial_epoch, batch_size=batch,
+                shuffle=bool(shuffle), verbose=verbose, seed=utils.random_seed(), val_x=val_x,
+                val_y=val_y, native_callbacks=native, dispatcher=dispatcher,
                 forward_batches=bool(dispatcher and dispatcher.wants_batches()))
         # Keras's key order: loss, accuracy, val_loss, val_accuracy.
         order = ["loss", "accuracy", "val_loss", "val_accuracy"]
