@@ -156,6 +156,27 @@ class Sequential(Model):
     def layers(self):
         return list(self._layers)
 
+    def get_layer(self, name=None, index=None):
+        """keras Model.get_layer: the layer called `name`, or at position
+        `index` (negative counts from the end, as a list index)."""
+        if index is not None and name is not None:
+            raise ValueError(f"Provide only a layer name or a layer index. Received: "
+                             f"index={index}, name={name}.")
+        if index is not None:
+            if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
+                raise ValueError(f"get_layer: index must be an integer, got {index!r}")
+            if len(self._layers) <= index or index < -len(self._layers):
+                raise ValueError(f"Was asked to retrieve layer at index {index} but model only "
+                                 f"has {len(self._layers)} layers.")
+            return self._layers[index]
+        if name is not None:
+            for layer in self._layers:
+                if layer.name == name:
+                    return layer
+            raise ValueError(f"No such layer: {name}. Existing layers are: "
+                             f"{[layer.name for layer in self._layers]}.")
+        raise ValueError("Provide either a layer name or layer index at `get_layer`.")
+
     @property
     def input(self):
         self._ensure_built()
