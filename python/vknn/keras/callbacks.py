@@ -1,5 +1,5 @@
 """keras.callbacks: Callback (subclass it in Python), History, EarlyStopping,
-TerminateOnNaN, LambdaCallback.
+TerminateOnNaN, LambdaCallback, LearningRateScheduler, ReduceLROnPlateau.
 
 How the hooks are called during vknn's fit:
 
@@ -20,7 +20,20 @@ How the hooks are called during vknn's fit:
 - on_train_batch_begin / on_batch_begin and the test/predict hooks are never
   called.
 - EarlyStopping and TerminateOnNaN run in C++ inside fit (no Python per step).
+- What a callback adds to the epoch logs (LearningRateScheduler's and
+  ReduceLROnPlateau's 'lr') is seen by the callbacks after it and recorded
+  in History, as in Keras, where History runs after the user's callbacks.
+
+LearningRateScheduler and ReduceLROnPlateau follow Keras 2.x's
+keras/callbacks.py (docs/python.md lists what is matched
+and where vknn differs).
 """
+import inspect
+import math
+import warnings
+
+import numpy as np
+
 from .. import _vknn
 
 
@@ -169,9 +182,181 @@ class LambdaCallback(Callback):
         return self._batch_end is not None
 
 
+def _is_number(value):
+    return not isinstance(value, (bool, np.bool_)) and isinstance(value, (int, float, np.integer,
+                                                                          np.floating))
+
+
+def _non_negative_int(owner, name, value):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise ValueError(f"{owner}: {name} must be an integer >= 0, got {value!r}")
+    return int(value)
+
+
+def _optimizer_of(model, owner):
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is None or not hasattr(optimizer, "lr"):
+        raise ValueError(f'{owner}: Optimizer must have a "lr" attribute (compile the model '
+                         f'first).')
+    return optimizer
+
+
+class LearningRateScheduler(Callback):
+    """keras.callbacks.LearningRateScheduler(schedule, verbose=0): before each
+    epoch, sets the optimizer's learning rate to schedule(epoch, lr) (the
+    current rate as a float), or schedule(epoch) for a schedule that takes
+    one argument; epochs are 0-based. Adds 'lr' (the rate, float32) to the
+    epoch's logs, hence to History. Like Keras, a schedule must return a
+    float (an int is an error); unlike Keras, a NaN, infinite or negative
+    rate is an error naming the epoch and the value (Keras would train on
+    with it)."""
+
+    def __init__(self, schedule, verbose=0):
+        super().__init__()
+        if not callable(schedule):
+            raise ValueError(f"LearningRateScheduler: schedule must be a function of (epoch) or "
+                             f"(epoch, lr), got {schedule!r}")
+        self.schedule = schedule
+        self.verbose = verbose
+        try:
+            signature = inspect.signature(schedule)
+        except (TypeError, ValueError):
+            signature = None
+        self._signature = signature
+
+    def _call_schedule(self, epoch, lr):
+        if self._signature is None:  # as Keras: try the two-argument form first
+            try:
+                return self.schedule(epoch, lr)
+            except TypeError:
+                return self.schedule(epoch)
+        try:
+            self._signature.bind(epoch, lr)
+        except TypeError:
+            return self.schedule(epoch)
+        return self.schedule(epoch, lr)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        optimizer = _optimizer_of(self.model, "LearningRateScheduler")
+        lr = self._call_schedule(epoch, float(optimizer.learning_rate))
+        if isinstance(lr, (bool, np.bool_)) or not isinstance(lr, (float, np.floating)):
+            raise ValueError(f'The output of the "schedule" function should be float. Got: '
+                             f'{lr!r} (LearningRateScheduler, epoch {epoch}; return e.g. '
+                             f'{float(lr) if _is_number(lr) else 0.001!r})')
+        if not math.isfinite(lr) or lr < 0:
+            raise ValueError(f"LearningRateScheduler: the schedule returned the learning rate "
+                             f"{lr!r} for epoch {epoch} (0-based); a learning rate must be a "
+                             f"finite number >= 0")
+        optimizer.learning_rate = float(lr)
+        if self.verbose > 0:
+            print(f"\nEpoch {epoch + 1}: LearningRateScheduler setting learning rate to {lr}.")
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs["lr"] = np.float32(self.model.optimizer.learning_rate)
+
+
+class ReduceLROnPlateau(Callback):
+    """keras.callbacks.ReduceLROnPlateau(monitor='val_loss', factor=0.1,
+    patience=10, verbose=0, mode='auto', min_delta=1e-4, cooldown=0,
+    min_lr=0), Keras's rules: an epoch improves when the monitored value is
+    below best - min_delta ('min', and 'auto' unless the name contains
+    'acc') or above best + min_delta ('max'); after `patience` epochs
+    without improvement (outside a cooldown) the rate becomes
+    max(lr * factor, min_lr) if lr > min_lr, then `cooldown` epochs pass
+    before waiting counts again. Adds 'lr' (the rate the epoch trained with,
+    float32) to the epoch's logs. A monitor missing from the logs is a
+    warning naming the available keys, as in Keras."""
+
+    def __init__(self, monitor="val_loss", factor=0.1, patience=10, verbose=0, mode="auto",
+                 min_delta=1e-4, cooldown=0, min_lr=0, **kwargs):
+        super().__init__()
+        if "epsilon" in kwargs:
+            min_delta = kwargs.pop("epsilon")
+            warnings.warn("`epsilon` argument is deprecated and will be removed, use "
+                          "`min_delta` instead.", stacklevel=2)
+        if kwargs:
+            raise TypeError(f"ReduceLROnPlateau: unsupported arguments {sorted(kwargs)}")
+        if not isinstance(monitor, str) or not monitor:
+            raise ValueError(f"ReduceLROnPlateau: monitor must be a metric name, got {monitor!r}")
+        if not _is_number(factor) or not math.isfinite(factor):
+            raise ValueError(f"ReduceLROnPlateau: factor must be a number, got {factor!r}")
+        if factor >= 1.0:
+            raise ValueError(f"ReduceLROnPlateau does not support a factor >= 1.0. Got {factor}")
+        if not _is_number(min_lr) or not math.isfinite(min_lr) or min_lr < 0:
+            raise ValueError(f"ReduceLROnPlateau: min_lr must be a finite number >= 0, got "
+                             f"{min_lr!r}")
+        if not _is_number(min_delta) or not math.isfinite(min_delta):
+            raise ValueError(f"ReduceLROnPlateau: min_delta must be a number, got {min_delta!r}")
+        self.monitor = monitor
+        self.factor = float(factor)
+        self.min_lr = float(min_lr)
+        self.min_delta = float(min_delta)
+        self.patience = _non_negative_int("ReduceLROnPlateau", "patience", patience)
+        self.verbose = verbose
+        self.cooldown = _non_negative_int("ReduceLROnPlateau", "cooldown", cooldown)
+        self.cooldown_counter = 0
+        self.wait = 0
+        self.best = 0
+        self.mode = mode
+        self.monitor_op = None
+        self._reset()
+
+    def _reset(self):
+        if self.mode not in ["auto", "min", "max"]:
+            warnings.warn(f"Learning rate reduction mode {self.mode} is unknown, fallback to "
+                          f"auto mode.")
+            self.mode = "auto"
+        if self.mode == "min" or (self.mode == "auto" and "acc" not in self.monitor):
+            self.monitor_op = lambda a, b: np.less(a, b - self.min_delta)
+            self.best = np.inf
+        else:
+            self.monitor_op = lambda a, b: np.greater(a, b + self.min_delta)
+            self.best = -np.inf
+        self.cooldown_counter = 0
+        self.wait = 0
+
+    def on_train_begin(self, logs=None):
+        self._reset()
+
+    def in_cooldown(self):
+        return self.cooldown_counter > 0
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs if logs is not None else {}
+        optimizer = _optimizer_of(self.model, "ReduceLROnPlateau")
+        logs["lr"] = np.float32(optimizer.learning_rate)
+        current = logs.get(self.monitor)
+        if current is None:
+            warnings.warn(f"Learning rate reduction is conditioned on metric `{self.monitor}` "
+                          f"which is not available. Available metrics are: "
+                          f"{','.join(list(logs.keys()))}")
+            return
+        if self.in_cooldown():
+            self.cooldown_counter -= 1
+            self.wait = 0
+        if self.monitor_op(current, self.best):
+            self.best = current
+            self.wait = 0
+        elif not self.in_cooldown():
+            self.wait += 1
+            if self.wait >= self.patience:
+                old_lr = np.float32(optimizer.learning_rate)
+                if old_lr > np.float32(self.min_lr):
+                    new_lr = max(float(old_lr) * self.factor, self.min_lr)
+                    optimizer.learning_rate = new_lr
+                    if self.verbose > 0:
+                        print(f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning rate "
+                              f"to {new_lr}.")
+                    self.cooldown_counter = self.cooldown
+                    self.wait = 0
+
+
 class _Dispatcher:
     """The Python side of the C++ CallbackBridge: turns fit's hooks into
     Keras's calls on the user's callbacks."""
+
+    _FIT_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy")
 
     def __init__(self, callbacks, model, epochs, steps, keep_accuracy, initial_epoch=0):
         self.callbacks = callbacks
@@ -182,13 +367,15 @@ class _Dispatcher:
         self.initial_epoch = initial_epoch
         self.last_logs = {}
         self.last_batch = -1
+        # Keys the callbacks added to the epoch logs, per epoch in order,
+        # for History (Keras's History runs after the user's callbacks).
+        self.added_logs = {}
 
     def wants_batches(self):
         return any(cb._wants_batches() for cb in self.callbacks)
 
     def _logs(self, logs):
-        order = ["loss", "accuracy", "val_loss", "val_accuracy"]
-        logs = {k: logs[k] for k in order if k in logs}
+        logs = {k: logs[k] for k in self._FIT_KEYS if k in logs}
         if not self.keep_accuracy:
             logs.pop("accuracy", None)
             logs.pop("val_accuracy", None)
@@ -215,6 +402,9 @@ class _Dispatcher:
         self.last_logs = logs
         for cb in self.callbacks:
             cb.on_epoch_end(epoch, logs=logs)
+        for key, value in logs.items():
+            if key not in self._FIT_KEYS:
+                self.added_logs.setdefault(key, []).append(value)
         if epoch + 1 < self.epochs and not self.model.stop_training:
             for cb in self.callbacks:
                 cb.on_epoch_begin(epoch + 1, logs={})
@@ -231,4 +421,5 @@ class _Dispatcher:
             cb.on_train_end(logs=dict(self.last_logs))
 
 
-__all__ = ["Callback", "History", "EarlyStopping", "TerminateOnNaN", "LambdaCallback"]
+__all__ = ["Callback", "History", "EarlyStopping", "TerminateOnNaN", "LambdaCallback",
+           "LearningRateScheduler", "ReduceLROnPlateau"]

@@ -251,14 +251,18 @@ class Sequential(Model):
         self.optimizer = opt
         self.loss = loss_name
         self._compile_config = dict(opt._config(), seed=utils.random_seed())
+        opt._bind(self)
         self._keep_accuracy = keep_accuracy
         if self._core is not None:
             self._compile_core()
 
     def _compile_core(self):
         c = self._compile_config
+        # The rate as last set on the optimizer (it may have been set after
+        # compile, before the first fit built the model).
+        rate = self.optimizer._learning_rate
         with self._lock:
-            self._core.compile(c["optimizer"], c["learning_rate"], c["beta_1"], c["beta_2"],
+            self._core.compile(c["optimizer"], rate, c["beta_1"], c["beta_2"],
                                c["rho"], c["epsilon"], c["momentum"], self.loss, c["seed"],
                                "vulkan")
 
@@ -369,6 +373,12 @@ class Sequential(Model):
         history.history = {k: list(result["history"][k]) for k in order
                            if k in result["history"]
                            and (self._keep_accuracy or not k.endswith("accuracy"))}
+        if dispatcher is not None:
+            # What callbacks added to the epoch logs ('lr' from
+            # LearningRateScheduler and ReduceLROnPlateau), as Keras's
+            # History, which runs after the user's callbacks, records it.
+            for key, values in dispatcher.added_logs.items():
+                history.history.setdefault(key, []).extend(values)
         history.epoch = list(result["epoch"])
         self.history = history
         return history

@@ -1,0 +1,162 @@
+"""Keras 2.x callbacks in Python (LearningRateScheduler, ReduceLROnPlateau)
+and the optimizer's live learning rate they use: each rule checked against
+what Keras does, on a 4-filter model and at most 256 Fashion-MNIST images."""
+import numpy as np
+import pytest
+
+from vknn import keras
+
+
+@pytest.fixture(scope="module")
+def data(fashion):
+    (x, y), _ = fashion
+    return x[:256], y[:256]
+
+
+def compiled(optimizer="adam"):
+    m = keras.Sequential([
+        keras.layers.Conv2D(4, (3, 3), activation="relu", input_shape=(28, 28, 1)),
+        keras.layers.MaxPooling2D(2, 2),
+        keras.layers.Flatten(),
+        keras.layers.Dense(10, activation="softmax"),
+    ])
+    m.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return m
+
+
+def fake_metric(name, values):
+    """A callback that puts values[epoch] into the epoch logs as `name`, for
+    the callbacks after it: a monitored value with a known course."""
+    def put(epoch, logs):
+        logs[name] = values[epoch]
+    return keras.callbacks.LambdaCallback(on_epoch_end=put)
+
+
+class WeightsRecorder(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.weights = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.weights.append(self.model.get_weights())
+
+
+def same(a, b):
+    return len(a) == len(b) and all(np.array_equal(u, v) for u, v in zip(a, b))
+
+
+# ---- The optimizer's learning rate -----------------------------------------
+
+def test_the_compiled_optimizers_learning_rate_is_the_models(data):
+    x, y = data
+    m = compiled(keras.optimizers.Adam(0.01))
+    assert m.optimizer.learning_rate == 0.01
+    m.optimizer.learning_rate = 0.0  # the next steps train with it
+    before = m.get_weights()
+    m.fit(x[:64], y[:64], verbose=0)
+    assert same(m.get_weights(), before)
+    m.optimizer.lr = 0.005  # Keras 2's older name
+    assert m.optimizer.learning_rate == 0.005 and m._core.learning_rate == np.float32(0.005)
+    with pytest.raises(ValueError, match="Adam: learning_rate must be a finite number >= 0, "
+                                         "got -1"):
+        m.optimizer.learning_rate = -1
+    assert m.optimizer.learning_rate == 0.005
+    # Set after compile on a model that the first fit builds: that fit uses it.
+    lazy = keras.Sequential([keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")])
+    lazy.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    lazy.optimizer.learning_rate = 0.25
+    lazy.fit(x[:32], y[:32], verbose=0)
+    assert lazy._core.learning_rate == 0.25
+
+
+# ---- LearningRateScheduler -------------------------------------------------
+
+def test_learning_rate_scheduler_sets_the_rate_training_uses(data):
+    x, y = data
+    m = compiled()
+    rec = WeightsRecorder()
+    seen = []
+
+    def schedule(epoch, lr):
+        seen.append((epoch, lr))
+        return lr if epoch == 0 else 0.0
+
+    h = m.fit(x[:128], y[:128], epochs=3, verbose=0,
+              callbacks=[keras.callbacks.LearningRateScheduler(schedule), rec])
+    # The schedule gets the current rate; a rate of 0 from epoch 1 on
+    # leaves the weights exactly as epoch 0 left them.
+    assert seen == [(0, 0.001), (1, 0.001), (2, 0.0)]
+    assert not same(rec.weights[0], compiled().get_weights())
+    assert same(rec.weights[1], rec.weights[0]) and same(rec.weights[2], rec.weights[0])
+    assert h.history["lr"] == [np.float32(0.001), 0.0, 0.0]
+    assert list(h.history) == ["loss", "accuracy", "lr"]
+    assert m.optimizer.learning_rate == 0.0 and m.optimizer.lr == 0.0
+
+    # schedule(epoch), the older form; the rate stays set after fit.
+    m = compiled()
+    h = m.fit(x[:64], y[:64], epochs=2, verbose=0,
+              callbacks=[keras.callbacks.LearningRateScheduler(lambda epoch: 0.5 ** epoch / 100)])
+    np.testing.assert_array_equal(h.history["lr"], np.float32([0.01, 0.005]))
+    assert m.optimizer.learning_rate == 0.005
+
+
+def test_learning_rate_scheduler_refuses_a_bad_rate_naming_the_epoch(data):
+    x, y = data
+    for bad, text in ((float("nan"), "nan"), (float("inf"), "inf"), (-0.5, "-0.5"),
+                      (np.float32(-1e-3), "-0.001")):
+        m = compiled()
+        rec = WeightsRecorder()
+        sched = keras.callbacks.LearningRateScheduler(
+            lambda epoch, lr, bad=bad: 0.001 if epoch < 1 else bad)
+        with pytest.raises(ValueError) as info:
+            m.fit(x[:64], y[:64], epochs=3, verbose=0, callbacks=[sched, rec])
+        message = str(info.value)
+        assert "for epoch 1" in message and text in message and "finite number >= 0" in message
+        assert len(rec.weights) == 1, "training stopped before epoch 1"
+        assert same(m.get_weights(), rec.weights[0])
+    # As Keras: the schedule must return a float.
+    with pytest.raises(ValueError, match='should be float. Got: 1 .*epoch 0'):
+        compiled().fit(x[:32], y[:32], verbose=0,
+                       callbacks=[keras.callbacks.LearningRateScheduler(lambda epoch: 1)])
+    with pytest.raises(ValueError, match="schedule must be a function"):
+        keras.callbacks.LearningRateScheduler(0.1)
+
+
+# ---- ReduceLROnPlateau -----------------------------------------------------
+
+def test_reduce_lr_on_plateau_follows_keras_rules(data):
+    x, y = data
+    # Improves at epochs 0 and 1, then a plateau: patience 2 reduces after
+    # epoch 3, a cooldown of 1 epoch, reduced again after epoch 5, then
+    # clipped at min_lr after epoch 7.
+    plateau = [1.0, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5]
+    reduce = keras.callbacks.ReduceLROnPlateau(monitor="plateau", factor=0.5, patience=2,
+                                               cooldown=1, min_lr=2e-4)
+    m = compiled()
+    h = m.fit(x[:32], y[:32], epochs=8, verbose=0,
+              callbacks=[fake_metric("plateau", plateau), reduce])
+    # 'lr' is the rate each epoch trained with, logged before a reduction.
+    np.testing.assert_allclose(
+        h.history["lr"], [1e-3, 1e-3, 1e-3, 1e-3, 5e-4, 5e-4, 2.5e-4, 2.5e-4], rtol=1e-6)
+    assert m.optimizer.learning_rate == pytest.approx(2e-4, rel=1e-6)
+    assert reduce.best == 0.5
+
+    # A min_delta the improvements do not reach; 'auto' with an accuracy
+    # name maximises.
+    reduce = keras.callbacks.ReduceLROnPlateau(monitor="val_accuracy", factor=0.1, patience=1,
+                                               min_delta=0.1)
+    h = compiled().fit(x[:32], y[:32], epochs=3, verbose=0,
+                       callbacks=[fake_metric("val_accuracy", [0.5, 0.55, 0.7]), reduce])
+    np.testing.assert_allclose(h.history["lr"], [1e-3, 1e-3, 1e-4], rtol=1e-6)
+
+
+def test_reduce_lr_on_plateau_arguments_and_a_missing_monitor(data):
+    x, y = data
+    with pytest.raises(ValueError, match="does not support a factor >= 1.0"):
+        keras.callbacks.ReduceLROnPlateau(factor=1.0)
+    with pytest.raises(ValueError, match="min_lr must be a finite number >= 0"):
+        keras.callbacks.ReduceLROnPlateau(min_lr=-1)
+    with pytest.warns(UserWarning, match="`val_loss` which is not available. Available metrics "
+                                         "are: loss,accuracy,lr"):
+        compiled().fit(x[:32], y[:32], verbose=0,
+                       callbacks=[keras.callbacks.ReduceLROnPlateau(patience=0)])
