@@ -1,6 +1,9 @@
-"""Keras 2.x callbacks in Python (LearningRateScheduler, ReduceLROnPlateau)
-and the optimizer's live learning rate they use: each rule checked against
+"""Keras 2.x callbacks in Python (CSVLogger, LearningRateScheduler,
+ReduceLROnPlateau) and the optimizer's live learning rate they use: each rule checked against
 what Keras does, on a 4-filter model and at most 256 Fashion-MNIST images."""
+import csv
+import os
+
 import numpy as np
 import pytest
 
@@ -43,6 +46,54 @@ class WeightsRecorder(keras.callbacks.Callback):
 
 def same(a, b):
     return len(a) == len(b) and all(np.array_equal(u, v) for u, v in zip(a, b))
+
+
+def no_temp_files(folder):
+    return [p for p in os.listdir(folder) if ".tmp-" in p] == []
+
+
+# ---- CSVLogger --------------------------------------------------------------
+
+def test_csv_logger_rows_equal_history(data, tmp_path):
+    x, y = data
+    path = tmp_path / "log.csv"
+    m = compiled()
+    h = m.fit(x[:128], y[:128], epochs=3, verbose=0, validation_data=(x[128:192], y[128:192]),
+              callbacks=[keras.callbacks.CSVLogger(path)])
+    raw = path.read_bytes()
+    assert raw.endswith(b"\r\n") and raw.count(b"\r\n") == 4  # Excel dialect, as Keras
+    rows = list(csv.reader(raw.decode().splitlines()))
+    # The epoch column, then the log keys sorted.
+    assert rows[0] == ["epoch", "accuracy", "loss", "val_accuracy", "val_loss"]
+    assert [int(r[0]) for r in rows[1:]] == h.epoch == [0, 1, 2]
+    for i, row in enumerate(rows[1:]):
+        for key, text in zip(rows[0][1:], row[1:]):
+            assert text == str(h.history[key][i])  # exact: str of the float, as csv writes
+            assert float(text) == h.history[key][i]
+    assert no_temp_files(tmp_path)
+
+    # append=True: rows follow, no second header; append=False starts over.
+    h2 = m.fit(x[:128], y[:128], epochs=1, verbose=0, validation_data=(x[128:192], y[128:192]),
+               callbacks=[keras.callbacks.CSVLogger(path, append=True)])
+    rows2 = list(csv.reader(path.read_text().splitlines()))
+    assert rows2[:4] == rows and len(rows2) == 5
+    assert rows2[4] == ["0"] + [str(h2.history[k][0]) for k in rows[0][1:]]
+    m.fit(x[:64], y[:64], epochs=1, verbose=0,
+          callbacks=[keras.callbacks.CSVLogger(path, separator=";")])
+    assert path.read_text().splitlines()[0] == "epoch;accuracy;loss"
+    assert len(path.read_text().splitlines()) == 2
+
+
+def test_csv_logger_includes_what_earlier_callbacks_add(data, tmp_path):
+    x, y = data
+    path = tmp_path / "lr.csv"
+    sched = keras.callbacks.LearningRateScheduler(lambda epoch: 0.01 / (epoch + 1))
+    h = compiled().fit(x[:64], y[:64], epochs=2, verbose=0,
+                       callbacks=[sched, keras.callbacks.CSVLogger(path)])
+    rows = list(csv.reader(path.read_text().splitlines()))
+    assert rows[0] == ["epoch", "accuracy", "loss", "lr"]
+    assert [r[3] for r in rows[1:]] == [str(np.float32(0.01)), str(np.float32(0.005))]
+    assert h.history["lr"] == [np.float32(0.01), np.float32(0.005)]
 
 
 # ---- The optimizer's learning rate -----------------------------------------

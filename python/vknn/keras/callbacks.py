@@ -1,5 +1,6 @@
 """keras.callbacks: Callback (subclass it in Python), History, EarlyStopping,
-TerminateOnNaN, LambdaCallback, LearningRateScheduler, ReduceLROnPlateau.
+TerminateOnNaN, LambdaCallback, CSVLogger, LearningRateScheduler,
+ReduceLROnPlateau.
 
 How the hooks are called during vknn's fit:
 
@@ -24,12 +25,16 @@ How the hooks are called during vknn's fit:
   ReduceLROnPlateau's 'lr') is seen by the callbacks after it and recorded
   in History, as in Keras, where History runs after the user's callbacks.
 
-LearningRateScheduler and ReduceLROnPlateau follow Keras 2.x's
+CSVLogger, LearningRateScheduler and ReduceLROnPlateau follow Keras 2.x's
 keras/callbacks.py (docs/python.md lists what is matched
 and where vknn differs).
 """
+import collections.abc
+import csv
 import inspect
+import io
 import math
+import os
 import warnings
 
 import numpy as np
@@ -199,6 +204,84 @@ def _optimizer_of(model, owner):
         raise ValueError(f'{owner}: Optimizer must have a "lr" attribute (compile the model '
                          f'first).')
     return optimizer
+
+
+class CSVLogger(Callback):
+    """keras.callbacks.CSVLogger(filename, separator=',', append=False): one row
+    per epoch, as Keras writes it: the columns 'epoch' (0-based, as the epoch
+    index fit passes callbacks) then the log keys sorted, fixed at the first
+    epoch end; values as Python's csv module writes them (str of the float);
+    'NA' for a key missing from the epoch that stopped training; Excel's
+    dialect with `separator` (lines end in \r\n). append=True keeps what the
+    file holds and writes the header only when it is empty.
+
+    Unlike Keras, which keeps the file open and flushes it each epoch, vknn
+    rewrites the whole file atomically at each epoch end (the library's
+    atomic writer): a crash leaves the previous epoch's complete file, never
+    half a row."""
+
+    def __init__(self, filename, separator=",", append=False):
+        super().__init__()
+        if not isinstance(separator, str) or len(separator) != 1:
+            raise ValueError(f"CSVLogger: separator must be a single character, got {separator!r}")
+        self.sep = separator
+        self.filename = os.fspath(filename)
+        self.append = bool(append)
+        self.keys = None
+        self.append_header = True
+        self._content = b""
+        self._header_written = False
+
+    def on_train_begin(self, logs=None):
+        self._content = b""
+        if self.append:
+            if os.path.exists(self.filename):
+                with open(self.filename, "rb") as f:
+                    self._content = f.read()
+                self.append_header = not self._content.split(b"\n", 1)[0]
+        self._header_written = False
+        # Keras opens (and, without append, truncates) the file here.
+        _vknn.write_file_atomically(self.filename, self._content)
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+
+        def handle_value(k):
+            is_zero_dim_ndarray = isinstance(k, np.ndarray) and k.ndim == 0
+            if isinstance(k, str):
+                return k
+            if isinstance(k, collections.abc.Iterable) and not is_zero_dim_ndarray:
+                return '"[%s]"' % (", ".join(map(str, k)))
+            return k
+
+        if self.keys is None:
+            self.keys = sorted(logs.keys())
+        if self.model is not None and self.model.stop_training:
+            # As Keras: NA, so that csv parsers do not fail for this last epoch.
+            logs = dict((k, logs[k]) if k in logs else (k, "NA") for k in self.keys)
+        missing = [k for k in self.keys if k not in logs]
+        if missing:
+            raise KeyError(f"CSVLogger: the logs of epoch {epoch + 1} have no {missing[0]!r}, "
+                           f"a column of {self.filename} (columns: {['epoch'] + self.keys}; "
+                           f"this epoch's keys: {list(logs)})")
+
+        class CustomDialect(csv.excel):
+            delimiter = self.sep
+
+        text = io.StringIO()
+        writer = csv.DictWriter(text, fieldnames=["epoch"] + self.keys, dialect=CustomDialect)
+        if not self._header_written:
+            if self.append_header:
+                writer.writeheader()
+            self._header_written = True
+        row = {"epoch": epoch}
+        row.update((key, handle_value(logs[key])) for key in self.keys)
+        writer.writerow(row)
+        self._content += text.getvalue().encode("utf-8")
+        _vknn.write_file_atomically(self.filename, self._content)
+
+    def on_train_end(self, logs=None):
+        self._header_written = False
 
 
 class LearningRateScheduler(Callback):
@@ -422,4 +505,4 @@ class _Dispatcher:
 
 
 __all__ = ["Callback", "History", "EarlyStopping", "TerminateOnNaN", "LambdaCallback",
-           "LearningRateScheduler", "ReduceLROnPlateau"]
+           "CSVLogger", "LearningRateScheduler", "ReduceLROnPlateau"]
