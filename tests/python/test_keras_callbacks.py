@@ -1,6 +1,7 @@
 """Keras 2.x callbacks in Python (CSVLogger, LearningRateScheduler,
-ReduceLROnPlateau) and the optimizer's live learning rate they use: each rule checked against
-what Keras does, on a 4-filter model and at most 256 Fashion-MNIST images."""
+ReduceLROnPlateau, ModelCheckpoint) and the optimizer's live learning rate
+they use: each rule checked against what Keras does, on a 4-filter model and
+at most 256 Fashion-MNIST images."""
 import csv
 import os
 
@@ -211,3 +212,91 @@ def test_reduce_lr_on_plateau_arguments_and_a_missing_monitor(data):
                                          "are: loss,accuracy,lr"):
         compiled().fit(x[:32], y[:32], verbose=0,
                        callbacks=[keras.callbacks.ReduceLROnPlateau(patience=0)])
+
+
+# ---- ModelCheckpoint -------------------------------------------------------
+
+def test_model_checkpoint_keeps_only_the_best(data, tmp_path):
+    x, y = data
+    m = compiled()
+    rec = WeightsRecorder()
+    course = [0.5, 0.3, 0.4, 0.2, 0.25]
+    best = keras.callbacks.ModelCheckpoint(tmp_path / "best.weights", monitor="score",
+                                           save_best_only=True, save_weights_only=True)
+    named = keras.callbacks.ModelCheckpoint(str(tmp_path / "w-{epoch:02d}-{score:.2f}.weights"),
+                                            monitor="score", save_best_only=True,
+                                            save_weights_only=True)
+    m.fit(x[:64], y[:64], epochs=5, verbose=0,
+          callbacks=[fake_metric("score", course), best, named, rec])
+    # Only the improvements were written: epochs 1, 2 and 4 (1-based names).
+    assert sorted(os.listdir(tmp_path)) == ["best.weights", "w-01-0.50.weights",
+                                            "w-02-0.30.weights", "w-04-0.20.weights"]
+    loaded = compiled()
+    loaded.load_weights(tmp_path / "best.weights")
+    assert same(loaded.get_weights(), rec.weights[3])  # the best epoch's weights
+    assert not same(loaded.get_weights(), rec.weights[4])
+    loaded.load_weights(tmp_path / "w-02-0.30.weights")
+    assert same(loaded.get_weights(), rec.weights[1])
+    assert best.best == 0.2
+
+
+def test_model_checkpoint_templates_every_epoch_and_every_n_batches(data, tmp_path):
+    x, y = data
+    m = compiled()
+    h = m.fit(x[:64], y[:64], epochs=2, verbose=0, validation_data=(x[64:96], y[64:96]),
+              callbacks=[keras.callbacks.ModelCheckpoint(
+                  str(tmp_path / "e{epoch:02d}-{loss:.4f}-{val_accuracy:.3f}.w"),
+                  save_weights_only=True)])
+    expected = [f"e{i + 1:02d}-{h.history['loss'][i]:.4f}-{h.history['val_accuracy'][i]:.3f}.w"
+                for i in range(2)]
+    assert sorted(os.listdir(tmp_path)) == expected
+    # save_freq=3 batches over 2 epochs of 8: Keras counts batches across
+    # epochs, and names the file by 1-based epoch and batch.
+    folder = tmp_path / "batches"
+    folder.mkdir()
+    m.fit(x, y, epochs=2, verbose=0, callbacks=[keras.callbacks.ModelCheckpoint(
+        str(folder / "b{epoch}-{batch}.w"), save_freq=3, save_weights_only=True)])
+    assert sorted(os.listdir(folder)) == sorted(["b1-3.w", "b1-6.w", "b2-1.w", "b2-4.w", "b2-7.w"])
+    assert no_temp_files(folder)
+
+
+def test_model_checkpoint_errors(data, tmp_path, monkeypatch):
+    x, y = data
+    m = compiled()
+    # A template key the logs do not have: named, with the keys there are.
+    cb = keras.callbacks.ModelCheckpoint(str(tmp_path / "w-{val_loss:.2f}.w"),
+                                         save_weights_only=True)
+    with pytest.raises(KeyError) as info:
+        m.fit(x[:32], y[:32], epochs=3, verbose=0, callbacks=[cb])
+    message = info.value.args[0]
+    assert "no 'val_loss'" in message and "available keys: epoch, loss, accuracy" in message
+    assert os.listdir(tmp_path) == []
+    with pytest.raises(ValueError, match="not a valid template"):
+        keras.callbacks.ModelCheckpoint("w-{epoch")
+    with pytest.raises(ValueError, match="positional field"):
+        keras.callbacks.ModelCheckpoint("w-{}.w")
+    with pytest.raises(ValueError, match="Unrecognized save_freq"):
+        keras.callbacks.ModelCheckpoint("w", save_freq="batch")
+
+    # The whole model needs model.save(): refused before training, never
+    # another format written.
+    for cls in (keras.Sequential, keras.Model):
+        monkeypatch.delattr(cls, "save", raising=False)
+    before = m.get_weights()
+    with pytest.raises(NotImplementedError, match="save_weights_only=True"):
+        m.fit(x[:32], y[:32], verbose=0,
+              callbacks=[keras.callbacks.ModelCheckpoint(str(tmp_path / "m.keras"))])
+    assert same(m.get_weights(), before) and os.listdir(tmp_path) == []
+
+    # Where the model has save(), the whole model goes through it.
+    class Saving(keras.Sequential):
+        def save(self, filepath, overwrite=True, **kwargs):
+            self.saved.append((filepath, overwrite))
+
+    s = Saving([keras.layers.Conv2D(4, (3, 3), activation="relu", input_shape=(28, 28, 1)),
+                keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")])
+    s.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    s.saved = []
+    s.fit(x[:32], y[:32], epochs=2, verbose=0,
+          callbacks=[keras.callbacks.ModelCheckpoint(str(tmp_path / "m{epoch}.keras"))])
+    assert s.saved == [(str(tmp_path / "m1.keras"), True), (str(tmp_path / "m2.keras"), True)]

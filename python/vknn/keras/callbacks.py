@@ -1,6 +1,6 @@
 """keras.callbacks: Callback (subclass it in Python), History, EarlyStopping,
 TerminateOnNaN, LambdaCallback, CSVLogger, LearningRateScheduler,
-ReduceLROnPlateau.
+ReduceLROnPlateau, ModelCheckpoint.
 
 How the hooks are called during vknn's fit:
 
@@ -25,8 +25,8 @@ How the hooks are called during vknn's fit:
   ReduceLROnPlateau's 'lr') is seen by the callbacks after it and recorded
   in History, as in Keras, where History runs after the user's callbacks.
 
-CSVLogger, LearningRateScheduler and ReduceLROnPlateau follow Keras 2.x's
-keras/callbacks.py (docs/python.md lists what is matched
+CSVLogger, LearningRateScheduler, ReduceLROnPlateau and ModelCheckpoint
+follow Keras 2.x's keras/callbacks.py (docs/python.md lists what is matched
 and where vknn differs).
 """
 import collections.abc
@@ -35,6 +35,7 @@ import inspect
 import io
 import math
 import os
+import string
 import warnings
 
 import numpy as np
@@ -435,6 +436,162 @@ class ReduceLROnPlateau(Callback):
                     self.wait = 0
 
 
+class ModelCheckpoint(Callback):
+    """keras.callbacks.ModelCheckpoint(filepath, monitor='val_loss', verbose=0,
+    save_best_only=False, save_weights_only=False, mode='auto',
+    save_freq='epoch', options=None, initial_value_threshold=None).
+
+    filepath may be a template: filepath.format(epoch=epoch + 1, **logs)
+    (epoch 1-based, as Keras names files; with an integer save_freq also
+    batch=batch + 1), e.g. 'ckpt-{epoch:02d}-{val_loss:.2f}.weights'. A key
+    the logs lack is a KeyError naming it and the keys there are.
+    save_best_only: save only when the monitored value improves on the best
+    so far (np.less for 'min', and for 'auto' unless the monitor's name
+    contains 'acc'; np.greater otherwise); with a fixed filepath the file
+    then always holds the best model. save_freq: 'epoch', or an integer N
+    to save after every N training batches (the running logs of the epoch so
+    far; batch hooks make fit wait for the device after every step).
+
+    save_weights_only=True writes model.save_weights(filepath) (safetensors,
+    whatever the extension, written atomically). save_weights_only=False
+    needs model.save(); on a model without it, fit refuses the callback
+    before training starts, saying so, rather than write another format."""
+
+    def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False,
+                 save_weights_only=False, mode="auto", save_freq="epoch", options=None,
+                 initial_value_threshold=None, **kwargs):
+        super().__init__()
+        if kwargs:
+            raise TypeError(f"ModelCheckpoint: unsupported arguments {sorted(kwargs)}")
+        if options is not None:
+            raise ValueError("ModelCheckpoint: options is not supported by vknn (leave it None)")
+        try:
+            self.filepath = os.fspath(filepath)
+        except TypeError:
+            raise ValueError(f"ModelCheckpoint: filepath must be a path, got {filepath!r}") from None
+        try:
+            fields = [f for _, f, _, _ in string.Formatter().parse(self.filepath) if f is not None]
+        except ValueError as e:
+            raise ValueError(f'ModelCheckpoint: filepath "{self.filepath}" is not a valid '
+                             f'template ({e}); write braces as {{{{ and }}}}') from None
+        if any(f == "" or f.isdigit() for f in fields):
+            raise ValueError(f'ModelCheckpoint: filepath "{self.filepath}" has a positional '
+                             f'field {{}}; name a key, e.g. {{epoch:02d}} or {{val_loss:.2f}}')
+        if not isinstance(monitor, str) or not monitor:
+            raise ValueError(f"ModelCheckpoint: monitor must be a metric name, got {monitor!r}")
+        if save_freq != "epoch" and (isinstance(save_freq, (bool, np.bool_)) or
+                                     not isinstance(save_freq, (int, np.integer)) or
+                                     save_freq < 1):
+            raise ValueError(f"Unrecognized save_freq: {save_freq!r} (ModelCheckpoint takes "
+                             f"'epoch' or a number of batches >= 1)")
+        self.monitor = monitor
+        self.verbose = verbose
+        self.save_best_only = bool(save_best_only)
+        self.save_weights_only = bool(save_weights_only)
+        self.save_freq = save_freq if save_freq == "epoch" else int(save_freq)
+        self.epochs_since_last_save = 0
+        self._batches_seen_since_last_saving = 0
+        self._last_batch_seen = 0
+        self._current_epoch = 0
+        self.best = initial_value_threshold
+        if mode not in ["auto", "min", "max"]:
+            warnings.warn(f"ModelCheckpoint mode {mode} is unknown, fallback to auto mode.")
+            mode = "auto"
+        if mode == "min" or (mode == "auto" and not ("acc" in self.monitor or
+                                                     self.monitor.startswith("fmeasure"))):
+            self.monitor_op = np.less
+            if self.best is None:
+                self.best = np.inf
+        else:
+            self.monitor_op = np.greater
+            if self.best is None:
+                self.best = -np.inf
+
+    def set_model(self, model):
+        if not self.save_weights_only and not callable(getattr(model, "save", None)):
+            raise NotImplementedError(
+                f"ModelCheckpoint(save_weights_only=False) saves the whole model with "
+                f"model.save(), which this vknn version's {type(model).__name__} does not have "
+                f"yet; pass save_weights_only=True to save the weights (safetensors, through "
+                f"model.save_weights) to {self.filepath!r}")
+        super().set_model(model)
+
+    def _wants_batches(self):
+        return self.save_freq != "epoch"
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._current_epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self._should_save_on_batch(batch):
+            self._save_model(epoch=self._current_epoch, batch=batch, logs=logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epochs_since_last_save += 1
+        if self.save_freq == "epoch":
+            self._save_model(epoch=epoch, batch=None, logs=logs)
+
+    def _should_save_on_batch(self, batch):
+        if self.save_freq == "epoch":
+            return False
+        if batch <= self._last_batch_seen:  # a new epoch
+            add_batches = batch + 1
+        else:
+            add_batches = batch - self._last_batch_seen
+        self._batches_seen_since_last_saving += add_batches
+        self._last_batch_seen = batch
+        if self._batches_seen_since_last_saving >= self.save_freq:
+            self._batches_seen_since_last_saving = 0
+            return True
+        return False
+
+    def _save_model(self, epoch, batch, logs):
+        logs = logs or {}
+        if not (isinstance(self.save_freq, int) or self.epochs_since_last_save >= 1):
+            return
+        self.epochs_since_last_save = 0
+        filepath = self._get_file_path(epoch, batch, logs)
+        if os.path.isdir(filepath):
+            raise IOError(f"Please specify a non-directory filepath for ModelCheckpoint. "
+                          f"Filepath used is an existing directory: {filepath}")
+        if self.save_best_only:
+            current = logs.get(self.monitor)
+            if current is None:
+                warnings.warn(f"Can save best model only with {self.monitor} available, skipping "
+                              f"(available: {', '.join(logs)}).")
+                return
+            if self.monitor_op(current, self.best):
+                if self.verbose > 0:
+                    print(f"\nEpoch {epoch + 1}: {self.monitor} improved from {self.best:.5f} to "
+                          f"{current:.5f}, saving model to {filepath}")
+                self.best = current
+                self._write(filepath)
+            elif self.verbose > 0:
+                print(f"\nEpoch {epoch + 1}: {self.monitor} did not improve from {self.best:.5f}")
+        else:
+            if self.verbose > 0:
+                print(f"\nEpoch {epoch + 1}: saving model to {filepath}")
+            self._write(filepath)
+
+    def _write(self, filepath):
+        if self.save_weights_only:
+            self.model.save_weights(filepath, overwrite=True)
+        else:
+            self.model.save(filepath, overwrite=True)
+
+    def _get_file_path(self, epoch, batch, logs):
+        names = {"epoch": epoch + 1}
+        if batch is not None and "batch" not in logs:
+            names["batch"] = batch + 1
+        try:
+            return self.filepath.format(**names, **logs)
+        except KeyError as e:
+            raise KeyError(
+                f'Failed to format this callback filepath: "{self.filepath}". Reason: the logs '
+                f'have no {e.args[0]!r}; available keys: {", ".join(list(names) + list(logs))}'
+                f' (ModelCheckpoint, epoch {epoch + 1})') from None
+
+
 class _Dispatcher:
     """The Python side of the C++ CallbackBridge: turns fit's hooks into
     Keras's calls on the user's callbacks."""
@@ -505,4 +662,4 @@ class _Dispatcher:
 
 
 __all__ = ["Callback", "History", "EarlyStopping", "TerminateOnNaN", "LambdaCallback",
-           "CSVLogger", "LearningRateScheduler", "ReduceLROnPlateau"]
+           "CSVLogger", "LearningRateScheduler", "ReduceLROnPlateau", "ModelCheckpoint"]
