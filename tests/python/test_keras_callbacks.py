@@ -83,6 +83,19 @@ def test_csv_logger_rows_equal_history(data, tmp_path):
           callbacks=[keras.callbacks.CSVLogger(path, separator=";")])
     assert path.read_text().splitlines()[0] == "epoch;accuracy;loss"
     assert len(path.read_text().splitlines()) == 2
+    # append=True onto an empty file writes the header (Keras: only then).
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    m.fit(x[:64], y[:64], epochs=1, verbose=0,
+          callbacks=[keras.callbacks.CSVLogger(empty, append=True)])
+    assert empty.read_text().splitlines()[0] == "epoch,accuracy,loss"
+    # ... and not into one that is not empty, even if its first line is.
+    blank = tmp_path / "blank.csv"
+    blank.write_bytes(b"\n")
+    h = m.fit(x[:64], y[:64], epochs=1, verbose=0,
+              callbacks=[keras.callbacks.CSVLogger(blank, append=True)])
+    assert blank.read_text().splitlines() == ["", f"0,{h.history['accuracy'][0]},"
+                                                  f"{h.history['loss'][0]}"]
 
 
 def test_csv_logger_includes_what_earlier_callbacks_add(data, tmp_path):

@@ -239,7 +239,7 @@ class CSVLogger(Callback):
             if os.path.exists(self.filename):
                 with open(self.filename, "rb") as f:
                     self._content = f.read()
-                self.append_header = not self._content.split(b"\n", 1)[0]
+                self.append_header = not self._content  # Keras: not len(f.readline())
         self._header_written = False
         # Keras opens (and, without append, truncates) the file here.
         _vknn.write_file_atomically(self.filename, self._content)
