@@ -105,12 +105,13 @@ py::dict history_dict(const History& h) {
   return d;
 }
 
-py::dict fit(Sequential& model, const py::array& x, const Bytes& y, int epochs, int batch_size,
-             bool shuffle, int verbose, std::uint64_t seed, std::optional<py::array> val_x,
+py::dict fit(Sequential& model, const py::array& x, const Bytes& y, int epochs, int initial_epoch,
+             int batch_size, bool shuffle, int verbose, std::uint64_t seed, std::optional<py::array> val_x,
              std::optional<Bytes> val_y, std::vector<std::shared_ptr<Callback>> native_callbacks,
              py::object dispatcher, bool forward_batches) {
   FitOptions options;
   options.epochs = epochs;
+  options.initial_epoch = initial_epoch;
   options.batch_size = batch_size;
   options.shuffle = shuffle;
   options.verbose = verbose;
@@ -251,7 +252,8 @@ void bind_model(py::module_& m) {
           py::arg("optimizer"), py::arg("learning_rate"), py::arg("beta_1"), py::arg("beta_2"),
           py::arg("rho"), py::arg("epsilon"), py::arg("momentum"), py::arg("loss"),
           py::arg("seed"), py::arg("backend"))
-      .def("fit", &fit, py::arg("x"), py::arg("y"), py::arg("epochs"), py::arg("batch_size"),
+      .def("fit", &fit, py::arg("x"), py::arg("y"), py::arg("epochs"), py::arg("initial_epoch"),
+           py::arg("batch_size"),
            py::arg("shuffle"), py::arg("verbose"), py::arg("seed"), py::arg("val_x"),
            py::arg("val_y"), py::arg("native_callbacks"), py::arg("dispatcher"),
            py::arg("forward_batches"))

@@ -16,8 +16,12 @@
 #include <pybind11/stl.h>
 #include <pybind11/stl/filesystem.h>
 
+#include <cstdint>
+#include <string>
+
 #include "bindings.hpp"
 #include "vknn/error.hpp"
+#include "vknn/io/atomic_file.hpp"
 
 namespace py = pybind11;
 
@@ -33,6 +37,19 @@ PYBIND11_MODULE(_vknn, m) {
       error(e.what());
     }
   });
+
+  // The library's atomic writer, for the files the Python package writes
+  // itself (CSVLogger): readers see the old file or the whole new one, and a
+  // crash or a full disk mid-write leaves the old one as it was.
+  m.def(
+      "write_file_atomically",
+      [](const std::filesystem::path& path, const py::bytes& data) {
+        const std::string bytes = data;
+        py::gil_scoped_release release;
+        vknn::io::write_file_atomically(
+            path, {reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()});
+      },
+      py::arg("path"), py::arg("data"));
 
   vknn::python::bind_layers(m);
   vknn::python::bind_callbacks(m);

@@ -814,7 +814,7 @@ void check_tensors(const WeightsFile& file, const std::vector<TensorSpec>& expec
   throw Error(message);
 }
 
-void check_finite(const WeightsFile& file) {
+void check_finite(const WeightsFile& file, const std::string& remedy) {
   for (const Tensor& t : file.tensors) {
     const auto bad = std::find_if(t.values.begin(), t.values.end(),
                                   [](float v) { return !std::isfinite(v); });
@@ -835,8 +835,7 @@ void check_finite(const WeightsFile& file) {
                 " at index " + format_tensor_shape(index) + " of shape " +
                 format_tensor_shape(t.shape) + " is " + what + " (" + std::to_string(count) +
                 " of " + std::to_string(t.values.size()) +
-                " values are not finite); weights must be finite numbers (a diverged "
-                "training run?); LoadWeightsOptions::allow_non_finite loads them anyway");
+                " values are not finite); " + remedy);
   }
 }
 

@@ -99,7 +99,11 @@ void check_tensors(const WeightsFile& file, const std::vector<TensorSpec>& expec
 // the first tensor (in header order) holding a NaN or an infinity, the first
 // bad value's flat index and its index in the shape, and how many of the
 // tensor's values are bad ("conv2d/kernel: value 7 at index (0, 1, 0, 3) of
-// shape (3, 3, 1, 4) is NaN (2 of 36 values are not finite)").
-void check_finite(const WeightsFile& file);
+// shape (3, 3, 1, 4) is NaN (2 of 36 values are not finite)"), then
+// `remedy`: what the file is and what the reader can do about it.
+inline constexpr const char* kNonFiniteWeightsRemedy =
+    "weights must be finite numbers (a diverged training run?); "
+    "LoadWeightsOptions::allow_non_finite loads them anyway";
+void check_finite(const WeightsFile& file, const std::string& remedy = kNonFiniteWeightsRemedy);
 
 }  // namespace vknn::io

@@ -48,8 +48,19 @@ void BackupAndRestore::on_train_begin(Sequential& model) {
                 (ec ? " (" + ec.message() + ")" : std::string(" (it is not a folder)")));
   }
   if (fs::exists(checkpoint_path(), ec)) {
-    // Throws, touching nothing, if the backup is corrupt or of another fit.
-    model.load_checkpoint(checkpoint_path());
+    // Throws, touching nothing, if the backup is corrupt, non-finite or of
+    // another fit. The backup stays: it may be the only copy of a long run's
+    // state, so deleting it (or quietly starting afresh beside it) is the
+    // user's decision, and the message says how.
+    try {
+      model.load_checkpoint(checkpoint_path());
+    } catch (const Error& e) {
+      // (e names the file.)
+      throw Error(std::string("BackupAndRestore: cannot resume from the backup: ") + e.what() +
+                  ". The backup is left as it is; to start training over, "
+                  "delete it (or move it out of " + backup_dir_.string() +
+                  "), or give BackupAndRestore another backup_dir");
+    }
     restored_ = true;
   }
   remove_abandoned_writes(backup_dir_);

@@ -212,15 +212,22 @@ TrainingProgress read_progress(const MetadataReader& meta) {
                                      std::to_string(expected_samples) + " samples");
   }
 
-  // The history: one value per completed epoch for every metric.
+  // The history: one value per completed epoch of this fit for every
+  // metric; the epochs are consecutive and end just before progress.epoch
+  // (0, 1, ... from the start; from initial_epoch when fit began there).
   const auto epochs = meta.unsigned_list(kHistoryEpochs, 1u << 30);
-  if (epochs.size() != std::size_t(p.epoch)) {
+  if (epochs.size() > std::size_t(p.epoch)) {
     meta.fail(kHistoryEpochs, "lists " + std::to_string(epochs.size()) + " epochs, but " +
                                   std::to_string(p.epoch) + " are completed (progress.epoch)");
   }
+  const std::size_t first = std::size_t(p.epoch) - epochs.size();
   for (std::size_t i = 0; i < epochs.size(); ++i) {
-    if (epochs[i] != i) meta.fail(kHistoryEpochs, "must be 0, 1, 2, ... in order");
-    p.history.epoch.push_back(int(i));
+    if (epochs[i] != first + i) {
+      meta.fail(kHistoryEpochs, "must list consecutive epochs in order up to " +
+                                    std::to_string(p.epoch - 1) + " (progress.epoch - 1), as " +
+                                    std::to_string(first) + ", " + std::to_string(first + 1) + ", ...");
+    }
+    p.history.epoch.push_back(int(first + i));
   }
   for (const auto& [key, value] : meta.all()) {
     if (key.rfind(kHistoryPrefix, 0) != 0 || key == kHistoryEpochs) continue;
@@ -347,6 +354,12 @@ CheckpointContents read_checkpoint(const std::filesystem::path& path,
               optimizer + "; compile with the same optimizer to resume");
   }
   check_tensors(file, tensors);
+  // As load_weights checks weights: one NaN in a weight or an optimizer
+  // moment makes every later loss NaN, and a resumed run would train on.
+  io::check_finite(file, "a checkpoint's weights and optimizer state must be finite numbers "
+                         "(was it saved by a diverged run?); training resumed from it would "
+                         "only produce NaN losses: resume from an earlier checkpoint or train "
+                         "from the start");
   c.iterations = std::uint32_t(meta.unsigned_integer("optimizer.iterations", UINT32_MAX));
   c.learning_rate = meta.finite_float("optimizer.learning_rate");
   if (c.learning_rate < 0.0f) {

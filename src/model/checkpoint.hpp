@@ -91,8 +91,10 @@ void write_checkpoint(const std::filesystem::path& path, const CheckpointContent
 // the exact names and shapes it expects. Throws vknn::Error naming the file
 // and what is wrong: unreadable, truncated or corrupt (load_safetensors'
 // checks), a weights file or another file that is no checkpoint, a newer
-// format version, another architecture or optimizer, missing or malformed
-// metadata, a position that does not fit the recorded fit.
+// format version, another architecture or optimizer, a NaN or infinity in
+// any tensor (weights or optimizer state; io::check_finite names the tensor
+// and the index), missing or malformed metadata, a position that does not
+// fit the recorded fit.
 CheckpointContents read_checkpoint(const std::filesystem::path& path,
                                    const std::string& architecture, const std::string& optimizer,
                                    const std::vector<TensorSpec>& tensors);

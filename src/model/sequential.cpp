@@ -302,6 +302,9 @@ History Sequential::run_fit(const Samples& x, std::span<const std::uint8_t> y,
   stop_request_->store(false, std::memory_order_relaxed);
   check_batch_size("fit", options.batch_size);
   if (options.epochs < 0) throw Error("fit: epochs must be >= 0, got " + std::to_string(options.epochs));
+  if (options.initial_epoch < 0) {
+    throw Error("fit: initial_epoch must be >= 0, got " + std::to_string(options.initial_epoch));
+  }
   check_samples("fit", input_shape(), x, y, true, trainer_->label_classes());
   if (options.validation_data) {
     check_samples("fit (validation_data)", input_shape(), options.validation_data->x,
@@ -354,6 +357,7 @@ History Sequential::run_fit(const Samples& x, std::span<const std::uint8_t> y,
     history.history = progress.history.history;
   } else {
     progress = {};
+    progress.epoch = options.initial_epoch;
   }
   progress.fit = identity;
   const int first_epoch = progress.epoch;

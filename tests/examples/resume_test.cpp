@@ -15,6 +15,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <limits>
 #include <thread>
 
 #include <fcntl.h>
@@ -239,6 +240,45 @@ TEST_F(TrainerKilled, BeforeTheFirstBackupStartsAgainFromTheBeginning) {
   }
   EXPECT_FALSE(fs::exists(dir / "backup" / "checkpoint.safetensors"));
   expect_resume_matches(dir, /*expect_backup=*/false);
+}
+
+// A backup holding a NaN (a diverged run's, or a damaged file) is refused
+// before any step: the trainer names the file, the tensor and the index,
+// says how to start over, and leaves the backup as it was (it used to
+// resume, train to nan losses and delete the backup at the end).
+TEST_F(TrainerKilled, ABackupHoldingANaNIsRefusedKeptAndSaysHowToStartOver) {
+  TempDir dir;
+  const fs::path backup = dir / "backup" / "checkpoint.safetensors";
+  {
+    Child child(training_args(dir), dir / "stopped.txt", 150);
+    ASSERT_TRUE(wait_for([&] { return fs::exists(backup); })) << file_text(dir / "stopped.txt");
+    child.signal(SIGINT);
+    EXPECT_EQ(child.wait(), 128 + SIGINT) << file_text(dir / "stopped.txt");
+  }
+  {
+    vknn::io::WeightsFile file = vknn::io::load_safetensors(backup);
+    vknn::io::Metadata metadata;
+    for (const auto& pair : file.metadata) {
+      if (pair.first != "format") metadata.push_back(pair);  // the writer sets it
+    }
+    for (auto& t : file.tensors) {
+      if (t.name == "dense/kernel") t.values.at(3) = std::numeric_limits<float>::quiet_NaN();
+    }
+    vknn::io::save_safetensors(backup, file.tensors, metadata);
+  }
+  const std::string poisoned = file_text(backup);
+  Child child(training_args(dir), dir / "refused.txt");
+  const int status = child.wait();
+  const std::string out = file_text(dir / "refused.txt");
+  EXPECT_EQ(status, 1) << "the trainer's exit status for a failure: " << out;
+  for (const std::string& fragment :
+       {backup.string(), std::string("tensor 'dense/kernel': value 3 at index (0, 3)"),
+        std::string("is NaN"), std::string("to start training over, delete it")}) {
+    EXPECT_TRUE(contains(out, fragment)) << "lacks '" << fragment << "': " << out;
+  }
+  EXPECT_FALSE(contains(out, "Resuming from the backup")) << out;
+  EXPECT_FALSE(fs::exists(dir / "weights.safetensors"));
+  EXPECT_TRUE(file_text(backup) == poisoned) << "the bad backup must stay as it was";
 }
 
 TEST_F(TrainerKilled, ASecondSignalExitsAtOnceAndLeavesFilesWhole) {

@@ -5,7 +5,9 @@
 // problem and leave the model as it was; BackupAndRestore resumes.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
+#include <limits>
 #include <fstream>
 
 #include "io/safetensors.hpp"
@@ -208,6 +210,27 @@ void write_bytes(const fs::path& path, const std::vector<std::uint8_t>& bytes) {
   out.write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
 }
 
+// Rewrites a checkpoint with one value of one tensor replaced.
+void set_value(const fs::path& path, const std::string& tensor, std::size_t index, float value) {
+  io::WeightsFile file = io::load_safetensors(path);
+  io::Metadata metadata;
+  for (auto& pair : file.metadata) {
+    if (pair.first != "format") metadata.push_back(pair);
+  }
+  bool found = false;
+  for (auto& t : file.tensors) {
+    if (t.name == tensor) {
+      t.values.at(index) = value;
+      found = true;
+    }
+  }
+  ASSERT_TRUE(found) << path << " has no tensor " << tensor;
+  io::save_safetensors(path, file.tensors, metadata);
+}
+
+constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+constexpr float kInf = std::numeric_limits<float>::infinity();
+
 TEST_F(Checkpoints, BadCheckpointsAreRefusedByNameAndChangeNothing) {
   TempDir dir;
   const fs::path good = dir / "good.safetensors";
@@ -224,6 +247,12 @@ TEST_F(Checkpoints, BadCheckpointsAreRefusedByNameAndChangeNothing) {
     std::string name;
     std::function<void(const fs::path&)> make;
     std::vector<std::string> fragments;
+  };
+  auto poisoned = [&](const std::string& tensor, std::size_t index, float value) {
+    return [=](const fs::path& path) {
+      write_bytes(path, good_bytes);
+      set_value(path, tensor, index, value);
+    };
   };
   auto edited = [&](std::function<void(io::Metadata&)> edit) {
     return [=](const fs::path& path) {
@@ -259,6 +288,16 @@ TEST_F(Checkpoints, BadCheckpointsAreRefusedByNameAndChangeNothing) {
        {"\"history.loss\"", "0 values for 1 epochs"}},
       {"infinite learning rate", edited([](auto& m) { set(m, "optimizer.learning_rate", "inf"); }),
        {"\"optimizer.learning_rate\"", "finite"}},
+      // Tensors are checked as load_weights checks weights: dense/kernel is
+      // (36, 16), so flat index 21 is (1, 5).
+      {"NaN in a weight", poisoned("dense/kernel", 21, kNaN),
+       {"tensor 'dense/kernel': value 21 at index (1, 5) of shape (36, 16) is NaN "
+        "(1 of 576 values are not finite)", "weights and optimizer state must be finite",
+        "resume from an earlier checkpoint or train from the start"}},
+      {"Inf in an Adam moment", poisoned("optimizer/adam/v/dense/kernel", 7, kInf),
+       {"tensor 'optimizer/adam/v/dense/kernel': value 7 at index (0, 7) of shape (36, 16) is +Inf"}},
+      {"-Inf in an Adam moment", poisoned("optimizer/adam/m/conv2d/bias", 2, -kInf),
+       {"tensor 'optimizer/adam/m/conv2d/bias': value 2 at index (2) of shape (4) is -Inf"}},
   };
   Sequential model = compiled(BackendKind::cpu, Adam(0.01f), 3);
   const auto before = weight_bytes(model);
@@ -303,6 +342,47 @@ TEST_F(Checkpoints, AnotherModelOptimizerOrFitIsRefused) {
                          "this fit has batch size 16"});
   // The resume point stays for a fit with the right options.
   EXPECT_EQ(resumed.fit(data().samples(), data().labels, fit_options(2)).epoch, (std::vector<int>{0, 1}));
+}
+
+// initial_epoch: fit(1 epoch) then fit(3, initial_epoch=1) is fit(3 epochs),
+// bit for bit (each epoch shuffles by its own number, Adam's step count
+// continues), and a checkpoint of such a fit resumes.
+TEST_F(Checkpoints, InitialEpochContinuesAsOneFitAndItsCheckpointsResume) {
+  const TrainingRun reference = straight(BackendKind::cpu, Adam(0.01f));
+  Sequential model = compiled(BackendKind::cpu, Adam(0.01f));
+  model.fit(data().samples(), data().labels, fit_options(1));
+  FitOptions later = fit_options(kEpochs);
+  later.initial_epoch = 1;
+  const History h = model.fit(data().samples(), data().labels, later);
+  EXPECT_EQ(h.epoch, (std::vector<int>{1, 2}));
+  EXPECT_TRUE(weight_bytes(model) == reference.weights) << "the weights differ";
+  for (const auto& [metric, values] : reference.history.history) {
+    EXPECT_EQ(h.history.at(metric), (std::vector<double>(values.begin() + 1, values.end()))) << metric;
+  }
+  // initial_epoch at or past epochs: nothing runs, as in Keras.
+  later.initial_epoch = kEpochs;
+  EXPECT_TRUE(model.fit(data().samples(), data().labels, later).epoch.empty());
+  EXPECT_TRUE(weight_bytes(model) == reference.weights);
+  later.initial_epoch = -1;
+  expect_error_mentions([&] { model.fit(data().samples(), data().labels, later); },
+                        {"initial_epoch must be >= 0, got -1"});
+
+  // Stopped mid-epoch 2 of a fit that began at epoch 1, saved, resumed.
+  TempDir dir;
+  {
+    Sequential first = compiled(BackendKind::cpu, Adam(0.01f));
+    first.fit(data().samples(), data().labels, fit_options(1));
+    FitOptions f = fit_options(kEpochs);
+    f.initial_epoch = 1;
+    f.callbacks.push_back(stop_before(2, 3));
+    EXPECT_TRUE(first.fit(data().samples(), data().labels, f).interrupted);
+    first.save_checkpoint(dir / "c.safetensors");
+  }
+  Sequential second = compiled(BackendKind::cpu, Adam(0.01f), 99);
+  second.load_checkpoint(dir / "c.safetensors");
+  const History resumed = second.fit(data().samples(), data().labels, fit_options(kEpochs));
+  EXPECT_EQ(resumed.epoch, (std::vector<int>{1, 2}));
+  EXPECT_TRUE(weight_bytes(second) == reference.weights) << "the resumed weights differ";
 }
 
 // BackupAndRestore -----------------------------------------------------------
@@ -374,6 +454,44 @@ TEST_F(Checkpoints, ACorruptBackupIsRefusedAndLeftAsItWas) {
                         {(backup_dir / "checkpoint.safetensors").string()});
   EXPECT_EQ(file_bytes(backup_dir / "checkpoint.safetensors"), garbage);
   EXPECT_EQ(std::distance(fs::directory_iterator(backup_dir), fs::directory_iterator()), 1);
+}
+
+TEST_F(Checkpoints, ABackupHoldingANaNIsRefusedNamingTheTensorKeptAndSaysHowToStartOver) {
+  // Measured before the check: the NaN backup was restored, every later
+  // epoch's loss was nan, and the completed fit deleted the backup.
+  TempDir dir;
+  const fs::path backup_dir = dir / "backup";
+  {
+    Sequential first = compiled(BackendKind::cpu, Adam(0.01f));
+    FitOptions f = fit_options();
+    f.callbacks = {std::make_shared<BackupAndRestore>(backup_dir), stop_before(1, 0)};
+    EXPECT_TRUE(first.fit(data().samples(), data().labels, f).interrupted);
+  }
+  const fs::path backup = backup_dir / "checkpoint.safetensors";
+  set_value(backup, "dense/kernel", 21, kNaN);
+  const auto poisoned_bytes = file_bytes(backup);
+
+  Sequential model = compiled(BackendKind::cpu, Adam(0.01f), 99);
+  const auto before = weight_bytes(model);
+  FitOptions f = fit_options();
+  f.callbacks = {std::make_shared<BackupAndRestore>(backup_dir)};
+  expect_error_mentions([&] { model.fit(data().samples(), data().labels, f); },
+                        {"BackupAndRestore: cannot resume from the backup", backup.string(),
+                         "tensor 'dense/kernel': value 21 at index (1, 5) of shape (36, 16) is NaN",
+                         "The backup is left as it is; to start training over, delete it",
+                         backup_dir.string()});
+  EXPECT_EQ(file_bytes(backup), poisoned_bytes) << "the bad backup must stay as it was";
+  EXPECT_TRUE(weight_bytes(model) == before) << "nothing was loaded";
+
+  // As the message says: without the backup the same fit starts over, and
+  // its losses are finite.
+  fs::remove(backup);
+  auto restart = std::make_shared<BackupAndRestore>(backup_dir);
+  f.callbacks = {restart};
+  const History h = model.fit(data().samples(), data().labels, f);
+  EXPECT_FALSE(restart->restored());
+  EXPECT_EQ(h.epoch, (std::vector<int>{0, 1, 2}));
+  for (double loss : h.history.at("loss")) EXPECT_TRUE(std::isfinite(loss));
 }
 
 }  // namespace

@@ -113,9 +113,11 @@ class TerminateOnNaN : public Callback {
 // completes (also when a callback stops it early). When fit ends through
 // Sequential::request_stop() (Ctrl-C in the trainers) the backup is
 // written at that step boundary instead, mid-epoch if need be. If fit
-// throws, the last backup stays. A corrupt backup, or one of another
-// model or fit, makes fit throw vknn::Error naming the file and what is
-// wrong, and the folder is left as it was.
+// throws, the last backup stays. A corrupt backup, one holding a NaN or an
+// infinity (weights or optimizer state), or one of another model or fit,
+// makes fit throw vknn::Error naming the file and what is wrong (the tensor
+// and index of a non-finite value) and how to start over; the folder is
+// left as it was, the backup never deleted.
 struct SaveFreq {
   int steps = 0;  // 0: at each epoch end
   static SaveFreq epoch() { return {}; }

@@ -48,6 +48,13 @@ struct ValidationData {
 
 struct FitOptions {
   int epochs = 1;
+  // Keras's initial_epoch: the epoch to start at (0-based); fit runs epochs
+  // initial_epoch .. epochs-1, numbers them so in History, callbacks and the
+  // progress bar ("Epoch 3/5"), and shuffles each by its own number, so
+  // fit(epochs=2) then fit(epochs=5, initial_epoch=2) takes the samples of
+  // fit(epochs=5). A pending resume point (load_checkpoint,
+  // BackupAndRestore) takes precedence, as Keras's BackupAndRestore does.
+  int initial_epoch = 0;
   int batch_size = 32;
   bool shuffle = true;
   std::optional<ValidationData> validation_data;

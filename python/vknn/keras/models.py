@@ -156,6 +156,27 @@ class Sequential(Model):
     def layers(self):
         return list(self._layers)
 
+    def get_layer(self, name=None, index=None):
+        """keras Model.get_layer: the layer called `name`, or at position
+        `index` (negative counts from the end, as a list index)."""
+        if index is not None and name is not None:
+            raise ValueError(f"Provide only a layer name or a layer index. Received: "
+                             f"index={index}, name={name}.")
+        if index is not None:
+            if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
+                raise ValueError(f"get_layer: index must be an integer, got {index!r}")
+            if len(self._layers) <= index or index < -len(self._layers):
+                raise ValueError(f"Was asked to retrieve layer at index {index} but model only "
+                                 f"has {len(self._layers)} layers.")
+            return self._layers[index]
+        if name is not None:
+            for layer in self._layers:
+                if layer.name == name:
+                    return layer
+            raise ValueError(f"No such layer: {name}. Existing layers are: "
+                             f"{[layer.name for layer in self._layers]}.")
+        raise ValueError("Provide either a layer name or layer index at `get_layer`.")
+
     @property
     def input(self):
         self._ensure_built()
@@ -230,14 +251,18 @@ class Sequential(Model):
         self.optimizer = opt
         self.loss = loss_name
         self._compile_config = dict(opt._config(), seed=utils.random_seed())
+        opt._bind(self)
         self._keep_accuracy = keep_accuracy
         if self._core is not None:
             self._compile_core()
 
     def _compile_core(self):
         c = self._compile_config
+        # The rate as last set on the optimizer (it may have been set after
+        # compile, before the first fit built the model).
+        rate = self.optimizer._learning_rate
         with self._lock:
-            self._core.compile(c["optimizer"], c["learning_rate"], c["beta_1"], c["beta_2"],
+            self._core.compile(c["optimizer"], rate, c["beta_1"], c["beta_2"],
                                c["rho"], c["epsilon"], c["momentum"], self.loss, c["seed"],
                                "vulkan")
 
@@ -275,7 +300,6 @@ class Sequential(Model):
                                                  "workers": 1, "use_multiprocessing": False})
         for name, value, default in (("class_weight", class_weight, None),
                                      ("sample_weight", sample_weight, None),
-                                     ("initial_epoch", initial_epoch, 0),
                                      ("steps_per_epoch", steps_per_epoch, None)):
             if value is not default and value != default:
                 raise ValueError(f"fit: {name} is not supported by vknn (leave it at {default!r})")
@@ -286,6 +310,7 @@ class Sequential(Model):
         batch = _DEFAULT_BATCH if batch_size is None else \
             _inputs.positive_int("batch_size", batch_size, "fit")
         epochs = _inputs.positive_int("epochs", epochs, "fit", minimum=0)
+        initial_epoch = _inputs.positive_int("initial_epoch", initial_epoch, "fit", minimum=0)
         verbose = _inputs.verbosity(verbose, "fit")
         if not isinstance(shuffle, (bool, np.bool_)):
             raise ValueError(f"fit: shuffle must be True or False, got {shuffle!r}")
@@ -336,18 +361,24 @@ class Sequential(Model):
         dispatcher = None
         if python_cbs:
             dispatcher = callbacks_module._Dispatcher(python_cbs, self, epochs, params["steps"],
-                                                      self._keep_accuracy)
+                                                      self._keep_accuracy, initial_epoch)
         with self._lock:
             result = self._core.fit(
-                samples, labels, epochs=epochs, batch_size=batch, shuffle=bool(shuffle),
-                verbose=verbose, seed=utils.random_seed(), val_x=val_x, val_y=val_y,
-                native_callbacks=native, dispatcher=dispatcher,
+                samples, labels, epochs=epochs, initial_epoch=initial_epoch, batch_size=batch,
+                shuffle=bool(shuffle), verbose=verbose, seed=utils.random_seed(), val_x=val_x,
+                val_y=val_y, native_callbacks=native, dispatcher=dispatcher,
                 forward_batches=bool(dispatcher and dispatcher.wants_batches()))
         # Keras's key order: loss, accuracy, val_loss, val_accuracy.
         order = ["loss", "accuracy", "val_loss", "val_accuracy"]
         history.history = {k: list(result["history"][k]) for k in order
                            if k in result["history"]
                            and (self._keep_accuracy or not k.endswith("accuracy"))}
+        if dispatcher is not None:
+            # What callbacks added to the epoch logs ('lr' from
+            # LearningRateScheduler and ReduceLROnPlateau), as Keras's
+            # History, which runs after the user's callbacks, records it.
+            for key, values in dispatcher.added_logs.items():
+                history.history.setdefault(key, []).extend(values)
         history.epoch = list(result["epoch"])
         self.history = history
         return history

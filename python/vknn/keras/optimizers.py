@@ -1,6 +1,17 @@
-"""keras.optimizers.Adam, SGD and RMSprop with Keras's defaults."""
+"""keras.optimizers.Adam, SGD and RMSprop with Keras's defaults.
+
+Once compiled into a model, an optimizer's ``learning_rate`` (and its alias
+``lr``) is the rate the model trains with: reading it reads the model's
+rate (which a restored checkpoint may have changed), setting it changes the
+rate of the next training step, as assigning a Keras optimizer's
+learning-rate variable does. LearningRateScheduler and ReduceLROnPlateau set
+it this way between epochs.
+"""
 import math
 import warnings
+import weakref
+
+import numpy as np
 
 
 # The ranges hyper-parameters must lie in, as the messages name them.
@@ -48,8 +59,45 @@ class Optimizer:
                 raise ValueError(f"{owner}: {flag}={value!r} is not supported by vknn")
         if kwargs:
             raise TypeError(f"{owner}: unsupported arguments {sorted(kwargs)}")
-        self.learning_rate = _check_rate(owner, learning_rate)
         self.name = name
+        self.learning_rate = _check_rate(owner, learning_rate)
+
+    # The model this optimizer is compiled into (held weakly: the model
+    # holds the optimizer).
+    _model_ref = None
+
+    def _bind(self, model):
+        self._model_ref = weakref.ref(model)
+
+    def _compiled_core(self):
+        model = self._model_ref() if self._model_ref is not None else None
+        if model is None or model.optimizer is not self or model._core is None or \
+                not model._core.compiled:
+            return None, None
+        return model, model._core
+
+    @property
+    def learning_rate(self):
+        """The learning rate; once compiled, the model's current rate."""
+        model, core = self._compiled_core()
+        if core is None:
+            return self._learning_rate
+        with model._lock:
+            rate = float(core.learning_rate)
+        # The device holds float32: what was set reads back as set.
+        return self._learning_rate if rate == float(np.float32(self._learning_rate)) else rate
+
+    @learning_rate.setter
+    def learning_rate(self, value):
+        rate = _check_rate(type(self).__name__, value)
+        model, core = self._compiled_core()
+        if core is not None:
+            with model._lock:
+                core.learning_rate = rate
+        self._learning_rate = rate
+
+    # Keras 2's older name, still used by course notebooks and callbacks.
+    lr = learning_rate
 
     def _device_config(self, optimizer, **values):
         """What compile() hands the library: every hyper-parameter, the
