@@ -16,22 +16,13 @@ using detail::require_count;
 
 namespace {
 
-// `!(x >= 0)` rather than `x < 0` so that NaN is refused too.
-void require_learning_rate(const char* op, float learning_rate) {
-  if (!(learning_rate >= 0.0f) || !std::isfinite(learning_rate)) {
-    std::ostringstream msg;
-    msg << op << ": learning_rate must be a finite number >= 0, got " << learning_rate;
-    throw Error(msg.str());
-  }
-}
-
 // The checks every update starts with: a count, a learning rate, the
 // weights and their gradients. False when there is nothing to update.
 template <class T>
 bool require_update(const char* op, std::int64_t count, float learning_rate, const T* weights,
                     const T* gradients) {
   require_count(op, "count", count);
-  require_learning_rate(op, learning_rate);
+  validate_learning_rate(op, learning_rate);
   if (count == 0) return false;
   require_buffer(op, "weights", weights, elements(count));
   require_buffer(op, "gradients", gradients, elements(count));

@@ -362,8 +362,9 @@ CheckpointContents read_checkpoint(const std::filesystem::path& path,
                          "from the start");
   c.iterations = std::uint32_t(meta.unsigned_integer("optimizer.iterations", UINT32_MAX));
   c.learning_rate = meta.finite_float("optimizer.learning_rate");
-  if (c.learning_rate < 0.0f) {
-    meta.fail("optimizer.learning_rate", "must not be negative, got " + float_text(c.learning_rate));
+  if (!learning_rate_is_valid(c.learning_rate)) {
+    meta.fail("optimizer.learning_rate",
+              std::string("must be ") + kLearningRateRule + ", got " + float_text(c.learning_rate));
   }
   c.progress = read_progress(meta);
   c.tensors = std::move(file.tensors);

@@ -148,11 +148,7 @@ void Sequential::summary(std::FILE* out) const {
 }
 
 void Sequential::compile(const Optimizer& optimizer, CompileOptions options) {
-  const float lr = optimizer.learning_rate();
-  if (!(lr >= 0.0f) || !std::isfinite(lr)) {
-    throw Error("compile: learning rate must be a finite non-negative number, got " +
-                std::to_string(lr));
-  }
+  validate_learning_rate("compile", optimizer.learning_rate());
   if (optimizer.kind == Optimizer::Kind::adam) optimizer.adam.validate("compile");
   if (optimizer.kind == Optimizer::Kind::rmsprop) optimizer.rmsprop.validate("compile");
   trainer_.reset();  // a recompile starts from fresh weights, as in Keras

@@ -181,9 +181,7 @@ float Trainer::learning_rate() {
 }
 
 void Trainer::set_learning_rate(float learning_rate) {
-  if (!(learning_rate >= 0.0f)) {
-    throw Error("learning rate must be a non-negative number, got " + std::to_string(learning_rate));
-  }
+  validate_learning_rate("set_learning_rate", learning_rate);
   backend_->synchronize();
   StepState s = backend_->read_state(*state_);
   s.learning_rate = learning_rate;

@@ -237,6 +237,18 @@ std::string DropoutConfig::describe() const {
 
 // ---- Optimizer hyper-parameters ----------------------------------------------
 
+bool learning_rate_is_valid(float learning_rate) {
+  return std::isfinite(learning_rate) && learning_rate >= 0.0f;
+}
+
+void validate_learning_rate(const char* where, float learning_rate) {
+  if (!learning_rate_is_valid(learning_rate)) {
+    std::ostringstream msg;
+    msg << where << ": learning_rate must be " << kLearningRateRule << ", got " << learning_rate;
+    throw Error(msg.str());
+  }
+}
+
 void AdamConfig::validate(const char* op) const {
   // `!(...)` refuses NaN too.
   if (!(beta_1 >= 0.0f && beta_1 < 1.0f) || !(beta_2 >= 0.0f && beta_2 < 1.0f) ||

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
+#include <string>
 
 #include "model/training_support.hpp"
 #include "vknn/error.hpp"
@@ -149,6 +151,30 @@ TEST_F(SequentialTraining, LearningRateChangesWithoutReRecording) {
   EXPECT_EQ(model.learning_rate(), 0.0f);
   EXPECT_EQ(model.counters().recordings - before.recordings, 1u);  // one program, all epochs
   EXPECT_EQ(max_abs_difference(after_first_epoch, model.get_weights()), 0.0);
+}
+
+// One rule (vknn::validate_learning_rate) for every way a rate gets in:
+// set_learning_rate let +infinity through before it, so the next step
+// turned every weight into NaN.
+TEST_F(SequentialTraining, EveryWayInRefusesANonFiniteOrNegativeLearningRate) {
+  const float bad[] = {std::numeric_limits<float>::infinity(), -1.0f,
+                       std::numeric_limits<float>::quiet_NaN()};
+  for (const float rate : bad) {
+    SCOPED_TRACE(rate);
+    Sequential model(vknn_test::small_cnn(8, 4));
+    EXPECT_THROW(model.compile(Adam(rate), on(BackendKind::vulkan)), Error);
+    model.compile(Adam(0.01f), on(BackendKind::vulkan));
+    try {
+      model.set_learning_rate(rate);
+      ADD_FAILURE() << "set_learning_rate accepted " << rate;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("set_learning_rate: learning_rate must be a finite "
+                                           "number >= 0"),
+                std::string::npos)
+          << e.what();
+    }
+    EXPECT_EQ(model.learning_rate(), 0.01f);
+  }
 }
 
 TEST_F(SequentialTraining, ThresholdStopEndsTrainingAtTheEpochItPasses) {

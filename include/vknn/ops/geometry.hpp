@@ -185,6 +185,17 @@ struct RmspropConfig {
   void validate(const char* op) const;
 };
 
+// The learning-rate rule, the one place it is stated: a finite number >= 0
+// (0 freezes training, as a schedule may ask; NaN or infinity would turn
+// every weight into NaN at the first step). Every reader of a rate (compile,
+// set_learning_rate, both backends' updates and step-state writes, the
+// checkpoint reader) asks it.
+bool learning_rate_is_valid(float learning_rate);
+inline constexpr const char* kLearningRateRule = "a finite number >= 0";
+// Throws vknn::Error "<where>: learning_rate must be a finite number >= 0,
+// got <value>" unless learning_rate_is_valid.
+void validate_learning_rate(const char* where, float learning_rate);
+
 struct SgdConfig {
   float learning_rate = 0.01f;
   float momentum = 0.0f;

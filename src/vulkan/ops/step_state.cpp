@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "vknn/error.hpp"
+#include "vknn/ops/geometry.hpp"
 #include "vulkan/buffer.hpp"
 #include "vulkan/command.hpp"
 #include "vulkan/device.hpp"
@@ -12,19 +13,6 @@
 #include "vulkan/pipeline.hpp"
 
 namespace vknn::vk::ops {
-
-namespace {
-
-void require_learning_rate(const char* what, float learning_rate) {
-  // `!(x >= 0)` refuses NaN too.
-  if (!(learning_rate >= 0.0f) || !std::isfinite(learning_rate)) {
-    std::ostringstream msg;
-    msg << what << ": learning_rate must be a finite number >= 0, got " << learning_rate;
-    throw Error(msg.str());
-  }
-}
-
-}  // namespace
 
 Buffer make_step_state_buffer(Device& device, const StepState& initial, std::string name) {
   Buffer buffer(device, kStepStateBytes, std::move(name));
@@ -34,7 +22,7 @@ Buffer make_step_state_buffer(Device& device, const StepState& initial, std::str
 
 void write_step_state(Buffer& buffer, const StepState& state) {
   require_step_state("write_step_state", buffer);
-  require_learning_rate("write_step_state", state.learning_rate);
+  validate_learning_rate("write_step_state", state.learning_rate);
   buffer.upload(&state, kStepStateBytes);
 }
 
@@ -47,7 +35,7 @@ StepState read_step_state(const Buffer& buffer) {
 
 void write_learning_rate(Buffer& buffer, float learning_rate) {
   require_step_state("write_learning_rate", buffer);
-  require_learning_rate("write_learning_rate", learning_rate);
+  validate_learning_rate("write_learning_rate", learning_rate);
   buffer.upload(&learning_rate, sizeof(float), offsetof(StepState, learning_rate));
 }
 
