@@ -6,7 +6,9 @@
 # caused it (undefined behaviour aborts; ASan and LSan exit non-zero).
 #
 # usage: scripts/sanitize.sh [CTEST_LABEL_REGEX]
-#   default labels: cpu|data|model|vulkan|examples|packaging
+#   default labels: cpu|data|model|vulkan|examples|packaging|sanitizers
+#   ("sanitizers": the leak checks of tests/sanitizers, which prove that a
+#   leak in vknn's code fails while the Vulkan driver's do not)
 #   (the op cross-checks, label "ops", add most of the time and no host
 #   code the model suites do not already run; pass 'cpu|data|model|vulkan|
 #   examples|packaging|ops' to include them)
@@ -18,13 +20,15 @@
 #
 # Leaks: tests/sanitizers/lsan.supp suppresses leaks only inside lavapipe
 # (Mesa's CPU Vulkan driver and its LLVM), the Vulkan loader and the Khronos
-# validation layer, never in vknn's own code.
+# validation layer, never in vknn's own code. Sanitizer builds keep those
+# libraries loaded after vkDestroyInstance (src/vulkan/keep_libraries_loaded.cpp),
+# or their frames could not be named (docs/reliability.md, issue 23).
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${VKNN_ASAN_BUILD_DIR:-$repo/build-asan}"
 jobs="${VKNN_ASAN_JOBS:-2}"
-labels="${1:-cpu|data|model|vulkan|examples|packaging}"
+labels="${1:-cpu|data|model|vulkan|examples|packaging|sanitizers}"
 
 fail() { printf 'sanitize.sh: error: %s\n' "$*" >&2; exit 2; }
 
@@ -39,6 +43,8 @@ cmake -S "$repo" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "${launc
 targets=(vknn vknn-info vknn_cpu_tests vknn_data_tests vknn_model_tests vknn_vulkan_tests
          vknn_example_tests)
 [[ "$labels" == *ops* ]] && targets+=(vknn_crosscheck_tests)
+[[ "$labels" == *sanitizers* ]] &&
+  targets+=(vknn_deliberate_leak vknn_unloaded_library_leak vknn_held_allocation)
 echo "==> Building ${targets[*]}"
 cmake --build "$build" --parallel "$jobs" --target "${targets[@]}" ||
   fail "the build failed (see above)"
