@@ -244,7 +244,9 @@ bool learning_rate_is_valid(float learning_rate) {
 void validate_learning_rate(const char* where, float learning_rate) {
   if (!learning_rate_is_valid(learning_rate)) {
     std::ostringstream msg;
-    msg << where << ": learning_rate must be " << kLearningRateRule << ", got " << learning_rate;
+    msg << where << ": learning_rate must be " << kLearningRateRule << ", got " << learning_rate
+        << " (a learning rate of 0 leaves the weights as they are; NaN or infinity would make "
+           "them NaN)";
     throw Error(msg.str());
   }
 }

@@ -61,5 +61,7 @@ int main() {
   last_pointer = vknn_deliberately_leaked_allocation();
   last_pointer = nullptr;
   std::puts("deliberate_leak: trained, destroyed the context, leaked 48 bytes");
+  // Flushed now: LeakSanitizer ends the process at exit before stdio would.
+  std::fflush(stdout);
   return 0;
 }

@@ -36,5 +36,7 @@ int main(int argc, char** argv) {
   if (std::strcmp(argv[2], "keep") == 0) vknn::vk::keep_loaded_libraries_resident_in_sanitizer_builds();
   dlclose(library);
   std::puts("unloaded_library_leak: held an allocation, closed the library");
+  // Flushed now: LeakSanitizer ends the process at exit before stdio would.
+  std::fflush(stdout);
   return 0;
 }

@@ -193,7 +193,7 @@ struct RmspropConfig {
 bool learning_rate_is_valid(float learning_rate);
 inline constexpr const char* kLearningRateRule = "a finite number >= 0";
 // Throws vknn::Error "<where>: learning_rate must be a finite number >= 0,
-// got <value>" unless learning_rate_is_valid.
+// got <value> (...)" unless learning_rate_is_valid.
 void validate_learning_rate(const char* where, float learning_rate);
 
 struct SgdConfig {
