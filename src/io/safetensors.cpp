@@ -34,7 +34,6 @@
 
 namespace vknn::io {
 
-using model::format_tensor_shape;
 namespace {
 
 namespace fs = std::filesystem;

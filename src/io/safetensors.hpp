@@ -43,12 +43,10 @@
 #include <utility>
 #include <vector>
 
-#include "model/tensor_spec.hpp"
+#include "io/tensor_spec.hpp"
 
 namespace vknn::io {
 
-using model::TensorShape;
-using model::TensorSpec;
 
 // A named float32 tensor, row-major.
 struct Tensor {

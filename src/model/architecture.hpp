@@ -33,11 +33,17 @@
 #include <variant>
 #include <vector>
 
-#include "model/tensor_spec.hpp"
+#include "io/tensor_spec.hpp"
 #include "vknn/model/layers.hpp"
 #include "vknn/ops/geometry.hpp"
 
 namespace vknn::model {
+
+// Tensor names and shapes are io/'s (io/tensor_spec.hpp); the model layer
+// speaks of them by these names.
+using io::format_tensor_shape;
+using io::TensorShape;
+using io::TensorSpec;
 
 enum class LayerKind {
   conv2d,

@@ -326,7 +326,7 @@ void write_checkpoint(const std::filesystem::path& path, const CheckpointContent
 
 CheckpointContents read_checkpoint(const std::filesystem::path& path,
                                    const std::string& architecture, const std::string& optimizer,
-                                   const std::vector<TensorSpec>& tensors) {
+                                   const std::vector<io::TensorSpec>& tensors) {
   WeightsFile file = load_safetensors(path);
   const MetadataReader meta(file);
   check_is_checkpoint(meta);

@@ -97,7 +97,7 @@ void write_checkpoint(const std::filesystem::path& path, const CheckpointContent
 // fit the recorded fit.
 CheckpointContents read_checkpoint(const std::filesystem::path& path,
                                    const std::string& architecture, const std::string& optimizer,
-                                   const std::vector<TensorSpec>& tensors);
+                                   const std::vector<io::TensorSpec>& tensors);
 
 // The training position a checkpoint file holds, read and checked as
 // read_checkpoint reads it but without a model to match: for what a message

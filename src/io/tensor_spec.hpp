@@ -1,14 +1,14 @@
-// A named tensor's shape, without its values: what a model expects to find in
-// a weights file, and what a weights file says it holds. Shared by the
-// architecture (which produces the expectations) and the safetensors reader
-// (which checks a file against them), so neither depends on the other.
+// A named tensor's shape, without its values: what a weights file says it
+// holds, and what a model expects to find in one. It lives in io/ because
+// files are where tensors are named; the model layer (architecture.hpp)
+// uses it from here, and io/ includes nothing of model/.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
-namespace vknn::model {
+namespace vknn::io {
 
 using TensorShape = std::vector<std::int64_t>;
 
@@ -22,4 +22,4 @@ struct TensorSpec {
 // "(3, 3, 1, 64)", "(128)", "()".
 std::string format_tensor_shape(const TensorShape& shape);
 
-}  // namespace vknn::model
+}  // namespace vknn::io

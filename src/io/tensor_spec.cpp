@@ -1,6 +1,6 @@
-#include "model/tensor_spec.hpp"
+#include "io/tensor_spec.hpp"
 
-namespace vknn::model {
+namespace vknn::io {
 
 std::string format_tensor_shape(const TensorShape& shape) {
   std::string s = "(";
@@ -11,4 +11,4 @@ std::string format_tensor_shape(const TensorShape& shape) {
   return s + ")";
 }
 
-}  // namespace vknn::model
+}  // namespace vknn::io
