@@ -360,8 +360,19 @@ class Sequential(Model):
                                   stacklevel=2)
         dispatcher = None
         if python_cbs:
+            resumers = [cb for cb in user_callbacks
+                        if isinstance(cb, callbacks_module.BackupAndRestore)]
+
+            def start_epoch():
+                # BackupAndRestore (native, so its train begin has run) may
+                # have restored a backup: fit goes on from the backup's epoch.
+                if any(cb.restored for cb in resumers):
+                    return self._core.training_position[0]
+                return initial_epoch
+
             dispatcher = callbacks_module._Dispatcher(python_cbs, self, epochs, params["steps"],
-                                                      self._keep_accuracy, initial_epoch)
+                                                      self._keep_accuracy, initial_epoch,
+                                                      start_epoch)
         with self._lock:
             result = self._core.fit(
                 samples, labels, epochs=epochs, initial_epoch=initial_epoch, batch_size=batch,
