@@ -457,7 +457,17 @@ void Trainer::record_backward(ProgramBuilder& b, Workspace& ws, int count) {
 }
 
 void Trainer::record_update(ProgramBuilder& b) {
-  for (Parameter& p : parameters_) {
+  // parameters_ is in layer order. A frozen layer's (trainable = false)
+  // gradient is still computed, as the input gradient of the layers before
+  // it needs its backward pass; only the update is left out, so its
+  // parameters and optimizer state stay as they are.
+  std::vector<bool> frozen;
+  for (const LayerInfo& layer : architecture_.layers()) {
+    frozen.insert(frozen.end(), layer.parameters.size(), !layer.trainable);
+  }
+  for (std::size_t i = 0; i < parameters_.size(); ++i) {
+    if (frozen.at(i)) continue;
+    Parameter& p = parameters_[i];
     switch (optimizer_.kind) {
       case Optimizer::Kind::adam:
         b.record(op::AdamUpdate{.config = optimizer_.adam,
