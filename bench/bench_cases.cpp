@@ -9,6 +9,7 @@ using backend::Backend;
 using backend::DeviceTensor;
 using backend::ElementType;
 using backend::ProgramBuilder;
+namespace op = backend::op;
 
 const DeviceTensor& random_tensor(Backend& backend, Tensors& keep, const std::string& name,
                                   std::int64_t count, float scale = 1.0f) {
@@ -33,24 +34,29 @@ void add_conv(std::vector<OpCase>& cases, const std::string& layer, const Conv2D
   const double in = double(g.input_size()) * 4, out = double(g.output_size()) * 4,
                k = double(g.kernel_size()) * 4;
   cases.push_back({"conv2d_forward/" + layer, f, in + k + out, [g](Backend& b, ProgramBuilder& p, Tensors& t) {
-    p.conv2d_forward(g, random_tensor(b, t, "x", g.input_size()),
-                     random_tensor(b, t, "kernel", g.kernel_size(), 0.1f),
-                     random_tensor(b, t, "bias", g.out_c), output_tensor(b, t, "y", g.output_size()),
-                     Activation::relu);
+    p.record(op::Conv2dForward{.geometry = g,
+                               .activation = Activation::relu,
+                               .x = random_tensor(b, t, "x", g.input_size()),
+                               .kernel = random_tensor(b, t, "kernel", g.kernel_size(), 0.1f),
+                               .bias = random_tensor(b, t, "bias", g.out_c),
+                               .y = output_tensor(b, t, "y", g.output_size())});
   }});
   cases.push_back({"conv2d_backward_input/" + layer, f, out + k + in, [g](Backend& b, ProgramBuilder& p, Tensors& t) {
-    p.conv2d_backward_input(g, random_tensor(b, t, "dy", g.output_size()),
-                            random_tensor(b, t, "kernel", g.kernel_size(), 0.1f),
-                            output_tensor(b, t, "dx", g.input_size()));
+    p.record(op::Conv2dBackwardInput{.geometry = g,
+                                     .dy = random_tensor(b, t, "dy", g.output_size()),
+                                     .kernel = random_tensor(b, t, "kernel", g.kernel_size(), 0.1f),
+                                     .dx = output_tensor(b, t, "dx", g.input_size())});
   }});
   cases.push_back({"conv2d_backward_kernel/" + layer, f, in + out + k, [g](Backend& b, ProgramBuilder& p, Tensors& t) {
-    p.conv2d_backward_kernel(g, random_tensor(b, t, "x", g.input_size()),
-                             random_tensor(b, t, "dy", g.output_size()),
-                             output_tensor(b, t, "dkernel", g.kernel_size()));
+    p.record(op::Conv2dBackwardKernel{.geometry = g,
+                                      .x = random_tensor(b, t, "x", g.input_size()),
+                                      .dy = random_tensor(b, t, "dy", g.output_size()),
+                                      .dkernel = output_tensor(b, t, "dkernel", g.kernel_size())});
   }});
   cases.push_back({"conv2d_backward_bias/" + layer, double(g.output_size()), out, [g](Backend& b, ProgramBuilder& p, Tensors& t) {
-    p.conv2d_backward_bias(g, random_tensor(b, t, "dy", g.output_size()),
-                           output_tensor(b, t, "dbias", g.out_c));
+    p.record(op::Conv2dBackwardBias{.geometry = g,
+                                    .dy = random_tensor(b, t, "dy", g.output_size()),
+                                    .dbias = output_tensor(b, t, "dbias", g.out_c)});
   }});
 }
 
@@ -58,13 +64,17 @@ void add_pool(std::vector<OpCase>& cases, const std::string& layer, const Pool2D
   const double in = double(g.input_size()) * 4, out = double(g.output_size()) * 4;
   const double compares = double(g.output_size()) * g.pool_h * g.pool_w;
   cases.push_back({"maxpool2d_forward/" + layer, compares, in + out, [g](Backend& b, ProgramBuilder& p, Tensors& t) {
-    p.maxpool2d_forward(g, random_tensor(b, t, "x", g.input_size()), output_tensor(b, t, "y", g.output_size()));
+    p.record(op::Maxpool2dForward{.geometry = g,
+                                  .x = random_tensor(b, t, "x", g.input_size()),
+                                  .y = output_tensor(b, t, "y", g.output_size())});
   }});
   cases.push_back({"maxpool2d_backward/" + layer, compares, 2 * in + out, [g](Backend& b, ProgramBuilder& p, Tensors& t) {
     // As the model runs it: after a relu, with the relu backward fused in.
-    p.maxpool2d_backward(g, random_tensor(b, t, "x", g.input_size()),
-                         random_tensor(b, t, "dy", g.output_size()),
-                         output_tensor(b, t, "dx", g.input_size()), true);
+    p.record(op::Maxpool2dBackward{.geometry = g,
+                                   .relu_mask = true,
+                                   .x = random_tensor(b, t, "x", g.input_size()),
+                                   .dy = random_tensor(b, t, "dy", g.output_size()),
+                                   .dx = output_tensor(b, t, "dx", g.input_size())});
   }});
 }
 
@@ -79,18 +89,22 @@ void add_conv_relu_pool(std::vector<OpCase>& cases, const std::string& layer,
                winners = double(g.winners_size());
   cases.push_back({"conv2d_relu_maxpool2d_forward/" + layer, double(g.conv.forward_flops()),
                    in + k + out + winners, [g](Backend& b, ProgramBuilder& p, Tensors& t) {
-    p.conv2d_relu_maxpool2d_forward(g, random_tensor(b, t, "x", g.conv.input_size()),
-                                    random_tensor(b, t, "kernel", g.conv.kernel_size(), 0.1f),
-                                    random_tensor(b, t, "bias", g.conv.out_c),
-                                    output_tensor(b, t, "y", g.pool.output_size()),
-                                    &output_tensor(b, t, "winners", g.winners_size(), ElementType::u8));
+    p.record(op::Conv2dReluMaxpool2dForward{
+        .geometry = g,
+        .x = random_tensor(b, t, "x", g.conv.input_size()),
+        .kernel = random_tensor(b, t, "kernel", g.conv.kernel_size(), 0.1f),
+        .bias = random_tensor(b, t, "bias", g.conv.out_c),
+        .y = output_tensor(b, t, "y", g.pool.output_size()),
+        .winners = &output_tensor(b, t, "winners", g.winners_size(), ElementType::u8)});
   }});
   cases.push_back({"maxpool2d_backward_from_winners/" + layer, double(g.pool.output_size()),
                    out + winners + map, [g](Backend& b, ProgramBuilder& p, Tensors& t) {
     // Zeroed winners: every window's first tap, which costs what any tap does.
     const DeviceTensor& winners = output_tensor(b, t, "winners", g.winners_size(), ElementType::u8);
-    p.maxpool2d_backward_from_winners(g, random_tensor(b, t, "dy", g.pool.output_size()), winners,
-                                      output_tensor(b, t, "dx", g.pool.input_size()));
+    p.record(op::Maxpool2dBackwardFromWinners{.geometry = g,
+                                              .dy = random_tensor(b, t, "dy", g.pool.output_size()),
+                                              .winners = winners,
+                                              .dx = output_tensor(b, t, "dx", g.pool.input_size())});
   }});
   // FLOPs: the conv's kernel gradient (as many as its forward pass), which
   // this op computes without the map; bytes: what it reads and writes.
@@ -98,10 +112,13 @@ void add_conv_relu_pool(std::vector<OpCase>& cases, const std::string& layer,
                    in + out + winners + k + 4.0 * g.conv.out_c,
                    [g](Backend& b, ProgramBuilder& p, Tensors& t) {
     const DeviceTensor& winners = output_tensor(b, t, "winners", g.winners_size(), ElementType::u8);
-    p.conv2d_relu_maxpool2d_backward_params(g, random_tensor(b, t, "x", g.conv.input_size()),
-                                            random_tensor(b, t, "dy", g.pool.output_size()), winners,
-                                            output_tensor(b, t, "dkernel", g.conv.kernel_size()),
-                                            output_tensor(b, t, "dbias", g.conv.out_c));
+    p.record(op::Conv2dReluMaxpool2dBackwardParams{
+        .geometry = g,
+        .x = random_tensor(b, t, "x", g.conv.input_size()),
+        .dy = random_tensor(b, t, "dy", g.pool.output_size()),
+        .winners = winners,
+        .dkernel = output_tensor(b, t, "dkernel", g.conv.kernel_size()),
+        .dbias = output_tensor(b, t, "dbias", g.conv.out_c)});
   }});
 }
 
@@ -111,24 +128,33 @@ void add_dense(std::vector<OpCase>& cases, const std::string& layer, const Dense
                k = double(g.in_features) * g.out_features * 4;
   const std::int64_t kn = std::int64_t(g.in_features) * g.out_features;
   cases.push_back({"dense_forward/" + layer, f, x + k + y, [g, kn](Backend& b, ProgramBuilder& p, Tensors& t) {
-    p.dense_forward(g, random_tensor(b, t, "x", std::int64_t(g.batch) * g.in_features),
-                    random_tensor(b, t, "kernel", kn, 0.1f), random_tensor(b, t, "bias", g.out_features),
-                    output_tensor(b, t, "y", std::int64_t(g.batch) * g.out_features), Activation::relu);
+    p.record(op::DenseForward{.geometry = g,
+                              .activation = Activation::relu,
+                              .x = random_tensor(b, t, "x", std::int64_t(g.batch) * g.in_features),
+                              .kernel = random_tensor(b, t, "kernel", kn, 0.1f),
+                              .bias = random_tensor(b, t, "bias", g.out_features),
+                              .y = output_tensor(b, t, "y", std::int64_t(g.batch) * g.out_features)});
   }});
   cases.push_back({"dense_backward_input/" + layer, f, y + k + x, [g, kn](Backend& b, ProgramBuilder& p, Tensors& t) {
-    p.dense_backward_input(g, random_tensor(b, t, "dy", std::int64_t(g.batch) * g.out_features),
-                           random_tensor(b, t, "kernel", kn, 0.1f),
-                           output_tensor(b, t, "dx", std::int64_t(g.batch) * g.in_features));
+    p.record(op::DenseBackwardInput{
+        .geometry = g,
+        .dy = random_tensor(b, t, "dy", std::int64_t(g.batch) * g.out_features),
+        .kernel = random_tensor(b, t, "kernel", kn, 0.1f),
+        .dx = output_tensor(b, t, "dx", std::int64_t(g.batch) * g.in_features)});
   }});
   cases.push_back({"dense_backward_kernel/" + layer, f, x + y + k, [g, kn](Backend& b, ProgramBuilder& p, Tensors& t) {
-    p.dense_backward_kernel(g, random_tensor(b, t, "x", std::int64_t(g.batch) * g.in_features),
-                            random_tensor(b, t, "dy", std::int64_t(g.batch) * g.out_features),
-                            output_tensor(b, t, "dkernel", kn));
+    p.record(op::DenseBackwardKernel{
+        .geometry = g,
+        .x = random_tensor(b, t, "x", std::int64_t(g.batch) * g.in_features),
+        .dy = random_tensor(b, t, "dy", std::int64_t(g.batch) * g.out_features),
+        .dkernel = output_tensor(b, t, "dkernel", kn)});
   }});
   cases.push_back({"dense_backward_bias/" + layer, double(g.batch) * g.out_features, y + g.out_features * 4.0,
                    [g](Backend& b, ProgramBuilder& p, Tensors& t) {
-    p.dense_backward_bias(g, random_tensor(b, t, "dy", std::int64_t(g.batch) * g.out_features),
-                          output_tensor(b, t, "dbias", g.out_features));
+    p.record(op::DenseBackwardBias{
+        .geometry = g,
+        .dy = random_tensor(b, t, "dy", std::int64_t(g.batch) * g.out_features),
+        .dbias = output_tensor(b, t, "dbias", g.out_features)});
   }});
 }
 
@@ -183,9 +209,15 @@ void add_gather(std::vector<OpCase>& cases, int batch, int side) {
     const auto& images = *t.back();
     const auto [label_bytes, order_tensor] = labels_and_order(b, t, samples);
     const auto& state = state_tensor(b, t, 4);
-    p.gather_batch(std::uint32_t(sample), std::uint32_t(batch), std::uint32_t(batch), images, label_bytes,
-                   order_tensor, state, output_tensor(b, t, "x", batch * sample),
-                   output_tensor(b, t, "batch labels", batch, ElementType::u32));
+    p.record(op::GatherBatch{.sample_size = std::uint32_t(sample),
+                             .batch_size = std::uint32_t(batch),
+                             .count = std::uint32_t(batch),
+                             .images = images,
+                             .labels = label_bytes,
+                             .order = order_tensor,
+                             .state = state,
+                             .x = output_tensor(b, t, "x", batch * sample),
+                             .labels_out = output_tensor(b, t, "batch labels", batch, ElementType::u32)});
   }});
 }
 
@@ -202,9 +234,16 @@ void add_float_gather(std::vector<OpCase>& cases, int batch, int side) {
     const auto& dataset = *t.back();
     const auto [label_bytes, order_tensor] = labels_and_order(b, t, samples);
     const auto& state = state_tensor(b, t, 4);
-    p.gather_float_batch(std::uint32_t(sample), std::uint32_t(batch), std::uint32_t(batch), dataset,
-                         label_bytes, order_tensor, state, output_tensor(b, t, "x", batch * sample),
-                         output_tensor(b, t, "batch labels", batch, ElementType::u32));
+    p.record(op::GatherFloatBatch{
+        .sample_size = std::uint32_t(sample),
+        .batch_size = std::uint32_t(batch),
+        .count = std::uint32_t(batch),
+        .values = dataset,
+        .labels = label_bytes,
+        .order = order_tensor,
+        .state = state,
+        .x = output_tensor(b, t, "x", batch * sample),
+        .labels_out = output_tensor(b, t, "batch labels", batch, ElementType::u32)});
   }});
 }
 
@@ -232,37 +271,51 @@ std::vector<OpCase> course_model_ops(int batch, int filters, bool quick) {
   const std::int64_t relu_count = std::int64_t(batch) * c1 * c1 * filters;
   cases.push_back({"relu_backward/conv1", double(relu_count), 3.0 * relu_count * 4,
                    [relu_count](backend::Backend& b, backend::ProgramBuilder& p, Tensors& t) {
-    p.relu_backward(relu_count, random_tensor(b, t, "y", relu_count),
-                    random_tensor(b, t, "dy", relu_count), output_tensor(b, t, "dx", relu_count));
+    p.record(op::ReluBackward{.count = relu_count,
+                              .y = random_tensor(b, t, "y", relu_count),
+                              .dy = random_tensor(b, t, "dy", relu_count),
+                              .dx = output_tensor(b, t, "dx", relu_count)});
   }});
   // The relu backward the step runs (dense1's; the convolutions' are fused
   // into the pooling backward).
   const std::int64_t dense_relu_count = std::int64_t(batch) * 128;
   cases.push_back({"relu_backward/dense1", double(dense_relu_count), 3.0 * dense_relu_count * 4,
                    [dense_relu_count](backend::Backend& b, backend::ProgramBuilder& p, Tensors& t) {
-    p.relu_backward(dense_relu_count, random_tensor(b, t, "y", dense_relu_count),
-                    random_tensor(b, t, "dy", dense_relu_count), output_tensor(b, t, "dx", dense_relu_count));
+    p.record(op::ReluBackward{.count = dense_relu_count,
+                              .y = random_tensor(b, t, "y", dense_relu_count),
+                              .dy = random_tensor(b, t, "dy", dense_relu_count),
+                              .dx = output_tensor(b, t, "dx", dense_relu_count)});
   }});
   const ClassesGeometry classes{batch, 10};
   cases.push_back({"count_correct/output", double(batch) * 10, 4.0 * batch * 12,
                    [classes](backend::Backend& b, backend::ProgramBuilder& p, Tensors& t) {
     const auto& l = labels_tensor(b, t, classes.batch, classes.classes);
-    p.count_correct(classes, random_tensor(b, t, "scores", std::int64_t(classes.batch) * 10), l,
-                    output_tensor(b, t, "correct", classes.batch, ElementType::u32));
+    p.record(op::CountCorrect{
+        .geometry = classes,
+        .scores = random_tensor(b, t, "scores", std::int64_t(classes.batch) * 10),
+        .labels = l,
+        .correct = output_tensor(b, t, "correct", classes.batch, ElementType::u32)});
   }});
   cases.push_back({"accumulate_metrics/output", 2.0 * batch, 8.0 * batch + 32,
                    [batch](backend::Backend& b, backend::ProgramBuilder& p, Tensors& t) {
     const auto& loss = random_tensor(b, t, "loss", batch);
     const auto& correct = output_tensor(b, t, "correct", batch, ElementType::u32);
-    p.accumulate_metrics(std::uint32_t(batch), loss, correct,
-                         output_tensor(b, t, "totals", b.totals_count(), ElementType::u32));
+    p.record(op::AccumulateMetrics{
+        .count = std::uint32_t(batch),
+        .loss = loss,
+        .correct = correct,
+        .totals = output_tensor(b, t, "totals", b.totals_count(), ElementType::u32)});
   }});
   cases.push_back({"softmax_cross_entropy/output", 30.0 * batch * 10, 12.0 * batch * 10,
                    [classes](backend::Backend& b, backend::ProgramBuilder& p, Tensors& t) {
     const auto& l = labels_tensor(b, t, classes.batch, classes.classes);
-    p.softmax_cross_entropy(classes, random_tensor(b, t, "logits", std::int64_t(classes.batch) * 10), l,
-                            float(classes.batch), output_tensor(b, t, "loss", classes.batch),
-                            output_tensor(b, t, "dlogits", std::int64_t(classes.batch) * 10));
+    p.record(op::SoftmaxCrossEntropy{
+        .geometry = classes,
+        .gradient_divisor = float(classes.batch),
+        .logits = random_tensor(b, t, "logits", std::int64_t(classes.batch) * 10),
+        .labels = l,
+        .loss = output_tensor(b, t, "loss", classes.batch),
+        .dlogits = output_tensor(b, t, "dlogits", std::int64_t(classes.batch) * 10)});
   }});
   // Adam over every parameter of the model, as one tensor.
   const std::int64_t params = (9LL * filters + filters) + (9LL * filters * filters + filters) +
@@ -270,9 +323,13 @@ std::vector<OpCase> course_model_ops(int batch, int filters, bool quick) {
   cases.push_back({"adam_update/all_parameters", 12.0 * double(params), 5.0 * params * 4,
                    [params](backend::Backend& b, backend::ProgramBuilder& p, Tensors& t) {
     const auto& state = state_tensor(b, t, 0);
-    p.adam_update(AdamConfig{}, params, state, random_tensor(b, t, "w", params),
-                  random_tensor(b, t, "g", params), output_tensor(b, t, "m", params),
-                  output_tensor(b, t, "v", params));
+    p.record(op::AdamUpdate{.config = AdamConfig{},
+                            .count = params,
+                            .state = state,
+                            .weights = random_tensor(b, t, "w", params),
+                            .gradients = random_tensor(b, t, "g", params),
+                            .m = output_tensor(b, t, "m", params),
+                            .v = output_tensor(b, t, "v", params)});
   }});
   return cases;
 }

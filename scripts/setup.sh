@@ -39,7 +39,12 @@ fail() { printf 'setup.sh: error: %s\n' "$*" >&2; exit 1; }
 # extension), pybind11-dev (the binding library; Debian has no nanobind and
 # PyPI may be unreachable), python3-numpy (arrays in and out), python3-pytest
 # (its tests, run by ctest), python3-setuptools (`pip install
-# --no-build-isolation .`).
+# --no-build-isolation .`). Python tests only: protobuf-compiler and
+# python3-protobuf (tests/python/test_tensorboard.py compiles TensorFlow's
+# Event/Summary messages with protoc and reads vknn's event files with
+# them, a reader independent of the library's writer), python3-matplotlib
+# (tests/python/test_history_plot.py plots History as the course does);
+# those tests skip, saying why, without them.
 # Weights: nlohmann-json (header-only; it
 # parses safetensors headers inside the library and is not needed by users
 # of the installed package). Reliability checks (CI runs them): clang-14 and
@@ -51,6 +56,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   zlib1g-dev libstb-dev nlohmann-json3-dev ca-certificates
   python3-dev pybind11-dev python3-numpy python3-pytest python3-setuptools
+  protobuf-compiler python3-protobuf python3-matplotlib
   clang-14 libclang-rt-14-dev
 )
 # The datasets come from the npm registry (npm pack); keep a Node.js that is

@@ -54,6 +54,30 @@ void bind_callbacks(py::module_& m) {
            }),
            py::arg("monitor"), py::arg("threshold"), py::arg("mode"))
       .def_property_readonly("triggered", &StopAtThreshold::triggered);
+  py::class_<BackupAndRestore, Callback, std::shared_ptr<BackupAndRestore>>(
+      m, "NativeBackupAndRestore")
+      .def(py::init([](const std::string& backup_dir, int save_freq_steps) {
+             return std::make_shared<BackupAndRestore>(backup_dir,
+                                                       SaveFreq::every_steps(save_freq_steps));
+           }),
+           py::arg("backup_dir"), py::arg("save_freq_steps"))
+      .def_property_readonly("checkpoint_path",
+                             [](const BackupAndRestore& b) { return b.checkpoint_path().string(); })
+      .def_property_readonly("restored", &BackupAndRestore::restored)
+      .def_property_readonly("backups_written", &BackupAndRestore::backups_written);
+  // Bound with its hooks' work (begin, write_epoch, end) rather than as a
+  // native callback: vknn.keras's TensorBoard calls them from Python, so its
+  // logs hold what Python callbacks added ('lr'), as Keras's do.
+  py::class_<TensorBoard, Callback, std::shared_ptr<TensorBoard>>(m, "NativeTensorBoard")
+      .def(py::init([](const std::string& log_dir) { return std::make_shared<TensorBoard>(log_dir); }),
+           py::arg("log_dir"))
+      .def("begin", &TensorBoard::begin)
+      .def("write_epoch", &TensorBoard::write_epoch, py::arg("epoch"), py::arg("logs"))
+      .def("end", &TensorBoard::end)
+      .def_property_readonly("train_file",
+                             [](const TensorBoard& t) { return t.train_file().string(); })
+      .def_property_readonly("validation_file",
+                             [](const TensorBoard& t) { return t.validation_file().string(); });
 }
 
 }  // namespace vknn::python

@@ -289,6 +289,14 @@ void bind_model(py::module_& m) {
       .def("count_params", &Sequential::count_params)
       .def("backend_description", &Sequential::backend_description)
       .def_readwrite("stop_training", &Sequential::stop_training)
+      .def("set_trainable", &Sequential::set_trainable, py::arg("layer"), py::arg("trainable"))
+      // (epoch, step, steps_per_epoch): where the latest fit stands, or the
+      // point a restored checkpoint resumes from.
+      .def_property_readonly("training_position",
+                             [](const Sequential& m) {
+                               const TrainingPosition p = m.training_position();
+                               return py::make_tuple(p.epoch, p.step, p.steps_per_epoch);
+                             })
       .def("request_stop", &Sequential::request_stop)
       .def_property("learning_rate", &Sequential::learning_rate, &Sequential::set_learning_rate);
 }

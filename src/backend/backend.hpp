@@ -17,6 +17,8 @@
 #include <span>
 #include <string>
 
+#include "backend/op.hpp"
+#include "backend/tensor.hpp"
 #include "ops/metric_totals.hpp"
 #include "ops/step_state.hpp"
 #include "vknn/device.hpp"
@@ -33,24 +35,6 @@ using ::vknn::StepState;
 // uploads): the counters a model reports.
 using BackendCounters = ::vknn::ExecutionCounters;
 
-enum class ElementType { f32, u32, u8 };
-
-// Storage for one tensor, owned by the backend that made it.
-class DeviceTensor {
- public:
-  DeviceTensor(std::string name, ElementType type, std::int64_t count)
-      : name_(std::move(name)), type_(type), count_(count) {}
-  virtual ~DeviceTensor() = default;
-  const std::string& name() const { return name_; }
-  ElementType type() const { return type_; }
-  std::int64_t count() const { return count_; }
-
- private:
-  std::string name_;
-  ElementType type_;
-  std::int64_t count_;
-};
-
 class Program {
  public:
   virtual ~Program() = default;
@@ -64,128 +48,14 @@ class Program {
   virtual double device_time_ns() const { return -1.0; }
 };
 
-// Op invocations, in order. Every op overwrites its outputs; each op's
-// writes are visible to the ops after it.
+// Op invocations, in order. Each op is a value (op.hpp); each op's writes
+// are visible to the ops after it.
 class ProgramBuilder {
  public:
   virtual ~ProgramBuilder() = default;
-
-  // x[i] = images[order[state.batch_index * batch_size + i]] / 255, labels
-  // likewise, for i < count.
-  virtual void gather_batch(std::uint32_t sample_size, std::uint32_t batch_size,
-                            std::uint32_t count, const DeviceTensor& images, const DeviceTensor& labels,
-                            const DeviceTensor& order, const DeviceTensor& state, const DeviceTensor& x,
-                            const DeviceTensor& labels_out) = 0;
-
-  // The same for a float dataset (Backend::float_dataset), values copied
-  // as they are: x[i] = values[order[state.batch_index * batch_size + i]].
-  virtual void gather_float_batch(std::uint32_t sample_size, std::uint32_t batch_size,
-                                  std::uint32_t count, const DeviceTensor& values,
-                                  const DeviceTensor& labels, const DeviceTensor& order,
-                                  const DeviceTensor& state, const DeviceTensor& x,
-                                  const DeviceTensor& labels_out) = 0;
-
-  virtual void conv2d_forward(const Conv2DGeometry& g, const DeviceTensor& x, const DeviceTensor& kernel,
-                              const DeviceTensor& bias, const DeviceTensor& y, Activation act) = 0;
-  virtual void conv2d_backward_input(const Conv2DGeometry& g, const DeviceTensor& dy,
-                                     const DeviceTensor& kernel, const DeviceTensor& dx) = 0;
-  virtual void conv2d_backward_kernel(const Conv2DGeometry& g, const DeviceTensor& x, const DeviceTensor& dy,
-                                      const DeviceTensor& dkernel) = 0;
-  virtual void conv2d_backward_bias(const Conv2DGeometry& g, const DeviceTensor& dy,
-                                    const DeviceTensor& dbias) = 0;
-
-  virtual void maxpool2d_forward(const Pool2DGeometry& g, const DeviceTensor& x, const DeviceTensor& y) = 0;
-  // relu_mask: x is a relu's output; dx is then the gradient at the relu's
-  // input (zero where x <= 0), the relu's backward fused in.
-  virtual void maxpool2d_backward(const Pool2DGeometry& g, const DeviceTensor& x, const DeviceTensor& dy,
-                                  const DeviceTensor& dx, bool relu_mask) = 0;
-
-  // Conv2D with one input channel + bias + relu + MaxPooling2D with
-  // non-overlapping windows in one op (ConvReluPoolGeometry): y is the
-  // pooled map; the conv map is never stored. winners: nullptr in
-  // prediction; in training a u8 tensor of g.winners_size() that
-  // maxpool2d_backward_from_winners reads.
-  virtual void conv2d_relu_maxpool2d_forward(const ConvReluPoolGeometry& g, const DeviceTensor& x,
-                                             const DeviceTensor& kernel, const DeviceTensor& bias,
-                                             const DeviceTensor& y, const DeviceTensor* winners) = 0;
-  // dx: the gradient at the conv's linear output (relu's backward included).
-  virtual void maxpool2d_backward_from_winners(const ConvReluPoolGeometry& g, const DeviceTensor& dy,
-                                               const DeviceTensor& winners,
-                                               const DeviceTensor& dx) = 0;
-  // The conv's kernel and bias gradients from the pooled gradient dy and
-  // the winners: equal to maxpool2d_backward_from_winners followed by
-  // conv2d_backward_kernel and conv2d_backward_bias, without the map
-  // between them. Overwrites dkernel and dbias.
-  virtual void conv2d_relu_maxpool2d_backward_params(const ConvReluPoolGeometry& g,
-                                                     const DeviceTensor& x, const DeviceTensor& dy,
-                                                     const DeviceTensor& winners,
-                                                     const DeviceTensor& dkernel,
-                                                     const DeviceTensor& dbias) = 0;
-
-  // Average pooling (AveragePooling2D; GlobalAveragePooling2D is the window
-  // over the whole map): a window averages its real taps.
-  virtual void avgpool2d_forward(const Pool2DGeometry& g, const DeviceTensor& x, const DeviceTensor& y) = 0;
-  virtual void avgpool2d_backward(const Pool2DGeometry& g, const DeviceTensor& dy,
-                                  const DeviceTensor& dx) = 0;
-
-  virtual void dense_forward(const DenseGeometry& g, const DeviceTensor& x, const DeviceTensor& kernel,
-                             const DeviceTensor& bias, const DeviceTensor& y, Activation act) = 0;
-  virtual void dense_backward_input(const DenseGeometry& g, const DeviceTensor& dy,
-                                    const DeviceTensor& kernel, const DeviceTensor& dx) = 0;
-  virtual void dense_backward_kernel(const DenseGeometry& g, const DeviceTensor& x, const DeviceTensor& dy,
-                                     const DeviceTensor& dkernel) = 0;
-  virtual void dense_backward_bias(const DenseGeometry& g, const DeviceTensor& dy,
-                                   const DeviceTensor& dbias) = 0;
-
-  // Inverted dropout with the mask of step state.iterations (see
-  // DropoutConfig); the same op on dy gives dx.
-  virtual void dropout(const DropoutConfig& config, std::int64_t count, const DeviceTensor& state,
-                       const DeviceTensor& x, const DeviceTensor& y) = 0;
-
-  virtual void relu_backward(std::int64_t count, const DeviceTensor& y, const DeviceTensor& dy,
-                             const DeviceTensor& dx) = 0;
-  virtual void softmax_forward(const ClassesGeometry& g, const DeviceTensor& x, const DeviceTensor& y) = 0;
-
-  // Per-sample loss and the fused gradient (softmax - onehot) / divisor.
-  virtual void softmax_cross_entropy(const ClassesGeometry& g, const DeviceTensor& logits,
-                                     const DeviceTensor& labels, float gradient_divisor,
-                                     const DeviceTensor& loss, const DeviceTensor& dlogits) = 0;
-  virtual void count_correct(const ClassesGeometry& g, const DeviceTensor& scores, const DeviceTensor& labels,
-                             const DeviceTensor& correct) = 0;
-  // A binary classifier's output, one logit per sample, labels 0 or 1:
-  // y = sigmoid(x); per-sample binary cross-entropy from the logits and its
-  // gradient (sigmoid - label) / divisor; correctness at sigmoid 0.5.
-  virtual void sigmoid_forward(std::int64_t count, const DeviceTensor& x, const DeviceTensor& y) = 0;
-  virtual void sigmoid_cross_entropy(std::int64_t batch, const DeviceTensor& logits,
-                                     const DeviceTensor& labels, float gradient_divisor,
-                                     const DeviceTensor& loss, const DeviceTensor& dlogits) = 0;
-  virtual void binary_count_correct(std::int64_t batch, const DeviceTensor& logits,
-                                    const DeviceTensor& labels, const DeviceTensor& correct) = 0;
-
-  // totals += (sum of loss[0..count), sum of correct[0..count), count)
-  virtual void accumulate_metrics(std::uint32_t count, const DeviceTensor& loss, const DeviceTensor& correct,
-                                  const DeviceTensor& totals) = 0;
-
-  virtual void adam_update(const AdamConfig& config, std::int64_t count, const DeviceTensor& state,
-                           const DeviceTensor& weights, const DeviceTensor& gradients, const DeviceTensor& m,
-                           const DeviceTensor& v) = 0;
-  // momentum_buffer only when config.momentum != 0.
-  virtual void rmsprop_update(const RmspropConfig& config, std::int64_t count,
-                              const DeviceTensor& state, const DeviceTensor& weights,
-                              const DeviceTensor& gradients, const DeviceTensor& velocity,
-                              const DeviceTensor* momentum_buffer) = 0;
-  virtual void sgd_update(const SgdConfig& config, std::int64_t count, const DeviceTensor& state,
-                          const DeviceTensor& weights, const DeviceTensor& gradients,
-                          const DeviceTensor* velocity) = 0;
-
-  // destination[state.batch_index * stride + i] = source[i], i < count:
-  // puts one batch's output in its place in a whole-dataset output tensor.
-  virtual void store_batch(std::int64_t count, std::int64_t stride, const DeviceTensor& source,
-                           const DeviceTensor& state, const DeviceTensor& destination) = 0;
-
-  // Moves the step state on: batch_index += 1, iterations += 1.
-  virtual void advance_step(const DeviceTensor& state) = 0;
-
+  // Appends `op` to the program. A backend handles every alternative of Op
+  // with one visitor, so an op it lacks is a compile error there.
+  virtual void record(const Op& op) = 0;
   virtual std::unique_ptr<Program> finish() = 0;
 };
 
@@ -202,7 +72,7 @@ class Backend {
   virtual std::unique_ptr<DeviceTensor> tensor(const std::string& name, ElementType type,
                                          std::int64_t count) = 0;
   // A float dataset of `samples` samples of `sample_size` floats, the
-  // values gather_float_batch reads. Host access (write, read, zero) sees
+  // values op::GatherFloatBatch reads. Host access (write, read, zero) sees
   // one f32 tensor of samples * sample_size floats. The Vulkan backend
   // stores it as several buffers of whole samples when it exceeds one
   // storage buffer's range (the device's maxStorageBufferRange and

@@ -2,6 +2,7 @@
 // list of calls to the scalar loops in src/cpu/, run when launched.
 #include <cstring>
 #include <functional>
+#include <variant>
 #include <vector>
 
 #include "backend/backend.hpp"
@@ -49,217 +50,14 @@ class CpuProgram final : public Program {
   BackendCounters& counters_;
 };
 
+// One visitor: an overload of `encode` per op, each adding the call to its
+// reference loop. An op without one does not compile (record's std::visit).
 class CpuProgramBuilder final : public ProgramBuilder {
  public:
   explicit CpuProgramBuilder(BackendCounters& counters) : counters_(counters) {}
 
-  void gather_batch(std::uint32_t sample_size, std::uint32_t batch_size, std::uint32_t count,
-                    const DeviceTensor& images, const DeviceTensor& labels, const DeviceTensor& order,
-                    const DeviceTensor& state, const DeviceTensor& x, const DeviceTensor& labels_out) override {
-    const std::int64_t samples = images.count() / sample_size;
-    add([=, &images, &labels, &order, &state, &x, &labels_out] {
-      const std::int64_t first = std::int64_t(state_of(state).batch_index) * batch_size;
-      if (first + count > order.count()) throw Error("gather_batch: batch runs past the sample order");
-      for (std::uint32_t i = 0; i < count; ++i) {
-        if (u32(order)[first + i] >= samples) throw Error("gather_batch: sample index out of range");
-      }
-      cpu::gather_batch<float>(sample_size, cpu(images).u8(), cpu(labels).u8(), u32(order), first,
-                               count, f32(x), u32(labels_out));
-    });
-  }
-
-  void gather_float_batch(std::uint32_t sample_size, std::uint32_t batch_size, std::uint32_t count,
-                          const DeviceTensor& values, const DeviceTensor& labels,
-                          const DeviceTensor& order, const DeviceTensor& state, const DeviceTensor& x,
-                          const DeviceTensor& labels_out) override {
-    const std::int64_t samples = values.count() / sample_size;
-    add([=, &values, &labels, &order, &state, &x, &labels_out] {
-      const std::int64_t first = std::int64_t(state_of(state).batch_index) * batch_size;
-      if (first + count > order.count()) {
-        throw Error("gather_float_batch: batch runs past the sample order");
-      }
-      for (std::uint32_t i = 0; i < count; ++i) {
-        if (u32(order)[first + i] >= samples) {
-          throw Error("gather_float_batch: sample index out of range");
-        }
-      }
-      cpu::gather_float_batch<float>(sample_size, f32(values), cpu(labels).u8(), u32(order), first,
-                                     count, f32(x), u32(labels_out));
-    });
-  }
-
-  void conv2d_forward(const Conv2DGeometry& g, const DeviceTensor& x, const DeviceTensor& kernel,
-                      const DeviceTensor& bias, const DeviceTensor& y, Activation act) override {
-    add([=, &x, &kernel, &bias, &y] {
-      cpu::conv2d_forward<float>(g, f32(x), f32(kernel), f32(bias), f32(y), act);
-    });
-  }
-  void conv2d_backward_input(const Conv2DGeometry& g, const DeviceTensor& dy, const DeviceTensor& kernel,
-                             const DeviceTensor& dx) override {
-    add([=, &dy, &kernel, &dx] { cpu::conv2d_backward_input<float>(g, f32(dy), f32(kernel), f32(dx)); });
-  }
-  void conv2d_backward_kernel(const Conv2DGeometry& g, const DeviceTensor& x, const DeviceTensor& dy,
-                              const DeviceTensor& dkernel) override {
-    add([=, &x, &dy, &dkernel] { cpu::conv2d_backward_kernel<float>(g, f32(x), f32(dy), f32(dkernel)); });
-  }
-  void conv2d_backward_bias(const Conv2DGeometry& g, const DeviceTensor& dy, const DeviceTensor& dbias) override {
-    add([=, &dy, &dbias] { cpu::conv2d_backward_bias<float>(g, f32(dy), f32(dbias)); });
-  }
-  void maxpool2d_forward(const Pool2DGeometry& g, const DeviceTensor& x, const DeviceTensor& y) override {
-    add([=, &x, &y] { cpu::maxpool2d_forward<float>(g, f32(x), f32(y)); });
-  }
-  void maxpool2d_backward(const Pool2DGeometry& g, const DeviceTensor& x, const DeviceTensor& dy,
-                          const DeviceTensor& dx, bool relu_mask) override {
-    add([=, &x, &dy, &dx] {
-      cpu::maxpool2d_backward<float>(g, f32(x), f32(dy), f32(dx));
-      if (relu_mask) cpu::relu_backward<float>(g.input_size(), f32(x), f32(dx), f32(dx));
-    });
-  }
-  void conv2d_relu_maxpool2d_forward(const ConvReluPoolGeometry& g, const DeviceTensor& x,
-                                     const DeviceTensor& kernel, const DeviceTensor& bias,
-                                     const DeviceTensor& y, const DeviceTensor* winners) override {
-    add([=, &x, &kernel, &bias, &y] {
-      cpu::conv2d_relu_maxpool2d_forward<float>(g, f32(x), f32(kernel), f32(bias), f32(y),
-                                                winners ? cpu(*winners).u8() : nullptr);
-    });
-  }
-  void maxpool2d_backward_from_winners(const ConvReluPoolGeometry& g, const DeviceTensor& dy,
-                                       const DeviceTensor& winners, const DeviceTensor& dx) override {
-    add([=, &dy, &winners, &dx] {
-      cpu::maxpool2d_backward_from_winners<float>(g, f32(dy), cpu(winners).u8(), f32(dx));
-    });
-  }
-  void conv2d_relu_maxpool2d_backward_params(const ConvReluPoolGeometry& g, const DeviceTensor& x,
-                                             const DeviceTensor& dy, const DeviceTensor& winners,
-                                             const DeviceTensor& dkernel,
-                                             const DeviceTensor& dbias) override {
-    add([=, &x, &dy, &winners, &dkernel, &dbias] {
-      cpu::conv2d_relu_maxpool2d_backward_params<float>(g, f32(x), f32(dy), cpu(winners).u8(),
-                                                        f32(dkernel), f32(dbias));
-    });
-  }
-  void avgpool2d_forward(const Pool2DGeometry& g, const DeviceTensor& x, const DeviceTensor& y) override {
-    add([=, &x, &y] { cpu::avgpool2d_forward<float>(g, f32(x), f32(y)); });
-  }
-  void avgpool2d_backward(const Pool2DGeometry& g, const DeviceTensor& dy, const DeviceTensor& dx) override {
-    add([=, &dy, &dx] { cpu::avgpool2d_backward<float>(g, f32(dy), f32(dx)); });
-  }
-  void dense_forward(const DenseGeometry& g, const DeviceTensor& x, const DeviceTensor& kernel,
-                     const DeviceTensor& bias, const DeviceTensor& y, Activation act) override {
-    add([=, &x, &kernel, &bias, &y] {
-      cpu::dense_forward<float>(g, f32(x), f32(kernel), f32(bias), f32(y), act);
-    });
-  }
-  void dense_backward_input(const DenseGeometry& g, const DeviceTensor& dy, const DeviceTensor& kernel,
-                            const DeviceTensor& dx) override {
-    add([=, &dy, &kernel, &dx] { cpu::dense_backward_input<float>(g, f32(dy), f32(kernel), f32(dx)); });
-  }
-  void dense_backward_kernel(const DenseGeometry& g, const DeviceTensor& x, const DeviceTensor& dy,
-                             const DeviceTensor& dkernel) override {
-    add([=, &x, &dy, &dkernel] { cpu::dense_backward_kernel<float>(g, f32(x), f32(dy), f32(dkernel)); });
-  }
-  void dense_backward_bias(const DenseGeometry& g, const DeviceTensor& dy, const DeviceTensor& dbias) override {
-    add([=, &dy, &dbias] { cpu::dense_backward_bias<float>(g, f32(dy), f32(dbias)); });
-  }
-  void dropout(const DropoutConfig& config, std::int64_t count, const DeviceTensor& state,
-               const DeviceTensor& x, const DeviceTensor& y) override {
-    add([=, &state, &x, &y] {
-      cpu::dropout_apply<float>(count, config, state_of(state).iterations, f32(x), f32(y));
-    });
-  }
-  void relu_backward(std::int64_t count, const DeviceTensor& y, const DeviceTensor& dy,
-                     const DeviceTensor& dx) override {
-    add([=, &y, &dy, &dx] { cpu::relu_backward<float>(count, f32(y), f32(dy), f32(dx)); });
-  }
-  void softmax_forward(const ClassesGeometry& g, const DeviceTensor& x, const DeviceTensor& y) override {
-    add([=, &x, &y] { cpu::softmax_forward<float>(g, f32(x), f32(y)); });
-  }
-  void softmax_cross_entropy(const ClassesGeometry& g, const DeviceTensor& logits, const DeviceTensor& labels,
-                             float gradient_divisor, const DeviceTensor& loss,
-                             const DeviceTensor& dlogits) override {
-    add([=, &logits, &labels, &loss, &dlogits] {
-      cpu::softmax_cross_entropy<float>(g, f32(logits), u32(labels), gradient_divisor, f32(loss),
-                                        f32(dlogits));
-    });
-  }
-  void count_correct(const ClassesGeometry& g, const DeviceTensor& scores, const DeviceTensor& labels,
-                     const DeviceTensor& correct) override {
-    add([=, &scores, &labels, &correct] {
-      const ClassesGeometry row{1, g.classes};
-      for (int n = 0; n < g.batch; ++n) {
-        u32(correct)[n] = std::uint32_t(
-            cpu::count_correct<float>(row, f32(scores) + std::int64_t(n) * g.classes, u32(labels) + n));
-      }
-    });
-  }
-  void sigmoid_forward(std::int64_t count, const DeviceTensor& x, const DeviceTensor& y) override {
-    add([=, &x, &y] { cpu::sigmoid_forward<float>(count, f32(x), f32(y)); });
-  }
-  void sigmoid_cross_entropy(std::int64_t batch, const DeviceTensor& logits, const DeviceTensor& labels,
-                             float gradient_divisor, const DeviceTensor& loss,
-                             const DeviceTensor& dlogits) override {
-    add([=, &logits, &labels, &loss, &dlogits] {
-      cpu::sigmoid_cross_entropy<float>(batch, f32(logits), u32(labels), gradient_divisor, f32(loss),
-                                        f32(dlogits));
-    });
-  }
-  void binary_count_correct(std::int64_t batch, const DeviceTensor& logits, const DeviceTensor& labels,
-                            const DeviceTensor& correct) override {
-    add([=, &logits, &labels, &correct] {
-      cpu::binary_count_correct<float>(batch, f32(logits), u32(labels), u32(correct));
-    });
-  }
-  void accumulate_metrics(std::uint32_t count, const DeviceTensor& loss, const DeviceTensor& correct,
-                          const DeviceTensor& totals) override {
-    add([=, &loss, &correct, &totals] {
-      float batch_loss = 0.0f;
-      std::uint32_t batch_correct = 0;
-      for (std::uint32_t i = 0; i < count; ++i) {
-        batch_loss += f32(loss)[i];
-        batch_correct += u32(correct)[i];
-      }
-      reinterpret_cast<MetricTotals*>(cpu(totals).bytes())->add_batch(batch_loss, batch_correct, count);
-    });
-  }
-  void adam_update(const AdamConfig& config, std::int64_t count, const DeviceTensor& state,
-                   const DeviceTensor& weights, const DeviceTensor& gradients, const DeviceTensor& m,
-                   const DeviceTensor& v) override {
-    add([=, &state, &weights, &gradients, &m, &v] {
-      AdamConfig c = config;
-      c.learning_rate = state_of(state).learning_rate;
-      cpu::adam_update<float>(c, count, std::int64_t(state_of(state).iterations) + 1, f32(weights),
-                              f32(gradients), f32(m), f32(v));
-    });
-  }
-  void rmsprop_update(const RmspropConfig& config, std::int64_t count, const DeviceTensor& state,
-                      const DeviceTensor& weights, const DeviceTensor& gradients,
-                      const DeviceTensor& velocity, const DeviceTensor* momentum_buffer) override {
-    add([=, &state, &weights, &gradients, &velocity] {
-      RmspropConfig c = config;
-      c.learning_rate = state_of(state).learning_rate;
-      cpu::rmsprop_update<float>(c, count, f32(weights), f32(gradients), f32(velocity),
-                                 momentum_buffer ? f32(*momentum_buffer) : nullptr);
-    });
-  }
-  void sgd_update(const SgdConfig& config, std::int64_t count, const DeviceTensor& state,
-                  const DeviceTensor& weights, const DeviceTensor& gradients, const DeviceTensor* velocity) override {
-    add([=, &state, &weights, &gradients] {
-      SgdConfig c = config;
-      c.learning_rate = state_of(state).learning_rate;
-      cpu::sgd_update<float>(c, count, f32(weights), f32(gradients),
-                             velocity ? f32(*velocity) : nullptr);
-    });
-  }
-  void store_batch(std::int64_t count, std::int64_t stride, const DeviceTensor& source,
-                   const DeviceTensor& state, const DeviceTensor& destination) override {
-    add([=, &source, &state, &destination] {
-      const std::int64_t offset = std::int64_t(state_of(state).batch_index) * stride;
-      if (offset + count > destination.count()) throw Error("store_batch: batch runs past the output");
-      std::memcpy(f32(destination) + offset, f32(source), std::size_t(count) * sizeof(float));
-    });
-  }
-  void advance_step(const DeviceTensor& state) override {
-    add([&state] { advance(state_of(state)); });
+  void record(const Op& op) override {
+    std::visit([this](const auto& alternative) { encode(alternative); }, op);
   }
 
   std::unique_ptr<Program> finish() override {
@@ -268,7 +66,191 @@ class CpuProgramBuilder final : public ProgramBuilder {
   }
 
  private:
+  // Each call keeps its op by value: the tensors it names are the
+  // backend's and outlive the program.
   void add(std::function<void()> call) { calls_.push_back(std::move(call)); }
+
+  void encode(const op::GatherBatch& op) {
+    const std::int64_t samples = op.images.count() / op.sample_size;
+    add([op, samples] {
+      const std::int64_t first = std::int64_t(state_of(op.state).batch_index) * op.batch_size;
+      if (first + op.count > op.order.count()) throw Error("gather_batch: batch runs past the sample order");
+      for (std::uint32_t i = 0; i < op.count; ++i) {
+        if (u32(op.order)[first + i] >= samples) throw Error("gather_batch: sample index out of range");
+      }
+      cpu::gather_batch<float>(op.sample_size, cpu(op.images).u8(), cpu(op.labels).u8(), u32(op.order),
+                               first, op.count, f32(op.x), u32(op.labels_out));
+    });
+  }
+  void encode(const op::GatherFloatBatch& op) {
+    const std::int64_t samples = op.values.count() / op.sample_size;
+    add([op, samples] {
+      const std::int64_t first = std::int64_t(state_of(op.state).batch_index) * op.batch_size;
+      if (first + op.count > op.order.count()) {
+        throw Error("gather_float_batch: batch runs past the sample order");
+      }
+      for (std::uint32_t i = 0; i < op.count; ++i) {
+        if (u32(op.order)[first + i] >= samples) {
+          throw Error("gather_float_batch: sample index out of range");
+        }
+      }
+      cpu::gather_float_batch<float>(op.sample_size, f32(op.values), cpu(op.labels).u8(),
+                                     u32(op.order), first, op.count, f32(op.x), u32(op.labels_out));
+    });
+  }
+  void encode(const op::Conv2dForward& op) {
+    add([op] {
+      cpu::conv2d_forward<float>(op.geometry, f32(op.x), f32(op.kernel), f32(op.bias), f32(op.y),
+                                 op.activation);
+    });
+  }
+  void encode(const op::Conv2dBackwardInput& op) {
+    add([op] { cpu::conv2d_backward_input<float>(op.geometry, f32(op.dy), f32(op.kernel), f32(op.dx)); });
+  }
+  void encode(const op::Conv2dBackwardKernel& op) {
+    add([op] { cpu::conv2d_backward_kernel<float>(op.geometry, f32(op.x), f32(op.dy), f32(op.dkernel)); });
+  }
+  void encode(const op::Conv2dBackwardBias& op) {
+    add([op] { cpu::conv2d_backward_bias<float>(op.geometry, f32(op.dy), f32(op.dbias)); });
+  }
+  void encode(const op::Maxpool2dForward& op) {
+    add([op] { cpu::maxpool2d_forward<float>(op.geometry, f32(op.x), f32(op.y)); });
+  }
+  void encode(const op::Maxpool2dBackward& op) {
+    add([op] {
+      cpu::maxpool2d_backward<float>(op.geometry, f32(op.x), f32(op.dy), f32(op.dx));
+      if (op.relu_mask) {
+        cpu::relu_backward<float>(op.geometry.input_size(), f32(op.x), f32(op.dx), f32(op.dx));
+      }
+    });
+  }
+  void encode(const op::Conv2dReluMaxpool2dForward& op) {
+    add([op] {
+      cpu::conv2d_relu_maxpool2d_forward<float>(op.geometry, f32(op.x), f32(op.kernel), f32(op.bias),
+                                                f32(op.y), op.winners ? cpu(*op.winners).u8() : nullptr);
+    });
+  }
+  void encode(const op::Maxpool2dBackwardFromWinners& op) {
+    add([op] {
+      cpu::maxpool2d_backward_from_winners<float>(op.geometry, f32(op.dy), cpu(op.winners).u8(),
+                                                  f32(op.dx));
+    });
+  }
+  void encode(const op::Conv2dReluMaxpool2dBackwardParams& op) {
+    add([op] {
+      cpu::conv2d_relu_maxpool2d_backward_params<float>(op.geometry, f32(op.x), f32(op.dy),
+                                                        cpu(op.winners).u8(), f32(op.dkernel),
+                                                        f32(op.dbias));
+    });
+  }
+  void encode(const op::Avgpool2dForward& op) {
+    add([op] { cpu::avgpool2d_forward<float>(op.geometry, f32(op.x), f32(op.y)); });
+  }
+  void encode(const op::Avgpool2dBackward& op) {
+    add([op] { cpu::avgpool2d_backward<float>(op.geometry, f32(op.dy), f32(op.dx)); });
+  }
+  void encode(const op::DenseForward& op) {
+    add([op] {
+      cpu::dense_forward<float>(op.geometry, f32(op.x), f32(op.kernel), f32(op.bias), f32(op.y),
+                                op.activation);
+    });
+  }
+  void encode(const op::DenseBackwardInput& op) {
+    add([op] { cpu::dense_backward_input<float>(op.geometry, f32(op.dy), f32(op.kernel), f32(op.dx)); });
+  }
+  void encode(const op::DenseBackwardKernel& op) {
+    add([op] { cpu::dense_backward_kernel<float>(op.geometry, f32(op.x), f32(op.dy), f32(op.dkernel)); });
+  }
+  void encode(const op::DenseBackwardBias& op) {
+    add([op] { cpu::dense_backward_bias<float>(op.geometry, f32(op.dy), f32(op.dbias)); });
+  }
+  void encode(const op::Dropout& op) {
+    add([op] {
+      cpu::dropout_apply<float>(op.count, op.config, state_of(op.state).iterations, f32(op.x), f32(op.y));
+    });
+  }
+  void encode(const op::ReluBackward& op) {
+    add([op] { cpu::relu_backward<float>(op.count, f32(op.y), f32(op.dy), f32(op.dx)); });
+  }
+  void encode(const op::SoftmaxForward& op) {
+    add([op] { cpu::softmax_forward<float>(op.geometry, f32(op.x), f32(op.y)); });
+  }
+  void encode(const op::SoftmaxCrossEntropy& op) {
+    add([op] {
+      cpu::softmax_cross_entropy<float>(op.geometry, f32(op.logits), u32(op.labels), op.gradient_divisor,
+                                        f32(op.loss), f32(op.dlogits));
+    });
+  }
+  void encode(const op::CountCorrect& op) {
+    add([op] {
+      const ClassesGeometry& g = op.geometry;
+      const ClassesGeometry row{1, g.classes};
+      for (int n = 0; n < g.batch; ++n) {
+        u32(op.correct)[n] = std::uint32_t(cpu::count_correct<float>(
+            row, f32(op.scores) + std::int64_t(n) * g.classes, u32(op.labels) + n));
+      }
+    });
+  }
+  void encode(const op::SigmoidForward& op) {
+    add([op] { cpu::sigmoid_forward<float>(op.count, f32(op.x), f32(op.y)); });
+  }
+  void encode(const op::SigmoidCrossEntropy& op) {
+    add([op] {
+      cpu::sigmoid_cross_entropy<float>(op.batch, f32(op.logits), u32(op.labels), op.gradient_divisor,
+                                        f32(op.loss), f32(op.dlogits));
+    });
+  }
+  void encode(const op::BinaryCountCorrect& op) {
+    add([op] {
+      cpu::binary_count_correct<float>(op.batch, f32(op.logits), u32(op.labels), u32(op.correct));
+    });
+  }
+  void encode(const op::AccumulateMetrics& op) {
+    add([op] {
+      float batch_loss = 0.0f;
+      std::uint32_t batch_correct = 0;
+      for (std::uint32_t i = 0; i < op.count; ++i) {
+        batch_loss += f32(op.loss)[i];
+        batch_correct += u32(op.correct)[i];
+      }
+      reinterpret_cast<MetricTotals*>(cpu(op.totals).bytes())->add_batch(batch_loss, batch_correct, op.count);
+    });
+  }
+  void encode(const op::AdamUpdate& op) {
+    add([op] {
+      AdamConfig c = op.config;
+      c.learning_rate = state_of(op.state).learning_rate;
+      cpu::adam_update<float>(c, op.count, std::int64_t(state_of(op.state).iterations) + 1,
+                              f32(op.weights), f32(op.gradients), f32(op.m), f32(op.v));
+    });
+  }
+  void encode(const op::RmspropUpdate& op) {
+    add([op] {
+      RmspropConfig c = op.config;
+      c.learning_rate = state_of(op.state).learning_rate;
+      cpu::rmsprop_update<float>(c, op.count, f32(op.weights), f32(op.gradients), f32(op.velocity),
+                                 op.momentum_buffer ? f32(*op.momentum_buffer) : nullptr);
+    });
+  }
+  void encode(const op::SgdUpdate& op) {
+    add([op] {
+      SgdConfig c = op.config;
+      c.learning_rate = state_of(op.state).learning_rate;
+      cpu::sgd_update<float>(c, op.count, f32(op.weights), f32(op.gradients),
+                             op.velocity ? f32(*op.velocity) : nullptr);
+    });
+  }
+  void encode(const op::StoreBatch& op) {
+    add([op] {
+      const std::int64_t offset = std::int64_t(state_of(op.state).batch_index) * op.stride;
+      if (offset + op.count > op.destination.count()) throw Error("store_batch: batch runs past the output");
+      std::memcpy(f32(op.destination) + offset, f32(op.source), std::size_t(op.count) * sizeof(float));
+    });
+  }
+  void encode(const op::AdvanceStep& op) {
+    add([op] { advance(state_of(op.state)); });
+  }
+
   std::vector<std::function<void()>> calls_;
   BackendCounters& counters_;
 };

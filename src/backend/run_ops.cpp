@@ -62,7 +62,8 @@ std::vector<float> run_conv2d(const Conv2DGeometry& g, std::span<const float> x,
   auto tb = upload(*backend, "conv2d bias", bias);
   auto ty = backend->tensor("conv2d output", backend::ElementType::f32, g.output_size());
   return run_one(*backend, "conv2d", *ty, g.output_size(), [&](backend::ProgramBuilder& b) {
-    b.conv2d_forward(g, *tx, *tk, *tb, *ty, activation);
+    b.record(backend::op::Conv2dForward{
+        .geometry = g, .activation = activation, .x = *tx, .kernel = *tk, .bias = *tb, .y = *ty});
   });
 }
 
@@ -73,8 +74,9 @@ std::vector<float> run_maxpool2d(const Pool2DGeometry& g, std::span<const float>
   auto backend = backend_for(target);
   auto tx = upload(*backend, "maxpool2d input", x);
   auto ty = backend->tensor("maxpool2d output", backend::ElementType::f32, g.output_size());
-  return run_one(*backend, "maxpool2d", *ty, g.output_size(),
-                 [&](backend::ProgramBuilder& b) { b.maxpool2d_forward(g, *tx, *ty); });
+  return run_one(*backend, "maxpool2d", *ty, g.output_size(), [&](backend::ProgramBuilder& b) {
+    b.record(backend::op::Maxpool2dForward{.geometry = g, .x = *tx, .y = *ty});
+  });
 }
 
 }  // namespace vknn

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <deque>
+#include <variant>
 #include <vector>
 
 #include "backend/backend.hpp"
@@ -98,7 +99,7 @@ class VulkanFloatDataset final : public DeviceTensor {
 
 const VulkanTensor& plain(const DeviceTensor& t) {
   // Checked, though tensors only come back to the backend that made them:
-  // a float dataset handed to an op other than gather_float_batch would
+  // a float dataset handed to an op other than op::GatherFloatBatch would
   // otherwise be read as the wrong type.
   const auto* tensor = dynamic_cast<const VulkanTensor*>(&t);
   if (!tensor) {
@@ -198,147 +199,9 @@ class VulkanProgramBuilder final : public ProgramBuilder {
     }
   }
 
-  void gather_batch(std::uint32_t sample_size, std::uint32_t batch_size, std::uint32_t count,
-                    const DeviceTensor& images, const DeviceTensor& labels, const DeviceTensor& order,
-                    const DeviceTensor& state, const DeviceTensor& x, const DeviceTensor& labels_out) override {
-    vk::ops::gather_batch(rec(), sample_size, batch_size, count, buf(images), buf(labels),
-                          buf(order), buf(state), buf(x), buf(labels_out));
+  void record(const Op& op) override {
+    std::visit([this](const auto& alternative) { encode(alternative); }, op);
   }
-  void gather_float_batch(std::uint32_t sample_size, std::uint32_t batch_size, std::uint32_t count,
-                          const DeviceTensor& values, const DeviceTensor& labels,
-                          const DeviceTensor& order, const DeviceTensor& state, const DeviceTensor& x,
-                          const DeviceTensor& labels_out) override {
-    const VulkanFloatDataset* dataset = float_dataset_of(values);
-    if (!dataset) {
-      throw Error("gather_float_batch: tensor '" + values.name() +
-                  "' is not a float dataset (make it with Backend::float_dataset)");
-    }
-    vk::ops::gather_float_batch(rec(), sample_size, batch_size, count, dataset->chunk_list(),
-                                u32_count(dataset->samples_per_chunk, "gather_float_batch"),
-                                buf(labels), buf(order), buf(state), buf(x), buf(labels_out));
-  }
-  void conv2d_forward(const Conv2DGeometry& g, const DeviceTensor& x, const DeviceTensor& kernel,
-                      const DeviceTensor& bias, const DeviceTensor& y, Activation act) override {
-    vk::ops::conv2d_forward(rec(), g, buf(x), buf(kernel), buf(bias), buf(y), act, winograd_variant(g));
-  }
-  void conv2d_backward_input(const Conv2DGeometry& g, const DeviceTensor& dy, const DeviceTensor& kernel,
-                             const DeviceTensor& dx) override {
-    vk::ops::conv2d_backward_input(rec(), g, buf(dy), buf(kernel), buf(dx), winograd_variant(g));
-  }
-  void conv2d_backward_kernel(const Conv2DGeometry& g, const DeviceTensor& x, const DeviceTensor& dy,
-                              const DeviceTensor& dkernel) override {
-    vk::ops::conv2d_backward_kernel(rec(), g, buf(x), buf(dy), buf(dkernel), winograd_variant(g));
-  }
-  void conv2d_backward_bias(const Conv2DGeometry& g, const DeviceTensor& dy, const DeviceTensor& dbias) override {
-    vk::ops::conv2d_backward_bias(rec(), g, buf(dy), buf(dbias), variant_);
-  }
-  void maxpool2d_forward(const Pool2DGeometry& g, const DeviceTensor& x, const DeviceTensor& y) override {
-    vk::ops::maxpool2d_forward(rec(), g, buf(x), buf(y));
-  }
-  void maxpool2d_backward(const Pool2DGeometry& g, const DeviceTensor& x, const DeviceTensor& dy,
-                          const DeviceTensor& dx, bool relu_mask) override {
-    vk::ops::maxpool2d_backward(rec(), g, buf(x), buf(dy), buf(dx), relu_mask);
-  }
-  void conv2d_relu_maxpool2d_forward(const ConvReluPoolGeometry& g, const DeviceTensor& x,
-                                     const DeviceTensor& kernel, const DeviceTensor& bias,
-                                     const DeviceTensor& y, const DeviceTensor* winners) override {
-    vk::ops::conv2d_relu_maxpool2d_forward(rec(), g, buf(x), buf(kernel), buf(bias), buf(y),
-                                           winners ? &buf(*winners) : nullptr);
-  }
-  void conv2d_relu_maxpool2d_backward_params(const ConvReluPoolGeometry& g, const DeviceTensor& x,
-                                             const DeviceTensor& dy, const DeviceTensor& winners,
-                                             const DeviceTensor& dkernel,
-                                             const DeviceTensor& dbias) override {
-    vk::ops::conv2d_relu_maxpool2d_backward_params(rec(), g, buf(x), buf(dy), buf(winners),
-                                                   buf(dkernel), buf(dbias));
-  }
-  void maxpool2d_backward_from_winners(const ConvReluPoolGeometry& g, const DeviceTensor& dy,
-                                       const DeviceTensor& winners, const DeviceTensor& dx) override {
-    vk::ops::maxpool2d_backward_from_winners(rec(), g, buf(dy), buf(winners), buf(dx));
-  }
-  void avgpool2d_forward(const Pool2DGeometry& g, const DeviceTensor& x, const DeviceTensor& y) override {
-    vk::ops::avgpool2d_forward(rec(), g, buf(x), buf(y));
-  }
-  void avgpool2d_backward(const Pool2DGeometry& g, const DeviceTensor& dy, const DeviceTensor& dx) override {
-    vk::ops::avgpool2d_backward(rec(), g, buf(dy), buf(dx));
-  }
-  void dense_forward(const DenseGeometry& g, const DeviceTensor& x, const DeviceTensor& kernel,
-                     const DeviceTensor& bias, const DeviceTensor& y, Activation act) override {
-    vk::ops::dense_forward(rec(), g, buf(x), buf(kernel), buf(bias), buf(y), act, variant_);
-  }
-  void dense_backward_input(const DenseGeometry& g, const DeviceTensor& dy, const DeviceTensor& kernel,
-                            const DeviceTensor& dx) override {
-    vk::ops::dense_backward_input(rec(), g, buf(dy), buf(kernel), buf(dx), variant_);
-  }
-  void dense_backward_kernel(const DenseGeometry& g, const DeviceTensor& x, const DeviceTensor& dy,
-                             const DeviceTensor& dkernel) override {
-    vk::ops::dense_backward_kernel(rec(), g, buf(x), buf(dy), buf(dkernel), variant_);
-  }
-  void dense_backward_bias(const DenseGeometry& g, const DeviceTensor& dy, const DeviceTensor& dbias) override {
-    vk::ops::dense_backward_bias(rec(), g, buf(dy), buf(dbias));
-  }
-  void dropout(const DropoutConfig& config, std::int64_t count, const DeviceTensor& state,
-               const DeviceTensor& x, const DeviceTensor& y) override {
-    vk::ops::dropout_apply(rec(), config, count, buf(state), buf(x), buf(y));
-  }
-  void relu_backward(std::int64_t count, const DeviceTensor& y, const DeviceTensor& dy,
-                     const DeviceTensor& dx) override {
-    vk::ops::relu_backward(rec(), count, buf(y), buf(dy), buf(dx));
-  }
-  void softmax_forward(const ClassesGeometry& g, const DeviceTensor& x, const DeviceTensor& y) override {
-    vk::ops::softmax_forward(rec(), g, buf(x), buf(y));
-  }
-  void softmax_cross_entropy(const ClassesGeometry& g, const DeviceTensor& logits, const DeviceTensor& labels,
-                             float gradient_divisor, const DeviceTensor& loss,
-                             const DeviceTensor& dlogits) override {
-    vk::ops::softmax_cross_entropy(rec(), g, buf(logits), buf(labels), gradient_divisor, buf(loss),
-                                   buf(dlogits));
-  }
-  void count_correct(const ClassesGeometry& g, const DeviceTensor& scores, const DeviceTensor& labels,
-                     const DeviceTensor& correct) override {
-    vk::ops::count_correct(rec(), g, buf(scores), buf(labels), buf(correct));
-  }
-  void sigmoid_forward(std::int64_t count, const DeviceTensor& x, const DeviceTensor& y) override {
-    vk::ops::sigmoid_forward(rec(), count, buf(x), buf(y));
-  }
-  void sigmoid_cross_entropy(std::int64_t batch, const DeviceTensor& logits, const DeviceTensor& labels,
-                             float gradient_divisor, const DeviceTensor& loss,
-                             const DeviceTensor& dlogits) override {
-    vk::ops::sigmoid_cross_entropy(rec(), batch, buf(logits), buf(labels), gradient_divisor,
-                                   buf(loss), buf(dlogits));
-  }
-  void binary_count_correct(std::int64_t batch, const DeviceTensor& logits, const DeviceTensor& labels,
-                            const DeviceTensor& correct) override {
-    vk::ops::binary_count_correct(rec(), batch, buf(logits), buf(labels), buf(correct));
-  }
-  void accumulate_metrics(std::uint32_t count, const DeviceTensor& loss, const DeviceTensor& correct,
-                          const DeviceTensor& totals) override {
-    vk::ops::accumulate_metrics(rec(), count, buf(loss), buf(correct), buf(totals));
-  }
-  void adam_update(const AdamConfig& config, std::int64_t count, const DeviceTensor& state,
-                   const DeviceTensor& weights, const DeviceTensor& gradients, const DeviceTensor& m,
-                   const DeviceTensor& v) override {
-    vk::ops::adam_update(rec(), config, std::uint64_t(count), buf(state), buf(weights),
-                         buf(gradients), buf(m), buf(v));
-  }
-  void rmsprop_update(const RmspropConfig& config, std::int64_t count, const DeviceTensor& state,
-                      const DeviceTensor& weights, const DeviceTensor& gradients,
-                      const DeviceTensor& velocity, const DeviceTensor* momentum_buffer) override {
-    vk::ops::rmsprop_update(rec(), config, std::uint64_t(count), buf(state), buf(weights),
-                            buf(gradients), buf(velocity),
-                            momentum_buffer ? &buf(*momentum_buffer) : nullptr);
-  }
-  void sgd_update(const SgdConfig& config, std::int64_t count, const DeviceTensor& state,
-                  const DeviceTensor& weights, const DeviceTensor& gradients, const DeviceTensor* velocity) override {
-    vk::ops::sgd_update(rec(), config, std::uint64_t(count), buf(state), buf(weights),
-                        buf(gradients), velocity ? &buf(*velocity) : nullptr);
-  }
-  void store_batch(std::int64_t count, std::int64_t stride, const DeviceTensor& source,
-                   const DeviceTensor& state, const DeviceTensor& destination) override {
-    vk::ops::store_batch(rec(), u32_count(count, "store_batch"), u32_count(stride, "store_batch"),
-                         buf(source), buf(state), buf(destination));
-  }
-  void advance_step(const DeviceTensor& state) override { vk::ops::advance_step(rec(), buf(state)); }
 
   std::unique_ptr<Program> finish() override {
     if (timestamps_) recording_->timestamp(*timestamps_, 1);
@@ -364,6 +227,125 @@ class VulkanProgramBuilder final : public ProgramBuilder {
                ? vk::ops::KernelVariant::winograd
                : variant_;
   }
+
+  // One visitor: an overload of `encode` per op, each a call to its
+  // dispatch in src/vulkan/ops/. An op without one does not compile
+  // (record's std::visit).
+  void encode(const op::GatherBatch& op) {
+    vk::ops::gather_batch(rec(), op.sample_size, op.batch_size, op.count, buf(op.images),
+                          buf(op.labels), buf(op.order), buf(op.state), buf(op.x),
+                          buf(op.labels_out));
+  }
+  void encode(const op::GatherFloatBatch& op) {
+    const VulkanFloatDataset* dataset = float_dataset_of(op.values);
+    if (!dataset) {
+      throw Error("gather_float_batch: tensor '" + op.values.name() +
+                  "' is not a float dataset (make it with Backend::float_dataset)");
+    }
+    vk::ops::gather_float_batch(rec(), op.sample_size, op.batch_size, op.count, dataset->chunk_list(),
+                                u32_count(dataset->samples_per_chunk, "gather_float_batch"),
+                                buf(op.labels), buf(op.order), buf(op.state), buf(op.x),
+                                buf(op.labels_out));
+  }
+  void encode(const op::Conv2dForward& op) {
+    vk::ops::conv2d_forward(rec(), op.geometry, buf(op.x), buf(op.kernel), buf(op.bias), buf(op.y),
+                            op.activation, winograd_variant(op.geometry));
+  }
+  void encode(const op::Conv2dBackwardInput& op) {
+    vk::ops::conv2d_backward_input(rec(), op.geometry, buf(op.dy), buf(op.kernel), buf(op.dx),
+                                   winograd_variant(op.geometry));
+  }
+  void encode(const op::Conv2dBackwardKernel& op) {
+    vk::ops::conv2d_backward_kernel(rec(), op.geometry, buf(op.x), buf(op.dy), buf(op.dkernel),
+                                    winograd_variant(op.geometry));
+  }
+  void encode(const op::Conv2dBackwardBias& op) {
+    vk::ops::conv2d_backward_bias(rec(), op.geometry, buf(op.dy), buf(op.dbias), variant_);
+  }
+  void encode(const op::Maxpool2dForward& op) {
+    vk::ops::maxpool2d_forward(rec(), op.geometry, buf(op.x), buf(op.y));
+  }
+  void encode(const op::Maxpool2dBackward& op) {
+    vk::ops::maxpool2d_backward(rec(), op.geometry, buf(op.x), buf(op.dy), buf(op.dx), op.relu_mask);
+  }
+  void encode(const op::Conv2dReluMaxpool2dForward& op) {
+    vk::ops::conv2d_relu_maxpool2d_forward(rec(), op.geometry, buf(op.x), buf(op.kernel), buf(op.bias),
+                                           buf(op.y), op.winners ? &buf(*op.winners) : nullptr);
+  }
+  void encode(const op::Maxpool2dBackwardFromWinners& op) {
+    vk::ops::maxpool2d_backward_from_winners(rec(), op.geometry, buf(op.dy), buf(op.winners),
+                                             buf(op.dx));
+  }
+  void encode(const op::Conv2dReluMaxpool2dBackwardParams& op) {
+    vk::ops::conv2d_relu_maxpool2d_backward_params(rec(), op.geometry, buf(op.x), buf(op.dy),
+                                                   buf(op.winners), buf(op.dkernel), buf(op.dbias));
+  }
+  void encode(const op::Avgpool2dForward& op) {
+    vk::ops::avgpool2d_forward(rec(), op.geometry, buf(op.x), buf(op.y));
+  }
+  void encode(const op::Avgpool2dBackward& op) {
+    vk::ops::avgpool2d_backward(rec(), op.geometry, buf(op.dy), buf(op.dx));
+  }
+  void encode(const op::DenseForward& op) {
+    vk::ops::dense_forward(rec(), op.geometry, buf(op.x), buf(op.kernel), buf(op.bias), buf(op.y),
+                           op.activation, variant_);
+  }
+  void encode(const op::DenseBackwardInput& op) {
+    vk::ops::dense_backward_input(rec(), op.geometry, buf(op.dy), buf(op.kernel), buf(op.dx), variant_);
+  }
+  void encode(const op::DenseBackwardKernel& op) {
+    vk::ops::dense_backward_kernel(rec(), op.geometry, buf(op.x), buf(op.dy), buf(op.dkernel), variant_);
+  }
+  void encode(const op::DenseBackwardBias& op) {
+    vk::ops::dense_backward_bias(rec(), op.geometry, buf(op.dy), buf(op.dbias));
+  }
+  void encode(const op::Dropout& op) {
+    vk::ops::dropout_apply(rec(), op.config, op.count, buf(op.state), buf(op.x), buf(op.y));
+  }
+  void encode(const op::ReluBackward& op) {
+    vk::ops::relu_backward(rec(), op.count, buf(op.y), buf(op.dy), buf(op.dx));
+  }
+  void encode(const op::SoftmaxForward& op) {
+    vk::ops::softmax_forward(rec(), op.geometry, buf(op.x), buf(op.y));
+  }
+  void encode(const op::SoftmaxCrossEntropy& op) {
+    vk::ops::softmax_cross_entropy(rec(), op.geometry, buf(op.logits), buf(op.labels),
+                                   op.gradient_divisor, buf(op.loss), buf(op.dlogits));
+  }
+  void encode(const op::CountCorrect& op) {
+    vk::ops::count_correct(rec(), op.geometry, buf(op.scores), buf(op.labels), buf(op.correct));
+  }
+  void encode(const op::SigmoidForward& op) {
+    vk::ops::sigmoid_forward(rec(), op.count, buf(op.x), buf(op.y));
+  }
+  void encode(const op::SigmoidCrossEntropy& op) {
+    vk::ops::sigmoid_cross_entropy(rec(), op.batch, buf(op.logits), buf(op.labels),
+                                   op.gradient_divisor, buf(op.loss), buf(op.dlogits));
+  }
+  void encode(const op::BinaryCountCorrect& op) {
+    vk::ops::binary_count_correct(rec(), op.batch, buf(op.logits), buf(op.labels), buf(op.correct));
+  }
+  void encode(const op::AccumulateMetrics& op) {
+    vk::ops::accumulate_metrics(rec(), op.count, buf(op.loss), buf(op.correct), buf(op.totals));
+  }
+  void encode(const op::AdamUpdate& op) {
+    vk::ops::adam_update(rec(), op.config, std::uint64_t(op.count), buf(op.state), buf(op.weights),
+                         buf(op.gradients), buf(op.m), buf(op.v));
+  }
+  void encode(const op::RmspropUpdate& op) {
+    vk::ops::rmsprop_update(rec(), op.config, std::uint64_t(op.count), buf(op.state), buf(op.weights),
+                            buf(op.gradients), buf(op.velocity),
+                            op.momentum_buffer ? &buf(*op.momentum_buffer) : nullptr);
+  }
+  void encode(const op::SgdUpdate& op) {
+    vk::ops::sgd_update(rec(), op.config, std::uint64_t(op.count), buf(op.state), buf(op.weights),
+                        buf(op.gradients), op.velocity ? &buf(*op.velocity) : nullptr);
+  }
+  void encode(const op::StoreBatch& op) {
+    vk::ops::store_batch(rec(), u32_count(op.count, "store_batch"), u32_count(op.stride, "store_batch"),
+                         buf(op.source), buf(op.state), buf(op.destination));
+  }
+  void encode(const op::AdvanceStep& op) { vk::ops::advance_step(rec(), buf(op.state)); }
 };
 
 class VulkanBackend final : public Backend {

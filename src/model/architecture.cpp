@@ -526,6 +526,20 @@ const LayerInfo& Architecture::layer(const std::string& name) const {
   throw Error("model: no layer named '" + name + "'; its layers are " + known);
 }
 
+std::int64_t Architecture::trainable_params() const {
+  std::int64_t count = 0;
+  for (const LayerInfo& info : layers_) count += info.trainable ? info.params : 0;
+  return count;
+}
+
+void Architecture::set_trainable(std::size_t layer, bool trainable) {
+  if (layer >= layers_.size()) {
+    throw Error("model: no layer at index " + std::to_string(layer) + "; the model has " +
+                std::to_string(layers_.size()) + " layers");
+  }
+  layers_[layer].trainable = trainable;
+}
+
 std::vector<ParameterSpec> Architecture::parameters() const {
   std::vector<ParameterSpec> all;
   for (const LayerInfo& info : layers_) {

@@ -92,6 +92,9 @@ struct LayerInfo {
   LayerGeometry geometry;          // batch = 1; the executor sets the batch
   std::vector<ParameterSpec> parameters;  // kernel then bias; empty for pooling and Flatten
   std::int64_t params = 0;         // sum of the parameters' sizes
+  // Keras's layer.trainable: false freezes the parameters (fit leaves them
+  // as they are); read when a fit records its step.
+  bool trainable = true;
 
   const char* type_name() const { return model::type_name(kind); }
   // The geometry of this layer if it is of that kind, else nullptr.
@@ -116,8 +119,10 @@ class Architecture {
   const Shape& output_shape() const { return layers_.back().output_shape; }
 
   std::int64_t total_params() const { return total_params_; }
-  std::int64_t trainable_params() const { return total_params_; }
-  std::int64_t non_trainable_params() const { return 0; }
+  // Parameters of trainable layers, and of frozen ones (LayerInfo::trainable).
+  std::int64_t trainable_params() const;
+  std::int64_t non_trainable_params() const { return total_params_ - trainable_params(); }
+  void set_trainable(std::size_t layer, bool trainable);
 
   // Every parameter tensor of the model, in layer order, kernel before bias.
   std::vector<ParameterSpec> parameters() const;

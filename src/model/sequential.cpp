@@ -160,9 +160,14 @@ void Sequential::compile(const Optimizer& optimizer, CompileOptions options) {
 std::vector<LayerSummary> Sequential::layers() const {
   std::vector<LayerSummary> result;
   for (const auto& layer : architecture_->layers()) {
-    result.push_back({layer.name, layer.type_name(), layer.output_shape, layer.params});
+    result.push_back(
+        {layer.name, layer.type_name(), layer.output_shape, layer.params, layer.trainable});
   }
   return result;
+}
+
+void Sequential::set_trainable(std::size_t layer, bool trainable) {
+  architecture_->set_trainable(layer, trainable);
 }
 
 bool Sequential::compiled() const { return trainer_ != nullptr; }

@@ -9,6 +9,8 @@
 
 namespace vknn::model {
 
+namespace op = backend::op;
+
 namespace {
 
 template <class G>
@@ -237,14 +239,26 @@ Workspace& Trainer::workspace(int batch) {
 void Trainer::record_gather(ProgramBuilder& b, Workspace& ws, const DeviceDataset& data,
                             int batch_size, int count, const DeviceTensor& state) {
   if (data.float_values) {
-    b.gather_float_batch(std::uint32_t(data.sample_size), std::uint32_t(batch_size),
-                         std::uint32_t(count), *data.images, *data.labels, *data.order, state,
-                         ws[ws.plan.input], ws[ws.plan.labels]);
+    b.record(op::GatherFloatBatch{.sample_size = std::uint32_t(data.sample_size),
+                                  .batch_size = std::uint32_t(batch_size),
+                                  .count = std::uint32_t(count),
+                                  .values = *data.images,
+                                  .labels = *data.labels,
+                                  .order = *data.order,
+                                  .state = state,
+                                  .x = ws[ws.plan.input],
+                                  .labels_out = ws[ws.plan.labels]});
     return;
   }
-  b.gather_batch(std::uint32_t(data.sample_size), std::uint32_t(batch_size), std::uint32_t(count),
-                 *data.images, *data.labels, *data.order, state, ws[ws.plan.input],
-                 ws[ws.plan.labels]);
+  b.record(op::GatherBatch{.sample_size = std::uint32_t(data.sample_size),
+                           .batch_size = std::uint32_t(batch_size),
+                           .count = std::uint32_t(count),
+                           .images = *data.images,
+                           .labels = *data.labels,
+                           .order = *data.order,
+                           .state = state,
+                           .x = ws[ws.plan.input],
+                           .labels_out = ws[ws.plan.labels]});
 }
 
 DropoutConfig Trainer::dropout_config(const LayerPlan& lp) const {
@@ -284,38 +298,52 @@ void Trainer::record_forward(ProgramBuilder& b, Workspace& ws, int count, bool t
       case LayerKind::conv2d:
         if (fuse && lp.fuses_next_pool) {
           // Writes the pooling's output; the winners only where a backward follows.
-          b.conv2d_relu_maxpool2d_forward(fused_geometry(ws.plan, lp, count), ws[lp.input],
-                                          *parameter(lp.parameters.kernel).value,
-                                          *parameter(lp.parameters.bias).value,
-                                          ws[ws.plan.layers[lp.index + 1].output],
-                                          training ? &ws[lp.pool_winners] : nullptr);
+          b.record(op::Conv2dReluMaxpool2dForward{
+              .geometry = fused_geometry(ws.plan, lp, count),
+              .x = ws[lp.input],
+              .kernel = *parameter(lp.parameters.kernel).value,
+              .bias = *parameter(lp.parameters.bias).value,
+              .y = ws[ws.plan.layers[lp.index + 1].output],
+              .winners = training ? &ws[lp.pool_winners] : nullptr});
           break;
         }
-        b.conv2d_forward(with_batch(*layer.conv2d(), count), ws[lp.input],
-                         *parameter(lp.parameters.kernel).value,
-                         *parameter(lp.parameters.bias).value, ws[lp.output], lp.forward_activation);
+        b.record(op::Conv2dForward{.geometry = with_batch(*layer.conv2d(), count),
+                                   .activation = lp.forward_activation,
+                                   .x = ws[lp.input],
+                                   .kernel = *parameter(lp.parameters.kernel).value,
+                                   .bias = *parameter(lp.parameters.bias).value,
+                                   .y = ws[lp.output]});
         break;
       case LayerKind::max_pooling2d:
-        b.maxpool2d_forward(with_batch(*layer.pool2d(), count), ws[lp.input], ws[lp.output]);
+        b.record(op::Maxpool2dForward{
+            .geometry = with_batch(*layer.pool2d(), count), .x = ws[lp.input], .y = ws[lp.output]});
         break;
       case LayerKind::average_pooling2d:
       case LayerKind::global_average_pooling2d:
-        b.avgpool2d_forward(with_batch(*layer.pool2d(), count), ws[lp.input], ws[lp.output]);
+        b.record(op::Avgpool2dForward{
+            .geometry = with_batch(*layer.pool2d(), count), .x = ws[lp.input], .y = ws[lp.output]});
         break;
       case LayerKind::dropout: {
         // Outside training the layer passes its input through: a dropout of
         // rate 0 (a copy; the layer's output is its own tensor either way).
         DropoutConfig config = dropout_config(lp);
         if (!training) config.rate = 0.0f;
-        b.dropout(config, count * element_count(layer.output_shape), *state_, ws[lp.input], ws[lp.output]);
+        b.record(op::Dropout{.config = config,
+                             .count = count * element_count(layer.output_shape),
+                             .state = *state_,
+                             .x = ws[lp.input],
+                             .y = ws[lp.output]});
         break;
       }
       case LayerKind::flatten:
         break;
       case LayerKind::dense:
-        b.dense_forward(with_batch(*layer.dense(), count), ws[lp.input],
-                        *parameter(lp.parameters.kernel).value,
-                        *parameter(lp.parameters.bias).value, ws[lp.output], lp.forward_activation);
+        b.record(op::DenseForward{.geometry = with_batch(*layer.dense(), count),
+                                  .activation = lp.forward_activation,
+                                  .x = ws[lp.input],
+                                  .kernel = *parameter(lp.parameters.kernel).value,
+                                  .bias = *parameter(lp.parameters.bias).value,
+                                  .y = ws[lp.output]});
         break;
     }
   }
@@ -330,8 +358,10 @@ void Trainer::record_backward(ProgramBuilder& b, Workspace& ws, int count) {
     // The gradient at the layer's linear output; the plan says who writes
     // it (the loss, the pooling above, or the relu_backward here).
     if (lp.linear_gradient_source == LinearGradientSource::relu_backward) {
-      b.relu_backward(count * element_count(layer.output_shape), ws[lp.output], ws[lp.output_gradient],
-                      ws[lp.linear_gradient]);
+      b.record(op::ReluBackward{.count = count * element_count(layer.output_shape),
+                                .y = ws[lp.output],
+                                .dy = ws[lp.output_gradient],
+                                .dx = ws[lp.linear_gradient]});
     }
     // The conv fused with the pooling above it, when nothing below needs its
     // input gradient: its kernel and bias gradients come straight from the
@@ -339,21 +369,30 @@ void Trainer::record_backward(ProgramBuilder& b, Workspace& ws, int count) {
     // size of its map) is never formed.
     if (params_from_pool_gradient(lp)) {
       const LayerPlan& pool = layers[l + 1];
-      b.conv2d_relu_maxpool2d_backward_params(
-          fused_geometry(ws.plan, lp, count), ws[lp.input], ws[pool.linear_gradient],
-          ws[lp.pool_winners], *parameter(lp.parameters.kernel).gradient,
-          *parameter(lp.parameters.bias).gradient);
+      b.record(op::Conv2dReluMaxpool2dBackwardParams{
+          .geometry = fused_geometry(ws.plan, lp, count),
+          .x = ws[lp.input],
+          .dy = ws[pool.linear_gradient],
+          .winners = ws[lp.pool_winners],
+          .dkernel = *parameter(lp.parameters.kernel).gradient,
+          .dbias = *parameter(lp.parameters.bias).gradient});
       continue;
     }
     const DeviceTensor& grad = ws[lp.linear_gradient];
     switch (layer.kind) {
       case LayerKind::conv2d: {
         const auto g = with_batch(*layer.conv2d(), count);
-        b.conv2d_backward_kernel(g, ws[lp.input], grad, *parameter(lp.parameters.kernel).gradient);
-        b.conv2d_backward_bias(g, grad, *parameter(lp.parameters.bias).gradient);
+        b.record(op::Conv2dBackwardKernel{.geometry = g,
+                                          .x = ws[lp.input],
+                                          .dy = grad,
+                                          .dkernel = *parameter(lp.parameters.kernel).gradient});
+        b.record(op::Conv2dBackwardBias{
+            .geometry = g, .dy = grad, .dbias = *parameter(lp.parameters.bias).gradient});
         if (lp.needs_input_gradient) {
-          b.conv2d_backward_input(g, grad, *parameter(lp.parameters.kernel).value,
-                                  ws[lp.input_gradient_target]);
+          b.record(op::Conv2dBackwardInput{.geometry = g,
+                                           .dy = grad,
+                                           .kernel = *parameter(lp.parameters.kernel).value,
+                                           .dx = ws[lp.input_gradient_target]});
         }
         break;
       }
@@ -364,27 +403,39 @@ void Trainer::record_backward(ProgramBuilder& b, Workspace& ws, int count) {
           // The winners the fused forward stored, relu's mask included: the
           // conv map is neither stored nor read.
           const LayerPlan& conv = layers[l - 1];
-          b.maxpool2d_backward_from_winners(fused_geometry(ws.plan, conv, count), grad,
-                                            ws[conv.pool_winners], ws[lp.input_gradient_target]);
+          b.record(op::Maxpool2dBackwardFromWinners{.geometry = fused_geometry(ws.plan, conv, count),
+                                                    .dy = grad,
+                                                    .winners = ws[conv.pool_winners],
+                                                    .dx = ws[lp.input_gradient_target]});
         } else if (lp.needs_input_gradient) {
-          b.maxpool2d_backward(with_batch(*layer.pool2d(), count), ws[lp.input], grad,
-                               ws[lp.input_gradient_target], lp.applies_previous_relu_mask);
+          b.record(op::Maxpool2dBackward{.geometry = with_batch(*layer.pool2d(), count),
+                                         .relu_mask = lp.applies_previous_relu_mask,
+                                         .x = ws[lp.input],
+                                         .dy = grad,
+                                         .dx = ws[lp.input_gradient_target]});
         }
         break;
       case LayerKind::average_pooling2d:
       case LayerKind::global_average_pooling2d:
         if (lp.needs_input_gradient) {
-          b.avgpool2d_backward(with_batch(*layer.pool2d(), count), grad,
-                               ws[lp.input_gradient_target]);
+          b.record(op::Avgpool2dBackward{.geometry = with_batch(*layer.pool2d(), count),
+                                         .dy = grad,
+                                         .dx = ws[lp.input_gradient_target]});
         }
         break;
       case LayerKind::dense: {
         const auto g = with_batch(*layer.dense(), count);
-        b.dense_backward_kernel(g, ws[lp.input], grad, *parameter(lp.parameters.kernel).gradient);
-        b.dense_backward_bias(g, grad, *parameter(lp.parameters.bias).gradient);
+        b.record(op::DenseBackwardKernel{.geometry = g,
+                                         .x = ws[lp.input],
+                                         .dy = grad,
+                                         .dkernel = *parameter(lp.parameters.kernel).gradient});
+        b.record(op::DenseBackwardBias{
+            .geometry = g, .dy = grad, .dbias = *parameter(lp.parameters.bias).gradient});
         if (lp.needs_input_gradient) {
-          b.dense_backward_input(g, grad, *parameter(lp.parameters.kernel).value,
-                                 ws[lp.input_gradient_target]);
+          b.record(op::DenseBackwardInput{.geometry = g,
+                                          .dy = grad,
+                                          .kernel = *parameter(lp.parameters.kernel).value,
+                                          .dx = ws[lp.input_gradient_target]});
         }
         break;
       }
@@ -392,8 +443,11 @@ void Trainer::record_backward(ProgramBuilder& b, Workspace& ws, int count) {
         // The same mask as the forward pass: the step state's iterations do
         // not move until the step's last op.
         if (lp.needs_input_gradient) {
-          b.dropout(dropout_config(lp), count * element_count(layer.output_shape), *state_, grad,
-                    ws[lp.input_gradient_target]);
+          b.record(op::Dropout{.config = dropout_config(lp),
+                               .count = count * element_count(layer.output_shape),
+                               .state = *state_,
+                               .x = grad,
+                               .y = ws[lp.input_gradient_target]});
         }
         break;
       case LayerKind::flatten:
@@ -403,18 +457,43 @@ void Trainer::record_backward(ProgramBuilder& b, Workspace& ws, int count) {
 }
 
 void Trainer::record_update(ProgramBuilder& b) {
-  for (Parameter& p : parameters_) {
+  // parameters_ is in layer order. A frozen layer's (trainable = false)
+  // gradient is still computed, as the input gradient of the layers before
+  // it needs its backward pass; only the update is left out, so its
+  // parameters and optimizer state stay as they are.
+  std::vector<bool> frozen;
+  for (const LayerInfo& layer : architecture_.layers()) {
+    frozen.insert(frozen.end(), layer.parameters.size(), !layer.trainable);
+  }
+  for (std::size_t i = 0; i < parameters_.size(); ++i) {
+    if (frozen.at(i)) continue;
+    Parameter& p = parameters_[i];
     switch (optimizer_.kind) {
       case Optimizer::Kind::adam:
-        b.adam_update(optimizer_.adam, p.spec.size(), *state_, *p.value, *p.gradient, *p.m, *p.v);
+        b.record(op::AdamUpdate{.config = optimizer_.adam,
+                                .count = p.spec.size(),
+                                .state = *state_,
+                                .weights = *p.value,
+                                .gradients = *p.gradient,
+                                .m = *p.m,
+                                .v = *p.v});
         break;
       case Optimizer::Kind::sgd:
-        b.sgd_update(optimizer_.sgd, p.spec.size(), *state_, *p.value, *p.gradient,
-                     p.velocity.get());
+        b.record(op::SgdUpdate{.config = optimizer_.sgd,
+                               .count = p.spec.size(),
+                               .state = *state_,
+                               .weights = *p.value,
+                               .gradients = *p.gradient,
+                               .velocity = p.velocity.get()});
         break;
       case Optimizer::Kind::rmsprop:
-        b.rmsprop_update(optimizer_.rmsprop, p.spec.size(), *state_, *p.value, *p.gradient,
-                         *p.velocity, p.momentum.get());
+        b.record(op::RmspropUpdate{.config = optimizer_.rmsprop,
+                                   .count = p.spec.size(),
+                                   .state = *state_,
+                                   .weights = *p.value,
+                                   .gradients = *p.gradient,
+                                   .velocity = *p.velocity,
+                                   .momentum_buffer = p.momentum.get()});
         break;
     }
   }
@@ -428,16 +507,31 @@ void Trainer::record_loss_and_metrics(ProgramBuilder& b, Workspace& ws, int coun
   const Plan& plan = ws.plan;
   const DeviceTensor& dlogits = ws[plan.layers.back().linear_gradient];
   if (loss_ == Loss::binary_crossentropy) {
-    b.sigmoid_cross_entropy(count, ws[plan.logits], ws[plan.labels], float(count), ws[plan.loss],
-                            dlogits);
-    b.binary_count_correct(count, ws[plan.logits], ws[plan.labels], ws[plan.correct]);
+    b.record(op::SigmoidCrossEntropy{.batch = count,
+                                     .gradient_divisor = float(count),
+                                     .logits = ws[plan.logits],
+                                     .labels = ws[plan.labels],
+                                     .loss = ws[plan.loss],
+                                     .dlogits = dlogits});
+    b.record(op::BinaryCountCorrect{
+        .batch = count, .logits = ws[plan.logits], .labels = ws[plan.labels], .correct = ws[plan.correct]});
   } else {
     const ClassesGeometry classes{count, plan.classes};
-    b.softmax_cross_entropy(classes, ws[plan.logits], ws[plan.labels], float(count), ws[plan.loss],
-                            dlogits);
-    b.count_correct(classes, ws[plan.logits], ws[plan.labels], ws[plan.correct]);
+    b.record(op::SoftmaxCrossEntropy{.geometry = classes,
+                                     .gradient_divisor = float(count),
+                                     .logits = ws[plan.logits],
+                                     .labels = ws[plan.labels],
+                                     .loss = ws[plan.loss],
+                                     .dlogits = dlogits});
+    b.record(op::CountCorrect{.geometry = classes,
+                              .scores = ws[plan.logits],
+                              .labels = ws[plan.labels],
+                              .correct = ws[plan.correct]});
   }
-  b.accumulate_metrics(std::uint32_t(count), ws[plan.loss], ws[plan.correct], totals);
+  b.record(op::AccumulateMetrics{.count = std::uint32_t(count),
+                                 .loss = ws[plan.loss],
+                                 .correct = ws[plan.correct],
+                                 .totals = totals});
 }
 
 // The model's outputs as a user sees them: probabilities for a softmax or
@@ -446,11 +540,14 @@ const DeviceTensor& Trainer::record_outputs(ProgramBuilder& b, Workspace& ws, in
   const Plan& plan = ws.plan;
   switch (plan.output_activation) {
     case Activation::softmax:
-      b.softmax_forward(ClassesGeometry{count, plan.classes}, ws[plan.logits],
-                        ws[plan.probabilities]);
+      b.record(op::SoftmaxForward{.geometry = ClassesGeometry{count, plan.classes},
+                                  .x = ws[plan.logits],
+                                  .y = ws[plan.probabilities]});
       return ws[plan.probabilities];
     case Activation::sigmoid:
-      b.sigmoid_forward(std::int64_t(count) * plan.classes, ws[plan.logits], ws[plan.probabilities]);
+      b.record(op::SigmoidForward{.count = std::int64_t(count) * plan.classes,
+                                  .x = ws[plan.logits],
+                                  .y = ws[plan.probabilities]});
       return ws[plan.probabilities];
     default:
       return ws[plan.logits];
@@ -465,7 +562,7 @@ std::unique_ptr<Program> Trainer::record_train_step(Workspace& ws, const DeviceD
   record_loss_and_metrics(*b, ws, count, *totals_);
   record_backward(*b, ws, count);
   record_update(*b);
-  b->advance_step(*state_);
+  b->record(op::AdvanceStep{.state = *state_});
   return b->finish();
 }
 
@@ -475,7 +572,7 @@ std::unique_ptr<Program> Trainer::record_eval_step(Workspace& ws, const DeviceDa
   record_gather(*b, ws, data, batch_size, count, *eval_state_);
   record_forward(*b, ws, count, false);
   record_loss_and_metrics(*b, ws, count, *eval_totals_);
-  b->advance_step(*eval_state_);
+  b->record(op::AdvanceStep{.state = *eval_state_});
   return b->finish();
 }
 
@@ -495,9 +592,12 @@ std::unique_ptr<Program> Trainer::record_predict_step(Workspace& ws, const Devic
   record_gather(*b, ws, data, batch_size, count, *eval_state_);
   record_forward(*b, ws, count, false);
   const DeviceTensor& result = record_outputs(*b, ws, count);
-  b->store_batch(std::int64_t(count) * ws.plan.classes, std::int64_t(batch_size) * ws.plan.classes,
-                 result, *eval_state_, output);
-  b->advance_step(*eval_state_);
+  b->record(op::StoreBatch{.count = std::int64_t(count) * ws.plan.classes,
+                           .stride = std::int64_t(batch_size) * ws.plan.classes,
+                           .source = result,
+                           .state = *eval_state_,
+                           .destination = output});
+  b->record(op::AdvanceStep{.state = *eval_state_});
   return b->finish();
 }
 

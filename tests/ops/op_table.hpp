@@ -1,13 +1,14 @@
-// The op table: every op of the backend interface as a small entry, listed
-// once (op_table_entries.cpp), and one harness (op_table_test.cpp) that runs
-// each entry on the CPU reference backend and on the Vulkan backend in every
-// kernel variant, through the same ProgramBuilder calls a model makes, and
+// The op table: every op of the backend interface (each alternative of the
+// Op variant, src/backend/op.hpp) as a small entry, listed once
+// (op_table_entries.cpp), and one harness (op_table_test.cpp) that runs each
+// entry on the CPU reference backend and on the Vulkan backend in every
+// kernel variant, recording the same op values a model records, and
 // compares every output. In the spirit of ggml's test-backend-ops.
 //
 // An entry says which tensors the op touches (with how to fill them: the
 // harness fills both backends identically, and every output starts as a
 // sentinel so an element an op forgot to write shows up), how to record the
-// op on a ProgramBuilder, how many times to launch the program (replays
+// op's value on a ProgramBuilder, how many times to launch the program (replays
 // check what a replayed step relies on: advancing step state, accumulating
 // totals, optimizer state carried between steps), and its tolerance.
 //

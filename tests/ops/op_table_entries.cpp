@@ -1,6 +1,7 @@
 // The entries of the op table (see op_table.hpp): one small function per op
-// family, each listing its shapes and how to record the op. Adding an op to
-// the backend interface means adding its entry here (docs/adding-an-op.md).
+// family, each listing its shapes and how to record the op's value. An
+// alternative of the Op variant (src/backend/op.hpp) that no entry records
+// fails OpTableEntries.CoverEveryOpOfTheVariant (docs/adding-an-op.md).
 //
 // Shapes: spatial 1 to 28, batch 1 and more (odd batches that fill no
 // workgroup or tile), 1 and many channels, the course model's shapes at
@@ -32,6 +33,7 @@ namespace {
 using vknn::ConvReluPoolGeometry;
 using vknn::backend::ElementType;
 using vknn::backend::ProgramBuilder;
+namespace op = vknn::backend::op;
 
 constexpr double kSum = 1e-5;
 constexpr double kReduction = 5e-5;
@@ -135,7 +137,8 @@ void add_conv2d(std::vector<OpCase>& cases) {
           {input("x", g.input_size()), input("kernel", g.kernel_size()), input("bias", g.out_c),
            output("y", g.output_size())},
           [g, act](ProgramBuilder& b, const Tensors& t) {
-            b.conv2d_forward(g, *t[0], *t[1], *t[2], *t[3], act);
+            b.record(op::Conv2dForward{
+                .geometry = g, .activation = act, .x = *t[0], .kernel = *t[1], .bias = *t[2], .y = *t[3]});
           },
           kSum, kVariants));
       cases.back().has_winograd = winograd;
@@ -143,18 +146,24 @@ void add_conv2d(std::vector<OpCase>& cases) {
     cases.push_back(make_case(
         "conv2d_backward_input", shape,
         {input("dy", g.output_size()), input("kernel", g.kernel_size()), output("dx", g.input_size())},
-        [g](ProgramBuilder& b, const Tensors& t) { b.conv2d_backward_input(g, *t[0], *t[1], *t[2]); },
+        [g](ProgramBuilder& b, const Tensors& t) {
+          b.record(op::Conv2dBackwardInput{.geometry = g, .dy = *t[0], .kernel = *t[1], .dx = *t[2]});
+        },
         kSum, kVariants));
     cases.back().has_winograd = winograd;
     cases.push_back(make_case(
         "conv2d_backward_kernel", shape,
         {input("x", g.input_size()), input("dy", g.output_size()), output("dkernel", g.kernel_size())},
-        [g](ProgramBuilder& b, const Tensors& t) { b.conv2d_backward_kernel(g, *t[0], *t[1], *t[2]); },
+        [g](ProgramBuilder& b, const Tensors& t) {
+          b.record(op::Conv2dBackwardKernel{.geometry = g, .x = *t[0], .dy = *t[1], .dkernel = *t[2]});
+        },
         kReduction, kVariants));
     cases.back().has_winograd = winograd;
     cases.push_back(make_case(
         "conv2d_backward_bias", shape, {input("dy", g.output_size()), output("dbias", g.out_c)},
-        [g](ProgramBuilder& b, const Tensors& t) { b.conv2d_backward_bias(g, *t[0], *t[1]); },
+        [g](ProgramBuilder& b, const Tensors& t) {
+          b.record(op::Conv2dBackwardBias{.geometry = g, .dy = *t[0], .dbias = *t[1]});
+        },
         kReduction, kVariants));
   }
 }
@@ -191,7 +200,10 @@ void add_maxpool2d(std::vector<OpCase>& cases) {
     const Fill x_fill = k % 3 == 2 ? Fill::negative_levels : Fill::levels;
     cases.push_back(make_case(
         "maxpool2d_forward", shape, {input("x", g.input_size(), x_fill), output("y", g.output_size())},
-        [g](ProgramBuilder& b, const Tensors& t) { b.maxpool2d_forward(g, *t[0], *t[1]); }, kExact));
+        [g](ProgramBuilder& b, const Tensors& t) {
+          b.record(op::Maxpool2dForward{.geometry = g, .x = *t[0], .y = *t[1]});
+        },
+        kExact));
     for (bool relu_mask : {false, true}) {
       // With the mask, x is a relu's output: zeros where the mask cuts.
       // Exact: both backends add the dy of the windows an input wins in the
@@ -202,7 +214,8 @@ void add_maxpool2d(std::vector<OpCase>& cases) {
           {input("x", g.input_size(), relu_mask ? Fill::relu_output : x_fill),
            input("dy", g.output_size()), output("dx", g.input_size())},
           [g, relu_mask](ProgramBuilder& b, const Tensors& t) {
-            b.maxpool2d_backward(g, *t[0], *t[1], *t[2], relu_mask);
+            b.record(op::Maxpool2dBackward{
+                .geometry = g, .relu_mask = relu_mask, .x = *t[0], .dy = *t[1], .dx = *t[2]});
           },
           kExact));
     }
@@ -239,7 +252,8 @@ void add_conv2d_relu_maxpool2d(std::vector<OpCase>& cases) {
     forward.tensors = {input("x", g.conv.input_size()), input("kernel", g.conv.kernel_size()),
                        input("bias", g.conv.out_c), output("y", g.pool.output_size())};
     forward.build = [g](ProgramBuilder& b, const Tensors& t) {
-      b.conv2d_relu_maxpool2d_forward(g, *t[0], *t[1], *t[2], *t[3], nullptr);
+      b.record(op::Conv2dReluMaxpool2dForward{
+          .geometry = g, .x = *t[0], .kernel = *t[1], .bias = *t[2], .y = *t[3], .winners = nullptr});
     };
     forward.tolerance = kSum;
     cases.push_back(forward);
@@ -262,8 +276,10 @@ void add_conv2d_relu_maxpool2d(std::vector<OpCase>& cases) {
     training.tensors = forward_and_dy;
     training.tensors.push_back(output("dx", g.pool.input_size()));
     training.build = [g](ProgramBuilder& b, const Tensors& t) {
-      b.conv2d_relu_maxpool2d_forward(g, *t[0], *t[1], *t[2], *t[3], t[4]);
-      b.maxpool2d_backward_from_winners(g, *t[5], *t[4], *t[6]);
+      b.record(op::Conv2dReluMaxpool2dForward{
+          .geometry = g, .x = *t[0], .kernel = *t[1], .bias = *t[2], .y = *t[3], .winners = t[4]});
+      b.record(op::Maxpool2dBackwardFromWinners{
+          .geometry = g, .dy = *t[5], .winners = *t[4], .dx = *t[6]});
     };
     training.tolerance = kExact;
     cases.push_back(training);
@@ -279,8 +295,14 @@ void add_conv2d_relu_maxpool2d(std::vector<OpCase>& cases) {
     params.tensors.push_back(output("dkernel", g.conv.kernel_size()));
     params.tensors.push_back(output("dbias", g.conv.out_c));
     params.build = [g](ProgramBuilder& b, const Tensors& t) {
-      b.conv2d_relu_maxpool2d_forward(g, *t[0], *t[1], *t[2], *t[3], t[4]);
-      b.conv2d_relu_maxpool2d_backward_params(g, *t[0], *t[5], *t[4], *t[6], *t[7]);
+      b.record(op::Conv2dReluMaxpool2dForward{
+          .geometry = g, .x = *t[0], .kernel = *t[1], .bias = *t[2], .y = *t[3], .winners = t[4]});
+      b.record(op::Conv2dReluMaxpool2dBackwardParams{.geometry = g,
+                                                     .x = *t[0],
+                                                     .dy = *t[5],
+                                                     .winners = *t[4],
+                                                     .dkernel = *t[6],
+                                                     .dbias = *t[7]});
     };
     params.tolerance = kSum;
     cases.push_back(params);
@@ -308,11 +330,15 @@ void add_avgpool2d(std::vector<OpCase>& cases) {
     // Sums of up to 26 x 26 = 676 taps in the same order on both backends.
     cases.push_back(make_case(
         "avgpool2d_forward", shape, {input("x", g.input_size()), output("y", g.output_size())},
-        [g](ProgramBuilder& b, const Tensors& t) { b.avgpool2d_forward(g, *t[0], *t[1]); },
+        [g](ProgramBuilder& b, const Tensors& t) {
+          b.record(op::Avgpool2dForward{.geometry = g, .x = *t[0], .y = *t[1]});
+        },
         kElementwise));
     cases.push_back(make_case(
         "avgpool2d_backward", shape, {input("dy", g.output_size()), output("dx", g.input_size())},
-        [g](ProgramBuilder& b, const Tensors& t) { b.avgpool2d_backward(g, *t[0], *t[1]); },
+        [g](ProgramBuilder& b, const Tensors& t) {
+          b.record(op::Avgpool2dBackward{.geometry = g, .dy = *t[0], .dx = *t[1]});
+        },
         kElementwise));
   }
 }
@@ -354,23 +380,30 @@ void add_dense(std::vector<OpCase>& cases) {
           {input("x", x_size), input("kernel", k_size), input("bias", g.out_features),
            output("y", y_size)},
           [g, act](ProgramBuilder& b, const Tensors& t) {
-            b.dense_forward(g, *t[0], *t[1], *t[2], *t[3], act);
+            b.record(op::DenseForward{
+                .geometry = g, .activation = act, .x = *t[0], .kernel = *t[1], .bias = *t[2], .y = *t[3]});
           },
           gemm_tolerance(g.in_features), kVariants));
     }
     cases.push_back(make_case(
         "dense_backward_input", shape,
         {input("dy", y_size), input("kernel", k_size), output("dx", x_size)},
-        [g](ProgramBuilder& b, const Tensors& t) { b.dense_backward_input(g, *t[0], *t[1], *t[2]); },
+        [g](ProgramBuilder& b, const Tensors& t) {
+          b.record(op::DenseBackwardInput{.geometry = g, .dy = *t[0], .kernel = *t[1], .dx = *t[2]});
+        },
         gemm_tolerance(g.out_features), kVariants));
     cases.push_back(make_case(
         "dense_backward_kernel", shape,
         {input("x", x_size), input("dy", y_size), output("dkernel", k_size)},
-        [g](ProgramBuilder& b, const Tensors& t) { b.dense_backward_kernel(g, *t[0], *t[1], *t[2]); },
+        [g](ProgramBuilder& b, const Tensors& t) {
+          b.record(op::DenseBackwardKernel{.geometry = g, .x = *t[0], .dy = *t[1], .dkernel = *t[2]});
+        },
         gemm_tolerance(g.batch), kVariants));
     cases.push_back(make_case(
         "dense_backward_bias", shape, {input("dy", y_size), output("dbias", g.out_features)},
-        [g](ProgramBuilder& b, const Tensors& t) { b.dense_backward_bias(g, *t[0], *t[1]); },
+        [g](ProgramBuilder& b, const Tensors& t) {
+          b.record(op::DenseBackwardBias{.geometry = g, .dy = *t[0], .dbias = *t[1]});
+        },
         gemm_tolerance(g.batch)));
   }
 }
@@ -382,7 +415,9 @@ void add_rowwise(std::vector<OpCase>& cases) {
     cases.push_back(make_case(
         "relu_backward", "n" + std::to_string(count),
         {input("y", count, Fill::relu_output), input("dy", count), output("dx", count)},
-        [count](ProgramBuilder& b, const Tensors& t) { b.relu_backward(count, *t[0], *t[1], *t[2]); },
+        [count](ProgramBuilder& b, const Tensors& t) {
+          b.record(op::ReluBackward{.count = count, .y = *t[0], .dy = *t[1], .dx = *t[2]});
+        },
         kExact));
   }
   const ClassesGeometry shapes[] = {{1, 1}, {1, 10}, {7, 3}, {32, 10}, {5, 130}, {256, 10}};
@@ -393,7 +428,10 @@ void add_rowwise(std::vector<OpCase>& cases) {
     // Spreads that need the max subtracted.
     cases.push_back(make_case(
         "softmax_forward", shape, {ranged("x", n, -20.0f, 20.0f), output("y", n)},
-        [g](ProgramBuilder& b, const Tensors& t) { b.softmax_forward(g, *t[0], *t[1]); }, kRowwise));
+        [g](ProgramBuilder& b, const Tensors& t) {
+          b.record(op::SoftmaxForward{.geometry = g, .x = *t[0], .y = *t[1]});
+        },
+        kRowwise));
     cases.push_back(make_case(
         "softmax_cross_entropy", shape,
         {ranged("logits", n, -8.0f, 8.0f), labels("labels", g.batch, g.classes),
@@ -401,7 +439,12 @@ void add_rowwise(std::vector<OpCase>& cases) {
         [g](ProgramBuilder& b, const Tensors& t) {
           // A partial batch divides by its own count; use a divisor that is
           // not the batch to see it is honoured.
-          b.softmax_cross_entropy(g, *t[0], *t[1], float(g.batch) + 3.0f, *t[2], *t[3]);
+          b.record(op::SoftmaxCrossEntropy{.geometry = g,
+                                           .gradient_divisor = float(g.batch) + 3.0f,
+                                           .logits = *t[0],
+                                           .labels = *t[1],
+                                           .loss = *t[2],
+                                           .dlogits = *t[3]});
         },
         kRowwise));
 
@@ -409,7 +452,9 @@ void add_rowwise(std::vector<OpCase>& cases) {
         "count_correct", shape,
         {input("scores", n), labels("labels", g.batch, g.classes),
          output("correct", g.batch, ElementType::u32)},
-        [g](ProgramBuilder& b, const Tensors& t) { b.count_correct(g, *t[0], *t[1], *t[2]); },
+        [g](ProgramBuilder& b, const Tensors& t) {
+          b.record(op::CountCorrect{.geometry = g, .scores = *t[0], .labels = *t[1], .correct = *t[2]});
+        },
         kExact));
   }
   // A binary classifier's output: one logit per sample.
@@ -418,14 +463,21 @@ void add_rowwise(std::vector<OpCase>& cases) {
     // Saturated both ways, and everything between.
     cases.push_back(make_case(
         "sigmoid_forward", shape, {ranged("x", batch, -30.0f, 30.0f), output("y", batch)},
-        [batch](ProgramBuilder& b, const Tensors& t) { b.sigmoid_forward(batch, *t[0], *t[1]); },
+        [batch](ProgramBuilder& b, const Tensors& t) {
+          b.record(op::SigmoidForward{.count = batch, .x = *t[0], .y = *t[1]});
+        },
         kRowwise));
     cases.push_back(make_case(
         "sigmoid_cross_entropy", shape,
         {ranged("logits", batch, -12.0f, 12.0f), labels("labels", batch, 2), output("loss", batch),
          output("dlogits", batch)},
         [batch](ProgramBuilder& b, const Tensors& t) {
-          b.sigmoid_cross_entropy(batch, *t[0], *t[1], float(batch) + 3.0f, *t[2], *t[3]);
+          b.record(op::SigmoidCrossEntropy{.batch = batch,
+                                           .gradient_divisor = float(batch) + 3.0f,
+                                           .logits = *t[0],
+                                           .labels = *t[1],
+                                           .loss = *t[2],
+                                           .dlogits = *t[3]});
         },
         kRowwise));
 
@@ -433,7 +485,9 @@ void add_rowwise(std::vector<OpCase>& cases) {
         "binary_count_correct", shape,
         {input("logits", batch), labels("labels", batch, 2),
          output("correct", batch, ElementType::u32)},
-        [batch](ProgramBuilder& b, const Tensors& t) { b.binary_count_correct(batch, *t[0], *t[1], *t[2]); },
+        [batch](ProgramBuilder& b, const Tensors& t) {
+          b.record(op::BinaryCountCorrect{.batch = batch, .logits = *t[0], .labels = *t[1], .correct = *t[2]});
+        },
         kExact));
   }
   // Dropout: the mask of step state.iterations; 5 launches with a step
@@ -449,9 +503,10 @@ void add_rowwise(std::vector<OpCase>& cases) {
       dropout.tensors = {step_state(state, true), input("x", count), output("y", count)};
       const vknn::DropoutConfig config{rate, 0x12345678abcdefull + std::uint64_t(count)};
       dropout.build = [config, count](ProgramBuilder& b, const Tensors& t) {
-        b.dropout(config, count, *t[0], *t[1], *t[2]);
-        b.dropout(config, count, *t[0], *t[2], *t[1]);  // the backward: the same mask again
-        b.advance_step(*t[0]);
+        b.record(op::Dropout{.config = config, .count = count, .state = *t[0], .x = *t[1], .y = *t[2]});
+        // The backward: the same mask again.
+        b.record(op::Dropout{.config = config, .count = count, .state = *t[0], .x = *t[2], .y = *t[1]});
+        b.record(op::AdvanceStep{.state = *t[0]});
       };
       // Exact: the same integer mask and the same float scale.
       dropout.tolerance = kExact;
@@ -474,7 +529,7 @@ void add_rowwise(std::vector<OpCase>& cases) {
     totals.metric_totals = true;
     metrics.tensors = {loss, correct, totals};
     metrics.build = [count](ProgramBuilder& b, const Tensors& t) {
-      b.accumulate_metrics(count, *t[0], *t[1], *t[2]);
+      b.record(op::AccumulateMetrics{.count = count, .loss = *t[0], .correct = *t[1], .totals = *t[2]});
     };
     // The totals are compared as words: counts exactly; the Kahan float sum
     // as its bits, which may differ in the last place between a sequential
@@ -525,7 +580,15 @@ void add_data(std::vector<OpCase>& cases) {
     images.type = ElementType::u8;
     gather.tensors = s.tensors(images);
     gather.build = [s](ProgramBuilder& b, const Tensors& t) {
-      b.gather_batch(s.sample_size, s.batch_size, s.count, *t[0], *t[1], *t[2], *t[3], *t[4], *t[5]);
+      b.record(op::GatherBatch{.sample_size = s.sample_size,
+                               .batch_size = s.batch_size,
+                               .count = s.count,
+                               .images = *t[0],
+                               .labels = *t[1],
+                               .order = *t[2],
+                               .state = *t[3],
+                               .x = *t[4],
+                               .labels_out = *t[5]});
     };
     // x = pixel / 255: one rounding, but the shader may multiply by 1/255.
     gather.tolerance = 3e-7;
@@ -558,8 +621,15 @@ void add_data(std::vector<OpCase>& cases) {
     values.max_chunk_samples = f.chunk_samples;
     gather.tensors = s.tensors(values);
     gather.build = [s](ProgramBuilder& b, const Tensors& t) {
-      b.gather_float_batch(s.sample_size, s.batch_size, s.count, *t[0], *t[1], *t[2], *t[3], *t[4],
-                           *t[5]);
+      b.record(op::GatherFloatBatch{.sample_size = s.sample_size,
+                                    .batch_size = s.batch_size,
+                                    .count = s.count,
+                                    .values = *t[0],
+                                    .labels = *t[1],
+                                    .order = *t[2],
+                                    .state = *t[3],
+                                    .x = *t[4],
+                                    .labels_out = *t[5]});
     };
     gather.tolerance = kExact;  // a copy
     cases.push_back(gather);
@@ -575,7 +645,8 @@ void add_data(std::vector<OpCase>& cases) {
     destination.output = true;
     store.tensors = {input("source", count), step_state(state), destination};
     store.build = [count, stride](ProgramBuilder& b, const Tensors& t) {
-      b.store_batch(count, stride, *t[0], *t[1], *t[2]);
+      b.record(op::StoreBatch{
+          .count = count, .stride = stride, .source = *t[0], .state = *t[1], .destination = *t[2]});
     };
     store.tolerance = kExact;
     cases.push_back(store);
@@ -590,7 +661,9 @@ void add_data(std::vector<OpCase>& cases) {
     state.learning_rate = 0.25f;
     state.batches_per_epoch = batches_per_epoch;
     advance.tensors = {step_state(state, true)};
-    advance.build = [](ProgramBuilder& b, const Tensors& t) { b.advance_step(*t[0]); };
+    advance.build = [](ProgramBuilder& b, const Tensors& t) {
+      b.record(op::AdvanceStep{.state = *t[0]});
+    };
     advance.tolerance = kExact;
     advance.launches = 5;
     cases.push_back(advance);
@@ -632,8 +705,14 @@ void add_optimizers(std::vector<OpCase>& cases) {
         {step_state(state, true), weights, gradients, state_buffer("m", count),
          state_buffer("v", count)},
         [count](ProgramBuilder& b, const Tensors& t) {
-          b.adam_update(vknn::AdamConfig{}, count, *t[0], *t[1], *t[2], *t[3], *t[4]);
-          b.advance_step(*t[0]);
+          b.record(op::AdamUpdate{.config = vknn::AdamConfig{},
+                                  .count = count,
+                                  .state = *t[0],
+                                  .weights = *t[1],
+                                  .gradients = *t[2],
+                                  .m = *t[3],
+                                  .v = *t[4]});
+          b.record(op::AdvanceStep{.state = *t[0]});
         }));
     for (float momentum : {0.0f, 0.5f}) {
       cases.push_back(update_case(
@@ -641,8 +720,13 @@ void add_optimizers(std::vector<OpCase>& cases) {
           {step_state(state), weights, gradients, state_buffer("velocity", count),
            state_buffer("momentum_buffer", count)},
           [count, momentum](ProgramBuilder& b, const Tensors& t) {
-            b.rmsprop_update(vknn::RmspropConfig{0.001f, 0.9f, momentum, 1e-7f}, count, *t[0],
-                             *t[1], *t[2], *t[3], momentum == 0.0f ? nullptr : t[4]);
+            b.record(op::RmspropUpdate{.config = vknn::RmspropConfig{0.001f, 0.9f, momentum, 1e-7f},
+                                       .count = count,
+                                       .state = *t[0],
+                                       .weights = *t[1],
+                                       .gradients = *t[2],
+                                       .velocity = *t[3],
+                                       .momentum_buffer = momentum == 0.0f ? nullptr : t[4]});
           }));
     }
     for (float momentum : {0.0f, 0.9f}) {
@@ -650,8 +734,12 @@ void add_optimizers(std::vector<OpCase>& cases) {
           momentum == 0.0f ? "sgd_update" : "sgd_update_momentum", count,
           {step_state(state), weights, gradients, state_buffer("velocity", count)},
           [count, momentum](ProgramBuilder& b, const Tensors& t) {
-            b.sgd_update(vknn::SgdConfig{0.01f, momentum}, count, *t[0], *t[1], *t[2],
-                         momentum == 0.0f ? nullptr : t[3]);
+            b.record(op::SgdUpdate{.config = vknn::SgdConfig{0.01f, momentum},
+                                   .count = count,
+                                   .state = *t[0],
+                                   .weights = *t[1],
+                                   .gradients = *t[2],
+                                   .velocity = momentum == 0.0f ? nullptr : t[3]});
           }));
     }
   }

@@ -146,6 +146,48 @@ class BackupAndRestore : public Callback {
   int backups_written_ = 0;
 };
 
+namespace io {
+class EventFileWriter;
+}
+
+// keras.callbacks.TensorBoard(log_dir) for scalars, as Keras 2.x writes
+// them at each epoch end: under log_dir/train the training logs as
+// "epoch_<name>" ("epoch_loss", "epoch_accuracy"), under log_dir/validation
+// the "val_" ones with the prefix dropped ("val_loss" -> "epoch_loss"), each
+// a float at step = the epoch (0-based), in an events.out.tfevents.* file
+// (docs/python.md has the format). Each fit writes new files (Keras closes
+// its writers at train end). The train file is created at train begin, so
+// a log_dir that cannot be written stops fit before its first step with a
+// vknn::Error naming it; the validation file at the first validated epoch.
+// Records are appended with one write(2) per epoch, so a killed process
+// leaves whole records; nothing is fsynced.
+class TensorBoard : public Callback {
+ public:
+  explicit TensorBoard(std::filesystem::path log_dir);
+  ~TensorBoard() override;
+  void on_train_begin(Sequential& model) override;
+  void on_epoch_end(Sequential& model, int epoch, const Logs& logs) override;
+  void on_train_end(Sequential& model) override;
+
+  // The hooks' work without a model, for a caller with logs of its own
+  // (the Python callback, whose logs hold what Python callbacks added).
+  void begin();
+  void write_epoch(int epoch, const Logs& logs);
+  void end();
+
+  const std::filesystem::path& log_dir() const { return log_dir_; }
+  // The files of the current (or last) fit; empty until written.
+  std::filesystem::path train_file() const { return train_file_; }
+  std::filesystem::path validation_file() const { return validation_file_; }
+
+ private:
+  std::filesystem::path log_dir_;
+  std::unique_ptr<io::EventFileWriter> train_;
+  std::unique_ptr<io::EventFileWriter> validation_;
+  std::filesystem::path train_file_;
+  std::filesystem::path validation_file_;
+};
+
 // A callback from plain functions (keras.callbacks.LambdaCallback).
 class LambdaCallback : public Callback {
  public:

@@ -101,6 +101,7 @@ struct LayerSummary {
   std::string type;     // "Conv2D", "MaxPooling2D", "Flatten", "Dense"
   Shape output_shape;   // per sample, e.g. {26, 26, 64}
   std::int64_t params = 0;
+  bool trainable = true;
 };
 
 // Where training stands: the epoch under way (0-based; equal to the epochs
@@ -186,6 +187,14 @@ class Sequential {
   // at the next step without re-recording anything.
   float learning_rate();
   void set_learning_rate(float learning_rate);
+
+  // Keras's layer.trainable: fit leaves a frozen layer's parameters (and
+  // their optimizer state) as they are, while gradients still flow through
+  // it to the layers before it; summary() counts its parameters as
+  // non-trainable. Read when a fit starts, so a change takes effect at the
+  // next fit without compile() (which would start from fresh weights).
+  // Throws vknn::Error for an index past the last layer.
+  void set_trainable(std::size_t layer, bool trainable);
 
   const std::string& name() const { return name_; }
   std::vector<LayerSummary> layers() const;

@@ -1,6 +1,6 @@
 """keras.callbacks: Callback (subclass it in Python), History, EarlyStopping,
-TerminateOnNaN, LambdaCallback, CSVLogger, LearningRateScheduler,
-ReduceLROnPlateau, ModelCheckpoint.
+TerminateOnNaN, BackupAndRestore, TensorBoard, LambdaCallback, CSVLogger,
+LearningRateScheduler, ReduceLROnPlateau, ModelCheckpoint.
 
 How the hooks are called during vknn's fit:
 
@@ -20,7 +20,8 @@ How the hooks are called during vknn's fit:
   hooks runs no Python at all between epochs.
 - on_train_batch_begin / on_batch_begin and the test/predict hooks are never
   called.
-- EarlyStopping and TerminateOnNaN run in C++ inside fit (no Python per step).
+- EarlyStopping, TerminateOnNaN and BackupAndRestore run in C++ inside fit
+  (no Python per step); TensorBoard's writing is C++ called at epoch ends.
 - What a callback adds to the epoch logs (LearningRateScheduler's and
   ReduceLROnPlateau's 'lr') is seen by the callbacks after it and recorded
   in History, as in Keras, where History runs after the user's callbacks.
@@ -162,6 +163,132 @@ class TerminateOnNaN(_NativeCallback):
     def __init__(self):
         super().__init__()
         self._native = _vknn.NativeTerminateOnNaN()
+
+
+class BackupAndRestore(_NativeCallback):
+    """keras.callbacks.BackupAndRestore(backup_dir, save_freq='epoch',
+    delete_checkpoint=True): survive an interrupted fit. At fit start a
+    backup in backup_dir is restored and training continues where it stood;
+    the backup is rewritten at each epoch end (save_freq='epoch') or every N
+    training batches (save_freq=N, counted across epochs), and deleted when
+    fit completes (also when a callback stops it early), as Keras deletes
+    it. Ctrl-C (KeyboardInterrupt) writes the backup at that step boundary,
+    mid-epoch if need be; a killed process resumes from the last backup
+    written.
+
+    Runs in C++ (vknn's BackupAndRestore): the backup is one file,
+    backup_dir/checkpoint.safetensors (docs/checkpoints.md: weights,
+    optimizer state, learning rate, position in the epoch, metric totals,
+    History), written atomically, not Keras's TensorFlow checkpoint. The
+    resumed fit must be given the same data, batch_size, shuffle and seed
+    (vknn.keras.utils.set_random_seed) and it then continues bit for bit.
+    A corrupt backup, one with a NaN or an infinity, or one of another model
+    makes fit raise vknn.Error naming the file and leaves it in place.
+    Unlike Keras, the History of a resumed fit also holds the epochs the
+    backup had completed (its `epoch` list says which)."""
+
+    def __init__(self, backup_dir, save_freq="epoch", delete_checkpoint=True,
+                 save_before_preemption=False):
+        super().__init__()
+        if backup_dir is None or (isinstance(backup_dir, str) and not backup_dir):
+            raise ValueError("Empty `backup_dir` argument passed")
+        try:
+            self.backup_dir = os.fspath(backup_dir)
+        except TypeError:
+            raise ValueError(f"BackupAndRestore: backup_dir must be a folder path, got "
+                             f"{backup_dir!r}") from None
+        if save_freq == "epoch":
+            steps = 0
+        elif isinstance(save_freq, (bool, np.bool_)) or \
+                not isinstance(save_freq, (int, np.integer)) or save_freq < 1:
+            raise ValueError(f"Unrecognized save_freq value: {save_freq!r} (BackupAndRestore "
+                             f"takes 'epoch' or a number of batches >= 1; Keras's False is not "
+                             f"supported)")
+        else:
+            steps = int(save_freq)
+        if not delete_checkpoint:
+            raise ValueError("BackupAndRestore: delete_checkpoint=False is not supported by "
+                             "vknn (the backup is deleted when fit completes, Keras's default)")
+        if save_before_preemption:
+            raise ValueError("BackupAndRestore: save_before_preemption is not supported by vknn "
+                             "(it has no preemption notices; Ctrl-C writes the backup)")
+        self.save_freq = save_freq
+        self.delete_checkpoint = True
+        self._native = _vknn.NativeBackupAndRestore(backup_dir=self.backup_dir,
+                                                    save_freq_steps=steps)
+
+    @property
+    def checkpoint_path(self):
+        """The backup file: backup_dir/checkpoint.safetensors."""
+        return self._native.checkpoint_path
+
+    @property
+    def restored(self):
+        """Whether the last fit started from a backup."""
+        return self._native.restored
+
+
+class TensorBoard(Callback):
+    """keras.callbacks.TensorBoard(log_dir='logs', histogram_freq=0,
+    write_graph=True, write_images=False, write_steps_per_second=False,
+    update_freq='epoch', profile_batch=0, embeddings_freq=0,
+    embeddings_metadata=None): the epoch scalars, as Keras 2.x writes them:
+    at each epoch end, every training log as 'epoch_<name>' under
+    log_dir/train ('epoch_loss', 'epoch_accuracy', 'epoch_lr' from a
+    scheduler before it) and every 'val_<name>' as 'epoch_<name>' under
+    log_dir/validation, at step = epoch (0-based), in an
+    events.out.tfevents.* file per fit that TensorBoard reads. The writing
+    is vknn's C++ TensorBoard (the same files from C++ and Python).
+
+    Not written: the graph (write_graph is accepted and ignored: vknn has no
+    TensorFlow graph to show), histograms, images, embeddings, per-batch
+    scalars and profiles, which are errors when asked for. Values are
+    written as a Summary.Value's simple_value (float), which TensorBoard
+    reads as a scalar; TensorFlow 2 writes a scalar tensor with the scalars
+    plugin's metadata instead (docs/python.md)."""
+
+    def __init__(self, log_dir="logs", histogram_freq=0, write_graph=True, write_images=False,
+                 write_steps_per_second=False, update_freq="epoch", profile_batch=0,
+                 embeddings_freq=0, embeddings_metadata=None, **kwargs):
+        super().__init__()
+        if kwargs:
+            raise ValueError(f"Unrecognized arguments in `TensorBoard` Callback: "
+                             f"{sorted(kwargs)}")
+        try:
+            self.log_dir = os.fspath(log_dir)
+        except TypeError:
+            raise ValueError(f"TensorBoard: log_dir must be a folder path, got {log_dir!r}") \
+                from None
+        for name, value, default in (("histogram_freq", histogram_freq, 0),
+                                     ("write_images", write_images, False),
+                                     ("write_steps_per_second", write_steps_per_second, False),
+                                     ("update_freq", update_freq, "epoch"),
+                                     ("profile_batch", profile_batch, 0),
+                                     ("embeddings_freq", embeddings_freq, 0),
+                                     ("embeddings_metadata", embeddings_metadata, None)):
+            if not (value is default or (type(value) is type(default) and value == default)):
+                raise ValueError(f"TensorBoard: {name}={value!r} is not supported by vknn, "
+                                 f"which writes the epoch scalars only (leave {name} at "
+                                 f"{default!r})")
+        self.write_graph = write_graph
+        self.update_freq = update_freq
+        self._native = _vknn.NativeTensorBoard(log_dir=self.log_dir)
+
+    def on_train_begin(self, logs=None):
+        self._native.begin()
+
+    def on_epoch_end(self, epoch, logs=None):
+        values = {}
+        for key, value in (logs or {}).items():
+            try:
+                values[key] = float(value)
+            except (TypeError, ValueError):
+                raise ValueError(f"TensorBoard: the log {key!r} of epoch {epoch} is {value!r}, "
+                                 f"not a number; only scalars can be written") from None
+        self._native.write_epoch(epoch, values)
+
+    def on_train_end(self, logs=None):
+        self._native.end()
 
 
 class LambdaCallback(Callback):
@@ -598,13 +725,17 @@ class _Dispatcher:
 
     _FIT_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy")
 
-    def __init__(self, callbacks, model, epochs, steps, keep_accuracy, initial_epoch=0):
+    def __init__(self, callbacks, model, epochs, steps, keep_accuracy, initial_epoch=0,
+                 start_epoch=None):
         self.callbacks = callbacks
         self.model = model
         self.epochs = epochs
         self.steps = steps
         self.keep_accuracy = keep_accuracy
         self.initial_epoch = initial_epoch
+        # The epoch fit starts at, asked once the native callbacks' train
+        # begin has run: a restored backup moves it (BackupAndRestore).
+        self.start_epoch = start_epoch or (lambda: initial_epoch)
         self.last_logs = {}
         self.last_batch = -1
         # Keys the callbacks added to the epoch logs, per epoch in order,
@@ -624,9 +755,10 @@ class _Dispatcher:
     def _on_train_begin(self):
         for cb in self.callbacks:
             cb.on_train_begin(logs={})
-        if self.initial_epoch < self.epochs and not self.model.stop_training:
+        first = self.start_epoch()
+        if first < self.epochs and not self.model.stop_training:
             for cb in self.callbacks:
-                cb.on_epoch_begin(self.initial_epoch, logs={})
+                cb.on_epoch_begin(first, logs={})
 
     def _on_epoch_end(self, epoch, logs):
         # The library calls the batch hook after every step when asked
@@ -661,5 +793,6 @@ class _Dispatcher:
             cb.on_train_end(logs=dict(self.last_logs))
 
 
-__all__ = ["Callback", "History", "EarlyStopping", "TerminateOnNaN", "LambdaCallback",
-           "CSVLogger", "LearningRateScheduler", "ReduceLROnPlateau", "ModelCheckpoint"]
+__all__ = ["Callback", "History", "EarlyStopping", "TerminateOnNaN", "BackupAndRestore",
+           "TensorBoard", "LambdaCallback", "CSVLogger", "LearningRateScheduler",
+           "ReduceLROnPlateau", "ModelCheckpoint"]

@@ -56,6 +56,7 @@ class Layer:
         if "batch_input_shape" in kwargs:
             batch = kwargs.pop("batch_input_shape")
             input_shape = tuple(batch)[1:]
+        trainable = kwargs.pop("trainable", True)
         if kwargs:
             raise TypeError(f"{self._type}: unsupported arguments {sorted(kwargs)}")
         if name is not None and not isinstance(name, str):
@@ -64,6 +65,20 @@ class Layer:
         self._input_shape_arg = _input_shape(input_shape, self._type)
         self._model = None
         self._index = None
+        self.trainable = trainable
+
+    @property
+    def trainable(self):
+        """Keras's layer.trainable: False freezes the layer's weights (fit
+        leaves them as they are; gradients still flow through it). Taken
+        into account when the next fit starts; no compile() needed."""
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        if not isinstance(value, (bool, np.bool_)):
+            raise ValueError(f"{self._type}: trainable must be True or False, got {value!r}")
+        self._trainable = bool(value)
 
     # Set by the model that holds the layer.
     def _attach(self, model, index):

@@ -93,6 +93,7 @@ class Sequential(Model):
         self._input_shape = None
         self._compile_config = None
         self._stop_training = False
+        self._trainable = True
         self.history = None
         self.optimizer = None
         # The C++ model is not thread-safe and its calls release the GIL:
@@ -156,6 +157,27 @@ class Sequential(Model):
     def layers(self):
         return list(self._layers)
 
+    @property
+    def trainable(self):
+        """Keras's model.trainable. Setting it sets every layer's trainable,
+        as Keras does; a layer can then be changed on its own (the model's
+        flag stays what was set, as in Keras)."""
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        if not isinstance(value, (bool, np.bool_)):
+            raise ValueError(f"trainable must be True or False, got {value!r}")
+        self._trainable = bool(value)
+        for layer in self._layers:
+            layer.trainable = bool(value)
+
+    def _sync_trainable(self):
+        """Hands the layers' trainable flags to the C++ model (read when a
+        fit starts and by summary)."""
+        for i, layer in enumerate(self._layers):
+            self._core.set_trainable(i, layer.trainable)
+
     def get_layer(self, name=None, index=None):
         """keras Model.get_layer: the layer called `name`, or at position
         `index` (negative counts from the end, as a list index)."""
@@ -210,6 +232,7 @@ class Sequential(Model):
     def summary(self, line_length=None, positions=None, print_fn=None, **kwargs):
         """Keras's summary table, printed through sys.stdout (or print_fn)."""
         self._ensure_built()
+        self._sync_trainable()
         text = self._core.summary_text()
         if print_fn is None:
             sys.stdout.write(text if text.endswith("\n") else text + "\n")
@@ -360,9 +383,21 @@ class Sequential(Model):
                                   stacklevel=2)
         dispatcher = None
         if python_cbs:
+            resumers = [cb for cb in user_callbacks
+                        if isinstance(cb, callbacks_module.BackupAndRestore)]
+
+            def start_epoch():
+                # BackupAndRestore (native, so its train begin has run) may
+                # have restored a backup: fit goes on from the backup's epoch.
+                if any(cb.restored for cb in resumers):
+                    return self._core.training_position[0]
+                return initial_epoch
+
             dispatcher = callbacks_module._Dispatcher(python_cbs, self, epochs, params["steps"],
-                                                      self._keep_accuracy, initial_epoch)
+                                                      self._keep_accuracy, initial_epoch,
+                                                      start_epoch)
         with self._lock:
+            self._sync_trainable()
             result = self._core.fit(
                 samples, labels, epochs=epochs, initial_epoch=initial_epoch, batch_size=batch,
                 shuffle=bool(shuffle), verbose=verbose, seed=utils.random_seed(), val_x=val_x,

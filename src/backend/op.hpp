@@ -1,0 +1,349 @@
+// An op is a value: one struct per op of the backend interface, the single
+// place its parameters are declared (geometry or configuration first, then
+// the tensors it reads, then those it writes; optimizer state, read and
+// written, in the order of the reference loops), and `Op`, the variant of them
+// all. A model or a test describes an invocation as a value and hands it to
+// ProgramBuilder::record (backend.hpp); each backend turns it into work with
+// one visitor, so a new alternative that a backend does not handle fails to
+// compile there, and the op table's coverage tests enumerate this variant.
+//
+// Shapes and layouts are the geometry's contract (vknn/ops/geometry.hpp);
+// the comment on each struct adds what the op does with its tensors. Every
+// op overwrites its outputs unless it says it accumulates.
+//
+// Tensors are references (a backend's DeviceTensor, never null), optional
+// ones pointers. Everything else is Required: left out of a designated
+// initializer it is a compile error, not a silent zero.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <variant>
+
+#include "backend/tensor.hpp"
+#include "vknn/ops/geometry.hpp"
+
+namespace vknn::backend {
+
+// A parameter an op cannot do without. C++ value-initializes a member that
+// a designated initializer leaves out (GCC 12 does not warn), so a
+// forgotten count would be 0 and a forgotten geometry a 1x1 one. Required
+// has no default constructor: leaving it out does not compile. Class types
+// are inherited (op.geometry.batch reads as before), scalars converted.
+template <class T, bool = std::is_class_v<T>>
+struct Required : T {
+  Required(const T& value) : T(value) {}  // implicit: `.geometry = g` reads as a plain member
+};
+template <class T>
+struct Required<T, false> {
+  Required(T v) : value(v) {}
+  operator T() const { return value; }
+  T value;
+};
+
+namespace op {
+
+// x[i] = images[order[state.batch_index * batch_size + i]] / 255, labels
+// likewise, for i < count.
+struct GatherBatch {
+  static constexpr std::string_view name = "gather_batch";
+  Required<std::uint32_t> sample_size, batch_size, count;
+  const DeviceTensor &images, &labels, &order, &state;
+  const DeviceTensor &x, &labels_out;
+};
+
+// The same for a float dataset (Backend::float_dataset), values copied as
+// they are: x[i] = values[order[state.batch_index * batch_size + i]].
+struct GatherFloatBatch {
+  static constexpr std::string_view name = "gather_float_batch";
+  Required<std::uint32_t> sample_size, batch_size, count;
+  const DeviceTensor &values, &labels, &order, &state;
+  const DeviceTensor &x, &labels_out;
+};
+
+// y = activation(conv(x, kernel) + bias).
+struct Conv2dForward {
+  static constexpr std::string_view name = "conv2d_forward";
+  Required<Conv2DGeometry> geometry;
+  Required<Activation> activation;
+  const DeviceTensor &x, &kernel, &bias;
+  const DeviceTensor& y;
+};
+
+// dx from dy, the gradient at the conv's linear output.
+struct Conv2dBackwardInput {
+  static constexpr std::string_view name = "conv2d_backward_input";
+  Required<Conv2DGeometry> geometry;
+  const DeviceTensor &dy, &kernel;
+  const DeviceTensor& dx;
+};
+
+struct Conv2dBackwardKernel {
+  static constexpr std::string_view name = "conv2d_backward_kernel";
+  Required<Conv2DGeometry> geometry;
+  const DeviceTensor &x, &dy;
+  const DeviceTensor& dkernel;
+};
+
+struct Conv2dBackwardBias {
+  static constexpr std::string_view name = "conv2d_backward_bias";
+  Required<Conv2DGeometry> geometry;
+  const DeviceTensor& dy;
+  const DeviceTensor& dbias;
+};
+
+struct Maxpool2dForward {
+  static constexpr std::string_view name = "maxpool2d_forward";
+  Required<Pool2DGeometry> geometry;
+  const DeviceTensor& x;
+  const DeviceTensor& y;
+};
+
+// relu_mask: x is a relu's output; dx is then the gradient at the relu's
+// input (zero where x <= 0), the relu's backward fused in.
+struct Maxpool2dBackward {
+  static constexpr std::string_view name = "maxpool2d_backward";
+  Required<Pool2DGeometry> geometry;
+  Required<bool> relu_mask;
+  const DeviceTensor &x, &dy;
+  const DeviceTensor& dx;
+};
+
+// Conv2D with one input channel + bias + relu + MaxPooling2D with
+// non-overlapping windows in one op: y is the pooled map; the conv map is
+// never stored. winners: nullptr in prediction; in training a u8 tensor of
+// geometry.winners_size() that the backward ops below read.
+struct Conv2dReluMaxpool2dForward {
+  static constexpr std::string_view name = "conv2d_relu_maxpool2d_forward";
+  Required<ConvReluPoolGeometry> geometry;
+  const DeviceTensor &x, &kernel, &bias;
+  const DeviceTensor& y;
+  const DeviceTensor* winners = nullptr;
+};
+
+// dx: the gradient at the conv's linear output (relu's backward included).
+struct Maxpool2dBackwardFromWinners {
+  static constexpr std::string_view name = "maxpool2d_backward_from_winners";
+  Required<ConvReluPoolGeometry> geometry;
+  const DeviceTensor &dy, &winners;
+  const DeviceTensor& dx;
+};
+
+// The conv's kernel and bias gradients from the pooled gradient dy and the
+// winners: equal to Maxpool2dBackwardFromWinners followed by
+// Conv2dBackwardKernel and Conv2dBackwardBias, without the map between them.
+struct Conv2dReluMaxpool2dBackwardParams {
+  static constexpr std::string_view name = "conv2d_relu_maxpool2d_backward_params";
+  Required<ConvReluPoolGeometry> geometry;
+  const DeviceTensor &x, &dy, &winners;
+  const DeviceTensor &dkernel, &dbias;
+};
+
+// Average pooling (AveragePooling2D; GlobalAveragePooling2D is the window
+// over the whole map): a window averages its real taps.
+struct Avgpool2dForward {
+  static constexpr std::string_view name = "avgpool2d_forward";
+  Required<Pool2DGeometry> geometry;
+  const DeviceTensor& x;
+  const DeviceTensor& y;
+};
+
+struct Avgpool2dBackward {
+  static constexpr std::string_view name = "avgpool2d_backward";
+  Required<Pool2DGeometry> geometry;
+  const DeviceTensor& dy;
+  const DeviceTensor& dx;
+};
+
+// y = activation(x kernel + bias).
+struct DenseForward {
+  static constexpr std::string_view name = "dense_forward";
+  Required<DenseGeometry> geometry;
+  Required<Activation> activation;
+  const DeviceTensor &x, &kernel, &bias;
+  const DeviceTensor& y;
+};
+
+struct DenseBackwardInput {
+  static constexpr std::string_view name = "dense_backward_input";
+  Required<DenseGeometry> geometry;
+  const DeviceTensor &dy, &kernel;
+  const DeviceTensor& dx;
+};
+
+struct DenseBackwardKernel {
+  static constexpr std::string_view name = "dense_backward_kernel";
+  Required<DenseGeometry> geometry;
+  const DeviceTensor &x, &dy;
+  const DeviceTensor& dkernel;
+};
+
+struct DenseBackwardBias {
+  static constexpr std::string_view name = "dense_backward_bias";
+  Required<DenseGeometry> geometry;
+  const DeviceTensor& dy;
+  const DeviceTensor& dbias;
+};
+
+// Inverted dropout with the mask of step state.iterations (see
+// DropoutConfig); the same op on dy gives dx.
+struct Dropout {
+  static constexpr std::string_view name = "dropout";
+  Required<DropoutConfig> config;
+  Required<std::int64_t> count;
+  const DeviceTensor &state, &x;
+  const DeviceTensor& y;
+};
+
+// dx = dy where y > 0, else 0 (y is the relu's output).
+struct ReluBackward {
+  static constexpr std::string_view name = "relu_backward";
+  Required<std::int64_t> count;
+  const DeviceTensor &y, &dy;
+  const DeviceTensor& dx;
+};
+
+struct SoftmaxForward {
+  static constexpr std::string_view name = "softmax_forward";
+  Required<ClassesGeometry> geometry;
+  const DeviceTensor& x;
+  const DeviceTensor& y;
+};
+
+// Per-sample loss and the fused gradient (softmax - onehot) / divisor.
+struct SoftmaxCrossEntropy {
+  static constexpr std::string_view name = "softmax_cross_entropy";
+  Required<ClassesGeometry> geometry;
+  Required<float> gradient_divisor;
+  const DeviceTensor &logits, &labels;
+  const DeviceTensor &loss, &dlogits;
+};
+
+// correct[n] = 1 where row n's argmax (the first maximum on ties) is its
+// label, else 0.
+struct CountCorrect {
+  static constexpr std::string_view name = "count_correct";
+  Required<ClassesGeometry> geometry;
+  const DeviceTensor &scores, &labels;
+  const DeviceTensor& correct;
+};
+
+// A binary classifier's output, one logit per sample, labels 0 or 1:
+// y = sigmoid(x).
+struct SigmoidForward {
+  static constexpr std::string_view name = "sigmoid_forward";
+  Required<std::int64_t> count;
+  const DeviceTensor& x;
+  const DeviceTensor& y;
+};
+
+// Per-sample binary cross-entropy from the logits and its gradient
+// (sigmoid - label) / divisor.
+struct SigmoidCrossEntropy {
+  static constexpr std::string_view name = "sigmoid_cross_entropy";
+  Required<std::int64_t> batch;
+  Required<float> gradient_divisor;
+  const DeviceTensor &logits, &labels;
+  const DeviceTensor &loss, &dlogits;
+};
+
+// correct[n] = 1 where (sigmoid(logit) > 0.5) equals the label, else 0.
+struct BinaryCountCorrect {
+  static constexpr std::string_view name = "binary_count_correct";
+  Required<std::int64_t> batch;
+  const DeviceTensor &logits, &labels;
+  const DeviceTensor& correct;
+};
+
+// totals += (sum of loss[0..count), sum of correct[0..count), count):
+// accumulates.
+struct AccumulateMetrics {
+  static constexpr std::string_view name = "accumulate_metrics";
+  Required<std::uint32_t> count;
+  const DeviceTensor &loss, &correct;
+  const DeviceTensor& totals;
+};
+
+// Keras's Adam at t = state.iterations + 1, learning rate from the state;
+// updates weights, m and v in place.
+struct AdamUpdate {
+  static constexpr std::string_view name = "adam_update";
+  Required<AdamConfig> config;
+  Required<std::int64_t> count;
+  const DeviceTensor &state, &weights, &gradients, &m, &v;
+};
+
+// momentum_buffer only when config.momentum != 0.
+struct RmspropUpdate {
+  static constexpr std::string_view name = "rmsprop_update";
+  Required<RmspropConfig> config;
+  Required<std::int64_t> count;
+  const DeviceTensor &state, &weights, &gradients, &velocity;
+  const DeviceTensor* momentum_buffer = nullptr;
+};
+
+// velocity only when config.momentum != 0.
+struct SgdUpdate {
+  static constexpr std::string_view name = "sgd_update";
+  Required<SgdConfig> config;
+  Required<std::int64_t> count;
+  const DeviceTensor &state, &weights, &gradients;
+  const DeviceTensor* velocity = nullptr;
+};
+
+// destination[state.batch_index * stride + i] = source[i], i < count: puts
+// one batch's output in its place in a whole-dataset output tensor.
+struct StoreBatch {
+  static constexpr std::string_view name = "store_batch";
+  Required<std::int64_t> count, stride;
+  const DeviceTensor &source, &state;
+  const DeviceTensor& destination;
+};
+
+// Moves the step state on: batch_index += 1, iterations += 1.
+struct AdvanceStep {
+  static constexpr std::string_view name = "advance_step";
+  const DeviceTensor& state;
+};
+
+}  // namespace op
+
+using Op = std::variant<op::GatherBatch, op::GatherFloatBatch, op::Conv2dForward,
+                        op::Conv2dBackwardInput, op::Conv2dBackwardKernel, op::Conv2dBackwardBias,
+                        op::Maxpool2dForward, op::Maxpool2dBackward,
+                        op::Conv2dReluMaxpool2dForward, op::Maxpool2dBackwardFromWinners,
+                        op::Conv2dReluMaxpool2dBackwardParams, op::Avgpool2dForward,
+                        op::Avgpool2dBackward, op::DenseForward, op::DenseBackwardInput,
+                        op::DenseBackwardKernel, op::DenseBackwardBias, op::Dropout,
+                        op::ReluBackward, op::SoftmaxForward, op::SoftmaxCrossEntropy,
+                        op::CountCorrect, op::SigmoidForward, op::SigmoidCrossEntropy,
+                        op::BinaryCountCorrect, op::AccumulateMetrics, op::AdamUpdate,
+                        op::RmspropUpdate, op::SgdUpdate, op::StoreBatch, op::AdvanceStep>;
+
+// Every alternative's name, in the variant's order: what the op table's
+// coverage tests enumerate.
+inline constexpr auto kOpNames = []<std::size_t... I>(std::index_sequence<I...>) {
+  return std::array<std::string_view, sizeof...(I)>{std::variant_alternative_t<I, Op>::name...};
+}(std::make_index_sequence<std::variant_size_v<Op>>{});
+
+// The name of the op an Op holds.
+inline std::string_view name_of(const Op& op) {
+  return std::visit([](const auto& alternative) { return alternative.name; }, op);
+}
+
+// Names key the tests' tables (and messages): no two ops may share one.
+constexpr bool op_names_are_unique() {
+  for (std::size_t i = 0; i < kOpNames.size(); ++i) {
+    for (std::size_t j = i + 1; j < kOpNames.size(); ++j) {
+      if (kOpNames[i] == kOpNames[j]) return false;
+    }
+  }
+  return true;
+}
+static_assert(op_names_are_unique(), "two op structs in op.hpp share a name");
+
+}  // namespace vknn::backend
