@@ -185,7 +185,8 @@ int main(int argc, char** argv) {
   add_device_flag(flags);
   flags.add_string("data-dir", "",
                    "folder with Fashion-MNIST's IDX files; without it, data/fashion-mnist found\n"
-                   "upwards from the executable or the current folder",
+                   "upwards from the executable or the current folder, else Debian's\n"
+                   "dataset-fashion-mnist files in " + std::string(vknn::data::kDebianFashionMnistDir),
                    {.allow_empty = false}, "DIR");
   return run_program(flags, argc, argv, [&] { return visualize(flags); });
 }
