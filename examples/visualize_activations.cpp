@@ -6,9 +6,9 @@
 //   build/examples/train_fashion_mnist --epochs 1 --save fashion.safetensors
 //   build/examples/visualize_activations --weights fashion.safetensors
 //
-// The course's images 0, 23 and 28 were three shoes in Keras's ordering of
-// the test set; the data/fashion-mnist files are ordered by class in turn
-// (image k has label k % 10), so --images 9,19,29 shows three ankle boots.
+// The default --images 0,23,28 are the course's: three ankle boots, in the
+// official test set's order (data/fashion-mnist holds Zalando's files, the
+// same order as Keras's load_data()).
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -172,7 +172,8 @@ int main(int argc, char** argv) {
   flags.add_int("filters", 64, "filters per Conv2D layer of that model", {.choices = {16, 32, 64}});
   flags.add_int("conv-layers", 2, "Conv2D+MaxPooling2D pairs of that model", {.choices = {1, 2}});
   flags.add_string("images", "0,23,28",
-                   "test images, one row each (image k of data/fashion-mnist has label k % 10)",
+                   "test images, one row each (the official test set's order, as the course's;\n"
+                   "0, 23 and 28 are ankle boots)",
                    {}, "I,J,...");
   flags.add_int("filter-index", 1, "which filter of each layer to show (the course's CONVOLUTION_NUMBER)",
                 {.min = 0});
@@ -184,7 +185,8 @@ int main(int argc, char** argv) {
   add_device_flag(flags);
   flags.add_string("data-dir", "",
                    "folder with Fashion-MNIST's IDX files; without it, data/fashion-mnist found\n"
-                   "upwards from the executable or the current folder",
+                   "upwards from the executable or the current folder, else Debian's\n"
+                   "dataset-fashion-mnist files in " + std::string(vknn::data::kDebianFashionMnistDir),
                    {.allow_empty = false}, "DIR");
   return run_program(flags, argc, argv, [&] { return visualize(flags); });
 }

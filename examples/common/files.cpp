@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <system_error>
 
+#include "vknn/data/idx.hpp"
 #include "vknn/io/atomic_file.hpp"
 
 namespace vknn::examples {
@@ -41,6 +42,8 @@ std::vector<fs::path> dataset_dir_candidates(const std::string& name) {
   if (const fs::path exe = executable_path(); !exe.empty()) add_upwards(exe.parent_path());
   std::error_code ec;
   if (const fs::path cwd = fs::current_path(ec); !ec) add_upwards(cwd);
+  // Last, the official .gz files as Debian installs them (the reader takes gz).
+  if (name == "fashion-mnist") candidates.emplace_back(vknn::data::kDebianFashionMnistDir);
   return candidates;
 }
 
@@ -54,6 +57,10 @@ fs::path find_dataset_dir(const std::string& name) {
   for (const auto& candidate : candidates) message += "\n  " + candidate.string();
   message += "\nRun scripts/get_data.sh from the repository root to fetch the datasets, or give "
              "--data-dir DIR.";
+  if (name == "fashion-mnist") {
+    message += " Fashion-MNIST comes from Debian's package dataset-fashion-mnist "
+               "(sudo apt-get install dataset-fashion-mnist).";
+  }
   throw std::runtime_error(message);
 }
 

@@ -19,7 +19,9 @@ void write_file_atomically(const std::filesystem::path& path, const std::string&
 std::filesystem::path executable_path();
 
 // The folder <repo>/data/<name> (e.g. "fashion-mnist"), looked for upwards
-// from the executable's folder and then from the current folder. Throws
+// from the executable's folder and then from the current folder; for
+// "fashion-mnist", last, data::kDebianFashionMnistDir (Debian's package
+// dataset-fashion-mnist, the official .gz files). Throws
 // std::runtime_error listing where it looked and saying to run
 // scripts/get_data.sh (or to pass --data-dir) when there is none.
 std::filesystem::path find_dataset_dir(const std::string& name);

@@ -96,7 +96,11 @@ void add_training_flags(FlagParser& flags, const std::string& data_folder,
   flags.add_string("data-dir", "",
                    "folder with the IDX files; without it, data/" + data_folder +
                        " found upwards from the\nexecutable or the current folder "
-                       "(scripts/get_data.sh fetches it)",
+                       "(scripts/get_data.sh fetches it)" +
+                       (data_folder == "fashion-mnist"
+                            ? ", else Debian's\ndataset-fashion-mnist files in " +
+                                  std::string(data::kDebianFashionMnistDir)
+                            : std::string()),
                    {.allow_empty = false}, "DIR");
   flags.add_int("seed", 0, "seed of the weight initialisation and of the shuffles",
                 {.min = 0});

@@ -34,6 +34,9 @@ py::tuple pair_of(const data::LabeledImages& set) {
 }  // namespace
 
 void bind_datasets(py::module_& m) {
+  // keras.datasets.fashion_mnist falls back to this folder (the library's
+  // one statement of it).
+  m.attr("DEBIAN_FASHION_MNIST_DIR") = data::kDebianFashionMnistDir;
   m.def(
       "load_idx_dataset",
       [](const std::filesystem::path& dir, int num_classes, const std::string& name) {

@@ -10,6 +10,7 @@
 #include "common/history_csv.hpp"
 #include "common/image_io.hpp"
 #include "examples/example_test_support.hpp"
+#include "vknn/data/idx.hpp"
 
 namespace vknn::examples {
 namespace {
@@ -172,6 +173,16 @@ TEST(ActivationGrid, InfernoEndsAndMiddle) {
   near(inferno(0.5f), {0xbc, 0x37, 0x54});
   near(inferno(1.0f), {0xfc, 0xff, 0xa4});
   near(inferno(-1.0f), {0x00, 0x00, 0x04});
+}
+
+// Fashion-MNIST's last place is Debian's official files; MNIST has none.
+TEST(DatasetDir, FashionMnistEndsWithDebiansFolder) {
+  const auto fashion = dataset_dir_candidates("fashion-mnist");
+  ASSERT_FALSE(fashion.empty());
+  EXPECT_EQ(fashion.back(), fs::path(vknn::data::kDebianFashionMnistDir));
+  for (const auto& candidate : dataset_dir_candidates("mnist")) {
+    EXPECT_NE(candidate, fs::path(vknn::data::kDebianFashionMnistDir));
+  }
 }
 
 TEST(DatasetDir, CandidatesIncludeTheCurrentFolder) {

@@ -18,8 +18,11 @@
 //   <data>/fashion-mnist/ and <data>/mnist/ with the standard names
 //   train-images-idx3-ubyte, train-labels-idx1-ubyte,
 //   t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte.
-// Its Fashion-MNIST files are ordered interleaved by class (sample k has
-// label k % 10), so any prefix of a split is class-balanced.
+// Both are the official releases in the official split and order: the
+// Fashion-MNIST files are Zalando's, unpacked from Debian's package
+// dataset-fashion-mnist (kDebianFashionMnistDir, which load_fashion_mnist
+// also reads as it is, gzipped); MNIST's are LeCun's. The order is shuffled,
+// not grouped by class, so a prefix of a split is only roughly balanced.
 #pragma once
 
 #include <cstddef>
@@ -80,7 +83,15 @@ LabeledImages load_idx_pair(const std::filesystem::path& images_path,
 DatasetSplits load_idx_dataset(const std::filesystem::path& dir, int num_classes,
                                const char* dataset_name = "IDX dataset");
 
-// Fashion-MNIST (10 classes, 28x28) from dir, e.g. <repo>/data/fashion-mnist.
+// Where Debian's package dataset-fashion-mnist puts Zalando's four official
+// files (train-images-idx3-ubyte.gz, ...). scripts/get_data.sh unpacks them
+// from here (a test checks that it names the same folder), and the Python
+// load_data() and the examples fall back to it when there is no
+// data/fashion-mnist.
+inline constexpr char kDebianFashionMnistDir[] = "/usr/share/datasets/fashion-mnist";
+
+// Fashion-MNIST (10 classes, 28x28) from dir, e.g. <repo>/data/fashion-mnist
+// or kDebianFashionMnistDir.
 DatasetSplits load_fashion_mnist(const std::filesystem::path& dir);
 
 // MNIST (10 classes, 28x28) from dir, e.g. <repo>/data/mnist.

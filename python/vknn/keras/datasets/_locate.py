@@ -1,15 +1,19 @@
 """Where the IDX datasets are.
 
 vknn does not download anything: scripts/get_data.sh (in the vknn source
-tree) fetches and verifies both datasets into data/fashion-mnist and
-data/mnist. load_data() looks, in order, in:
+tree) puts both datasets, verified, into data/fashion-mnist (Zalando's
+official files from Debian's package dataset-fashion-mnist) and data/mnist.
+load_data() looks, in order, in:
 
 1. the ``path`` argument: a folder holding the four IDX files;
 2. $VKNN_DATA_DIR/<name> when VKNN_DATA_DIR is set (a folder holding
    fashion-mnist/ and mnist/);
 3. data/<name> in the current folder or any folder above it;
 4. data/<name> above the vknn package itself (a build tree inside the
-   source tree finds the source tree's data/).
+   source tree finds the source tree's data/);
+5. Fashion-MNIST only: /usr/share/datasets/fashion-mnist, where Debian's
+   package dataset-fashion-mnist installs the official .gz files, read as
+   they are.
 """
 import os
 from pathlib import Path
@@ -18,6 +22,11 @@ from ... import _vknn
 
 _FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
           "t10k-labels-idx1-ubyte")
+
+# name -> (folder, Debian package that fills it): the last place looked in.
+_SYSTEM_FOLDERS = {
+    "fashion-mnist": (Path(_vknn.DEBIAN_FASHION_MNIST_DIR), "dataset-fashion-mnist"),
+}
 
 
 def _has_dataset(folder):
@@ -56,11 +65,22 @@ def find(folder_name, title, path=None):
         if folder is not None:
             return folder
         looked.append(str(start))
+    where = f"there is no data/{folder_name} in or above {' or '.join(looked)}"
+    system = _SYSTEM_FOLDERS.get(folder_name)
+    if system is not None:
+        folder, package = system
+        if _has_dataset(folder):
+            return folder
+        raise _vknn.Error(
+            f"{title}: the dataset was not found: VKNN_DATA_DIR is not set, {where}, and "
+            f"{folder} does not hold the official files ({', '.join(f + '.gz' for f in _FILES)}). "
+            f"Install Debian's package {package} (sudo apt-get install {package}), which puts "
+            f"them in {folder}; scripts/get_data.sh in the vknn source tree then also unpacks "
+            f"them into data/{folder_name}")
     raise _vknn.Error(
-        f"{title}: the dataset was not found: VKNN_DATA_DIR is not set and there is no "
-        f"data/{folder_name} in or above {' or '.join(looked)}. vknn does not download "
-        f"datasets: fetch them with scripts/get_data.sh from the vknn source tree (it writes "
-        f"data/fashion-mnist and data/mnist), then run from inside that tree or set "
+        f"{title}: the dataset was not found: VKNN_DATA_DIR is not set and {where}. vknn does "
+        f"not download datasets: fetch them with scripts/get_data.sh from the vknn source tree "
+        f"(it writes data/fashion-mnist and data/mnist), then run from inside that tree or set "
         f"VKNN_DATA_DIR to its data/ folder")
 
 
