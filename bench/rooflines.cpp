@@ -29,7 +29,6 @@ PeakKernel PeakKernel::fma(vk::Device& device, bool quick) {
                                                 "fma peak output");
   vk::PipelineDesc desc;
   desc.shader = "fma_peak";
-  desc.buffer_count = 1;
   desc.push_constant_bytes = sizeof(std::uint32_t);
   desc.workgroup = {kWorkgroup, 1, 1};
   desc.constants = {kChains};
@@ -55,7 +54,6 @@ PeakKernel PeakKernel::copy(vk::Device& device, std::uint32_t mebibytes) {
   k.destination_->fill_zero();
   vk::PipelineDesc desc;
   desc.shader = "bandwidth_peak";
-  desc.buffer_count = 2;
   desc.push_constant_bytes = sizeof(vk::ops::BandwidthPeakPush);
   desc.workgroup = {kWorkgroup, 1, 1};
   k.recording_->dispatch(device.pipeline(desc), {k.source_.get(), k.destination_.get()},

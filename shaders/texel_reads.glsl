@@ -3,7 +3,8 @@
 // A shader that includes this file is compiled twice (cmake/VknnShaders.cmake):
 // <name> declares its inputs as storage buffers, <name>_texel (with
 // VKNN_TEXEL_READS) as uniform texel buffers of vec4s (R32G32B32A32_SFLOAT
-// views; the host sets PipelineDesc::texel_bindings to match). Why: on
+// views; the host reads which bindings are texel buffers from the SPIR-V,
+// src/vulkan/pipeline.hpp). Why: on
 // lavapipe a storage buffer load is a loop over the SIMD lanes, one scalar
 // load per lane and component behind a branch, while a texel fetch is a
 // gather; the same shaders run 17-25% faster reading through texels

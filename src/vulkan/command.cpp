@@ -98,10 +98,12 @@ void Recording::dispatch(const ComputePipeline& pipeline,
   const PipelineDesc& desc = pipeline.desc();
   const std::string what = "dispatch of '" + desc.shader + "' in '" + name_ + "'";
   if (finished_) throw Error(what + ": the recording is already finished");
-  if (buffers.size() != desc.buffer_count) {
+  // The count is the shader's own (its SPIR-V's bindings): a wrong count
+  // would leave a binding unwritten or write one the layout lacks.
+  if (buffers.size() != pipeline.buffer_count()) {
     std::ostringstream msg;
-    msg << what << ": the shader binds " << desc.buffer_count << " buffers but " << buffers.size()
-        << " were given";
+    msg << what << ": shaders/" << desc.shader << ".comp declares " << pipeline.buffer_count()
+        << " buffers but " << buffers.size() << " were given";
     throw Error(msg.str());
   }
   if (push_bytes != desc.push_constant_bytes) {
@@ -120,7 +122,7 @@ void Recording::dispatch(const ComputePipeline& pipeline,
   infos.reserve(buffers.size());
   views.reserve(buffers.size());
   for (const Buffer* buffer : buffers) {
-    const bool texel = desc.is_texel_binding(std::uint32_t(infos.size()));
+    const bool texel = pipeline.is_texel_binding(std::uint32_t(infos.size()));
     infos.push_back({buffer->handle(), 0, VK_WHOLE_SIZE});
     views.push_back(texel ? buffer->vec4_view() : VK_NULL_HANDLE);
   }
@@ -130,7 +132,7 @@ void Recording::dispatch(const ComputePipeline& pipeline,
     writes[i].dstSet = set;
     writes[i].dstBinding = i;
     writes[i].descriptorCount = 1;
-    if (desc.is_texel_binding(i)) {
+    if (pipeline.is_texel_binding(i)) {
       writes[i].descriptorType = VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER;
       writes[i].pTexelBufferView = &views[i];
     } else {

@@ -65,13 +65,35 @@ void check_against_spirv(const PipelineDesc& desc, const std::string& what) {
   }
 }
 
+// The shader's bindings as the dispatch binds them: a list of buffers, one
+// per binding of set 0 from 0 up. Returns, per binding, whether it is a
+// uniform texel buffer.
+std::vector<bool> bindings_from_spirv(const PipelineDesc& desc, const std::string& what) {
+  const ShaderInterface& shader = embedded_shader_interface(desc.shader);
+  std::vector<bool> texel;
+  for (const DescriptorBinding& b : shader.bindings) {
+    if (b.set != 0 || b.binding != texel.size()) {
+      throw Error(what + ": shaders/" + desc.shader + ".comp declares set " +
+                  std::to_string(b.set) + " binding " + std::to_string(b.binding) +
+                  "; a dispatch binds its buffers at bindings 0, 1, ... of set 0, so binding " +
+                  std::to_string(texel.size()) + " of set 0 was expected next");
+    }
+    if (b.kind == DescriptorKind::uniform_buffer) {
+      throw Error(what + ": shaders/" + desc.shader + ".comp declares binding " +
+                  std::to_string(b.binding) +
+                  " as a uniform buffer; vknn binds storage buffers and uniform texel buffers");
+    }
+    texel.push_back(b.kind == DescriptorKind::uniform_texel_buffer);
+  }
+  return texel;
+}
+
 }  // namespace
 
 std::string PipelineDesc::key() const {
   std::ostringstream s;
-  s << shader << "|b" << buffer_count << "|p" << push_constant_bytes << "|w" << workgroup[0] << ","
-    << workgroup[1] << "," << workgroup[2] << "|s" << shared_memory_bytes << "|t" << texel_bindings
-    << "|c";
+  s << shader << "|p" << push_constant_bytes << "|w" << workgroup[0] << "," << workgroup[1] << ","
+    << workgroup[2] << "|s" << shared_memory_bytes << "|c";
   for (const SpecConstant& c : constants.entries()) s << c.id << "=" << c.value << ",";
   return s.str();
 }
@@ -83,19 +105,21 @@ ComputePipeline::ComputePipeline(Device& device, const PipelineDesc& desc)
   device.check_shared_memory(desc.shared_memory_bytes, what);
   device.check_push_constants(desc.push_constant_bytes, what);
   check_against_spirv(desc, what);
+  texel_bindings_ = bindings_from_spirv(desc, what);
+  const std::uint32_t buffer_count = this->buffer_count();
   const std::span<const std::uint32_t> code = embedded_shader(desc.shader);
   VkDevice dev = device.handle();
 
-  std::vector<VkDescriptorSetLayoutBinding> bindings(desc.buffer_count);
-  for (std::uint32_t i = 0; i < desc.buffer_count; ++i) {
+  std::vector<VkDescriptorSetLayoutBinding> bindings(buffer_count);
+  for (std::uint32_t i = 0; i < buffer_count; ++i) {
     bindings[i].binding = i;
-    bindings[i].descriptorType = desc.is_texel_binding(i) ? VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER
-                                                          : VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
+    bindings[i].descriptorType = is_texel_binding(i) ? VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER
+                                                     : VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
     bindings[i].descriptorCount = 1;
     bindings[i].stageFlags = VK_SHADER_STAGE_COMPUTE_BIT;
   }
   VkDescriptorSetLayoutCreateInfo set_info{VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO};
-  set_info.bindingCount = desc.buffer_count;
+  set_info.bindingCount = buffer_count;
   set_info.pBindings = bindings.data();
   vk_check(vkCreateDescriptorSetLayout(dev, &set_info, nullptr, &set_layout_),
            "vkCreateDescriptorSetLayout", "creating the descriptor layout of " + what);

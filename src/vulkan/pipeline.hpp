@@ -1,6 +1,12 @@
-// Compute pipelines: an embedded shader, its descriptor set layout (storage
-// buffers at bindings 0..n-1 of set 0), a push-constant range and its
-// specialization constants.
+// Compute pipelines: an embedded shader, its descriptor set layout, a
+// push-constant range and its specialization constants.
+//
+// The descriptor set layout is read from the shader's SPIR-V
+// (spirv_reflect.hpp), not stated in C++: a shader binds its buffers at
+// bindings 0..n-1 of set 0, each a storage buffer or, where it declares a
+// `uniform samplerBuffer` (the _texel builds of texel_reads.glsl), a uniform
+// texel buffer of vec4s. A dispatch passes its buffers in binding order and is
+// refused unless it passes exactly n (command.cpp).
 //
 // Specialization constant ids:
 //   0, 1, 2   workgroup size x, y, z in every vknn shader
@@ -52,22 +58,15 @@ class SpecConstants {
 };
 
 struct PipelineDesc {
-  std::string shader;  // shaders/<shader>.comp
-  std::uint32_t buffer_count = 1;
+  std::string shader;  // shaders/<shader>.comp; its bindings come from its SPIR-V
   std::uint32_t push_constant_bytes = 0;
   std::array<std::uint32_t, 3> workgroup{64, 1, 1};
   SpecConstants constants;  // ids >= 3
   // Shared memory the shader declares for these constants; checked against
   // maxComputeSharedMemorySize before the driver sees it.
   std::uint32_t shared_memory_bytes = 0;
-  // Bindings (bit i: binding i) the shader reads as a uniform texel buffer
-  // of vec4s (`uniform samplerBuffer`, texelFetch) instead of a storage
-  // buffer: on lavapipe a texel fetch is a gather, where a storage buffer
-  // load outside of uniform control flow is a loop over the SIMD lanes.
-  std::uint32_t texel_bindings = 0;
 
-  bool is_texel_binding(std::uint32_t binding) const { return (texel_bindings >> binding) & 1u; }
-
+  // Everything above except the bindings, which `shader` fixes.
   std::string key() const;
 };
 
@@ -83,9 +82,18 @@ class ComputePipeline {
   VkPipelineLayout layout() const { return layout_; }
   VkDescriptorSetLayout set_layout() const { return set_layout_; }
 
+  // How many buffers a dispatch binds: the shader's bindings 0..n-1.
+  std::uint32_t buffer_count() const { return std::uint32_t(texel_bindings_.size()); }
+  // Whether `binding` is a uniform texel buffer (`uniform samplerBuffer`)
+  // rather than a storage buffer: on lavapipe a texel fetch is a gather,
+  // where a storage buffer load outside of uniform control flow is a loop
+  // over the SIMD lanes.
+  bool is_texel_binding(std::uint32_t binding) const { return texel_bindings_.at(binding); }
+
  private:
   Device& device_;
   PipelineDesc desc_;
+  std::vector<bool> texel_bindings_;  // one per binding, from the SPIR-V
   VkDescriptorSetLayout set_layout_ = VK_NULL_HANDLE;
   VkPipelineLayout layout_ = VK_NULL_HANDLE;
   VkPipeline pipeline_ = VK_NULL_HANDLE;

@@ -24,7 +24,10 @@ enum Op : std::uint32_t {
   OpTypeFloat = 22,
   OpTypeVector = 23,
   OpTypeMatrix = 24,
+  OpTypeImage = 25,
+  OpTypeSampledImage = 27,
   OpTypeArray = 28,
+  OpTypeRuntimeArray = 29,
   OpTypeStruct = 30,
   OpTypePointer = 32,
   OpConstant = 43,
@@ -33,9 +36,17 @@ enum Op : std::uint32_t {
   OpMemberDecorate = 72,
 };
 constexpr std::uint32_t kDecorationSpecId = 1;
+constexpr std::uint32_t kDecorationBlock = 2;
+constexpr std::uint32_t kDecorationBufferBlock = 3;
 constexpr std::uint32_t kDecorationArrayStride = 6;
+constexpr std::uint32_t kDecorationBinding = 33;
+constexpr std::uint32_t kDecorationDescriptorSet = 34;
 constexpr std::uint32_t kDecorationOffset = 35;
+constexpr std::uint32_t kStorageClassUniformConstant = 0;
+constexpr std::uint32_t kStorageClassUniform = 2;
 constexpr std::uint32_t kStorageClassPushConstant = 9;
+constexpr std::uint32_t kStorageClassStorageBuffer = 12;
+constexpr std::uint32_t kDimBuffer = 5;
 
 // A literal string: UTF-8 bytes, little-endian within each word, NUL-ended.
 std::string literal_string(std::span<const std::uint32_t> words) {
@@ -55,6 +66,13 @@ struct Type {
   std::vector<std::uint32_t> operands;  // after the result id
 };
 
+// An OpVariable in a storage class that Vulkan binds through descriptors.
+struct ResourceVariable {
+  std::uint32_t id = 0;
+  std::uint32_t pointer_type = 0;
+  std::uint32_t storage_class = 0;
+};
+
 struct Module {
   std::unordered_map<std::uint32_t, std::string> names;
   std::map<std::pair<std::uint32_t, std::uint32_t>, std::string> member_names;
@@ -64,6 +82,10 @@ struct Module {
   std::unordered_map<std::uint32_t, std::uint32_t> constants;  // 32-bit OpConstant values
   std::vector<std::uint32_t> spec_ids;
   std::optional<std::uint32_t> push_pointer_type;
+  std::unordered_map<std::uint32_t, std::uint32_t> bindings;         // id -> Binding
+  std::unordered_map<std::uint32_t, std::uint32_t> descriptor_sets;  // id -> DescriptorSet
+  std::unordered_map<std::uint32_t, std::uint32_t> block_kinds;      // id -> Block or BufferBlock
+  std::vector<ResourceVariable> resources;
 };
 
 class Reader {
@@ -158,6 +180,13 @@ Module scan(std::span<const std::uint32_t> words, std::string_view what) {
       case OpDecorate:
         if (ops.size() >= 3 && ops[1] == kDecorationSpecId) m.spec_ids.push_back(ops[2]);
         if (ops.size() >= 3 && ops[1] == kDecorationArrayStride) m.array_strides[ops[0]] = ops[2];
+        if (ops.size() >= 3 && ops[1] == kDecorationBinding) m.bindings[ops[0]] = ops[2];
+        if (ops.size() >= 3 && ops[1] == kDecorationDescriptorSet) {
+          m.descriptor_sets[ops[0]] = ops[2];
+        }
+        if (ops.size() >= 2 && (ops[1] == kDecorationBlock || ops[1] == kDecorationBufferBlock)) {
+          m.block_kinds[ops[0]] = ops[1];
+        }
         break;
       case OpMemberDecorate:
         if (ops.size() >= 4 && ops[2] == kDecorationOffset) {
@@ -169,7 +198,10 @@ Module scan(std::span<const std::uint32_t> words, std::string_view what) {
       case OpTypeFloat:
       case OpTypeVector:
       case OpTypeMatrix:
+      case OpTypeImage:
+      case OpTypeSampledImage:
       case OpTypeArray:
+      case OpTypeRuntimeArray:
       case OpTypeStruct:
       case OpTypePointer:
         if (!ops.empty()) {
@@ -186,6 +218,11 @@ Module scan(std::span<const std::uint32_t> words, std::string_view what) {
           }
           m.push_pointer_type = ops[0];
         }
+        if (ops.size() >= 3 && (ops[2] == kStorageClassUniformConstant ||
+                                ops[2] == kStorageClassUniform ||
+                                ops[2] == kStorageClassStorageBuffer)) {
+          m.resources.push_back({ops[1], ops[0], ops[2]});
+        }
         break;
       default:
         break;
@@ -196,7 +233,91 @@ Module scan(std::span<const std::uint32_t> words, std::string_view what) {
   return m;
 }
 
+// What `variable` is bound as, from its storage class and the type it
+// points to: the rules of Vulkan's "Shader Resource and Descriptor Type
+// Correspondence" for the three kinds vknn's shaders use.
+DescriptorKind descriptor_kind(const Module& m, const Reader& reader,
+                               const ResourceVariable& variable, std::string_view what) {
+  const auto fail = [&](const std::string& problem) -> DescriptorKind {
+    throw Error("SPIR-V of " + std::string(what) + ": resource variable %" +
+                std::to_string(variable.id) + " is " + problem +
+                ", which the reader does not bind");
+  };
+  const Type& pointer = reader.type(variable.pointer_type);
+  if (pointer.opcode != OpTypePointer || pointer.operands.size() < 2) {
+    return fail("not of a pointer type");
+  }
+  const std::uint32_t pointee_id = pointer.operands[1];
+  const Type* pointee = &reader.type(pointee_id);
+  if (pointee->opcode == OpTypeArray || pointee->opcode == OpTypeRuntimeArray) {
+    return fail("an array of descriptors");
+  }
+  switch (variable.storage_class) {
+    case kStorageClassUniformConstant:
+      // GLSL's samplerBuffer is a sampled image over an image with Dim Buffer.
+      if (pointee->opcode == OpTypeSampledImage && !pointee->operands.empty()) {
+        pointee = &reader.type(pointee->operands[0]);
+      }
+      // Operands after the result id: sampled type, Dim, Depth, Arrayed, MS, Sampled, ...
+      if (pointee->opcode == OpTypeImage && pointee->operands.size() >= 6 &&
+          pointee->operands[1] == kDimBuffer && pointee->operands[5] == 1) {
+        return DescriptorKind::uniform_texel_buffer;
+      }
+      return fail("an image or sampler other than a uniform texel buffer");
+    case kStorageClassStorageBuffer:
+      if (pointee->opcode == OpTypeStruct) return DescriptorKind::storage_buffer;
+      return fail("a StorageBuffer variable that is not a struct");
+    case kStorageClassUniform: {
+      const auto block = m.block_kinds.find(pointee_id);
+      if (pointee->opcode == OpTypeStruct && block != m.block_kinds.end()) {
+        return block->second == kDecorationBufferBlock ? DescriptorKind::storage_buffer
+                                                       : DescriptorKind::uniform_buffer;
+      }
+      return fail("a Uniform variable that is not a Block or BufferBlock struct");
+    }
+    default:
+      return fail("in storage class " + std::to_string(variable.storage_class));
+  }
+}
+
+std::vector<DescriptorBinding> descriptor_bindings(const Module& m, const Reader& reader,
+                                                   std::string_view what) {
+  std::map<std::pair<std::uint32_t, std::uint32_t>, DescriptorKind> by_slot;
+  for (const ResourceVariable& variable : m.resources) {
+    const auto binding = m.bindings.find(variable.id);
+    const auto set = m.descriptor_sets.find(variable.id);
+    if (binding == m.bindings.end() || set == m.descriptor_sets.end()) {
+      throw Error("SPIR-V of " + std::string(what) + ": resource variable %" +
+                  std::to_string(variable.id) + " has no Binding or DescriptorSet decoration");
+    }
+    const DescriptorKind kind = descriptor_kind(m, reader, variable, what);
+    const auto [it, inserted] = by_slot.emplace(std::pair{set->second, binding->second}, kind);
+    // Blocks that alias one binding (float[] and vec4[] views of a buffer)
+    // are one descriptor; they must agree on what it is.
+    if (!inserted && it->second != kind) {
+      throw Error("SPIR-V of " + std::string(what) + ": set " + std::to_string(set->second) +
+                  " binding " + std::to_string(binding->second) + " is declared both as a " +
+                  descriptor_kind_name(it->second) + " and as a " + descriptor_kind_name(kind));
+    }
+  }
+  std::vector<DescriptorBinding> result;
+  for (const auto& [slot, kind] : by_slot) result.push_back({slot.first, slot.second, kind});
+  return result;
+}
+
 }  // namespace
+
+const char* descriptor_kind_name(DescriptorKind kind) {
+  switch (kind) {
+    case DescriptorKind::storage_buffer:
+      return "storage buffer";
+    case DescriptorKind::uniform_texel_buffer:
+      return "uniform texel buffer";
+    case DescriptorKind::uniform_buffer:
+      return "uniform buffer";
+  }
+  return "?";
+}
 
 bool ShaderInterface::declares_spec_constant(std::uint32_t id) const {
   return std::binary_search(spec_constant_ids.begin(), spec_constant_ids.end(), id);
@@ -204,11 +325,12 @@ bool ShaderInterface::declares_spec_constant(std::uint32_t id) const {
 
 ShaderInterface reflect_shader(std::span<const std::uint32_t> words, std::string_view what) {
   const Module m = scan(words, what);
+  const Reader reader(m, what);
   ShaderInterface result;
   result.spec_constant_ids = m.spec_ids;
+  result.bindings = descriptor_bindings(m, reader, what);
   if (!m.push_pointer_type) return result;
 
-  const Reader reader(m, what);
   const Type& pointer = reader.type(*m.push_pointer_type);
   if (pointer.opcode != OpTypePointer || pointer.operands.size() < 2) {
     throw Error("SPIR-V of " + std::string(what) +

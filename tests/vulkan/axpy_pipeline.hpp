@@ -16,7 +16,6 @@ struct AxpyPush {
 inline vknn::vk::PipelineDesc axpy_desc(std::array<std::uint32_t, 3> workgroup = {64, 1, 1}) {
   vknn::vk::PipelineDesc desc;
   desc.shader = "axpy";
-  desc.buffer_count = 2;
   desc.push_constant_bytes = sizeof(AxpyPush);
   desc.workgroup = workgroup;
   return desc;

@@ -86,7 +86,17 @@ TEST_F(RuntimeTest, DispatchChecksBuffersAndPushConstantsAgainstThePipeline) {
   std::string message = error_of([&] {
     recording.dispatch(device.pipeline(axpy_desc()), {&x}, AxpyPush{4, 1.0f}, {1, 1, 1});
   });
-  EXPECT_NE(message.find("binds 2 buffers but 1 were given"), std::string::npos) << message;
+  // The count is the shader's (axpy.comp declares x and y), not the C++'s.
+  EXPECT_NE(message.find("dispatch of 'axpy'"), std::string::npos) << message;
+  EXPECT_NE(message.find("shaders/axpy.comp declares 2 buffers but 1 were given"),
+            std::string::npos)
+      << message;
+  message = error_of([&] {
+    recording.dispatch(device.pipeline(axpy_desc()), {&x, &x, &x}, AxpyPush{4, 1.0f}, {1, 1, 1});
+  });
+  EXPECT_NE(message.find("shaders/axpy.comp declares 2 buffers but 3 were given"),
+            std::string::npos)
+      << message;
   const std::uint32_t wrong_push = 7;
   message = error_of([&] {
     recording.dispatch(device.pipeline(axpy_desc()), {&x, &x}, wrong_push, {1, 1, 1});

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -322,6 +323,104 @@ TEST(ShaderLayout, SpecializationConstantIdsMatchTheNamedOnes) {
       EXPECT_TRUE(named.count(id)) << "the shader declares id " << id << ", the C++ names none";
     }
   }
+}
+
+// ---- descriptor bindings -------------------------------------------------
+// The pipeline's descriptor layout and the dispatch's buffer count are read
+// from these (pipeline.cpp), so what is checked here is that every shader
+// declares what a dispatch can bind: set 0, bindings 0..n-1, each a storage
+// buffer or a uniform texel buffer, and that each _texel build differs from
+// its storage build only by the inputs it reads through texels.
+
+using vknn::vk::DescriptorKind;
+
+std::vector<DescriptorKind> kinds_of(std::string_view shader) {
+  std::vector<DescriptorKind> kinds;
+  for (const auto& b : vknn::vk::embedded_shader_interface(shader).bindings) {
+    kinds.push_back(b.kind);
+  }
+  return kinds;
+}
+
+TEST(ShaderBindings, EveryShaderBindsSetZeroFromBindingZeroUp) {
+  for (const std::string& name : vknn::vk::embedded_shader_names()) {
+    SCOPED_TRACE("shaders/" + name + ".comp");
+    const auto& bindings = vknn::vk::embedded_shader_interface(name).bindings;
+    EXPECT_FALSE(bindings.empty());
+    for (std::uint32_t i = 0; i < bindings.size(); ++i) {
+      EXPECT_EQ(bindings[i].set, 0u);
+      EXPECT_EQ(bindings[i].binding, i);
+      EXPECT_NE(bindings[i].kind, DescriptorKind::uniform_buffer);
+    }
+  }
+}
+
+TEST(ShaderBindings, TexelBuildsReadSomeInputsThroughTexelsAndNothingElseDiffers) {
+  constexpr std::string_view kTexel = "_texel";
+  int texel_builds = 0;
+  for (const std::string& name : vknn::vk::embedded_shader_names()) {
+    SCOPED_TRACE("shaders/" + name + ".comp");
+    const std::vector<DescriptorKind> kinds = kinds_of(name);
+    const auto texel_count = std::count(kinds.begin(), kinds.end(),
+                                        DescriptorKind::uniform_texel_buffer);
+    if (!std::string_view(name).ends_with(kTexel)) {
+      EXPECT_EQ(texel_count, 0) << "only the _texel builds declare texel buffers";
+      continue;
+    }
+    ++texel_builds;
+    const std::string base = name.substr(0, name.size() - kTexel.size());
+    const std::vector<DescriptorKind> storage = kinds_of(base);
+    ASSERT_EQ(kinds.size(), storage.size()) << "bindings of " << base;
+    EXPECT_GE(texel_count, 1) << "a _texel build with no VKNN_INPUT";
+    for (std::size_t i = 0; i < kinds.size(); ++i) {
+      EXPECT_EQ(storage[i], DescriptorKind::storage_buffer) << "binding " << i;
+    }
+  }
+  EXPECT_EQ(texel_builds, 10) << "the shaders that include texel_reads.glsl";
+}
+
+TEST(ShaderBindings, ReadsKindsAsTheGlslDeclaresThem) {
+  using K = DescriptorKind;
+  // axpy: two storage buffers. maxpool2d_forward: input x (VKNN_INPUT 0),
+  // output y; the storage build declares x as two aliasing blocks (float and
+  // vec4 views), which are one binding.
+  EXPECT_EQ(kinds_of("axpy"), (std::vector<K>{K::storage_buffer, K::storage_buffer}));
+  EXPECT_EQ(kinds_of("maxpool2d_forward"), (std::vector<K>{K::storage_buffer, K::storage_buffer}));
+  EXPECT_EQ(kinds_of("maxpool2d_forward_texel"),
+            (std::vector<K>{K::uniform_texel_buffer, K::storage_buffer}));
+  // dense_gemm_shuffle: a, b (VKNN_INPUT 0 and 1), bias, c.
+  EXPECT_EQ(kinds_of("dense_gemm_shuffle_texel"),
+            (std::vector<K>{K::uniform_texel_buffer, K::uniform_texel_buffer, K::storage_buffer,
+                            K::storage_buffer}));
+}
+
+// `words` with every `OpDecorate <id> Binding from` changed to `to`.
+std::vector<std::uint32_t> rebind(std::span<const std::uint32_t> code, std::uint32_t from,
+                                  std::uint32_t to) {
+  std::vector<std::uint32_t> words(code.begin(), code.end());
+  constexpr std::uint32_t kOpDecorate = 71, kBinding = 33;
+  for (std::size_t at = 5; at < words.size(); at += words[at] >> 16) {
+    if ((words[at] & 0xffff) == kOpDecorate && (words[at] >> 16) == 4 &&
+        words[at + 2] == kBinding && words[at + 3] == from) {
+      words[at + 3] = to;
+    }
+  }
+  return words;
+}
+
+TEST(SpirvReflect, VariablesAtOneBindingAreOneBindingOfOneKind) {
+  // axpy's y moved onto x's binding: two storage blocks, one binding.
+  const auto merged = vknn::vk::reflect_shader(rebind(vknn::vk::embedded_shader("axpy"), 1, 0),
+                                               "axpy with y at binding 0");
+  ASSERT_EQ(merged.bindings.size(), 1u);
+  EXPECT_EQ(merged.bindings[0].kind, DescriptorKind::storage_buffer);
+  // maxpool2d_forward_texel's output y moved onto the texel input's binding.
+  const auto clash = rebind(vknn::vk::embedded_shader("maxpool2d_forward_texel"), 1, 0);
+  const std::string message = error_of([&] { vknn::vk::reflect_shader(clash, "clash"); });
+  EXPECT_NE(message.find("clash: set 0 binding 0 is declared both as a uniform texel buffer and "
+                         "as a storage buffer"),
+            std::string::npos)
+      << message;
 }
 
 // ---- the reader itself -------------------------------------------------

@@ -20,7 +20,7 @@ constexpr std::uint32_t kReluWorkgroup = 256;
 
 void record_relu(Recording& recording, bool backward, std::int64_t count,
                  const Buffer& in, const Buffer& dy, const Buffer& out) {
-  const PipelineDesc desc = detail::pipeline_1d("relu", 3, sizeof(ReluPush), kReluWorkgroup,
+  const PipelineDesc desc = detail::pipeline_1d("relu", sizeof(ReluPush), kReluWorkgroup,
                                                          {{ReluSpec::backward, backward}});
   detail::record_grid_stride(recording, desc, detail::GridStrideOp::relu, std::uint64_t(count),
                              {&in, &dy, &out}, ReluPush{std::uint32_t(count)});
@@ -55,7 +55,6 @@ void record_softmax(Recording& recording, const char* op, bool backward, const C
   const std::uint32_t workgroup = softmax_workgroup(profile, device.info(), g.classes);
   PipelineDesc desc;
   desc.shader = variant == ReductionVariant::subgroup ? "softmax_subgroup" : "softmax_shared";
-  desc.buffer_count = 3;
   desc.push_constant_bytes = sizeof(SoftmaxPush);
   desc.workgroup = {workgroup, 1, 1};
   desc.constants = {{SoftmaxSpec::backward, backward}};

@@ -33,7 +33,7 @@ void record_pass(Recording& recording, const Pool2DGeometry& g, const Pass& pass
   const std::string shapes = g.describe();
   require_floats(pass.shader, pass.in_role, in, pass.in_count, shapes);
   require_floats(pass.shader, pass.out_role, out, pass.out_count, shapes);
-  record_grid_stride(recording, pipeline_1d(pass.shader, 2, sizeof(PoolPush), kWorkgroup),
+  record_grid_stride(recording, pipeline_1d(pass.shader, sizeof(PoolPush), kWorkgroup),
                      GridStrideOp::pooling, std::uint64_t(pass.out_count), {&in, &out},
                      pool_push_of(g));
 }

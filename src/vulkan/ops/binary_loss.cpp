@@ -40,7 +40,7 @@ void sigmoid_forward(Recording& recording, std::int64_t count, const Buffer& x, 
   require_fits_u32(op, "count", std::uint64_t(count));
   require_bytes(op, "x", x, std::uint64_t(count) * 4, std::to_string(count) + " floats");
   require_bytes(op, "y", y, std::uint64_t(count) * 4, std::to_string(count) + " floats");
-  record_grid_stride(recording, pipeline_1d("sigmoid_forward", 2, sizeof(ElementCountPush), kWidth),
+  record_grid_stride(recording, pipeline_1d("sigmoid_forward", sizeof(ElementCountPush), kWidth),
                      GridStrideOp::relu, std::uint64_t(count), {&x, &y},
                      ElementCountPush{std::uint32_t(count)});
 }
@@ -63,7 +63,7 @@ void sigmoid_cross_entropy(Recording& recording, std::int64_t batch, const Buffe
   require_bytes(op, "dlogits", dlogits, bytes, per_sample(batch, "float"));
   record_grid_stride(
       recording,
-      pipeline_1d("loss_sigmoid_cross_entropy", 4, sizeof(SigmoidCrossEntropyPush), kWidth),
+      pipeline_1d("loss_sigmoid_cross_entropy", sizeof(SigmoidCrossEntropyPush), kWidth),
       GridStrideOp::rows, std::uint64_t(batch), {&logits, &labels, &loss, &dlogits},
       SigmoidCrossEntropyPush{std::uint32_t(batch), gradient_divisor});
 }
@@ -77,7 +77,7 @@ void binary_count_correct(Recording& recording, std::int64_t batch, const Buffer
   require_bytes(op, "labels", labels, bytes, per_sample(batch, "uint32"));
   require_bytes(op, "correct", correct, bytes, per_sample(batch, "uint32"));
   record_grid_stride(
-      recording, pipeline_1d("metrics_count_correct_binary", 3, sizeof(ElementCountPush), kWidth),
+      recording, pipeline_1d("metrics_count_correct_binary", sizeof(ElementCountPush), kWidth),
       GridStrideOp::rows, std::uint64_t(batch), {&logits, &labels, &correct},
       ElementCountPush{std::uint32_t(batch)});
 }

@@ -120,14 +120,13 @@ Tiles tiles_for(const Device& device, std::int64_t rows, std::int64_t cols) {
   return {64, 64, 16, 4, 4};
 }
 
-void dispatch_tiled(Recording& recording, const char* shader, std::uint32_t buffer_count,
+void dispatch_tiled(Recording& recording, const char* shader,
                     std::initializer_list<const Buffer*> buffers, const Conv2DPush& push,
                     std::int64_t rows, std::int64_t cols, bool a_depth_fastest) {
   Device& device = recording.device();
   const Tiles t = tiles_for(device, rows, cols);
   PipelineDesc desc;
   desc.shader = shader;
-  desc.buffer_count = buffer_count;
   desc.push_constant_bytes = sizeof(Conv2DPush);
   desc.workgroup = {t.n / t.thread_n, t.m / t.thread_m, 1};
   using Spec = Conv2DTiledSpec;
@@ -168,12 +167,12 @@ void dispatch_winograd(Recording& recording, const Conv2DGeometry& g, const Buff
   const std::int64_t owners = std::int64_t(g.batch) * div_up(dst_h, 2) *
                               div_up(div_up(dst_w, 2), int(tiles));
   using Spec = Conv2DWinogradSpec;
-  const PipelineDesc desc = read_inputs(pipeline_1d("conv2d_winograd", 4, sizeof(Conv2DPush), width,
+  const PipelineDesc desc = read_inputs(pipeline_1d("conv2d_winograd", sizeof(Conv2DPush), width,
                                                     {{Spec::tiles, tiles},
                                                      {Spec::channel_vecs, channel_vecs},
                                                      {Spec::share_subgroup, share},
                                                      {Spec::backward_input, backward_input}}),
-                                        device, 0b0011);  // src, kernel
+                                        device);
   const auto [gx, gz] = fold_groups(div_up(owners, std::int64_t(width)), device);
   recording.dispatch(device.pipeline(desc), {&src, &kernel, &bias, &dst}, push,
                      {gx, div_up(dst_c, 4 * int(channel_vecs)), gz});
@@ -191,9 +190,8 @@ void dispatch_winograd_kernel_grad(Recording& recording, const Conv2DGeometry& g
   const std::uint32_t width = share > 0 ? share : std::uint32_t(std::clamp<std::int64_t>(lanes, 1, 64));
   using Spec = Conv2DWinogradKernelGradSpec;
   const PipelineDesc desc = read_inputs(
-      pipeline_1d("conv2d_winograd_backward_kernel", 3, sizeof(Conv2DPush), width,
-                  {{Spec::channel_vecs, channel_vecs}, {Spec::share_subgroup, share}}),
-      device, 0b011);  // x, dy
+      pipeline_1d("conv2d_winograd_backward_kernel", sizeof(Conv2DPush), width,
+                  {{Spec::channel_vecs, channel_vecs}, {Spec::share_subgroup, share}}), device);
   recording.dispatch(device.pipeline(desc), {&x, &dy, &dkernel}, push,
                      {div_up(lanes, width), std::uint32_t(g.in_c / 4), 1});
 }
@@ -242,7 +240,7 @@ void conv2d_forward(Recording& recording, const Conv2DGeometry& g, const Buffer&
     const std::uint32_t channel_vecs =
         std::min<std::uint32_t>(g.in_c % 4 == 0 ? 8 : 16, div_up(g.out_c, 4));
     using Spec = Conv2DForwardSpec;
-    const PipelineDesc desc = pipeline_1d("conv2d_forward", 4, sizeof(Conv2DPush), b.workgroup,
+    const PipelineDesc desc = pipeline_1d("conv2d_forward", sizeof(Conv2DPush), b.workgroup,
                                           {{Spec::pixels, pixels},
                                            {Spec::channel_vecs, channel_vecs},
                                            {Spec::ic_vec4, g.in_c % 4 == 0},
@@ -251,7 +249,7 @@ void conv2d_forward(Recording& recording, const Conv2DGeometry& g, const Buffer&
     dispatch_pixel_blocks(recording, desc, {&x, &kernel, &bias, &y}, push, rows, pixels,
                           div_up(g.out_c, 4 * channel_vecs));
   } else {
-    dispatch_tiled(recording, "conv2d_forward_tiled", 4, {&x, &kernel, &bias, &y}, push, rows,
+    dispatch_tiled(recording, "conv2d_forward_tiled", {&x, &kernel, &bias, &y}, push, rows,
                    g.out_c, true);
   }
   recording.barrier();
@@ -287,7 +285,7 @@ void conv2d_backward_input(Recording& recording, const Conv2DGeometry& g, const 
     const std::uint32_t channels = std::min<std::uint32_t>(share ? 64 : 4, std::uint32_t(g.in_c));
     using Spec = Conv2DBackwardInputSpec;
     const PipelineDesc desc =
-        pipeline_1d("conv2d_backward_input", 3, sizeof(Conv2DPush), b.workgroup,
+        pipeline_1d("conv2d_backward_input", sizeof(Conv2DPush), b.workgroup,
                     {{Spec::pixels, pixels},
                      {Spec::channels, channels},
                      {Spec::oc_vec4, oc_vec4},
@@ -296,7 +294,7 @@ void conv2d_backward_input(Recording& recording, const Conv2DGeometry& g, const 
     dispatch_pixel_blocks(recording, desc, {&dy, &kernel, &dx}, push, rows, pixels,
                           div_up(g.in_c, channels));
   } else {
-    dispatch_tiled(recording, "conv2d_backward_input_tiled", 3, {&dy, &kernel, &dx}, push, rows,
+    dispatch_tiled(recording, "conv2d_backward_input_tiled", {&dy, &kernel, &dx}, push, rows,
                    g.in_c, true);
   }
   recording.barrier();
@@ -349,17 +347,16 @@ void conv2d_backward_kernel(Recording& recording, const Conv2DGeometry& g, const
     const std::uint32_t width = width_for(lanes);
     using Spec = Conv2DBackwardKernelSpec;
     const PipelineDesc desc =
-        read_inputs(pipeline_1d("conv2d_backward_kernel", 3, sizeof(Conv2DPush), width,
+        read_inputs(pipeline_1d("conv2d_backward_kernel", sizeof(Conv2DPush), width,
                                 {{Spec::rows, rows},
                                  {Spec::channel_vecs, channel_vecs},
                                  {Spec::row_vec4, row_vec4},
                                  {Spec::oc_vec4, g.out_c % 4 == 0},
-                                 {Spec::share_subgroup, b.share_subgroup}}),
-                    device, 0b011);  // x, dy
+                                 {Spec::share_subgroup, b.share_subgroup}}), device);
     recording.dispatch(device.pipeline(desc), {&x, &dy, &dkernel}, push,
                        {div_up(lanes, width), div_up(kernel_rows, rows), 1});
   } else {
-    dispatch_tiled(recording, "conv2d_backward_kernel_tiled", 3, {&x, &dy, &dkernel}, push,
+    dispatch_tiled(recording, "conv2d_backward_kernel_tiled", {&x, &dy, &dkernel}, push,
                    kernel_rows, g.out_c, false);
   }
   recording.barrier();
@@ -377,7 +374,6 @@ void conv2d_backward_bias(Recording& recording, const Conv2DGeometry& g, const B
 
   PipelineDesc desc;
   desc.shader = "conv2d_backward_bias";
-  desc.buffer_count = 2;
   desc.push_constant_bytes = sizeof(Conv2DPush);
   std::array<std::uint32_t, 3> groups{};
   variant = resolve(variant, device, op, shapes, {g.output_size(), g.out_c},

@@ -100,9 +100,9 @@ void conv2d_relu_maxpool2d_forward(Recording& recording, const ConvReluPoolGeome
                  {ConvReluPoolSpec::write_winners, winners ? 1u : 0u},
                  {ConvReluPoolSpec::channels, blocking.fixed_channels}});
   const PipelineDesc desc =
-      read_inputs(pipeline_1d("conv2d_relu_maxpool2d_forward", 5, sizeof(ConvReluPoolPush),
+      read_inputs(pipeline_1d("conv2d_relu_maxpool2d_forward", sizeof(ConvReluPoolPush),
                               elementwise_width(recording.device()), std::move(constants)),
-                  recording.device(), 0b00001);  // x
+                  recording.device());
   // Prediction: the winners binding must still hold a buffer; y stands in,
   // and the shader specialised without WRITE_WINNERS never touches it.
   record_grid_stride(recording, desc, GridStrideOp::pooling, items,
@@ -125,9 +125,9 @@ void maxpool2d_backward_from_winners(Recording& recording, const ConvReluPoolGeo
                           {ConvReluPoolSpec::pool_w, std::uint32_t(g.pool.pool_w)},
                           {ConvReluPoolSpec::oc_vec4, oc_vec4(g)}};
   const PipelineDesc desc =
-      read_inputs(pipeline_1d("maxpool2d_backward_from_winners", 3, sizeof(ConvReluPoolPush),
+      read_inputs(pipeline_1d("maxpool2d_backward_from_winners", sizeof(ConvReluPoolPush),
                               elementwise_width(recording.device()), std::move(constants)),
-                  recording.device(), 0b001);  // dy
+                  recording.device());
   const std::uint64_t items =
       std::uint64_t(g.pool.batch) * g.pool.out_h() * g.pool.out_w() * g.channel_groups();
   record_grid_stride(recording, desc, GridStrideOp::pooling, items, {&dy, &winners, &dx},
@@ -172,8 +172,7 @@ void conv2d_relu_maxpool2d_backward_params(Recording& recording, const ConvReluP
                  {Spec::channels, blocking.fixed_channels}});
   const std::uint32_t width = elementwise_width(device);
   const PipelineDesc partial_desc =
-      read_inputs(pipeline_1d(op, 4, sizeof(ConvReluPoolPush), width, std::move(constants)), device,
-                  0b0011);  // x, dy
+      read_inputs(pipeline_1d(op, sizeof(ConvReluPoolPush), width, std::move(constants)), device);
   record_grid_stride(recording, partial_desc, GridStrideOp::pooling, std::uint64_t(slices) * blocks,
                      {&x, &dy, &winners, &partials}, conv_relu_pool_push_of(g));
 
@@ -182,8 +181,8 @@ void conv2d_relu_maxpool2d_backward_params(Recording& recording, const ConvReluP
   // time: course conv1 0.61 -> 0.33 ms).
   const bool vec4 = g.conv.out_c % 4 == 0;
   const PipelineDesc sum_desc = read_inputs(
-      pipeline_1d("sum_slices", 2, sizeof(SumSlicesPush), width, {{SumSlicesSpec::vec4, vec4}}),
-      device, 0b01);
+      pipeline_1d("sum_slices", sizeof(SumSlicesPush), width, {{SumSlicesSpec::vec4, vec4}}),
+      device);
   const std::uint32_t per_invocation = vec4 ? 4 : 1;
   const std::uint32_t kernel_sums = std::uint32_t(g.conv.kernel_size());
   const SumSlicesPush kernel_push{kernel_sums, slices, std::uint32_t(slice_size), 0};

@@ -102,7 +102,6 @@ void record_gemm(Recording& recording, const Gemm& gemm, KernelVariant variant) 
   Device& device = recording.device();
   const DeviceProfile profile = DeviceProfile::of(device.info());
   PipelineDesc desc;
-  desc.buffer_count = 4;
   desc.push_constant_bytes = sizeof(GemmPush);
   desc.constants = {{GemmSpec::transpose_a, gemm.transpose_a},
                     {GemmSpec::transpose_b, gemm.transpose_b},
@@ -131,7 +130,7 @@ void record_gemm(Recording& recording, const Gemm& gemm, KernelVariant variant) 
                         {Spec::vec4_c, vec4_c},
                         {Spec::share_subgroup, subgroup}});
     groups = {div_up(gemm.N, subgroup * 4 * kShuffleColumnVecs), div_up(gemm.M, rows), 1};
-    desc = read_inputs(std::move(desc), device, 0b0011);  // a, b
+    desc = read_inputs(std::move(desc), device);
   } else if (variant == KernelVariant::register_blocked) {
     const std::uint32_t rows = gemm.M <= 4 ? 4 : kBlockedEdge;
     const std::uint32_t columns = gemm.N <= 4 ? 4 : kBlockedEdge;
@@ -239,7 +238,6 @@ void dense_backward_bias(Recording& recording, const DenseGeometry& g, const Buf
   Device& device = recording.device();
   PipelineDesc desc;
   desc.shader = "dense_bias_grad";
-  desc.buffer_count = 2;
   desc.push_constant_bytes = sizeof(DenseBiasGradPush);
   desc.workgroup = {64, 1, 1};
   recording.dispatch(device.pipeline(desc), {&dy, &dbias}, push,

@@ -173,28 +173,23 @@ inline std::uint32_t grid_groups(const Device& device, GridStrideOp op, std::uin
   return std::uint32_t(std::min(wanted, limit));
 }
 
-// A pipeline with one-dimensional workgroups `width` wide: `buffers` storage
-// buffers, a push block of `push_bytes`.
-inline PipelineDesc pipeline_1d(const char* shader, std::uint32_t buffers,
-                                         std::uint32_t push_bytes, std::uint32_t width,
-                                         SpecConstants constants = {}) {
+// A pipeline with one-dimensional workgroups `width` wide and a push block of
+// `push_bytes`; its buffers are the shader's bindings (pipeline.hpp).
+inline PipelineDesc pipeline_1d(const char* shader, std::uint32_t push_bytes, std::uint32_t width,
+                                SpecConstants constants = {}) {
   PipelineDesc desc;
   desc.shader = shader;
-  desc.buffer_count = buffers;
   desc.push_constant_bytes = push_bytes;
   desc.workgroup = {width, 1, 1};
   desc.constants = std::move(constants);
   return desc;
 }
 
-// For a shader that includes texel_reads.glsl: where the device profile
-// reads through texels, its _texel build with `inputs` (bit i: binding i,
-// the bindings it declares with VKNN_INPUT) bound as texel buffers.
-inline PipelineDesc read_inputs(PipelineDesc desc, const Device& device, std::uint32_t inputs) {
-  if (DeviceProfile::of(device.info()).texel_reads) {
-    desc.shader += "_texel";
-    desc.texel_bindings = inputs;
-  }
+// For a shader that includes texel_reads.glsl: its _texel build where the
+// device profile reads through texels. That build declares its VKNN_INPUT
+// bindings as uniform texel buffers, and the pipeline binds them so.
+inline PipelineDesc read_inputs(PipelineDesc desc, const Device& device) {
+  if (DeviceProfile::of(device.info()).texel_reads) desc.shader += "_texel";
   return desc;
 }
 

@@ -27,7 +27,7 @@ void dropout_apply(Recording& recording, const DropoutConfig& config, std::int64
   const DropoutPush push{std::uint32_t(count), config.threshold(), config.keep_scale(),
                          std::uint32_t(config.seed), std::uint32_t(config.seed >> 32)};
   record_grid_stride(recording,
-                     pipeline_1d("dropout", 3, sizeof(DropoutPush),
+                     pipeline_1d("dropout", sizeof(DropoutPush),
                                  elementwise_width(recording.device())),
                      GridStrideOp::relu, std::uint64_t(count), {&state, &x, &y}, push);
 }

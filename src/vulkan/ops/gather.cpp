@@ -92,7 +92,7 @@ void gather_batch(Recording& recording, std::uint32_t sample_size, std::uint32_t
                         std::uint32_t(std::min<std::uint64_t>(capacity, 0xffffffffull)),
                         std::uint32_t(std::min<std::uint64_t>(order.size() / 4, 0xffffffffull))};
 
-  const PipelineDesc desc = pipeline_1d("gather_batch", 6, sizeof(GatherPush),
+  const PipelineDesc desc = pipeline_1d("gather_batch", sizeof(GatherPush),
                                                  elementwise_width(recording.device()));
   // One invocation per word of four packed bytes.
   const std::uint64_t items = std::uint64_t(count) * ((sample_size + 3) / 4);
@@ -162,8 +162,7 @@ void gather_float_batch(Recording& recording, std::uint32_t sample_size, std::ui
     c[k] = k < chunks.size() ? chunks[k] : chunks[0];
   }
   static_assert(kFloatDatasetMaxChunks == 8, "the binding list below names 8 chunks");
-  const PipelineDesc desc = pipeline_1d("gather_float_batch", 5 + kFloatDatasetMaxChunks,
-                                        sizeof(GatherFloatPush),
+  const PipelineDesc desc = pipeline_1d("gather_float_batch", sizeof(GatherFloatPush),
                                         elementwise_width(recording.device()));
   // One invocation per four floats of an output row.
   const std::uint64_t items = std::uint64_t(count) * ((sample_size + 3) / 4);

@@ -60,7 +60,7 @@ template <class Push>
 void record_rows(Recording& recording, const char* shader, const ClassesGeometry& g,
                  std::initializer_list<const Buffer*> buffers, const Push& push) {
   const PipelineDesc desc =
-      pipeline_1d(shader, std::uint32_t(buffers.size()), sizeof(Push), kRowsPerGroup);
+      pipeline_1d(shader, sizeof(Push), kRowsPerGroup);
   record_grid_stride(recording, desc, GridStrideOp::rows, std::uint64_t(g.batch), buffers, push);
 }
 
@@ -121,7 +121,6 @@ void accumulate_metrics(Recording& recording, std::uint32_t count, const Buffer&
   Device& device = recording.device();
   PipelineDesc desc;
   desc.shader = "metrics_accumulate";
-  desc.buffer_count = 3;
   desc.push_constant_bytes = sizeof(AccumulatePush);
   desc.workgroup = {workgroup_width(device, kMetricsWidth, kMetricsWidth), 1, 1};
   desc.shared_memory_bytes = desc.workgroup[0] * 8;

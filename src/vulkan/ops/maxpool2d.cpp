@@ -19,14 +19,12 @@ constexpr std::uint32_t kWorkgroup = 128;
 PoolPush push_of(const Pool2DGeometry& g) { return pool_push_of(g); }
 
 // Records `shader` over `items` invocations.
-// `texel_inputs`: for shaders that include texel_reads.glsl, their
-// VKNN_INPUT bindings (read_inputs); 0 for the others.
+// `texel_build`: the shader includes texel_reads.glsl (read_inputs).
 void record_pool(Recording& recording, const char* shader, SpecConstants constants,
                  std::int64_t items, std::initializer_list<const Buffer*> buffers,
-                 const Pool2DGeometry& g, std::uint32_t texel_inputs = 0) {
-  PipelineDesc desc = pipeline_1d(shader, std::uint32_t(buffers.size()), sizeof(PoolPush),
-                                  kWorkgroup, std::move(constants));
-  if (texel_inputs != 0) desc = read_inputs(std::move(desc), recording.device(), texel_inputs);
+                 const Pool2DGeometry& g, bool texel_build = false) {
+  PipelineDesc desc = pipeline_1d(shader, sizeof(PoolPush), kWorkgroup, std::move(constants));
+  if (texel_build) desc = read_inputs(std::move(desc), recording.device());
   record_grid_stride(recording, desc, GridStrideOp::pooling, std::uint64_t(items), buffers,
                      push_of(g));
 }
@@ -58,7 +56,7 @@ void maxpool2d_forward(Recording& recording, const Pool2DGeometry& g, const Buff
   // One invocation per output window and group of channel_width channels.
   const std::uint32_t width = channel_width(g);
   record_pool(recording, "maxpool2d_forward", {{PoolSpec::channel_width, width}},
-              g.output_size() / width, {&x, &y}, g, 0b01);  // x
+              g.output_size() / width, {&x, &y}, g, true);
 }
 
 void maxpool2d_backward(Recording& recording, const Pool2DGeometry& g, const Buffer& x,
@@ -86,7 +84,7 @@ void maxpool2d_backward(Recording& recording, const Pool2DGeometry& g, const Buf
     const std::uint32_t width = channel_width(g);
     record_pool(recording, "maxpool2d_backward_scatter",
                 {{PoolSpec::channel_width, width}, {PoolSpec::relu_mask, mask}},
-                g.output_size() / width, {&x, &dy, &dx}, g, 0b011);  // x, dy
+                g.output_size() / width, {&x, &dy, &dx}, g, true);
   } else {
     // One invocation per input element: a gather over the windows covering it.
     record_pool(recording, "maxpool2d_backward", {{PoolSpec::relu_mask, mask}}, g.input_size(),

@@ -67,7 +67,7 @@ void sgd_update(Recording& recording, const SgdConfig& config, std::uint64_t cou
   }
 
   const PipelineDesc desc =
-      pipeline_1d("optimizer_sgd", 4, sizeof(SgdPush), elementwise_width(recording.device()),
+      pipeline_1d("optimizer_sgd", sizeof(SgdPush), elementwise_width(recording.device()),
                            {{SgdSpec::has_velocity, has_velocity}});
   // Without momentum the shader never touches binding 3; the gradients
   // (already bound, read-only in use) fill the slot.
@@ -94,7 +94,7 @@ void adam_update(Recording& recording, const AdamConfig& config, std::uint64_t c
     return;
   }
 
-  const PipelineDesc desc = pipeline_1d("optimizer_adam", 5, sizeof(AdamPush),
+  const PipelineDesc desc = pipeline_1d("optimizer_adam", sizeof(AdamPush),
                                                  elementwise_width(recording.device()));
   record_grid_stride(recording, desc, GridStrideOp::optimizer, quads_and_tail(count),
                      {&state, &weights, &gradients, &m, &v},

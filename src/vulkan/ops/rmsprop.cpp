@@ -50,7 +50,7 @@ void rmsprop_update(Recording& recording, const RmspropConfig& config, std::uint
   const RmspropPush push{std::uint32_t(count), config.rho, float(1.0 - double(config.rho)),
                          config.momentum, config.epsilon};
   const PipelineDesc desc =
-      pipeline_1d("optimizer_rmsprop", 5, sizeof(RmspropPush),
+      pipeline_1d("optimizer_rmsprop", sizeof(RmspropPush),
                   elementwise_width(recording.device()),
                   {{RmspropSpec::has_momentum, has_momentum ? 1u : 0u}});
   record_grid_stride(recording, desc, GridStrideOp::optimizer, count,

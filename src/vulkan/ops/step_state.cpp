@@ -50,7 +50,6 @@ void advance_step(Recording& recording, const Buffer& state) {
   require_step_state(op, state);
   PipelineDesc desc;
   desc.shader = "step_advance";
-  desc.buffer_count = 1;
   desc.push_constant_bytes = 0;
   // The update is not idempotent: exactly one invocation.
   desc.workgroup = {1, 1, 1};

@@ -27,7 +27,7 @@ void store_batch(Recording& recording, std::uint32_t count, std::uint32_t stride
                 std::to_string(count));
   }
 
-  const PipelineDesc desc = pipeline_1d("store_batch", 3, sizeof(StoreBatchPush),
+  const PipelineDesc desc = pipeline_1d("store_batch", sizeof(StoreBatchPush),
                                                  elementwise_width(recording.device()));
   record_grid_stride(recording, desc, GridStrideOp::batch_copy, count,
                      {&source, &state, &destination},
