@@ -8,8 +8,10 @@
 # finishes in about 2 minutes on lavapipe (2 shared cores), to test the script.
 #
 # usage: scripts/gpu_check.sh REPORT_DIR [--quick] [--build DIR] [--data DIR] [--debs DIR]
-#   REPORT_DIR  created if missing (an $OUT-style folder: files at most one
-#               level down, plain names)
+#   REPORT_DIR  created if missing; it gets 15 files (logs, JSON,
+#               summary.md). The device machine returns at most 8 files from
+#               $OUT: there, write the report elsewhere and copy summary.md and
+#               a tarball of the folder into $OUT
 #   --build     the build folder holding the programs (default: build)
 #   --data      Fashion-MNIST IDX folder for the course epoch (default:
 #               data/fashion-mnist; the epoch is reported as skipped without it)
@@ -42,7 +44,7 @@
 # - python3 (any; standard library only) for the summary's step table.
 set -uo pipefail
 
-usage() { sed -n '10,20p' "$0" >&2; exit 2; }
+usage() { sed -n '10,19p' "$0" >&2; exit 2; }
 [[ $# -ge 1 && $1 != -* ]] || usage
 report="$1"; shift
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -78,8 +80,8 @@ if [[ -z ${VK_DRIVER_FILES:-} && -f $nvidia_icd ]] && \
   export __EGL_VENDOR_LIBRARY_FILENAMES=/usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json
 fi
 # A fresh tuning cache: --tune measures, and the step runs after it reuse its choices.
-export VKNN_CACHE_DIR="$report/.cache"
-rm -rf "$VKNN_CACHE_DIR"
+export VKNN_CACHE_DIR="$(mktemp -d)"
+trap 'rm -rf "$VKNN_CACHE_DIR"' EXIT
 
 bench="$build/bench/vknn-bench"
 info="$build/src/vknn-info"
