@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""vknn against PyTorch on the same machine: the course model's training step and predict.
+"""vknn against PyTorch on the same machine: a course model's training step and predict.
 
 Both sides run the course model (Conv2D 64 3x3 relu, MaxPool 2, Conv2D 64 3x3
 relu, MaxPool 2, Flatten, Dense 128 relu, Dense 10 softmax; Adam with Keras's
@@ -38,7 +38,21 @@ shared machine with other work running (load 12 on 2 cores), OpenMP's
 spinning threads made PyTorch's batch-32 step 600-980 ms, passive waiting
 136-176 ms (one thread: 83-155 ms); on a quiet machine the difference is small.
 
-usage: /usr/bin/python3 bench/compare_pytorch.py [--rounds 7] [--steps N]
+--model cats_vs_dogs or horses_or_humans: Course 2's cats-vs-dogs model
+(150x150x3; Conv2D 16/32/64 3x3 relu each with MaxPool 2, Flatten, Dense 512
+relu, Dense 1 sigmoid; 9,494,561 parameters) or Course 1 week 4's
+horses-or-humans model (300x300x3; Conv2D 16/32/64/64/64 with pools, Dense 512,
+Dense 1 sigmoid; 1,704,097 parameters), both RMSprop(0.001) with binary
+cross-entropy on the logit (the sigmoid fused, as in vknn). There is no such
+dataset here, so both sides replay the same four batches of synthetic uint8
+images of the model's shape (vknn-bench's synthetic step data: pixel i is
+(i * 2654435761 mod 2^32) >> 24, labels i % 2). The models are described once,
+in MODELS below, as Keras layers; PyTorch's are built from that description
+(NCHW: the NHWC uint8 batch is permuted on the gather, as the course model's
+(n, 28, 28) images are reshaped to (n, 1, 28, 28)), and the parameter count of
+the description is checked against the course's before anything runs.
+
+usage: /usr/bin/python3 bench/compare_pytorch.py [--model course] [--rounds 7] [--steps N]
            [--cases train:32,train:256,predict:32,predict:256]
            [--data data/fashion-mnist] [--bench build/bench/vknn-bench] [--device 0]
            [--threads N] [--no-jemalloc] [--omp-wait-policy passive|active|default]
@@ -115,24 +129,119 @@ def load_training_set(folder):
     return images, labels
 
 
-class PyTorchCourseModel:
-    """The course model in PyTorch, trained or run over shuffled real batches."""
+# The models both sides run, as Keras layers: ("conv", filters) is Conv2D 3x3
+# valid with relu, ("pool",) MaxPooling2D 2, ("flatten",), ("dense", units,
+# activation). vknn-bench's own copies are bench/bench_models.hpp (its
+# summary test checks the same totals); tests/python/test_compare_pytorch_models.py
+# checks these against the totals and against vknn's Keras API.
+MODELS = {
+    "course": {"input": (28, 28, 1), "bench_name": "course_model", "loss": "sparse_categorical_crossentropy",
+               "optimizer": "adam", "params": 243786,
+               "layers": [("conv", 64), ("pool",), ("conv", 64), ("pool",), ("flatten",),
+                          ("dense", 128, "relu"), ("dense", 10, "softmax")]},
+    "cats_vs_dogs": {"input": (150, 150, 3), "bench_name": "cats_vs_dogs", "loss": "binary_crossentropy",
+                     "optimizer": "rmsprop", "params": 9494561,
+                     "layers": [("conv", 16), ("pool",), ("conv", 32), ("pool",), ("conv", 64), ("pool",),
+                                ("flatten",), ("dense", 512, "relu"), ("dense", 1, "sigmoid")]},
+    "horses_or_humans": {"input": (300, 300, 3), "bench_name": "horses_or_humans",
+                         "loss": "binary_crossentropy", "optimizer": "rmsprop", "params": 1704097,
+                         "layers": [("conv", 16), ("pool",), ("conv", 32), ("pool",), ("conv", 64), ("pool",),
+                                    ("conv", 64), ("pool",), ("conv", 64), ("pool",), ("flatten",),
+                                    ("dense", 512, "relu"), ("dense", 1, "sigmoid")]},
+}
 
-    def __init__(self, images, labels, batch, filters=64, seed=0):
+
+def layer_shapes(spec):
+    """Each layer's (kind, input shape, output shape, parameters), shapes NHWC
+    per sample as Keras's summary shows them (valid 3x3 convolutions, pools
+    of 2 rounding down)."""
+    shape = tuple(spec["input"])
+    rows = []
+    for layer in spec["layers"]:
+        kind = layer[0]
+        if kind == "conv":
+            h, w, c = shape
+            out = (h - 2, w - 2, layer[1])
+            params = 3 * 3 * c * layer[1] + layer[1]
+        elif kind == "pool":
+            h, w, c = shape
+            out, params = (h // 2, w // 2, c), 0
+        elif kind == "flatten":
+            n = 1
+            for d in shape:
+                n *= d
+            out, params = (n,), 0
+        elif kind == "dense":
+            out, params = (layer[1],), shape[0] * layer[1] + layer[1]
+        else:
+            raise ValueError(f"unknown layer {layer!r}")
+        rows.append((kind, shape, out, params))
+        shape = out
+    return rows
+
+
+def parameter_count(spec):
+    return sum(row[3] for row in layer_shapes(spec))
+
+
+def synthetic_set(spec, count):
+    """vknn-bench's synthetic step data for a model: uint8 pixels
+    (i * 2654435761 mod 2^32) >> 24 in NHWC order, labels i % classes."""
+    import numpy as np
+    h, w, c = spec["input"]
+    i = np.arange(count * h * w * c, dtype=np.uint64)
+    pixels = ((i * 2654435761) % (1 << 32) >> 24).astype(np.uint8).reshape(count, h, w, c)
+    classes = 2 if spec["loss"] == "binary_crossentropy" else 10
+    labels = (np.arange(count) % classes).astype(np.uint8)
+    return pixels, labels
+
+
+def torch_layers(spec, nn):
+    """The model as a PyTorch nn.Sequential (NCHW), without the output
+    activation: both losses are computed from the logits, as vknn's."""
+    modules = []
+    rows = layer_shapes(spec)
+    last_dense = max(i for i, row in enumerate(rows) if row[0] == "dense")
+    for i, ((kind, in_shape, out_shape, _), layer) in enumerate(zip(rows, spec["layers"])):
+        if kind == "conv":
+            modules += [nn.Conv2d(in_shape[2], out_shape[2], 3), nn.ReLU()]
+        elif kind == "pool":
+            modules.append(nn.MaxPool2d(2))
+        elif kind == "flatten":
+            modules.append(nn.Flatten())
+        else:
+            modules.append(nn.Linear(in_shape[0], out_shape[0]))
+            if i != last_dense:
+                if layer[2] != "relu":
+                    raise ValueError(f"hidden Dense activation {layer[2]} is not supported here")
+                modules.append(nn.ReLU())
+    return nn.Sequential(*modules)
+
+
+class PyTorchModel:
+    """A course model in PyTorch, trained or run over shuffled batches."""
+
+    def __init__(self, spec, images, labels, batch, seed=0):
         import torch
         from torch import nn
         self.torch = torch
         torch.manual_seed(seed)
-        self.model = nn.Sequential(
-            nn.Conv2d(1, filters, 3), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(filters, filters, 3), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Flatten(), nn.Linear(filters * 25, 128), nn.ReLU(), nn.Linear(128, 10))
-        # Keras's Adam: learning rate 1e-3, epsilon 1e-7.
-        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=1e-3, eps=1e-7)
-        self.loss_fn = nn.CrossEntropyLoss()  # on logits: the softmax is fused, as in vknn
+        self.model = torch_layers(spec, nn)
+        count = sum(p.numel() for p in self.model.parameters())
+        if count != spec["params"]:
+            sys.exit(f"compare_pytorch: the PyTorch model has {count} parameters, Keras's {spec['params']}")
+        self.binary = spec["loss"] == "binary_crossentropy"
+        if spec["optimizer"] == "adam":  # Keras's Adam: learning rate 1e-3, epsilon 1e-7
+            self.optimizer = torch.optim.Adam(self.model.parameters(), lr=1e-3, eps=1e-7)
+        else:  # Keras's RMSprop: learning rate 1e-3, rho 0.9, epsilon 1e-7
+            self.optimizer = torch.optim.RMSprop(self.model.parameters(), lr=1e-3, alpha=0.9, eps=1e-7)
+        # On logits: the softmax or sigmoid is fused into the loss, as in vknn.
+        self.loss_fn = nn.BCEWithLogitsLoss() if self.binary else nn.CrossEntropyLoss()
         n = images.shape[0]
-        self.images = torch.from_numpy(images.copy()).reshape(n, 1, 28, 28)  # uint8, like vknn's
-        self.labels = torch.from_numpy(labels.astype("int64"))
+        # uint8, like vknn's; NHWC to NCHW once here, so the gather is vknn's.
+        self.images = torch.from_numpy(images.copy()).reshape(n, *spec["input"]).permute(0, 3, 1, 2).contiguous()
+        self.labels = torch.from_numpy(labels.astype("float32" if self.binary else "int64"))
+        self.outputs_per_sample = 1 if self.binary else 10
         self.batch = batch
         self.batches = n // batch
         self.generator = torch.Generator().manual_seed(seed)
@@ -140,7 +249,7 @@ class PyTorchCourseModel:
         self.position = 0
         self.loss_sum = torch.zeros(())
         self.correct = torch.zeros((), dtype=torch.int64)
-        self.outputs = torch.empty(n, 10)
+        self.outputs = torch.empty(n, self.outputs_per_sample)
 
     def _next_indices(self):
         if self.position == self.batches:  # a new epoch, reshuffled as fit does
@@ -156,18 +265,23 @@ class PyTorchCourseModel:
         y = self.labels[index]
         self.optimizer.zero_grad(set_to_none=True)
         logits = self.model(x)
+        if self.binary:
+            logits = logits.reshape(-1)
         loss = self.loss_fn(logits, y)
         loss.backward()
         self.optimizer.step()
         with self.torch.no_grad():  # metrics, kept where they are made (no sync)
             self.loss_sum += loss.detach() * y.numel()
-            self.correct += (logits.argmax(1) == y).sum()
+            predicted = (logits > 0).float() if self.binary else logits.argmax(1)
+            self.correct += (predicted == y).sum()
 
     def predict_step(self):
         index, start = self._next_indices()
         with self.torch.inference_mode():
             x = self.images[index].float().div_(255.0)
-            self.outputs[start:start + self.batch] = self.torch.softmax(self.model(x), dim=1)
+            logits = self.model(x)
+            self.outputs[start:start + self.batch] = (self.torch.sigmoid(logits) if self.binary
+                                                      else self.torch.softmax(logits, dim=1))
 
     def time_steps(self, kind, steps):
         self.model.train(kind == "train")
@@ -184,13 +298,17 @@ def time_vknn(args, kind, batch, steps):
     """One vknn-bench process; returns (wall ms/step, device ms/step, counters, device name)
     with the process's CPU ms per step among the counters."""
     target = "cpu" if args.device == "cpu" else f"vulkan{args.device}"
-    name = f"{'train_step' if kind == 'train' else 'predict'}/course_model/{target}/batch:{batch}"
+    spec = MODELS[args.model]
+    name = f"{'train_step' if kind == 'train' else 'predict'}/{spec['bench_name']}/{target}/batch:{batch}"
     env = dict(os.environ)
     # jemalloc and the OpenMP policy are for PyTorch; vknn runs as a user runs it.
     for variable in ("LD_PRELOAD", "OMP_WAIT_POLICY", REEXEC_MARK):
         env.pop(variable, None)
-    command = [args.bench, "--device", str(args.device), "--data", args.data, "--no-rooflines",
-               "--iterations", str(steps), f"--benchmark_filter=^{name}/", "--benchmark_format=json"]
+    command = [args.bench, "--device", str(args.device), "--model", args.model, "--batch", str(batch),
+               "--no-rooflines", "--iterations", str(steps), f"--benchmark_filter=^{name}/",
+               "--benchmark_format=json"]
+    if args.model == "course":  # the real training images; the others are synthetic on both sides
+        command[1:1] = ["--data", args.data]
     result = subprocess.run(command, capture_output=True, text=True, env=env)
     if result.returncode != 0:
         sys.exit(f"compare_pytorch: {' '.join(command)} failed ({result.returncode}):\n{result.stderr}")
@@ -199,6 +317,8 @@ def time_vknn(args, kind, batch, steps):
     if not runs:
         sys.exit(f"compare_pytorch: vknn-bench ran no benchmark named {name}")
     run = runs[0]
+    if run.get("error_occurred"):
+        sys.exit(f"compare_pytorch: vknn-bench could not run {name}: {run.get('error_message')}")
     if run.get("time_unit") != "ms":
         sys.exit(f"compare_pytorch: vknn-bench reported {name} in {run.get('time_unit')}, expected ms")
     if run["iterations"] != steps:
@@ -227,6 +347,9 @@ def main():
     here = os.path.dirname(os.path.abspath(__file__))
     root = os.path.join(here, "..")
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", choices=sorted(MODELS), default="course",
+                        help="course (Fashion-MNIST, real images), cats_vs_dogs or horses_or_humans "
+                             "(synthetic images of their shapes)")
     parser.add_argument("--bench", default=os.path.join(root, "build", "bench", "vknn-bench"))
     parser.add_argument("--data", default=os.path.join(root, "data", "fashion-mnist"),
                         help="folder with the Fashion-MNIST IDX files (scripts/get_data.sh)")
@@ -260,7 +383,17 @@ def main():
     allocator += f", OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'unset')}"
     if not args.no_jemalloc and not jemalloc_mapped():
         sys.exit("compare_pytorch: jemalloc was preloaded but is not mapped; not measuring")
-    images, labels = load_training_set(args.data)
+    spec = MODELS[args.model]
+    if parameter_count(spec) != spec["params"]:
+        sys.exit(f"compare_pytorch: {args.model}: the description has {parameter_count(spec)} parameters, "
+                 f"the course's model {spec['params']}")
+    if args.model == "course":
+        images, labels = load_training_set(args.data)
+        data_text = "Fashion-MNIST training images in a shuffled order"
+    else:  # as vknn-bench: four synthetic batches of the largest batch, replayed
+        # (vknn-bench makes four of each case's batch; the same pixels.)
+        images, labels = synthetic_set(spec, 4 * max(batch for _, batch in cases))
+        data_text = f"4 batches of synthetic {spec['input']} uint8 images, replayed"
     load_before = os.getloadavg()
     models = {}
     rounds = {case: [] for case in cases}
@@ -270,7 +403,7 @@ def main():
             steps = args.steps or DEFAULT_STEPS.get(batch, max(10, 960 // batch))
             wall, device_ms, counters, device_name = time_vknn(args, kind, batch, steps)
             if batch not in models:
-                models[batch] = PyTorchCourseModel(images, labels, batch)
+                models[batch] = PyTorchModel(spec, images, labels, batch)
             torch_seconds, torch_cpu_seconds = models[batch].time_steps(kind, steps)
             torch_ms, torch_cpu_ms = torch_seconds * 1e3, torch_cpu_seconds * 1e3
             vknn_cpu_ms = counters.pop("cpu_ms")
@@ -290,8 +423,7 @@ def main():
           f"{load_before[2]:.2f}, after {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f} "
           f"on {os.cpu_count()} cores")
     print(f"vknn: {device_name}; PyTorch {torch.__version__} on the CPU, {torch.get_num_threads()} "
-          f"threads, {allocator}; {args.rounds} interleaved rounds, Fashion-MNIST training images "
-          f"in a shuffled order")
+          f"threads, {allocator}; {args.rounds} interleaved rounds, {args.model}, {data_text}")
     print(f"{'case':16s} {'vknn ms/step':>20s} {'PyTorch ms/step':>18s} {'ratio vknn/PyTorch':>28s}"
           f" {'best vknn, PyTorch, ratio':>30s}")
     summary = {}
@@ -318,7 +450,7 @@ def main():
               f"{x['cpu_ratio'][0]:10.2f}x (min {x['cpu_ratio'][1]:.2f}, max {x['cpu_ratio'][2]:.2f})")
     if args.json:
         with open(args.json + ".tmp", "w") as f:
-            json.dump({"device": device_name, "torch": torch.__version__,
+            json.dump({"model": args.model, "device": device_name, "torch": torch.__version__,
                        "threads": torch.get_num_threads(), "allocator": allocator,
                        "load_before": load_before, "load_after": load_after,
                        "cases": summary}, f, indent=1)

@@ -23,6 +23,13 @@
 // train_step and predict also count the dispatches and pipeline barriers
 // recorded in their program (dispatches, barriers).
 //
+// --model course,cats_vs_dogs,horses_or_humans (or all): whose train_step
+// and predict to time (bench/bench_models.hpp); the course model's ops and
+// checkpoint cases come with the course model, the default. --batch N,M:
+// the batch sizes instead of 32 and 256. A batch a model cannot be planned
+// at on a device (a tensor over its maxStorageBufferRange, say) is an error
+// of that benchmark alone, with the library's message.
+//
 // --data DIR: train_step and predict run on the Fashion-MNIST training
 // images in DIR (IDX files), in a shuffled order, instead of four
 // synthetic batches replayed. --iterations N: they time exactly N steps
@@ -44,6 +51,7 @@
 
 #include "bench_backups.hpp"
 #include "bench_cases.hpp"
+#include "bench_models.hpp"
 #include "model/architecture.hpp"
 #include "model/trainer.hpp"
 #include "rooflines.hpp"
@@ -151,12 +159,6 @@ void bench_op(benchmark::State& state, Target target, bench::OpCase op) {
   set_rate_counters(state, target, op.flops, op.bytes, t);
 }
 
-std::vector<Layer> course_model(int side, int filters) {
-  return {Conv2D(filters, {3, 3}, Activation::relu, Shape{side, side, 1}), MaxPooling2D(2, 2),
-          Conv2D(filters, {3, 3}, Activation::relu), MaxPooling2D(2, 2), Flatten(),
-          Dense(128, Activation::relu), Dense(10, Activation::softmax)};
-}
-
 // FLOPs of one image through the model: the forward layers' multiply-adds
 // x2; a training step is about 3x that (forward, input and kernel grads).
 double forward_flops_per_image(const model::Architecture& a) {
@@ -171,7 +173,9 @@ double forward_flops_per_image(const model::Architecture& a) {
 enum class StepKind { train, predict };
 
 // The samples a step benchmark replays: the real training set in a
-// shuffled order (--data), or four synthetic batches.
+// shuffled order (--data, the course model only), or four synthetic batches
+// of the model's input shape (uint8 pixels, labels cycling through its
+// classes).
 struct StepData {
   std::vector<std::uint8_t> synthetic_pixels, synthetic_labels;
   Samples x;
@@ -179,19 +183,19 @@ struct StepData {
   std::vector<std::uint32_t> order;
 };
 
-StepData step_data(const TrainingSet& training, int batch, int side) {
+StepData step_data(const TrainingSet& training, int batch, const Shape& input, int label_classes) {
   StepData d;
   if (training) {
     d.x = Samples::of(training->images);
     d.y = training->labels;
   } else {
     const std::int64_t count = std::int64_t(batch) * 4;
-    d.synthetic_pixels.resize(static_cast<std::size_t>(count * side * side));
+    d.synthetic_pixels.resize(static_cast<std::size_t>(count * model::element_count(input)));
     d.synthetic_labels.resize(static_cast<std::size_t>(count));
     for (std::size_t i = 0; i < d.synthetic_pixels.size(); ++i)
       d.synthetic_pixels[i] = std::uint8_t((i * 2654435761u) >> 24);
-    for (std::size_t i = 0; i < d.synthetic_labels.size(); ++i) d.synthetic_labels[i] = std::uint8_t(i % 10);
-    d.x = Samples{d.synthetic_pixels, count, {side, side, 1}};
+    for (std::size_t i = 0; i < d.synthetic_labels.size(); ++i) d.synthetic_labels[i] = std::uint8_t(i % std::size_t(label_classes));
+    d.x = Samples{d.synthetic_pixels, count, input};
     d.y = d.synthetic_labels;
   }
   d.order.resize(static_cast<std::size_t>(d.x.count));
@@ -201,23 +205,25 @@ StepData step_data(const TrainingSet& training, int batch, int side) {
   return d;
 }
 
-// The course model's training step or predict program, recorded once on a
-// target as fit and predict record it, over the step data.
-struct CourseStep {
-  CourseStep(const Target& target, int batch, int side, int filters, StepKind kind,
-             const TrainingSet& training)
-      : architecture(model::Architecture::build(course_model(side, filters))),
-        d(step_data(training, batch, side)) {
+// A model's training step or predict program, recorded once on a target as
+// fit and predict record it, over the step data.
+struct ModelStep {
+  ModelStep(const Target& target, int batch, const bench::BenchModel& m, StepKind kind,
+            const TrainingSet& training)
+      : architecture(model::Architecture::build(m.layers)),
+        d(step_data(training, batch, architecture.input_shape(), m.label_classes)) {
     CompileOptions options;
     options.backend = target.context ? BackendKind::vulkan : BackendKind::cpu;
     options.context = target.context;
-    trainer = std::make_unique<model::Trainer>(architecture, Adam(), options);
+    options.loss = m.loss;
+    trainer = std::make_unique<model::Trainer>(architecture, m.optimizer, options);
     trainer->set_timed_programs(true);
     data = trainer->upload(d.x, d.y, "benchmark");
     trainer->set_order(data, d.order);
     auto& backend = trainer->backend();
     model::Workspace& ws = trainer->workspace(batch);
-    output = backend.tensor("predictions", backend::ElementType::f32, d.x.count * 10);
+    output = backend.tensor("predictions", backend::ElementType::f32,
+                            d.x.count * model::element_count(architecture.output_shape()));
     // batches_per_epoch wraps the batch index on the device, so the same
     // program can be replayed forever over the whole batches of the data.
     const backend::DeviceTensor& step_state = kind == StepKind::train ? trainer->state() : trainer->eval_state();
@@ -247,9 +253,19 @@ struct CourseStep {
   std::uint64_t dispatches = 0, barriers = 0;
 };
 
-void bench_model_step(benchmark::State& state, Target target, int batch, int side, int filters,
+void bench_model_step(benchmark::State& state, Target target, int batch, bench::BenchModel m,
                       StepKind kind, TrainingSet training) {
-  CourseStep step(target, batch, side, filters, kind, training);
+  std::unique_ptr<ModelStep> recorded;
+  try {
+    recorded = std::make_unique<ModelStep>(target, batch, m, kind, training);
+  } catch (const std::exception& e) {
+    // A model the device cannot hold at this batch (a buffer over its
+    // range, say) fails this benchmark, not the run.
+    state.SkipWithError(e.what());
+    for (auto _ : state) {}
+    return;
+  }
+  ModelStep& step = *recorded;
   if (target.context) {
     state.counters["dispatches"] = double(step.dispatches);
     state.counters["barriers"] = double(step.barriers);
@@ -257,7 +273,8 @@ void bench_model_step(benchmark::State& state, Target target, int batch, int sid
   const double image_flops = forward_flops_per_image(step.architecture);
   const double flops = (kind == StepKind::train ? 3.0 : 1.0) * image_flops * batch;
   const Timing t = time_program(state, step.trainer->backend(), *step.program, 3);
-  set_rate_counters(state, target, flops, double(batch) * side * side, t);
+  set_rate_counters(state, target, flops,
+                    double(batch) * double(model::element_count(step.architecture.input_shape())), t);
   state.counters["images/s"] =
       benchmark::Counter(t.seconds > 0 ? double(batch) * double(t.runs) / t.seconds : 0.0);
 }
@@ -266,8 +283,10 @@ void bench_model_step(benchmark::State& state, Target target, int batch, int sid
 // predict (timestamps after every dispatch of the real program), median
 // over `launches` launches, as Markdown tables. Attributes the step's time
 // to its dispatches where vknn-bench's ops, timed alone, cannot.
-void profile_steps(const std::vector<Target>& targets, const std::vector<int>& batches, int side,
-                   int filters, const TrainingSet& training, int launches) {
+void profile_steps(const std::vector<Target>& targets, const std::vector<int>& batches,
+                   const std::vector<bench::BenchModel>& models, const TrainingSet& training,
+                   int launches) {
+  for (const bench::BenchModel& m : models)
   for (const Target& target : targets) {
     if (!target.context) continue;
     vk::Device& device = vk::device_of(*target.context);
@@ -279,9 +298,10 @@ void profile_steps(const std::vector<Target>& targets, const std::vector<int>& b
       for (StepKind kind : {StepKind::train, StepKind::predict}) {
         vk::DispatchProfiler profiler(device, 256);
         device.set_dispatch_profiler(&profiler);
-        std::unique_ptr<CourseStep> step;
+        std::unique_ptr<ModelStep> step;
         try {
-          step = std::make_unique<CourseStep>(target, batch, side, filters, kind, training);
+          step = std::make_unique<ModelStep>(target, batch, m, kind,
+                                             m.name == "course_model" ? training : TrainingSet{});
         } catch (...) {
           device.set_dispatch_profiler(nullptr);
           throw;
@@ -310,9 +330,9 @@ void profile_steps(const std::vector<Target>& targets, const std::vector<int>& b
           medians.push_back(median(v));
           sum += medians.back();
         }
-        std::printf("\n%s, %s, batch %d: %zu dispatches, %d launches; step device time median %.3f ms, "
+        std::printf("\n%s, %s, %s, batch %d: %zu dispatches, %d launches; step device time median %.3f ms, "
                     "dispatch medians sum to %.3f ms\n\n",
-                    target.label.c_str(), kind == StepKind::train ? "training step" : "predict", batch,
+                    m.name.c_str(), target.label.c_str(), kind == StepKind::train ? "training step" : "predict", batch,
                     labels.size(), launches, median(totals) * 1e-6, sum * 1e-6);
         std::printf("| # | dispatch (shader [groups]) | ms, median (min-max) | share |\n|---|---|---|---|\n");
         for (std::size_t k = 0; k < labels.size(); ++k) {
@@ -360,7 +380,24 @@ struct Options {
   bool rooflines = true;  // measure the rooflines at startup (about 3 s on lavapipe)
   int profile = 0;        // --profile N: time each dispatch in the steps over N launches, no benchmarks
   bool tune = false;      // --tune: print the autotuner's choices for the course models, no benchmarks
+  // --model: whose training step and predict to time (the course model's
+  // ops are timed with it); --batch: the batch sizes instead of 32 and 256.
+  std::vector<std::string> models = {"course"};
+  std::vector<int> batches;
 };
+
+// "a,b,c" as its parts, none empty.
+std::vector<std::string> split_list(const std::string& flag, const std::string& value) {
+  std::vector<std::string> parts;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t comma = value.find(',', start);
+    parts.push_back(value.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    if (parts.back().empty()) throw Error(flag + " needs a comma-separated list, not '" + value + "'");
+    if (comma == std::string::npos) return parts;
+    start = comma + 1;
+  }
+}
 
 int parse_count(const std::string& flag, const std::string& value) {
   std::size_t used = 0;
@@ -410,9 +447,22 @@ Options parse_own_flags(int& argc, char** argv) {
       options.iterations = parse_count("--iterations", arg.substr(13));
     } else if (arg == "--iterations") {
       throw Error("--iterations needs a positive whole number of steps");
+    } else if (arg == "--model" && i + 1 < argc) {
+      options.models = split_list("--model", argv[++i]);
+    } else if (arg.rfind("--model=", 0) == 0) {
+      options.models = split_list("--model", arg.substr(8));
+    } else if (arg == "--model") {
+      throw Error(std::string("--model needs one or more of ") + bench::kBenchModelNames + ", or all");
+    } else if (arg == "--batch" && i + 1 < argc) {
+      for (const auto& b : split_list("--batch", argv[++i])) options.batches.push_back(parse_count("--batch", b));
+    } else if (arg.rfind("--batch=", 0) == 0) {
+      for (const auto& b : split_list("--batch", arg.substr(8))) options.batches.push_back(parse_count("--batch", b));
+    } else if (arg == "--batch") {
+      throw Error("--batch needs one or more positive batch sizes, as 32 or 32,256");
     } else if (arg == "--help" || arg == "-h") {
       std::printf(
           "vknn-bench [--device all|cpu|INDEX|NAME] [--quick] [--data DIR] [--iterations N]\n"
+          "           [--model course,cats_vs_dogs,horses_or_humans|all] [--batch N[,N...]]\n"
           "           [Google Benchmark flags]\n"
           "vknn-bench --tune [--device all|INDEX|NAME] [--quick]\n"
           "  --device      which targets: every Vulkan device and the CPU reference (all, default),\n"
@@ -421,6 +471,10 @@ Options parse_own_flags(int& argc, char** argv) {
           "  --data        train_step and predict use the Fashion-MNIST training images in DIR,\n"
           "                shuffled, instead of four synthetic batches (not with --quick)\n"
           "  --iterations  train_step and predict time exactly N steps after 3 warm-up steps\n"
+          "  --model       whose train_step and predict to time: course (default; with its ops),\n"
+          "                cats_vs_dogs (150x150x3), horses_or_humans (300x300x3), a list, or all;\n"
+          "                the bigger two at their real shapes on synthetic images, also with --quick\n"
+          "  --batch       batch sizes instead of 32,256 (4 with --quick)\n"
           "  --no-rooflines  skip measuring fma_peak and bandwidth_peak at startup (no of_*\n"
           "                counters; for runs that time only the steps)\n"
           "  --profile N   instead of benchmarks: each dispatch's device time inside the training\n"
@@ -438,6 +492,10 @@ Options parse_own_flags(int& argc, char** argv) {
   }
   argc = out;
   if (options.profile > 0 || options.tune) options.rooflines = false;  // neither runs benchmarks
+  if (options.models == std::vector<std::string>{"all"}) {
+    options.models = {"course", "cats_vs_dogs", "horses_or_humans"};
+  }
+  for (const auto& m : options.models) bench::bench_model_named(m, false);  // rejects unknown names
   if (options.tune && options.device == "cpu") {
     throw Error("--tune reports the Vulkan devices' kernel choices; the CPU reference has none");
   }
@@ -495,11 +553,15 @@ int main(int argc, char** argv) {
     } else {
       benchmark::AddCustomContext("step_data", "4 synthetic batches, replayed");
     }
-    const std::vector<int> batches = options.quick ? std::vector<int>{4} : std::vector<int>{32, 256};
+    const std::vector<int> batches = !options.batches.empty() ? options.batches
+                                     : options.quick          ? std::vector<int>{4}
+                                                              : std::vector<int>{32, 256};
     const int filters = options.quick ? 8 : 64;
     const int side = options.quick ? 10 : 28;
+    std::vector<bench::BenchModel> models;
+    for (const auto& m : options.models) models.push_back(bench::bench_model_named(m, options.quick));
     if (options.profile > 0) {
-      profile_steps(targets, batches, side, filters, training, options.profile);
+      profile_steps(targets, batches, models, training, options.profile);
       return 0;
     }
     if (options.tune) {
@@ -528,17 +590,25 @@ int main(int argc, char** argv) {
           target.context || options.quick ? batches : std::vector<int>{32};
       for (int batch : target_batches) {
         const std::string suffix = "/" + target.label + "/batch:" + std::to_string(batch);
-        for (const auto& op : bench::course_model_ops(batch, filters, options.quick)) {
-          benchmark::RegisterBenchmark((op.name + suffix).c_str(), bench_op, target, op)
-              ->UseManualTime()->Unit(benchmark::kMicrosecond);
-        }
-        for (StepKind kind : {StepKind::train, StepKind::predict}) {
-          const std::string name = (kind == StepKind::train ? "train_step" : "predict") +
-                                   std::string("/course_model") + suffix;
-          auto* b = benchmark::RegisterBenchmark(name.c_str(), bench_model_step, target, batch, side,
-                                                 filters, kind, training);
-          b->UseManualTime()->Unit(benchmark::kMillisecond);
-          if (options.iterations > 0) b->Iterations(options.iterations);
+        for (const bench::BenchModel& m : models) {
+          const bool course = m.name == "course_model";
+          // Scalar loops take minutes per step of the bigger models: only
+          // when the CPU reference is asked for by name.
+          if (!course && !target.context && options.device != "cpu") continue;
+          if (course) {
+            for (const auto& op : bench::course_model_ops(batch, filters, options.quick)) {
+              benchmark::RegisterBenchmark((op.name + suffix).c_str(), bench_op, target, op)
+                  ->UseManualTime()->Unit(benchmark::kMicrosecond);
+            }
+          }
+          for (StepKind kind : {StepKind::train, StepKind::predict}) {
+            const std::string name =
+                (kind == StepKind::train ? "train_step/" : "predict/") + m.name + suffix;
+            auto* b = benchmark::RegisterBenchmark(name.c_str(), bench_model_step, target, batch, m,
+                                                   kind, course ? training : TrainingSet{});
+            b->UseManualTime()->Unit(benchmark::kMillisecond);
+            if (options.iterations > 0) b->Iterations(options.iterations);
+          }
         }
       }
     }
@@ -546,7 +616,10 @@ int main(int argc, char** argv) {
     // hundred steps with a backup every 100 steps against none (3 runs each;
     // the median is the figure to quote on a shared machine).
     const int fit_steps = options.quick ? 6 : 300, backup_every = options.quick ? 2 : 100;
+    const bool with_course =
+        std::any_of(models.begin(), models.end(), [](const auto& m) { return m.name == "course_model"; });
     for (const Target& target : targets) {
+      if (!with_course) break;
       const std::string suffix = "/" + target.label;
       benchmark::RegisterBenchmark(("checkpoint_save/course_model" + suffix).c_str(),
                                    bench::bench_checkpoint_save, target.context, side, filters)
