@@ -14,9 +14,9 @@ os.environ.setdefault("VKNN_CACHE_DIR",
                       str(Path(os.environ.get("VKNN_TEST_BINARY_DIR", REPO / "build")) / "test-cache"))
 
 
-def small_cnn():
-    """A 4-filter version of the course's model, compiled with Adam: quick
-    to train on a few images."""
+def small_cnn(optimizer="adam"):
+    """A 4-filter version of the course's model, compiled with `optimizer`
+    (Adam by default): quick to train on a few images."""
     from vknn import keras
     m = keras.Sequential([
         keras.layers.Conv2D(4, (3, 3), activation="relu", input_shape=(28, 28, 1)),
@@ -24,7 +24,7 @@ def small_cnn():
         keras.layers.Flatten(),
         keras.layers.Dense(10, activation="softmax"),
     ])
-    m.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    m.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     return m
 
 

@@ -10,22 +10,13 @@ import pytest
 
 from vknn import keras
 
+from conftest import small_cnn as compiled  # the 4-filter course model, compiled
+
 
 @pytest.fixture(scope="module")
 def data(fashion):
     (x, y), _ = fashion
     return x[:256], y[:256]
-
-
-def compiled(optimizer="adam"):
-    m = keras.Sequential([
-        keras.layers.Conv2D(4, (3, 3), activation="relu", input_shape=(28, 28, 1)),
-        keras.layers.MaxPooling2D(2, 2),
-        keras.layers.Flatten(),
-        keras.layers.Dense(10, activation="softmax"),
-    ])
-    m.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    return m
 
 
 def fake_metric(name, values):
