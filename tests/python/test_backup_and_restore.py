@@ -58,7 +58,11 @@ SCRIPT = textwrap.dedent("""
 
 
 def run(script, backup_dir, out, kill=False):
-    env = dict(os.environ)
+    # Kernel variants from the device profile, not the autotuner: the runs
+    # are separate processes, and tests in other processes tune the same
+    # shapes into the same cache at once, so two runs could use different
+    # winners and end a few bits apart.
+    env = dict(os.environ, VKNN_AUTOTUNE="0")
     if kill:
         env["KILL_ME"] = "1"
     return subprocess.Popen([sys.executable, str(script), str(backup_dir), str(out)], env=env,
