@@ -23,6 +23,17 @@ from conftest import data_dir
 COUNT, EPOCHS = 640, 2
 
 
+@pytest.fixture(autouse=True)
+def kernels_from_the_device_profile(monkeypatch):
+    """Both sides take their kernel variants from the device profile, not
+    the autotuner: the C++ trainer is another process, and tests in other
+    processes tune the same shapes into the same cache at once, so the two
+    sides could run different winners (winograd in one, register_blocked in
+    the other) and end a few bits apart. The switch is read at each choice,
+    and the trainer inherits it."""
+    monkeypatch.setenv("VKNN_AUTOTUNE", "0")
+
+
 def course_model(tf, filters=16):
     return tf.keras.models.Sequential([
         tf.keras.layers.Conv2D(filters, (3, 3), activation='relu', input_shape=(28, 28, 1)),
