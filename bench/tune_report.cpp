@@ -15,38 +15,24 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-struct TunedModel {
-  std::string name;
-  std::vector<Layer> layers;
-};
-
-// The course's Fashion-MNIST CNN, and the exercise that removes its second
-// Conv2D + MaxPooling2D pair (examples/common/course_models.hpp).
-std::vector<TunedModel> course_models(int side, int filters) {
-  const Conv2D conv1(filters, {3, 3}, Activation::relu, Shape{side, side, 1});
-  return {{"course_model",
-           {conv1, MaxPooling2D(2, 2), Conv2D(filters, {3, 3}, Activation::relu), MaxPooling2D(2, 2),
-            Flatten(), Dense(128, Activation::relu), Dense(10, Activation::softmax)}},
-          {"course_model_one_conv",
-           {conv1, MaxPooling2D(2, 2), Flatten(), Dense(128, Activation::relu),
-            Dense(10, Activation::softmax)}}};
-}
-
 // What a user's first fit and predict compile: one epoch of a single batch
 // (fit records the training step, and the tuner resolves every variant
 // there), then predict on it. Wall seconds.
-double first_fit_and_predict(const std::shared_ptr<Context>& context, const TunedModel& tuned,
-                             int batch, int side) {
-  std::vector<std::uint8_t> pixels(static_cast<std::size_t>(batch * side * side));
-  std::vector<std::uint8_t> labels(static_cast<std::size_t>(batch));
-  for (std::size_t i = 0; i < pixels.size(); ++i) pixels[i] = std::uint8_t((i * 2654435761u) >> 24);
-  for (std::size_t i = 0; i < labels.size(); ++i) labels[i] = std::uint8_t(i % 10);
-  const Samples x{pixels, batch, {side, side, 1}};
+double first_fit_and_predict(const std::shared_ptr<Context>& context, const BenchModel& tuned,
+                             int batch) {
   const auto start = Clock::now();
   Sequential model(tuned.layers, tuned.name);
+  std::int64_t sample = 1;
+  for (int extent : model.input_shape()) sample *= extent;
+  std::vector<std::uint8_t> pixels(static_cast<std::size_t>(batch * sample));
+  std::vector<std::uint8_t> labels(static_cast<std::size_t>(batch));
+  for (std::size_t i = 0; i < pixels.size(); ++i) pixels[i] = std::uint8_t((i * 2654435761u) >> 24);
+  for (std::size_t i = 0; i < labels.size(); ++i) labels[i] = std::uint8_t(int(i) % tuned.label_classes);
+  const Samples x{pixels, batch, model.input_shape()};
   CompileOptions compile;
   compile.context = context;
-  model.compile(Adam(), compile);
+  compile.loss = tuned.loss;
+  model.compile(tuned.optimizer, compile);
   FitOptions fit;
   fit.batch_size = batch;
   fit.verbose = 0;
@@ -86,8 +72,24 @@ double losers_seconds(const vk::TuningDecision& d) {
 
 }  // namespace
 
-int print_tuning_report(const std::vector<TuneTarget>& targets, int batch, int side, int filters,
-                        std::FILE* out) {
+std::vector<BenchModel> models_to_tune(const std::vector<BenchModel>& models) {
+  std::vector<BenchModel> tuned;
+  for (const BenchModel& m : models) {
+    tuned.push_back(m);
+    if (m.name != "course_model") continue;
+    // The exercise that removes the second Conv2D + MaxPooling2D pair
+    // (examples/common/course_models.hpp).
+    BenchModel one_conv = m;
+    one_conv.name = "course_model_one_conv";
+    one_conv.layers = {m.layers[0], m.layers[1], Flatten(), Dense(128, Activation::relu),
+                       Dense(10, Activation::softmax)};
+    tuned.push_back(one_conv);
+  }
+  return tuned;
+}
+
+int print_tuning_report(const std::vector<TuneTarget>& targets, const std::vector<BenchModel>& models,
+                        int batch, std::FILE* out) {
   if (!vk::autotune_enabled()) {
     std::fprintf(out,
                  "VKNN_AUTOTUNE is off: every kernel variant is the device profile's choice and "
@@ -95,7 +97,6 @@ int print_tuning_report(const std::vector<TuneTarget>& targets, int batch, int s
     return 0;
   }
   int status = 0;
-  const auto models = course_models(side, filters);
   for (const TuneTarget& target : targets) {
     vk::Device& device = vk::device_of(*target.context);
     const DeviceInfo& info = target.context->device_info();
@@ -104,10 +105,10 @@ int print_tuning_report(const std::vector<TuneTarget>& targets, int batch, int s
     std::fprintf(out, "%s: %s (%s %s)\n  cache: %s\n", target.label.c_str(), info.name.c_str(),
                  info.driver_name.c_str(), info.driver_info.c_str(),
                  tuner.cache().enabled() ? file.string().c_str() : "none (choices kept for this run only)");
-    for (const TunedModel& model : models) {
+    for (const BenchModel& model : models) {
       const std::size_t first = tuner.decisions().size();
       const std::uint32_t measured_before = tuner.measurements();
-      const double seconds = first_fit_and_predict(target.context, model, batch, side);
+      const double seconds = first_fit_and_predict(target.context, model, batch);
       double tuning_seconds = 0, losing_seconds = 0;
       std::size_t cached = 0;
       std::fprintf(out, "\n  %s, batch %d: first fit and predict %.2f s\n", model.name.c_str(),

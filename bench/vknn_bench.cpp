@@ -479,8 +479,9 @@ Options parse_own_flags(int& argc, char** argv) {
           "                counters; for runs that time only the steps)\n"
           "  --profile N   instead of benchmarks: each dispatch's device time inside the training\n"
           "                step and predict, median over N launches (Markdown tables)\n"
-          "  --tune        instead of benchmarks: compile the course model and its one-conv exercise\n"
-          "                (first fit and predict at batch 32) on each Vulkan device and print the\n"
+          "  --tune        instead of benchmarks: compile the --model models (the course model and\n"
+          "                its one-conv exercise by default; first fit and predict at the first\n"
+          "                --batch, 32 by default) on each Vulkan device and print the\n"
           "                autotuner's choice per op and shape, each candidate's measured device\n"
           "                time (\"cached\" where the cache file had the choice), and the seconds\n"
           "                tuning took. The cache is VKNN_CACHE_DIR, else $XDG_CACHE_HOME/vknn,\n"
@@ -569,7 +570,7 @@ int main(int argc, char** argv) {
       for (const Target& target : targets) {
         if (target.context) devices.push_back({target.label, target.context});
       }
-      return bench::print_tuning_report(devices, batches.front(), side, filters);
+      return bench::print_tuning_report(devices, bench::models_to_tune(models), batches.front());
     }
     for (const Target& target : targets) {
       if (target.context) {

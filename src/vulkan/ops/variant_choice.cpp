@@ -6,6 +6,7 @@
 #include "vulkan/buffer.hpp"
 #include "vulkan/command.hpp"
 #include "vulkan/device.hpp"
+#include "vulkan/ops/device_profile.hpp"
 #include "vulkan/tuning/autotuner.hpp"
 
 namespace vknn::vk::ops {
@@ -26,12 +27,25 @@ std::string shape_token(const std::string& describe) {
   return token;
 }
 
+std::vector<KernelVariant> worth_measuring(const DeviceProfile& profile, KernelVariant profile_choice,
+                                           const std::vector<KernelVariant>& valid) {
+  std::vector<KernelVariant> kept;
+  for (KernelVariant v : valid) {
+    if (profile.cpu_like && v == KernelVariant::shared_tiled && v != profile_choice) continue;
+    kept.push_back(v);
+  }
+  return kept;
+}
+
 KernelVariant resolve_automatic(Device& device, const std::string& op, const std::string& shape,
                                 KernelVariant profile_choice,
-                                const std::vector<KernelVariant>& valid,
+                                const std::vector<KernelVariant>& all_valid,
                                 const std::vector<std::int64_t>& scratch_floats,
                                 const RecordOnScratch& record) {
-  if (!autotune_enabled() || valid.size() < 2) return profile_choice;
+  if (!autotune_enabled()) return profile_choice;
+  const std::vector<KernelVariant> valid =
+      worth_measuring(DeviceProfile::of(device.info()), profile_choice, all_valid);
+  if (valid.size() < 2) return profile_choice;
   // Allocated on the first measurement only: a cached choice needs none.
   std::optional<std::vector<Buffer>> scratch;
   auto scratch_buffers = [&]() -> const std::vector<Buffer>& {

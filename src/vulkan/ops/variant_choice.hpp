@@ -15,6 +15,10 @@
 #include "vulkan/fwd.hpp"
 #include "vulkan/ops/kernel_variant.hpp"
 
+namespace vknn::vk {
+struct DeviceProfile;
+}
+
 namespace vknn::vk::ops {
 
 const char* variant_name(KernelVariant variant);
@@ -24,13 +28,25 @@ const char* variant_name(KernelVariant variant);
 using RecordOnScratch =
     std::function<void(Recording&, KernelVariant, const std::vector<Buffer>& scratch)>;
 
-// `profile_choice` where autotuning is off (VKNN_AUTOTUNE=0) or `valid`
-// offers one variant; else the variant measured fastest for `op` at `shape`
-// (a token without spaces), from the tuning cache when it has one, where it
-// beats `profile_choice` by more than the tuner's noise margin.
+// The variants of `valid` the tuner measures on a device of `profile`: on
+// CPU drivers not shared_tiled (unless the profile chose it), which emulates
+// a GPU's shared memory and workgroup barriers that a CPU thread pays for in
+// full. On lavapipe it lost every shape measured, by 10-70x, and its
+// warm-ups were most of the tuning time: vknn-bench --tune --model
+// cats_vs_dogs on an empty cache took 47.2 s, 37.3 s of it on the losing
+// candidates, almost all shared_tiled (2.4-7.1 s each at 150x150 and
+// 74x74). GPUs measure every variant.
+std::vector<KernelVariant> worth_measuring(const DeviceProfile& profile, KernelVariant profile_choice,
+                                           const std::vector<KernelVariant>& valid);
+
+// `profile_choice` where autotuning is off (VKNN_AUTOTUNE=0) or
+// worth_measuring leaves one variant of `valid`; else the variant measured
+// fastest for `op` at `shape` (a token without spaces), from the tuning
+// cache when it has one, where it beats `profile_choice` by more than the
+// tuner's noise margin.
 KernelVariant resolve_automatic(Device& device, const std::string& op, const std::string& shape,
                                 KernelVariant profile_choice,
-                                const std::vector<KernelVariant>& valid,
+                                const std::vector<KernelVariant>& all_valid,
                                 const std::vector<std::int64_t>& scratch_floats,
                                 const RecordOnScratch& record);
 
