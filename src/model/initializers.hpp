@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "model/architecture.hpp"
+#include "model/seeding.hpp"
 
 namespace vknn::model {
 
@@ -37,9 +38,7 @@ Fans compute_fans(const Shape& shape);
 // sqrt(6 / (fan_in + fan_out)).
 double glorot_uniform_limit(const Shape& shape);
 
-// The seed of one tensor's generator: a mix (splitmix64) of the model seed and
-// a hash (FNV-1a) of the tensor name.
-std::uint64_t tensor_seed(std::uint64_t model_seed, const std::string& tensor_name);
+// The seed of one tensor's generator: model/seeding.hpp's tensor_seed.
 
 // Fills out with values uniform in [-limit, limit], limit from shape's fans,
 // drawn from std::mt19937_64(seed). out.size() must be the shape's size.

@@ -16,6 +16,7 @@
 #include "model/checkpoint.hpp"
 #include "model/device_failure_report.hpp"
 #include "model/progress_bar.hpp"
+#include "model/seeding.hpp"
 #include "model/trainer.hpp"
 #include "vknn/error.hpp"
 
@@ -60,7 +61,7 @@ std::vector<std::uint32_t> epoch_order(std::int64_t count, bool shuffle, std::ui
   std::vector<std::uint32_t> order(static_cast<std::size_t>(count));
   std::iota(order.begin(), order.end(), 0u);
   if (!shuffle) return order;
-  std::mt19937_64 rng(seed * 0x9E3779B97F4A7C15ull + std::uint64_t(epoch) + 1);
+  std::mt19937_64 rng(model::shuffle_seed(seed, epoch));
   for (std::size_t i = order.size(); i > 1; --i) {
     std::swap(order[i - 1], order[uniform_below(rng, i)]);
   }

@@ -124,3 +124,17 @@ TEST(Initializers, SizeMismatchIsAnError) {
 
 }  // namespace
 }  // namespace vknn::model
+
+// model/seeding.hpp's functions are pinned: each one's value decides the
+// initial weights, the dropout masks or the sample order of every run, and
+// so every figure the README and the tests compare against. The expected
+// values were computed apart from vknn (Python, from the formulas).
+TEST(Seeding, EverySeedIsPinned) {
+  using namespace vknn::model;
+  EXPECT_EQ(splitmix64(0), 0xe220a8397b1dcdafull);  // SplitMix64's published first output
+  EXPECT_EQ(dropout_seed(0, 0), 0x8209b480faed1b10ull);
+  EXPECT_EQ(dropout_seed(42, 3), 0xbe111852ad02f51dull);
+  EXPECT_EQ(shuffle_seed(7, 2), 0x538454127b096496ull);
+  EXPECT_NE(dropout_seed(0, 0), dropout_seed(0, 1));
+  EXPECT_NE(dropout_seed(0, 0), dropout_seed(1, 0));
+}
