@@ -22,6 +22,7 @@
 #include "bindings.hpp"
 #include "vknn/error.hpp"
 #include "vknn/io/atomic_file.hpp"
+#include "vknn/ops/geometry.hpp"
 
 namespace py = pybind11;
 
@@ -50,6 +51,22 @@ PYBIND11_MODULE(_vknn, m) {
             path, {reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()});
       },
       py::arg("path"), py::arg("data"));
+
+  // The library's optimizer defaults (Keras's, stated once in
+  // vknn/ops/geometry.hpp), against which the Python optimizers' signatures
+  // are tested (tests/python/test_optimizer_defaults.py).
+  m.def("optimizer_defaults", [] {
+    const vknn::AdamConfig adam;
+    const vknn::SgdConfig sgd;
+    const vknn::RmspropConfig rmsprop;
+    py::dict d;
+    d["Adam"] = py::dict(py::arg("learning_rate") = adam.learning_rate, py::arg("beta_1") = adam.beta_1,
+                         py::arg("beta_2") = adam.beta_2, py::arg("epsilon") = adam.epsilon);
+    d["SGD"] = py::dict(py::arg("learning_rate") = sgd.learning_rate, py::arg("momentum") = sgd.momentum);
+    d["RMSprop"] = py::dict(py::arg("learning_rate") = rmsprop.learning_rate, py::arg("rho") = rmsprop.rho,
+                            py::arg("momentum") = rmsprop.momentum, py::arg("epsilon") = rmsprop.epsilon);
+    return d;
+  });
 
   vknn::python::bind_layers(m);
   vknn::python::bind_callbacks(m);

@@ -34,13 +34,15 @@ struct Optimizer {
     return 0.0f;
   }
 };
-// Keras defaults: Adam(0.001, 0.9, 0.999, 1e-7), SGD(0.01, momentum 0),
-// RMSprop(0.001, rho 0.9, momentum 0, 1e-7).
-Optimizer Adam(float learning_rate = 0.001f, float beta_1 = 0.9f, float beta_2 = 0.999f,
-               float epsilon = 1e-7f);
-Optimizer SGD(float learning_rate = 0.01f, float momentum = 0.0f);
-Optimizer RMSprop(float learning_rate = 0.001f, float rho = 0.9f, float momentum = 0.0f,
-                  float epsilon = 1e-7f);
+// Keras's defaults, stated once in the configs (ops/geometry.hpp): Adam(0.001,
+// 0.9, 0.999, 1e-7), SGD(0.01, momentum 0), RMSprop(0.001, rho 0.9, momentum
+// 0, 1e-7). The Python package's optimizers are checked against them.
+Optimizer Adam(float learning_rate = AdamConfig{}.learning_rate, float beta_1 = AdamConfig{}.beta_1,
+               float beta_2 = AdamConfig{}.beta_2, float epsilon = AdamConfig{}.epsilon);
+Optimizer SGD(float learning_rate = SgdConfig{}.learning_rate, float momentum = SgdConfig{}.momentum);
+Optimizer RMSprop(float learning_rate = RmspropConfig{}.learning_rate,
+                  float rho = RmspropConfig{}.rho, float momentum = RmspropConfig{}.momentum,
+                  float epsilon = RmspropConfig{}.epsilon);
 
 struct CompileOptions {
   // "sparse_categorical_crossentropy" (integer labels 0..classes-1; the last
