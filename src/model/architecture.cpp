@@ -257,7 +257,7 @@ void fill(LayerInfo& info, const Context& ctx, const Dropout& dropout) {
                   " (the fraction of inputs dropped in training; e.g. Dropout(0.2))");
   }
   info.output_shape = ctx.input;
-  info.geometry = DropoutSpec{dropout.rate, dropout.seed};
+  info.geometry = dropout;
 }
 
 void fill(LayerInfo& info, const Context& ctx, const Flatten&) {

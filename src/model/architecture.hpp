@@ -72,16 +72,12 @@ struct ParameterSpec {
   TensorSpec tensor_spec() const;
 };
 
-// A Dropout layer's rate and, if the user gave one, its seed (the trainer
-// derives one from the compile seed otherwise).
-struct DropoutSpec {
-  float rate = 0.5f;
-  std::optional<std::uint64_t> seed;
-};
-
 // Flatten has no op of its own (NHWC is already H, W, C order in memory).
+// A Dropout layer's geometry is the layer itself: its rate and, if the user
+// gave one, its seed (the trainer derives one from the compile seed
+// otherwise; model/seeding.hpp).
 using LayerGeometry =
-    std::variant<std::monostate, Conv2DGeometry, Pool2DGeometry, DenseGeometry, DropoutSpec>;
+    std::variant<std::monostate, Conv2DGeometry, Pool2DGeometry, DenseGeometry, Dropout>;
 
 struct LayerInfo {
   std::string name;                // "conv2d_1"
@@ -101,7 +97,7 @@ struct LayerInfo {
   const Conv2DGeometry* conv2d() const { return std::get_if<Conv2DGeometry>(&geometry); }
   const Pool2DGeometry* pool2d() const { return std::get_if<Pool2DGeometry>(&geometry); }
   const DenseGeometry* dense() const { return std::get_if<DenseGeometry>(&geometry); }
-  const DropoutSpec* dropout() const { return std::get_if<DropoutSpec>(&geometry); }
+  const Dropout* dropout() const { return std::get_if<Dropout>(&geometry); }
 };
 
 class Architecture {

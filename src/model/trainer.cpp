@@ -263,7 +263,7 @@ void Trainer::record_gather(ProgramBuilder& b, Workspace& ws, const DeviceDatase
 }
 
 DropoutConfig Trainer::dropout_config(const LayerPlan& lp) const {
-  const DropoutSpec& spec = *lp.info->dropout();
+  const Dropout& spec = *lp.info->dropout();
   if (spec.seed) return {spec.rate, *spec.seed};
   return {spec.rate, dropout_seed(compile_seed_, std::uint64_t(lp.index))};
 }
