@@ -19,6 +19,7 @@
 
 #include "backend/op.hpp"
 #include "backend/tensor.hpp"
+#include "ops/kernel_variant.hpp"
 #include "ops/metric_totals.hpp"
 #include "ops/step_state.hpp"
 #include "vknn/device.hpp"
@@ -116,18 +117,12 @@ class Backend {
   virtual BackendCounters counters() const = 0;
 };
 
-// Which shape of kernel a backend records where an op has several (see
-// docs/architecture.md, "Kernel variants"). `automatic` lets the device
-// decide; the others force one, so tests run every variant on every device
-// and benchmarks compare them. `winograd` records conv2d's forward pass,
-// input and kernel gradients with the Winograd kernel wherever it applies, everything
-// else as `automatic` does.
-enum class KernelChoice { automatic, register_blocked, shared_tiled, winograd };
-const char* to_string(KernelChoice choice);
-
 std::unique_ptr<Backend> make_cpu_backend();
 // The Context must outlive the backend.
+// `kernels` (ops/kernel_variant.hpp): automatic lets the device decide; a
+// forced variant is used by every op and shape that has it, so tests run
+// every variant on every device and benchmarks compare them.
 std::unique_ptr<Backend> make_vulkan_backend(vknn::Context& context,
-                                             KernelChoice kernels = KernelChoice::automatic);
+                                             KernelVariant kernels = KernelVariant::automatic);
 
 }  // namespace vknn::backend

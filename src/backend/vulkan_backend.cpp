@@ -174,24 +174,13 @@ class VulkanProgram final : public Program {
   std::unique_ptr<vk::TimestampPool> timestamps_;
 };
 
-vk::ops::KernelVariant variant_of(KernelChoice choice) {
-  switch (choice) {
-    case KernelChoice::automatic: return vk::ops::KernelVariant::automatic;
-    case KernelChoice::register_blocked: return vk::ops::KernelVariant::register_blocked;
-    case KernelChoice::shared_tiled: return vk::ops::KernelVariant::shared_tiled;
-    case KernelChoice::winograd: return vk::ops::KernelVariant::automatic;  // see winograd_variant
-  }
-  throw Error("unknown kernel choice");
-}
-
 class VulkanProgramBuilder final : public ProgramBuilder {
  public:
   VulkanProgramBuilder(vk::Device& device, const std::string& name, Launcher& launcher, bool timed,
-                       KernelChoice kernels)
+                       KernelVariant kernels)
       : recording_(std::make_unique<vk::Recording>(device, name, vk::RecordingUse::replay)),
         launcher_(launcher),
-        variant_(variant_of(kernels)),
-        winograd_(kernels == KernelChoice::winograd) {
+        kernels_(kernels) {
     if (timed && device.info().timestamps_supported) {
       timestamps_ = std::make_unique<vk::TimestampPool>(device, 2);
       recording_->reset_timestamps(*timestamps_);
@@ -216,16 +205,20 @@ class VulkanProgramBuilder final : public ProgramBuilder {
   }
   std::unique_ptr<vk::Recording> recording_;
   Launcher& launcher_;
-  vk::ops::KernelVariant variant_;
-  bool winograd_;  // KernelChoice::winograd
+  KernelVariant kernels_;  // forced where an op and shape have it (ops/kernel_variant.hpp)
   std::unique_ptr<vk::TimestampPool> timestamps_;
 
-  // conv2d's forward pass, input and kernel gradients: under KernelChoice::winograd,
-  // the Winograd kernel wherever it applies (automatic elsewhere).
-  vk::ops::KernelVariant winograd_variant(const Conv2DGeometry& g) {
-    return winograd_ && vk::ops::conv2d_winograd_applies(g, rec().device())
-               ? vk::ops::KernelVariant::winograd
-               : variant_;
+  // The variant of an op that has register_blocked and shared_tiled (dense,
+  // conv2d's bias gradient): winograd is not one of them.
+  KernelVariant blocked_or_tiled() const {
+    return kernels_ == KernelVariant::winograd ? KernelVariant::automatic : kernels_;
+  }
+  // conv2d's forward pass, input and kernel gradients: winograd only where
+  // the shape has it.
+  KernelVariant winograd_variant(const Conv2DGeometry& g) {
+    return kernels_ != KernelVariant::winograd || vk::ops::conv2d_winograd_applies(g, rec().device())
+               ? kernels_
+               : KernelVariant::automatic;
   }
 
   // One visitor: an overload of `encode` per op, each a call to its
@@ -260,7 +253,7 @@ class VulkanProgramBuilder final : public ProgramBuilder {
                                     winograd_variant(op.geometry));
   }
   void encode(const op::Conv2dBackwardBias& op) {
-    vk::ops::conv2d_backward_bias(rec(), op.geometry, buf(op.dy), buf(op.dbias), variant_);
+    vk::ops::conv2d_backward_bias(rec(), op.geometry, buf(op.dy), buf(op.dbias), blocked_or_tiled());
   }
   void encode(const op::Maxpool2dForward& op) {
     vk::ops::maxpool2d_forward(rec(), op.geometry, buf(op.x), buf(op.y));
@@ -288,13 +281,13 @@ class VulkanProgramBuilder final : public ProgramBuilder {
   }
   void encode(const op::DenseForward& op) {
     vk::ops::dense_forward(rec(), op.geometry, buf(op.x), buf(op.kernel), buf(op.bias), buf(op.y),
-                           op.activation, variant_);
+                           op.activation, blocked_or_tiled());
   }
   void encode(const op::DenseBackwardInput& op) {
-    vk::ops::dense_backward_input(rec(), op.geometry, buf(op.dy), buf(op.kernel), buf(op.dx), variant_);
+    vk::ops::dense_backward_input(rec(), op.geometry, buf(op.dy), buf(op.kernel), buf(op.dx), blocked_or_tiled());
   }
   void encode(const op::DenseBackwardKernel& op) {
-    vk::ops::dense_backward_kernel(rec(), op.geometry, buf(op.x), buf(op.dy), buf(op.dkernel), variant_);
+    vk::ops::dense_backward_kernel(rec(), op.geometry, buf(op.x), buf(op.dy), buf(op.dkernel), blocked_or_tiled());
   }
   void encode(const op::DenseBackwardBias& op) {
     vk::ops::dense_backward_bias(rec(), op.geometry, buf(op.dy), buf(op.dbias));
@@ -350,7 +343,7 @@ class VulkanProgramBuilder final : public ProgramBuilder {
 
 class VulkanBackend final : public Backend {
  public:
-  VulkanBackend(Context& context, KernelChoice kernels)
+  VulkanBackend(Context& context, KernelVariant kernels)
       : device_(vk::device_of(context)), launcher_(device_), kernels_(kernels) {}
   ~VulkanBackend() override {
     try {
@@ -444,22 +437,12 @@ class VulkanBackend final : public Backend {
  private:
   vk::Device& device_;
   Launcher launcher_;
-  KernelChoice kernels_;
+  KernelVariant kernels_;
 };
 
 }  // namespace
 
-const char* to_string(KernelChoice choice) {
-  switch (choice) {
-    case KernelChoice::automatic: return "automatic";
-    case KernelChoice::register_blocked: return "register_blocked";
-    case KernelChoice::shared_tiled: return "shared_tiled";
-    case KernelChoice::winograd: return "winograd";
-  }
-  return "unknown";
-}
-
-std::unique_ptr<Backend> make_vulkan_backend(Context& context, KernelChoice kernels) {
+std::unique_ptr<Backend> make_vulkan_backend(Context& context, KernelVariant kernels) {
   return std::make_unique<VulkanBackend>(context, kernels);
 }
 

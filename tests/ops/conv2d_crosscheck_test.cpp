@@ -25,7 +25,7 @@ using vknn::vk::ops::KernelVariant;
 using namespace vknn_test;
 
 
-std::string variant_name(KernelVariant v) {
+std::string camel_case_name(KernelVariant v) {
   switch (v) {
     case KernelVariant::automatic: return "Automatic";
     case KernelVariant::register_blocked: return "RegisterBlocked";
@@ -199,7 +199,7 @@ TEST_F(Conv2dTiming, DISABLED_CourseShapesBatch32) {
       const bool winograd = v == KernelVariant::winograd;
       if (winograd && !vknn::vk::ops::conv2d_winograd_applies(g, device())) continue;
       const auto report = [&](const char* pass, Timing t, double pass_flops) {
-        std::printf("  %-16s %-16s %10.3f %9.2f %12.3f %10.2f\n", pass, variant_name(v).c_str(),
+        std::printf("  %-16s %-16s %10.3f %9.2f %12.3f %10.2f\n", pass, camel_case_name(v).c_str(),
                     t.wall_seconds * 1e3, pass_flops / t.wall_seconds / 1e9, t.cpu_seconds * 1e3,
                     pass_flops / t.cpu_seconds / 1e9);
       };

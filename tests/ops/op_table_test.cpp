@@ -26,16 +26,16 @@ namespace {
 using vknn::backend::Backend;
 using vknn::backend::DeviceTensor;
 using vknn::backend::ElementType;
-using vknn::backend::KernelChoice;
+using vknn::KernelVariant;
 
 struct Target {
   const OpCase* op_case;
-  KernelChoice kernels;
+  KernelVariant kernels;
 };
 
 // What ctest and gtest print for a case.
 void PrintTo(const Target& target, std::ostream* out) {
-  *out << target.op_case->id() << " on Vulkan (" << vknn::backend::to_string(target.kernels)
+  *out << target.op_case->id() << " on Vulkan (" << vknn::variant_name(target.kernels)
        << " kernels)";
 }
 
@@ -43,18 +43,18 @@ std::vector<Target> all_targets() {
   std::vector<Target> targets;
   for (const OpCase& c : all_cases()) {
     if (c.has_kernel_variants) {
-      targets.push_back({&c, KernelChoice::register_blocked});
-      targets.push_back({&c, KernelChoice::shared_tiled});
-      if (c.has_winograd) targets.push_back({&c, KernelChoice::winograd});
+      targets.push_back({&c, KernelVariant::register_blocked});
+      targets.push_back({&c, KernelVariant::shared_tiled});
+      if (c.has_winograd) targets.push_back({&c, KernelVariant::winograd});
     } else {
-      targets.push_back({&c, KernelChoice::automatic});
+      targets.push_back({&c, KernelVariant::automatic});
     }
   }
   return targets;
 }
 
 std::string target_name(const ::testing::TestParamInfo<Target>& info) {
-  return info.param.op_case->id() + "__" + vknn::backend::to_string(info.param.kernels);
+  return info.param.op_case->id() + "__" + vknn::variant_name(info.param.kernels);
 }
 
 std::size_t word_count(const TensorDesc& d) {

@@ -21,8 +21,6 @@ struct DeviceProfile;
 
 namespace vknn::vk::ops {
 
-const char* variant_name(KernelVariant variant);
-
 // Records the op in `variant` on `scratch` (one buffer per entry of the
 // scratch_floats given to resolve_automatic, in that order).
 using RecordOnScratch =
