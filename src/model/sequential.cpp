@@ -390,6 +390,7 @@ History Sequential::run_fit(const Samples& x, std::span<const std::uint8_t> y,
     progress.epoch = epoch;
     progress.step = start;
     place.steps_done = start;
+    for (auto& callback : options.callbacks) callback->on_epoch_begin(*this, epoch);
 
     model::ProgressBar bar(long(steps.steps), options.verbose, options.output);
     Clock callback_clock;

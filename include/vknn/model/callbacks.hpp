@@ -24,6 +24,9 @@ class Callback {
  public:
   virtual ~Callback() = default;
   virtual void on_train_begin(Sequential& /*model*/) {}
+  // Before each epoch's first step (epoch counts from 0, or initial_epoch),
+  // as Keras's on_epoch_begin; a learning rate set here is the epoch's.
+  virtual void on_epoch_begin(Sequential& /*model*/, int /*epoch*/) {}
   virtual void on_epoch_end(Sequential& /*model*/, int /*epoch*/, const Logs& /*logs*/) {}
   // Called at progress refreshes (a few times a second), not every step:
   // reading running metrics means a host wait on the device, which fit
@@ -186,6 +189,77 @@ class TensorBoard : public Callback {
   std::unique_ptr<io::EventFileWriter> validation_;
   std::filesystem::path train_file_;
   std::filesystem::path validation_file_;
+};
+
+// keras.callbacks.CSVLogger(filename, separator, append): one row per
+// epoch: the column "epoch" (0-based) then the log keys sorted, fixed at the
+// first epoch end; numbers as the shortest text that reads back to the same
+// double; "NA" for a key missing from the epoch at which a callback stopped
+// training (another missing key is a vknn::Error naming it); lines end in
+// \r\n as Python's csv module writes them. append keeps what the file holds
+// and writes the header only when it is empty. Unlike Keras, which keeps
+// the file open, the whole file is rewritten atomically at each epoch end
+// (io/atomic_file.hpp): a crash leaves the last epoch's whole file.
+class CSVLogger : public Callback {
+ public:
+  explicit CSVLogger(std::filesystem::path filename, char separator = ',', bool append = false);
+  void on_train_begin(Sequential& model) override;
+  void on_epoch_end(Sequential& model, int epoch, const Logs& logs) override;
+
+ private:
+  std::filesystem::path filename_;
+  char separator_;
+  bool append_;
+  std::vector<std::string> keys_;  // fixed at the first epoch end
+  std::string content_;            // the file as it will be written
+  bool header_needed_ = true;
+};
+
+// keras.callbacks.LearningRateScheduler: before each epoch the learning rate
+// becomes schedule(epoch, current rate); a NaN, infinite or negative result
+// is a vknn::Error naming the epoch and the value (Keras would train on).
+// verbose 1 prints the new rate, as Keras does.
+class LearningRateScheduler : public Callback {
+ public:
+  using Schedule = std::function<double(int epoch, double learning_rate)>;
+  explicit LearningRateScheduler(Schedule schedule, int verbose = 0);
+  void on_epoch_begin(Sequential& model, int epoch) override;
+
+ private:
+  Schedule schedule_;
+  int verbose_;
+};
+
+// keras.callbacks.ReduceLROnPlateau with Keras's rules: an epoch improves
+// when `monitor` is below best - min_delta (mode min, and automatic unless
+// the name contains "acc") or above best + min_delta (max); after
+// `patience` epochs without improvement, outside a cooldown, the rate
+// becomes max(rate * factor, min_lr) if it is above min_lr, then `cooldown`
+// epochs pass before waiting counts again. A monitor missing from the logs
+// is a warning on stderr naming the keys there are, as in Keras.
+struct ReduceLROnPlateauOptions {
+  std::string monitor = "val_loss";
+  double factor = 0.1;  // below 1
+  int patience = 10;
+  MonitorMode mode = MonitorMode::automatic;
+  double min_delta = 1e-4;
+  int cooldown = 0;
+  double min_lr = 0.0;
+  int verbose = 0;
+};
+
+class ReduceLROnPlateau : public Callback {
+ public:
+  explicit ReduceLROnPlateau(ReduceLROnPlateauOptions options = {});
+  void on_train_begin(Sequential& model) override;
+  void on_epoch_end(Sequential& model, int epoch, const Logs& logs) override;
+
+ private:
+  ReduceLROnPlateauOptions options_;
+  bool maximize_ = false;
+  double best_ = 0;
+  int wait_ = 0;
+  int cooldown_counter_ = 0;
 };
 
 // A callback from plain functions (keras.callbacks.LambdaCallback).
