@@ -71,8 +71,12 @@ class DataParallelTraining {
   struct Timing {
     std::int64_t steps = 0;
     double step_seconds = 0;      // whole steps, from launch to update launch
-    double exchange_seconds = 0;  // gradient read, allgather, sum, write back
-    double collective_seconds = 0;  // of which the MPI_Allgather alone
+    double exchange_seconds = 0;  // gradient read, wait, allgather, sum, write back
+    // Of which: waiting for the slowest rank to finish its backward (an
+    // extra barrier, only when timing, so that the next is the transfer
+    // alone) and the MPI_Allgather.
+    double wait_seconds = 0;
+    double collective_seconds = 0;
   };
   const Timing& timing() const { return timing_; }
 
@@ -84,6 +88,7 @@ class DataParallelTraining {
   std::int64_t gradient_count_ = 0;
   std::vector<float> send_, gathered_, sum_;
   MetricTotals totals_;
+  bool timing_asked_ = false;  // VKNN_DISTRIBUTED_TIMING
   Timing timing_;
 };
 
