@@ -160,6 +160,11 @@ class DistributedTest(unittest.TestCase):
         # 10: 4, 3, 3 (and the test set's 200 = 6 x 32 + 8: 3, 3, 2).
         self.assert_matches_one_rank(3, ["--samples", "330"])
 
+    def test_a_rank_without_samples_in_evaluate_and_predict(self):
+        # 2 test samples on 3 ranks: evaluate and predict give ranks 0 and 1
+        # one each and rank 2 none; every rank still returns all 2 rows.
+        self.assert_matches_one_rank(3, ["--samples", "64", "--test-samples", "2"])
+
     def test_same_command_gives_the_same_weights_file(self):
         args = ["--samples", "320"]
         _, first, first_hashes = self.probe(2, "first", args)
