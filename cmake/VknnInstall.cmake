@@ -22,5 +22,11 @@ write_basic_package_version_file(${PROJECT_BINARY_DIR}/vknnConfigVersion.cmake
 install(FILES ${PROJECT_BINARY_DIR}/vknnConfig.cmake ${PROJECT_BINARY_DIR}/vknnConfigVersion.cmake
   DESTINATION ${VKNN_CMAKE_DIR})
 
+# A static libvknn built with MPI needs MPI's library too (Debian's
+# OpenMPI names its pkg-config module mpi-c).
+set(VKNN_PC_REQUIRES_PRIVATE "")
+if(VKNN_WITH_MPI)
+  set(VKNN_PC_REQUIRES_PRIVATE "mpi-c")
+endif()
 configure_file(${PROJECT_SOURCE_DIR}/cmake/vknn.pc.in ${PROJECT_BINARY_DIR}/vknn.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/vknn.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

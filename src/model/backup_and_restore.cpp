@@ -2,6 +2,7 @@
 // rewritten as training goes, deleted when fit completes.
 #include <system_error>
 
+#include "vknn/distributed.hpp"
 #include "vknn/error.hpp"
 #include "vknn/model/callbacks.hpp"
 #include "vknn/model/sequential.hpp"
@@ -63,11 +64,13 @@ void BackupAndRestore::on_train_begin(Sequential& model) {
     }
     restored_ = true;
   }
-  remove_abandoned_writes(backup_dir_);
+  // Data-parallel, every rank restores from the one backup rank 0 keeps;
+  // only rank 0 writes it (every rank holds the same state) and cleans up.
+  if (distributed::is_primary()) remove_abandoned_writes(backup_dir_);
 }
 
 void BackupAndRestore::backup(Sequential& model) {
-  model.save_checkpoint(checkpoint_path());
+  if (distributed::is_primary()) model.save_checkpoint(checkpoint_path());
   steps_since_backup_ = 0;
   ++backups_written_;
 }
@@ -86,6 +89,7 @@ void BackupAndRestore::on_train_end(Sequential& model) {
     backup(model);
     return;
   }
+  if (!distributed::is_primary()) return;
   std::error_code ec;
   fs::remove(checkpoint_path(), ec);
   fs::remove(backup_dir_, ec);  // only if empty: a folder with other files stays

@@ -14,10 +14,12 @@
 #include "io/safetensors.hpp"
 #include "model/architecture.hpp"
 #include "model/checkpoint.hpp"
+#include "model/data_parallel.hpp"
 #include "model/device_failure_report.hpp"
 #include "model/progress_bar.hpp"
 #include "model/seeding.hpp"
 #include "model/trainer.hpp"
+#include "vknn/distributed.hpp"
 #include "vknn/error.hpp"
 
 namespace vknn {
@@ -239,6 +241,19 @@ void check_batch_size(const char* call, int batch_size) {
   }
 }
 
+// The layers as a checkpoint records them (defined below).
+std::string architecture_text(const Shape& input, const std::vector<LayerSummary>& layers);
+
+// The model as ranks must agree on it: its layers, which are frozen, its loss.
+std::string model_text(const Sequential& model, const Trainer& trainer) {
+  std::string text = architecture_text(model.input_shape(), model.layers());
+  for (const auto& layer : model.layers()) {
+    if (!layer.trainable) text += "; " + layer.name + " frozen";
+  }
+  return text + (trainer.loss() == model::Loss::binary_crossentropy ? "; binary cross-entropy"
+                                                                     : "; sparse categorical cross-entropy");
+}
+
 // Steps over a dataset in batches; replays the full-batch program and, if
 // the count is not a multiple of the batch size, the partial one last.
 struct BatchPrograms {
@@ -315,25 +330,70 @@ History Sequential::run_fit(const Samples& x, std::span<const std::uint8_t> y,
   Trainer& trainer = *trainer_;
   auto& backend = trainer.backend();
   const int batch_size = int(std::min<std::int64_t>(options.batch_size, x.count));
+  // Several ranks (vknn::distributed::initialize under mpirun): data-parallel,
+  // once every rank is known to start alike. Only rank 0 prints.
+  distributed::Communicator* const ranks = distributed::communicator();
+  const int verbose = distributed::is_primary() ? options.verbose : 0;
+  if (ranks) {
+    model::require_batch_for_every_rank("fit", batch_size, ranks->size());
+    const auto& v = options.validation_data;
+    distributed::require_same_on_every_rank(
+        *ranks, "fit",
+        {model::model_fact(model_text(*this, trainer)), model::weights_fact(trainer),
+         {"fit options", "batch_size " + std::to_string(options.batch_size) + ", epochs " +
+                             std::to_string(options.epochs) + ", initial_epoch " +
+                             std::to_string(options.initial_epoch) + ", shuffle " +
+                             (options.shuffle ? "on" : "off") + ", seed " + std::to_string(options.seed)},
+         {"resume point", resume_pending_ ? "a checkpoint at epoch " + std::to_string(progress_->epoch + 1) +
+                                                ", step " + std::to_string(progress_->step)
+                                          : "none"},
+         model::data_fact("training data", x, y),
+         v ? model::data_fact("validation data", v->x, v->y) : distributed::Fact{"validation data", "none"}});
+  }
 
   // Upload once, record once.
   DeviceDataset train = trainer.upload(x, y, "training");
-  model::Workspace& ws = trainer.workspace(batch_size);
-  BatchPrograms steps = record_batches(x.count, batch_size, [&](int count) {
-    return trainer.record_train_step(ws, train, batch_size, count);
-  });
+  BatchPrograms steps;
+  std::unique_ptr<model::DataParallelTraining> parallel;
+  if (ranks) {
+    parallel = std::make_unique<model::DataParallelTraining>(*ranks, trainer, train, batch_size);
+    steps.steps = parallel->steps();
+  } else {
+    model::Workspace& ws = trainer.workspace(batch_size);
+    steps = record_batches(x.count, batch_size, [&](int count) {
+      return trainer.record_train_step(ws, train, batch_size, count);
+    });
+  }
+  // This rank's part of an epoch's order (all of it in one process).
+  const auto set_train_order = [&](const std::vector<std::uint32_t>& order) {
+    trainer.set_order(train, parallel ? parallel->local_order(order) : order);
+  };
   std::optional<DeviceDataset> validation;
   BatchPrograms validation_steps;
+  std::unique_ptr<model::DataParallelEvaluation> parallel_validation;
   if (options.validation_data) {
     const auto& v = *options.validation_data;
     validation = trainer.upload(v.x, v.y, "validation");
     const int vb = int(std::min<std::int64_t>(options.batch_size, v.x.count));
-    model::Workspace& vws = trainer.workspace(vb);
-    validation_steps = record_batches(v.x.count, vb, [&](int count) {
-      return trainer.record_eval_step(vws, *validation, vb, count);
-    });
-    trainer.set_order(*validation, epoch_order(v.x.count, false, 0, 0));
+    if (ranks) {
+      parallel_validation = std::make_unique<model::DataParallelEvaluation>(*ranks, trainer, *validation, vb);
+    } else {
+      model::Workspace& vws = trainer.workspace(vb);
+      validation_steps = record_batches(v.x.count, vb, [&](int count) {
+        return trainer.record_eval_step(vws, *validation, vb, count);
+      });
+      trainer.set_order(*validation, epoch_order(v.x.count, false, 0, 0));
+    }
   }
+  // The epoch's running totals: this device's, or (data-parallel) the sum
+  // over the ranks, which every rank has after every step.
+  const auto running_totals = [&] {
+    return parallel ? parallel->totals() : backend.read_totals(trainer.totals());
+  };
+  // A step boundary's decisions, made one over the ranks.
+  const auto decide = [&](model::StepDecision mine) {
+    return ranks ? model::agree(*ranks, mine) : mine;
+  };
 
   place.steps_per_epoch = steps.steps;
   History history;
@@ -365,24 +425,26 @@ History Sequential::run_fit(const Samples& x, std::span<const std::uint8_t> y,
   const int first_epoch = progress.epoch;
   const std::int64_t first_step = progress.step;
   const MetricTotals first_totals = progress.totals;
-  if (!options.shuffle) trainer.set_order(train, epoch_order(x.count, false, 0, 0));
+  if (!options.shuffle) set_train_order(epoch_order(x.count, false, 0, 0));
 
   for (int epoch = first_epoch; epoch < options.epochs && !stop_training; ++epoch) {
     place.stage = model::FitStage::training;
     place.epoch = epoch;
     place.steps_done = epoch == first_epoch ? first_step : 0;
-    if (options.verbose && options.output) {
+    if (verbose && options.output) {
       std::fprintf(options.output, "Epoch %d/%d\n", epoch + 1, options.epochs);
     }
     backend.synchronize();
-    if (options.shuffle) trainer.set_order(train, epoch_order(x.count, true, options.seed, epoch));
+    if (options.shuffle) set_train_order(epoch_order(x.count, true, options.seed, epoch));
     // A resumed epoch starts at its next step with the totals of the steps
     // already taken; any other at step 0 with zero totals.
     const std::int64_t start = epoch == first_epoch ? first_step : 0;
     StepState state = backend.read_state(trainer.state());
     state.batch_index = std::uint32_t(start);
     backend.write_state(trainer.state(), state);
-    if (start > 0) {
+    if (parallel) {
+      parallel->start_epoch(start > 0 ? first_totals : MetricTotals{});
+    } else if (start > 0) {
       backend.write(trainer.totals(), &first_totals, sizeof first_totals);
     } else {
       backend.zero(trainer.totals());
@@ -392,53 +454,71 @@ History Sequential::run_fit(const Samples& x, std::span<const std::uint8_t> y,
     place.steps_done = start;
     for (auto& callback : options.callbacks) callback->on_epoch_begin(*this, epoch);
 
-    model::ProgressBar bar(long(steps.steps), options.verbose, options.output);
+    model::ProgressBar bar(long(steps.steps), verbose, options.output);
     Clock callback_clock;
     const bool batch_callbacks = !options.callbacks.empty();
     // Per-step logs when a callback asks for them (a host wait per step).
     bool every_step_logs = false;
     for (const auto& callback : options.callbacks) every_step_logs |= callback->wants_batch_logs();
+    // Data-parallel, a stop request seen by any rank stops every rank at the
+    // same step boundary: the request is agreed on with each step's other
+    // decisions, and before the first.
+    bool stop_agreed = ranks && decide({.stop_requested = stop_requested()}).stop_requested;
     for (std::int64_t step = start; step < steps.steps; ++step) {
-      if (stop_requested()) {
+      if (ranks ? stop_agreed : stop_requested()) {
         history.interrupted = true;
         break;
       }
-      steps.at(step).launch(false);
+      if (parallel) {
+        parallel->run(step);
+        // What a backup written now records as the epoch's running totals:
+        // the sum over the ranks (a device holds only its rank's part).
+        progress.totals = parallel->totals();
+      } else {
+        steps.at(step).launch(false);
+      }
       progress.step = step + 1;
       place.steps_done = step + 1;
       for (auto& callback : options.callbacks) callback->on_train_batch_end(*this, int(step));
+      const model::StepDecision decision = decide(
+          {.stop_training = stop_training,
+           .stop_requested = ranks && stop_requested(),
+           .refresh_bar = bar.wants_refresh(),
+           .refresh_callbacks =
+               batch_callbacks && (every_step_logs || callback_clock.due(kCallbackRefreshSeconds))});
+      stop_training = decision.stop_training;
+      stop_agreed = decision.stop_requested;
       if (stop_training) break;  // honoured at this step boundary
-      const bool refresh_bar = bar.wants_refresh();
-      const bool refresh_callbacks =
-          batch_callbacks && (every_step_logs || callback_clock.due(kCallbackRefreshSeconds));
-      if (refresh_bar || refresh_callbacks) {
+      if (decision.refresh_bar || decision.refresh_callbacks) {
         backend.synchronize();
-        const auto values = metric_values(backend.read_totals(trainer.totals()));
-        if (refresh_bar) bar.update(long(step + 1), values);
-        if (refresh_callbacks) {
+        const auto values = metric_values(running_totals());
+        if (decision.refresh_bar) bar.update(long(step + 1), values);
+        if (decision.refresh_callbacks) {
           callback_clock.reset();
           for (auto& callback : options.callbacks) {
             callback->on_batch_end(*this, int(step), logs_of(values));
           }
+          if (ranks) stop_training = decide({.stop_training = stop_training}).stop_training;
           if (stop_training) break;  // honoured at this step boundary
         }
       }
     }
     // A stop asked for during the epoch's last step is honoured at that
     // step boundary too, before the epoch end's validation and callbacks.
-    if (!stop_training && stop_requested()) history.interrupted = true;
+    if (!stop_training && (ranks ? stop_agreed : stop_requested())) history.interrupted = true;
     backend.synchronize();
     if (history.interrupted) {
       // The partial epoch is not an epoch of the history; end the bar's line.
       // progress keeps (epoch, step) and the device keeps its totals, which
       // save_checkpoint reads.
-      if (options.verbose == 1 && options.output) std::fputc('\n', options.output);
+      if (verbose == 1 && options.output) std::fputc('\n', options.output);
       break;
     }
-    auto values = metric_values(backend.read_totals(trainer.totals()));
+    auto values = metric_values(running_totals());
     if (validation) {
       place.stage = model::FitStage::validating;
-      const MetricTotals v = run_evaluation(trainer, validation_steps, nullptr);
+      const MetricTotals v = parallel_validation ? parallel_validation->run(nullptr)
+                                                 : run_evaluation(trainer, validation_steps, nullptr);
       for (auto& value : metric_values(v, "val_")) values.push_back(value);
     }
     bar.finish(values);
@@ -452,7 +532,9 @@ History Sequential::run_fit(const Samples& x, std::span<const std::uint8_t> y,
     progress.history.history = history.history;
     place.stage = model::FitStage::epoch_end;
     for (auto& callback : options.callbacks) callback->on_epoch_end(*this, epoch, logs);
+    if (ranks) stop_training = decide({.stop_training = stop_training}).stop_training;
   }
+  if (parallel) model::report_timing_if_asked(parallel->timing());
   history.stopped_early = stop_training || history.interrupted;
   place.stage = model::FitStage::train_end;
   for (auto& callback : options.callbacks) callback->on_train_end(*this);
@@ -470,17 +552,33 @@ Evaluation Sequential::evaluate(const Samples& x, std::span<const std::uint8_t> 
   check_samples("evaluate", input_shape(), x, y, true, trainer_->label_classes());
   Trainer& trainer = *trainer_;
   const int batch_size = int(std::min<std::int64_t>(options.batch_size, x.count));
+  distributed::Communicator* const ranks = distributed::communicator();
+  const int verbose = distributed::is_primary() ? options.verbose : 0;
+  if (ranks) {
+    distributed::require_same_on_every_rank(
+        *ranks, "evaluate",
+        {model::model_fact(model_text(*this, trainer)), model::weights_fact(trainer),
+         {"evaluate options", "batch_size " + std::to_string(options.batch_size)},
+         model::data_fact("evaluation data", x, y)});
+  }
   DeviceDataset data = trainer.upload(x, y, "evaluation");
-  trainer.set_order(data, epoch_order(x.count, false, 0, 0));
-  model::Workspace& ws = trainer.workspace(batch_size);
-  BatchPrograms programs = record_batches(x.count, batch_size, [&](int count) {
-    return trainer.record_eval_step(ws, data, batch_size, count);
-  });
-  model::ProgressBar bar(long(programs.steps), options.verbose, options.output);
+  BatchPrograms programs;
+  std::unique_ptr<model::DataParallelEvaluation> parallel;
+  if (ranks) {
+    parallel = std::make_unique<model::DataParallelEvaluation>(*ranks, trainer, data, batch_size);
+    programs.steps = parallel->steps();
+  } else {
+    trainer.set_order(data, epoch_order(x.count, false, 0, 0));
+    model::Workspace& ws = trainer.workspace(batch_size);
+    programs = record_batches(x.count, batch_size, [&](int count) {
+      return trainer.record_eval_step(ws, data, batch_size, count);
+    });
+  }
+  model::ProgressBar bar(long(programs.steps), verbose, options.output);
   std::int64_t steps_done = 0;
   MetricTotals totals;
   try {
-    totals = run_evaluation(trainer, programs, &bar, &steps_done);
+    totals = parallel ? parallel->run(&bar, &steps_done) : run_evaluation(trainer, programs, &bar, &steps_done);
   } catch (const DeviceFailure& failure) {
     throw model::device_failure_in("evaluate", failure, steps_done, programs.steps);
   }
@@ -495,6 +593,25 @@ std::vector<float> Sequential::predict(const Samples& x, PredictOptions options)
   Trainer& trainer = *trainer_;
   auto& backend = trainer.backend();
   const int batch_size = int(std::min<std::int64_t>(options.batch_size, x.count));
+  if (distributed::Communicator* const ranks = distributed::communicator()) {
+    distributed::require_same_on_every_rank(
+        *ranks, "predict",
+        {model::model_fact(model_text(*this, trainer)), model::weights_fact(trainer),
+         {"predict options", "batch_size " + std::to_string(options.batch_size)},
+         model::data_fact("prediction data", x, {})});
+    DeviceDataset data = trainer.upload(x, {}, "prediction");
+    model::ProgressBar bar(long((x.count + batch_size - 1) / batch_size),
+                           distributed::is_primary() ? options.verbose : 0, options.output);
+    std::int64_t steps_done = 0;
+    std::vector<float> result;
+    try {
+      result = model::predict_data_parallel(*ranks, trainer, data, batch_size, num_classes(), bar, steps_done);
+    } catch (const DeviceFailure& failure) {
+      throw model::device_failure_in("predict", failure, steps_done, (x.count + batch_size - 1) / batch_size);
+    }
+    bar.finish({});
+    return result;
+  }
   DeviceDataset data = trainer.upload(x, {}, "prediction");
   trainer.set_order(data, epoch_order(x.count, false, 0, 0));
   auto output = backend.tensor("predictions", backend::ElementType::f32, x.count * num_classes());
@@ -662,7 +779,10 @@ void Sequential::save_checkpoint(const std::filesystem::path& path) {
   c.progress = *progress_;
   // Mid-epoch, the totals so far live on the device (fit reads them only
   // at refreshes).
-  if (c.progress.step > 0 && !resume_pending_) c.progress.totals = backend.read_totals(trainer.totals());
+  // Data-parallel, fit keeps the global totals in progress_ after every step.
+  if (c.progress.step > 0 && !resume_pending_ && !distributed::communicator()) {
+    c.progress.totals = backend.read_totals(trainer.totals());
+  }
   for (const auto& p : trainer.parameters()) {
     const auto shape = p.spec.tensor_spec().shape;
     c.tensors.push_back({p.spec.name, shape, read_floats(backend, *p.value, p.spec.size())});

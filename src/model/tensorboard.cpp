@@ -1,5 +1,6 @@
 // TensorBoard: per-epoch scalars in event files (io/event_file.hpp).
 #include "io/event_file.hpp"
+#include "vknn/distributed.hpp"
 #include "vknn/error.hpp"
 #include "vknn/model/callbacks.hpp"
 
@@ -15,13 +16,18 @@ TensorBoard::TensorBoard(std::filesystem::path log_dir) : log_dir_(std::move(log
 
 TensorBoard::~TensorBoard() = default;
 
-void TensorBoard::on_train_begin(Sequential& /*model*/) { begin(); }
-
-void TensorBoard::on_epoch_end(Sequential& /*model*/, int epoch, const Logs& logs) {
-  write_epoch(epoch, logs);
+// Data-parallel, only rank 0 writes: every rank has the same (global) logs.
+void TensorBoard::on_train_begin(Sequential& /*model*/) {
+  if (distributed::is_primary()) begin();
 }
 
-void TensorBoard::on_train_end(Sequential& /*model*/) { end(); }
+void TensorBoard::on_epoch_end(Sequential& /*model*/, int epoch, const Logs& logs) {
+  if (distributed::is_primary()) write_epoch(epoch, logs);
+}
+
+void TensorBoard::on_train_end(Sequential& /*model*/) {
+  if (distributed::is_primary()) end();
+}
 
 void TensorBoard::begin() {
   end();

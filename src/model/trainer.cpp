@@ -497,14 +497,14 @@ void Trainer::record_update(ProgramBuilder& b) {
 
 // Loss, correctness and metric totals of the batch in the workspace. Keras
 // averages the loss over the samples of the batch, so a partial last batch
-// divides by its own size.
+// divides by its own size (a rank's slice, by its global batch's).
 void Trainer::record_loss_and_metrics(ProgramBuilder& b, Workspace& ws, int count,
-                                      const DeviceTensor& totals) {
+                                      const DeviceTensor& totals, int gradient_divisor) {
   const Plan& plan = ws.plan;
   const DeviceTensor& dlogits = ws[plan.layers.back().linear_gradient];
   if (loss_ == Loss::binary_crossentropy) {
     b.record(op::SigmoidCrossEntropy{.batch = count,
-                                     .gradient_divisor = float(count),
+                                     .gradient_divisor = float(gradient_divisor),
                                      .logits = ws[plan.logits],
                                      .labels = ws[plan.labels],
                                      .loss = ws[plan.loss],
@@ -514,7 +514,7 @@ void Trainer::record_loss_and_metrics(ProgramBuilder& b, Workspace& ws, int coun
   } else {
     const ClassesGeometry classes{count, plan.classes};
     b.record(op::SoftmaxCrossEntropy{.geometry = classes,
-                                     .gradient_divisor = float(count),
+                                     .gradient_divisor = float(gradient_divisor),
                                      .logits = ws[plan.logits],
                                      .labels = ws[plan.labels],
                                      .loss = ws[plan.loss],
@@ -555,8 +555,28 @@ std::unique_ptr<Program> Trainer::record_train_step(Workspace& ws, const DeviceD
   auto b = backend_->build("training step (batch " + std::to_string(count) + ")", timed_programs_);
   record_gather(*b, ws, data, batch_size, count, *state_);
   record_forward(*b, ws, count, true);
-  record_loss_and_metrics(*b, ws, count, *totals_);
+  record_loss_and_metrics(*b, ws, count, *totals_, count);
   record_backward(*b, ws, count);
+  record_update(*b);
+  b->record(op::AdvanceStep{.state = *state_});
+  return b->finish();
+}
+
+std::unique_ptr<Program> Trainer::record_train_gradients(Workspace& ws, const DeviceDataset& data,
+                                                         int batch_size, int count,
+                                                         int gradient_divisor) {
+  auto b = backend_->build("training gradients (batch " + std::to_string(count) + " of " +
+                               std::to_string(gradient_divisor) + ")",
+                           timed_programs_);
+  record_gather(*b, ws, data, batch_size, count, *state_);
+  record_forward(*b, ws, count, true);
+  record_loss_and_metrics(*b, ws, count, *totals_, gradient_divisor);
+  record_backward(*b, ws, count);
+  return b->finish();
+}
+
+std::unique_ptr<Program> Trainer::record_train_update() {
+  auto b = backend_->build("optimizer update", timed_programs_);
   record_update(*b);
   b->record(op::AdvanceStep{.state = *state_});
   return b->finish();
@@ -567,7 +587,7 @@ std::unique_ptr<Program> Trainer::record_eval_step(Workspace& ws, const DeviceDa
   auto b = backend_->build("evaluation step (batch " + std::to_string(count) + ")", timed_programs_);
   record_gather(*b, ws, data, batch_size, count, *eval_state_);
   record_forward(*b, ws, count, false);
-  record_loss_and_metrics(*b, ws, count, *eval_totals_);
+  record_loss_and_metrics(*b, ws, count, *eval_totals_, count);
   b->record(op::AdvanceStep{.state = *eval_state_});
   return b->finish();
 }

@@ -69,6 +69,7 @@ class Trainer {
   std::uint64_t device_bytes() const { return device_bytes_; }
   const Architecture& architecture() const { return architecture_; }
   const Optimizer& optimizer() const { return optimizer_; }
+  Loss loss() const { return loss_; }
   std::vector<Parameter>& parameters() { return parameters_; }
   int num_classes() const;
   // How many label values the loss takes: the classes, or 2 for binary
@@ -85,6 +86,16 @@ class Trainer {
 
   std::unique_ptr<Program> record_train_step(Workspace& ws, const DeviceDataset& data,
                                              int batch_size, int count);
+  // The training step in two programs, for data-parallel training
+  // (src/model/data_parallel.hpp), where the gradients are summed over the
+  // ranks between them. The first gathers `count` samples (the gather's
+  // stride is `batch_size`), runs forward, loss, metrics and backward; its
+  // loss gradient is divided by `gradient_divisor` (the global batch's
+  // count, so that the sum over ranks is the gradient of the global batch's
+  // mean loss). The second applies the optimizer and advances the step.
+  std::unique_ptr<Program> record_train_gradients(Workspace& ws, const DeviceDataset& data,
+                                                  int batch_size, int count, int gradient_divisor);
+  std::unique_ptr<Program> record_train_update();
   // Forward, loss and metrics into eval_totals, advancing eval_state.
   std::unique_ptr<Program> record_eval_step(Workspace& ws, const DeviceDataset& data,
                                             int batch_size, int count);
@@ -124,8 +135,10 @@ class Trainer {
   DropoutConfig dropout_config(const LayerPlan& lp) const;
   void record_backward(ProgramBuilder& b, Workspace& ws, int count);
   void record_update(ProgramBuilder& b);
+  // The loss gradient is divided by `gradient_divisor` (the batch's count
+  // in one process).
   void record_loss_and_metrics(ProgramBuilder& b, Workspace& ws, int count,
-                               const DeviceTensor& totals);
+                               const DeviceTensor& totals, int gradient_divisor);
   const DeviceTensor& record_outputs(ProgramBuilder& b, Workspace& ws, int count);
   // Counts `bytes` more against the backend's memory budget before they are
   // allocated; throws vknn::Error naming what did not fit and how much.

@@ -1,0 +1,257 @@
+#!/usr/bin/env python3
+"""Data-parallel training under mpirun (docs/distributed.md), on lavapipe.
+
+Each case starts 1, 2 or 3 processes of distributed_probe (a small fit,
+evaluate and predict) or of the example trainer. CTest runs one case per
+test (tests/distributed/CMakeLists.txt) and passes the programs' paths in
+VKNN_MPIEXEC, VKNN_PROBE and VKNN_TRAINER.
+
+Why the 1-rank comparisons have a tolerance: N ranks compute the same
+global-batch gradient as one rank, but add its per-sample terms in another
+order (each rank sums its slice, then the slices are added in rank order),
+and float addition is not associative. The gradients differ in their last
+bits, Adam turns that into update differences of up to a few ulps of the
+learning rate where a gradient is near zero, and 10 steps compound it. The
+bounds below were measured with margin (docs/distributed.md has the figures);
+a wrong gradient scale (say, each rank dividing by its own slice) or a
+wrong slice moves the weights by orders of magnitude more.
+"""
+import json
+import os
+import re
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import unittest
+from array import array
+
+MPIEXEC = os.environ.get("VKNN_MPIEXEC", "mpirun")
+PROBE = os.environ.get("VKNN_PROBE", "")
+TRAINER = os.environ.get("VKNN_TRAINER", "")
+
+# Weights after 10-11 Adam steps (lr 0.001): largest absolute difference
+# from the 1-rank run (measured: 1.9e-7 with 2 ranks, 2.3e-7 with 3).
+WEIGHT_TOLERANCE = 1e-5
+# Train and test loss after training (measured: within 4e-8).
+LOSS_TOLERANCE = 1e-5
+ACCURACY_TOLERANCE = 0.011  # two of the 200 test samples may flip
+
+# Small runs, every rank on one lavapipe thread (2 cores shared by the
+# ranks), kernel variants from the device profile (separate processes tuning
+# the same shapes could pick different kernels, and so other bits), and the
+# Khronos validation layer on.
+ENV = dict(os.environ,
+           OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
+           LP_NUM_THREADS="1", VKNN_AUTOTUNE="0", VKNN_VALIDATION="1")
+FORWARDED = ["LP_NUM_THREADS", "VKNN_AUTOTUNE", "VKNN_VALIDATION", "VKNN_CACHE_DIR"]
+
+
+def mpirun_prefix(ranks):
+    # --oversubscribe: more ranks than cores; --bind-to none: the ranks and
+    # lavapipe's threads float over the cores; self,vader: shared memory only.
+    cmd = [MPIEXEC, "-np", str(ranks), "--oversubscribe", "--bind-to", "none",
+           "--mca", "btl", "self,vader"]
+    for name in FORWARDED:
+        if name in ENV:
+            cmd += ["-x", name]
+    return cmd
+
+
+def run(cmd, expect_ok=True, timeout=150):
+    result = subprocess.run(cmd, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, timeout=timeout)
+    if expect_ok and result.returncode != 0:
+        raise AssertionError("%s\nexited %d\nstdout:\n%s\nstderr:\n%s" %
+                             (" ".join(cmd), result.returncode, result.stdout, result.stderr))
+    return result
+
+
+def read_safetensors(path):
+    with open(path, "rb") as f:
+        blob = f.read()
+    (length,) = struct.unpack_from("<Q", blob, 0)
+    header = json.loads(blob[8:8 + length])
+    tensors = {}
+    for name, spec in header.items():
+        if name == "__metadata__":
+            continue
+        begin, end = spec["data_offsets"]
+        tensors[name] = array("f", blob[8 + length + begin:8 + length + end])
+    return tensors
+
+
+def figures(stdout):
+    values = {}
+    for line in stdout.splitlines():
+        m = re.match(r"^(ranks|train loss|test loss|test accuracy) (\S+)$", line)
+        if m:
+            values[m.group(1)] = float(m.group(2))
+        if line.startswith("prediction0 "):
+            values["prediction0"] = [float(v) for v in line.split()[1:]]
+    return values
+
+
+def rank_hashes(folder, ranks):
+    hashes = []
+    for r in range(ranks):
+        with open(os.path.join(folder, "rank%d.txt" % r)) as f:
+            hashes.append(f.read())
+    return hashes
+
+
+class DistributedTest(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="vknn-distributed-")
+
+    def tearDown(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def probe(self, ranks, name, args=(), expect_ok=True):
+        """Runs the probe on `ranks` ranks (1: no mpirun); returns the result,
+        the weights file and the per-rank hash folder."""
+        weights, hashes = self.path(name + ".safetensors"), self.path(name)
+        os.mkdir(hashes)
+        cmd = [PROBE, "--save", weights, "--hash-dir", hashes] + list(args)
+        if ranks > 1:
+            cmd = mpirun_prefix(ranks) + cmd
+        return run(cmd, expect_ok), weights, hashes
+
+    def assert_ranks_identical(self, hashes, ranks):
+        held = rank_hashes(hashes, ranks)
+        for r in range(1, ranks):
+            self.assertEqual(held[r], held[0], "rank %d holds other weights or predictions than rank 0" % r)
+
+    def assert_matches_one_rank(self, ranks, args):
+        one, one_weights, _ = self.probe(1, "one", args)
+        many, many_weights, many_hashes = self.probe(ranks, "many", args)
+        self.assert_ranks_identical(many_hashes, ranks)
+        a, b = figures(one.stdout), figures(many.stdout)
+        self.assertEqual(b["ranks"], ranks)
+        w1, w2 = read_safetensors(one_weights), read_safetensors(many_weights)
+        self.assertEqual(sorted(w1), sorted(w2))
+        worst = max(abs(x - y) for name in w1 for x, y in zip(w1[name], w2[name]))
+        print("%d ranks vs 1: largest weight difference %.3g, test loss %.9g vs %.9g, "
+              "accuracy %.4f vs %.4f" % (ranks, worst, b["test loss"], a["test loss"],
+                                         b["test accuracy"], a["test accuracy"]))
+        self.assertLess(worst, WEIGHT_TOLERANCE)
+        self.assertAlmostEqual(b["train loss"], a["train loss"], delta=LOSS_TOLERANCE)
+        self.assertAlmostEqual(b["test loss"], a["test loss"], delta=LOSS_TOLERANCE)
+        self.assertAlmostEqual(b["test accuracy"], a["test accuracy"], delta=ACCURACY_TOLERANCE)
+        for x, y in zip(a["prediction0"], b["prediction0"]):
+            self.assertAlmostEqual(x, y, delta=1e-3)
+        # The training actually moved the weights (a run that skipped its
+        # updates would "match" an untrained one).
+        untrained, untrained_weights, _ = self.probe(1, "untrained", list(args) + ["--epochs", "0"])
+        w0 = read_safetensors(untrained_weights)
+        moved = max(abs(x - y) for name in w0 for x, y in zip(w0[name], w2[name]))
+        self.assertGreater(moved, 50 * WEIGHT_TOLERANCE)
+
+    def test_two_ranks_match_one_rank(self):
+        # 320 samples in batches of 32: 16 per rank per step; validation on.
+        self.assert_matches_one_rank(2, ["--samples", "320", "--validation"])
+
+    def test_three_ranks_uneven_split_match_one_rank(self):
+        # Batch 32 on 3 ranks: 11, 11, 10; 330 samples end with a batch of
+        # 10: 4, 3, 3 (and the test set's 200 = 6 x 32 + 8: 3, 3, 2).
+        self.assert_matches_one_rank(3, ["--samples", "330"])
+
+    def test_a_rank_without_samples_in_evaluate_and_predict(self):
+        # 2 test samples on 3 ranks: evaluate and predict give ranks 0 and 1
+        # one each and rank 2 none; every rank still returns all 2 rows.
+        self.assert_matches_one_rank(3, ["--samples", "64", "--test-samples", "2"])
+
+    def test_same_command_gives_the_same_weights_file(self):
+        args = ["--samples", "320"]
+        _, first, first_hashes = self.probe(2, "first", args)
+        _, second, second_hashes = self.probe(2, "second", args)
+        with open(first, "rb") as a, open(second, "rb") as b:
+            self.assertEqual(a.read(), b.read(), "two runs of one command wrote different weights")
+        self.assertEqual(rank_hashes(first_hashes, 2), rank_hashes(second_hashes, 2))
+
+    def test_only_rank_0_prints(self):
+        one, _, _ = self.probe(1, "one", ["--samples", "320"])
+        two, _, _ = self.probe(2, "two", ["--samples", "320"])
+
+        def bars(text):
+            # Finished bars ("10/10 [===...] - 1s 52ms/step - loss: ...") as
+            # a terminal shows them: mpirun gives rank 0 a pseudo-terminal, so
+            # its bars redraw in place ("\r"); only each line's last drawing
+            # stays on screen.
+            shown = [line.split("\r")[-1] for line in text.split("\n")]
+            return sum(1 for line in shown if "/step" in line)
+
+        self.assertEqual(two.stdout.count("Epoch 1/1"), 1, two.stdout)
+        self.assertGreater(bars(one.stdout), 0)
+        self.assertEqual(bars(two.stdout), bars(one.stdout), two.stdout)
+        self.assertNotIn("rank 1", two.stdout + two.stderr)
+
+    def test_the_example_trainer_trains_on_two_ranks(self):
+        args = ["--limit", "320", "--test-limit", "200", "--epochs", "1", "--filters", "16"]
+
+        def train(name):
+            weights, history = self.path(name + ".safetensors"), self.path(name + ".csv")
+            result = run(mpirun_prefix(2) + [TRAINER] + args + ["--save", weights, "--history", history])
+            return result, weights, history
+
+        first, weights, history = train("first")
+        out = first.stdout
+        self.assertIn("Data-parallel training on 2 ranks", out)
+        self.assertEqual(out.count("Epoch 1/1"), 1, out)
+        self.assertEqual(out.count("Test loss:"), 1, out)
+        self.assertEqual(out.count("Model: "), 1, out)
+        self.assertTrue(os.path.exists(history))
+        second, weights2, _ = train("second")
+        with open(weights, "rb") as a, open(weights2, "rb") as b:
+            self.assertEqual(a.read(), b.read())
+
+    def test_ranks_with_different_models_are_refused(self):
+        common = ["--limit", "64", "--test-limit", "32", "--epochs", "1"]
+        cmd = mpirun_prefix(1) + [TRAINER] + common + ["--filters", "16", ":", "-np", "1", TRAINER] + \
+            common + ["--filters", "32"]
+        result = run(cmd, expect_ok=False)
+        text = result.stdout + result.stderr
+        self.assertNotEqual(result.returncode, 0, text)
+        self.assertIn("were not started alike", text)
+        self.assertIn("model differs", text)
+        self.assertRegex(text, r"rank 0: input \(28, 28, 1\); conv2d Conv2D \(26, 26, 16\)")
+        self.assertRegex(text, r"rank 1: input \(28, 28, 1\); conv2d Conv2D \(26, 26, 32\)")
+        self.assertNotIn("Epoch 1/1\n", result.stdout)
+
+    def test_ranks_with_different_seeds_are_refused(self):
+        common = ["--samples", "64", "--test-samples", "32"]
+        cmd = mpirun_prefix(1) + [PROBE] + common + ["--seed", "0", ":", "-np", "1", PROBE] + \
+            common + ["--seed", "1"]
+        result = run(cmd, expect_ok=False)
+        text = result.stdout + result.stderr
+        self.assertNotEqual(result.returncode, 0, text)
+        self.assertIn("weights and optimizer state differs", text)
+        self.assertIn("fit options differs", text)
+        self.assertRegex(text, r"rank 1: batch_size 32, epochs 1, initial_epoch 0, shuffle on, seed 1")
+
+    def test_more_ranks_than_samples_in_a_batch_is_refused(self):
+        result = run(mpirun_prefix(3) + [PROBE, "--samples", "64", "--test-samples", "32",
+                                         "--batch-size", "2"], expect_ok=False)
+        text = result.stdout + result.stderr
+        self.assertNotEqual(result.returncode, 0, text)
+        self.assertIn("more ranks than samples in a batch: the global batch of 2 samples cannot give "
+                      "each of the 3 ranks one", text)
+
+    def test_validation_and_a_batch_callback_free_fit_agree_across_ranks(self):
+        # Two epochs with validation on 3 ranks: every rank ends with the
+        # same weights and predictions, and the figures are rank 0's.
+        result, _, hashes = self.probe(3, "three", ["--samples", "200", "--test-samples", "100",
+                                                    "--epochs", "2", "--validation"])
+        self.assert_ranks_identical(hashes, 3)
+        self.assertEqual(result.stdout.count("Epoch 2/2"), 1, result.stdout)
+        self.assertIn("val_loss", result.stdout)
+
+
+if __name__ == "__main__":
+    if not PROBE or not TRAINER:
+        sys.exit("run through ctest (it sets VKNN_PROBE and VKNN_TRAINER)")
+    unittest.main(verbosity=2)
