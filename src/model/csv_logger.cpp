@@ -5,6 +5,7 @@
 #include <iterator>
 #include <system_error>
 
+#include "vknn/distributed.hpp"
 #include "vknn/error.hpp"
 #include "vknn/io/atomic_file.hpp"
 #include "vknn/model/callbacks.hpp"
@@ -38,6 +39,7 @@ CSVLogger::CSVLogger(std::filesystem::path filename, char separator, bool append
 }
 
 void CSVLogger::on_train_begin(Sequential& /*model*/) {
+  if (!distributed::is_primary()) return;  // one file per job, written by rank 0
   keys_.clear();
   content_.clear();
   if (append_) {
@@ -51,6 +53,7 @@ void CSVLogger::on_train_begin(Sequential& /*model*/) {
 }
 
 void CSVLogger::on_epoch_end(Sequential& model, int epoch, const Logs& logs) {
+  if (!distributed::is_primary()) return;
   if (keys_.empty()) {
     for (const auto& [key, value] : logs) keys_.push_back(key);  // std::map: sorted
   }

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <limits>
 
+#include "vknn/distributed.hpp"
 #include "vknn/error.hpp"
 #include "vknn/model/callbacks.hpp"
 #include "vknn/model/sequential.hpp"
@@ -27,7 +28,7 @@ void LearningRateScheduler::on_epoch_begin(Sequential& model, int epoch) {
                 std::to_string(epoch + 1) + "; a learning rate must be " + kLearningRateRule);
   }
   model.set_learning_rate(float(rate));
-  if (verbose_ > 0) {
+  if (verbose_ > 0 && distributed::is_primary()) {
     std::printf("\nEpoch %d: LearningRateScheduler setting learning rate to %g.\n", epoch + 1, rate);
   }
 }
@@ -62,6 +63,7 @@ void ReduceLROnPlateau::on_train_begin(Sequential& /*model*/) {
 void ReduceLROnPlateau::on_epoch_end(Sequential& model, int epoch, const Logs& logs) {
   const auto it = logs.find(options_.monitor);
   if (it == logs.end()) {
+    if (!distributed::is_primary()) return;
     std::string available;
     for (const auto& [key, value] : logs) available += (available.empty() ? "" : ",") + key;
     std::fprintf(stderr,
@@ -86,7 +88,7 @@ void ReduceLROnPlateau::on_epoch_end(Sequential& model, int epoch, const Logs& l
     if (float(old_rate) > float(options_.min_lr)) {
       const double new_rate = std::max(old_rate * options_.factor, options_.min_lr);
       model.set_learning_rate(float(new_rate));
-      if (options_.verbose > 0) {
+      if (options_.verbose > 0 && distributed::is_primary()) {
         std::printf("\nEpoch %d: ReduceLROnPlateau reducing learning rate to %g.\n", epoch + 1,
                     new_rate);
       }
