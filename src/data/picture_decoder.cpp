@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "data/jpeg_decoder.hpp"
 #include "vknn/error.hpp"
 
 #if defined(__GNUC__)
@@ -18,9 +19,9 @@
 #endif
 #define STB_IMAGE_STATIC
 #define STB_IMAGE_IMPLEMENTATION
-// Only the formats the folder reader lists; fewer parsers, less to fuzz.
+// Only the formats the folder reader lists, but for JPEG (libjpeg-turbo's,
+// jpeg_decoder.hpp says why); fewer parsers, less to fuzz.
 #define STBI_ONLY_PNG
-#define STBI_ONLY_JPEG
 #define STBI_ONLY_BMP
 #define STBI_ONLY_GIF
 // Files are read by the caller (so an unreadable file has its own message).
@@ -53,6 +54,7 @@ Picture decode_picture(std::span<const std::uint8_t> bytes, int channels, std::i
     throw Error("decode_picture: channels must be 1, 3 or 4, got " + std::to_string(channels));
   }
   if (bytes.empty()) throw Error("cannot decode picture '" + name + "': the file is empty");
+  if (looks_like_jpeg(bytes)) return decode_jpeg(bytes, channels, max_pixels, name);
   // stb takes an int length; a picture file over 2 GiB is not one we take.
   if (bytes.size() > std::size_t(INT32_MAX)) {
     throw Error("cannot decode picture '" + name + "': the file is over 2 GiB");

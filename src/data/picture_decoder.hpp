@@ -1,6 +1,6 @@
-// One picture file's bytes -> 8-bit pixels with the channels asked for,
-// through stb_image (PNG, JPEG, BMP, GIF; the folder reader filters by
-// extension, this accepts whatever stb decodes). Private to the library;
+// One picture file's bytes -> 8-bit pixels with the channels asked for:
+// JPEG through libjpeg-turbo (jpeg_decoder.hpp), PNG, BMP and GIF through
+// stb_image (the folder reader filters by extension; this goes by content). Private to the library;
 // the fuzzer tests/fuzz/picture_fuzzer.cpp calls it directly.
 #pragma once
 

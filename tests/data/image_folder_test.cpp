@@ -133,7 +133,7 @@ TEST(ImageFolder, DecodesPngJpegBmpAndGif) {
   for (int i = 0; i < 3; ++i) {
     for (int k = 0; k < 16; ++k) {
       for (int c = 0; c < 3; ++c) {
-        // JPEG is lossy: a flat colour comes back within a few levels.
+        // JPEG (libjpeg-turbo) is lossy: a flat colour comes back within a few levels.
         EXPECT_NEAR(data.pixels[std::size_t(i * 48 + k * 3 + c)], rgb[std::size_t(c)], 3)
             << "file " << i << " pixel " << k;
       }
@@ -289,12 +289,17 @@ TEST(ImageFolderErrors, TruncatedAndCorruptFilesAreNamed) {
   EXPECT_CONTAINS(message, "truncated or corrupt");
   fs::remove(dir.path() / "a" / "cut.png");
 
-  // A JPEG cut inside its header (stb, like libjpeg, fills a scan cut short
-  // with what it has, so only a cut before the scan is an error).
-  const auto jpeg = jpeg_bytes(8, 8, 3, flat_rgb(8, 8, 1, 2, 3));
+  // A JPEG cut inside its header, and one cut inside its scan data (which
+  // libjpeg only warns about; refused, as TensorFlow refuses it by default).
+  const auto jpeg = jpeg_bytes(16, 16, 3, flat_rgb(16, 16, 1, 2, 3));
   write_file(dir.path() / "a" / "cut.jpg", Bytes(jpeg.begin(), jpeg.begin() + 40));
   message = error_of([&] { read_image_folder(dir.path(), small()); });
   EXPECT_CONTAINS(message, "cut.jpg");
+  EXPECT_CONTAINS(message, "truncated or corrupt");
+  write_file(dir.path() / "a" / "cut.jpg", Bytes(jpeg.begin(), jpeg.end() - 8));
+  message = error_of([&] { read_image_folder(dir.path(), small()); });
+  EXPECT_CONTAINS(message, "cut.jpg");
+  EXPECT_CONTAINS(message, "truncated (libjpeg: Premature end of JPEG file)");
   fs::remove(dir.path() / "a" / "cut.jpg");
 
   // A PNG whose compressed data is damaged: its CRC no longer matches...
