@@ -3,6 +3,7 @@
 // that links vknn and compiles stb itself (the examples do) has no clash.
 #include "data/picture_decoder.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 
@@ -46,6 +47,30 @@ std::string reason() {
   return text ? text : "unknown reason";
 }
 
+// stb reserves a PNG chunk's declared length before reading it (stb 2.27
+// stbi__parse_png_file), so a 30-byte file declaring a 2 GiB IDAT made it
+// allocate 2 GiB (found by picture_fuzzer). Every chunk must fit in the file.
+void check_png_chunks(std::span<const std::uint8_t> bytes, const std::string& name) {
+  static constexpr std::uint8_t kSignature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+  if (bytes.size() < 8 || !std::equal(kSignature, kSignature + 8, bytes.begin())) return;
+  std::size_t at = 8;
+  while (at + 8 <= bytes.size()) {
+    const std::uint32_t length = std::uint32_t(bytes[at]) << 24 | std::uint32_t(bytes[at + 1]) << 16 |
+                                 std::uint32_t(bytes[at + 2]) << 8 | std::uint32_t(bytes[at + 3]);
+    // length + type + data + CRC
+    if (std::uint64_t(length) + 12 > bytes.size() - at) {
+      throw Error("cannot decode picture '" + name + "': its PNG data is truncated or corrupt (a " +
+                  std::to_string(length) + "-byte chunk at byte " + std::to_string(at) +
+                  " runs past the end of the file)");
+    }
+    if (std::equal(bytes.begin() + std::ptrdiff_t(at + 4), bytes.begin() + std::ptrdiff_t(at + 8),
+                   "IEND")) {
+      return;
+    }
+    at += std::size_t(length) + 12;
+  }
+}
+
 }  // namespace
 
 Picture decode_picture(std::span<const std::uint8_t> bytes, int channels, std::int64_t max_pixels,
@@ -55,6 +80,7 @@ Picture decode_picture(std::span<const std::uint8_t> bytes, int channels, std::i
   }
   if (bytes.empty()) throw Error("cannot decode picture '" + name + "': the file is empty");
   if (looks_like_jpeg(bytes)) return decode_jpeg(bytes, channels, max_pixels, name);
+  check_png_chunks(bytes, name);
   // stb takes an int length; a picture file over 2 GiB is not one we take.
   if (bytes.size() > std::size_t(INT32_MAX)) {
     throw Error("cannot decode picture '" + name + "': the file is over 2 GiB");
