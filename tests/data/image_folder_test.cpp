@@ -302,6 +302,19 @@ TEST(ImageFolderErrors, TruncatedAndCorruptFilesAreNamed) {
   EXPECT_CONTAINS(message, "truncated (libjpeg: Premature end of JPEG file)");
   fs::remove(dir.path() / "a" / "cut.jpg");
 
+  // A chunk declaring more bytes than the file has (stb would reserve them
+  // all before reading).
+  write_file(dir.path() / "a" / "claims.png",
+             handmade_png(2, 2, 8, 0, {1, 2, 3, 4}));
+  auto claims = read_file(dir.path() / "a" / "claims.png");
+  // The IDAT chunk follows the 8-byte signature and the 25-byte IHDR chunk.
+  claims[33] = 0x7f;
+  write_file(dir.path() / "a" / "claims.png", claims);
+  message = error_of([&] { read_image_folder(dir.path(), small()); });
+  EXPECT_CONTAINS(message, "claims.png");
+  EXPECT_CONTAINS(message, "chunk at byte 33 runs past the end of the file");
+  fs::remove(dir.path() / "a" / "claims.png");
+
   // A PNG whose compressed data is damaged: its CRC no longer matches...
   // stb does not check CRCs, but the zlib stream is broken.
   auto broken = png;
