@@ -27,18 +27,21 @@
 //   antialiasing) bilinear, or nearest; the float result rounded to the
 //   nearest uint8 (Keras keeps float32; the difference is at most 0.5/255
 //   after dividing by 255). A picture already at the size is copied as is.
-// - colour: stb_image's conversions (Keras's decoders do the same, but for
-//   grey from colour, where stb's luma is (77 R + 150 G + 29 B) >> 8 and
-//   libjpeg's/libpng's differ from it by at most one level): rgb drops
-//   alpha and repeats a grey channel; rgba adds alpha 255 where there is
-//   none. A GIF's first frame is read (expand_animations=False). A 16-bit
-//   PNG keeps the top 8 bits of each value, as tf.io.decode_png(dtype=uint8).
+// - decoding: JPEG through libjpeg-turbo (TensorFlow's decoder, with its
+//   defaults), PNG, BMP and GIF through stb_image, chosen by content.
+// - colour: rgb drops alpha and repeats a grey channel; rgba adds alpha
+//   255 where there is none; grayscale is libjpeg's luma plane for a JPEG
+//   and stb's luma (77 R + 150 G + 29 B) >> 8 otherwise (libpng's, which
+//   TensorFlow uses, differs by at most one level). A GIF's first frame is
+//   read (expand_animations=False). A 16-bit PNG keeps the top 8 bits of
+//   each value, as tf.io.decode_png(dtype=uint8).
 //
 // Bad input throws vknn::Error naming the folder or the file: a missing
 // folder, no class subfolders, no pictures at all, class_names that are not
 // the subfolders, a file that cannot be read, one that is not a picture in
 // a supported format or is truncated or corrupt, one larger than
 // max_pixels (checked from its header before anything is decoded).
+// docs/image-folders.md lists each case with its message.
 #pragma once
 
 #include <cstdint>

@@ -4,8 +4,9 @@ The folder is read by the C++ library (vknn::data::read_image_folder, also
 what the train_from_directory example uses): Keras's class order (sorted
 subfolders), file order (each class's files sorted, then shuffled by
 numpy's RandomState(seed), the same files as Keras for the same seed), the
-validation split (the last int(validation_split * N) files), PNG, JPEG, BMP
-and GIF decoded by stb_image on several threads, resized as tf.image.resize
+validation split (the last int(validation_split * N) files), JPEG decoded by
+libjpeg-turbo and PNG, BMP and GIF by stb_image on several threads, resized as
+tf.image.resize
 (bilinear or nearest, half-pixel centres, no antialias) and rounded to
 uint8. docs/image-folders.md says what matches Keras and where it differs.
 """
