@@ -71,7 +71,14 @@ bool is_picture_name(const std::string& name) {
   return false;
 }
 
-std::string quoted(const fs::path& path) { return "'" + path.string() + "'"; }
+std::string quoted(const fs::path& path) {
+  // Appended rather than "'" + path + "'", which trips GCC 12's -Wrestrict
+  // false positive (GCC bug 105329).
+  std::string text = "'";
+  text += path.string();
+  text += '\'';
+  return text;
+}
 
 std::string joined(const std::vector<std::string>& names) {
   std::string text = "[";
