@@ -235,6 +235,27 @@ TEST(ImageFolder, PrintsKerasLines) {
   EXPECT_EQ(std::string(text, n), "Found 10 files belonging to 2 classes.\nUsing 2 files for validation.\n");
 }
 
+TEST(ImageFolder, BigFoldersShowAProgressLine) {
+  TempDir dir;
+  const auto png = png_bytes(2, 2, 3, flat_rgb(2, 2, 9, 9, 9));
+  fs::create_directories(dir.path() / "a");
+  for (int i = 0; i < 1000; ++i) write_file(dir.path() / "a" / (std::to_string(i) + ".png"), png);
+  auto o = small(2);
+  o.verbose = 1;
+  o.threads = 2;
+  std::FILE* out = std::tmpfile();
+  o.output = out;
+  const auto data = read_image_folder(dir.path(), o);
+  std::rewind(out);
+  std::string text(4096, '\0');
+  text.resize(std::fread(text.data(), 1, text.size(), out));
+  std::fclose(out);
+  EXPECT_EQ(data.count, 1000);
+  EXPECT_CONTAINS(text, "Found 1000 files belonging to 1 classes.\n");
+  EXPECT_CONTAINS(text, "\rDecoding pictures: 1000/1000 (2 threads, ");
+  EXPECT_EQ(text.back(), '\n');
+}
+
 // ---- bad input -------------------------------------------------------------
 
 TEST(ImageFolderErrors, MissingFolderNotAFolderAndNoClassSubfolders) {

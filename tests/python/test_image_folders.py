@@ -105,6 +105,11 @@ def test_batches_have_keras_shapes_and_types(boots, three, capsys):
     assert grey.shape == (5, 8, 8, 1)
     assert onehot.shape == (5, 3) and set(onehot.sum(axis=1)) == {1.0}
     assert len(list(ds.take(2))) == 2
+    # label_mode=None: images only, for predict.
+    unlabelled = keras.utils.image_dataset_from_directory(
+        train_dir, image_size=(SIZE, SIZE), label_mode=None, shuffle=False, batch_size=50)
+    batch = next(iter(unlabelled))
+    assert batch.shape == (50, SIZE, SIZE, 3) and batch.dtype == np.float32
 
 
 def tf_resize_bilinear(image, out_h, out_w):
