@@ -3,11 +3,9 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <fstream>
 #include <limits>
 #include <mutex>
-#include <optional>
 #include <thread>
 
 #include "data/picture_decoder.hpp"
