@@ -34,7 +34,8 @@ fail() { printf 'setup.sh: error: %s\n' "$*" >&2; exit 1; }
 # Vulkan driver on the CPU, so everything runs without a GPU), the Khronos
 # validation layer (tests run with it on) and vulkaninfo. Tests and
 # benchmarks: GoogleTest, Google Benchmark. Data: zlib (gzipped IDX), stb
-# (PNG/JPEG for the image examples). Python package (vknn, vknn.keras; built
+# (PNG/BMP/GIF pictures, the examples' PNG/JPEG output), libjpeg-turbo (JPEG
+# pictures of image folders, as TensorFlow decodes them). Python package (vknn, vknn.keras; built
 # by default when these are present): python3-dev (headers for the
 # extension), pybind11-dev (the binding library; Debian has no nanobind and
 # PyPI may be unreachable), python3-numpy (arrays in and out), python3-pytest
@@ -61,7 +62,7 @@ packages=(
   cmake ninja-build g++ pkg-config
   libvulkan-dev glslang-tools mesa-vulkan-drivers vulkan-validationlayers vulkan-tools
   libgtest-dev libgmock-dev libbenchmark-dev
-  zlib1g-dev libstb-dev nlohmann-json3-dev ca-certificates
+  zlib1g-dev libjpeg62-turbo-dev libstb-dev nlohmann-json3-dev ca-certificates
   python3-dev pybind11-dev python3-numpy python3-pytest python3-setuptools
   protobuf-compiler python3-protobuf python3-matplotlib
   clang-14 libclang-rt-14-dev

@@ -105,25 +105,47 @@ Image8 to_image8(const GrayImage& image) {
   return out;
 }
 
-std::vector<std::uint8_t> encode_png(const Image8& image) {
+namespace {
+
+void check_encodable(const char* what, const Image8& image) {
   if (image.width <= 0 || image.height <= 0 || image.channels < 1 || image.channels > 4 ||
       image.pixels.size() != std::size_t(image.width) * std::size_t(image.height) * std::size_t(image.channels)) {
-    throw std::runtime_error("encode_png: an image of " + std::to_string(image.width) + "x" +
+    throw std::runtime_error(std::string(what) + ": an image of " + std::to_string(image.width) + "x" +
                              std::to_string(image.height) + "x" + std::to_string(image.channels) +
                              " needs width*height*channels bytes, got " +
                              std::to_string(image.pixels.size()));
   }
+}
+
+void append(void* context, void* data, int size) {
+  auto* out = static_cast<std::vector<std::uint8_t>*>(context);
+  const auto* bytes = static_cast<const std::uint8_t*>(data);
+  out->insert(out->end(), bytes, bytes + size);
+}
+
+}  // namespace
+
+std::vector<std::uint8_t> encode_png(const Image8& image) {
+  check_encodable("encode_png", image);
   std::vector<std::uint8_t> png;
-  const auto append = [](void* context, void* data, int size) {
-    auto* out = static_cast<std::vector<std::uint8_t>*>(context);
-    const auto* bytes = static_cast<const std::uint8_t*>(data);
-    out->insert(out->end(), bytes, bytes + size);
-  };
   if (stbi_write_png_to_func(append, &png, image.width, image.height, image.channels,
                              image.pixels.data(), image.width * image.channels) == 0) {
     throw std::runtime_error("encode_png: stb could not encode the image");
   }
   return png;
+}
+
+std::vector<std::uint8_t> encode_jpeg(const Image8& image, int quality) {
+  check_encodable("encode_jpeg", image);
+  if (quality < 1 || quality > 100) {
+    throw std::runtime_error("encode_jpeg: quality must be 1..100, got " + std::to_string(quality));
+  }
+  std::vector<std::uint8_t> jpeg;
+  if (stbi_write_jpg_to_func(append, &jpeg, image.width, image.height, image.channels,
+                             image.pixels.data(), quality) == 0) {
+    throw std::runtime_error("encode_jpeg: stb could not encode the image");
+  }
+  return jpeg;
 }
 
 void write_png(const fs::path& path, const Image8& image) {

@@ -1,6 +1,6 @@
 // Reading and writing pictures for the example programs, through stb
 // (Debian's libstb-dev): PNG, JPEG, binary PGM/PPM (P5/P6), BMP, GIF and TGA
-// in; PNG out.
+// in; PNG and JPEG out.
 #pragma once
 
 #include <cstdint>
@@ -43,5 +43,9 @@ Image8 to_image8(const GrayImage& image);
 // Encodes as PNG in memory; writes it atomically (temporary file + rename).
 std::vector<std::uint8_t> encode_png(const Image8& image);
 void write_png(const std::filesystem::path& path, const Image8& image);
+
+// Encodes as baseline JPEG (quality 1..100; an alpha channel is dropped).
+// stb's encoder is deterministic: the same pixels give the same bytes.
+std::vector<std::uint8_t> encode_jpeg(const Image8& image, int quality = 90);
 
 }  // namespace vknn::examples

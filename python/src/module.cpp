@@ -72,4 +72,5 @@ PYBIND11_MODULE(_vknn, m) {
   vknn::python::bind_callbacks(m);
   vknn::python::bind_model(m);
   vknn::python::bind_datasets(m);
+  vknn::python::bind_image_folders(m);
 }

@@ -20,6 +20,7 @@ from ._vknn import Error
 __version__ = _vknn.__version__
 
 from . import nn  # noqa: E402
+from . import data  # noqa: E402
 from . import keras  # noqa: E402
 
-__all__ = ["Error", "keras", "nn", "__version__"]
+__all__ = ["Error", "data", "keras", "nn", "__version__"]

@@ -121,6 +121,11 @@ Samples Samples::of(const data::ImageSet& images) {
   return {images.pixels, images.count, {images.rows, images.cols, 1}, {}};
 }
 
+Samples Samples::of_pixels(std::span<const std::uint8_t> pixels, std::int64_t count,
+                           Shape shape) {
+  return {pixels, count, std::move(shape), {}};
+}
+
 Samples Samples::of_values(std::span<const float> values, std::int64_t count, Shape shape) {
   return {{}, count, std::move(shape), values};
 }

@@ -75,6 +75,9 @@ struct Samples {
   Shape shape;                           // per sample, e.g. {28, 28, 1}
   std::span<const float> values;         // count * sample size floats
   static Samples of(const data::ImageSet& images);
+  // uint8 pixels of count samples of `shape` (e.g. data::ImageFolderData's
+  // pixels, count and shape()).
+  static Samples of_pixels(std::span<const std::uint8_t> pixels, std::int64_t count, Shape shape);
   static Samples of_values(std::span<const float> values, std::int64_t count, Shape shape);
 };
 

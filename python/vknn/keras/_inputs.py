@@ -19,8 +19,16 @@ or float32 values, which the model sees as they are. So:
 
 Shapes (N, H, W) and (N, H, W, C) are accepted for a model whose input is
 (H, W, C) (the first only when C is 1), in any memory order.
+
+Images at their face value are the exception to the uint8 rule: where the
+model starts with a Rescaling layer, or the images come from a
+vknn.data.Dataset (whose batches hold float32 pixel values 0..255, as
+Keras's), pixel 200 means the value 200 as in Keras, and the Rescaling
+layer is applied to it here, on the host (_face_values).
 """
 import numpy as np
+
+from ..data import Dataset, FaceValues
 
 # Elements per chunk when checking float inputs: bounds the temporaries to a
 # few tens of MB whatever the dataset size.
@@ -67,8 +75,14 @@ def _exact_pixels(flat, out):
 
 def images(x, model, what="x"):
     """x as a C-ordered uint8 array shaped (N,) + the model's input shape."""
+    rescaling = getattr(model, "_input_rescaling", None)
+    face = isinstance(x, FaceValues)
+    if face:
+        x = x.array
     if isinstance(x, (list, tuple)):
         x = np.asarray(x)
+    if (face or rescaling is not None) and isinstance(x, np.ndarray):
+        x = _face_values(x, rescaling, what)
     if not isinstance(x, np.ndarray):
         raise ValueError(f"{what}: expected a numpy array of images, got {type(x).__name__}")
     expected = tuple(model._input_shape)
@@ -94,6 +108,54 @@ def images(x, model, what="x"):
     raise ValueError(
         f"{what}: images of dtype {x.dtype} are not supported; give uint8 pixels (0..255) or "
         f"float values (e.g. images / 255.0)")
+
+
+def _face_values(x, rescaling, what):
+    """Images whose values are meant as they are (see the module's docstring),
+    in the form images() takes: a leading Rescaling(scale, offset) applied in
+    float32 as Keras computes it, except that Rescaling(1/255) of integer
+    pixels 0..255 stays uint8 (the device divides by 255 as it gathers a
+    batch; equal to Keras's x * float32(1/255) within float rounding)."""
+    if not (np.issubdtype(x.dtype, np.floating) or np.issubdtype(x.dtype, np.integer)):
+        raise ValueError(f"{what}: images of dtype {x.dtype} are not supported; give numbers")
+    if rescaling is not None and rescaling == (1 / 255, 0.0):
+        if x.dtype == np.uint8:
+            return x
+        if x.size and np.all((x >= 0) & (x <= 255) & (x == np.rint(x))):
+            return x.astype(np.uint8)
+    values = x.astype(np.float32)
+    if rescaling is not None:
+        scale, offset = rescaling
+        values = values * np.float32(scale) + np.float32(offset)
+    return values
+
+
+def from_dataset(x, y, batch_size, call):
+    """fit/evaluate/predict's (x, y, batch_size, shuffle) when x is a
+    vknn.data.Dataset (its images as FaceValues, its labels, its batch size
+    and whether it shuffles); the arguments unchanged (shuffle None) otherwise."""
+    if not isinstance(x, Dataset):
+        return x, y, batch_size, None
+    if y is not None:
+        raise ValueError(f"{call}: `y` argument is not supported when using a dataset as input "
+                         f"(the dataset holds the labels)")
+    if batch_size is not None:
+        raise ValueError(f"{call}: batch_size must not be given with a dataset (it is batched "
+                         f"already: image_dataset_from_directory's batch_size)")
+    images, labels, batch, shuffle = x._for_model()
+    if batch is None:
+        raise ValueError(f"{call}: the dataset is not batched; call .batch(n) on it first")
+    return images, labels, batch, shuffle
+
+
+def validation_pair(validation_data):
+    """fit's validation_data: a Dataset becomes (FaceValues, labels)."""
+    if isinstance(validation_data, Dataset):
+        images, labels, _, _ = validation_data._for_model()
+        if labels is None:
+            raise ValueError("fit: validation_data is a dataset without labels")
+        return images, labels
+    return validation_data
 
 
 def _float_values(x, expected, what):
@@ -122,6 +184,8 @@ def labels(y, count, classes, what="y", binary=False):
     y = np.asarray(y)
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
+    elif y.ndim == 2 and not binary and y.shape[1] == classes:
+        y = _one_hot_indices(y, what)
     if y.ndim != 1:
         raise ValueError(
             f"{what}: labels must be a 1-D array of class indices (sparse labels), got shape "
@@ -148,6 +212,21 @@ def labels(y, count, classes, what="y", binary=False):
             f"{what}: label {y[bad]!r} at index {bad} is out of range for a model with "
             f"{classes} output classes (labels must be 0..{classes - 1})")
     return np.ascontiguousarray(y, dtype=np.uint8)
+
+
+def _one_hot_indices(y, what):
+    """One-hot labels (categorical_crossentropy's, label_mode='categorical')
+    as class indices: with exactly one 1 per row, categorical cross-entropy
+    is sparse categorical cross-entropy of the 1's index, which vknn
+    computes. Soft labels (label smoothing, mixup) are refused."""
+    one_hot = ((y == 0) | (y == 1)).all(axis=1) & ((y == 1).sum(axis=1) == 1)
+    if not one_hot.all():
+        bad = int(np.argmax(~one_hot))
+        raise ValueError(
+            f"{what}: labels of shape {_shape_text(y.shape)} must be one-hot (one 1, the rest 0, "
+            f"per row); row {bad} is {y[bad].tolist()!r}. vknn trains categorical "
+            f"cross-entropy on one-hot labels only (soft labels are not supported)")
+    return np.argmax(y, axis=1)
 
 
 def positive_int(name, value, call, minimum=1):

@@ -1,5 +1,7 @@
 """keras.layers: Conv2D, MaxPooling2D (MaxPool2D), AveragePooling2D (AvgPool2D),
-GlobalAveragePooling2D (GlobalAvgPool2D), Dropout, Flatten, Dense.
+GlobalAveragePooling2D (GlobalAvgPool2D), Dropout, Flatten, Dense; and, as a
+Sequential model's first elements only, Input / InputLayer and Rescaling
+(see _take_input_element).
 
 A layer holds its configuration; once it is in a model it also answers
 Keras's questions about itself (name, output_shape, count_params(), output,
@@ -313,6 +315,94 @@ class Dense(Layer):
         return [(fan_in, self.units), (self.units,)]
 
 
+class InputLayer:
+    """keras.layers.InputLayer(input_shape=...) and keras.Input(shape=...):
+    the input shape of the Sequential model it starts. Not a layer of the
+    model (model.layers does not list it, as in Keras)."""
+
+    def __init__(self, input_shape=None, batch_size=None, dtype=None, name=None, shape=None,
+                 **kwargs):
+        if kwargs:
+            raise TypeError(f"Input: unsupported arguments {sorted(kwargs)}")
+        if shape is not None and input_shape is not None:
+            raise ValueError("Input: give shape or input_shape, not both")
+        self._input_shape_arg = _input_shape(shape if shape is not None else input_shape, "Input")
+        if self._input_shape_arg is None:
+            raise ValueError("Input: shape is required, e.g. Input(shape=(150, 150, 3))")
+        if dtype not in (None, "float32", "uint8"):
+            raise ValueError(f"Input: dtype={dtype!r} is not supported by vknn (float32 inputs)")
+        self.name = name or "input_1"
+        self.shape = (batch_size,) + self._input_shape_arg
+
+    def __repr__(self):
+        return f"<vknn KerasTensor: input shape={self.shape}>"
+
+
+def Input(shape=None, batch_size=None, name=None, dtype=None, **kwargs):
+    """keras.Input(shape=(H, W, C)): a Sequential model's first element."""
+    return InputLayer(shape=shape, batch_size=batch_size, name=name, dtype=dtype, **kwargs)
+
+
+class Rescaling:
+    """keras.layers.Rescaling(scale, offset=0.0): inputs * scale + offset.
+
+    vknn applies it to the inputs on the host as fit, evaluate and predict
+    convert them (vknn.keras._inputs), so it must be the model's first layer
+    (after an Input); Rescaling(1./255) of pixels 0..255 keeps them uint8 on
+    the device, which divides by 255 as it gathers each batch. Its inputs are
+    taken at face value, as in Keras: uint8 pixel 200 is 200.0 before the
+    scaling. It is not listed in model.layers or summary(). Called on an array
+    (as in dataset.map(lambda x, y: (rescale(x), y))) it returns the scaled
+    float32 array."""
+
+    _type = "Rescaling"
+
+    def __init__(self, scale, offset=0.0, input_shape=None, name=None, **kwargs):
+        for arg, value in (("scale", scale), ("offset", offset)):
+            if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer,
+                                                                           np.floating)) \
+                    or not np.isfinite(value):
+                raise ValueError(f"Rescaling: {arg} must be a finite number, got {value!r} (vknn "
+                                 f"takes one scale and offset for all channels)")
+        if kwargs:
+            raise TypeError(f"Rescaling: unsupported arguments {sorted(kwargs)}")
+        self.scale = float(scale)
+        self.offset = float(offset)
+        self.name = name or "rescaling"
+        self._input_shape_arg = _input_shape(input_shape, "Rescaling")
+
+    def __call__(self, inputs):
+        return np.asarray(inputs).astype(np.float32) * np.float32(self.scale) + \
+            np.float32(self.offset)
+
+    def __repr__(self):
+        return f"<vknn.keras.layers.Rescaling scale={self.scale} offset={self.offset}>"
+
+
+def _take_input_element(model, element):
+    """Sequential.add's hook for the elements that are not layers of the C++
+    model: an Input sets the input shape, a leading Rescaling is kept as the
+    model's input conversion. Returns whether `element` was one of them."""
+    if isinstance(element, InputLayer):
+        if model._layers or getattr(model, "_input_rescaling", None) is not None:
+            raise ValueError("Sequential: an Input must come first in the model")
+        shape = element._input_shape_arg
+        model._input_shape = shape + (1,) if len(shape) == 2 else shape
+        return True
+    if isinstance(element, Rescaling):
+        if model._layers or getattr(model, "_input_rescaling", None) is not None:
+            raise ValueError(
+                "Rescaling: vknn supports it as the model's first layer only (after an Input), "
+                "where it is applied to the inputs on the host; rescale the data before the "
+                "model (dataset.map(lambda x, y: (rescale(x), y))) or move it first")
+        model._input_rescaling = (element.scale, element.offset)
+        if element._input_shape_arg is not None:
+            shape = element._input_shape_arg
+            model._input_shape = shape + (1,) if len(shape) == 2 else shape
+        return True
+    return False
+
+
 def _check_defaults(layer, kwargs, allowed):
     """Keras arguments vknn has only at their default: accepted at it,
     ValueError otherwise (never silently ignored)."""
@@ -325,4 +415,5 @@ def _check_defaults(layer, kwargs, allowed):
 
 
 __all__ = ["Layer", "Conv2D", "MaxPooling2D", "MaxPool2D", "AveragePooling2D", "AvgPool2D",
-           "GlobalAveragePooling2D", "GlobalAvgPool2D", "Dropout", "Flatten", "Dense"]
+           "GlobalAveragePooling2D", "GlobalAvgPool2D", "Dropout", "Flatten", "Dense",
+           "Input", "InputLayer", "Rescaling"]

@@ -1,6 +1,11 @@
 """Losses: sparse categorical cross-entropy (integer labels, a final softmax)
 and binary cross-entropy (labels 0 or 1, a final Dense(1, sigmoid)). vknn
-computes both from the logits, fused with the output activation."""
+computes both from the logits, fused with the output activation.
+
+categorical_crossentropy takes one-hot labels (label_mode='categorical',
+class_mode='categorical'): on them it is sparse categorical cross-entropy
+of the 1's index, which is what vknn trains (the labels are turned into
+indices as fit converts them; soft labels are refused there)."""
 
 
 class SparseCategoricalCrossentropy:
@@ -44,7 +49,26 @@ class BinaryCrossentropy:
         self.name = name
 
 
+class CategoricalCrossentropy(SparseCategoricalCrossentropy):
+    """keras.losses.CategoricalCrossentropy(from_logits=False): on one-hot
+    labels, trained as sparse categorical cross-entropy (see the module)."""
+
+    def __init__(self, from_logits=False, label_smoothing=0.0, name="categorical_crossentropy",
+                 **kwargs):
+        super().__init__(from_logits=from_logits, name=name)
+        if label_smoothing != 0:
+            raise ValueError(f"CategoricalCrossentropy: label_smoothing={label_smoothing!r} is "
+                             f"not supported by vknn (only 0)")
+        for arg, value in kwargs.items():
+            if arg == "axis" and value == -1:
+                continue
+            raise ValueError(f"CategoricalCrossentropy: argument {arg}={value!r} is not "
+                             f"supported by vknn")
+        self.label_smoothing = 0.0
+
+
 _BY_NAME = {"sparse_categorical_crossentropy": "sparse_categorical_crossentropy",
+            "categorical_crossentropy": "sparse_categorical_crossentropy",
             "binary_crossentropy": "binary_crossentropy"}
 
 
@@ -58,5 +82,6 @@ def resolve(loss):
         return _BY_NAME[loss]
     raise ValueError(
         f"compile: loss {loss!r} is not supported; vknn trains with "
-        f"loss='sparse_categorical_crossentropy' (integer labels, a final softmax layer) or "
+        f"loss='sparse_categorical_crossentropy' (integer labels, a final softmax layer), "
+        f"'categorical_crossentropy' (one-hot labels, a final softmax layer) or "
         f"'binary_crossentropy' (labels 0 or 1, a final Dense(1, activation='sigmoid'))")

@@ -108,6 +108,8 @@ class Sequential(Model):
 
     def add(self, layer):
         """Appends a layer (keras.Sequential.add)."""
+        if layers_module._take_input_element(self, layer):
+            return
         if not isinstance(layer, layers_module.Layer):
             raise ValueError(
                 f"Sequential.add: expected a vknn.keras.layers layer, got {layer!r} "
@@ -327,6 +329,10 @@ class Sequential(Model):
             if value is not default and value != default:
                 raise ValueError(f"fit: {name} is not supported by vknn (leave it at {default!r})")
         self._require_compiled("fit")
+        x, y, batch_size, dataset_shuffle = _inputs.from_dataset(x, y, batch_size, "fit")
+        if dataset_shuffle is not None:
+            shuffle = dataset_shuffle  # a dataset's own order, as Keras's fit takes it
+        validation_data = _inputs.validation_pair(validation_data)
         if x is None or y is None:
             raise ValueError("fit: x and y are required (numpy arrays of images and labels)")
         self._ensure_built(np.asarray(x) if isinstance(x, (list, tuple)) else x, "fit")
@@ -426,6 +432,7 @@ class Sequential(Model):
         if sample_weight is not None or steps is not None:
             raise ValueError("evaluate: sample_weight and steps are not supported by vknn")
         self._require_compiled("evaluate")
+        x, y, batch_size, _ = _inputs.from_dataset(x, y, batch_size, "evaluate")
         if x is None or y is None:
             raise ValueError("evaluate: x and y are required (numpy arrays of images and labels)")
         self._ensure_built(x, "evaluate")
@@ -449,6 +456,7 @@ class Sequential(Model):
         if steps is not None:
             raise ValueError("predict: steps is not supported by vknn")
         self._require_compiled("predict")
+        x, _, batch_size, _ = _inputs.from_dataset(x, None, batch_size, "predict")
         self._ensure_built(x, "predict")
         batch = _DEFAULT_BATCH if batch_size is None else \
             _inputs.positive_int("batch_size", batch_size, "predict")

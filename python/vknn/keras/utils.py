@@ -1,4 +1,5 @@
-"""keras.utils.set_random_seed: the seed of weight initialisation and shuffles.
+"""keras.utils: set_random_seed, the seed of weight initialisation and
+shuffles; image_dataset_from_directory (vknn.keras._image_dataset).
 
 vknn is deterministic: with the same seed, data and order, training gives the
 same weights and History on every run (and the same as the C++ API's fit with
@@ -18,3 +19,6 @@ def set_random_seed(seed):
 
 def random_seed():
     return _seed
+
+
+from ._image_dataset import image_dataset_from_directory  # noqa: E402
