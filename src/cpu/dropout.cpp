@@ -22,16 +22,16 @@ void dropout_apply(std::int64_t count, const DropoutConfig& config, std::uint32_
   const char* op = "dropout";
   config.validate();
   detail::require_count(op, "count", count);
-  if (count > 0xffffffffll) {
-    throw Error("dropout: count " + std::to_string(count) + " does not fit the 32-bit element "
-                "counter of the mask");
+  if (count > 0xffffffffll - std::int64_t(config.first_element)) {
+    throw Error("dropout: count " + std::to_string(count) + " from element " +
+                std::to_string(config.first_element) + " does not fit the 32-bit element counter of the mask");
   }
   if (count == 0) return;
   detail::require_buffer(op, "x", x, detail::elements(count));
   detail::require_buffer(op, "y", y, detail::elements(count));
   const T scale = T(config.keep_scale());
   for (std::int64_t i = 0; i < count; ++i) {
-    y[i] = dropout_keeps(config, step, std::uint32_t(i)) ? x[i] * scale : T(0);
+    y[i] = dropout_keeps(config, step, config.first_element + std::uint32_t(i)) ? x[i] * scale : T(0);
   }
 }
 

@@ -103,14 +103,16 @@ DataParallelTraining::DataParallelTraining(distributed::Communicator& communicat
       shard_(data.count, batch_size, communicator.rank(), communicator.size()) {
   const int stride = shard_.local_stride();
   Workspace& ws = trainer.workspace(stride);
-  full_ = trainer.record_train_gradients(ws, data, stride, stride, batch_size);
+  full_ = trainer.record_train_gradients(ws, data, stride, stride, batch_size,
+                                        int(shard_.slice(0).start));
   const std::int64_t last = shard_.steps() - 1;
   if (shard_.global_count(last) != batch_size) {
     // The last global batch is partial: its slice and its divisor differ.
     // A rank whose slice of it is empty runs no gradient program there.
     const int count = int(shard_.slice(last).count);
     if (count > 0) {
-      partial_ = trainer.record_train_gradients(ws, data, stride, count, int(shard_.global_count(last)));
+      partial_ = trainer.record_train_gradients(ws, data, stride, count, int(shard_.global_count(last)),
+                                                int(shard_.slice(last).start));
     }
   }
   update_ = trainer.record_train_update();

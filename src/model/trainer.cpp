@@ -262,10 +262,14 @@ void Trainer::record_gather(ProgramBuilder& b, Workspace& ws, const DeviceDatase
                            .labels_out = ws[ws.plan.labels]});
 }
 
-DropoutConfig Trainer::dropout_config(const LayerPlan& lp) const {
+DropoutConfig Trainer::dropout_config(const LayerPlan& lp, int first_sample) const {
   const Dropout& spec = *lp.info->dropout();
-  if (spec.seed) return {spec.rate, *spec.seed};
-  return {spec.rate, dropout_seed(compile_seed_, std::uint64_t(lp.index))};
+  const std::uint64_t seed = spec.seed ? *spec.seed : dropout_seed(compile_seed_, std::uint64_t(lp.index));
+  const std::int64_t first = std::int64_t(first_sample) * element_count(lp.info->output_shape);
+  if (first > 0xffffffffll) {
+    throw Error("Dropout: element " + std::to_string(first) + " is past the mask's 32-bit counter");
+  }
+  return {spec.rate, seed, std::uint32_t(first)};
 }
 
 namespace {
@@ -285,7 +289,7 @@ bool params_from_pool_gradient(const LayerPlan& lp) {
 }  // namespace
 
 void Trainer::record_forward(ProgramBuilder& b, Workspace& ws, int count, bool training,
-                             bool every_layer_output) {
+                             bool every_layer_output, int first_sample) {
   const bool fuse = !every_layer_output;
   for (const LayerPlan& lp : ws.plan.layers) {
     const LayerInfo& layer = *lp.info;
@@ -322,7 +326,7 @@ void Trainer::record_forward(ProgramBuilder& b, Workspace& ws, int count, bool t
       case LayerKind::dropout: {
         // Outside training the layer passes its input through: a dropout of
         // rate 0 (a copy; the layer's output is its own tensor either way).
-        DropoutConfig config = dropout_config(lp);
+        DropoutConfig config = dropout_config(lp, first_sample);
         if (!training) config.rate = 0.0f;
         b.record(op::Dropout{.config = config,
                              .count = count * element_count(layer.output_shape),
@@ -345,7 +349,7 @@ void Trainer::record_forward(ProgramBuilder& b, Workspace& ws, int count, bool t
   }
 }
 
-void Trainer::record_backward(ProgramBuilder& b, Workspace& ws, int count) {
+void Trainer::record_backward(ProgramBuilder& b, Workspace& ws, int count, int first_sample) {
   const auto& layers = ws.plan.layers;
   for (std::size_t l = layers.size(); l-- > 0;) {
     const LayerPlan& lp = layers[l];
@@ -439,7 +443,7 @@ void Trainer::record_backward(ProgramBuilder& b, Workspace& ws, int count) {
         // The same mask as the forward pass: the step state's iterations do
         // not move until the step's last op.
         if (lp.needs_input_gradient) {
-          b.record(op::Dropout{.config = dropout_config(lp),
+          b.record(op::Dropout{.config = dropout_config(lp, first_sample),
                                .count = count * element_count(layer.output_shape),
                                .state = *state_,
                                .x = grad,
@@ -564,14 +568,14 @@ std::unique_ptr<Program> Trainer::record_train_step(Workspace& ws, const DeviceD
 
 std::unique_ptr<Program> Trainer::record_train_gradients(Workspace& ws, const DeviceDataset& data,
                                                          int batch_size, int count,
-                                                         int gradient_divisor) {
+                                                         int gradient_divisor, int first_sample) {
   auto b = backend_->build("training gradients (batch " + std::to_string(count) + " of " +
                                std::to_string(gradient_divisor) + ")",
                            timed_programs_);
   record_gather(*b, ws, data, batch_size, count, *state_);
-  record_forward(*b, ws, count, true);
+  record_forward(*b, ws, count, true, false, first_sample);
   record_loss_and_metrics(*b, ws, count, *totals_, gradient_divisor);
-  record_backward(*b, ws, count);
+  record_backward(*b, ws, count, first_sample);
   return b->finish();
 }
 

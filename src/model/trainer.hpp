@@ -93,8 +93,11 @@ class Trainer {
   // loss gradient is divided by `gradient_divisor` (the global batch's
   // count, so that the sum over ranks is the gradient of the global batch's
   // mean loss). The second applies the optimizer and advances the step.
+  // `first_sample`: where this rank's slice starts in the global batch
+  // (Dropout draws the global batch's masks, DropoutConfig::first_element).
   std::unique_ptr<Program> record_train_gradients(Workspace& ws, const DeviceDataset& data,
-                                                  int batch_size, int count, int gradient_divisor);
+                                                  int batch_size, int count, int gradient_divisor,
+                                                  int first_sample);
   std::unique_ptr<Program> record_train_update();
   // Forward, loss and metrics into eval_totals, advancing eval_state.
   std::unique_ptr<Program> record_eval_step(Workspace& ws, const DeviceDataset& data,
@@ -128,12 +131,15 @@ class Trainer {
   // `every_layer_output`: record a fused conv + pool pair (the plan's
   // fuses_next_pool) as its two ops, so the conv layer's own output is
   // computed too (layer_outputs); otherwise as one op.
+  // `first_sample`: the batch's first sample within the global batch (a
+  // data-parallel rank's slice; 0 in one process).
   void record_forward(ProgramBuilder& b, Workspace& ws, int count, bool training,
-                      bool every_layer_output = false);
+                      bool every_layer_output = false, int first_sample = 0);
   // The mask configuration of a Dropout layer: its own seed, or one derived
-  // from the compile seed and the layer's position.
-  DropoutConfig dropout_config(const LayerPlan& lp) const;
-  void record_backward(ProgramBuilder& b, Workspace& ws, int count);
+  // from the compile seed and the layer's position; its counters start at
+  // `first_sample`'s first element.
+  DropoutConfig dropout_config(const LayerPlan& lp, int first_sample) const;
+  void record_backward(ProgramBuilder& b, Workspace& ws, int count, int first_sample = 0);
   void record_update(ProgramBuilder& b);
   // The loss gradient is divided by `gradient_divisor` (the batch's count
   // in one process).

@@ -232,6 +232,7 @@ float DropoutConfig::keep_scale() const { return float(1.0 / (1.0 - double(rate)
 std::string DropoutConfig::describe() const {
   std::ostringstream s;
   s << "rate " << rate << ", seed " << seed;
+  if (first_element != 0) s << ", first element " << first_element;
   return s.str();
 }
 

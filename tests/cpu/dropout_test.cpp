@@ -55,6 +55,24 @@ TEST(Dropout, RateZeroIsTheIdentityAndTheMaskIsReproducible) {
   EXPECT_EQ(std::vector<double>(longer.begin(), longer.begin() + 5), apply(c, 5, x));
 }
 
+// A data-parallel rank's slice draws the global batch's masks: an op whose
+// counters start at first_element drops what the whole op drops there.
+TEST(Dropout, ASliceFromFirstElementDrawsTheWholeBatchsMaskThere) {
+  std::vector<double> x(1000);
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = double(i) + 1.0;
+  const DropoutConfig whole{0.5f, 11};
+  const auto all = apply(whole, 4, x);
+  for (std::uint32_t first : {0u, 1u, 333u, 999u}) {
+    DropoutConfig slice = whole;
+    slice.first_element = first;
+    const std::vector<double> tail(x.begin() + first, x.end());
+    EXPECT_EQ(apply(slice, 4, tail), std::vector<double>(all.begin() + first, all.end())) << first;
+  }
+  DropoutConfig shifted = whole;
+  shifted.first_element = 1;
+  EXPECT_NE(apply(shifted, 4, x), all);
+}
+
 TEST(Dropout, EachStepAndSeedDrawsANewMask) {
   const std::vector<double> x(256, 1.0);
   const DropoutConfig c{0.5f, 7};

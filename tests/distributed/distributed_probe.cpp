@@ -42,6 +42,7 @@ int main(int argc, char** argv) {
   flags.add_int("filters", 16, "filters per Conv2D", {.choices = {16, 32, 64}});
   flags.add_int("seed", 0, "weights and shuffle seed", {.min = 0});
   flags.add_bool("validation", false, "validate on the test samples during fit");
+  flags.add_real("dropout", 0.0, "a Dropout layer of this rate before the last Dense", {.min = 0.0, .max = 0.9}, "RATE");
   flags.add_string("save", "", "rank 0 writes the weights here", {.allow_empty = false}, "PATH");
   flags.add_string("hash-dir", "", "each rank writes rank<N>.txt here", {.allow_empty = false}, "DIR");
   return run_program(flags, argc, argv, [&] {
@@ -53,7 +54,7 @@ int main(int argc, char** argv) {
       const std::span<const std::uint8_t> train_labels(data.train.labels.data(), std::size_t(n));
       const std::span<const std::uint8_t> test_labels(data.test.labels.data(), std::size_t(m));
 
-      vknn::Sequential model(fashion_cnn(int(flags.get_int("filters")), 2));
+      vknn::Sequential model(fashion_cnn(int(flags.get_int("filters")), 2, float(flags.get_real("dropout"))));
       vknn::CompileOptions compile;
       compile.seed = std::uint64_t(flags.get_int("seed"));
       model.compile(vknn::Adam(), compile);

@@ -160,6 +160,13 @@ class DistributedTest(unittest.TestCase):
         # 10: 4, 3, 3 (and the test set's 200 = 6 x 32 + 8: 3, 3, 2).
         self.assert_matches_one_rank(3, ["--samples", "330"])
 
+    def test_dropout_on_three_ranks_draws_one_ranks_masks(self):
+        # Each rank's Dropout counters start at its slice's first element of
+        # the global batch (DropoutConfig::first_element), so 3 ranks drop
+        # what 1 rank drops: the same tolerance as without Dropout (masks
+        # drawn per rank instead would move the weights by far more).
+        self.assert_matches_one_rank(3, ["--samples", "330", "--dropout", "0.5"])
+
     def test_a_rank_without_samples_in_evaluate_and_predict(self):
         # 2 test samples on 3 ranks: evaluate and predict give ranks 0 and 1
         # one each and rank 2 none; every rank still returns all 2 rows.

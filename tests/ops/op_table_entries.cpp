@@ -501,7 +501,10 @@ void add_rowwise(std::vector<OpCase>& cases) {
       vknn::StepState state;
       state.iterations = 7;
       dropout.tensors = {step_state(state, true), input("x", count), output("y", count)};
-      const vknn::DropoutConfig config{rate, 0x12345678abcdefull + std::uint64_t(count)};
+      // Counters from an element other than 0 on the larger counts, as a
+      // data-parallel rank's slice draws them (DropoutConfig::first_element).
+      const vknn::DropoutConfig config{rate, 0x12345678abcdefull + std::uint64_t(count),
+                                       count == 4096 ? 123457u : 0u};
       dropout.build = [config, count](ProgramBuilder& b, const Tensors& t) {
         b.record(op::Dropout{.config = config, .count = count, .state = *t[0], .x = *t[1], .y = *t[2]});
         // The backward: the same mask again.

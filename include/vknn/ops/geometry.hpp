@@ -166,6 +166,11 @@ struct AdamConfig {
 struct DropoutConfig {
   float rate = 0.0f;
   std::uint64_t seed = 0;
+  // The mask counter of the op's element 0: element i draws counter
+  // first_element + i. A data-parallel rank whose slice starts at sample s
+  // of the global batch passes s * features, so that N ranks drop exactly
+  // the elements one process would.
+  std::uint32_t first_element = 0;
 
   void validate() const;  // 0 <= rate < 1
   // round(rate * 2^24): the integer the 24 random bits are compared with.

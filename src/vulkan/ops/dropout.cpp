@@ -18,14 +18,15 @@ void dropout_apply(Recording& recording, const DropoutConfig& config, std::int64
   require_recording_open(op, recording);
   config.validate();
   require_positive(op, "count", count, config.describe());
-  require_fits_u32(op, "count", std::uint64_t(count));
+  require_fits_u32(op, "count", std::uint64_t(count) + config.first_element);
   require_step_state(op, state);
   const std::string floats = std::to_string(count) + " floats";
   require_bytes(op, "x", x, std::uint64_t(count) * 4, floats);
   require_bytes(op, "y", y, std::uint64_t(count) * 4, floats);
   // Element-wise like relu: one pass.
   const DropoutPush push{std::uint32_t(count), config.threshold(), config.keep_scale(),
-                         std::uint32_t(config.seed), std::uint32_t(config.seed >> 32)};
+                         std::uint32_t(config.seed), std::uint32_t(config.seed >> 32),
+                         config.first_element};
   record_grid_stride(recording,
                      pipeline_1d("dropout", sizeof(DropoutPush),
                                  elementwise_width(recording.device())),

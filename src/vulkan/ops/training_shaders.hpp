@@ -99,6 +99,7 @@ struct DropoutPush {
   float scale;
   std::uint32_t seed_lo;
   std::uint32_t seed_hi;
+  std::uint32_t first_element;
 };
 
 }  // namespace vknn::vk::ops
