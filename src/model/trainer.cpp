@@ -262,14 +262,18 @@ void Trainer::record_gather(ProgramBuilder& b, Workspace& ws, const DeviceDatase
 }
 
 DropoutConfig Trainer::dropout_config(const LayerPlan& lp) const {
-  const DropoutSpec& spec = *lp.info->dropout();
-  if (spec.seed) return {spec.rate, *spec.seed};
+  return {lp.info->dropout()->rate, dropout_seed(lp.index)};
+}
+
+std::uint64_t Trainer::dropout_seed(std::size_t layer) const {
+  const DropoutSpec& spec = *architecture_[layer].dropout();
+  if (spec.seed) return *spec.seed;
   // SplitMix64 of (compile seed, layer index): distinct layers of one model
   // and the same layer under different compile seeds draw unrelated masks.
-  std::uint64_t z = compile_seed_ * 0x9E3779B97F4A7C15ull + 0xD1B54A32D192ED03ull * (lp.index + 1);
+  std::uint64_t z = compile_seed_ * 0x9E3779B97F4A7C15ull + 0xD1B54A32D192ED03ull * (layer + 1);
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return {spec.rate, z ^ (z >> 31)};
+  return z ^ (z >> 31);
 }
 
 namespace {
