@@ -104,6 +104,7 @@ std::map<std::string, std::vector<std::uint8_t>> decode_zip(std::span<const std:
   Archive archive(raw);
 
   std::map<std::string, std::vector<std::uint8_t>> members;
+  std::uint64_t total = 0;
   const zip_int64_t count = zip_get_num_entries(archive.get(), 0);
   for (zip_int64_t i = 0; i < count; ++i) {
     zip_stat_t stat;
@@ -117,6 +118,19 @@ std::map<std::string, std::vector<std::uint8_t>> decode_zip(std::span<const std:
       throw fail("zip member '" + name + "' declares " + std::to_string(stat.size) +
                  " bytes, above vknn's limit of " + std::to_string(kMaxZipMemberBytes) +
                  " bytes for one member");
+    }
+    // Keras's own guard against decompression bombs: a large member that
+    // expands far beyond what is stored (Keras stores its members).
+    if ((stat.valid & ZIP_STAT_COMP_SIZE) && stat.size > (std::uint64_t(1) << 20) &&
+        stat.size / 1000 > stat.comp_size) {
+      throw fail("zip member '" + name + "' declares " + std::to_string(stat.size) +
+                 " bytes but stores " + std::to_string(stat.comp_size) +
+                 "; refusing a possible decompression bomb");
+    }
+    total += stat.size;
+    if (total > kMaxZipMemberBytes) {
+      throw fail("the zip archive's members declare more than " +
+                 std::to_string(kMaxZipMemberBytes) + " bytes in all, beyond vknn's limit");
     }
     if (members.count(name)) throw fail("the zip archive holds '" + name + "' twice");
     MemberFile file(zip_fopen_index(archive.get(), zip_uint64_t(i), 0));

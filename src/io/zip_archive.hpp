@@ -4,9 +4,11 @@
 // Writing stores every member uncompressed, as Python's zipfile does by
 // default and so as Keras's saving_lib writes them. Reading accepts stored
 // and deflated members, checks the archive's consistency (libzip's
-// ZIP_CHECKCONS) and every member's CRC, and refuses a member whose declared
-// size is beyond `kMaxZipMemberBytes` before reading it, so a forged header
-// cannot make it allocate gigabytes. Errors are vknn::Error naming the
+// ZIP_CHECKCONS) and every member's CRC, and refuses members whose declared
+// sizes add up to more than `kMaxZipMemberBytes`, or a member over 1 MiB
+// that expands more than 1000 times (Keras's guard against decompression
+// bombs), before reading them, so a forged header cannot make it allocate
+// gigabytes. Errors are vknn::Error naming the
 // source and, where there is one, the member.
 #pragma once
 
@@ -33,7 +35,7 @@ std::vector<std::uint8_t> encode_zip(const std::vector<ZipMember>& members,
 
 // Every member of the archive, by name. Throws vknn::Error naming `source`
 // for bytes that are not a zip archive, an inconsistent or truncated one, a
-// member that fails its CRC, duplicate names, or a member over the limit.
+// member that fails its CRC, duplicate names, or members over the limits.
 std::map<std::string, std::vector<std::uint8_t>> decode_zip(std::span<const std::uint8_t> bytes,
                                                             const std::string& source);
 

@@ -275,6 +275,15 @@ def test_bad_paths_and_files_are_clear_errors(tmp_path):
     with pytest.raises(vknn.Error, match=r"nan.keras \(model.weights.h5\).*optimizer/vars/3.*NaN"):
         keras.models.load_model(rewrite(good, tmp_path / "nan.keras", weights=nan))
 
+    # 64 MiB of zeros deflate about 1029 times: beyond the 1000x guard.
+    with zipfile.ZipFile(tmp_path / "bomb.keras", "w", compression=zipfile.ZIP_DEFLATED,
+                         compresslevel=9) as z:
+        z.writestr("config.json", members["config.json"])
+        z.writestr("model.weights.h5", bytes(64 << 20))
+    with pytest.raises(vknn.Error, match="model.weights.h5' declares 67108864 bytes but stores "
+                                         r"\d+; refusing a possible decompression bomb"):
+        keras.models.load_model(tmp_path / "bomb.keras")
+
     def soft_link(f):
         f["layers/extra"] = h5py.SoftLink("/layers/conv2d")
     with pytest.raises(vknn.Error, match="soft link"):
