@@ -8,7 +8,8 @@
 #
 # usage: scripts/fuzz.sh [SECONDS] [TARGET...]
 #   TARGET: safetensors_fuzzer load_weights_fuzzer idx_fuzzer idx_gzip_fuzzer
-#           cli_fuzzer tuning_cache_fuzzer picture_fuzzer (default: all, one after the other)
+#           cli_fuzzer tuning_cache_fuzzer picture_fuzzer keras_config_fuzzer (default: all,
+#           one after the other)
 # env:    VKNN_FUZZ_BUILD_DIR (default build-fuzz), VKNN_FUZZ_JOBS (build
 #         parallelism, default 2)
 #
@@ -27,7 +28,7 @@ if [[ $# -gt 0 && "$1" =~ ^[0-9]+$ ]]; then
   shift
 fi
 all_targets=(safetensors_fuzzer load_weights_fuzzer idx_fuzzer idx_gzip_fuzzer cli_fuzzer
-             tuning_cache_fuzzer picture_fuzzer)
+             tuning_cache_fuzzer picture_fuzzer keras_config_fuzzer)
 targets=("$@")
 [[ ${#targets[@]} -gt 0 ]] || targets=("${all_targets[@]}")
 
@@ -43,6 +44,7 @@ dict_of() {
     cli_fuzzer) echo cli ;;
     tuning_cache_fuzzer) echo tuning_cache ;;
     picture_fuzzer) echo picture ;;
+    keras_config_fuzzer) echo keras_config ;;
     *) fail "unknown target '$1' (known: ${all_targets[*]})" ;;
   esac
 }

@@ -46,6 +46,10 @@ fail() { printf 'setup.sh: error: %s\n' "$*" >&2; exit 1; }
 # them, a reader independent of the library's writer), python3-matplotlib
 # (tests/python/test_history_plot.py plots History as the course does);
 # those tests skip, saying why, without them.
+# Whole models (model.save / load_model, Keras v3 .keras files): libzip-dev
+# (the zip) and libhdf5-dev (the HDF5 weights file inside it); python3-h5py
+# reads those files back in the Python tests only (tests/python/
+# test_save_model.py), a reader independent of vknn's writer.
 # Weights: nlohmann-json (header-only; it
 # parses safetensors headers inside the library and is not needed by users
 # of the installed package). Reliability checks (CI runs them): clang-14 and
@@ -63,6 +67,7 @@ packages=(
   libvulkan-dev glslang-tools mesa-vulkan-drivers vulkan-validationlayers vulkan-tools
   libgtest-dev libgmock-dev libbenchmark-dev
   zlib1g-dev libjpeg62-turbo-dev libstb-dev nlohmann-json3-dev ca-certificates
+  libhdf5-dev libzip-dev python3-h5py
   python3-dev pybind11-dev python3-numpy python3-pytest python3-setuptools
   protobuf-compiler python3-protobuf python3-matplotlib
   clang-14 libclang-rt-14-dev

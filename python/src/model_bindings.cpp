@@ -215,9 +215,76 @@ void set_weights(Sequential& model, const std::vector<py::array_t<float, py::arr
   });
 }
 
+// A layer's settings as the Python layer classes take them (keras.layers'
+// constructor arguments), for vknn.keras.models.load_model.
+py::dict layer_config(const Layer& layer) {
+  py::dict d;
+  auto pair = [](const Size2& s) { return py::make_tuple(s.h, s.w); };
+  std::visit(
+      [&](const auto& l) {
+        using T = std::decay_t<decltype(l)>;
+        d["name"] = l.name;
+        if constexpr (std::is_same_v<T, Conv2D>) {
+          d["class_name"] = "Conv2D";
+          d["filters"] = l.filters;
+          d["kernel_size"] = pair(l.kernel_size);
+          d["strides"] = pair(l.strides);
+          d["padding"] = l.padding == Padding::same ? "same" : "valid";
+          d["activation"] = to_string(l.activation);
+        } else if constexpr (std::is_same_v<T, MaxPooling2D> || std::is_same_v<T, AveragePooling2D>) {
+          d["class_name"] = std::is_same_v<T, MaxPooling2D> ? "MaxPooling2D" : "AveragePooling2D";
+          d["pool_size"] = pair(l.pool_size);
+          d["strides"] = l.strides ? py::object(pair(*l.strides)) : py::none();
+          d["padding"] = l.padding == Padding::same ? "same" : "valid";
+        } else if constexpr (std::is_same_v<T, GlobalAveragePooling2D>) {
+          d["class_name"] = "GlobalAveragePooling2D";
+        } else if constexpr (std::is_same_v<T, Dropout>) {
+          d["class_name"] = "Dropout";
+          d["rate"] = l.rate;
+          d["seed"] = l.seed ? py::object(py::int_(*l.seed)) : py::none();
+        } else if constexpr (std::is_same_v<T, Flatten>) {
+          d["class_name"] = "Flatten";
+        } else if constexpr (std::is_same_v<T, Dense>) {
+          d["class_name"] = "Dense";
+          d["units"] = l.units;
+          d["activation"] = to_string(l.activation);
+        }
+        d["input_shape"] = l.input_shape ? py::object(py::tuple(py::cast(*l.input_shape))) : py::none();
+      },
+      layer);
+  return d;
+}
+
+// The compile settings as vknn.keras.models.load_model rebuilds the
+// optimizer object from them (the learning rate: the one in effect).
+py::dict compile_settings(Sequential& model) {
+  const Optimizer& o = model.optimizer();
+  py::dict d;
+  d["optimizer"] = o.kind == Optimizer::Kind::adam ? "adam" : o.kind == Optimizer::Kind::sgd ? "sgd" : "rmsprop";
+  d["learning_rate"] = model.learning_rate();
+  d["beta_1"] = o.adam.beta_1;
+  d["beta_2"] = o.adam.beta_2;
+  d["epsilon"] = o.kind == Optimizer::Kind::rmsprop ? o.rmsprop.epsilon : o.adam.epsilon;
+  d["rho"] = o.rmsprop.rho;
+  d["momentum"] = o.kind == Optimizer::Kind::rmsprop ? o.rmsprop.momentum : o.sgd.momentum;
+  d["loss"] = model.compile_options().loss;
+  d["metrics"] = model.compile_options().metrics;
+  return d;
+}
+
 }  // namespace
 
 void bind_model(py::module_& m) {
+  m.def(
+      "load_model",
+      [](const std::filesystem::path& path, const std::string& backend) {
+        LoadModelOptions options;
+        options.backend = backend == "cpu" ? BackendKind::cpu : BackendKind::vulkan;
+        py::gil_scoped_release release;
+        if (options.backend == BackendKind::vulkan) options.context = shared_context();
+        return std::make_unique<Sequential>(load_model(path, options));
+      },
+      py::arg("path"), py::arg("backend") = "vulkan");
   py::class_<Sequential>(m, "Model")
       .def(py::init([](const std::vector<LayerSpec>& specs, std::string name) {
              std::vector<Layer> layers;
@@ -230,13 +297,14 @@ void bind_model(py::module_& m) {
           "compile",
           [](Sequential& model, const std::string& kind, float learning_rate, float beta_1,
              float beta_2, float rho, float epsilon, float momentum, const std::string& loss,
-             std::uint64_t seed, const std::string& backend) {
+             std::uint64_t seed, const std::string& backend, std::vector<std::string> metrics) {
             const Optimizer optimizer =
                 kind == "sgd"       ? SGD(learning_rate, momentum)
                 : kind == "rmsprop" ? RMSprop(learning_rate, rho, momentum, epsilon)
                                     : Adam(learning_rate, beta_1, beta_2, epsilon);
             CompileOptions options;
             options.loss = loss;
+            options.metrics = std::move(metrics);
             options.seed = seed;
             options.backend = backend == "cpu" ? BackendKind::cpu : BackendKind::vulkan;
             if (options.backend == BackendKind::vulkan) {
@@ -251,7 +319,7 @@ void bind_model(py::module_& m) {
           },
           py::arg("optimizer"), py::arg("learning_rate"), py::arg("beta_1"), py::arg("beta_2"),
           py::arg("rho"), py::arg("epsilon"), py::arg("momentum"), py::arg("loss"),
-          py::arg("seed"), py::arg("backend"))
+          py::arg("seed"), py::arg("backend"), py::arg("metrics") = std::vector<std::string>{"accuracy"})
       .def("fit", &fit, py::arg("x"), py::arg("y"), py::arg("epochs"), py::arg("initial_epoch"),
            py::arg("batch_size"),
            py::arg("shuffle"), py::arg("verbose"), py::arg("seed"), py::arg("val_x"),
@@ -274,11 +342,23 @@ void bind_model(py::module_& m) {
              py::gil_scoped_release release;
              model.load_weights(path);
            })
+      .def("save",
+           [](Sequential& model, const std::filesystem::path& path) {
+             py::gil_scoped_release release;
+             model.save(path);
+           })
+      .def("layer_configs",
+           [](const Sequential& model) {
+             py::list result;
+             for (const auto& layer : model.layer_configs()) result.append(layer_config(layer));
+             return result;
+           })
+      .def("compile_settings", &compile_settings)
       .def("layers",
            [](const Sequential& model) {
              py::list result;
              for (const auto& l : model.layers()) {
-               result.append(py::make_tuple(l.name, l.type, l.output_shape, l.params));
+               result.append(py::make_tuple(l.name, l.type, l.output_shape, l.params, l.trainable));
              }
              return result;
            })

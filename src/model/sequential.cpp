@@ -132,6 +132,7 @@ Samples Samples::of_values(std::span<const float> values, std::int64_t count, Sh
 
 Sequential::Sequential(std::vector<Layer> layers, std::string name)
     : name_(std::move(name)),
+      layer_specs_(layers),
       architecture_(std::make_unique<model::Architecture>(model::Architecture::build(layers))),
       progress_(std::make_unique<model::TrainingProgress>()),
       stop_request_(std::make_unique<std::atomic<bool>>(false)) {
@@ -163,6 +164,30 @@ void Sequential::compile(const Optimizer& optimizer, CompileOptions options) {
   *progress_ = {};
   resume_pending_ = false;
   trainer_ = std::make_unique<Trainer>(*architecture_, optimizer, options);
+  compile_options_ = std::move(options);
+}
+
+std::vector<Layer> Sequential::layer_configs() const {
+  std::vector<Layer> layers = layer_specs_;
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    std::visit(
+        [&](auto& l) {
+          l.name = (*architecture_)[i].name;
+          l.input_shape = i == 0 ? std::optional<Shape>(architecture_->input_shape()) : std::nullopt;
+        },
+        layers[i]);
+  }
+  return layers;
+}
+
+const Optimizer& Sequential::optimizer() const {
+  if (!trainer_) throw Error("optimizer: the model is not compiled; call compile() first");
+  return trainer_->optimizer();
+}
+
+const CompileOptions& Sequential::compile_options() const {
+  if (!trainer_) throw Error("compile_options: the model is not compiled; call compile() first");
+  return compile_options_;
 }
 
 std::vector<LayerSummary> Sequential::layers() const {
@@ -760,11 +785,7 @@ std::vector<float> read_floats(backend::Backend& backend, const backend::DeviceT
 
 // The optimizer state tensors of a parameter, in optimizer_state_names order.
 std::vector<const backend::DeviceTensor*> optimizer_state(const model::Parameter& p) {
-  std::vector<const backend::DeviceTensor*> state;
-  for (const auto* t : {p.m.get(), p.v.get(), p.velocity.get(), p.momentum.get()}) {
-    if (t) state.push_back(t);
-  }
-  return state;
+  return p.state_tensors();
 }
 
 }  // namespace

@@ -263,13 +263,17 @@ void Trainer::record_gather(ProgramBuilder& b, Workspace& ws, const DeviceDatase
 }
 
 DropoutConfig Trainer::dropout_config(const LayerPlan& lp, int first_sample) const {
-  const Dropout& spec = *lp.info->dropout();
-  const std::uint64_t seed = spec.seed ? *spec.seed : dropout_seed(compile_seed_, std::uint64_t(lp.index));
   const std::int64_t first = std::int64_t(first_sample) * element_count(lp.info->output_shape);
   if (first > 0xffffffffll) {
     throw Error("Dropout: element " + std::to_string(first) + " is past the mask's 32-bit counter");
   }
-  return {spec.rate, seed, std::uint32_t(first)};
+  return {lp.info->dropout()->rate, dropout_seed(lp.index), std::uint32_t(first)};
+}
+
+std::uint64_t Trainer::dropout_seed(std::size_t layer) const {
+  const Dropout& spec = *architecture_[layer].dropout();
+  if (spec.seed) return *spec.seed;
+  return model::dropout_seed(compile_seed_, std::uint64_t(layer));
 }
 
 namespace {

@@ -36,6 +36,16 @@ struct Parameter {
   std::unique_ptr<DeviceTensor> m, v;      // Adam
   std::unique_ptr<DeviceTensor> velocity;  // SGD with momentum; RMSprop's mean square
   std::unique_ptr<DeviceTensor> momentum;  // RMSprop with momentum
+
+  // The optimizer's tensors for this parameter, in optimizer_state_names
+  // order (checkpoint.hpp): those the compiled optimizer has.
+  std::vector<const DeviceTensor*> state_tensors() const {
+    std::vector<const DeviceTensor*> state;
+    for (const auto* t : {m.get(), v.get(), velocity.get(), momentum.get()}) {
+      if (t) state.push_back(t);
+    }
+    return state;
+  }
 };
 
 // A dataset resident on the backend: the inputs (uint8 pixels, or float
@@ -116,6 +126,11 @@ class Trainer {
   const DeviceTensor& totals() const { return *totals_; }
   const DeviceTensor& eval_state() const { return *eval_state_; }
   const DeviceTensor& eval_totals() const { return *eval_totals_; }
+
+  // The seed Dropout layer `layer` (an index into the architecture) draws
+  // its masks with: its own, or one derived from the compile seed and its
+  // position. model.save writes it as the layer's seed.
+  std::uint64_t dropout_seed(std::size_t layer) const;
 
   float learning_rate();
   void set_learning_rate(float learning_rate);

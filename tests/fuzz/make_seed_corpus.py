@@ -238,6 +238,61 @@ def tuning_cache_seeds(target):
     write(target, "pipeline-truncated", pipeline_cache()[:20])
 
 
+# ---- keras config.json ------------------------------------------------------------
+
+def keras_layer(cls, config, shape=None):
+    layer = {"module": "keras.layers", "class_name": cls, "config": config,
+             "registered_name": None}
+    if shape:
+        layer["build_config"] = {"input_shape": shape}
+    return layer
+
+
+def keras_config(layers, optimizer=None, loss="sparse_categorical_crossentropy"):
+    opt = optimizer or {"module": "keras.optimizers", "class_name": "Adam",
+                        "config": {"name": "adam", "learning_rate": 0.001, "beta_1": 0.9,
+                                   "beta_2": 0.999, "epsilon": 1e-07, "amsgrad": False},
+                        "registered_name": None}
+    return json.dumps({"module": "keras", "class_name": "Sequential",
+                       "config": {"name": "sequential", "trainable": True, "layers": layers,
+                                  "build_input_shape": [None, 6, 6, 1]},
+                       "registered_name": None,
+                       "build_config": {"input_shape": [None, 6, 6, 1]},
+                       "compile_config": {"optimizer": opt, "loss": loss,
+                                          "metrics": ["accuracy"]}}, separators=(",", ":"))
+
+
+def keras_config_seeds(target):
+    """config.json as Keras 3 writes a Sequential model (trimmed to the keys
+    that matter), and near-valid ones."""
+    dtype = {"module": "keras", "class_name": "DTypePolicy", "config": {"name": "float32"},
+             "registered_name": None}
+    inp = keras_layer("InputLayer", {"batch_shape": [None, 6, 6, 1], "dtype": "float32",
+                                     "sparse": False, "ragged": False, "name": "input_layer"})
+    conv = keras_layer("Conv2D", {"name": "conv2d", "trainable": True, "dtype": dtype,
+                                  "filters": 2, "kernel_size": [3, 3], "strides": [1, 1],
+                                  "padding": "valid", "data_format": "channels_last",
+                                  "dilation_rate": [1, 1], "groups": 1, "activation": "relu",
+                                  "use_bias": True}, [None, 6, 6, 1])
+    pool = keras_layer("MaxPooling2D", {"name": "max_pooling2d", "pool_size": [2, 2],
+                                        "strides": [2, 2], "padding": "valid"})
+    flat = keras_layer("Flatten", {"name": "flatten"})
+    drop = keras_layer("Dropout", {"name": "dropout", "rate": 0.25, "seed": 3,
+                                   "noise_shape": None})
+    dense = keras_layer("Dense", {"name": "dense", "units": 3, "activation": "softmax",
+                                  "trainable": False})
+    write(target, "valid-model", keras_config([inp, conv, pool, flat, drop, dense]))
+    write(target, "valid-sgd-binary", keras_config(
+        [inp, keras_layer("AveragePooling2D", {"pool_size": 2}),
+         keras_layer("GlobalAveragePooling2D", {"keepdims": False}),
+         keras_layer("Dense", {"units": 1, "activation": "sigmoid"})],
+        optimizer="sgd", loss="binary_crossentropy"))
+    write(target, "bad-layer", keras_config([inp, keras_layer("LSTM", {"units": 2})]))
+    write(target, "bad-setting", keras_config([inp, keras_layer("Dense", {"units": 2,
+                                                                         "use_bias": False})]))
+    write(target, "bad-json", keras_config([inp, conv])[:-7])
+
+
 def main():
     # Regenerate the written seeds; crash-* files are regression inputs
     # copied in by hand (README), kept.
@@ -251,6 +306,7 @@ def main():
     idx_gzip_seeds("idx_gzip_fuzzer")
     cli_seeds("cli_fuzzer")
     tuning_cache_seeds("tuning_cache_fuzzer")
+    keras_config_seeds("keras_config_fuzzer")
     total = sum(os.path.getsize(os.path.join(d, f))
                 for d, _, files in os.walk(CORPUS) for f in files)
     print("wrote the seed corpus:", total, "bytes")

@@ -282,12 +282,16 @@ def test_model_checkpoint_errors(data, tmp_path, monkeypatch):
     with pytest.raises(ValueError, match="Unrecognized save_freq"):
         keras.callbacks.ModelCheckpoint("w", save_freq="batch")
 
+    # The whole model is a '.keras' file, as Keras 3 requires: another
+    # ending is refused at construction.
+    with pytest.raises(ValueError, match="must end in `.keras`"):
+        keras.callbacks.ModelCheckpoint(str(tmp_path / "m.h5"))
     # The whole model needs model.save(): refused before training, never
     # another format written.
     for cls in (keras.Sequential, keras.Model):
         monkeypatch.delattr(cls, "save", raising=False)
     before = m.get_weights()
-    with pytest.raises(NotImplementedError, match="save_weights_only=True"):
+    with pytest.raises(ValueError, match="save_weights_only=True"):
         m.fit(x[:32], y[:32], verbose=0,
               callbacks=[keras.callbacks.ModelCheckpoint(str(tmp_path / "m.keras"))])
     assert same(m.get_weights(), before) and os.listdir(tmp_path) == []

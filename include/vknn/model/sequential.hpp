@@ -117,6 +117,25 @@ struct Evaluation {
   double accuracy = 0;
 };
 
+// What load_model compiles the loaded model for (the rest of compile()'s
+// settings come from the file).
+struct LoadModelOptions {
+  BackendKind backend = BackendKind::vulkan;
+  std::shared_ptr<Context> context;  // null: the model makes its own
+};
+
+class Sequential;
+// Keras's keras.models.load_model for a `.keras` file written by
+// Sequential::save (or by Keras, for the layers and settings vknn has):
+// builds the model from config.json, compiles it with the file's optimizer,
+// loss and metrics, and restores its weights, optimizer state, iteration
+// count and learning rate. Everything is read and checked before the model
+// is built: a missing file, one that is not a zip, a zip without
+// config.json or model.weights.h5, malformed JSON, a layer, optimizer or
+// setting vknn lacks, weights of the wrong shape, a NaN or an infinity in
+// any value: each a vknn::Error naming the file and the problem.
+Sequential load_model(const std::filesystem::path& path, LoadModelOptions options = {});
+
 class Sequential {
  public:
   explicit Sequential(std::vector<Layer> layers, std::string name = "sequential");
@@ -148,6 +167,19 @@ class Sequential {
   // strictly (names, shapes, finite values) before changing any weight.
   void save_weights(const std::filesystem::path& path);
   void load_weights(const std::filesystem::path& path, LoadWeightsOptions options = {});
+
+  // The whole model in one file, Keras v3's `.keras` format (a zip of
+  // config.json, metadata.json and model.weights.h5; docs/saving.md): the
+  // layers, the weights, the optimizer with its state, iteration count and
+  // learning rate, the loss and metrics. vknn::load_model reads it back;
+  // the reloaded model predicts bit for bit as this one, and a fit on it
+  // continues as a fit on this one would (same data, seed and
+  // initial_epoch). Written atomically. The path must end in ".keras": a
+  // ".h5" path (Keras's legacy format) or a path without an extension (a
+  // SavedModel directory) is refused with a vknn::Error saying what to use.
+  // Mid-epoch state (a fit's position and History) is not part of it:
+  // save_checkpoint holds that.
+  void save(const std::filesystem::path& path);
 
   // A checkpoint: everything continuing bit for bit needs (weights,
   // optimizer state, learning rate, the position in the epoch, its metric
@@ -196,6 +228,15 @@ class Sequential {
   // Throws vknn::Error for an index past the last layer.
   void set_trainable(std::size_t layer, bool trainable);
 
+  // The layers as given, each with its name (the automatic ones filled
+  // in) and the first with the input shape: what Keras's get_config says.
+  std::vector<Layer> layer_configs() const;
+  // What compile() was given (the optimizer's learning rate as compiled;
+  // learning_rate() is the one in effect). Throws vknn::Error when not
+  // compiled.
+  const Optimizer& optimizer() const;
+  const CompileOptions& compile_options() const;
+
   const std::string& name() const { return name_; }
   std::vector<LayerSummary> layers() const;
   int num_classes() const;
@@ -211,7 +252,11 @@ class Sequential {
   History run_fit(const Samples& x, std::span<const std::uint8_t> y, const FitOptions& options,
                   model::FitPlace& place);
 
+  friend Sequential load_model(const std::filesystem::path& path, LoadModelOptions options);
+
   std::string name_;
+  std::vector<Layer> layer_specs_;  // as given to the constructor
+  CompileOptions compile_options_;  // as given to compile()
   std::unique_ptr<model::Architecture> architecture_;
   std::unique_ptr<model::Trainer> trainer_;
   // Where the latest fit stands, kept current at every step; after

@@ -581,8 +581,10 @@ class ModelCheckpoint(Callback):
 
     save_weights_only=True writes model.save_weights(filepath) (safetensors,
     whatever the extension, written atomically). save_weights_only=False
-    needs model.save(); on a model without it, fit refuses the callback
-    before training starts, saying so, rather than write another format."""
+    writes the whole model with model.save(filepath): Keras v3's '.keras'
+    format (layers, weights, optimizer state; load it with
+    keras.models.load_model), so the filepath must end in '.keras', as Keras 3
+    requires; another ending is a ValueError here, before training."""
 
     def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False,
                  save_weights_only=False, mode="auto", save_freq="epoch", options=None,
@@ -611,6 +613,12 @@ class ModelCheckpoint(Callback):
                                      save_freq < 1):
             raise ValueError(f"Unrecognized save_freq: {save_freq!r} (ModelCheckpoint takes "
                              f"'epoch' or a number of batches >= 1)")
+        if not save_weights_only and not self.filepath.endswith(".keras"):
+            raise ValueError(
+                f"The filepath provided must end in `.keras` (Keras model format) when "
+                f"save_weights_only=False: ModelCheckpoint saves the whole model with "
+                f"model.save(). Received: filepath={self.filepath} (pass save_weights_only=True "
+                f"to save the weights alone)")
         self.monitor = monitor
         self.verbose = verbose
         self.save_best_only = bool(save_best_only)
@@ -636,11 +644,10 @@ class ModelCheckpoint(Callback):
 
     def set_model(self, model):
         if not self.save_weights_only and not callable(getattr(model, "save", None)):
-            raise NotImplementedError(
+            raise ValueError(
                 f"ModelCheckpoint(save_weights_only=False) saves the whole model with "
-                f"model.save(), which this vknn version's {type(model).__name__} does not have "
-                f"yet; pass save_weights_only=True to save the weights (safetensors, through "
-                f"model.save_weights) to {self.filepath!r}")
+                f"model.save(), which a {type(model).__name__} does not have; pass "
+                f"save_weights_only=True, or use it with a Sequential model")
         super().set_model(model)
 
     def _wants_batches(self):

@@ -6,6 +6,7 @@ it on the device at compile(). fit/evaluate/predict check and convert their
 arguments here (ValueError with Keras-like messages), then run in C++ with
 the GIL released; progress bars and summary() go through sys.stdout.
 """
+import os
 import sys
 import threading
 import warnings
@@ -289,7 +290,7 @@ class Sequential(Model):
         with self._lock:
             self._core.compile(c["optimizer"], rate, c["beta_1"], c["beta_2"],
                                c["rho"], c["epsilon"], c["momentum"], self.loss, c["seed"],
-                               "vulkan")
+                               "vulkan", ["accuracy"] if self._keep_accuracy else [])
 
     def _label_classes(self):
         """(number of label values, whether the labels are binary 0/1)."""
@@ -538,12 +539,130 @@ class Sequential(Model):
         with self._lock:
             self._core.save_weights(os.fspath(filepath))
 
+    def save(self, filepath, overwrite=True, zipped=None, **kwargs):
+        """keras Model.save: the whole model (layers, weights, optimizer and its
+        state, loss and metrics) in Keras v3's '.keras' format, written
+        atomically; load it with vknn.keras.models.load_model. A path ending in
+        '.h5' (Keras's legacy format) or without an extension (a SavedModel
+        directory) is a ValueError: vknn writes '.keras' files only."""
+        _reject(kwargs, "save", allowed_defaults={"save_format": None})
+        if zipped not in (None, True):
+            raise ValueError("save: zipped=False (an unzipped model folder) is not supported by "
+                             "vknn; save to a '.keras' file")
+        path = _keras_path(filepath, "save")
+        self._require_compiled("save")
+        self._ensure_built(None, "save")
+        if not overwrite and os.path.exists(path):
+            raise ValueError(f"save: {path} exists and overwrite=False")
+        with self._lock:
+            self._sync_trainable()
+            self._core.save(path)
+
+    @classmethod
+    def _from_core(cls, core):
+        """A Sequential around a compiled C++ model (load_model's): its layers
+        and optimizer rebuilt as Python objects from the model's own
+        settings."""
+        model = cls(name=core.name)
+        for i, spec in enumerate(core.layer_configs()):
+            layer = _layer_from_config(spec)
+            model._layers.append(layer)
+            layer._attach(model, i)
+        model._core = core
+        model._input_shape = tuple(core.input_shape)
+        for layer, info in zip(model._layers, core.layers()):
+            layer.trainable = bool(info[4])
+        settings = core.compile_settings()
+        opt = _optimizer_from_settings(settings)
+        model.optimizer = opt
+        model.loss = settings["loss"]
+        model._keep_accuracy = bool(settings["metrics"])
+        model._compile_config = dict(opt._config(), seed=utils.random_seed())
+        opt._bind(model)
+        return model
+
     def load_weights(self, filepath, skip_mismatch=False, by_name=False, options=None):
         """Loads weights written by save_weights (or by the C++ API / examples)."""
         self._require_compiled("load_weights")
         import os
         with self._lock:
             self._core.load_weights(os.fspath(filepath))
+
+
+def _keras_path(filepath, call):
+    """The path as a string if it names a '.keras' file; ValueError naming what
+    vknn does not write or read otherwise."""
+    try:
+        path = os.fspath(filepath)
+    except TypeError:
+        raise ValueError(f"{call}: filepath must be a path, got {filepath!r}") from None
+    if path.endswith(".keras"):
+        return path
+    if path.endswith((".h5", ".hdf5")):
+        raise ValueError(f"{call}: {path}: the legacy Keras HDF5 model format (.h5) is not "
+                         f"supported by vknn; use a path ending in '.keras' (Keras v3's format), "
+                         f"or save_weights for the weights alone")
+    if not os.path.splitext(path)[1] or os.path.isdir(path):
+        raise ValueError(f"{call}: {path}: a path without the '.keras' extension is a TensorFlow "
+                         f"SavedModel directory, which vknn does not support; use a path ending "
+                         f"in '.keras'")
+    raise ValueError(f"{call}: {path}: expected a path ending in '.keras' (Keras v3's format), "
+                     f"got the extension {os.path.splitext(path)[1]!r}")
+
+
+def _float32_text(value):
+    """The shortest decimal of a float32 (0.9 for float32(0.9)), so a reloaded
+    optimizer shows the hyper-parameters as they were given."""
+    return float(repr(np.float32(value)))
+
+
+def _optimizer_from_settings(s):
+    rate = _float32_text(s["learning_rate"])
+    if s["optimizer"] == "adam":
+        return optimizers.Adam(learning_rate=rate, beta_1=_float32_text(s["beta_1"]),
+                               beta_2=_float32_text(s["beta_2"]),
+                               epsilon=_float32_text(s["epsilon"]))
+    if s["optimizer"] == "sgd":
+        return optimizers.SGD(learning_rate=rate, momentum=_float32_text(s["momentum"]))
+    return optimizers.RMSprop(learning_rate=rate, rho=_float32_text(s["rho"]),
+                              momentum=_float32_text(s["momentum"]),
+                              epsilon=_float32_text(s["epsilon"]))
+
+
+def _layer_from_config(c):
+    """The vknn.keras layer for one of the C++ model's layer settings."""
+    common = dict(name=c["name"], input_shape=c["input_shape"])
+    kind = c["class_name"]
+    if kind == "Conv2D":
+        return layers_module.Conv2D(c["filters"], c["kernel_size"], strides=c["strides"],
+                                    padding=c["padding"], activation=c["activation"], **common)
+    if kind in ("MaxPooling2D", "AveragePooling2D"):
+        return getattr(layers_module, kind)(pool_size=c["pool_size"], strides=c["strides"],
+                                            padding=c["padding"], **common)
+    if kind == "Dropout":
+        return layers_module.Dropout(_float32_text(c["rate"]), seed=c["seed"], **common)
+    if kind == "Dense":
+        return layers_module.Dense(c["units"], activation=c["activation"], **common)
+    return getattr(layers_module, kind)(**common)
+
+
+def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
+    """keras.models.load_model for a '.keras' file written by model.save (or by
+    Keras, for the layers and settings vknn has): the model compiled with the
+    file's optimizer, loss and metrics, its weights, optimizer state, iteration
+    count and learning rate restored. It predicts exactly as the saved model,
+    and fit(..., initial_epoch=<epochs done>) with the same data and seed
+    (vknn.keras.utils.set_random_seed) continues as the saved model's fit
+    would. A file vknn cannot honour is a vknn.Error naming the file and
+    the problem."""
+    if custom_objects:
+        raise ValueError("load_model: custom_objects are not supported by vknn (it has no "
+                         "custom layers)")
+    if not compile:
+        raise ValueError("load_model: compile=False is not supported by vknn: its models hold "
+                         "their weights in their compiled form; load with compile=True")
+    path = _keras_path(filepath, "load_model")
+    return Sequential._from_core(_vknn.load_model(path))
 
 
 def _reject(kwargs, call, allowed_defaults=None):
@@ -555,4 +674,4 @@ def _reject(kwargs, call, allowed_defaults=None):
         raise ValueError(f"{call}: argument {name}={value!r} is not supported by vknn")
 
 
-__all__ = ["Model", "Sequential"]
+__all__ = ["Model", "Sequential", "load_model"]

@@ -1,7 +1,13 @@
 // A program outside the vknn tree that links vknn::vknn and uses the public
 // API as the README shows it: a Sequential model trained for an epoch on a
-// small synthetic set, on the default Vulkan device.
+// small synthetic set, on the default Vulkan device, then saved as a
+// .keras file and loaded back (which links HDF5 and libzip through the
+// package's dependencies).
+#include <unistd.h>
+
 #include <cstdio>
+#include <filesystem>
+#include <string>
 #include <vector>
 
 #include "vknn/model/sequential.hpp"
@@ -31,6 +37,16 @@ int main() {
     std::printf("unexpected results\n");
     return 1;
   }
-  std::printf("consumer ok: loss %.4f accuracy %.4f\n", result.loss, result.accuracy);
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("vknn_consumer_" + std::to_string(::getpid()) + ".keras");
+  model.save(path);
+  vknn::Sequential loaded = vknn::load_model(path);
+  std::filesystem::remove(path);
+  if (loaded.predict(x) != model.predict(x)) {
+    std::printf("the loaded model predicts differently\n");
+    return 1;
+  }
+  std::printf("consumer ok: loss %.4f accuracy %.4f; saved and loaded %s\n", result.loss,
+              result.accuracy, path.filename().c_str());
   return 0;
 }
