@@ -175,7 +175,7 @@ const std::vector<Expected>& table() {
        sizeof(ops::DropoutPush),
        {VKNN_FIELD(ops::DropoutPush, count), VKNN_FIELD(ops::DropoutPush, threshold),
         VKNN_FIELD(ops::DropoutPush, scale), VKNN_FIELD(ops::DropoutPush, seed_lo),
-        VKNN_FIELD(ops::DropoutPush, seed_hi)},
+        VKNN_FIELD(ops::DropoutPush, seed_hi), VKNN_FIELD(ops::DropoutPush, first_element)},
        {}},
       {"fma_peak",
        sizeof(ops::FmaPeakPush),
