@@ -3,12 +3,16 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <initializer_list>
 #include <memory>
 #include <stdexcept>
 #include <string>
 #include <system_error>
 
 #include "common/files.hpp"
+#include "vknn/data/image_folder.hpp"
+#include "vknn/error.hpp"
 
 #if defined(__GNUC__)
 #pragma GCC diagnostic push
@@ -39,6 +43,21 @@ constexpr const char* kFormats = "PNG, JPEG, binary PGM/PPM (P5/P6), BMP, GIF or
 // single Vulkan storage buffer may not hold them).
 constexpr long long kMaxPixels = 16384LL * 16384LL;
 
+// PNG, JPEG, BMP and GIF, by their first bytes: the formats the library
+// decodes (vknn::data::read_picture); PGM/PPM and TGA stay with stb.
+bool decoded_by_the_library(const fs::path& path) {
+  unsigned char head[8] = {};
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (!file) return false;
+  const std::size_t n = std::fread(head, 1, sizeof head, file);
+  std::fclose(file);
+  const auto starts = [&](std::initializer_list<unsigned char> magic) {
+    return n >= magic.size() && std::equal(magic.begin(), magic.end(), head);
+  };
+  return starts({0x89, 'P', 'N', 'G'}) || starts({0xFF, 0xD8, 0xFF}) || starts({'B', 'M'}) ||
+         starts({'G', 'I', 'F', '8'});
+}
+
 }  // namespace
 
 Image8 read_image(const fs::path& path) {
@@ -57,6 +76,18 @@ Image8 read_image(const fs::path& path) {
     throw std::runtime_error("cannot read image '" + path.string() + "': it is " +
                              std::to_string(width) + "x" + std::to_string(height) +
                              " pixels; at most 16384x16384 are supported");
+  }
+  if (decoded_by_the_library(path)) {
+    // The library's decoder: libjpeg-turbo for JPEG, stb behind its checks
+    // for the others (stb 2.27 alone reads out of bounds on some corrupt
+    // JPEGs). Gray + alpha comes back as RGBA (the library decodes 1, 3 or
+    // 4 channels); to_grayscale gives the same luma.
+    try {
+      vknn::data::Picture picture = vknn::data::read_picture(path, channels == 2 ? 4 : channels, kMaxPixels);
+      return Image8{picture.width, picture.height, picture.channels, std::move(picture.pixels)};
+    } catch (const vknn::Error& e) {
+      throw std::runtime_error(e.what());
+    }
   }
   std::unique_ptr<stbi_uc, void (*)(void*)> data(
       stbi_load(path.c_str(), &width, &height, &channels, 0), stbi_image_free);

@@ -27,7 +27,9 @@ struct GrayImage {
   float at(int x, int y) const { return pixels[std::size_t(y) * std::size_t(width) + std::size_t(x)]; }
 };
 
-// Reads any format stb reads, with its channels as stored. Throws
+// Reads PNG, JPEG, BMP and GIF through the library (vknn::data::read_picture),
+// binary PGM/PPM and TGA through stb, with its channels as stored (gray +
+// alpha comes back as RGBA). Throws
 // std::runtime_error naming the file and the reason (missing, unreadable,
 // not a supported format).
 Image8 read_image(const std::filesystem::path& path);

@@ -128,3 +128,16 @@ std::vector<std::uint8_t> decode_pictures(const std::vector<fs::path>& files,
 }
 
 }  // namespace vknn::data::detail
+
+namespace vknn::data {
+
+Picture read_picture(const std::filesystem::path& file, int channels, std::int64_t max_pixels) {
+  if (channels != 1 && channels != 3 && channels != 4) {
+    throw Error("read_picture: channels must be 1, 3 or 4, got " + std::to_string(channels));
+  }
+  detail::Picture decoded =
+      detail::decode_picture(detail::read_bytes(file), channels, max_pixels, file.string());
+  return {decoded.width, decoded.height, decoded.channels, std::move(decoded.pixels)};
+}
+
+}  // namespace vknn::data

@@ -139,4 +139,21 @@ ImageFolderIndex index_image_folder(const std::filesystem::path& directory,
 ImageFolderData read_image_folder(const std::filesystem::path& directory,
                                   const ImageFolderOptions& options = {});
 
+// One picture file decoded as read_image_folder decodes it (by content:
+// JPEG through libjpeg-turbo, PNG, BMP and GIF through stb_image behind the
+// library's checks), at its own size, with `channels` (1, 3 or 4) per
+// pixel. For programs reading a picture a user names (the examples'
+// explore_convolutions): Debian's stb_image 2.27 alone reads out of bounds
+// on some corrupt JPEGs and allocates what a PNG's chunk header claims
+// (docs/image-folders.md). Throws vknn::Error naming the file: unreadable,
+// not a supported picture, truncated or corrupt, over max_pixels.
+struct Picture {
+  int width = 0;
+  int height = 0;
+  int channels = 0;
+  std::vector<std::uint8_t> pixels;  // height x width x channels, row-major
+};
+Picture read_picture(const std::filesystem::path& file, int channels,
+                     std::int64_t max_pixels = ImageFolderOptions{}.max_pixels);
+
 }  // namespace vknn::data
