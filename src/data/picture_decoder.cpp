@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "data/jpeg_decoder.hpp"
 #include "vknn/error.hpp"
@@ -47,28 +48,63 @@ std::string reason() {
   return text ? text : "unknown reason";
 }
 
-// stb reserves a PNG chunk's declared length before reading it (stb 2.27
-// stbi__parse_png_file), so a 30-byte file declaring a 2 GiB IDAT made it
-// allocate 2 GiB (found by picture_fuzzer). Every chunk must fit in the file.
-void check_png_chunks(std::span<const std::uint8_t> bytes, const std::string& name) {
-  static constexpr std::uint8_t kSignature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-  if (bytes.size() < 8 || !std::equal(kSignature, kSignature + 8, bytes.begin())) return;
+constexpr std::uint8_t kPngSignature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+
+bool is_png(std::span<const std::uint8_t> bytes) {
+  return bytes.size() >= 8 && std::equal(kPngSignature, kPngSignature + 8, bytes.begin());
+}
+
+std::uint32_t big_endian_u32(std::span<const std::uint8_t> bytes, std::size_t at) {
+  return std::uint32_t(bytes[at]) << 24 | std::uint32_t(bytes[at + 1]) << 16 |
+         std::uint32_t(bytes[at + 2]) << 8 | std::uint32_t(bytes[at + 3]);
+}
+
+bool chunk_type_is(std::span<const std::uint8_t> bytes, std::size_t at, const char (&type)[5]) {
+  return std::equal(bytes.begin() + std::ptrdiff_t(at + 4), bytes.begin() + std::ptrdiff_t(at + 8),
+                    type);
+}
+
+// Walks a PNG's chunks up to IEND, refusing any that runs past the end of
+// the file, and returns the byte offsets of its empty IDAT chunks.
+//
+// Why each:
+// - stb reserves a PNG chunk's declared length before reading it (stb 2.27
+//   stbi__parse_png_file), so a 30-byte file declaring a 2 GiB IDAT made it
+//   allocate 2 GiB (found by picture_fuzzer). Every chunk must fit in the file.
+// - An empty IDAT before any data makes stb memcpy 0 bytes to its still-null
+//   buffer (undefined behaviour UBSan reports; found by picture_fuzzer). An
+//   empty IDAT holds nothing, so the caller drops them before stb sees them.
+std::vector<std::size_t> check_png_chunks(std::span<const std::uint8_t> bytes,
+                                          const std::string& name) {
+  std::vector<std::size_t> empty_data_chunks;
   std::size_t at = 8;
   while (at + 8 <= bytes.size()) {
-    const std::uint32_t length = std::uint32_t(bytes[at]) << 24 | std::uint32_t(bytes[at + 1]) << 16 |
-                                 std::uint32_t(bytes[at + 2]) << 8 | std::uint32_t(bytes[at + 3]);
+    const std::uint32_t length = big_endian_u32(bytes, at);
     // length + type + data + CRC
     if (std::uint64_t(length) + 12 > bytes.size() - at) {
       throw Error("cannot decode picture '" + name + "': its PNG data is truncated or corrupt (a " +
                   std::to_string(length) + "-byte chunk at byte " + std::to_string(at) +
                   " runs past the end of the file)");
     }
-    if (std::equal(bytes.begin() + std::ptrdiff_t(at + 4), bytes.begin() + std::ptrdiff_t(at + 8),
-                   "IEND")) {
-      return;
-    }
+    if (chunk_type_is(bytes, at, "IEND")) break;
+    if (length == 0 && chunk_type_is(bytes, at, "IDAT")) empty_data_chunks.push_back(at);
     at += std::size_t(length) + 12;
   }
+  return empty_data_chunks;
+}
+
+// The file without the 12-byte empty chunks at the given offsets.
+std::vector<std::uint8_t> without_chunks(std::span<const std::uint8_t> bytes,
+                                         const std::vector<std::size_t>& offsets) {
+  std::vector<std::uint8_t> kept;
+  kept.reserve(bytes.size());
+  std::size_t from = 0;
+  for (const std::size_t at : offsets) {
+    kept.insert(kept.end(), bytes.begin() + std::ptrdiff_t(from), bytes.begin() + std::ptrdiff_t(at));
+    from = at + 12;
+  }
+  kept.insert(kept.end(), bytes.begin() + std::ptrdiff_t(from), bytes.end());
+  return kept;
 }
 
 }  // namespace
@@ -80,7 +116,14 @@ Picture decode_picture(std::span<const std::uint8_t> bytes, int channels, std::i
   }
   if (bytes.empty()) throw Error("cannot decode picture '" + name + "': the file is empty");
   if (looks_like_jpeg(bytes)) return decode_jpeg(bytes, channels, max_pixels, name);
-  check_png_chunks(bytes, name);
+  std::vector<std::uint8_t> cleaned;
+  if (is_png(bytes)) {
+    const std::vector<std::size_t> empty_data_chunks = check_png_chunks(bytes, name);
+    if (!empty_data_chunks.empty()) {
+      cleaned = without_chunks(bytes, empty_data_chunks);
+      bytes = cleaned;
+    }
+  }
   // stb takes an int length; a picture file over 2 GiB is not one we take.
   if (bytes.size() > std::size_t(INT32_MAX)) {
     throw Error("cannot decode picture '" + name + "': the file is over 2 GiB");

@@ -345,6 +345,29 @@ TEST(ImageFolderErrors, TruncatedAndCorruptFilesAreNamed) {
   EXPECT_CONTAINS(message, "broken.png");
 }
 
+// Empty IDAT chunks hold nothing; the decoder drops them, because stb
+// copies an empty first one into its still-null buffer (undefined
+// behaviour; picture_fuzzer's find). The picture decodes as without them.
+TEST(ImageFolder, EmptyDataChunksAreHarmless) {
+  const auto png = handmade_png(2, 2, 8, 0, {1, 2, 3, 4});
+  // IDAT follows the 8-byte signature and the 25-byte IHDR chunk.
+  const PictureBytes empty_idat = {0, 0, 0, 0, 'I', 'D', 'A', 'T', 0xae, 0x42, 0x60, 0x82};
+  PictureBytes padded(png.begin(), png.begin() + 33);
+  padded.insert(padded.end(), empty_idat.begin(), empty_idat.end());
+  const std::uint32_t data_length = std::uint32_t(png[33]) << 24 | std::uint32_t(png[34]) << 16 |
+                                    std::uint32_t(png[35]) << 8 | std::uint32_t(png[36]);
+  const auto after_data = png.begin() + 33 + 12 + std::ptrdiff_t(data_length);
+  padded.insert(padded.end(), png.begin() + 33, after_data);
+  padded.insert(padded.end(), empty_idat.begin(), empty_idat.end());
+  padded.insert(padded.end(), after_data, png.end());
+  ASSERT_EQ(padded.size(), png.size() + 24);
+
+  const auto picture = detail::decode_picture(padded, 1, 1 << 20, "padded.png");
+  EXPECT_EQ(picture.width, 2);
+  EXPECT_EQ(picture.height, 2);
+  EXPECT_EQ(picture.pixels, (Pixels{1, 2, 3, 4}));
+}
+
 TEST(ImageFolderErrors, UnreadableFileIsNamed) {
   TempDir dir;
   tagged_png(dir.path() / "a" / "good.png", 1);
