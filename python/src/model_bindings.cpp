@@ -7,9 +7,11 @@
 #include <pybind11/stl/filesystem.h>
 
 #include <cstring>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -105,10 +107,20 @@ py::dict history_dict(const History& h) {
   return d;
 }
 
+// A 1-D float32 array (the Python layer makes it one) as a span; empty for
+// None. The array must outlive the span.
+using Weights = std::optional<py::array_t<float, py::array::c_style | py::array::forcecast>>;
+std::span<const float> weights_of(const Weights& weights) {
+  if (!weights) return {};
+  return {weights->data(), std::size_t(weights->size())};
+}
+
 py::dict fit(Sequential& model, const py::array& x, const Bytes& y, int epochs, int initial_epoch,
              int batch_size, bool shuffle, int verbose, std::uint64_t seed, std::optional<py::array> val_x,
              std::optional<Bytes> val_y, std::vector<std::shared_ptr<Callback>> native_callbacks,
-             py::object dispatcher, bool forward_batches) {
+             py::object dispatcher, bool forward_batches, std::map<int, double> class_weight,
+             const Weights& sample_weight, const Weights& val_sample_weight, std::int64_t steps_per_epoch,
+             std::int64_t validation_steps, int validation_batch_size) {
   FitOptions options;
   options.epochs = epochs;
   options.initial_epoch = initial_epoch;
@@ -120,8 +132,14 @@ py::dict fit(Sequential& model, const py::array& x, const Bytes& y, int epochs, 
   std::optional<Inputs> validation_inputs;
   if (val_x && val_y) {
     validation_inputs = inputs_of(*val_x);
-    options.validation_data = ValidationData{validation_inputs->samples, labels_of(*val_y)};
+    options.validation_data =
+        ValidationData{validation_inputs->samples, labels_of(*val_y), weights_of(val_sample_weight)};
   }
+  options.class_weight = std::move(class_weight);
+  options.sample_weight = weights_of(sample_weight);
+  options.steps_per_epoch = steps_per_epoch;
+  options.validation_steps = validation_steps;
+  options.validation_batch_size = validation_batch_size;
   options.callbacks = std::move(native_callbacks);
   // The bridge is registered only when there are Python callbacks: without
   // one, fit has no callback at all and Python costs nothing per step.
@@ -151,10 +169,13 @@ py::dict fit(Sequential& model, const py::array& x, const Bytes& y, int epochs, 
 }
 
 py::tuple evaluate(Sequential& model, const py::array& x, const Bytes& y, int batch_size,
-                   int verbose) {
+                   int verbose, const Weights& sample_weight) {
   const Inputs inputs = inputs_of(x);
   PythonStdout out = open_python_stdout();
-  const EvaluateOptions options{.batch_size = batch_size, .verbose = verbose, .output = out.get()};
+  const EvaluateOptions options{.batch_size = batch_size,
+                                .verbose = verbose,
+                                .output = out.get(),
+                                .sample_weight = weights_of(sample_weight)};
   Evaluation result;
   {
     py::gil_scoped_release release;
@@ -324,9 +345,12 @@ void bind_model(py::module_& m) {
            py::arg("batch_size"),
            py::arg("shuffle"), py::arg("verbose"), py::arg("seed"), py::arg("val_x"),
            py::arg("val_y"), py::arg("native_callbacks"), py::arg("dispatcher"),
-           py::arg("forward_batches"))
+           py::arg("forward_batches"), py::arg("class_weight") = std::map<int, double>{},
+           py::arg("sample_weight") = py::none(), py::arg("val_sample_weight") = py::none(),
+           py::arg("steps_per_epoch") = 0, py::arg("validation_steps") = 0,
+           py::arg("validation_batch_size") = 0)
       .def("evaluate", &evaluate, py::arg("x"), py::arg("y"), py::arg("batch_size"),
-           py::arg("verbose"))
+           py::arg("verbose"), py::arg("sample_weight") = py::none())
       .def("predict", &predict, py::arg("x"), py::arg("batch_size"), py::arg("verbose"))
       .def("layer_outputs", &layer_outputs, py::arg("x"))
       .def("get_weights", &get_weights)

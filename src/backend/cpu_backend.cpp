@@ -205,15 +205,34 @@ class CpuProgramBuilder final : public ProgramBuilder {
       cpu::binary_count_correct<float>(op.batch, f32(op.logits), u32(op.labels), u32(op.correct));
     });
   }
+  void encode(const op::WeightSamples& op) {
+    add([op] {
+      const std::int64_t first = std::int64_t(state_of(op.state).batch_index) * op.batch_size;
+      if (first + op.geometry.batch > op.order.count()) {
+        throw Error("weight_samples: batch runs past the sample order");
+      }
+      cpu::weight_samples<float>(op.geometry, f32(op.sample_weights), op.sample_weights.count(),
+                                 u32(op.order), first, f32(op.loss), f32(op.dlogits), f32(op.weights_out));
+    });
+  }
   void encode(const op::AccumulateMetrics& op) {
     add([op] {
       float batch_loss = 0.0f;
       std::uint32_t batch_correct = 0;
+      float batch_weighted_correct = 0.0f;
+      float batch_weight = 0.0f;
       for (std::uint32_t i = 0; i < op.count; ++i) {
         batch_loss += f32(op.loss)[i];
         batch_correct += u32(op.correct)[i];
+        if (op.weights) {
+          const float w = f32(*op.weights)[i];
+          batch_weighted_correct += u32(op.correct)[i] != 0 ? w : 0.0f;
+          batch_weight += w;
+        }
       }
-      reinterpret_cast<MetricTotals*>(cpu(op.totals).bytes())->add_batch(batch_loss, batch_correct, op.count);
+      auto& totals = *reinterpret_cast<MetricTotals*>(cpu(op.totals).bytes());
+      totals.add_batch(batch_loss, batch_correct, op.count);
+      if (op.weights) totals.add_weights(batch_weighted_correct, batch_weight);
     });
   }
   void encode(const op::AdamUpdate& op) {

@@ -259,13 +259,27 @@ struct BinaryCountCorrect {
   const DeviceTensor& correct;
 };
 
+// Keras's sample weights on a batch whose loss op has run: w[n] =
+// sample_weights[order[state.batch_index * batch_size + n]] (the dataset's
+// per-sample weights, picked as the gather picks samples); loss[n] *= w[n],
+// dlogits[n, :] *= w[n], weights_out[n] = w[n].
+struct WeightSamples {
+  static constexpr std::string_view name = "weight_samples";
+  ClassesGeometry geometry;
+  Required<std::uint32_t> batch_size;
+  const DeviceTensor &sample_weights, &order, &state;
+  const DeviceTensor &loss, &dlogits, &weights_out;
+};
+
 // totals += (sum of loss[0..count), sum of correct[0..count), count):
-// accumulates.
+// accumulates. With weights (WeightSamples' weights_out), also the sums of
+// weights[i] * correct[i] and of weights[i] (Keras's weighted accuracy).
 struct AccumulateMetrics {
   static constexpr std::string_view name = "accumulate_metrics";
   Required<std::uint32_t> count;
   const DeviceTensor &loss, &correct;
   const DeviceTensor& totals;
+  const DeviceTensor* weights = nullptr;
 };
 
 // Keras's Adam at t = state.iterations + 1, learning rate from the state;
@@ -321,7 +335,7 @@ using Op = std::variant<op::GatherBatch, op::GatherFloatBatch, op::Conv2dForward
                         op::DenseBackwardKernel, op::DenseBackwardBias, op::Dropout,
                         op::ReluBackward, op::SoftmaxForward, op::SoftmaxCrossEntropy,
                         op::CountCorrect, op::SigmoidForward, op::SigmoidCrossEntropy,
-                        op::BinaryCountCorrect, op::AccumulateMetrics, op::AdamUpdate,
+                        op::BinaryCountCorrect, op::WeightSamples, op::AccumulateMetrics, op::AdamUpdate,
                         op::RmspropUpdate, op::SgdUpdate, op::StoreBatch, op::AdvanceStep>;
 
 // Every alternative's name, in the variant's order: what the op table's

@@ -318,8 +318,13 @@ class VulkanProgramBuilder final : public ProgramBuilder {
   void encode(const op::BinaryCountCorrect& op) {
     vk::ops::binary_count_correct(rec(), op.batch, buf(op.logits), buf(op.labels), buf(op.correct));
   }
+  void encode(const op::WeightSamples& op) {
+    vk::ops::weight_samples(rec(), op.geometry, op.batch_size, buf(op.sample_weights), buf(op.order),
+                            buf(op.state), buf(op.loss), buf(op.dlogits), buf(op.weights_out));
+  }
   void encode(const op::AccumulateMetrics& op) {
-    vk::ops::accumulate_metrics(rec(), op.count, buf(op.loss), buf(op.correct), buf(op.totals));
+    vk::ops::accumulate_metrics(rec(), op.count, buf(op.loss), buf(op.correct), buf(op.totals),
+                                op.weights ? &buf(*op.weights) : nullptr);
   }
   void encode(const op::AdamUpdate& op) {
     vk::ops::adam_update(rec(), op.config, std::uint64_t(op.count), buf(op.state), buf(op.weights),

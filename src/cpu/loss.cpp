@@ -106,6 +106,35 @@ std::int64_t count_correct(const ClassesGeometry& g, const T* scores,
   return correct;
 }
 
+template <class T>
+void weight_samples(const ClassesGeometry& g, const float* sample_weights, std::int64_t sample_count,
+                    const std::uint32_t* order, std::int64_t first, T* loss, T* dlogits, T* weights_out) {
+  const char* op = "weight_samples";
+  validate_classes(op, g);
+  require_buffer(op, "sample_weights", sample_weights, "one float per dataset sample");
+  require_buffer(op, "order", order, "the epoch's sample order");
+  require_buffer(op, "loss", loss, elements(g.batch) + " (" + g.describe() + ")");
+  require_buffer(op, "dlogits", dlogits,
+                 elements(std::int64_t(g.batch) * g.classes) + " (" + g.describe() + ")");
+  require_buffer(op, "weights_out", weights_out, elements(g.batch) + " (" + g.describe() + ")");
+  for (int n = 0; n < g.batch; ++n) {
+    const std::uint32_t s = order[first + n];
+    if (std::int64_t(s) >= sample_count) {
+      throw Error(std::string(op) + ": sample " + std::to_string(s) + " at position " +
+                  std::to_string(first + n) + " of the order is past the " +
+                  std::to_string(sample_count) + " sample weights");
+    }
+    const T w = T(sample_weights[s]);
+    weights_out[n] = w;
+    loss[n] *= w;
+    for (int c = 0; c < g.classes; ++c) dlogits[std::int64_t(n) * g.classes + c] *= w;
+  }
+}
+
+template void weight_samples<float>(const ClassesGeometry&, const float*, std::int64_t,
+                                    const std::uint32_t*, std::int64_t, float*, float*, float*);
+template void weight_samples<double>(const ClassesGeometry&, const float*, std::int64_t,
+                                     const std::uint32_t*, std::int64_t, double*, double*, double*);
 template void softmax_cross_entropy<float>(const ClassesGeometry&, const float*,
                                            const std::uint32_t*, float, float*, float*);
 template void softmax_cross_entropy<double>(const ClassesGeometry&, const double*,

@@ -12,18 +12,30 @@ void sum_in_rank_order(const float* rows, std::size_t row_stride, int ranks, std
   }
 }
 
+namespace {
+
+// A double as a Kahan pair of floats: sum - compensation = value, to double
+// precision.
+void as_kahan_pair(double value, float& sum, float& compensation) {
+  sum = float(value);
+  compensation = float(double(sum) - value);
+}
+
+}  // namespace
+
 MetricTotals sum_in_rank_order(std::span<const MetricTotals> per_rank) {
-  double loss = 0.0;
+  double loss = 0.0, weighted_correct = 0.0, weights = 0.0;
   MetricTotals total;
   for (const MetricTotals& t : per_rank) {
     loss += t.summed_loss();
+    weighted_correct += double(t.weighted_correct) - double(t.weighted_correct_compensation);
+    weights += double(t.weight_sum) - double(t.weight_compensation);
     total.correct += t.correct;
     total.samples += t.samples;
   }
-  // As a Kahan pair: summed_loss() = loss_sum - loss_compensation = loss,
-  // to double precision.
-  total.loss_sum = float(loss);
-  total.loss_compensation = float(double(total.loss_sum) - loss);
+  as_kahan_pair(loss, total.loss_sum, total.loss_compensation);
+  as_kahan_pair(weighted_correct, total.weighted_correct, total.weighted_correct_compensation);
+  as_kahan_pair(weights, total.weight_sum, total.weight_compensation);
   return total;
 }
 

@@ -62,14 +62,23 @@ std::vector<std::string> split(const std::string& text, char separator) {
   }
 }
 
-// The 16 bytes of MetricTotals as four hexadecimal u32 words: the float
-// sums bit for bit, which a decimal print would not promise.
+// MetricTotals as hexadecimal u32 words, one per 4 bytes: the float sums
+// bit for bit, which a decimal print would not promise.
+constexpr std::size_t kTotalsWords = sizeof(MetricTotals) / 4;
+// Backups written before sample weights held only the first four words
+// (loss, compensation, correct, samples); the rest read as zero.
+constexpr std::size_t kUnweightedTotalsWords = 4;
+
 std::string totals_text(const MetricTotals& totals) {
-  std::uint32_t words[4];
+  std::uint32_t words[kTotalsWords];
   std::memcpy(words, &totals, sizeof words);
-  char text[48];
-  std::snprintf(text, sizeof text, "%08" PRIx32 " %08" PRIx32 " %08" PRIx32 " %08" PRIx32, words[0],
-                words[1], words[2], words[3]);
+  std::string text;
+  for (const std::uint32_t word : words) {
+    char hex[9];
+    std::snprintf(hex, sizeof hex, "%08" PRIx32, word);
+    if (!text.empty()) text += ' ';
+    text += hex;
+  }
   return text;
 }
 
@@ -109,9 +118,13 @@ class MetadataReader {
   }
   MetricTotals totals(const std::string& key) const {
     const auto words = split(text(key), ' ');
-    if (words.size() != 4) fail(key, "must be four hexadecimal words, got '" + text(key) + "'");
-    std::uint32_t bits[4];
-    for (std::size_t i = 0; i < 4; ++i) {
+    if (words.size() != kTotalsWords && words.size() != kUnweightedTotalsWords) {
+      fail(key, "must be " + std::to_string(kTotalsWords) + " (or, from older backups, " +
+                    std::to_string(kUnweightedTotalsWords) + ") hexadecimal words, got '" + text(key) +
+                    "'");
+    }
+    std::uint32_t bits[kTotalsWords] = {};
+    for (std::size_t i = 0; i < words.size(); ++i) {
       const std::string& w = words[i];
       if (w.size() != 8 || w.find_first_not_of("0123456789abcdef") != std::string::npos) {
         fail(key, "word " + std::to_string(i + 1) + " '" + w + "' is not 8 lowercase hex digits");

@@ -1,11 +1,14 @@
 #include "model/data_parallel.hpp"
 
+#include "model/sample_weights.hpp"
+
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
 #include "distributed/rank_order_sum.hpp"
 #include "model/checkpoint.hpp"
+#include "model/sample_weights.hpp"
 #include "vknn/error.hpp"
 
 namespace vknn::model {
@@ -84,6 +87,12 @@ distributed::Fact data_fact(const std::string& name, const Samples& x, std::span
                     " labels, content hash " + distributed::hex(hash)};
 }
 
+distributed::Fact sample_weights_fact(const std::string& name, std::span<const float> weights) {
+  if (weights.empty()) return {name, "none"};
+  return {name, std::to_string(weights.size()) + " weights, content hash " +
+                    distributed::hex(distributed::content_hash(weights.data(), weights.size_bytes()))};
+}
+
 StepDecision agree(distributed::Communicator& communicator, StepDecision mine) {
   constexpr std::uint32_t stop_training = 1, stop_requested = 2, refresh_bar = 4, refresh_callbacks = 8;
   std::uint32_t bits = (mine.stop_training ? stop_training : 0u) | (mine.stop_requested ? stop_requested : 0u);
@@ -118,8 +127,8 @@ DataParallelTraining::DataParallelTraining(distributed::Communicator& communicat
   update_ = trainer.record_train_update();
   timing_asked_ = timing_asked();
   for (const Parameter& p : trainer.parameters()) gradient_count_ += p.spec.size();
-  // One row per rank: the gradients, then the metric totals (16 bytes, as
-  // 4 floats' room).
+  // One row per rank: the gradients, then the metric totals (as
+  // sizeof(MetricTotals) / 4 floats' room).
   constexpr std::size_t kTotalsFloats = sizeof(MetricTotals) / sizeof(float);
   send_.resize(std::size_t(gradient_count_) + kTotalsFloats);
   gathered_.resize(send_.size() * std::size_t(communicator.size()));
@@ -175,7 +184,7 @@ void DataParallelTraining::run(std::int64_t step) {
   distributed::sum_in_rank_order(gathered_.data(), send_.size(), communicator_.size(), std::span(sum_));
   std::vector<MetricTotals> per_rank(std::size_t(communicator_.size()));
   for (std::size_t r = 0; r < per_rank.size(); ++r) {
-    std::memcpy(&per_rank[r], gathered_.data() + r * send_.size() + gradient_count_, sizeof(MetricTotals));
+    std::memcpy(static_cast<void*>(&per_rank[r]), gathered_.data() + r * send_.size() + gradient_count_, sizeof(MetricTotals));
   }
   totals_ = distributed::sum_in_rank_order(per_rank);
 
@@ -206,7 +215,8 @@ DataParallelEvaluation::DataParallelEvaluation(distributed::Communicator& commun
                                                Trainer& trainer, DeviceDataset& data, int batch_size)
     : communicator_(communicator),
       trainer_(trainer),
-      shard_(data.count, batch_size, communicator.rank(), communicator.size()) {
+      shard_(data.count, batch_size, communicator.rank(), communicator.size()),
+      weighted_(data.sample_weights != nullptr) {
   std::vector<std::uint32_t> identity(std::size_t(data.count));
   for (std::size_t i = 0; i < identity.size(); ++i) identity[i] = std::uint32_t(i);
   if (const auto order = shard_.local_order(identity); !order.empty()) trainer.set_order(data, order);
@@ -220,22 +230,23 @@ DataParallelEvaluation::DataParallelEvaluation(distributed::Communicator& commun
   }
 }
 
-MetricTotals DataParallelEvaluation::run(ProgressBar* bar, std::int64_t* steps_done) {
+MetricTotals DataParallelEvaluation::run(ProgressBar* bar, std::int64_t* steps_done, std::int64_t steps) {
   auto& backend = trainer_.backend();
   backend.synchronize();
   backend.write_state(trainer_.eval_state(), StepState{});
   backend.zero(trainer_.eval_totals());
-  for (std::int64_t step = 0; step < shard_.steps(); ++step) {
+  const std::int64_t last = steps > 0 ? std::min(steps, shard_.steps()) : shard_.steps();
+  for (std::int64_t step = 0; step < last; ++step) {
     const std::int64_t count = shard_.slice(step).count;
     Program* program = count == shard_.local_stride() ? full_.get() : partial_.get();
-    if (count > 0) program->launch(step + 1 == shard_.steps());
+    if (count > 0) program->launch(step + 1 == last);
     if (steps_done) *steps_done = step + 1;
     // Rank 0's bar asks for a refresh; then every rank reads its totals.
     const StepDecision decision = agree(communicator_, {.refresh_bar = bar && bar->wants_refresh()});
     if (decision.refresh_bar) {
       backend.synchronize();
       const MetricTotals totals = global_totals(communicator_, backend.read_totals(trainer_.eval_totals()));
-      if (bar) bar->update(long(step + 1), {{"loss", totals.mean_loss()}, {"accuracy", totals.accuracy()}});
+      if (bar) bar->update(long(step + 1), metric_values(totals, weighted_));
     }
   }
   backend.synchronize();

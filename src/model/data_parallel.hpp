@@ -34,6 +34,8 @@ void require_batch_for_every_rank(const std::string& call, int batch_size, int r
 distributed::Fact model_fact(const std::string& architecture_text);
 distributed::Fact weights_fact(Trainer& trainer);
 distributed::Fact data_fact(const std::string& name, const Samples& x, std::span<const std::uint8_t> y);
+// The per-sample weights (sample_weights_of), "none" when empty.
+distributed::Fact sample_weights_fact(const std::string& name, std::span<const float> weights);
 
 // What every rank decides at a step boundary, made one decision: a stop
 // wanted by any rank (a callback's stop_training, a stop request) stops
@@ -103,14 +105,16 @@ class DataParallelEvaluation {
   DataParallelEvaluation(distributed::Communicator& communicator, Trainer& trainer,
                          DeviceDataset& data, int batch_size);
   std::int64_t steps() const { return shard_.steps(); }
-  // Runs every step; `bar` (rank 0's, or null) is refreshed with global
-  // figures when rank 0 wants it.
-  MetricTotals run(ProgressBar* bar, std::int64_t* steps_done = nullptr);
+  // Runs every step (the first `steps` when > 0, fit's validation_steps);
+  // `bar` (rank 0's, or null) is refreshed with global figures when rank 0
+  // wants it.
+  MetricTotals run(ProgressBar* bar, std::int64_t* steps_done = nullptr, std::int64_t steps = 0);
 
  private:
   distributed::Communicator& communicator_;
   Trainer& trainer_;
   distributed::Shard shard_;
+  bool weighted_;  // the data has sample weights: the bar shows weighted accuracy
   std::unique_ptr<Program> full_, partial_;
 };
 

@@ -148,6 +148,7 @@ Plan make_plan(const Architecture& architecture, int batch) {
   plan.logits = plan.layers.back().output;
   plan.loss = add("per-sample loss", backend::ElementType::f32, batch);
   plan.correct = add("per-sample correct", backend::ElementType::u32, batch);
+  plan.sample_weights = add("per-sample weight", backend::ElementType::f32, batch);
   if (is_output_activation(plan.output_activation)) {
     plan.probabilities =
         add("probabilities", backend::ElementType::f32, std::int64_t(batch) * plan.classes);

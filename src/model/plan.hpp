@@ -108,6 +108,7 @@ struct Plan {
   TensorId logits = kNoTensor;         // the last layer's forward output
   TensorId loss = kNoTensor;           // per-sample loss
   TensorId correct = kNoTensor;        // per-sample correctness
+  TensorId sample_weights = kNoTensor; // per-sample weight (only under sample weights)
   TensorId probabilities = kNoTensor;  // the output activation of the logits, if any
   // The last layer's activation: softmax or sigmoid, which training fuses
   // into the loss and prediction applies with its own op (into

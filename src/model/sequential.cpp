@@ -17,6 +17,7 @@
 #include "model/data_parallel.hpp"
 #include "model/device_failure_report.hpp"
 #include "model/progress_bar.hpp"
+#include "model/sample_weights.hpp"
 #include "model/seeding.hpp"
 #include "model/trainer.hpp"
 #include "vknn/distributed.hpp"
@@ -68,11 +69,6 @@ std::vector<std::uint32_t> epoch_order(std::int64_t count, bool shuffle, std::ui
     std::swap(order[i - 1], order[uniform_below(rng, i)]);
   }
   return order;
-}
-
-model::MetricValues metric_values(const MetricTotals& t, const char* prefix = "") {
-  return {{std::string(prefix) + "loss", t.mean_loss()},
-          {std::string(prefix) + "accuracy", t.accuracy()}};
 }
 
 Logs logs_of(const model::MetricValues& values) {
@@ -304,19 +300,27 @@ BatchPrograms record_batches(std::int64_t count, int batch_size, Record&& record
 
 // Runs recorded evaluation steps, returning their totals; shows a bar when
 // `bar` is given.
-MetricTotals run_evaluation(Trainer& trainer, BatchPrograms& programs,
-                            model::ProgressBar* bar, std::int64_t* steps_done = nullptr) {
+// Keras's validation_batch_size, which defaults to batch_size.
+int validation_batch_size(const FitOptions& options) {
+  return options.validation_batch_size > 0 ? options.validation_batch_size : options.batch_size;
+}
+
+// `steps`: the first that many (all of them when 0).
+MetricTotals run_evaluation(Trainer& trainer, BatchPrograms& programs, bool weighted,
+                            model::ProgressBar* bar, std::int64_t* steps_done = nullptr,
+                            std::int64_t steps = 0) {
   auto& backend = trainer.backend();
   backend.synchronize();
   StepState state;
   backend.write_state(trainer.eval_state(), state);
   backend.zero(trainer.eval_totals());
-  for (std::int64_t step = 0; step < programs.steps; ++step) {
-    programs.at(step).launch(step + 1 == programs.steps);
+  const std::int64_t last = steps > 0 ? std::min(steps, programs.steps) : programs.steps;
+  for (std::int64_t step = 0; step < last; ++step) {
+    programs.at(step).launch(step + 1 == last);
     if (steps_done) *steps_done = step + 1;
     if (bar && bar->wants_refresh()) {
       backend.synchronize();
-      bar->update(long(step + 1), metric_values(backend.read_totals(trainer.eval_totals())));
+      bar->update(long(step + 1), model::metric_values(backend.read_totals(trainer.eval_totals()), weighted));
     }
   }
   backend.synchronize();
@@ -352,14 +356,43 @@ History Sequential::run_fit(const Samples& x, std::span<const std::uint8_t> y,
   if (options.initial_epoch < 0) {
     throw Error("fit: initial_epoch must be >= 0, got " + std::to_string(options.initial_epoch));
   }
+  if (options.validation_batch_size < 0) {
+    throw Error("fit: validation_batch_size must be >= 0 (0: batch_size), got " +
+                std::to_string(options.validation_batch_size));
+  }
+  if (options.steps_per_epoch < 0 || options.validation_steps < 0) {
+    throw Error("fit: steps_per_epoch and validation_steps must be >= 0 (0: every batch), got " +
+                std::to_string(options.steps_per_epoch) + " and " + std::to_string(options.validation_steps));
+  }
   check_samples("fit", input_shape(), x, y, true, trainer_->label_classes());
+  const std::vector<float> train_weights = model::sample_weights_of(
+      "fit", y, options.class_weight, options.sample_weight, trainer_->label_classes());
+  std::vector<float> validation_weights;
   if (options.validation_data) {
     check_samples("fit (validation_data)", input_shape(), options.validation_data->x,
                   options.validation_data->y, true, trainer_->label_classes());
+    validation_weights = model::sample_weights_of("fit (validation_data)", options.validation_data->y, {},
+                                                  options.validation_data->sample_weight,
+                                                  trainer_->label_classes());
   }
   Trainer& trainer = *trainer_;
   auto& backend = trainer.backend();
   const int batch_size = int(std::min<std::int64_t>(options.batch_size, x.count));
+  const auto require_steps = [](const char* name, std::int64_t wanted, std::int64_t samples, int batch) {
+    const std::int64_t batches = (samples + batch - 1) / batch;
+    if (wanted > batches) {
+      throw Error("fit: " + std::string(name) + " " + std::to_string(wanted) + " is more than the " +
+                  std::to_string(batches) + " batches of " + std::to_string(samples) +
+                  " samples at batch_size " + std::to_string(batch) +
+                  " (Keras would run out of data); use at most " + std::to_string(batches));
+    }
+  };
+  require_steps("steps_per_epoch", options.steps_per_epoch, x.count, batch_size);
+  if (options.validation_data) {
+    const std::int64_t count = options.validation_data->x.count;
+    require_steps("validation_steps", options.validation_steps, count,
+                  int(std::min<std::int64_t>(validation_batch_size(options), count)));
+  }
   // Several ranks (vknn::distributed::initialize under mpirun): data-parallel,
   // once every rank is known to start alike. Only rank 0 prints.
   distributed::Communicator* const ranks = distributed::communicator();
@@ -373,16 +406,22 @@ History Sequential::run_fit(const Samples& x, std::span<const std::uint8_t> y,
          {"fit options", "batch_size " + std::to_string(options.batch_size) + ", epochs " +
                              std::to_string(options.epochs) + ", initial_epoch " +
                              std::to_string(options.initial_epoch) + ", shuffle " +
-                             (options.shuffle ? "on" : "off") + ", seed " + std::to_string(options.seed)},
+                             (options.shuffle ? "on" : "off") + ", seed " + std::to_string(options.seed) +
+                             ", steps_per_epoch " + std::to_string(options.steps_per_epoch) +
+                             ", validation_steps " + std::to_string(options.validation_steps) +
+                             ", validation_batch_size " + std::to_string(options.validation_batch_size)},
          {"resume point", resume_pending_ ? "a checkpoint at epoch " + std::to_string(progress_->epoch + 1) +
                                                 ", step " + std::to_string(progress_->step)
                                           : "none"},
          model::data_fact("training data", x, y),
-         v ? model::data_fact("validation data", v->x, v->y) : distributed::Fact{"validation data", "none"}});
+         model::sample_weights_fact("training sample weights", train_weights),
+         v ? model::data_fact("validation data", v->x, v->y) : distributed::Fact{"validation data", "none"},
+         model::sample_weights_fact("validation sample weights", validation_weights)});
   }
 
   // Upload once, record once.
-  DeviceDataset train = trainer.upload(x, y, "training");
+  DeviceDataset train = trainer.upload(x, y, "training", train_weights);
+  const bool weighted = !train_weights.empty();
   BatchPrograms steps;
   std::unique_ptr<model::DataParallelTraining> parallel;
   if (ranks) {
@@ -403,8 +442,8 @@ History Sequential::run_fit(const Samples& x, std::span<const std::uint8_t> y,
   std::unique_ptr<model::DataParallelEvaluation> parallel_validation;
   if (options.validation_data) {
     const auto& v = *options.validation_data;
-    validation = trainer.upload(v.x, v.y, "validation");
-    const int vb = int(std::min<std::int64_t>(options.batch_size, v.x.count));
+    validation = trainer.upload(v.x, v.y, "validation", validation_weights);
+    const int vb = int(std::min<std::int64_t>(validation_batch_size(options), v.x.count));
     if (ranks) {
       parallel_validation = std::make_unique<model::DataParallelEvaluation>(*ranks, trainer, *validation, vb);
     } else {
@@ -425,7 +464,9 @@ History Sequential::run_fit(const Samples& x, std::span<const std::uint8_t> y,
     return ranks ? model::agree(*ranks, mine) : mine;
   };
 
-  place.steps_per_epoch = steps.steps;
+  // Keras's steps_per_epoch: the first batches of each epoch's order.
+  const std::int64_t epoch_steps = options.steps_per_epoch > 0 ? options.steps_per_epoch : steps.steps;
+  place.steps_per_epoch = epoch_steps;
   History history;
   stop_training = false;
   for (auto& callback : options.callbacks) callback->on_train_begin(*this);
@@ -484,7 +525,7 @@ History Sequential::run_fit(const Samples& x, std::span<const std::uint8_t> y,
     place.steps_done = start;
     for (auto& callback : options.callbacks) callback->on_epoch_begin(*this, epoch);
 
-    model::ProgressBar bar(long(steps.steps), verbose, options.output);
+    model::ProgressBar bar(long(epoch_steps), verbose, options.output);
     Clock callback_clock;
     const bool batch_callbacks = !options.callbacks.empty();
     // Per-step logs when a callback asks for them (a host wait per step).
@@ -494,7 +535,7 @@ History Sequential::run_fit(const Samples& x, std::span<const std::uint8_t> y,
     // same step boundary: the request is agreed on with each step's other
     // decisions, and before the first.
     bool stop_agreed = ranks && decide({.stop_requested = stop_requested()}).stop_requested;
-    for (std::int64_t step = start; step < steps.steps; ++step) {
+    for (std::int64_t step = start; step < epoch_steps; ++step) {
       if (ranks ? stop_agreed : stop_requested()) {
         history.interrupted = true;
         break;
@@ -521,7 +562,7 @@ History Sequential::run_fit(const Samples& x, std::span<const std::uint8_t> y,
       if (stop_training) break;  // honoured at this step boundary
       if (decision.refresh_bar || decision.refresh_callbacks) {
         backend.synchronize();
-        const auto values = metric_values(running_totals());
+        const auto values = model::metric_values(running_totals(), weighted);
         if (decision.refresh_bar) bar.update(long(step + 1), values);
         if (decision.refresh_callbacks) {
           callback_clock.reset();
@@ -544,12 +585,16 @@ History Sequential::run_fit(const Samples& x, std::span<const std::uint8_t> y,
       if (verbose == 1 && options.output) std::fputc('\n', options.output);
       break;
     }
-    auto values = metric_values(running_totals());
+    auto values = model::metric_values(running_totals(), weighted);
     if (validation) {
       place.stage = model::FitStage::validating;
-      const MetricTotals v = parallel_validation ? parallel_validation->run(nullptr)
-                                                 : run_evaluation(trainer, validation_steps, nullptr);
-      for (auto& value : metric_values(v, "val_")) values.push_back(value);
+      const bool validation_weighted = !validation_weights.empty();
+      const MetricTotals v =
+          parallel_validation
+              ? parallel_validation->run(nullptr, nullptr, options.validation_steps)
+              : run_evaluation(trainer, validation_steps, validation_weighted, nullptr, nullptr,
+                               options.validation_steps);
+      for (auto& value : model::metric_values(v, validation_weighted, "val_")) values.push_back(value);
     }
     bar.finish(values);
     Logs logs = logs_of(values);
@@ -580,6 +625,9 @@ Evaluation Sequential::evaluate(const Samples& x, std::span<const std::uint8_t> 
   require_compiled(trainer_, "evaluate");
   check_batch_size("evaluate", options.batch_size);
   check_samples("evaluate", input_shape(), x, y, true, trainer_->label_classes());
+  const std::vector<float> weights =
+      model::sample_weights_of("evaluate", y, {}, options.sample_weight, trainer_->label_classes());
+  const bool weighted = !weights.empty();
   Trainer& trainer = *trainer_;
   const int batch_size = int(std::min<std::int64_t>(options.batch_size, x.count));
   distributed::Communicator* const ranks = distributed::communicator();
@@ -589,9 +637,10 @@ Evaluation Sequential::evaluate(const Samples& x, std::span<const std::uint8_t> 
         *ranks, "evaluate",
         {model::model_fact(model_text(*this, trainer)), model::weights_fact(trainer),
          {"evaluate options", "batch_size " + std::to_string(options.batch_size)},
-         model::data_fact("evaluation data", x, y)});
+         model::data_fact("evaluation data", x, y),
+         model::sample_weights_fact("evaluation sample weights", weights)});
   }
-  DeviceDataset data = trainer.upload(x, y, "evaluation");
+  DeviceDataset data = trainer.upload(x, y, "evaluation", weights);
   BatchPrograms programs;
   std::unique_ptr<model::DataParallelEvaluation> parallel;
   if (ranks) {
@@ -608,12 +657,13 @@ Evaluation Sequential::evaluate(const Samples& x, std::span<const std::uint8_t> 
   std::int64_t steps_done = 0;
   MetricTotals totals;
   try {
-    totals = parallel ? parallel->run(&bar, &steps_done) : run_evaluation(trainer, programs, &bar, &steps_done);
+    totals = parallel ? parallel->run(&bar, &steps_done)
+                      : run_evaluation(trainer, programs, weighted, &bar, &steps_done);
   } catch (const DeviceFailure& failure) {
     throw model::device_failure_in("evaluate", failure, steps_done, programs.steps);
   }
-  bar.finish(metric_values(totals));
-  return {totals.mean_loss(), totals.accuracy()};
+  bar.finish(model::metric_values(totals, weighted));
+  return {totals.mean_loss(), totals.accuracy(weighted)};
 }
 
 std::vector<float> Sequential::predict(const Samples& x, PredictOptions options) {

@@ -192,7 +192,7 @@ void Trainer::set_learning_rate(float learning_rate) {
 }
 
 DeviceDataset Trainer::upload(const Samples& x, std::span<const std::uint8_t> y,
-                              const std::string& name) {
+                              const std::string& name, std::span<const float> sample_weights) {
   DeviceDataset d;
   d.count = x.count;
   d.sample_size = element_count(architecture_.input_shape());
@@ -217,6 +217,15 @@ DeviceDataset Trainer::upload(const Samples& x, std::span<const std::uint8_t> y,
     backend_->write(*d.labels, y.data(), y.size());
   }
   d.order = backend_->tensor(name + " order", ElementType::u32, x.count);
+  if (!sample_weights.empty()) {
+    if (std::int64_t(sample_weights.size()) != x.count) {
+      throw Error("the " + name + " data has " + std::to_string(x.count) + " samples but " +
+                  std::to_string(sample_weights.size()) + " sample weights");
+    }
+    reserve(tensor_bytes(ElementType::f32, x.count), "the " + name + " data's sample weights");
+    d.sample_weights = backend_->tensor(name + " sample weights", ElementType::f32, x.count);
+    backend_->write(*d.sample_weights, sample_weights.data(), sample_weights.size_bytes());
+  }
   return d;
 }
 
@@ -506,7 +515,8 @@ void Trainer::record_update(ProgramBuilder& b) {
 // Loss, correctness and metric totals of the batch in the workspace. Keras
 // averages the loss over the samples of the batch, so a partial last batch
 // divides by its own size (a rank's slice, by its global batch's).
-void Trainer::record_loss_and_metrics(ProgramBuilder& b, Workspace& ws, int count,
+void Trainer::record_loss_and_metrics(ProgramBuilder& b, Workspace& ws, const DeviceDataset& data,
+                                      int batch_size, int count, const DeviceTensor& state,
                                       const DeviceTensor& totals, int gradient_divisor) {
   const Plan& plan = ws.plan;
   const DeviceTensor& dlogits = ws[plan.layers.back().linear_gradient];
@@ -532,10 +542,21 @@ void Trainer::record_loss_and_metrics(ProgramBuilder& b, Workspace& ws, int coun
                               .labels = ws[plan.labels],
                               .correct = ws[plan.correct]});
   }
+  if (data.sample_weights) {
+    b.record(op::WeightSamples{.geometry = ClassesGeometry{count, plan.classes},
+                               .batch_size = std::uint32_t(batch_size),
+                               .sample_weights = *data.sample_weights,
+                               .order = *data.order,
+                               .state = state,
+                               .loss = ws[plan.loss],
+                               .dlogits = dlogits,
+                               .weights_out = ws[plan.sample_weights]});
+  }
   b.record(op::AccumulateMetrics{.count = std::uint32_t(count),
                                  .loss = ws[plan.loss],
                                  .correct = ws[plan.correct],
-                                 .totals = totals});
+                                 .totals = totals,
+                                 .weights = data.sample_weights ? &ws[plan.sample_weights] : nullptr});
 }
 
 // The model's outputs as a user sees them: probabilities for a softmax or
@@ -563,7 +584,7 @@ std::unique_ptr<Program> Trainer::record_train_step(Workspace& ws, const DeviceD
   auto b = backend_->build("training step (batch " + std::to_string(count) + ")", timed_programs_);
   record_gather(*b, ws, data, batch_size, count, *state_);
   record_forward(*b, ws, count, true);
-  record_loss_and_metrics(*b, ws, count, *totals_, count);
+  record_loss_and_metrics(*b, ws, data, batch_size, count, *state_, *totals_, count);
   record_backward(*b, ws, count);
   record_update(*b);
   b->record(op::AdvanceStep{.state = *state_});
@@ -578,7 +599,7 @@ std::unique_ptr<Program> Trainer::record_train_gradients(Workspace& ws, const De
                            timed_programs_);
   record_gather(*b, ws, data, batch_size, count, *state_);
   record_forward(*b, ws, count, true, false, first_sample);
-  record_loss_and_metrics(*b, ws, count, *totals_, gradient_divisor);
+  record_loss_and_metrics(*b, ws, data, batch_size, count, *state_, *totals_, gradient_divisor);
   record_backward(*b, ws, count, first_sample);
   return b->finish();
 }
@@ -595,7 +616,7 @@ std::unique_ptr<Program> Trainer::record_eval_step(Workspace& ws, const DeviceDa
   auto b = backend_->build("evaluation step (batch " + std::to_string(count) + ")", timed_programs_);
   record_gather(*b, ws, data, batch_size, count, *eval_state_);
   record_forward(*b, ws, count, false);
-  record_loss_and_metrics(*b, ws, count, *eval_totals_, count);
+  record_loss_and_metrics(*b, ws, data, batch_size, count, *eval_state_, *eval_totals_, count);
   b->record(op::AdvanceStep{.state = *eval_state_});
   return b->finish();
 }

@@ -49,10 +49,12 @@ struct Parameter {
 };
 
 // A dataset resident on the backend: the inputs (uint8 pixels, or float
-// values in a Backend::float_dataset), uint8 labels, and the order in which
-// batches take the samples.
+// values in a Backend::float_dataset), uint8 labels, the order in which
+// batches take the samples, and (only under Keras's class_weight or
+// sample_weight) one float weight per sample.
 struct DeviceDataset {
   std::unique_ptr<DeviceTensor> images, labels, order;
+  std::unique_ptr<DeviceTensor> sample_weights;  // null: every sample weighs 1
   std::int64_t count = 0;
   std::int64_t sample_size = 0;
   bool float_values = false;  // images holds floats, gathered as they are
@@ -89,7 +91,10 @@ class Trainer {
   // Float values go to a Backend::float_dataset; the environment variable
   // VKNN_FLOAT_DATASET_CHUNK_SAMPLES (an internal test hook) caps its
   // buffers at that many samples, so tests cover several on small data.
-  DeviceDataset upload(const Samples& x, std::span<const std::uint8_t> y, const std::string& name);
+  // `sample_weights`: one per sample (the product of Keras's class_weight
+  // and sample_weight, sample_weights_of), or empty for none.
+  DeviceDataset upload(const Samples& x, std::span<const std::uint8_t> y, const std::string& name,
+                       std::span<const float> sample_weights = {});
   void set_order(DeviceDataset& data, std::span<const std::uint32_t> order);
 
   Workspace& workspace(int batch);
@@ -157,8 +162,11 @@ class Trainer {
   void record_backward(ProgramBuilder& b, Workspace& ws, int count, int first_sample = 0);
   void record_update(ProgramBuilder& b);
   // The loss gradient is divided by `gradient_divisor` (the batch's count
-  // in one process).
-  void record_loss_and_metrics(ProgramBuilder& b, Workspace& ws, int count,
+  // in one process). A dataset with sample weights weights the losses, the
+  // gradient and the accuracy (op::WeightSamples), picking the weights as
+  // the gather picked the samples (`batch_size`, `state`).
+  void record_loss_and_metrics(ProgramBuilder& b, Workspace& ws, const DeviceDataset& data,
+                               int batch_size, int count, const DeviceTensor& state,
                                const DeviceTensor& totals, int gradient_divisor);
   const DeviceTensor& record_outputs(ProgramBuilder& b, Workspace& ws, int count);
   // Counts `bytes` more against the backend's memory budget before they are

@@ -43,6 +43,8 @@ int main(int argc, char** argv) {
   flags.add_int("seed", 0, "weights and shuffle seed", {.min = 0});
   flags.add_bool("validation", false, "validate on the test samples during fit");
   flags.add_real("dropout", 0.0, "a Dropout layer of this rate before the last Dense", {.min = 0.0, .max = 0.9}, "RATE");
+  flags.add_bool("weighted", false,
+                 "class_weight {0: 0.5, 9: 3} in fit, and the same weights by label in evaluate and validation");
   flags.add_string("save", "", "rank 0 writes the weights here", {.allow_empty = false}, "PATH");
   flags.add_string("hash-dir", "", "each rank writes rank<N>.txt here", {.allow_empty = false}, "DIR");
   return run_program(flags, argc, argv, [&] {
@@ -62,10 +64,17 @@ int main(int argc, char** argv) {
       fit.epochs = int(flags.get_int("epochs"));
       fit.batch_size = int(flags.get_int("batch-size"));
       fit.seed = std::uint64_t(flags.get_int("seed"));
-      if (flags.get_bool("validation")) fit.validation_data = vknn::ValidationData{test, test_labels};
+      const bool weighted = flags.get_bool("weighted");
+      std::vector<float> test_weights;
+      if (weighted) {
+        fit.class_weight = {{0, 0.5}, {9, 3.0}};
+        for (const std::uint8_t label : test_labels) test_weights.push_back(label == 0 ? 0.5f : label == 9 ? 3.0f : 1.0f);
+      }
+      if (flags.get_bool("validation")) fit.validation_data = vknn::ValidationData{test, test_labels, test_weights};
       const vknn::History history = model.fit(train, train_labels, fit);
       vknn::EvaluateOptions evaluate_options;
       evaluate_options.batch_size = fit.batch_size;
+      evaluate_options.sample_weight = test_weights;
       const vknn::Evaluation result = model.evaluate(test, test_labels, evaluate_options);
       vknn::PredictOptions predict_options;
       predict_options.batch_size = fit.batch_size;

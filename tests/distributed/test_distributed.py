@@ -167,6 +167,16 @@ class DistributedTest(unittest.TestCase):
         # drawn per rank instead would move the weights by far more).
         self.assert_matches_one_rank(3, ["--samples", "330", "--dropout", "0.5"])
 
+    def test_class_weight_on_three_ranks_matches_one_rank(self):
+        # The sample weights live beside each rank's copy of the dataset and
+        # are picked through its slice of the order; the weighted accuracy's
+        # sums are reduced over the ranks like the loss.
+        args = ["--samples", "330", "--weighted", "--validation"]
+        self.assert_matches_one_rank(3, args)
+        weighted, _, _ = self.probe(1, "weighted", args)
+        plain, _, _ = self.probe(1, "plain", ["--samples", "330", "--validation"])
+        self.assertNotEqual(figures(weighted.stdout)["test loss"], figures(plain.stdout)["test loss"])
+
     def test_a_rank_without_samples_in_evaluate_and_predict(self):
         # 2 test samples on 3 ranks: evaluate and predict give ranks 0 and 1
         # one each and rank 2 none; every rank still returns all 2 rows.

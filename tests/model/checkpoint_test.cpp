@@ -284,6 +284,8 @@ TEST_F(Checkpoints, BadCheckpointsAreRefusedByNameAndChangeNothing) {
        {"\"progress.step\"", "beyond the 7 steps"}},
       {"totals of other steps", edited([](auto& m) { set(m, "progress.step", "2"); }),
        {"\"progress.totals\"", "expected 64 samples"}},
+      {"totals of three words", edited([](auto& m) { set(m, "progress.totals", "00000000 00000000 00000000"); }),
+       {"\"progress.totals\"", "must be 8 (or, from older backups, 4) hexadecimal words"}},
       {"history too short", edited([](auto& m) { set(m, "history.loss", ""); }),
        {"\"history.loss\"", "0 values for 1 epochs"}},
       {"infinite learning rate", edited([](auto& m) { set(m, "optimizer.learning_rate", "inf"); }),
@@ -313,6 +315,56 @@ TEST_F(Checkpoints, BadCheckpointsAreRefusedByNameAndChangeNothing) {
   // A refused load leaves no resume point: this fit starts at epoch 0.
   const History h = model.fit(data().samples(), data().labels, fit_options(1));
   EXPECT_EQ(h.epoch, std::vector<int>{0});
+}
+
+// A weighted fit's checkpoint holds the weighted accuracy's running sums
+// too, so it resumes bit for bit as well; and a backup written before
+// those sums existed (four totals words) still loads and resumes.
+TEST_F(Checkpoints, WeightedFitsResumeAndOlderTotalsStillLoad) {
+  TempDir dir;
+  FitOptions weighted = fit_options();
+  weighted.class_weight = {{0, 0.5}, {3, 2.0}};
+  Sequential whole = compiled(BackendKind::vulkan, Adam(0.01f));
+  const History whole_history = whole.fit(data().samples(), data().labels, weighted);
+  {
+    Sequential first = compiled(BackendKind::vulkan, Adam(0.01f));
+    FitOptions f = weighted;
+    f.callbacks.push_back(stop_before(1, 3));
+    first.fit(data().samples(), data().labels, f);
+    first.save_checkpoint(dir / "weighted.safetensors");
+  }
+  Sequential second = compiled(BackendKind::vulkan, Adam(0.01f), 99);
+  second.load_checkpoint(dir / "weighted.safetensors");
+  const History resumed = second.fit(data().samples(), data().labels, weighted);
+  EXPECT_TRUE(weight_bytes(second) == weight_bytes(whole));
+  EXPECT_EQ(resumed.history, whole_history.history);
+
+  // Unweighted, the last four words are zero; an older backup lacks them.
+  {
+    Sequential first = compiled(BackendKind::vulkan, Adam(0.01f));
+    FitOptions f = fit_options();
+    f.callbacks.push_back(stop_before(1, 3));
+    first.fit(data().samples(), data().labels, f);
+    first.save_checkpoint(dir / "new.safetensors");
+  }
+  fs::copy_file(dir / "new.safetensors", dir / "old.safetensors");
+  rewrite(dir / "old.safetensors", [](io::Metadata& m) {
+    for (auto& [key, value] : m) {
+      if (key != "progress.totals") continue;
+      ASSERT_EQ(value.size(), 8u * 9 - 1) << value;
+      ASSERT_EQ(value.substr(36), "00000000 00000000 00000000 00000000");
+      value.resize(35);
+    }
+  });
+  TrainingRun runs[2];
+  int i = 0;
+  for (const char* name : {"new.safetensors", "old.safetensors"}) {
+    Sequential model = compiled(BackendKind::vulkan, Adam(0.01f), 99);
+    model.load_checkpoint(dir / name);
+    runs[i].history = model.fit(data().samples(), data().labels, fit_options());
+    runs[i++].weights = weight_bytes(model);
+  }
+  expect_same_run(runs[0], runs[1]);
 }
 
 TEST_F(Checkpoints, AnotherModelOptimizerOrFitIsRefused) {

@@ -90,8 +90,8 @@ TEST(Plan, LeadingPoolingGetsNoGradientTensors) {
   EXPECT_FALSE(plan.layers[2].needs_input_gradient);
   EXPECT_EQ(plan.layers[2].linear_gradient_source, LinearGradientSource::loss);
   // input, labels, pool output, dense output, its gradient, loss, correct,
-  // probabilities.
-  EXPECT_EQ(plan.tensors.size(), 8u);
+  // sample weight, probabilities.
+  EXPECT_EQ(plan.tensors.size(), 9u);
 }
 
 TEST(Plan, LinearHiddenLayerUsesItsOutputGradientDirectly) {

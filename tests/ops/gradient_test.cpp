@@ -120,6 +120,7 @@ const std::map<std::string_view, std::string_view> kNoGradient = {
     {"count_correct", "an integer metric"},
     {"binary_count_correct", "an integer metric"},
     {"accumulate_metrics", "metric totals the host reads"},
+    {"weight_samples", "multiplies the loss and its gradient by given constants (the op table checks it)"},
     {"adam_update", "an optimizer update consumes gradients"},
     {"rmsprop_update", "an optimizer update consumes gradients"},
     {"sgd_update", "an optimizer update consumes gradients"},

@@ -418,7 +418,7 @@ TEST_F(LossCrosscheck, BadArgumentsNameTheOpAndBuffer) {
   expect_error_mentions([&] { ops::count_correct(r, {33, 10}, logits, labels, loss); },
                         {"count_correct", "logits", "1280", "1320"});
   expect_error_mentions([&] { ops::accumulate_metrics(r, 32, loss, labels, totals); },
-                        {"accumulate_metrics", "small totals", "8", "16"});
+                        {"accumulate_metrics", "small totals", "8", std::to_string(ops::kMetricTotalsBytes)});
   expect_error_mentions([&] { ops::accumulate_metrics(r, 33, loss, labels, totals); },
                         {"accumulate_metrics", "'loss'", "128", "132"});
 }

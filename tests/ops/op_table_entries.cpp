@@ -540,6 +540,58 @@ void add_rowwise(std::vector<OpCase>& cases) {
     metrics.tolerance = kElementwise;
     metrics.launches = 3;
     cases.push_back(metrics);
+
+    // With sample weights: also sum(w * correct) and sum(w).
+    OpCase weighted = metrics;
+    weighted.op = "accumulate_metrics_weighted";
+    TensorDesc weights = input("weights", count);
+    weights.low = 0.0f;
+    weights.high = 4.0f;
+    weighted.tensors = {loss, correct, totals, weights};
+    weighted.build = [count](ProgramBuilder& b, const Tensors& t) {
+      b.record(op::AccumulateMetrics{
+          .count = count, .loss = *t[0], .correct = *t[1], .totals = *t[2], .weights = t[3]});
+    };
+    cases.push_back(weighted);
+  }
+  // Sample weights picked through the order at the step's batch index (as
+  // the gather picks samples), scaling the loss and its gradient rows.
+  struct WeightShape {
+    std::uint32_t samples, batch_size, count, classes, batch_index;
+  };
+  for (const WeightShape& s : {WeightShape{1, 1, 1, 1, 0}, WeightShape{10, 4, 4, 1, 1},
+                               WeightShape{10, 4, 2, 10, 2},  // a partial last batch
+                               WeightShape{96, 32, 32, 10, 2}, WeightShape{33, 5, 3, 7, 6}}) {
+    OpCase weighting;
+    weighting.op = "weight_samples";
+    weighting.shape = "samples" + std::to_string(s.samples) + "_batch" + std::to_string(s.batch_size) +
+                      "_count" + std::to_string(s.count) + "_classes" + std::to_string(s.classes) +
+                      "_index" + std::to_string(s.batch_index);
+    vknn::StepState state;
+    state.batch_index = s.batch_index;
+    TensorDesc order = input("order", s.samples, Fill::reversed);
+    order.type = ElementType::u32;
+    TensorDesc sample_weights = input("sample_weights", s.samples);
+    sample_weights.low = 0.0f;
+    sample_weights.high = 5.0f;
+    TensorDesc loss = input("loss", s.count);
+    loss.output = true;
+    TensorDesc dlogits = input("dlogits", std::int64_t(s.count) * s.classes);
+    dlogits.output = true;
+    weighting.tensors = {sample_weights, order, step_state(state), loss, dlogits,
+                         output("weights_out", s.count)};
+    weighting.build = [s](ProgramBuilder& b, const Tensors& t) {
+      b.record(op::WeightSamples{.geometry = ClassesGeometry{int(s.count), int(s.classes)},
+                                 .batch_size = s.batch_size,
+                                 .sample_weights = *t[0],
+                                 .order = *t[1],
+                                 .state = *t[2],
+                                 .loss = *t[3],
+                                 .dlogits = *t[4],
+                                 .weights_out = *t[5]});
+    };
+    weighting.tolerance = kExact;  // one multiplication each
+    cases.push_back(weighting);
   }
 }
 

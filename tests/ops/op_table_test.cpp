@@ -172,6 +172,15 @@ void expect_same_totals(const std::vector<std::uint32_t>& vulkan,
   EXPECT_EQ(v.correct, c.correct) << what;
   EXPECT_NEAR(v.summed_loss(), c.summed_loss(), tolerance * std::max(1.0, std::fabs(c.summed_loss())))
       << what;
+  // Under sample weights: the weighted correct count and the weights' sum
+  // (zero in both when unweighted).
+  const auto kahan = [](float sum, float compensation) { return double(sum) - double(compensation); };
+  const double v_correct = kahan(v.weighted_correct, v.weighted_correct_compensation);
+  const double c_correct = kahan(c.weighted_correct, c.weighted_correct_compensation);
+  const double v_weights = kahan(v.weight_sum, v.weight_compensation);
+  const double c_weights = kahan(c.weight_sum, c.weight_compensation);
+  EXPECT_NEAR(v_correct, c_correct, tolerance * std::max(1.0, std::fabs(c_correct))) << what;
+  EXPECT_NEAR(v_weights, c_weights, tolerance * std::max(1.0, std::fabs(c_weights))) << what;
 }
 
 class Crosscheck : public VulkanTest, public ::testing::WithParamInterface<Target> {};
@@ -255,7 +264,8 @@ TEST(OpTableEntries, CoverEveryOptionWithUniqueNames) {
         "maxpool2d_backward", "maxpool2d_backward_relu_mask",
         "conv2d_relu_maxpool2d_forward",     // no winners: prediction
         "conv2d_relu_maxpool2d_training",    // winners, then the backward from them
-        "sgd_update", "sgd_update_momentum", "rmsprop_update", "rmsprop_update_momentum"}) {
+        "sgd_update", "sgd_update_momentum", "rmsprop_update", "rmsprop_update_momentum",
+        "accumulate_metrics_weighted"}) {
     EXPECT_TRUE(ops.count(op)) << "no op-table entry for " << op;
   }
 }

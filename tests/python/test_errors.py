@@ -117,8 +117,20 @@ def test_fit_arguments_are_checked(model):
         model.fit(X, Y, validation_data=X, verbose=0)
     with raises(ValueError, "fit: validation_split must be a number in [0, 1)"):
         model.fit(X, Y, validation_split=1.5, verbose=0)
-    with raises(ValueError, "fit: class_weight is not supported by vknn"):
-        model.fit(X, Y, class_weight={0: 1.0}, verbose=0)
+    with raises(ValueError, "fit: class_weight names class 10, but the labels are 0..9"):
+        model.fit(X, Y, class_weight={10: 1.0}, verbose=0)
+    with raises(ValueError, "fit: class_weight[0] is -1.0; class weights must be finite"):
+        model.fit(X, Y, class_weight={0: -1.0}, verbose=0)
+    with raises(ValueError, "fit: class_weight keys must be integer class indices, got 'a'"):
+        model.fit(X, Y, class_weight={"a": 1.0}, verbose=0)
+    with raises(ValueError, "fit: class_weight must be a dict"):
+        model.fit(X, Y, class_weight=[1.0, 2.0], verbose=0)
+    with raises(ValueError, f"fit: sample_weight: has 3 weights but there are {len(X)} samples"):
+        model.fit(X, Y, sample_weight=[1.0, 2.0, 3.0], verbose=0)
+    with raises(ValueError, "fit: sample_weight: weight nan at index 1 is not a finite number"):
+        model.fit(X, Y, sample_weight=[1.0, float("nan")] + [1.0] * (len(X) - 2), verbose=0)
+    with raises(ValueError, "evaluate: sample_weight: must be a 1-D array"):
+        model.evaluate(X, Y, sample_weight=[[1.0, 2.0]] * len(X), verbose=0)
     with raises(ValueError, "fit: argument workers=4 is not supported by vknn"):
         model.fit(X, Y, workers=4, verbose=0)
     with raises(ValueError, "fit: callbacks must be vknn.keras.callbacks.Callback objects"):

@@ -212,7 +212,7 @@ const std::vector<Expected>& table() {
        {ops::PoolSpec::channel_width, ops::PoolSpec::relu_mask}},
       {"metrics_accumulate",
        sizeof(ops::AccumulatePush),
-       {VKNN_FIELD(ops::AccumulatePush, count)},
+       {VKNN_FIELD(ops::AccumulatePush, count), VKNN_FIELD(ops::AccumulatePush, weighted)},
        {}},
       {"metrics_count_correct", sizeof(ops::RowPush), row_fields(), {}},
       {"metrics_count_correct_binary",
@@ -252,6 +252,13 @@ const std::vector<Expected>& table() {
        sizeof(ops::StoreBatchPush),
        {VKNN_FIELD(ops::StoreBatchPush, count), VKNN_FIELD(ops::StoreBatchPush, stride),
         VKNN_FIELD(ops::StoreBatchPush, destination_count)},
+       {}},
+      {"weight_samples",
+       sizeof(ops::WeightSamplesPush),
+       {VKNN_FIELD(ops::WeightSamplesPush, batch_size), VKNN_FIELD(ops::WeightSamplesPush, count),
+        VKNN_FIELD(ops::WeightSamplesPush, classes),
+        VKNN_FIELD(ops::WeightSamplesPush, sample_capacity),
+        VKNN_FIELD(ops::WeightSamplesPush, order_length)},
        {}},
   };
   return rows;

@@ -168,6 +168,16 @@ template <class T>
 void rmsprop_update(const RmspropConfig& config, std::int64_t count, T* weights,
                     const T* gradients, T* velocity, T* momentum_buffer);
 
+// ---- sample weights (Keras's class_weight / sample_weight) ----
+// After a loss op: for n < g.batch, w = sample_weights[order[first + n]];
+// loss[n] *= w, dlogits[n, c] *= w (c < g.classes), weights_out[n] = w.
+// Keras reduces a weighted loss as sum(w * loss) / batch, so the loss op's
+// division by the batch stays. sample_weights holds sample_count floats;
+// throws if an order entry is not below sample_count.
+template <class T>
+void weight_samples(const ClassesGeometry& g, const float* sample_weights, std::int64_t sample_count,
+                    const std::uint32_t* order, std::int64_t first, T* loss, T* dlogits, T* weights_out);
+
 // ---- batch gather ----
 // For i in [0, count): sample s = order[first + i]; x[i,:] = images[s,:] / 255
 // and labels_out[i] = labels[s]. images holds sample_size bytes per sample.

@@ -44,6 +44,9 @@ struct FitPlace;
 struct ValidationData {
   Samples x;
   std::span<const std::uint8_t> y;
+  // Keras's validation_data=(x, y, sample_weight): one weight per sample
+  // for val_loss and val_accuracy; empty: all 1.
+  std::span<const float> sample_weight = {};
 };
 
 struct FitOptions {
@@ -62,12 +65,33 @@ struct FitOptions {
   int verbose = 1;  // 0 silent, 1 progress bar, 2 one line per epoch
   std::uint64_t seed = 0;  // of the shuffles
   std::FILE* output = stdout;
+  // Keras's class_weight: label -> weight. Each sample's loss, its gradient
+  // and its accuracy count weigh its class's weight (1 for a class not
+  // listed, as in Keras 3), e.g. {{0, 1.0}, {1, 3.0}} for a binary task
+  // whose class 1 is rare. Keras's loss is then sum(w * loss) / samples and
+  // its accuracy sum(w * correct) / sum(w); so are vknn's.
+  std::map<int, double> class_weight = {};
+  // Keras's sample_weight: one weight per training sample, multiplied by
+  // class_weight's when both are given; empty: all 1.
+  std::span<const float> sample_weight = {};
+  // Keras's steps_per_epoch: each epoch trains on the first this many
+  // batches of its shuffled order (0: all of them, the last partial batch
+  // too); at most the batches there are. The course's week 4 trains 8
+  // batches of 128 of its 1,027 pictures per epoch this way.
+  std::int64_t steps_per_epoch = 0;
+  // Keras's validation_steps: validation at each epoch's end evaluates the
+  // first this many batches of validation_data (0: all of them).
+  std::int64_t validation_steps = 0;
+  // Keras's validation_batch_size: the batch of validation (0: batch_size).
+  int validation_batch_size = 0;
 };
 
 struct EvaluateOptions {
   int batch_size = 32;
   int verbose = 1;
   std::FILE* output = stdout;
+  // Keras's evaluate(sample_weight=...): one weight per sample; empty: all 1.
+  std::span<const float> sample_weight = {};
 };
 
 struct PredictOptions {

@@ -130,18 +130,26 @@ def _face_values(x, rescaling, what):
     return values
 
 
+def _is_resident_batches(x):
+    """A vknn.data.Dataset, or a DirectoryIterator (flow_from_directory):
+    batches of pictures held whole in memory, which fit takes as arrays."""
+    from .preprocessing.image import DirectoryIterator
+    return isinstance(x, (Dataset, DirectoryIterator))
+
+
 def from_dataset(x, y, batch_size, call):
     """fit/evaluate/predict's (x, y, batch_size, shuffle) when x is a
     vknn.data.Dataset (its images as FaceValues, its labels, its batch size
     and whether it shuffles); the arguments unchanged (shuffle None) otherwise."""
-    if not isinstance(x, Dataset):
+    if not _is_resident_batches(x):
         return x, y, batch_size, None
     if y is not None:
         raise ValueError(f"{call}: `y` argument is not supported when using a dataset as input "
                          f"(the dataset holds the labels)")
     if batch_size is not None:
-        raise ValueError(f"{call}: batch_size must not be given with a dataset (it is batched "
-                         f"already: image_dataset_from_directory's batch_size)")
+        raise ValueError(f"{call}: batch_size must not be given with a dataset or a generator "
+                         f"(it is batched already: image_dataset_from_directory's or "
+                         f"flow_from_directory's batch_size)")
     images, labels, batch, shuffle = x._for_model()
     if batch is None:
         raise ValueError(f"{call}: the dataset is not batched; call .batch(n) on it first")
@@ -149,13 +157,15 @@ def from_dataset(x, y, batch_size, call):
 
 
 def validation_pair(validation_data):
-    """fit's validation_data: a Dataset becomes (FaceValues, labels)."""
-    if isinstance(validation_data, Dataset):
-        images, labels, _, _ = validation_data._for_model()
+    """fit's validation_data and its own batch size: a Dataset or a
+    generator becomes ((images, labels), its batch size), as Keras validates
+    in the dataset's own batches; anything else (validation_data, None)."""
+    if _is_resident_batches(validation_data):
+        images, labels, batch, _ = validation_data._for_model()
         if labels is None:
             raise ValueError("fit: validation_data is a dataset without labels")
-        return images, labels
-    return validation_data
+        return (images, labels), batch
+    return validation_data, None
 
 
 def _float_values(x, expected, what):
@@ -212,6 +222,54 @@ def labels(y, count, classes, what="y", binary=False):
             f"{what}: label {y[bad]!r} at index {bad} is out of range for a model with "
             f"{classes} output classes (labels must be 0..{classes - 1})")
     return np.ascontiguousarray(y, dtype=np.uint8)
+
+
+def sample_weights(w, count, what="sample_weight"):
+    """Keras's sample_weight: a float32 array of count weights (shape (N,) or
+    (N, 1)), each finite and >= 0; None stays None."""
+    if w is None:
+        return None
+    w = np.asarray(w)
+    if w.ndim == 2 and w.shape[1] == 1:
+        w = w[:, 0]
+    if w.ndim != 1:
+        raise ValueError(f"{what}: must be a 1-D array of one weight per sample, got shape "
+                         f"{_shape_text(w.shape)}")
+    if w.shape[0] != count:
+        raise ValueError(f"{what}: has {w.shape[0]} weights but there are {count} samples "
+                         f"(one weight per sample)")
+    if not (np.issubdtype(w.dtype, np.floating) or np.issubdtype(w.dtype, np.integer)
+            or w.dtype == np.bool_):
+        raise ValueError(f"{what}: weights must be numbers, got dtype {w.dtype}")
+    w = np.ascontiguousarray(w, dtype=np.float32)
+    bad = ~np.isfinite(w) | (w < 0)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(f"{what}: weight {w[i]!r} at index {i} is not a finite number >= 0")
+    return w
+
+
+def class_weights(class_weight, classes):
+    """Keras's class_weight: a dict {class index: weight} as {int: float};
+    None stays {}. A class it does not list weighs 1 (as Keras 3)."""
+    if class_weight is None:
+        return {}
+    if not isinstance(class_weight, dict):
+        raise ValueError(f"fit: class_weight must be a dict {{class index: weight}}, got "
+                         f"{type(class_weight).__name__}")
+    out = {}
+    for key, value in class_weight.items():
+        if isinstance(key, (bool, np.bool_)) or not isinstance(key, (int, np.integer)):
+            raise ValueError(f"fit: class_weight keys must be integer class indices, got {key!r}")
+        if not 0 <= int(key) < classes:
+            raise ValueError(f"fit: class_weight names class {key}, but the labels are "
+                             f"0..{classes - 1}")
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)) \
+                or not np.isfinite(value) or value < 0:
+            raise ValueError(f"fit: class_weight[{key}] is {value!r}; class weights must be "
+                             f"finite numbers >= 0")
+        out[int(key)] = float(value)
+    return out
 
 
 def _one_hot_indices(y, what):

@@ -317,23 +317,17 @@ class Sequential(Model):
 
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
-            sample_weight=None, initial_epoch=0, steps_per_epoch=None, **kwargs):
+            sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
+            validation_batch_size=None, **kwargs):
         """Keras's fit: returns a History whose .history has 'loss', 'accuracy'
         (and 'val_loss', 'val_accuracy' when validating) per epoch."""
-        _reject(kwargs, "fit", allowed_defaults={"validation_steps": None,
-                                                 "validation_batch_size": None,
-                                                 "validation_freq": 1, "max_queue_size": 10,
+        _reject(kwargs, "fit", allowed_defaults={"validation_freq": 1, "max_queue_size": 10,
                                                  "workers": 1, "use_multiprocessing": False})
-        for name, value, default in (("class_weight", class_weight, None),
-                                     ("sample_weight", sample_weight, None),
-                                     ("steps_per_epoch", steps_per_epoch, None)):
-            if value is not default and value != default:
-                raise ValueError(f"fit: {name} is not supported by vknn (leave it at {default!r})")
         self._require_compiled("fit")
         x, y, batch_size, dataset_shuffle = _inputs.from_dataset(x, y, batch_size, "fit")
         if dataset_shuffle is not None:
             shuffle = dataset_shuffle  # a dataset's own order, as Keras's fit takes it
-        validation_data = _inputs.validation_pair(validation_data)
+        validation_data, validation_data_batch = _inputs.validation_pair(validation_data)
         if x is None or y is None:
             raise ValueError("fit: x and y are required (numpy arrays of images and labels)")
         self._ensure_built(np.asarray(x) if isinstance(x, (list, tuple)) else x, "fit")
@@ -342,20 +336,30 @@ class Sequential(Model):
         epochs = _inputs.positive_int("epochs", epochs, "fit", minimum=0)
         initial_epoch = _inputs.positive_int("initial_epoch", initial_epoch, "fit", minimum=0)
         verbose = _inputs.verbosity(verbose, "fit")
+        steps_per_epoch = 0 if steps_per_epoch is None else \
+            _inputs.positive_int("steps_per_epoch", steps_per_epoch, "fit")
+        validation_steps = 0 if validation_steps is None else \
+            _inputs.positive_int("validation_steps", validation_steps, "fit")
+        validation_batch_size = (validation_data_batch or 0) if validation_batch_size is None else \
+            _inputs.positive_int("validation_batch_size", validation_batch_size, "fit")
         if not isinstance(shuffle, (bool, np.bool_)):
             raise ValueError(f"fit: shuffle must be True or False, got {shuffle!r}")
         classes, binary = self._label_classes()
         samples = _inputs.images(x, self)
         labels = _inputs.labels(y, samples.shape[0], classes, binary=binary)
-        val_x = val_y = None
+        weights = _inputs.sample_weights(sample_weight, samples.shape[0], "fit: sample_weight")
+        class_weight = _inputs.class_weights(class_weight, classes)
+        val_x = val_y = val_weights = None
         if validation_data is not None:
             if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
-                raise ValueError("fit: validation_data must be a tuple (x_val, y_val)")
-            if len(validation_data) == 3 and validation_data[2] is not None:
-                raise ValueError("fit: validation sample weights are not supported by vknn")
+                raise ValueError("fit: validation_data must be a tuple (x_val, y_val) or "
+                                 "(x_val, y_val, val_sample_weights)")
             val_x = _inputs.images(validation_data[0], self, "validation_data x")
             val_y = _inputs.labels(validation_data[1], val_x.shape[0], classes,
                                    "validation_data y", binary=binary)
+            if len(validation_data) == 3:
+                val_weights = _inputs.sample_weights(validation_data[2], val_x.shape[0],
+                                                     "fit: validation_data's sample weights")
         elif validation_split:
             if not isinstance(validation_split, (int, float)) or not 0 < validation_split < 1:
                 raise ValueError(
@@ -367,6 +371,8 @@ class Sequential(Model):
                                  f"or no validation samples out of {samples.shape[0]}")
             samples, val_x = samples[:split], samples[split:]
             labels, val_y = labels[:split], labels[split:]
+            if weights is not None:  # as Keras, the weights split with the samples
+                weights, val_weights = weights[:split], weights[split:]
 
         user_callbacks = list(callbacks or [])
         for cb in user_callbacks:
@@ -374,8 +380,17 @@ class Sequential(Model):
                 raise ValueError(f"fit: callbacks must be vknn.keras.callbacks.Callback objects, "
                                  f"got {cb!r}")
         history = callbacks_module.History()
+        for name, steps, count, size in (
+                ("steps_per_epoch", steps_per_epoch, samples.shape[0], batch),
+                ("validation_steps", validation_steps,
+                 0 if val_x is None else val_x.shape[0], validation_batch_size or batch)):
+            batches = -(-count // min(size, count)) if count else 0
+            if count and steps > batches:
+                raise ValueError(f"fit: {name} {steps} is more than the {batches} batches of "
+                                 f"{count} samples at batch_size {min(size, count)} (Keras would "
+                                 f"run out of data); use at most {batches}")
         params = {"verbose": verbose, "epochs": epochs,
-                  "steps": -(-samples.shape[0] // min(batch, samples.shape[0]))}
+                  "steps": steps_per_epoch or -(-samples.shape[0] // min(batch, samples.shape[0]))}
         for cb in user_callbacks + [history]:
             cb.set_model(self)
             cb.set_params(params)
@@ -409,7 +424,10 @@ class Sequential(Model):
                 samples, labels, epochs=epochs, initial_epoch=initial_epoch, batch_size=batch,
                 shuffle=bool(shuffle), verbose=verbose, seed=utils.random_seed(), val_x=val_x,
                 val_y=val_y, native_callbacks=native, dispatcher=dispatcher,
-                forward_batches=bool(dispatcher and dispatcher.wants_batches()))
+                forward_batches=bool(dispatcher and dispatcher.wants_batches()),
+                class_weight=class_weight, sample_weight=weights, val_sample_weight=val_weights,
+                steps_per_epoch=steps_per_epoch, validation_steps=validation_steps,
+                validation_batch_size=validation_batch_size)
         # Keras's key order: loss, accuracy, val_loss, val_accuracy.
         order = ["loss", "accuracy", "val_loss", "val_accuracy"]
         history.history = {k: list(result["history"][k]) for k in order
@@ -430,8 +448,8 @@ class Sequential(Model):
         """[loss, accuracy] (just the loss when compiled without metrics), or a
         dict with return_dict=True."""
         _reject(kwargs, "evaluate")
-        if sample_weight is not None or steps is not None:
-            raise ValueError("evaluate: sample_weight and steps are not supported by vknn")
+        if steps is not None:
+            raise ValueError("evaluate: steps is not supported by vknn")
         self._require_compiled("evaluate")
         x, y, batch_size, _ = _inputs.from_dataset(x, y, batch_size, "evaluate")
         if x is None or y is None:
@@ -443,9 +461,11 @@ class Sequential(Model):
         samples = _inputs.images(x, self)
         classes, binary = self._label_classes()
         labels = _inputs.labels(y, samples.shape[0], classes, binary=binary)
+        weights = _inputs.sample_weights(sample_weight, samples.shape[0],
+                                         "evaluate: sample_weight")
         with self._lock:
             loss, accuracy = self._core.evaluate(samples, labels, batch_size=batch,
-                                                 verbose=verbose)
+                                                 verbose=verbose, sample_weight=weights)
         if return_dict:
             return {"loss": loss, "accuracy": accuracy} if self._keep_accuracy else {"loss": loss}
         return [loss, accuracy] if self._keep_accuracy else loss

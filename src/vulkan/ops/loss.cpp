@@ -1,5 +1,6 @@
 #include "vulkan/ops/loss.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 
@@ -8,6 +9,7 @@
 #include "vulkan/command.hpp"
 #include "vulkan/device.hpp"
 #include "vulkan/ops/dispatch.hpp"
+#include "vulkan/ops/step_state.hpp"
 #include "vulkan/ops/training_shaders.hpp"
 #include "vulkan/pipeline.hpp"
 
@@ -106,8 +108,36 @@ void count_correct(Recording& recording, const ClassesGeometry& geometry, const 
               RowPush{std::uint32_t(geometry.batch), std::uint32_t(geometry.classes)});
 }
 
+void weight_samples(Recording& recording, const ClassesGeometry& geometry, std::uint32_t batch_size,
+                    const Buffer& sample_weights, const Buffer& order, const Buffer& state,
+                    const Buffer& loss, const Buffer& dlogits, const Buffer& weights_out) {
+  const char* op = "weight_samples";
+  require_recording_open(op, recording);
+  require_positive(op, "batch", geometry.batch, geometry.describe());
+  require_positive(op, "classes", geometry.classes, geometry.describe());
+  require_positive(op, "batch_size", batch_size, "the stride of the step's batch index");
+  if (std::uint64_t(geometry.batch) > batch_size) {
+    throw Error(std::string(op) + ": the batch's " + std::to_string(geometry.batch) +
+                " rows exceed batch_size " + std::to_string(batch_size));
+  }
+  const std::int64_t size = std::int64_t(geometry.batch) * geometry.classes;
+  require_fits_u32(op, "batch * classes", std::uint64_t(size));
+  require_bytes(op, "sample_weights", sample_weights, sizeof(float), "one float per dataset sample");
+  require_bytes(op, "order", order, 4, "the epoch's sample order, uint32");
+  require_step_state(op, state);
+  require_bytes(op, "loss", loss, float_bytes(geometry.batch), per_sample(geometry, "float"));
+  require_bytes(op, "dlogits", dlogits, float_bytes(size), rows_of(geometry));
+  require_bytes(op, "weights_out", weights_out, float_bytes(geometry.batch), per_sample(geometry, "float"));
+  const WeightSamplesPush push{
+      batch_size, std::uint32_t(geometry.batch), std::uint32_t(geometry.classes),
+      std::uint32_t(std::min<std::uint64_t>(sample_weights.size() / sizeof(float), 0xffffffffull)),
+      std::uint32_t(std::min<std::uint64_t>(order.size() / 4, 0xffffffffull))};
+  record_rows(recording, "weight_samples", geometry,
+              {&sample_weights, &order, &state, &loss, &dlogits, &weights_out}, push);
+}
+
 void accumulate_metrics(Recording& recording, std::uint32_t count, const Buffer& loss,
-                        const Buffer& correct, const Buffer& totals) {
+                        const Buffer& correct, const Buffer& totals, const Buffer* weights) {
   const char* op = "accumulate_metrics";
   require_recording_open(op, recording);
   const std::string context = "count " + std::to_string(count);
@@ -117,17 +147,20 @@ void accumulate_metrics(Recording& recording, std::uint32_t count, const Buffer&
                 context + " uint32 correctness flags");
   require_bytes(op, "totals", totals, kMetricTotalsBytes,
                 "one MetricTotals, see src/vulkan/ops/loss.hpp");
+  if (weights) require_bytes(op, "weights", *weights, float_bytes(count), context + " float weights");
 
   Device& device = recording.device();
   PipelineDesc desc;
   desc.shader = "metrics_accumulate";
   desc.push_constant_bytes = sizeof(AccumulatePush);
   desc.workgroup = {workgroup_width(device, kMetricsWidth, kMetricsWidth), 1, 1};
-  desc.shared_memory_bytes = desc.workgroup[0] * 8;
+  // Four 4-byte partials per lane.
+  desc.shared_memory_bytes = desc.workgroup[0] * 16;
   // Exactly one workgroup: the reduction and the read-modify-write of the
-  // totals rely on it.
-  recording.dispatch(device.pipeline(desc), {&loss, &correct, &totals}, AccumulatePush{count},
-                     {1, 1, 1});
+  // totals rely on it. Unweighted, the shader reads no weights; the loss
+  // buffer stands in at their binding.
+  recording.dispatch(device.pipeline(desc), {&loss, &correct, &totals, weights ? weights : &loss},
+                     AccumulatePush{count, weights ? 1u : 0u}, {1, 1, 1});
   recording.barrier();
 }
 

@@ -51,11 +51,22 @@ void count_correct(Recording& recording, const ClassesGeometry& geometry, const 
 using ::vknn::MetricTotals;
 using ::vknn::kMetricTotalsBytes;
 
+// Sample weights (Keras's class_weight / sample_weight) on a batch whose
+// loss op has run: w[n] = sample_weights[order[state.batch_index *
+// batch_size + n]]; loss[n] *= w[n], dlogits[n, :] *= w[n], weights_out[n]
+// = w[n]. `sample_weights` holds one float per dataset sample, as the
+// dataset's labels hold one label.
+void weight_samples(Recording& recording, const ClassesGeometry& geometry, std::uint32_t batch_size,
+                    const Buffer& sample_weights, const Buffer& order, const Buffer& state,
+                    const Buffer& loss, const Buffer& dlogits, const Buffer& weights_out);
+
 // totals += (sum of loss[0..count), sum of correct[0..count), count), in one
 // workgroup, deterministically (no atomics): the same inputs give the same
-// bits on every replay. `count` is this recording's batch size.
+// bits on every replay. `count` is this recording's batch size. With
+// `weights` (weight_samples' weights_out) also the weighted correct count
+// and the weights' sum.
 void accumulate_metrics(Recording& recording, std::uint32_t count, const Buffer& loss,
-                        const Buffer& correct, const Buffer& totals);
+                        const Buffer& correct, const Buffer& totals, const Buffer* weights = nullptr);
 
 // Records totals = 0 (a transfer fill, then a barrier), e.g. at the start
 // of an epoch's first step. Between submissions the host may instead call

@@ -24,6 +24,16 @@ struct SoftmaxCrossEntropyPush {
 // metrics_accumulate.comp.
 struct AccumulatePush {
   std::uint32_t count;
+  std::uint32_t weighted;
+};
+
+// weight_samples.comp.
+struct WeightSamplesPush {
+  std::uint32_t batch_size;
+  std::uint32_t count;
+  std::uint32_t classes;
+  std::uint32_t sample_capacity;
+  std::uint32_t order_length;
 };
 
 // optimizer_sgd.comp.
