@@ -80,6 +80,27 @@ class Recorder : public Callback {
   void on_batch_end(Sequential&, int, const Logs& logs) override { batch_logs.push_back(logs); }
 };
 
+// A fit on the Vulkan backend of `samples` synthetic images with a
+// ModelCheckpoint and, after it, a Recorder.
+struct CheckpointedFit {
+  Sequential model = compiled(BackendKind::vulkan);
+  std::shared_ptr<ModelCheckpoint> checkpoint;
+  std::shared_ptr<Recorder> recorder = std::make_shared<Recorder>();
+  History history;
+};
+
+CheckpointedFit fit_checkpointed(const fs::path& filepath, const ModelCheckpointOptions& options,
+                                 std::int64_t samples, FitOptions fit, bool validate = false) {
+  const auto data = synthetic_images(samples, kSide, kClasses, 1);
+  CheckpointedFit run;
+  run.checkpoint = std::make_shared<ModelCheckpoint>(filepath, options);
+  fit.callbacks = {run.checkpoint, run.recorder};
+  fit.verbose = 0;
+  if (validate) fit.validation_data = ValidationData{data.samples(), data.labels};
+  run.history = run.model.fit(data.samples(), data.labels, fit);
+  return run;
+}
+
 std::string printf_text(const char* format, double value) {
   char text[64];
   std::snprintf(text, sizeof text, format, value);
@@ -164,16 +185,10 @@ TEST(ModelCheckpoint, ModeMinMaxAndAutomaticAndTheInitialThreshold) {
 
 TEST_F(ModelCheckpointFit, TemplatesNameEachEpochsFileWhichHoldsThatEpochsWeightsBitForBit) {
   TempDir dir;
-  const auto data = synthetic_images(64, kSide, kClasses, 1);
-  Sequential model = compiled(BackendKind::vulkan);
-  auto checkpoint = std::make_shared<ModelCheckpoint>(
-      dir / "e{epoch:02d}-{loss:.4f}-{val_accuracy:.3f}.weights.safetensors",
-      ModelCheckpointOptions{.save_weights_only = true});
-  auto recorder = std::make_shared<Recorder>();
-  const History h = model.fit(
-      data.samples(), data.labels,
-      {.epochs = 2, .batch_size = 16, .validation_data = ValidationData{data.samples(), data.labels},
-       .callbacks = {checkpoint, recorder}, .verbose = 0});
+  const CheckpointedFit run =
+      fit_checkpointed(dir / "e{epoch:02d}-{loss:.4f}-{val_accuracy:.3f}.weights.safetensors",
+                       {.save_weights_only = true}, 64, {.epochs = 2, .batch_size = 16}, true);
+  const History& h = run.history;
   std::vector<std::string> expected;
   for (int e = 0; e < 2; ++e) {
     expected.push_back("e0" + std::to_string(e + 1) + "-" + printf_text("%.4f", h.history.at("loss")[e]) + "-" +
@@ -181,28 +196,25 @@ TEST_F(ModelCheckpointFit, TemplatesNameEachEpochsFileWhichHoldsThatEpochsWeight
   }
   ASSERT_EQ(files_in(dir.path()), expected);
   // Per-epoch saves ask for no per-step logs (no host wait per step).
-  EXPECT_FALSE(checkpoint->wants_batch_logs());
-  EXPECT_TRUE(recorder->batch_logs.size() < 8u);
-  for (int e = 0; e < 2; ++e) EXPECT_EQ(weights_in(dir / expected[std::size_t(e)]), recorder->epoch_weights[e]);
-  EXPECT_NE(recorder->epoch_weights[0], recorder->epoch_weights[1]);
+  EXPECT_FALSE(run.checkpoint->wants_batch_logs());
+  EXPECT_TRUE(run.recorder->batch_logs.size() < 8u);
+  const auto& epoch_weights = run.recorder->epoch_weights;
+  for (int e = 0; e < 2; ++e) EXPECT_EQ(weights_in(dir / expected[std::size_t(e)]), epoch_weights[e]);
+  EXPECT_NE(epoch_weights[0], epoch_weights[1]);
 }
 
 TEST_F(ModelCheckpointFit, WholeModelsAreKerasFilesThatLoadWithTheEpochsWeights) {
   TempDir dir;
-  const auto data = synthetic_images(48, kSide, kClasses, 2);
-  Sequential model = compiled(BackendKind::vulkan);
-  auto checkpoint = std::make_shared<ModelCheckpoint>(dir / "m-{epoch:02d}.keras",
-                                                      ModelCheckpointOptions{.monitor = "loss"});
-  auto recorder = std::make_shared<Recorder>();
-  model.fit(data.samples(), data.labels, {.epochs = 2, .batch_size = 16, .callbacks = {checkpoint, recorder}, .verbose = 0});
+  CheckpointedFit run = fit_checkpointed(dir / "m-{epoch:02d}.keras", {.monitor = "loss"}, 48,
+                                         {.epochs = 2, .batch_size = 16});
   ASSERT_EQ(files_in(dir.path()), (std::vector<std::string>{"m-01.keras", "m-02.keras"}));
   for (int e = 0; e < 2; ++e) {
     Sequential loaded = load_model(dir / ("m-0" + std::to_string(e + 1) + ".keras"), {.backend = BackendKind::cpu});
-    EXPECT_EQ(weight_bytes(loaded), recorder->epoch_weights[e]) << "epoch " << e + 1;
+    EXPECT_EQ(weight_bytes(loaded), run.recorder->epoch_weights[e]) << "epoch " << e + 1;
   }
   // The last one is the model as fit left it, optimizer included.
   Sequential last = load_model(dir / "m-02.keras", {.backend = BackendKind::cpu});
-  EXPECT_EQ(last.learning_rate(), model.learning_rate());
+  EXPECT_EQ(last.learning_rate(), run.model.learning_rate());
 }
 
 TEST_F(ModelCheckpointFit, AnIntegerSaveFreqSavesEveryNBatchesAcrossEpochs) {
@@ -210,44 +222,39 @@ TEST_F(ModelCheckpointFit, AnIntegerSaveFreqSavesEveryNBatchesAcrossEpochs) {
   // epochs, counted across them as Keras does, named by 1-based epoch and
   // batch: what the Python test expects of its ModelCheckpoint.
   TempDir dir;
-  const auto data = synthetic_images(64, kSide, kClasses, 3);
-  Sequential model = compiled(BackendKind::vulkan);
-  auto checkpoint = std::make_shared<ModelCheckpoint>(
-      dir / "b{epoch}-{batch}.w", ModelCheckpointOptions{.save_weights_only = true, .save_freq = SaveFreq::every_steps(3)});
-  auto recorder = std::make_shared<Recorder>();
-  model.fit(data.samples(), data.labels, {.epochs = 2, .batch_size = 8, .callbacks = {checkpoint, recorder}, .verbose = 0});
+  const CheckpointedFit run =
+      fit_checkpointed(dir / "b{epoch}-{batch}.w", {.save_weights_only = true, .save_freq = SaveFreq::every_steps(3)},
+                       64, {.epochs = 2, .batch_size = 8});
   EXPECT_EQ(files_in(dir.path()), (std::vector<std::string>{"b1-3.w", "b1-6.w", "b2-1.w", "b2-4.w", "b2-7.w"}));
   // A template without metrics needs no per-step logs.
-  EXPECT_FALSE(checkpoint->wants_batch_logs());
-  ASSERT_EQ(recorder->step_weights.size(), 16u);
+  EXPECT_FALSE(run.checkpoint->wants_batch_logs());
+  const auto& step_weights = run.recorder->step_weights;
+  ASSERT_EQ(step_weights.size(), 16u);
   // Each file holds the weights after its step (steps 3, 6, 9, 12, 15).
-  EXPECT_EQ(weights_in(dir / "b1-3.w"), recorder->step_weights[2]);
-  EXPECT_EQ(weights_in(dir / "b1-6.w"), recorder->step_weights[5]);
-  EXPECT_EQ(weights_in(dir / "b2-1.w"), recorder->step_weights[8]);
-  EXPECT_EQ(weights_in(dir / "b2-7.w"), recorder->step_weights[14]);
-  EXPECT_NE(weights_in(dir / "b2-7.w"), recorder->step_weights[15]);
+  EXPECT_EQ(weights_in(dir / "b1-3.w"), step_weights[2]);
+  EXPECT_EQ(weights_in(dir / "b1-6.w"), step_weights[5]);
+  EXPECT_EQ(weights_in(dir / "b2-1.w"), step_weights[8]);
+  EXPECT_EQ(weights_in(dir / "b2-7.w"), step_weights[14]);
+  EXPECT_NE(weights_in(dir / "b2-7.w"), step_weights[15]);
 }
 
 TEST_F(ModelCheckpointFit, BatchSavesNamingAMetricUseTheEpochsRunningLogsOfThatStep) {
-  TempDir dir;
-  const auto data = synthetic_images(40, kSide, kClasses, 4);
-  Sequential model = compiled(BackendKind::vulkan);
-  auto checkpoint = std::make_shared<ModelCheckpoint>(
-      dir / "b{batch}-{loss:.5f}.w",
-      ModelCheckpointOptions{.save_weights_only = true, .save_freq = SaveFreq::every_steps(2)});
-  auto recorder = std::make_shared<Recorder>();
   // 40 samples in batches of 8: 5 steps, the last one whole.
-  model.fit(data.samples(), data.labels, {.epochs = 1, .batch_size = 8, .callbacks = {checkpoint, recorder}, .verbose = 0});
-  EXPECT_TRUE(checkpoint->wants_batch_logs());
-  ASSERT_EQ(recorder->batch_logs.size(), 5u);  // every step, since the checkpoint asked
+  TempDir dir;
+  const CheckpointedFit run = fit_checkpointed(
+      dir / "b{batch}-{loss:.5f}.w", {.save_weights_only = true, .save_freq = SaveFreq::every_steps(2)}, 40,
+      {.epochs = 1, .batch_size = 8});
+  EXPECT_TRUE(run.checkpoint->wants_batch_logs());
+  const auto& batch_logs = run.recorder->batch_logs;
+  ASSERT_EQ(batch_logs.size(), 5u);  // every step, since the checkpoint asked
   std::vector<std::string> expected;
   for (const int step : {2, 4}) {
     expected.push_back("b" + std::to_string(step) + "-" +
-                       printf_text("%.5f", recorder->batch_logs[std::size_t(step - 1)].at("loss")) + ".w");
+                       printf_text("%.5f", batch_logs[std::size_t(step - 1)].at("loss")) + ".w");
   }
   std::sort(expected.begin(), expected.end());
   EXPECT_EQ(files_in(dir.path()), expected);
-  EXPECT_EQ(weights_in(dir / expected[0]), recorder->step_weights[1]);
+  EXPECT_EQ(weights_in(dir / expected[0]), run.recorder->step_weights[1]);
 }
 
 TEST(ModelCheckpoint, VerboseSpeaksKerasThreesLines) {
