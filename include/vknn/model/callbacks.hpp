@@ -272,9 +272,10 @@ class ReduceLROnPlateau : public Callback {
 //
 // filepath may be a template, filled as Python's
 // filepath.format(epoch=epoch + 1, **logs) (the epoch 1-based; with an
-// integer save_freq also batch=batch + 1): "ckpt-{epoch:02d}-{val_loss:.2f}
-// .weights.h5". A field takes Python's format spec (d, e, f, g, %, width,
-// fill, ...); epoch and batch are integers, a metric is a float. A
+// integer save_freq also batch=batch + 1):
+// "ckpt-{epoch:02d}-{val_loss:.2f}.safetensors". A field takes Python's
+// format spec (d, e, f, g, %, width, fill, ...); epoch and batch are
+// integers, a metric is a float. A
 // malformed template, a positional field ({}), a spec its value's type does
 // not take, {batch} with saves per epoch: a vknn::Error when constructed. A
 // field the logs lack is a vknn::Error at the save, naming it and the keys
