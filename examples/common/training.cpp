@@ -114,6 +114,13 @@ void add_training_flags(FlagParser& flags, const std::string& data_folder,
   flags.add_string("history", "",
                    "write per-epoch loss, accuracy, val_loss, val_accuracy to this CSV file", {.allow_empty = false},
                    "PATH");
+  flags.add_string("checkpoint", "",
+                   "save after each epoch to this path, a Keras template such as\n"
+                   "ckpt-{epoch:02d}-{val_loss:.2f}.safetensors: the weights (safetensors), or the\n"
+                   "whole model where it ends in .keras",
+                   {.allow_empty = false}, "PATTERN");
+  flags.add_bool("checkpoint-best", false,
+                 "with --checkpoint: save only when val_loss (loss without --validation) improves");
   flags.add_string("backup-dir", "",
                    "keep a backup of the training state in this folder (at each epoch end, or\n"
                    "every --backup-every steps, and on Ctrl-C or SIGTERM); running the same command\n"
@@ -148,6 +155,36 @@ void ReachedAccuracyCallback::on_epoch_end(Sequential& model, int epoch, const L
 
 namespace {
 
+// --checkpoint and --checkpoint-best as a ModelCheckpoint (null without
+// them); what it refuses is a usage error, found before any data is read.
+std::shared_ptr<ModelCheckpoint> checkpoint_callback(const FlagParser& flags) {
+  const std::string& pattern = flags.get_string("checkpoint");
+  if (pattern.empty()) {
+    if (flags.get_bool("checkpoint-best")) throw UsageError("checkpoint-best", "needs --checkpoint PATTERN");
+    return nullptr;
+  }
+  if (flags.get_int("epochs") == 0) throw UsageError("checkpoint", "there is no training to checkpoint with --epochs 0");
+  const bool validation = flags.get_bool("validation");
+  if (!validation && pattern.find("{val_") != std::string::npos) {
+    throw UsageError("checkpoint", "'" + pattern + "' names a validation metric, which needs --validation");
+  }
+  const fs::path folder = fs::path(pattern).parent_path();
+  std::error_code ec;
+  if (!folder.empty() && folder.string().find('{') == std::string::npos && !fs::is_directory(folder, ec)) {
+    throw UsageError("checkpoint", "the folder '" + folder.string() + "' does not exist");
+  }
+  const bool whole_model = pattern.size() >= 6 && pattern.compare(pattern.size() - 6, 6, ".keras") == 0;
+  try {
+    return std::make_shared<ModelCheckpoint>(
+        pattern, ModelCheckpointOptions{.monitor = validation ? "val_loss" : "loss",
+                                        .verbose = flags.get_int("verbose") > 0 ? 1 : 0,
+                                        .save_best_only = flags.get_bool("checkpoint-best"),
+                                        .save_weights_only = !whole_model});
+  } catch (const Error& e) {
+    throw UsageError("checkpoint", e.what());
+  }
+}
+
 // The course's flow, on one process or as one rank of a data-parallel job.
 int train_and_evaluate(const FlagParser& flags, const TrainingProgram& program) {
   require_writable_location(flags, "save");
@@ -158,6 +195,7 @@ int train_and_evaluate(const FlagParser& flags, const TrainingProgram& program) 
   if (flags.given("backup-every") && flags.get_string("backup-dir").empty()) {
     throw UsageError("backup-every", "needs --backup-dir DIR (the folder for the backup)");
   }
+  const std::shared_ptr<ModelCheckpoint> checkpoint = checkpoint_callback(flags);
   if (const std::string& dir = flags.get_string("backup-dir"); !dir.empty()) {
     std::error_code ec;
     if (fs::exists(dir, ec) && !fs::is_directory(dir, ec)) {
@@ -221,6 +259,7 @@ int train_and_evaluate(const FlagParser& flags, const TrainingProgram& program) 
     if (const double target_accuracy = flags.get_real("target-accuracy"); target_accuracy > 0) {
       fit.callbacks.push_back(std::make_shared<ReachedAccuracyCallback>(target_accuracy));
     }
+    if (checkpoint) fit.callbacks.push_back(checkpoint);
     std::shared_ptr<BackupAndRestore> backup;
     if (const std::string& dir = flags.get_string("backup-dir"); !dir.empty()) {
       backup = std::make_shared<BackupAndRestore>(

@@ -183,6 +183,17 @@ TEST(TrainingPrograms, FlagMistakesExitWithStatus2) {
       {"train_fashion_mnist", "--epochs 0 --history h.csv", "--history: there is no training history"},
       {"train_fashion_mnist", "--backup-every 100", "--backup-every: needs --backup-dir DIR"},
       {"train_fashion_mnist", "--backup-every -1 --backup-dir b", "--backup-every: must be"},
+      {"train_fashion_mnist", "--checkpoint-best", "--checkpoint-best: needs --checkpoint PATTERN"},
+      {"train_fashion_mnist", "--checkpoint 'w-{epoch'",
+       "--checkpoint: ModelCheckpoint: filepath \"w-{epoch\" is not a valid template"},
+      {"train_fashion_mnist", "--checkpoint 'w-{epoch:.2d}.w'",
+       "--checkpoint: ModelCheckpoint: filepath \"w-{epoch:.2d}.w\": the format spec of {epoch:.2d} is not "
+       "valid for an integer: Precision not allowed in integer format specifier"},
+      {"train_fashion_mnist", "--checkpoint 'w-{val_loss:.2f}.w'",
+       "--checkpoint: 'w-{val_loss:.2f}.w' names a validation metric, which needs --validation"},
+      {"train_fashion_mnist", "--checkpoint " + shell_quote((dir / "missing" / "w.safetensors").string()),
+       "--checkpoint: the folder"},
+      {"train_fashion_mnist", "--epochs 0 --checkpoint w.safetensors", "--checkpoint: there is no training"},
       {"train_mnist", "--backup-dir " + shell_quote((dir / "stdout.txt").string()),
        "--backup-dir: '" + (dir / "stdout.txt").string() + "' is a file; give a folder"},
       {"train_mnist", "--filters 16", "--filters: expected one of 32, 64, got 16"},
@@ -207,7 +218,8 @@ TEST(TrainingPrograms, HelpAndMissingData) {
   EXPECT_EQ(run.status, 0);
   for (const char* flag : {"--filters", "--conv-layers", "--epochs", "--batch-size", "--learning-rate",
                            "--device", "--data-dir", "--seed", "--target-accuracy", "--save", "--load",
-                           "--history", "--backup-dir", "--backup-every", "--limit", "--validation",
+                           "--history", "--checkpoint", "--checkpoint-best", "--backup-dir",
+                           "--backup-every", "--limit", "--validation",
                            "--verbose"}) {
     EXPECT_TRUE(contains(run.out, flag)) << flag << "\n" << run.out;
   }
@@ -234,6 +246,43 @@ TEST(TrainingPrograms, LimitBeyondTheData) {
   EXPECT_EQ(run.status, 2) << run.out << run.err;
   EXPECT_TRUE(contains(run.err, "error: --limit: the Fashion-MNIST training set has 60000 samples, got 70000"))
       << run.err;
+}
+
+// --checkpoint with --checkpoint-best: a file for each epoch whose val_loss
+// improved, and only for those, with the callback's lines saying which.
+// The data: data/fashion-mnist, else Debian's files (as the trainer finds them).
+TEST(TrainingPrograms, CheckpointFlagsSaveTheEpochsThatImprove) {
+  const fs::path data = fs::path(VKNN_TEST_SOURCE_DIR) / "data" / "fashion-mnist";
+  if (!fs::exists(data / "train-labels-idx1-ubyte") &&
+      !fs::exists("/usr/share/datasets/fashion-mnist/train-labels-idx1-ubyte.gz")) {
+    GTEST_SKIP() << "no Fashion-MNIST files; run scripts/get_data.sh";
+  }
+  TempDir dir;
+  const fs::path pattern = dir / "w-{epoch:02d}-{val_loss:.3f}.safetensors";
+  const RunResult run = run_example(
+      "train_fashion_mnist",
+      "--device cpu --filters 16 --conv-layers 1 --limit 256 --test-limit 64 --epochs 3 --validation "
+      "--verbose 2 --checkpoint-best --checkpoint " + shell_quote(pattern.string()) +
+          (fs::exists(data / "train-labels-idx1-ubyte") ? " --data-dir " + shell_quote(data.string()) : ""),
+      dir);
+  ASSERT_EQ(run.status, 0) << run.out << run.err;
+  std::vector<std::string> saved;
+  for (const auto& entry : fs::directory_iterator(dir.path())) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("w-", 0) == 0) saved.push_back(name);
+  }
+  ASSERT_FALSE(saved.empty()) << run.out;
+  EXPECT_TRUE(contains(run.out, "Epoch 1: val_loss improved from inf to ")) << run.out;
+  int improved = 0;
+  for (int epoch = 1; epoch <= 3; ++epoch) {
+    const std::string prefix = "w-0" + std::to_string(epoch) + "-";
+    const bool file = std::any_of(saved.begin(), saved.end(), [&](const auto& n) { return n.rfind(prefix, 0) == 0; });
+    const bool said = contains(run.out, "Epoch " + std::to_string(epoch) + ": val_loss improved from");
+    EXPECT_EQ(file, said) << "epoch " << epoch << "\n" << run.out;
+    EXPECT_NE(said, contains(run.out, "Epoch " + std::to_string(epoch) + ": val_loss did not improve"));
+    improved += said;
+  }
+  EXPECT_EQ(int(saved.size()), improved);
 }
 
 // Week 4's binary classifier on a prefix of the two classes: one epoch over

@@ -170,6 +170,8 @@ def cli_seeds(target):
         "valid-paths": ["--save", "w.safetensors", "--history=h.csv", "--data-dir", "data"],
         "valid-bool-explicit": ["--validation=off", "--verbose", "2", "--device", "cpu"],
         "valid-help": ["--help"],
+        "valid-checkpoint": ["--checkpoint", "w-{epoch:02d}-{val_loss:.2f}.safetensors",
+                             "--checkpoint-best", "--validation"],
         "bad-choice": ["--filters", "48"],
         "bad-integer": ["--epochs", "abc"],
         "bad-unknown": ["--filter", "32"],

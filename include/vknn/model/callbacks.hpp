@@ -5,6 +5,7 @@
 // batch in flight finishes, and fit returns after the epoch's bookkeeping.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <limits>
@@ -123,8 +124,11 @@ class TerminateOnNaN : public Callback {
 // left as it was, the backup never deleted.
 struct SaveFreq {
   int steps = 0;  // 0: at each epoch end
+  // Made by every_steps(): BackupAndRestore reads every_steps(0) as each
+  // epoch, ModelCheckpoint refuses a count below 1.
+  bool by_steps = false;
   static SaveFreq epoch() { return {}; }
-  static SaveFreq every_steps(int n) { return {n}; }
+  static SaveFreq every_steps(int n) { return {n, true}; }
 };
 
 class BackupAndRestore : public Callback {
@@ -260,6 +264,92 @@ class ReduceLROnPlateau : public Callback {
   double best_ = 0;
   int wait_ = 0;
   int cooldown_counter_ = 0;
+};
+
+// keras.callbacks.ModelCheckpoint(filepath, monitor, verbose,
+// save_best_only, save_weights_only, mode, save_freq,
+// initial_value_threshold), as vknn's Python one behaves.
+//
+// filepath may be a template, filled as Python's
+// filepath.format(epoch=epoch + 1, **logs) (the epoch 1-based; with an
+// integer save_freq also batch=batch + 1):
+// "ckpt-{epoch:02d}-{val_loss:.2f}.safetensors". A field takes Python's
+// format spec (d, e, f, g, %, width, fill, ...); epoch and batch are
+// integers, a metric is a float. A
+// malformed template, a positional field ({}), a spec its value's type does
+// not take, {batch} with saves per epoch: a vknn::Error when constructed. A
+// field the logs lack is a vknn::Error at the save, naming it and the keys
+// there are; nothing is written.
+//
+// save_weights_only writes Sequential::save_weights (safetensors, whatever
+// the extension); otherwise Sequential::save writes the whole model, so the
+// filepath must end in ".keras" (refused when constructed, as Keras 3
+// does). Both write atomically. A filepath that is an existing folder is
+// a vknn::Error at the save.
+//
+// save_best_only: save only when `monitor` improves on the best so far
+// (strictly below it for mode min, and for automatic unless the name
+// contains "acc" or starts with "fmeasure"; strictly above for max),
+// starting from initial_value_threshold (NaN: +-infinity); with a fixed
+// filepath the file then always holds the best model. A monitor missing
+// from the logs is a warning on stderr naming the keys there are, and no
+// save, as in Keras. The best and the batch count carry over to a later
+// fit, as in Keras.
+//
+// save_freq: SaveFreq::epoch() (at each epoch end) or
+// SaveFreq::every_steps(N): after every Nth training batch, counted across
+// epochs, with the epoch's running logs ("loss", "accuracy"). When a save
+// needs those logs (a metric in the template, or save_best_only) the
+// callback asks fit for them after every step (wants_batch_logs: a host
+// wait on the device per step); otherwise it saves at the step boundary
+// without them.
+//
+// verbose > 0 prints Keras 3's lines ("Epoch 3: val_loss improved from
+// 0.41000 to 0.39000, saving model to ckpt.keras"). Data-parallel, only
+// rank 0 writes and prints; every rank decides alike (the logs are the
+// job's).
+struct ModelCheckpointOptions {
+  std::string monitor = "val_loss";
+  int verbose = 0;
+  bool save_best_only = false;
+  bool save_weights_only = false;
+  MonitorMode mode = MonitorMode::automatic;
+  SaveFreq save_freq = SaveFreq::epoch();
+  double initial_value_threshold = std::numeric_limits<double>::quiet_NaN();  // NaN: none
+};
+
+namespace model {
+class PathTemplate;
+}
+
+class ModelCheckpoint : public Callback {
+ public:
+  explicit ModelCheckpoint(std::filesystem::path filepath, ModelCheckpointOptions options = {});
+  ~ModelCheckpoint() override;
+  void on_epoch_begin(Sequential& model, int epoch) override;
+  void on_train_batch_end(Sequential& model, int batch) override;
+  void on_batch_end(Sequential& model, int batch, const Logs& logs) override;
+  bool wants_batch_logs() const override;
+  void on_epoch_end(Sequential& model, int epoch, const Logs& logs) override;
+
+  // The best monitored value so far (save_best_only), or the threshold.
+  double best() const { return best_; }
+  // The files written (every rank counts the saves rank 0 makes).
+  const std::vector<std::filesystem::path>& saved() const { return saved_; }
+
+ private:
+  bool save_per_epoch() const { return !options_.save_freq.by_steps && options_.save_freq.steps == 0; }
+  bool batch_is_due();
+  void save(Sequential& model, int epoch, int batch, const Logs& logs);
+
+  std::unique_ptr<model::PathTemplate> filepath_;
+  ModelCheckpointOptions options_;
+  bool maximize_ = false;
+  bool needs_logs_ = false;  // a batch save needs the running logs
+  double best_ = 0;
+  int current_epoch_ = 0;
+  std::int64_t batches_since_save_ = 0;
+  std::vector<std::filesystem::path> saved_;
 };
 
 // A callback from plain functions (keras.callbacks.LambdaCallback).
