@@ -12,7 +12,8 @@ The TensorFlow course's code runs with only its import line changed::
         ...
     ])
 
-See docs/python.md for what is supported.
+See docs/python.md for what is supported, and docs/distributed.md for
+tf.distribute's strategies under mpirun.
 """
 from . import _vknn
 from ._vknn import Error
@@ -22,5 +23,6 @@ __version__ = _vknn.__version__
 from . import nn  # noqa: E402
 from . import data  # noqa: E402
 from . import keras  # noqa: E402
+from . import distribute  # noqa: E402
 
-__all__ = ["Error", "data", "keras", "nn", "__version__"]
+__all__ = ["Error", "data", "distribute", "keras", "nn", "__version__"]

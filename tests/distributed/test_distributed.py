@@ -93,6 +93,29 @@ def figures(stdout):
     return values
 
 
+def assert_within_summation_order(test, ranks, worst, one, many):
+    """The figures of a run on `ranks` ranks (`many`: train loss, test loss,
+    test accuracy, prediction0) against one process's (`one`), with `worst`
+    the largest weight difference between them: the bounds above."""
+    print("%d ranks vs 1: largest weight difference %.3g, test loss %.9g vs %.9g, "
+          "accuracy %.4f vs %.4f" % (ranks, worst, many["test loss"], one["test loss"],
+                                     many["test accuracy"], one["test accuracy"]))
+    test.assertLess(worst, WEIGHT_TOLERANCE)
+    test.assertAlmostEqual(many["train loss"], one["train loss"], delta=LOSS_TOLERANCE)
+    test.assertAlmostEqual(many["test loss"], one["test loss"], delta=LOSS_TOLERANCE)
+    test.assertAlmostEqual(many["test accuracy"], one["test accuracy"], delta=ACCURACY_TOLERANCE)
+    for x, y in zip(one["prediction0"], many["prediction0"]):
+        test.assertAlmostEqual(x, y, delta=1e-3)
+
+
+def bars(text):
+    """The finished progress bars ("10/10 [===...] - 1s 52ms/step - loss: ...")
+    as a terminal shows them: mpirun gives rank 0 a pseudo-terminal, so its
+    bars redraw in place (carriage returns); only each line's last drawing stays on screen."""
+    shown = [line.split("\r")[-1] for line in text.split("\n")]
+    return sum(1 for line in shown if "/step" in line)
+
+
 def rank_hashes(folder, ranks):
     hashes = []
     for r in range(ranks):
@@ -135,15 +158,7 @@ class DistributedTest(unittest.TestCase):
         w1, w2 = read_safetensors(one_weights), read_safetensors(many_weights)
         self.assertEqual(sorted(w1), sorted(w2))
         worst = max(abs(x - y) for name in w1 for x, y in zip(w1[name], w2[name]))
-        print("%d ranks vs 1: largest weight difference %.3g, test loss %.9g vs %.9g, "
-              "accuracy %.4f vs %.4f" % (ranks, worst, b["test loss"], a["test loss"],
-                                         b["test accuracy"], a["test accuracy"]))
-        self.assertLess(worst, WEIGHT_TOLERANCE)
-        self.assertAlmostEqual(b["train loss"], a["train loss"], delta=LOSS_TOLERANCE)
-        self.assertAlmostEqual(b["test loss"], a["test loss"], delta=LOSS_TOLERANCE)
-        self.assertAlmostEqual(b["test accuracy"], a["test accuracy"], delta=ACCURACY_TOLERANCE)
-        for x, y in zip(a["prediction0"], b["prediction0"]):
-            self.assertAlmostEqual(x, y, delta=1e-3)
+        assert_within_summation_order(self, ranks, worst, a, b)
         # The training actually moved the weights (a run that skipped its
         # updates would "match" an untrained one).
         untrained, untrained_weights, _ = self.probe(1, "untrained", list(args) + ["--epochs", "0"])
@@ -193,14 +208,6 @@ class DistributedTest(unittest.TestCase):
     def test_only_rank_0_prints(self):
         one, _, _ = self.probe(1, "one", ["--samples", "320"])
         two, _, _ = self.probe(2, "two", ["--samples", "320"])
-
-        def bars(text):
-            # Finished bars ("10/10 [===...] - 1s 52ms/step - loss: ...") as
-            # a terminal shows them: mpirun gives rank 0 a pseudo-terminal, so
-            # its bars redraw in place ("\r"); only each line's last drawing
-            # stays on screen.
-            shown = [line.split("\r")[-1] for line in text.split("\n")]
-            return sum(1 for line in shown if "/step" in line)
 
         self.assertEqual(two.stdout.count("Epoch 1/1"), 1, two.stdout)
         self.assertGreater(bars(one.stdout), 0)

@@ -29,6 +29,11 @@ How the hooks are called during vknn's fit:
 CSVLogger, LearningRateScheduler, ReduceLROnPlateau and ModelCheckpoint
 follow Keras 2.x's keras/callbacks.py (docs/python.md lists what is matched
 and where vknn differs).
+
+Data-parallel (a vknn.distribute strategy under mpirun), every rank runs
+the callbacks with the same global logs, but only rank 0 writes their files
+(CSVLogger, ModelCheckpoint, TensorBoard; BackupAndRestore in C++) and
+prints their messages, as the C++ library's own callbacks do.
 """
 import collections.abc
 import csv
@@ -42,6 +47,7 @@ import warnings
 import numpy as np
 
 from .. import _vknn
+from ..distribute import _is_primary
 
 
 class Callback:
@@ -275,7 +281,8 @@ class TensorBoard(Callback):
         self._native = _vknn.NativeTensorBoard(log_dir=self.log_dir)
 
     def on_train_begin(self, logs=None):
-        self._native.begin()
+        if _is_primary():  # data-parallel, rank 0 writes: every rank has the same logs
+            self._native.begin()
 
     def on_epoch_end(self, epoch, logs=None):
         values = {}
@@ -285,10 +292,12 @@ class TensorBoard(Callback):
             except (TypeError, ValueError):
                 raise ValueError(f"TensorBoard: the log {key!r} of epoch {epoch} is {value!r}, "
                                  f"not a number; only scalars can be written") from None
-        self._native.write_epoch(epoch, values)
+        if _is_primary():
+            self._native.write_epoch(epoch, values)
 
     def on_train_end(self, logs=None):
-        self._native.end()
+        if _is_primary():
+            self._native.end()
 
 
 class LambdaCallback(Callback):
@@ -369,7 +378,7 @@ class CSVLogger(Callback):
                 self.append_header = not self._content  # Keras: not len(f.readline())
         self._header_written = False
         # Keras opens (and, without append, truncates) the file here.
-        _vknn.write_file_atomically(self.filename, self._content)
+        self._write()
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
@@ -406,7 +415,11 @@ class CSVLogger(Callback):
         row.update((key, handle_value(logs[key])) for key in self.keys)
         writer.writerow(row)
         self._content += text.getvalue().encode("utf-8")
-        _vknn.write_file_atomically(self.filename, self._content)
+        self._write()
+
+    def _write(self):
+        if _is_primary():  # data-parallel, one file per job, written by rank 0
+            _vknn.write_file_atomically(self.filename, self._content)
 
     def on_train_end(self, logs=None):
         self._header_written = False
@@ -459,7 +472,7 @@ class LearningRateScheduler(Callback):
                              f"{lr!r} for epoch {epoch} (0-based); a learning rate must be a "
                              f"finite number >= 0")
         optimizer.learning_rate = float(lr)
-        if self.verbose > 0:
+        if self.verbose > 0 and _is_primary():
             print(f"\nEpoch {epoch + 1}: LearningRateScheduler setting learning rate to {lr}.")
 
     def on_epoch_end(self, epoch, logs=None):
@@ -556,7 +569,7 @@ class ReduceLROnPlateau(Callback):
                 if old_lr > np.float32(self.min_lr):
                     new_lr = max(float(old_lr) * self.factor, self.min_lr)
                     optimizer.learning_rate = new_lr
-                    if self.verbose > 0:
+                    if self.verbose > 0 and _is_primary():
                         print(f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning rate "
                               f"to {new_lr}.")
                     self.cooldown_counter = self.cooldown
@@ -688,6 +701,9 @@ class ModelCheckpoint(Callback):
         if os.path.isdir(filepath):
             raise IOError(f"Please specify a non-directory filepath for ModelCheckpoint. "
                           f"Filepath used is an existing directory: {filepath}")
+        # Data-parallel, every rank decides alike (the same logs) but only
+        # rank 0 writes and prints: the ranks hold the same weights.
+        primary = _is_primary()
         if self.save_best_only:
             current = logs.get(self.monitor)
             if current is None:
@@ -695,19 +711,21 @@ class ModelCheckpoint(Callback):
                               f"(available: {', '.join(logs)}).")
                 return
             if self.monitor_op(current, self.best):
-                if self.verbose > 0:
+                if self.verbose > 0 and primary:
                     print(f"\nEpoch {epoch + 1}: {self.monitor} improved from {self.best:.5f} to "
                           f"{current:.5f}, saving model to {filepath}")
                 self.best = current
                 self._write(filepath)
-            elif self.verbose > 0:
+            elif self.verbose > 0 and primary:
                 print(f"\nEpoch {epoch + 1}: {self.monitor} did not improve from {self.best:.5f}")
         else:
-            if self.verbose > 0:
+            if self.verbose > 0 and primary:
                 print(f"\nEpoch {epoch + 1}: saving model to {filepath}")
             self._write(filepath)
 
     def _write(self, filepath):
+        if not _is_primary():
+            return
         if self.save_weights_only:
             self.model.save_weights(filepath, overwrite=True)
         else:

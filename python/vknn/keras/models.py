@@ -14,6 +14,7 @@ import warnings
 import numpy as np
 
 from .. import _vknn
+from ..distribute import _is_primary
 from . import _inputs, callbacks as callbacks_module, layers as layers_module
 from . import losses, optimizers, utils
 
@@ -233,11 +234,15 @@ class Sequential(Model):
         return int(self._core.count_params())
 
     def summary(self, line_length=None, positions=None, print_fn=None, **kwargs):
-        """Keras's summary table, printed through sys.stdout (or print_fn)."""
+        """Keras's summary table, printed through sys.stdout (or print_fn).
+        Data-parallel (vknn.distribute), only rank 0 prints it to sys.stdout,
+        as only rank 0 prints progress; a print_fn is called on every rank."""
         self._ensure_built()
         self._sync_trainable()
         text = self._core.summary_text()
         if print_fn is None:
+            if not _is_primary():
+                return
             sys.stdout.write(text if text.endswith("\n") else text + "\n")
         else:
             for line in text.rstrip("\n").split("\n"):
