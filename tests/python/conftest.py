@@ -28,6 +28,12 @@ def small_cnn(optimizer="adam"):
     return m
 
 
+def same_arrays(a, b):
+    """Two lists of arrays (get_weights()) equal element for element, bit for bit."""
+    import numpy as np
+    return len(a) == len(b) and all(np.array_equal(u, v) for u, v in zip(a, b))
+
+
 def data_dir(name):
     folder = REPO / "data" / name
     if not (folder / "train-images-idx3-ubyte").exists() and \

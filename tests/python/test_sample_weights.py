@@ -7,17 +7,9 @@ import pytest
 
 from vknn import keras
 
+from conftest import same_arrays as same
 from conftest import small_cnn as compiled  # the 4-filter course model, compiled
-
-
-@pytest.fixture(scope="module")
-def data(fashion):
-    (x, y), _ = fashion
-    return x[:128], y[:128]
-
-
-def same(a, b):
-    return len(a) == len(b) and all(np.array_equal(u, v) for u, v in zip(a, b))
+from test_keras_fit import data  # noqa: F401  (the fixture: 128 Fashion-MNIST images)
 
 
 CLASS_WEIGHT = {0: 0.5, 3: 2.0, 9: 4.0}

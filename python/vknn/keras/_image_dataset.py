@@ -58,14 +58,7 @@ def image_dataset_from_directory(directory, labels="inferred", label_mode="int",
     if crop_to_aspect_ratio:
         raise ValueError("image_dataset_from_directory: crop_to_aspect_ratio=True is not "
                          "supported by vknn yet (pictures are resized whole)")
-    try:
-        height, width = (int(d) for d in image_size)
-    except (TypeError, ValueError):
-        raise ValueError(f"image_dataset_from_directory: image_size must be (height, width), "
-                         f"got {image_size!r}") from None
-    if not (0 < height <= 16384 and 0 < width <= 16384):
-        raise ValueError(f"image_dataset_from_directory: image_size {image_size!r} must hold "
-                         f"positive sizes up to 16384")
+    height, width = picture_size(image_size, "image_dataset_from_directory: image_size")
     if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int)
                                    or batch_size < 1):
         raise ValueError(f"image_dataset_from_directory: batch_size must be an integer >= 1 or "
@@ -95,6 +88,18 @@ def image_dataset_from_directory(directory, labels="inferred", label_mode="int",
     if subsets == ["both"]:
         return read("training", True), read("validation", True)
     return read(subsets[0], True)
+
+
+def picture_size(size, what):
+    """(height, width) from a pair of positive sizes up to 16384; `what`
+    names the argument in the ValueError ("call: argument")."""
+    try:
+        height, width = (int(d) for d in size)
+    except (TypeError, ValueError):
+        raise ValueError(f"{what} must be (height, width), got {size!r}") from None
+    if not (0 < height <= 16384 and 0 < width <= 16384):
+        raise ValueError(f"{what} {size!r} must hold positive sizes up to 16384")
+    return height, width
 
 
 def _check_split(validation_split, subset, shuffle, seed):

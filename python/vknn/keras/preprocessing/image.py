@@ -29,6 +29,7 @@ import numpy as np
 
 from ... import _vknn
 from ...data import FaceValues, _as_batch
+from .._image_dataset import picture_size
 
 # ImageDataGenerator's augmentation and normalisation arguments, at the
 # defaults vknn accepts (anything else is refused, naming the argument).
@@ -112,14 +113,7 @@ class DirectoryIterator:
         if interpolation not in ("nearest", "bilinear"):
             raise ValueError(f"flow_from_directory: interpolation={interpolation!r} is not "
                              f"supported by vknn; use 'nearest' (Keras's default) or 'bilinear'")
-        try:
-            height, width = (int(d) for d in target_size)
-        except (TypeError, ValueError):
-            raise ValueError(f"flow_from_directory: target_size must be (height, width), got "
-                             f"{target_size!r}") from None
-        if not (0 < height <= 16384 and 0 < width <= 16384):
-            raise ValueError(f"flow_from_directory: target_size {target_size!r} must hold "
-                             f"positive sizes up to 16384")
+        height, width = picture_size(target_size, "flow_from_directory: target_size")
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
                 or batch_size < 1:
             raise ValueError(f"flow_from_directory: batch_size must be an integer >= 1, got "
