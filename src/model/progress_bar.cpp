@@ -98,6 +98,11 @@ bool ProgressBar::wants_refresh() const {
 
 void ProgressBar::update(long current, const MetricValues& values) {
   if (verbose_ != 1 || !dynamic_ || !out_) return;
+  // The last step's line is finish()'s to draw. Drawn here too, it would be
+  // drawn twice: on a terminal the second overwrites the first, but where
+  // the carriage returns become line breaks (mpirun forwarding rank 0's
+  // pseudo-terminal, seen in CI) it showed as a second finished bar.
+  if (target_ > 0 && current >= target_) return;
   last_draw_ = std::chrono::steady_clock::now();
   const std::string line = format_progress_line(current, target_, elapsed_seconds(), values, false);
   // Redraw in place; pad with spaces when the new line is shorter.
