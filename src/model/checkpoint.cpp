@@ -225,6 +225,18 @@ TrainingProgress read_progress(const MetadataReader& meta) {
                                      std::to_string(expected_samples) + " samples");
   }
 
+  // Under sample weights, the sums of w * correct and of w: finite, and
+  // 0 <= sum(w * correct) <= sum(w) up to the float sums' rounding.
+  const double weighted_correct = double(p.totals.weighted_correct) - p.totals.weighted_correct_compensation;
+  const double weights = double(p.totals.weight_sum) - p.totals.weight_compensation;
+  if (!std::isfinite(p.totals.weighted_correct) || !std::isfinite(p.totals.weighted_correct_compensation) ||
+      !std::isfinite(p.totals.weight_sum) || !std::isfinite(p.totals.weight_compensation) ||
+      weighted_correct < 0.0 || weighted_correct > weights * (1.0 + 1e-6)) {
+    meta.fail("progress.totals", "holds sample-weight sums that are not finite or not 0 <= weighted "
+                                 "correct <= weights (weighted correct " + std::to_string(weighted_correct) +
+                                     ", weights " + std::to_string(weights) + ")");
+  }
+
   // The history: one value per completed epoch of this fit for every
   // metric; the epochs are consecutive and end just before progress.epoch
   // (0, 1, ... from the start; from initial_epoch when fit began there).

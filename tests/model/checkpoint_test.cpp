@@ -284,6 +284,11 @@ TEST_F(Checkpoints, BadCheckpointsAreRefusedByNameAndChangeNothing) {
        {"\"progress.step\"", "beyond the 7 steps"}},
       {"totals of other steps", edited([](auto& m) { set(m, "progress.step", "2"); }),
        {"\"progress.totals\"", "expected 64 samples"}},
+      {"NaN in the weighted totals", edited([](auto& m) {
+         for (auto& [key, value] : m) {
+           if (key == "progress.totals") value.replace(36, 8, "7fc00000");  // word 5: weighted correct
+         }
+       }), {"\"progress.totals\"", "sample-weight sums that are not finite"}},
       {"totals of three words", edited([](auto& m) { set(m, "progress.totals", "00000000 00000000 00000000"); }),
        {"\"progress.totals\"", "must be 8 (or, from older backups, 4) hexadecimal words"}},
       {"history too short", edited([](auto& m) { set(m, "history.loss", ""); }),
