@@ -269,6 +269,26 @@ class CpuProgramBuilder final : public ProgramBuilder {
   void encode(const op::AdvanceStep& op) {
     add([op] { advance(state_of(op.state)); });
   }
+  // Every elementwise function (op.hpp): its struct is the reference.
+  template <class F>
+  void encode(const op::ElementwiseForward<F>& op) {
+    add([op] {
+      const F& f = op.function;
+      const float* x = f32(op.x);
+      float* y = f32(op.y);
+      for (std::int64_t i = 0; i < op.count; ++i) y[i] = f.value(x[i]);
+    });
+  }
+  template <class F>
+  void encode(const op::ElementwiseBackward<F>& op) {
+    add([op] {
+      const F& f = op.function;
+      const float* x = f32(op.x);
+      const float* dy = f32(op.dy);
+      float* dx = f32(op.dx);
+      for (std::int64_t i = 0; i < op.count; ++i) dx[i] = f.derivative(x[i]) * dy[i];
+    });
+  }
 
   std::vector<std::function<void()>> calls_;
   BackendCounters& counters_;

@@ -324,9 +324,76 @@ struct AdvanceStep {
   const DeviceTensor& state;
 };
 
+// ---- Elementwise functions ----
+//
+// A scalar function f of up to four float parameters is one struct: its
+// name (also its shader's, shaders/<name>.comp), its parameters, and
+// value() and derivative() as templates. The struct is the whole CPU
+// reference (the CPU backend runs it in float, the finite-difference table
+// in double); its shader computes the same in GLSL, taking parameters() in
+// order as p.p0 .. p.p3 (shaders/elementwise.glsl). From each function in
+// ElementwiseFunctions below come two ops:
+//   ElementwiseForward<F>   y[i] = f(x[i]),               i < count
+//   ElementwiseBackward<F>  dx[i] = f'(x[i]) * dy[i]      (x: the forward's input)
+// and both backends, the op table, the finite-difference table and the
+// shader-layout test cover them with one generic case each. A new function
+// is its struct here, its entry in the list and its shader; nothing else.
+// examples(): the parameter sets the tests check it with.
+
+template <class... F>
+struct FunctionList {};
+// Every elementwise function: each gets its forward and backward op.
+using ElementwiseFunctions = FunctionList<>;
+
+namespace detail {
+// F::name + "_backward", as a constant: the backward op's stable name.
+template <const std::string_view& Base>
+struct BackwardName {
+  static constexpr std::string_view suffix = "_backward";
+  static constexpr auto storage = [] {
+    std::array<char, Base.size() + suffix.size()> s{};
+    for (std::size_t i = 0; i < Base.size(); ++i) s[i] = Base[i];
+    for (std::size_t i = 0; i < suffix.size(); ++i) s[Base.size() + i] = suffix[i];
+    return s;
+  }();
+  static constexpr std::string_view value{storage.data(), storage.size()};
+};
+}  // namespace detail
+
+template <class F>
+struct ElementwiseForward {
+  using Function = F;
+  static constexpr std::string_view name = F::name;
+  Required<F> function;
+  Required<std::int64_t> count;
+  const DeviceTensor& x;
+  const DeviceTensor& y;
+};
+
+template <class F>
+struct ElementwiseBackward {
+  using Function = F;
+  static constexpr std::string_view name = detail::BackwardName<F::name>::value;
+  Required<F> function;
+  Required<std::int64_t> count;
+  const DeviceTensor &x, &dy;
+  const DeviceTensor& dx;
+};
+
 }  // namespace op
 
-using Op = std::variant<op::GatherBatch, op::GatherFloatBatch, op::Conv2dForward,
+namespace detail {
+template <class Ops, class Functions>
+struct WithElementwise;
+template <class... O, class... F>
+struct WithElementwise<std::variant<O...>, op::FunctionList<F...>> {
+  using type = std::variant<O..., op::ElementwiseForward<F>..., op::ElementwiseBackward<F>...>;
+};
+}  // namespace detail
+
+// Every op: the ones above, then each elementwise function's forward and
+// backward.
+using Op = detail::WithElementwise<std::variant<op::GatherBatch, op::GatherFloatBatch, op::Conv2dForward,
                         op::Conv2dBackwardInput, op::Conv2dBackwardKernel, op::Conv2dBackwardBias,
                         op::Maxpool2dForward, op::Maxpool2dBackward,
                         op::Conv2dReluMaxpool2dForward, op::Maxpool2dBackwardFromWinners,
@@ -336,13 +403,19 @@ using Op = std::variant<op::GatherBatch, op::GatherFloatBatch, op::Conv2dForward
                         op::ReluBackward, op::SoftmaxForward, op::SoftmaxCrossEntropy,
                         op::CountCorrect, op::SigmoidForward, op::SigmoidCrossEntropy,
                         op::BinaryCountCorrect, op::WeightSamples, op::AccumulateMetrics, op::AdamUpdate,
-                        op::RmspropUpdate, op::SgdUpdate, op::StoreBatch, op::AdvanceStep>;
+                        op::RmspropUpdate, op::SgdUpdate, op::StoreBatch, op::AdvanceStep>,
+                                     op::ElementwiseFunctions>::type;
 
 // Every alternative's name, in the variant's order: what the op table's
 // coverage tests enumerate.
 inline constexpr auto kOpNames = []<std::size_t... I>(std::index_sequence<I...>) {
   return std::array<std::string_view, sizeof...(I)>{std::variant_alternative_t<I, Op>::name...};
 }(std::make_index_sequence<std::variant_size_v<Op>>{});
+
+// Every elementwise function's name, which is also its shader's.
+inline constexpr auto kElementwiseFunctionNames = []<class... F>(op::FunctionList<F...>) {
+  return std::array<std::string_view, sizeof...(F)>{F::name...};
+}(op::ElementwiseFunctions{});
 
 // The name of the op an Op holds.
 inline std::string_view name_of(const Op& op) {

@@ -21,6 +21,7 @@
 #include "vulkan/ops/avgpool2d.hpp"
 #include "vulkan/ops/binary_loss.hpp"
 #include "vulkan/ops/dropout.hpp"
+#include "vulkan/ops/elementwise.hpp"
 #include "vulkan/ops/conv2d.hpp"
 #include "vulkan/ops/conv2d_relu_maxpool2d.hpp"
 #include "vulkan/ops/dense.hpp"
@@ -321,6 +322,17 @@ class VulkanProgramBuilder final : public ProgramBuilder {
   void encode(const op::WeightSamples& op) {
     vk::ops::weight_samples(rec(), op.geometry, op.batch_size, buf(op.sample_weights), buf(op.order),
                             buf(op.state), buf(op.loss), buf(op.dlogits), buf(op.weights_out));
+  }
+  // Every elementwise function (op.hpp): its shader is shaders/<name>.comp.
+  template <class F>
+  void encode(const op::ElementwiseForward<F>& op) {
+    vk::ops::elementwise_forward(rec(), F::name, op.function.parameters(), op.count, buf(op.x),
+                                 buf(op.y));
+  }
+  template <class F>
+  void encode(const op::ElementwiseBackward<F>& op) {
+    vk::ops::elementwise_backward(rec(), F::name, op.function.parameters(), op.count, buf(op.x),
+                                  buf(op.dy), buf(op.dx));
   }
   void encode(const op::AccumulateMetrics& op) {
     vk::ops::accumulate_metrics(rec(), op.count, buf(op.loss), buf(op.correct), buf(op.totals),

@@ -10,6 +10,7 @@
 // passes per input element.
 #include "cpu/gradient_check.hpp"
 #include "ops/crosscheck.hpp"
+#include "backend/op.hpp"
 #include "ops/op_table.hpp"
 #include "vknn/cpu/reference_ops.hpp"
 
@@ -343,7 +344,47 @@ void add_losses(std::vector<GradientCase>& cases) {
   }
 }
 
+// ---- elementwise functions (src/backend/op.hpp): each function's struct is
+// its own reference in double; every example parameter set, x away from 0
+// so h never crosses a kink. Entries are named by the function ------------------
+
+template <class F>
+void add_elementwise_function(std::vector<GradientCase>& cases) {
+  const auto examples = F::examples();
+  for (std::size_t e = 0; e < examples.size(); ++e) {
+    const F f = examples[e];
+    for (std::int64_t count : {1, 7}) {
+      GradientCase c;
+      c.op = std::string(F::name);
+      c.shape = "n" + std::to_string(count) + "_example" + std::to_string(e);
+      c.inputs = {param("x", count, Draw::away_from_zero)};
+      c.output_count = count;
+      c.forward = [f, count](const Values& in) {
+        auto y = zeros(count);
+        for (std::int64_t i = 0; i < count; ++i) y[i] = f.value(in[0][i]);
+        return y;
+      };
+      c.backward = [f, count](const Values& in, const std::vector<double>& dy) {
+        Values d{zeros(count)};
+        for (std::int64_t i = 0; i < count; ++i) d[0][i] = f.derivative(in[0][i]) * dy[i];
+        return d;
+      };
+      cases.push_back(c);
+    }
+  }
+}
+
+template <class... F>
+void add_elementwise_functions(std::vector<GradientCase>& cases, vknn::backend::op::FunctionList<F...>) {
+  (add_elementwise_function<F>(cases), ...);
+}
+
+void add_elementwise(std::vector<GradientCase>& cases) {
+  add_elementwise_functions(cases, vknn::backend::op::ElementwiseFunctions{});
+}
+
 }  // namespace
+
 
 std::string GradientCase::id() const {
   OpCase named;
@@ -355,7 +396,7 @@ std::string GradientCase::id() const {
 const std::vector<GradientCase>& all_gradient_cases() {
   static const auto cases =
       collect<GradientCase>({add_conv2d, add_conv_relu_pool, add_dense, add_pooling,
-                             add_activations, add_losses});
+                             add_activations, add_losses, add_elementwise});
   return cases;
 }
 

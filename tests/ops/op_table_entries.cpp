@@ -803,6 +803,44 @@ void add_optimizers(std::vector<OpCase>& cases) {
 }  // namespace
 
 namespace {
+// ---- elementwise functions (op.hpp): every function of the list, each
+// example parameter set, forward and backward, with no entry of its own --------
+
+template <class F>
+void add_elementwise_function(std::vector<OpCase>& cases) {
+  const auto examples = F::examples();
+  for (std::size_t e = 0; e < examples.size(); ++e) {
+    const F f = examples[e];
+    for (std::int64_t count : {1, 7, 1000, 43264}) {
+      const std::string shape = "n" + std::to_string(count) + "_example" + std::to_string(e);
+      cases.push_back(make_case(
+          std::string(op::ElementwiseForward<F>::name), shape,
+          {ranged("x", count, -3.0f, 3.0f), output("y", count)},
+          [f, count](ProgramBuilder& b, const Tensors& t) {
+            b.record(op::ElementwiseForward<F>{.function = f, .count = count, .x = *t[0], .y = *t[1]});
+          },
+          kElementwise));
+      cases.push_back(make_case(
+          std::string(op::ElementwiseBackward<F>::name), shape,
+          {ranged("x", count, -3.0f, 3.0f), input("dy", count), output("dx", count)},
+          [f, count](ProgramBuilder& b, const Tensors& t) {
+            b.record(op::ElementwiseBackward<F>{
+                .function = f, .count = count, .x = *t[0], .dy = *t[1], .dx = *t[2]});
+          },
+          kElementwise));
+    }
+  }
+}
+
+template <class... F>
+void add_elementwise_functions(std::vector<OpCase>& cases, op::FunctionList<F...>) {
+  (add_elementwise_function<F>(cases), ...);
+}
+
+void add_elementwise(std::vector<OpCase>& cases) {
+  add_elementwise_functions(cases, op::ElementwiseFunctions{});
+}
+
 std::string padding_name(Padding p) { return p == Padding::valid ? "valid" : "same"; }
 }  // namespace
 
@@ -841,7 +879,7 @@ std::string OpCase::id() const {
 const std::vector<OpCase>& all_cases() {
   static const auto cases =
       collect<OpCase>({add_conv2d, add_maxpool2d, add_conv2d_relu_maxpool2d, add_avgpool2d,
-                       add_dense, add_rowwise, add_data, add_optimizers});
+                       add_dense, add_rowwise, add_data, add_optimizers, add_elementwise});
   return cases;
 }
 

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "backend/op.hpp"
 #include "support/error_text.hpp"
 #include "support/vulkan_fixture.hpp"
 #include "vknn/error.hpp"
@@ -21,6 +22,7 @@
 #include "vulkan/ops/conv2d_shaders.hpp"
 #include "vulkan/ops/conv2d_relu_maxpool2d_shaders.hpp"
 #include "vulkan/ops/dense_shaders.hpp"
+#include "vulkan/ops/elementwise.hpp"
 #include "vulkan/ops/fma_peak_shader.hpp"
 #include "vulkan/ops/maxpool2d_shaders.hpp"
 #include "vulkan/ops/training_shaders.hpp"
@@ -86,6 +88,20 @@ std::vector<Field> softmax_fields() {
   return {VKNN_FIELD(P, batch), VKNN_FIELD(P, classes)};
 }
 
+// Every elementwise function's shader (src/backend/op.hpp's list) shares
+// elementwise.glsl's interface: its rows come from the list, not by hand.
+std::vector<Expected> with_elementwise_functions(std::vector<Expected> rows) {
+  using P = ops::ElementwisePush;
+  for (std::string_view function : vknn::backend::kElementwiseFunctionNames) {
+    rows.push_back({function,
+                    sizeof(P),
+                    {VKNN_FIELD(P, count), VKNN_FIELD(P, p0), VKNN_FIELD(P, p1), VKNN_FIELD(P, p2),
+                     VKNN_FIELD(P, p3)},
+                    {ops::ElementwiseSpec::backward}});
+  }
+  return rows;
+}
+
 const std::vector<Expected>& table() {
   using ops::Conv2DBackwardBiasSpec;
   using ops::Conv2DBackwardInputSpec;
@@ -105,7 +121,7 @@ const std::vector<Expected>& table() {
     return a;
   };
   constexpr std::size_t conv = sizeof(ops::Conv2DPush);
-  static const std::vector<Expected> rows = {
+  static const std::vector<Expected> rows = with_elementwise_functions(std::vector<Expected>{
       {"axpy",
        sizeof(vknn_test::AxpyPush),
        {VKNN_FIELD(vknn_test::AxpyPush, count), VKNN_FIELD(vknn_test::AxpyPush, alpha)},
@@ -260,7 +276,7 @@ const std::vector<Expected>& table() {
         VKNN_FIELD(ops::WeightSamplesPush, sample_capacity),
         VKNN_FIELD(ops::WeightSamplesPush, order_length)},
        {}},
-  };
+  });
   return rows;
 }
 

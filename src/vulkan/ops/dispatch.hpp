@@ -135,7 +135,7 @@ enum class GridPolicy {
 inline constexpr std::uint32_t kCpuDriverMaxGroups = 64;
 
 // The grid-stride op families, each with the policy measured for it.
-enum class GridStrideOp { pooling, relu, optimizer, batch_copy, rows };
+enum class GridStrideOp { pooling, relu, elementwise, optimizer, batch_copy, rows };
 
 // The one place the policies are chosen. Measured as the minimum of 40
 // replays on the 2-core development machine (lavapipe):
@@ -144,7 +144,8 @@ enum class GridStrideOp { pooling, relu, optimizer, batch_copy, rows };
 // - pooling: the course model's pool1 forward/backward, 3.0/5.1 ms in one
 //   pass, 5.0/9.9 ms with 64 looping groups.
 // - relu: one pass (its behaviour before the policies were named; not
-//   measured with the cap).
+//   measured with the cap). elementwise (op.hpp's elementwise functions):
+//   as relu, the same work per item.
 // - batch_copy (gather_batch, store_batch) and rows (loss, metrics: one row
 //   per invocation, a batch is a few dozen rows): as the optimizer, little
 //   work per item.
@@ -152,6 +153,7 @@ constexpr GridPolicy grid_policy(GridStrideOp op) {
   switch (op) {
     case GridStrideOp::pooling:
     case GridStrideOp::relu:
+    case GridStrideOp::elementwise:
       return GridPolicy::one_pass;
     case GridStrideOp::optimizer:
     case GridStrideOp::batch_copy:
