@@ -340,10 +340,28 @@ struct AdvanceStep {
 // is its struct here, its entry in the list and its shader; nothing else.
 // examples(): the parameter sets the tests check it with.
 
+// Keras's Rescaling: y = x * scale + offset.
+struct Rescale {
+  static constexpr std::string_view name = "rescale";
+  Required<float> scale, offset;
+  std::array<float, 4> parameters() const { return {scale, offset, 0.0f, 0.0f}; }
+  template <class T>
+  T value(T x) const {
+    return x * T(float(scale)) + T(float(offset));
+  }
+  template <class T>
+  T derivative(T) const {
+    return T(float(scale));
+  }
+  static std::array<Rescale, 2> examples() {
+    return {Rescale{.scale = 1.0f / 255.0f, .offset = 0.0f}, Rescale{.scale = -2.5f, .offset = 0.75f}};
+  }
+};
+
 template <class... F>
 struct FunctionList {};
 // Every elementwise function: each gets its forward and backward op.
-using ElementwiseFunctions = FunctionList<>;
+using ElementwiseFunctions = FunctionList<Rescale>;
 
 namespace detail {
 // F::name + "_backward", as a constant: the backward op's stable name.
