@@ -86,6 +86,12 @@ void bind_layers(py::module_& m) {
       },
       py::arg("rate"), py::arg("seed"), py::arg("input_shape"), py::arg("name"));
   m.def(
+      "rescaling",
+      [](float scale, float offset, std::optional<Shape> input_shape, std::string name) {
+        return spec_of(Rescaling(scale, offset), std::move(input_shape), std::move(name));
+      },
+      py::arg("scale"), py::arg("offset"), py::arg("input_shape"), py::arg("name"));
+  m.def(
       "flatten",
       [](std::optional<Shape> input_shape, std::string name) {
         return spec_of(Flatten(), std::move(input_shape), std::move(name));

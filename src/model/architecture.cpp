@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <limits>
 #include <map>
 #include <set>
@@ -30,6 +31,7 @@ LayerKind kind_of(const Layer& layer) {
       return LayerKind::global_average_pooling2d;
     }
     LayerKind operator()(const Dropout&) const { return LayerKind::dropout; }
+    LayerKind operator()(const Rescaling&) const { return LayerKind::rescaling; }
     LayerKind operator()(const Flatten&) const { return LayerKind::flatten; }
     LayerKind operator()(const Dense&) const { return LayerKind::dense; }
   };
@@ -260,6 +262,16 @@ void fill(LayerInfo& info, const Context& ctx, const Dropout& dropout) {
   info.geometry = dropout;
 }
 
+// Any input shape; the output is the input's.
+void fill(LayerInfo& info, const Context& ctx, const Rescaling& rescaling) {
+  if (!std::isfinite(rescaling.scale) || !std::isfinite(rescaling.offset)) {
+    fail(ctx, "scale and offset must be finite, got " + std::to_string(rescaling.scale) + " and " +
+                  std::to_string(rescaling.offset) + " (e.g. Rescaling(1.0 / 255))");
+  }
+  info.output_shape = ctx.input;
+  info.geometry = rescaling;
+}
+
 void fill(LayerInfo& info, const Context& ctx, const Flatten&) {
   // Keras flattens any rank, keeping the order of the elements (H, W, C).
   info.output_shape = {static_cast<int>(capped_product(ctx.input))};
@@ -392,6 +404,7 @@ const char* type_name(LayerKind kind) {
     case LayerKind::average_pooling2d: return "AveragePooling2D";
     case LayerKind::global_average_pooling2d: return "GlobalAveragePooling2D";
     case LayerKind::dropout: return "Dropout";
+    case LayerKind::rescaling: return "Rescaling";
     case LayerKind::flatten: return "Flatten";
     case LayerKind::dense: return "Dense";
   }
@@ -405,6 +418,7 @@ const char* name_prefix(LayerKind kind) {
     case LayerKind::average_pooling2d: return "average_pooling2d";
     case LayerKind::global_average_pooling2d: return "global_average_pooling2d";
     case LayerKind::dropout: return "dropout";
+    case LayerKind::rescaling: return "rescaling";
     case LayerKind::flatten: return "flatten";
     case LayerKind::dense: return "dense";
   }

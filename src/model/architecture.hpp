@@ -51,6 +51,7 @@ enum class LayerKind {
   average_pooling2d,
   global_average_pooling2d,
   dropout,
+  rescaling,
   flatten,
   dense,
 };
@@ -75,9 +76,9 @@ struct ParameterSpec {
 // Flatten has no op of its own (NHWC is already H, W, C order in memory).
 // A Dropout layer's geometry is the layer itself: its rate and, if the user
 // gave one, its seed (the trainer derives one from the compile seed
-// otherwise; model/seeding.hpp).
+// otherwise; model/seeding.hpp). A Rescaling layer's is its scale and offset.
 using LayerGeometry =
-    std::variant<std::monostate, Conv2DGeometry, Pool2DGeometry, DenseGeometry, Dropout>;
+    std::variant<std::monostate, Conv2DGeometry, Pool2DGeometry, DenseGeometry, Dropout, Rescaling>;
 
 struct LayerInfo {
   std::string name;                // "conv2d_1"
@@ -98,6 +99,7 @@ struct LayerInfo {
   const Pool2DGeometry* pool2d() const { return std::get_if<Pool2DGeometry>(&geometry); }
   const DenseGeometry* dense() const { return std::get_if<DenseGeometry>(&geometry); }
   const Dropout* dropout() const { return std::get_if<Dropout>(&geometry); }
+  const Rescaling* rescaling() const { return std::get_if<Rescaling>(&geometry); }
 };
 
 class Architecture {

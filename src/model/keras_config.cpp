@@ -88,6 +88,9 @@ Json layer_config(const Layer& layer, const LayerInfo& info, std::optional<std::
     c["rate"] = shortest_double(dropout->rate);
     c["seed"] = seed ? Json(*seed) : Json(nullptr);
     c["noise_shape"] = nullptr;
+  } else if (const auto* rescaling = std::get_if<Rescaling>(&layer)) {
+    c["scale"] = shortest_double(rescaling->scale);
+    c["offset"] = shortest_double(rescaling->offset);
   } else if (std::holds_alternative<Flatten>(layer)) {
     c["data_format"] = "channels_last";
   } else if (const auto* dense = std::get_if<Dense>(&layer)) {
@@ -320,6 +323,11 @@ Layer read_layer(const Reader& r, const std::string& class_name, const Json& c, 
     }
     return dropout;
   }
+  if (class_name == "Rescaling") {
+    check_keys(r, c, layer_keys({"scale", "offset"}, {}), where);
+    return Rescaling(r.finite(r.member(c, "scale", where), where + " scale"),
+                     c.contains("offset") ? r.finite(c["offset"], where + " offset") : 0.0f);
+  }
   if (class_name == "Flatten") {
     check_keys(r, c, layer_keys({}, {{"data_format", kChannelsLast}}), where);
     return Flatten();
@@ -334,8 +342,8 @@ Layer read_layer(const Reader& r, const std::string& class_name, const Json& c, 
     return dense;
   }
   r.fail(where, "is a " + class_name + " layer, which vknn does not have (it has Conv2D, "
-                "MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Dropout, Flatten and "
-                "Dense, after an optional InputLayer)");
+                "MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Dropout, Rescaling, "
+                "Flatten and Dense, after an optional InputLayer)");
 }
 
 void set_name_and_shape(Layer& layer, std::string name, std::optional<Shape> input_shape) {

@@ -293,6 +293,11 @@ ConvReluPoolGeometry fused_geometry(const Plan& plan, const LayerPlan& lp, int c
           with_batch(*plan.layers.at(lp.index + 1).info->pool2d(), count)};
 }
 
+// A Rescaling layer's function.
+op::Rescale rescale_of(const LayerInfo& layer) {
+  return {.scale = layer.rescaling()->scale, .offset = layer.rescaling()->offset};
+}
+
 // Whether conv layer `lp`'s backward is conv2d_relu_maxpool2d_backward_params
 // (fused with the pooling above, no input gradient to pass down).
 bool params_from_pool_gradient(const LayerPlan& lp) {
@@ -348,6 +353,12 @@ void Trainer::record_forward(ProgramBuilder& b, Workspace& ws, int count, bool t
                              .y = ws[lp.output]});
         break;
       }
+      case LayerKind::rescaling:
+        b.record(op::ElementwiseForward<op::Rescale>{.function = rescale_of(layer),
+                                                     .count = count * element_count(layer.output_shape),
+                                                     .x = ws[lp.input],
+                                                     .y = ws[lp.output]});
+        break;
       case LayerKind::flatten:
         break;
       case LayerKind::dense:
@@ -461,6 +472,16 @@ void Trainer::record_backward(ProgramBuilder& b, Workspace& ws, int count, int f
                                .state = *state_,
                                .x = grad,
                                .y = ws[lp.input_gradient_target]});
+        }
+        break;
+      case LayerKind::rescaling:
+        if (lp.needs_input_gradient) {
+          b.record(op::ElementwiseBackward<op::Rescale>{
+              .function = rescale_of(layer),
+              .count = count * element_count(layer.output_shape),
+              .x = ws[lp.input],
+              .dy = grad,
+              .dx = ws[lp.input_gradient_target]});
         }
         break;
       case LayerKind::flatten:

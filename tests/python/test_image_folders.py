@@ -270,9 +270,6 @@ def test_errors_name_what_is_wrong(boots, tmp_path):
         keras.utils.image_dataset_from_directory(train_dir, label_mode="sparse")
     with pytest.raises(ValueError, match="interpolation='bicubic'"):
         keras.utils.image_dataset_from_directory(train_dir, interpolation="bicubic")
-    with pytest.raises(ValueError, match="first layer only"):
-        keras.Sequential([keras.layers.Conv2D(4, 3, input_shape=(8, 8, 3)),
-                          keras.layers.Rescaling(1. / 255)])
     with pytest.raises(tf.Error, match="has no class subfolders"):
         keras.utils.image_dataset_from_directory(tmp_path)
     (tmp_path / "a").mkdir()
@@ -289,3 +286,29 @@ def test_errors_name_what_is_wrong(boots, tmp_path):
         model.fit(ds, batch_size=8, verbose=0)
     with pytest.raises(ValueError, match="`y` argument is not supported"):
         model.fit(ds, np.zeros(300), verbose=0)
+
+
+def test_rescaling_after_the_first_layer_is_a_layer_on_the_device():
+    """Leading, Rescaling converts the inputs on the host and is not listed;
+    elsewhere it is a layer of the model, as in Keras: listed in summary()
+    with 0 parameters, its output the scaled input, trained through."""
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.layers.Rescaling(1. / 255, input_shape=(8, 8, 1)),
+                              keras.layers.Conv2D(4, 3, activation="relu"),
+                              keras.layers.Rescaling(-2.0, offset=0.25),
+                              keras.layers.Flatten(),
+                              keras.layers.Dense(2, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    assert [layer.name for layer in model.layers] == ["conv2d", "rescaling", "flatten", "dense"]
+    assert model.layers[1].count_params() == 0
+    assert model.layers[1].output_shape == (None, 6, 6, 4)
+    lines = []
+    model.summary(print_fn=lines.append)
+    assert any(line.startswith(" rescaling (Rescaling)") for line in "\n".join(lines).split("\n"))
+    x = np.random.default_rng(1).integers(0, 256, (16, 8, 8, 1)).astype(np.uint8)
+    y = (x.reshape(16, -1).mean(axis=1) > 127).astype(np.int64)
+    conv, rescaled = keras.models.Model(
+        inputs=model.input, outputs=[model.layers[0].output, model.layers[1].output]).predict(x)
+    np.testing.assert_allclose(rescaled, conv * -2.0 + 0.25, rtol=1e-6, atol=1e-6)
+    history = model.fit(x, y, epochs=2, batch_size=8, verbose=0).history
+    assert all(np.isfinite(history["loss"]))

@@ -113,6 +113,19 @@ struct Dropout {
       : rate(rate_), seed(seed_) {}
 };
 
+// Keras's Rescaling: y = x * scale + offset, one scale and offset for every
+// element (Rescaling(1.0 / 255) turns 0..255 pixels into 0..1). No
+// parameters; anywhere in the model, any input shape.
+struct Rescaling {
+  float scale = 1.0f;
+  float offset = 0.0f;
+  std::optional<Shape> input_shape;
+  std::string name;
+
+  explicit Rescaling(float scale_, float offset_ = 0.0f, std::optional<Shape> input = std::nullopt)
+      : scale(scale_), offset(offset_), input_shape(std::move(input)) {}
+};
+
 struct Flatten {
   std::optional<Shape> input_shape;
   std::string name;
@@ -131,6 +144,6 @@ struct Dense {
 };
 
 using Layer = std::variant<Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Dropout,
-                           Flatten, Dense>;
+                           Rescaling, Flatten, Dense>;
 
 }  // namespace vknn

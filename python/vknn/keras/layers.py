@@ -1,7 +1,7 @@
 """keras.layers: Conv2D, MaxPooling2D (MaxPool2D), AveragePooling2D (AvgPool2D),
-GlobalAveragePooling2D (GlobalAvgPool2D), Dropout, Flatten, Dense; and, as a
-Sequential model's first elements only, Input / InputLayer and Rescaling
-(see _take_input_element).
+GlobalAveragePooling2D (GlobalAvgPool2D), Dropout, Rescaling, Flatten, Dense;
+and, as a Sequential model's first element only, Input / InputLayer (a
+leading Rescaling is the inputs' conversion: see _take_input_element).
 
 A layer holds its configuration; once it is in a model it also answers
 Keras's questions about itself (name, output_shape, count_params(), output,
@@ -343,17 +343,18 @@ def Input(shape=None, batch_size=None, name=None, dtype=None, **kwargs):
     return InputLayer(shape=shape, batch_size=batch_size, name=name, dtype=dtype, **kwargs)
 
 
-class Rescaling:
+class Rescaling(Layer):
     """keras.layers.Rescaling(scale, offset=0.0): inputs * scale + offset.
 
-    vknn applies it to the inputs on the host as fit, evaluate and predict
-    convert them (vknn.keras._inputs), so it must be the model's first layer
-    (after an Input); Rescaling(1./255) of pixels 0..255 keeps them uint8 on
-    the device, which divides by 255 as it gathers each batch. Its inputs are
-    taken at face value, as in Keras: uint8 pixel 200 is 200.0 before the
-    scaling. It is not listed in model.layers or summary(). Called on an array
-    (as in dataset.map(lambda x, y: (rescale(x), y))) it returns the scaled
-    float32 array."""
+    As the model's first layer (after an Input) vknn applies it to the inputs
+    on the host as fit, evaluate and predict convert them (vknn.keras._inputs):
+    Rescaling(1./255) of pixels 0..255 then keeps them uint8 on the device,
+    which divides by 255 as it gathers each batch, and it is not listed in
+    model.layers or summary(). Anywhere else it is a layer of the model on
+    the device (listed, no parameters), as in Keras. Its inputs are taken at
+    face value, as in Keras: uint8 pixel 200 is 200.0 before the scaling.
+    Called on an array (as in dataset.map(lambda x, y: (rescale(x), y))) it
+    returns the scaled float32 array."""
 
     _type = "Rescaling"
 
@@ -364,16 +365,19 @@ class Rescaling:
                     or not np.isfinite(value):
                 raise ValueError(f"Rescaling: {arg} must be a finite number, got {value!r} (vknn "
                                  f"takes one scale and offset for all channels)")
-        if kwargs:
-            raise TypeError(f"Rescaling: unsupported arguments {sorted(kwargs)}")
+        super().__init__(input_shape=input_shape, name=name, **kwargs)
         self.scale = float(scale)
         self.offset = float(offset)
-        self.name = name or "rescaling"
-        self._input_shape_arg = _input_shape(input_shape, "Rescaling")
 
     def __call__(self, inputs):
         return np.asarray(inputs).astype(np.float32) * np.float32(self.scale) + \
             np.float32(self.offset)
+
+    def _spec(self, input_shape):
+        return _vknn.rescaling(self.scale, self.offset, input_shape, self._given_name or "")
+
+    def _weight_shapes(self, input_shape):
+        return []
 
     def __repr__(self):
         return f"<vknn.keras.layers.Rescaling scale={self.scale} offset={self.offset}>"
@@ -389,12 +393,9 @@ def _take_input_element(model, element):
         shape = element._input_shape_arg
         model._input_shape = shape + (1,) if len(shape) == 2 else shape
         return True
-    if isinstance(element, Rescaling):
-        if model._layers or getattr(model, "_input_rescaling", None) is not None:
-            raise ValueError(
-                "Rescaling: vknn supports it as the model's first layer only (after an Input), "
-                "where it is applied to the inputs on the host; rescale the data before the "
-                "model (dataset.map(lambda x, y: (rescale(x), y))) or move it first")
+    if isinstance(element, Rescaling) and not model._layers and \
+            getattr(model, "_input_rescaling", None) is None:
+        # Leading: the inputs' conversion on the host. Elsewhere a layer.
         model._input_rescaling = (element.scale, element.offset)
         if element._input_shape_arg is not None:
             shape = element._input_shape_arg

@@ -116,7 +116,7 @@ class Sequential(Model):
             raise ValueError(
                 f"Sequential.add: expected a vknn.keras.layers layer, got {layer!r} "
                 f"(vknn supports Conv2D, MaxPooling2D, AveragePooling2D, "
-                f"GlobalAveragePooling2D, Dropout, Flatten and Dense)")
+                f"GlobalAveragePooling2D, Dropout, Rescaling, Flatten and Dense)")
         if self._core is not None and self._core.compiled:
             raise ValueError("Sequential.add: the model is already compiled; add layers first")
         if layer._model is not None:
