@@ -105,6 +105,7 @@ Plan make_plan(const Architecture& architecture, int batch) {
         // gradient map of this layer is formed (5.5 MB each for the
         // course's conv1 at batch 32).
         lp.linear_gradient_source = LinearGradientSource::next_layer;
+        lp.parameter_gradients_from_pool = true;
       } else if (has_backward) {
         lp.output_gradient = add(layer.name + " output gradient", backend::ElementType::f32, n);
         if (layer.activation != Activation::relu) {

@@ -90,6 +90,11 @@ struct LayerPlan {
   // there too.
   bool fuses_next_pool = false;
   TensorId pool_winners = kNoTensor;
+  // Conv only, decided here and nowhere else: the kernel and bias gradients
+  // come from the pooling's gradient and the winners
+  // (conv2d_relu_maxpool2d_backward_params), and the pooling records no
+  // backward of its own.
+  bool parameter_gradients_from_pool = false;
   // Pooling only: the layer before computes this layer's output (above).
   bool fused_into_previous = false;
 

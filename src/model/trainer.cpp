@@ -298,12 +298,6 @@ op::Rescale rescale_of(const LayerInfo& layer) {
   return {.scale = layer.rescaling()->scale, .offset = layer.rescaling()->offset};
 }
 
-// Whether conv layer `lp`'s backward is conv2d_relu_maxpool2d_backward_params
-// (fused with the pooling above, no input gradient to pass down).
-bool params_from_pool_gradient(const LayerPlan& lp) {
-  return lp.fuses_next_pool && !lp.needs_input_gradient && lp.parameters.any();
-}
-
 }  // namespace
 
 void Trainer::record_forward(ProgramBuilder& b, Workspace& ws, int count, bool training,
@@ -391,7 +385,7 @@ void Trainer::record_backward(ProgramBuilder& b, Workspace& ws, int count, int f
     // input gradient: its kernel and bias gradients come straight from the
     // pooling's gradient and the winners, and its own linear gradient (the
     // size of its map) is never formed.
-    if (params_from_pool_gradient(lp)) {
+    if (lp.parameter_gradients_from_pool) {
       const LayerPlan& pool = layers[l + 1];
       b.record(op::Conv2dReluMaxpool2dBackwardParams{
           .geometry = fused_geometry(ws.plan, lp, count),
@@ -421,7 +415,7 @@ void Trainer::record_backward(ProgramBuilder& b, Workspace& ws, int count, int f
         break;
       }
       case LayerKind::max_pooling2d:
-        if (lp.fused_into_previous && params_from_pool_gradient(layers[l - 1])) {
+        if (lp.fused_into_previous && layers[l - 1].parameter_gradients_from_pool) {
           // The conv below takes its gradients from this layer's (above).
         } else if (lp.needs_input_gradient && lp.fused_into_previous) {
           // The winners the fused forward stored, relu's mask included: the
