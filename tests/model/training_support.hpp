@@ -88,4 +88,22 @@ inline vknn::CompileOptions on(vknn::BackendKind kind, std::uint64_t seed = 7) {
   return options;
 }
 
+// Fits `layers` on the CPU reference and on Vulkan with the same seed, data
+// and order (two epochs of 32 with a partial last batch; SGD with momentum,
+// linear in the gradient, where Adam's division would magnify the
+// backends' rounding) and returns the largest difference between the two
+// models' parameters.
+inline double cpu_vulkan_parameter_difference(const std::vector<vknn::Layer>& layers,
+                                              const SyntheticImages& data) {
+  std::vector<std::vector<float>> weights[2];
+  int i = 0;
+  for (vknn::BackendKind kind : {vknn::BackendKind::cpu, vknn::BackendKind::vulkan}) {
+    vknn::Sequential model(layers);
+    model.compile(vknn::SGD(0.05f, 0.9f), on(kind));
+    model.fit(data.samples(), data.labels, {.epochs = 2, .batch_size = 32, .verbose = 0, .seed = 3});
+    weights[i++] = model.get_weights();
+  }
+  return max_abs_difference(weights[0], weights[1]);
+}
+
 }  // namespace vknn_test
