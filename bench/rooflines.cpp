@@ -4,7 +4,7 @@
 #include <chrono>
 #include <vector>
 
-#include "vulkan/ops/fma_peak_shader.hpp"
+#include "ops/vulkan/fma_peak_shader.hpp"
 #include "vulkan/pipeline.hpp"
 
 namespace vknn::bench {

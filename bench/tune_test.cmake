@@ -34,7 +34,7 @@ expect("${first}" "\\| conv2d_backward_kernel \\| [^|]*kernel_3x3x8x8[^|]* \\| [
 expect("${first}" "\\| conv2d_backward_kernel \\| [^|]+ \\| [a-z_]+ \\|"
        "the first run names a conv2d backward shape")
 # The dense GEMM has variants to measure on GPUs only (on a CPU driver
-# shared_tiled is not measured: src/vulkan/ops/variant_choice.hpp).
+# shared_tiled is not measured: src/ops/vulkan/variant_choice.hpp).
 set(gpu_measures_dense FALSE)
 if(first MATCHES "\\| dense_gemm \\|")
   set(gpu_measures_dense TRUE)

@@ -11,7 +11,7 @@
 #ifndef VKNN_CONV2D_COMMON_GLSL
 #define VKNN_CONV2D_COMMON_GLSL
 
-// The geometry, filled by src/vulkan/ops/conv2d.cpp (struct Conv2DPush; the
+// The geometry, filled by src/ops/vulkan/conv2d.cpp (struct Conv2DPush; the
 // two must stay identical). 56 bytes; signed so that padded input
 // coordinates can go negative.
 layout(push_constant) uniform Conv2DPush {

@@ -1,6 +1,6 @@
 // What the fused conv2d + relu + maxpool2d forward and the pooling's
 // backward from winners share (ConvReluPoolGeometry): the push block
-// (src/vulkan/ops/conv2d_relu_maxpool2d_shaders.hpp mirrors it), the pool
+// (src/ops/vulkan/conv2d_relu_maxpool2d_shaders.hpp mirrors it), the pool
 // window as specialization constants, and the winner bytes' layout.
 #ifndef VKNN_CONV2D_RELU_MAXPOOL2D_GLSL
 #define VKNN_CONV2D_RELU_MAXPOOL2D_GLSL

@@ -1,5 +1,5 @@
 // The body of an elementwise function's shader (src/backend/op.hpp's
-// elementwise functions; dispatch: src/vulkan/ops/elementwise.cpp). The
+// elementwise functions; dispatch: src/ops/vulkan/elementwise.cpp). The
 // function's own file, shaders/<function>.comp, includes this and defines
 // value() and derivative(), reading its parameters as p.p0 .. p.p3 in the
 // order of the C++ struct's parameters():

@@ -26,7 +26,7 @@ uint output_index(int n, int oy, int ox, int c) {
 }
 
 // Index into x of the winner of window (n, oy, ox, c). Every window holds at
-// least one real tap (see src/cpu/maxpool2d.cpp), so the result is valid.
+// least one real tap (see src/ops/cpu/maxpool2d.cpp), so the result is valid.
 uint window_winner(int n, int oy, int ox, int c) {
   uint winner = 0xffffffffu;
   float best = 0.0;

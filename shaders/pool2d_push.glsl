@@ -1,5 +1,5 @@
 // The push constants of every pooling shader (max and average): the
-// Pool2DGeometry, as src/vulkan/ops/pool2d_push.hpp's PoolPush lays it out.
+// Pool2DGeometry, as src/ops/vulkan/pool2d_push.hpp's PoolPush lays it out.
 #ifndef VKNN_POOL2D_PUSH_GLSL
 #define VKNN_POOL2D_PUSH_GLSL
 

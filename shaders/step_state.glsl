@@ -4,7 +4,7 @@
 // them on, so the same command buffer trains on batch after batch.
 //
 // Layout (std430, 32 bytes; mirrored and static_asserted by
-// src/vulkan/ops/step_state.hpp):
+// src/ops/vulkan/step_state.hpp):
 //   offset  0  uint  batch_index        batch of the epoch this step works on;
 //                                       gather_batch reads samples
 //                                       order[batch_index * batch_size + i]

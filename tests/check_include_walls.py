@@ -23,7 +23,7 @@ TOOLS_INTERNAL = {
     "vulkan/command.hpp",            # the rooflines' own recordings
     "vulkan/buffer.hpp",
     "vulkan/pipeline.hpp",
-    "vulkan/ops/fma_peak_shader.hpp",
+    "ops/vulkan/fma_peak_shader.hpp",
     "vulkan/tuning/autotuner.hpp",   # --tune's report of the tuner's decisions
 }
 
@@ -38,11 +38,19 @@ def rule_for(path):
     if p.startswith("src/io/"):
         return "no model/ header (io is below the model)", lambda inc: not inc.startswith("model/")
     if p.startswith("src/vulkan/"):
-        return ("no model/ or backend/ header (the runtime and its ops are below them)",
-                lambda inc: not inc.startswith(("model/", "backend/")))
-    if p.startswith("src/cpu/"):
+        return ("no ops/, model/ or backend/ header (the Vulkan runtime is below the ops that "
+                "run on it)"), lambda inc: not inc.startswith(("ops/", "model/", "backend/"))
+    if p.startswith("src/ops/vulkan/"):
+        return ("no model/ or backend/ header, nor the CPU reference's internals (the Vulkan "
+                "ops sit on the runtime, below the backends)"), \
+            lambda inc: not inc.startswith(("model/", "backend/", "ops/cpu/"))
+    if p.startswith("src/ops/cpu/"):
         return "no vulkan/, model/ or backend/ header (the reference ops stand alone)", \
-            lambda inc: not inc.startswith(("vulkan/", "model/", "backend/"))
+            lambda inc: not inc.startswith(("vulkan/", "ops/vulkan/", "model/", "backend/"))
+    if p.startswith("src/ops/"):
+        return ("no vulkan/, model/ or backend/ header (the op contracts both halves share)",
+                lambda inc: not inc.startswith(("vulkan/", "ops/vulkan/", "ops/cpu/", "model/",
+                                                "backend/")))
     if p.startswith("examples/"):
         return "only public headers and examples/common", \
             lambda inc: bool(PUBLIC.match(inc)) or inc.startswith("common/") or "/" not in inc

@@ -1,5 +1,5 @@
 // The CPU reference backend: tensors are host vectors and a program is a
-// list of calls to the scalar loops in src/cpu/, run when launched.
+// list of calls to the scalar loops in src/ops/cpu/, run when launched.
 #include <cstring>
 #include <functional>
 #include <variant>

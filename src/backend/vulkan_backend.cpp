@@ -17,20 +17,20 @@
 #include "vulkan/command.hpp"
 #include "vulkan/context_access.hpp"
 #include "vulkan/device.hpp"
-#include "vulkan/ops/activations.hpp"
-#include "vulkan/ops/avgpool2d.hpp"
-#include "vulkan/ops/binary_loss.hpp"
-#include "vulkan/ops/dropout.hpp"
-#include "vulkan/ops/elementwise.hpp"
-#include "vulkan/ops/conv2d.hpp"
-#include "vulkan/ops/conv2d_relu_maxpool2d.hpp"
-#include "vulkan/ops/dense.hpp"
-#include "vulkan/ops/gather.hpp"
-#include "vulkan/ops/loss.hpp"
-#include "vulkan/ops/maxpool2d.hpp"
-#include "vulkan/ops/optimizers.hpp"
-#include "vulkan/ops/step_state.hpp"
-#include "vulkan/ops/store_batch.hpp"
+#include "ops/vulkan/activations.hpp"
+#include "ops/vulkan/avgpool2d.hpp"
+#include "ops/vulkan/binary_loss.hpp"
+#include "ops/vulkan/dropout.hpp"
+#include "ops/vulkan/elementwise.hpp"
+#include "ops/vulkan/conv2d.hpp"
+#include "ops/vulkan/conv2d_relu_maxpool2d.hpp"
+#include "ops/vulkan/dense.hpp"
+#include "ops/vulkan/gather.hpp"
+#include "ops/vulkan/loss.hpp"
+#include "ops/vulkan/maxpool2d.hpp"
+#include "ops/vulkan/optimizers.hpp"
+#include "ops/vulkan/step_state.hpp"
+#include "ops/vulkan/store_batch.hpp"
 
 namespace vknn::backend {
 namespace {
@@ -223,7 +223,7 @@ class VulkanProgramBuilder final : public ProgramBuilder {
   }
 
   // One visitor: an overload of `encode` per op, each a call to its
-  // dispatch in src/vulkan/ops/. An op without one does not compile
+  // dispatch in src/ops/vulkan/. An op without one does not compile
   // (record's std::visit).
   void encode(const op::GatherBatch& op) {
     vk::ops::gather_batch(rec(), op.sample_size, op.batch_size, op.count, buf(op.images),

@@ -12,7 +12,7 @@
 //   0, 1, 2   workgroup size x, y, z in every vknn shader
 //             (layout(local_size_x_id = 0, ...) in shaders/common.glsl)
 //   3, 4, ... the shader's own (tile sizes, variants), named per shader family
-//             next to its push-constant struct (src/vulkan/ops/*_shaders.hpp)
+//             next to its push-constant struct (src/ops/vulkan/*_shaders.hpp)
 // so one shader source serves every device with sizes chosen at run time.
 // A pipeline refuses to set an id its SPIR-V does not declare
 // (spirv_reflect.hpp): Vulkan would silently ignore it.
@@ -45,7 +45,7 @@ class SpecConstants {
   // By name: {{Conv2DForwardSpec::pixels, 8}, {Conv2DForwardSpec::ic_vec4, 1}}.
   SpecConstants(std::initializer_list<SpecConstant> named);
   // By position: the values of ids 3, 4, ... in order. For callers outside
-  // src/vulkan/ops that predate the names (vknn-bench's fma_peak).
+  // src/ops/vulkan that predate the names (vknn-bench's fma_peak).
   SpecConstants(std::initializer_list<std::uint32_t> in_order);
 
   void set(std::uint32_t id, std::uint32_t value);

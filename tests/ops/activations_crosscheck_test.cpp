@@ -19,8 +19,8 @@
 #include "ops/crosscheck.hpp"
 #include "vknn/cpu/reference_ops.hpp"
 #include "vknn/error.hpp"
-#include "vulkan/ops/activations.hpp"
-#include "vulkan/ops/device_profile.hpp"
+#include "ops/vulkan/activations.hpp"
+#include "ops/vulkan/device_profile.hpp"
 
 namespace {
 

@@ -13,7 +13,7 @@
 #include "ops/crosscheck.hpp"
 #include "vknn/cpu/reference_ops.hpp"
 #include "vknn/error.hpp"
-#include "vulkan/ops/conv2d.hpp"
+#include "ops/vulkan/conv2d.hpp"
 
 namespace {
 

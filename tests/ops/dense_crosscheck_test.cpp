@@ -26,8 +26,8 @@
 #include "ops/crosscheck.hpp"
 #include "vknn/cpu/reference_ops.hpp"
 #include "vknn/error.hpp"
-#include "vulkan/ops/dense.hpp"
-#include "vulkan/ops/variant_choice.hpp"
+#include "ops/vulkan/dense.hpp"
+#include "ops/vulkan/variant_choice.hpp"
 
 namespace {
 

@@ -1,5 +1,5 @@
-// Cross-check of the batch gather (src/vulkan/ops/gather.hpp) and of the
-// step state it reads (src/vulkan/ops/step_state.hpp), as a replayed
+// Cross-check of the batch gather (src/ops/vulkan/gather.hpp) and of the
+// step state it reads (src/ops/vulkan/step_state.hpp), as a replayed
 // training step uses them: one recording (gather, then advance_step)
 // replayed walks through consecutive batches of the epoch's permutation,
 // and the partial last batch has its own recording.
@@ -22,8 +22,8 @@
 #include "vknn/error.hpp"
 #include "vulkan/buffer.hpp"
 #include "vulkan/command.hpp"
-#include "vulkan/ops/gather.hpp"
-#include "vulkan/ops/step_state.hpp"
+#include "ops/vulkan/gather.hpp"
+#include "ops/vulkan/step_state.hpp"
 
 namespace {
 

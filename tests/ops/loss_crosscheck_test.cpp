@@ -1,4 +1,4 @@
-// Cross-check of the loss and metric ops (src/vulkan/ops/loss.hpp) against
+// Cross-check of the loss and metric ops (src/ops/vulkan/loss.hpp) against
 // the CPU reference, plus the device-only behaviour the reference cannot
 // have: running totals that accumulate across replays of one recording,
 // and out-of-range labels that must not touch memory out of bounds.
@@ -36,7 +36,7 @@
 #include "vknn/error.hpp"
 #include "vulkan/buffer.hpp"
 #include "vulkan/command.hpp"
-#include "vulkan/ops/loss.hpp"
+#include "ops/vulkan/loss.hpp"
 
 namespace {
 

@@ -10,7 +10,7 @@
 #include "ops/crosscheck.hpp"
 #include "vknn/cpu/reference_ops.hpp"
 #include "vknn/error.hpp"
-#include "vulkan/ops/maxpool2d.hpp"
+#include "ops/vulkan/maxpool2d.hpp"
 
 namespace {
 

@@ -1,4 +1,4 @@
-// Cross-check of the optimizer updates (src/vulkan/ops/optimizers.hpp)
+// Cross-check of the optimizer updates (src/ops/vulkan/optimizers.hpp)
 // against the CPU reference, as a replayed training step runs them: ONE
 // recording (the update, then advance_step) submitted again and again must
 // follow the CPU doing steps t = 1, 2, 3, ..., which proves that t is read
@@ -29,8 +29,8 @@
 #include "vknn/error.hpp"
 #include "vulkan/buffer.hpp"
 #include "vulkan/command.hpp"
-#include "vulkan/ops/optimizers.hpp"
-#include "vulkan/ops/step_state.hpp"
+#include "ops/vulkan/optimizers.hpp"
+#include "ops/vulkan/step_state.hpp"
 
 namespace {
 

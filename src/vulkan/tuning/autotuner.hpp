@@ -3,7 +3,7 @@
 // timestamp queries over a few replays and the fastest is used; the choice
 // is kept in a TuningCache, so a later run, or a second Context, times
 // nothing. conv2d and dense resolve KernelVariant::automatic through it
-// (vulkan/ops/variant_choice.hpp).
+// (ops/vulkan/variant_choice.hpp).
 //
 // On by default: VKNN_AUTOTUNE unset (or 1/on) measures; VKNN_AUTOTUNE=0
 // (or off) uses the device profile's choice and measures nothing. The same

@@ -1,4 +1,4 @@
-#include "vulkan/ops/activations.hpp"
+#include "ops/vulkan/activations.hpp"
 
 #include <algorithm>
 #include <bit>
@@ -6,9 +6,9 @@
 
 #include "vknn/error.hpp"
 #include "vulkan/device.hpp"
-#include "vulkan/ops/activations_shaders.hpp"
-#include "vulkan/ops/device_profile.hpp"
-#include "vulkan/ops/dispatch.hpp"
+#include "ops/vulkan/activations_shaders.hpp"
+#include "ops/vulkan/device_profile.hpp"
+#include "ops/vulkan/dispatch.hpp"
 #include "vulkan/pipeline.hpp"
 
 namespace vknn::vk::ops {

@@ -1,8 +1,8 @@
-#include "vulkan/ops/elementwise.hpp"
+#include "ops/vulkan/elementwise.hpp"
 
 #include <string>
 
-#include "vulkan/ops/dispatch.hpp"
+#include "ops/vulkan/dispatch.hpp"
 
 namespace vknn::vk::ops {
 namespace {

@@ -1,12 +1,12 @@
-#include "vulkan/ops/maxpool2d.hpp"
+#include "ops/vulkan/maxpool2d.hpp"
 
 #include <cstdint>
 
 #include "vknn/error.hpp"
 
 #include "vulkan/device.hpp"
-#include "vulkan/ops/dispatch.hpp"
-#include "vulkan/ops/maxpool2d_shaders.hpp"
+#include "ops/vulkan/dispatch.hpp"
+#include "ops/vulkan/maxpool2d_shaders.hpp"
 #include "vulkan/pipeline.hpp"
 
 namespace vknn::vk::ops {

@@ -21,7 +21,7 @@
 #include "vknn/ops/geometry.hpp"
 #include "vulkan/buffer.hpp"
 #include "vulkan/command.hpp"
-#include "vulkan/ops/kernel_variant.hpp"
+#include "ops/vulkan/kernel_variant.hpp"
 
 namespace vknn::vk::ops {
 

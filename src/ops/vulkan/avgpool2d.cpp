@@ -1,10 +1,10 @@
-#include "vulkan/ops/avgpool2d.hpp"
+#include "ops/vulkan/avgpool2d.hpp"
 
 #include <cstdint>
 
 #include "vulkan/device.hpp"
-#include "vulkan/ops/dispatch.hpp"
-#include "vulkan/ops/pool2d_push.hpp"
+#include "ops/vulkan/dispatch.hpp"
+#include "ops/vulkan/pool2d_push.hpp"
 #include "vulkan/pipeline.hpp"
 
 namespace vknn::vk::ops {

@@ -20,7 +20,7 @@
 
 #include "vknn/ops/geometry.hpp"
 #include "vulkan/fwd.hpp"
-#include "vulkan/ops/kernel_variant.hpp"
+#include "ops/vulkan/kernel_variant.hpp"
 
 namespace vknn::vk::ops {
 

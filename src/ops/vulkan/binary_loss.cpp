@@ -1,4 +1,4 @@
-#include "vulkan/ops/binary_loss.hpp"
+#include "ops/vulkan/binary_loss.hpp"
 
 #include <cmath>
 #include <sstream>
@@ -7,8 +7,8 @@
 #include "vulkan/buffer.hpp"
 #include "vulkan/command.hpp"
 #include "vulkan/device.hpp"
-#include "vulkan/ops/dispatch.hpp"
-#include "vulkan/ops/training_shaders.hpp"
+#include "ops/vulkan/dispatch.hpp"
+#include "ops/vulkan/training_shaders.hpp"
 #include "vulkan/pipeline.hpp"
 
 namespace vknn::vk::ops {

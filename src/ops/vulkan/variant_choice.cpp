@@ -1,4 +1,4 @@
-#include "vulkan/ops/variant_choice.hpp"
+#include "ops/vulkan/variant_choice.hpp"
 
 #include <algorithm>
 #include <optional>
@@ -6,7 +6,7 @@
 #include "vulkan/buffer.hpp"
 #include "vulkan/command.hpp"
 #include "vulkan/device.hpp"
-#include "vulkan/ops/device_profile.hpp"
+#include "ops/vulkan/device_profile.hpp"
 #include "vulkan/tuning/autotuner.hpp"
 
 namespace vknn::vk::ops {

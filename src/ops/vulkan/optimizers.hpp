@@ -41,7 +41,7 @@ void adam_update(Recording& recording, const AdamConfig& config, std::uint64_t c
 // g^2; step = g / (sqrt(v) + eps); with momentum m = momentum * m + lr *
 // step, w -= m; without, w -= lr * step and momentum_buffer may be null.
 // rho, momentum and epsilon are baked in; lr is the step state's.
-// (src/vulkan/ops/rmsprop.cpp)
+// (src/ops/vulkan/rmsprop.cpp)
 void rmsprop_update(Recording& recording, const RmspropConfig& config, std::uint64_t count,
                     const Buffer& state, const Buffer& weights, const Buffer& gradients,
                     const Buffer& velocity, const Buffer* momentum_buffer);

@@ -1,7 +1,7 @@
 // Conv2D (one input channel) + bias + relu + MaxPooling2D as one dispatch,
 // and the pooling's backward from the winners it stored (contract:
 // ConvReluPoolGeometry, vknn/ops/geometry.hpp; CPU reference
-// src/cpu/conv2d_relu_maxpool2d.cpp, equal to the unfused pair).
+// src/ops/cpu/conv2d_relu_maxpool2d.cpp, equal to the unfused pair).
 //
 // Why: in the course model the unfused pair wrote conv1's 26x26x64 map
 // (5.5 MB at batch 32), read it back to pool, and read it a third time in

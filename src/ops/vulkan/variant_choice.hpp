@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "vulkan/fwd.hpp"
-#include "vulkan/ops/kernel_variant.hpp"
+#include "ops/vulkan/kernel_variant.hpp"
 
 namespace vknn::vk {
 struct DeviceProfile;

@@ -1,4 +1,4 @@
-#include "vulkan/ops/loss.hpp"
+#include "ops/vulkan/loss.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -8,9 +8,9 @@
 #include "vulkan/buffer.hpp"
 #include "vulkan/command.hpp"
 #include "vulkan/device.hpp"
-#include "vulkan/ops/dispatch.hpp"
-#include "vulkan/ops/step_state.hpp"
-#include "vulkan/ops/training_shaders.hpp"
+#include "ops/vulkan/dispatch.hpp"
+#include "ops/vulkan/step_state.hpp"
+#include "ops/vulkan/training_shaders.hpp"
 #include "vulkan/pipeline.hpp"
 
 namespace vknn::vk::ops {
@@ -146,7 +146,7 @@ void accumulate_metrics(Recording& recording, std::uint32_t count, const Buffer&
   require_bytes(op, "correct", correct, std::uint64_t(count) * 4,
                 context + " uint32 correctness flags");
   require_bytes(op, "totals", totals, kMetricTotalsBytes,
-                "one MetricTotals, see src/vulkan/ops/loss.hpp");
+                "one MetricTotals, see src/ops/vulkan/loss.hpp");
   if (weights) require_bytes(op, "weights", *weights, float_bytes(count), context + " float weights");
 
   Device& device = recording.device();
@@ -168,7 +168,7 @@ void zero_metric_totals(Recording& recording, const Buffer& totals) {
   const char* op = "zero_metric_totals";
   require_recording_open(op, recording);
   require_bytes(op, "totals", totals, kMetricTotalsBytes,
-                "one MetricTotals, see src/vulkan/ops/loss.hpp");
+                "one MetricTotals, see src/ops/vulkan/loss.hpp");
   recording.fill(totals, 0);
   // Orders the transfer write before the next dispatch's read-modify-write.
   recording.barrier();
@@ -176,7 +176,7 @@ void zero_metric_totals(Recording& recording, const Buffer& totals) {
 
 MetricTotals read_metric_totals(const Buffer& totals) {
   require_bytes("read_metric_totals", "totals", totals, kMetricTotalsBytes,
-                "one MetricTotals, see src/vulkan/ops/loss.hpp");
+                "one MetricTotals, see src/ops/vulkan/loss.hpp");
   MetricTotals result;
   totals.download(&result, kMetricTotalsBytes);
   return result;

@@ -1,5 +1,5 @@
 // Argument checks and launch sizes shared by every Vulkan op dispatcher
-// (private to src/vulkan/ops).
+// (private to src/ops/vulkan).
 //
 // A shader cannot report a too-small buffer: it would read or write past the
 // end. So every dispatcher checks each buffer before recording, and the
@@ -23,7 +23,7 @@
 #include "vulkan/buffer.hpp"
 #include "vulkan/command.hpp"
 #include "vulkan/device.hpp"
-#include "vulkan/ops/device_profile.hpp"
+#include "ops/vulkan/device_profile.hpp"
 #include "vulkan/pipeline.hpp"
 
 namespace vknn::vk::ops::detail {

@@ -1,4 +1,4 @@
-#include "vulkan/ops/conv2d.hpp"
+#include "ops/vulkan/conv2d.hpp"
 
 #include <algorithm>
 #include <array>
@@ -10,10 +10,10 @@
 #include "vulkan/buffer.hpp"
 #include "vulkan/command.hpp"
 #include "vulkan/device.hpp"
-#include "vulkan/ops/conv2d_shaders.hpp"
-#include "vulkan/ops/device_profile.hpp"
-#include "vulkan/ops/dispatch.hpp"
-#include "vulkan/ops/variant_choice.hpp"
+#include "ops/vulkan/conv2d_shaders.hpp"
+#include "ops/vulkan/device_profile.hpp"
+#include "ops/vulkan/dispatch.hpp"
+#include "ops/vulkan/variant_choice.hpp"
 #include "vulkan/pipeline.hpp"
 
 namespace vknn::vk::ops {

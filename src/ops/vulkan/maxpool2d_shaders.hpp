@@ -6,7 +6,7 @@
 
 #include <cstdint>
 
-#include "vulkan/ops/pool2d_push.hpp"  // PoolPush, shared with average pooling
+#include "ops/vulkan/pool2d_push.hpp"  // PoolPush, shared with average pooling
 
 namespace vknn::vk::ops {
 

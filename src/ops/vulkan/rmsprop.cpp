@@ -6,10 +6,10 @@
 #include "vulkan/buffer.hpp"
 #include "vulkan/command.hpp"
 #include "vulkan/device.hpp"
-#include "vulkan/ops/dispatch.hpp"
-#include "vulkan/ops/optimizers.hpp"
-#include "vulkan/ops/step_state.hpp"
-#include "vulkan/ops/training_shaders.hpp"
+#include "ops/vulkan/dispatch.hpp"
+#include "ops/vulkan/optimizers.hpp"
+#include "ops/vulkan/step_state.hpp"
+#include "ops/vulkan/training_shaders.hpp"
 #include "vulkan/pipeline.hpp"
 
 namespace vknn::vk::ops {

@@ -1,4 +1,4 @@
-#include "vulkan/ops/step_state.hpp"
+#include "ops/vulkan/step_state.hpp"
 
 #include <cmath>
 #include <cstddef>
@@ -9,7 +9,7 @@
 #include "vulkan/buffer.hpp"
 #include "vulkan/command.hpp"
 #include "vulkan/device.hpp"
-#include "vulkan/ops/dispatch.hpp"
+#include "ops/vulkan/dispatch.hpp"
 #include "vulkan/pipeline.hpp"
 
 namespace vknn::vk::ops {
@@ -41,7 +41,7 @@ void write_learning_rate(Buffer& buffer, float learning_rate) {
 
 void require_step_state(const char* op, const Buffer& state) {
   detail::require_bytes(op, "step state", state, kStepStateBytes,
-                                 "one StepState, see src/vulkan/ops/step_state.hpp");
+                                 "one StepState, see src/ops/vulkan/step_state.hpp");
 }
 
 void advance_step(Recording& recording, const Buffer& state) {

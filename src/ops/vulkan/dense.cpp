@@ -1,4 +1,4 @@
-#include "vulkan/ops/dense.hpp"
+#include "ops/vulkan/dense.hpp"
 
 #include <algorithm>
 #include <array>
@@ -9,11 +9,11 @@
 
 #include "vknn/error.hpp"
 #include "vulkan/device.hpp"
-#include "vulkan/ops/activations.hpp"
-#include "vulkan/ops/dense_shaders.hpp"
-#include "vulkan/ops/device_profile.hpp"
-#include "vulkan/ops/dispatch.hpp"
-#include "vulkan/ops/variant_choice.hpp"
+#include "ops/vulkan/activations.hpp"
+#include "ops/vulkan/dense_shaders.hpp"
+#include "ops/vulkan/device_profile.hpp"
+#include "ops/vulkan/dispatch.hpp"
+#include "ops/vulkan/variant_choice.hpp"
 #include "vulkan/pipeline.hpp"
 
 namespace vknn::vk::ops {

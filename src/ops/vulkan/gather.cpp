@@ -1,4 +1,4 @@
-#include "vulkan/ops/gather.hpp"
+#include "ops/vulkan/gather.hpp"
 
 #include <algorithm>
 #include <sstream>
@@ -8,9 +8,9 @@
 #include "vulkan/buffer.hpp"
 #include "vulkan/command.hpp"
 #include "vulkan/device.hpp"
-#include "vulkan/ops/step_state.hpp"
-#include "vulkan/ops/dispatch.hpp"
-#include "vulkan/ops/training_shaders.hpp"
+#include "ops/vulkan/step_state.hpp"
+#include "ops/vulkan/dispatch.hpp"
+#include "ops/vulkan/training_shaders.hpp"
 #include "vulkan/pipeline.hpp"
 
 namespace vknn::vk::ops {

@@ -1,13 +1,13 @@
-#include "vulkan/ops/conv2d_relu_maxpool2d.hpp"
+#include "ops/vulkan/conv2d_relu_maxpool2d.hpp"
 
 #include <algorithm>
 #include <cstdint>
 #include <string>
 
 #include "vulkan/device.hpp"
-#include "vulkan/ops/conv2d_relu_maxpool2d_shaders.hpp"
-#include "vulkan/ops/device_profile.hpp"
-#include "vulkan/ops/dispatch.hpp"
+#include "ops/vulkan/conv2d_relu_maxpool2d_shaders.hpp"
+#include "ops/vulkan/device_profile.hpp"
+#include "ops/vulkan/dispatch.hpp"
 #include "vulkan/pipeline.hpp"
 
 namespace vknn::vk::ops {

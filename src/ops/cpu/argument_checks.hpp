@@ -1,4 +1,4 @@
-// Argument checks shared by the CPU reference ops (private to src/cpu).
+// Argument checks shared by the CPU reference ops (private to src/ops/cpu).
 //
 // Geometry is checked by each geometry's validate(); these helpers check
 // what a geometry cannot see: buffers, element counts, step numbers. Every
