@@ -51,6 +51,7 @@
 
 #include "bench_backups.hpp"
 #include "bench_cases.hpp"
+#include "bench_flags.hpp"
 #include "bench_models.hpp"
 #include "model/architecture.hpp"
 #include "model/trainer.hpp"
@@ -372,138 +373,7 @@ void bench_bandwidth_peak(benchmark::State& state, Target target, std::uint32_t 
   time_peak(state, target, kernel);
 }
 
-struct Options {
-  std::string device = "all";
-  bool quick = false;
-  std::string data;     // Fashion-MNIST folder for the step benchmarks, or empty
-  int iterations = 0;   // step benchmarks: fixed iteration count, 0 = Google Benchmark's choice
-  bool rooflines = true;  // measure the rooflines at startup (about 3 s on lavapipe)
-  int profile = 0;        // --profile N: time each dispatch in the steps over N launches, no benchmarks
-  bool tune = false;      // --tune: print the autotuner's choices for the course models, no benchmarks
-  // --model: whose training step and predict to time (the course model's
-  // ops are timed with it); --batch: the batch sizes instead of 32 and 256.
-  std::vector<std::string> models = {"course"};
-  std::vector<int> batches;
-};
-
-// "a,b,c" as its parts, none empty.
-std::vector<std::string> split_list(const std::string& flag, const std::string& value) {
-  std::vector<std::string> parts;
-  std::size_t start = 0;
-  while (true) {
-    const std::size_t comma = value.find(',', start);
-    parts.push_back(value.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
-    if (parts.back().empty()) throw Error(flag + " needs a comma-separated list, not '" + value + "'");
-    if (comma == std::string::npos) return parts;
-    start = comma + 1;
-  }
-}
-
-int parse_count(const std::string& flag, const std::string& value) {
-  std::size_t used = 0;
-  int n = 0;
-  try {
-    n = std::stoi(value, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used != value.size() || n <= 0) {
-    throw Error(flag + " needs a positive whole number of steps, not '" + value + "'");
-  }
-  return n;
-}
-
-// Takes vknn's own flags out of argv before Google Benchmark sees it.
-Options parse_own_flags(int& argc, char** argv) {
-  Options options;
-  int out = 1;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg == "--quick") {
-      options.quick = true;
-    } else if (arg == "--tune") {
-      options.tune = true;
-    } else if (arg == "--no-rooflines") {
-      options.rooflines = false;
-    } else if (arg == "--profile" && i + 1 < argc) {
-      options.profile = parse_count("--profile", argv[++i]);
-    } else if (arg == "--profile") {
-      throw Error("--profile needs a positive whole number of launches");
-    } else if (arg == "--device" && i + 1 < argc) {
-      options.device = argv[++i];
-    } else if (arg.rfind("--device=", 0) == 0) {
-      options.device = arg.substr(9);
-    } else if (arg == "--device") {
-      throw Error("--device needs a value: all, cpu, an index from vknn-info, or part of a name");
-    } else if (arg == "--data" && i + 1 < argc) {
-      options.data = argv[++i];
-    } else if (arg.rfind("--data=", 0) == 0) {
-      options.data = arg.substr(7);
-    } else if (arg == "--data") {
-      throw Error("--data needs a folder with the Fashion-MNIST IDX files (scripts/get_data.sh)");
-    } else if (arg == "--iterations" && i + 1 < argc) {
-      options.iterations = parse_count("--iterations", argv[++i]);
-    } else if (arg.rfind("--iterations=", 0) == 0) {
-      options.iterations = parse_count("--iterations", arg.substr(13));
-    } else if (arg == "--iterations") {
-      throw Error("--iterations needs a positive whole number of steps");
-    } else if (arg == "--model" && i + 1 < argc) {
-      options.models = split_list("--model", argv[++i]);
-    } else if (arg.rfind("--model=", 0) == 0) {
-      options.models = split_list("--model", arg.substr(8));
-    } else if (arg == "--model") {
-      throw Error(std::string("--model needs one or more of ") + bench::kBenchModelNames + ", or all");
-    } else if (arg == "--batch" && i + 1 < argc) {
-      for (const auto& b : split_list("--batch", argv[++i])) options.batches.push_back(parse_count("--batch", b));
-    } else if (arg.rfind("--batch=", 0) == 0) {
-      for (const auto& b : split_list("--batch", arg.substr(8))) options.batches.push_back(parse_count("--batch", b));
-    } else if (arg == "--batch") {
-      throw Error("--batch needs one or more positive batch sizes, as 32 or 32,256");
-    } else if (arg == "--help" || arg == "-h") {
-      std::printf(
-          "vknn-bench [--device all|cpu|INDEX|NAME] [--quick] [--data DIR] [--iterations N]\n"
-          "           [--model course,cats_vs_dogs,horses_or_humans|all] [--batch N[,N...]]\n"
-          "           [Google Benchmark flags]\n"
-          "vknn-bench --tune [--device all|INDEX|NAME] [--quick]\n"
-          "  --device      which targets: every Vulkan device and the CPU reference (all, default),\n"
-          "                the CPU reference only (cpu), or one Vulkan device (index or name part)\n"
-          "  --quick       tiny shapes and batch sizes, for a smoke run\n"
-          "  --data        train_step and predict use the Fashion-MNIST training images in DIR,\n"
-          "                shuffled, instead of four synthetic batches (not with --quick)\n"
-          "  --iterations  train_step and predict time exactly N steps after 3 warm-up steps\n"
-          "  --model       whose train_step and predict to time: course (default; with its ops),\n"
-          "                cats_vs_dogs (150x150x3), horses_or_humans (300x300x3), a list, or all;\n"
-          "                the bigger two at their real shapes on synthetic images, also with --quick\n"
-          "  --batch       batch sizes instead of 32,256 (4 with --quick)\n"
-          "  --no-rooflines  skip measuring fma_peak and bandwidth_peak at startup (no of_*\n"
-          "                counters; for runs that time only the steps)\n"
-          "  --profile N   instead of benchmarks: each dispatch's device time inside the training\n"
-          "                step and predict, median over N launches (Markdown tables)\n"
-          "  --tune        instead of benchmarks: compile the --model models (the course model and\n"
-          "                its one-conv exercise by default; first fit and predict at the first\n"
-          "                --batch, 32 by default) on each Vulkan device and print the\n"
-          "                autotuner's choice per op and shape, each candidate's measured device\n"
-          "                time (\"cached\" where the cache file had the choice), and the seconds\n"
-          "                tuning took. The cache is VKNN_CACHE_DIR, else $XDG_CACHE_HOME/vknn,\n"
-          "                else ~/.cache/vknn; delete its tuning-*.txt to measure again\n\n");
-      argv[out++] = argv[i];
-    } else {
-      argv[out++] = argv[i];
-    }
-  }
-  argc = out;
-  if (options.profile > 0 || options.tune) options.rooflines = false;  // neither runs benchmarks
-  if (options.models == std::vector<std::string>{"all"}) {
-    options.models = {"course", "cats_vs_dogs", "horses_or_humans"};
-  }
-  for (const auto& m : options.models) bench::bench_model_named(m, false);  // rejects unknown names
-  if (options.tune && options.device == "cpu") {
-    throw Error("--tune reports the Vulkan devices' kernel choices; the CPU reference has none");
-  }
-  return options;
-}
-
-std::vector<Target> targets_for(const Options& options) {
+std::vector<Target> targets_for(const bench::BenchOptions& options) {
   std::vector<Target> targets;
   const bool want_cpu = options.device == "all" || options.device == "cpu";
   if (options.device != "cpu") {
@@ -540,9 +410,15 @@ std::vector<Target> targets_for(const Options& options) {
 
 int main(int argc, char** argv) {
   try {
-    const Options options = parse_own_flags(argc, argv);
-    benchmark::Initialize(&argc, argv);
-    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
+    const bench::BenchCommandLine command_line = bench::parse_bench_flags(argc, argv);
+    const bench::BenchOptions& options = command_line.options;
+    if (command_line.help) std::fputs(bench::bench_usage(), stdout);
+    // Google Benchmark sees only what is not ours: argv[0] and its own flags.
+    std::vector<char*> rest = {argv[0]};
+    for (const std::string& arg : command_line.passthrough) rest.push_back(const_cast<char*>(arg.c_str()));
+    int rest_count = static_cast<int>(rest.size());
+    benchmark::Initialize(&rest_count, rest.data());
+    if (benchmark::ReportUnrecognizedArguments(rest_count, rest.data())) return 2;
     const std::vector<Target> targets = targets_for(options);
     TrainingSet training;
     if (!options.data.empty()) {
@@ -650,6 +526,9 @@ int main(int argc, char** argv) {
       }
     }
     return 0;
+  } catch (const bench::BenchUsageError& e) {
+    std::fprintf(stderr, "vknn-bench: %s (see --help)\n", e.what());
+    return 2;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "vknn-bench: %s\n", e.what());
     return 1;

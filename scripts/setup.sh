@@ -66,7 +66,7 @@ packages=(
   cmake ninja-build g++ pkg-config
   libvulkan-dev glslang-tools mesa-vulkan-drivers vulkan-validationlayers vulkan-tools
   libgtest-dev libgmock-dev libbenchmark-dev
-  zlib1g-dev libjpeg62-turbo-dev libstb-dev nlohmann-json3-dev ca-certificates
+  zlib1g-dev libjpeg62-turbo-dev libstb-dev nlohmann-json3-dev libcli11-dev ca-certificates
   libhdf5-dev libzip-dev python3-h5py
   python3-dev pybind11-dev python3-numpy python3-pytest python3-setuptools
   protobuf-compiler python3-protobuf python3-matplotlib

@@ -1,4 +1,14 @@
+// Command-line syntax is CLI11's (Debian's libcli11-dev): it splits
+// `--flag value` and `--flag=value`, knows a bool flag takes no separate
+// value, spots --help and hands back, in order, whatever it did not
+// recognise. This file only adapts it to the examples' FlagParser: the
+// values' conversion and rules (their messages name the flag and what would
+// be valid) and the wording of a mistake stay ours, because CLI11's
+// messages ("The following arguments were not expected: ...") neither
+// suggest the flag that was meant nor say which forms are accepted.
 #include "common/cli.hpp"
+
+#include <CLI/CLI.hpp>
 
 #include <algorithm>
 #include <cctype>
@@ -11,6 +21,12 @@
 namespace vknn::examples {
 
 namespace {
+
+// Markers for what CLI11 cannot say in a value: a flag given with no value
+// ("--epochs" last, or before another --flag) and an explicitly empty one
+// ("--note="). argv strings end at a NUL, so no typed argument equals them.
+const std::string kNoValue("\0(no value)", 11);
+const std::string kEmptyValue("\0(empty)", 8);
 
 const char* kind_word(FlagKind kind) {
   switch (kind) {
@@ -36,7 +52,7 @@ std::string real_text(double value) {
 
 // Arguments are echoed back in messages; keep those readable whatever
 // bytes were typed.
-std::string quoted(const std::string& text) {
+std::string echoed(const std::string& text) {
   std::string out = "'";
   for (unsigned char c : text.substr(0, 80)) {
     if (c < 0x20 || c == 0x7f) {
@@ -114,7 +130,7 @@ std::vector<std::string> split_list(const std::string& flag, const std::string& 
     const std::string item = trim(text.substr(start, comma == std::string::npos ? std::string::npos
                                                                                   : comma - start));
     if (item.empty()) {
-      throw UsageError(flag, "empty item in " + quoted(text) + "; expected a comma-separated list of " +
+      throw UsageError(flag, "empty item in " + echoed(text) + "; expected a comma-separated list of " +
                                  what);
     }
     items.push_back(item);
@@ -149,6 +165,12 @@ FlagParser::Flag& FlagParser::declare(const std::string& name, FlagKind kind,
   if (name.empty() || name.front() == '-' || name.find('=') != std::string::npos ||
       name == "help" || index_.count(name)) {
     throw std::logic_error("FlagParser: bad or repeated flag name '" + name + "'");
+  }
+  try {
+    CLI::App probe;  // CLI11 has its own rules for names (no spaces, ':' or '{')
+    probe.add_option("--" + name);
+  } catch (const CLI::Error& e) {
+    throw std::logic_error("FlagParser: flag name '" + name + "' is not valid for CLI11: " + e.what());
   }
   index_[name] = flags_.size();
   Flag& flag = flags_.emplace_back();
@@ -214,7 +236,39 @@ std::string FlagParser::unknown_flag_message(const std::string& name) const {
   if (!best.empty() && best_distance <= tolerance) {
     return "unknown flag --" + name + " (did you mean --" + best + "?)";
   }
-  return "unknown flag " + quoted("--" + name) + " (see --help for the flags)";
+  return "unknown flag " + echoed("--" + name) + " (see --help for the flags)";
+}
+
+std::string FlagParser::stray_message(std::string arg, const std::vector<std::string>& args) const {
+  if (arg.size() >= kEmptyValue.size() &&
+      arg.compare(arg.size() - kEmptyValue.size(), kEmptyValue.size(), kEmptyValue) == 0) {
+    arg.resize(arg.size() - kEmptyValue.size());
+  }
+  if (arg.size() >= 3 && arg.compare(0, 2, "--") == 0) {
+    const auto equals = arg.find('=');
+    const std::string name = arg.substr(2, equals == std::string::npos ? std::string::npos : equals - 2);
+    if (name.empty()) return "a flag name is missing in " + echoed(arg);
+    return unknown_flag_message(name);
+  }
+  if (arg.size() >= 2 && arg[0] == '-' && arg[1] != '-' && index_.count(arg.substr(1))) {
+    return "unknown flag " + echoed(arg) + " (flags start with two dashes: --" + arg.substr(1) + ")";
+  }
+  std::string message = "unexpected argument " + echoed(arg);
+  // "--validation false": CLI11 rightly left "false" alone (a bool flag
+  // takes no separate value); say how to write what was probably meant.
+  const Flag* previous_bool = nullptr;
+  for (std::size_t i = 1; i < args.size() && !previous_bool; ++i) {
+    if (args[i] != arg || args[i - 1].rfind("--", 0) != 0) continue;
+    const auto found = index_.find(args[i - 1].substr(2));
+    if (found != index_.end() && flags_[found->second].kind == FlagKind::boolean) {
+      previous_bool = &flags_[found->second];
+    }
+  }
+  if (previous_bool && to_bool(arg)) {
+    return message + " (--" + previous_bool->name + " takes no separate value; write --" +
+           previous_bool->name + "=" + arg + ")";
+  }
+  return message + " (this program takes only --flags; see --help)";
 }
 
 void FlagParser::parse(const std::vector<std::string>& args) {
@@ -226,75 +280,86 @@ void FlagParser::parse(const std::vector<std::string>& args) {
     flag.bool_value = flag.bool_default;
   }
   help_requested_ = false;
-  // --help wins over everything else, even mistakes elsewhere on the line.
-  for (const auto& arg : args) {
-    if (arg == "--help" || arg == "-h") {
-      help_requested_ = true;
-      return;
-    }
+
+  // A fresh App per parse: it holds no state between command lines, and
+  // FlagParser stays copyable without CLI11 in its header.
+  CLI::App app(description_, program_);
+  app.set_help_flag("-h,--help");
+  // Unknown flags and stray words come back from remaining(), in order, so
+  // that the message can suggest the flag that was meant.
+  app.allow_extras();
+  std::vector<CLI::Option*> options;
+  for (const auto& flag : flags_) options.push_back(add_to(app, flag));
+
+  // CLI11 reads its vector from the back. It also reads "--note=" as
+  // "--note" and would take the next argument as the value; mark an empty
+  // "=" value so that it stays empty (and is reported as missing where a
+  // value is required).
+  std::vector<std::string> reversed;
+  for (auto arg = args.rbegin(); arg != args.rend(); ++arg) {
+    const auto equals = arg->find('=');
+    const bool empty_value = arg->rfind("--", 0) == 0 && equals != std::string::npos && equals > 2 &&
+                             equals + 1 == arg->size();
+    reversed.push_back(empty_value ? *arg + kEmptyValue : *arg);
+  }
+  try {
+    app.parse(reversed);
+  } catch (const CLI::CallForHelp&) {
+    // --help wins over everything else, even mistakes elsewhere on the line.
+    help_requested_ = true;
+    return;
+  } catch (const CLI::Error& e) {
+    // Not expected with these settings (no values are converted by CLI11),
+    // but a command line can never be a programming error.
+    throw UsageError(e.what());
   }
 
-  const Flag* previous_bool = nullptr;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    if (arg.size() < 3 || arg.compare(0, 2, "--") != 0) {
-      if (arg.size() >= 2 && arg[0] == '-' && arg[1] != '-' && index_.count(arg.substr(1))) {
-        throw UsageError("unknown flag " + quoted(arg) + " (flags start with two dashes: --" +
-                         arg.substr(1) + ")");
-      }
-      std::string message = "unexpected argument " + quoted(arg);
-      if (previous_bool && to_bool(arg)) {
-        message += " (--" + previous_bool->name + " takes no separate value; write --" +
-                   previous_bool->name + "=" + arg + ")";
-      } else {
-        message += " (this program takes only --flags; see --help)";
-      }
-      throw UsageError(message);
-    }
-    previous_bool = nullptr;
-    const auto equals = arg.find('=');
-    const std::string name = arg.substr(2, equals == std::string::npos ? std::string::npos
-                                                                      : equals - 2);
-    if (name.empty()) throw UsageError("a flag name is missing in " + quoted(arg));
-    const auto found = index_.find(name);
-    if (found == index_.end()) throw UsageError(unknown_flag_message(name));
-    Flag& flag = flags_[found->second];
-    if (flag.given) {
+  for (std::size_t i = 0; i < flags_.size(); ++i) {
+    const std::vector<std::string>& results = options[i]->results();
+    if (results.empty()) continue;
+    Flag& flag = flags_[i];
+    if (results.size() > 1) {
       throw UsageError(flag.name, "given more than once; give each flag at most once");
     }
     flag.given = true;
-
-    if (flag.kind == FlagKind::boolean) {
-      if (equals == std::string::npos) {
-        flag.bool_value = true;
-        previous_bool = &flag;
-      } else {
-        set_value(flag, arg.substr(equals + 1));
-      }
-      continue;
-    }
-    std::string value;
-    if (equals != std::string::npos) {
-      value = arg.substr(equals + 1);
-    } else if (i + 1 < args.size() && args[i + 1].rfind("--", 0) != 0) {
-      value = args[++i];
-    } else {
-      throw UsageError(flag.name, std::string("missing value (expected ") + kind_word(flag.kind) +
-                                      ", as --" + flag.name + " " + flag.value_name + " or --" +
-                                      flag.name + "=" + flag.value_name + ")");
-    }
-    set_value(flag, value);
+    set_value(flag, results.front());
   }
+  const std::vector<std::string> strays = app.remaining();
+  if (!strays.empty()) throw UsageError(stray_message(strays.front(), args));
 }
 
-void FlagParser::set_value(Flag& flag, const std::string& text) {
+CLI::Option* FlagParser::add_to(CLI::App& app, const Flag& flag) {
+  CLI::Option* option = nullptr;
+  if (flag.kind == FlagKind::boolean) {
+    // "--validation" alone is "true"; "--validation=off" hands "off" to
+    // set_value, which knows the spellings.
+    option = app.add_flag("--" + flag.name);
+  } else {
+    // At most one value, and never the next --flag: "--epochs --filters 16"
+    // is a missing value, not an epoch count of "--filters". Given with no
+    // value, CLI11 records the option's default string, kNoValue.
+    option = app.add_option("--" + flag.name)->expected(0, 1)->default_str(kNoValue);
+  }
+  // Keep every occurrence, so that a repeated flag is reported, not
+  // silently resolved.
+  option->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  return option;
+}
+
+void FlagParser::set_value(Flag& flag, const std::string& given_text) {
+  if (given_text == kNoValue) {
+    throw UsageError(flag.name, std::string("missing value (expected ") + kind_word(flag.kind) +
+                                    ", as --" + flag.name + " " + flag.value_name + " or --" +
+                                    flag.name + "=" + flag.value_name + ")");
+  }
+  const std::string text = given_text == kEmptyValue ? std::string() : given_text;
   switch (flag.kind) {
     case FlagKind::integer: {
       if (text.empty()) throw UsageError(flag.name, "missing value (expected an integer)");
       const auto value = to_int(text);
       if (!value) {
-        if (is_out_of_range_int(text)) throw UsageError(flag.name, quoted(text) + " is out of range");
-        throw UsageError(flag.name, quoted(text) + " is not an integer");
+        if (is_out_of_range_int(text)) throw UsageError(flag.name, echoed(text) + " is out of range");
+        throw UsageError(flag.name, echoed(text) + " is not an integer");
       }
       const IntRules& r = flag.int_rules;
       if (!r.choices.empty() &&
@@ -320,8 +385,8 @@ void FlagParser::set_value(Flag& flag, const std::string& text) {
     case FlagKind::real: {
       if (text.empty()) throw UsageError(flag.name, "missing value (expected a number)");
       const auto value = to_real(text);
-      if (!value) throw UsageError(flag.name, quoted(text) + " is not a number");
-      if (!std::isfinite(*value)) throw UsageError(flag.name, quoted(text) + " is not a finite number");
+      if (!value) throw UsageError(flag.name, echoed(text) + " is not a number");
+      if (!std::isfinite(*value)) throw UsageError(flag.name, echoed(text) + " is not a finite number");
       const RealRules& r = flag.real_rules;
       const bool below = r.min && (r.min_exclusive ? *value <= *r.min : *value < *r.min);
       const bool above = r.max && *value > *r.max;
@@ -352,7 +417,7 @@ void FlagParser::set_value(Flag& flag, const std::string& text) {
       if (!r.choices.empty() && std::find(r.choices.begin(), r.choices.end(), text) == r.choices.end()) {
         throw UsageError(flag.name, "expected one of " +
                                         join(r.choices, [](const std::string& s) { return s; }) +
-                                        ", got " + quoted(text));
+                                        ", got " + echoed(text));
       }
       flag.string_value = text;
       return;
@@ -360,7 +425,7 @@ void FlagParser::set_value(Flag& flag, const std::string& text) {
     case FlagKind::boolean: {
       const auto value = to_bool(text);
       if (!value) {
-        throw UsageError(flag.name, quoted(text) +
+        throw UsageError(flag.name, echoed(text) +
                                         " is not a boolean (use true or false, or the flag alone for true)");
       }
       flag.bool_value = *value;
@@ -477,7 +542,7 @@ std::vector<long long> parse_int_list(const std::string& flag, const std::string
   std::vector<long long> values;
   for (const auto& item : split_list(flag, text, "integers")) {
     const auto value = to_int(item);
-    if (!value) throw UsageError(flag, quoted(item) + " in " + quoted(text) + " is not an integer");
+    if (!value) throw UsageError(flag, echoed(item) + " in " + echoed(text) + " is not an integer");
     values.push_back(*value);
   }
   return values;
@@ -488,7 +553,7 @@ std::vector<double> parse_real_list(const std::string& flag, const std::string& 
   for (const auto& item : split_list(flag, text, "numbers")) {
     const auto value = to_real(item);
     if (!value || !std::isfinite(*value)) {
-      throw UsageError(flag, quoted(item) + " in " + quoted(text) + " is not a finite number");
+      throw UsageError(flag, echoed(item) + " in " + echoed(text) + " is not a finite number");
     }
     values.push_back(*value);
   }

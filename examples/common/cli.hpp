@@ -1,5 +1,6 @@
 // Command-line flags for the example programs, declared once with their
-// kind, default, help and the values they accept:
+// kind, default, help and the values they accept. CLI11 reads the command
+// line (cli.cpp); this header keeps it out of the programs' includes.
 //
 //   vknn::examples::FlagParser flags("train_fashion_mnist", "Trains the course's CNN.");
 //   flags.add_int("epochs", 5, "passes over the training set", {.min = 0});
@@ -25,6 +26,11 @@
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+namespace CLI {
+class App;
+class Option;
+}  // namespace CLI
 
 namespace vknn::examples {
 
@@ -110,7 +116,12 @@ class FlagParser {
   Flag& declare(const std::string& name, FlagKind kind, const std::string& help,
                 const std::string& value_name);
   const Flag& lookup(const std::string& name, FlagKind kind) const;
-  void set_value(Flag& flag, const std::string& text);
+  // Declares `flag` to CLI11 for one parse.
+  static CLI::Option* add_to(CLI::App& app, const Flag& flag);
+  void set_value(Flag& flag, const std::string& given_text);
+  // The message for the first argument CLI11 did not recognise; `args` is
+  // the whole command line, for context.
+  std::string stray_message(std::string arg, const std::vector<std::string>& args) const;
   std::string unknown_flag_message(const std::string& name) const;
 
   std::string program_;

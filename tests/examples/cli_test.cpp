@@ -63,6 +63,18 @@ TEST(FlagParser, SeparateAndEqualsForms) {
   EXPECT_FALSE(flags.given("mode"));
 }
 
+// CLI11 2.1 reads "--note=" as "--note" and would take the next argument as
+// its value; cli.cpp keeps an empty "=" value empty.
+TEST(FlagParser, EmptyEqualsValueTakesNothingAfterIt) {
+  FlagParser flags = make_parser();
+  flags.parse({"--note=", "--mode", "exact"});
+  EXPECT_EQ(flags.get_string("note"), "");
+  EXPECT_EQ(flags.get_string("mode"), "exact");
+  EXPECT_EQ(parse_error({"--epochs=", "5"}), "--epochs: missing value (expected an integer)");
+  EXPECT_EQ(parse_error({"--validation="}),
+            "--validation: '' is not a boolean (use true or false, or the flag alone for true)");
+}
+
 TEST(FlagParser, BoolForms) {
   FlagParser flags = make_parser();
   flags.parse({"--validation"});

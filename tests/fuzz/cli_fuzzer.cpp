@@ -2,7 +2,8 @@
 // with train_fashion_mnist's flags. The input is the argument list, split at
 // NUL bytes. Parsing either succeeds, after which every flag can be read and
 // the usage printed, or throws UsageError; a std::logic_error (a
-// programming error) or any other exception is a finding. The list parsers
+// programming error) or any other exception, a CLI::Error from CLI11 that
+// FlagParser let through among them, is a finding. The list parsers
 // (--images 0,23,28; --filter 0,1,0,...) get each argument too.
 #include <string>
 #include <vector>
