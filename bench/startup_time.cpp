@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include <CLI/CLI.hpp>
+
 #include "bench_models.hpp"
 #include "vknn/device.hpp"
 #include "vknn/error.hpp"
@@ -72,27 +74,30 @@ int main(int argc, char** argv) {
   Marks marks;
   std::string model_name = "course";
   int batch = 32;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg == "--help" || arg == "-h") {
-      std::printf(
-          "vknn-startup [--model course|cats_vs_dogs|horses_or_humans] [--batch N]\n"
-          "  Times one program's start: Context, compile, data, fit's preparation (upload,\n"
-          "  recording, pipelines, tuning) and the first training step. Prints\n"
-          "  \"mark <phase> <unix ns>\" lines as each ends, then each phase's seconds.\n"
-          "  The tuning and pipeline caches are VKNN_CACHE_DIR's (else ~/.cache/vknn):\n"
-          "  bench/startup_time.py runs it with an empty and with a warm cache.\n");
-      return 0;
-    } else if (arg == "--model" && i + 1 < argc) {
-      model_name = argv[++i];
-    } else if (arg == "--batch" && i + 1 < argc) {
-      batch = parse_batch(argv[++i]);
-    } else if (arg == "--model" || arg == "--batch") {
-      usage_error(arg + " needs a value");
-    } else {
-      usage_error("unknown flag '" + arg + "'");
-    }
+  // CLI11 reads the command line, as in vknn-bench and the examples; the
+  // batch's range and the messages are ours.
+  CLI::App app{"vknn-startup"};
+  app.set_help_flag("-h,--help");
+  std::string batch_text;
+  app.add_option("--model", model_name);
+  app.add_option("--batch", batch_text);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    std::printf(
+        "vknn-startup [--model course|cats_vs_dogs|horses_or_humans] [--batch N]\n"
+        "  Times one program's start: Context, compile, data, fit's preparation (upload,\n"
+        "  recording, pipelines, tuning) and the first training step. Prints\n"
+        "  \"mark <phase> <unix ns>\" lines as each ends, then each phase's seconds.\n"
+        "  The tuning and pipeline caches are VKNN_CACHE_DIR's (else ~/.cache/vknn):\n"
+        "  bench/startup_time.py runs it with an empty and with a warm cache.\n");
+    return 0;
+  } catch (const CLI::ArgumentMismatch& e) {
+    usage_error(std::string(e.what()) + " (--model and --batch each need a value)");
+  } catch (const CLI::ParseError& e) {
+    usage_error(e.what());
   }
+  if (app.count("--batch")) batch = parse_batch(batch_text);
   try {
     const vknn::bench::BenchModel spec = vknn::bench::bench_model_named(model_name, false);
     marks.mark("main");  // the flags parsed: nothing of vknn's has run yet
