@@ -20,7 +20,6 @@ namespace vknn {
 
 using model::BatchPrograms;
 using model::DeviceDataset;
-using model::Program;
 using model::Trainer;
 using model::check_batch_size;
 using model::check_samples;
