@@ -14,15 +14,16 @@
 // folders from Fashion-MNIST.
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <optional>
 #include <thread>
 
 #include "common/cli.hpp"
 #include "common/device_flag.hpp"
-#include "common/stop_on_signals.hpp"
 #include "vknn/data/image_folder.hpp"
 #include "vknn/model/sequential.hpp"
+#include "vknn/model/stop_on_signals.hpp"
 
 namespace {
 
@@ -153,7 +154,8 @@ int main(int argc, char** argv) {
     History history;
     int stop_signal = 0;
     {
-      const StopOnSignals stop_on_signals(model);
+      const StopOnSignals stop_on_signals(
+          model, {.signals = {SIGINT, SIGTERM}, .second_signal_exits = true});
       history = model.fit(train_samples, train.labels, fit);
       stop_signal = stop_on_signals.received();
     }

@@ -1,6 +1,7 @@
 #include "common/training.hpp"
 
 #include <algorithm>
+#include <csignal>
 #include <cstdio>
 #include <memory>
 #include <stdexcept>
@@ -9,10 +10,10 @@
 #include "common/device_flag.hpp"
 #include "common/files.hpp"
 #include "common/history_csv.hpp"
-#include "common/stop_on_signals.hpp"
 #include "vknn/distributed.hpp"
 #include "vknn/error.hpp"
 #include "vknn/model/sequential.hpp"
+#include "vknn/model/stop_on_signals.hpp"
 
 namespace vknn::examples {
 
@@ -272,7 +273,8 @@ int train_and_evaluate(const FlagParser& flags, const TrainingProgram& program) 
     History history;
     int stop_signal = 0;
     {
-      const StopOnSignals stop_on_signals(model);
+      const StopOnSignals stop_on_signals(
+          model, {.signals = {SIGINT, SIGTERM}, .second_signal_exits = true});
       history = model.fit(train, train_labels, fit);
       stop_signal = stop_on_signals.received();
     }

@@ -39,9 +39,9 @@ struct TrainingProgram {
 };
 
 // Runs the flow; returns the exit status: 0, or 128 + the signal (130,
-// 143) when SIGINT or SIGTERM stopped training (see StopOnSignals). Throws UsageError for flag
-// values found wrong only once the data is known (--limit beyond the
-// training set), other exceptions for failures.
+// 143) when SIGINT or SIGTERM stopped training (see vknn::StopOnSignals).
+// Throws UsageError for flag values found wrong only once the data is known
+// (--limit beyond the training set), other exceptions for failures.
 int run_training(const FlagParser& flags, const TrainingProgram& program);
 
 // The course's callback: once `monitor` passes `threshold` at an epoch end,

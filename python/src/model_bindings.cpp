@@ -13,6 +13,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "bindings.hpp"
@@ -115,6 +116,14 @@ std::span<const float> weights_of(const Weights& weights) {
   return {weights->data(), std::size_t(weights->size())};
 }
 
+// fit's own checks of steps_per_epoch and validation_steps (against the
+// data's batches: the Python layer does not repeat them) refuse arguments,
+// for which Keras raises ValueError. Their messages start with the name.
+bool is_steps_argument_error(const Error& e) {
+  const std::string_view message = e.what();
+  return message.starts_with("fit: steps_per_epoch") || message.starts_with("fit: validation_steps");
+}
+
 py::dict fit(Sequential& model, const py::array& x, const Bytes& y, int epochs, int initial_epoch,
              int batch_size, bool shuffle, int verbose, std::uint64_t seed, std::optional<py::array> val_x,
              std::optional<Bytes> val_y, std::vector<std::shared_ptr<Callback>> native_callbacks,
@@ -157,6 +166,10 @@ py::dict fit(Sequential& model, const py::array& x, const Bytes& y, int epochs, 
     py::gil_scoped_release release;
     try {
       history = model.fit(inputs.samples, labels_of(y), options);
+    } catch (const Error& e) {
+      std::fflush(out.get());
+      if (is_steps_argument_error(e)) throw py::value_error(e.what());
+      throw;
     } catch (...) {
       std::fflush(out.get());
       throw;

@@ -10,7 +10,9 @@
 // model from its layers, compile, set_weights) raise ValueError instead,
 // because there every vknn::Error is a bad argument. The Python layer
 // validates fit/evaluate/predict arguments before calling, so what reaches
-// vknn.Error from those is a device or file failure.
+// vknn.Error from those is a device or file failure; except fit's
+// steps_per_epoch and validation_steps, which fit itself checks against the
+// data and model_bindings.cpp raises as ValueError.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>

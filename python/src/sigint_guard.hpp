@@ -1,21 +1,23 @@
-// Ctrl-C during Sequential::fit.
+// Ctrl-C during Sequential::fit, as Python has it: KeyboardInterrupt.
 //
 // fit runs with the GIL released, so Python's own SIGINT handling (a flag
 // the interpreter checks between bytecodes) would only raise
 // KeyboardInterrupt after the whole fit returned. While fit runs, this guard
-// therefore installs a C signal handler for SIGINT that calls
-// Sequential::request_stop() (one lock-free atomic store: async-signal-safe)
-// and remembers that the signal came. fit then returns at the next step
+// therefore hands SIGINT to the library's vknn::StopOnSignals
+// (vknn/model/stop_on_signals.hpp), which stops fit at the next step
 // boundary with the device idle. When the guard ends it puts the previous
 // handler back and, if SIGINT came, re-delivers it to Python
 // (PyErr_SetInterrupt + PyErr_CheckSignals), so that whatever Python-level
 // handler is installed runs: by default it raises KeyboardInterrupt.
 //
-// Only the main thread installs it (Python delivers signals only there), and
-// only when SIGINT is not ignored. POSIX only (sigaction).
+// Only on the main thread (Python delivers signals only there), only when
+// SIGINT is not ignored, and only for the outermost fit (a fit inside a
+// callback's fit leaves SIGINT to the outer one).
 #pragma once
 
-#include <signal.h>
+#include <optional>
+
+#include "vknn/model/stop_on_signals.hpp"
 
 namespace vknn {
 class Sequential;
@@ -27,7 +29,6 @@ class SigintGuard {
  public:
   // Call with the GIL held.
   explicit SigintGuard(Sequential& model);
-  ~SigintGuard();
   SigintGuard(const SigintGuard&) = delete;
   SigintGuard& operator=(const SigintGuard&) = delete;
 
@@ -40,8 +41,7 @@ class SigintGuard {
   bool restore_and_deliver();
 
  private:
-  bool installed_ = false;
-  struct sigaction previous_ {};
+  std::optional<StopOnSignals> stop_;
 };
 
 }  // namespace vknn::python

@@ -129,7 +129,7 @@ class Architecture {
 
   // The Keras (TF 2.9 - 2.12) model.summary() text, every line ending in
   // '\n': 65 columns, column ends at 29, 55 and 65, a blank line after each
-  // layer row, totals with thousands separators.
+  // layer row, totals with thousands separators. Defined in summary.cpp.
   std::string summary(const std::string& model_name = "sequential") const;
 
  private:
@@ -141,9 +141,5 @@ class Architecture {
 std::string format_shape(const Shape& shape);
 // The number of elements of one sample of that shape: 26 x 26 x 64.
 std::int64_t element_count(const Shape& shape);
-// "(None, 26, 26, 64)", "(None, 1600)": a Keras output shape with the batch.
-std::string format_batched_shape(const Shape& shape);
-// 243786 -> "243,786".
-std::string with_thousands(std::int64_t value);
 
 }  // namespace vknn::model

@@ -1,5 +1,5 @@
 // fit, evaluate and predict across the ranks of an MPI job (docs/distributed.md):
-// the pieces sequential.cpp calls where a communicator is present. In one
+// the pieces fit_loop.cpp and inference.cpp call where a communicator is present. In one
 // process none of this runs.
 //
 // Training: each step, every rank runs its slice of the global batch

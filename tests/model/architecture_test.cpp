@@ -1,6 +1,7 @@
 // Architecture::build: shapes, names, geometries and parameter specs of the
 // course models, and every layer-list error a user can make.
 #include "model/architecture.hpp"
+#include "model/summary.hpp"
 
 #include <gtest/gtest.h>
 

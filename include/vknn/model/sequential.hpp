@@ -234,8 +234,8 @@ class Sequential {
   // dropped and callbacks' on_train_end still runs. Safe to call at any
   // time from a signal handler (it is one lock-free atomic store) or from
   // another thread. The request is cleared when the next fit starts, so a
-  // request made while no fit runs does not stop a later one. The trainers
-  // turn Ctrl-C into it, and so does the Python binding.
+  // request made while no fit runs does not stop a later one. Ctrl-C: see
+  // vknn::StopOnSignals (vknn/model/stop_on_signals.hpp).
   void request_stop() noexcept;
   bool stop_requested() const noexcept;
 

@@ -385,15 +385,8 @@ class Sequential(Model):
                 raise ValueError(f"fit: callbacks must be vknn.keras.callbacks.Callback objects, "
                                  f"got {cb!r}")
         history = callbacks_module.History()
-        for name, steps, count, size in (
-                ("steps_per_epoch", steps_per_epoch, samples.shape[0], batch),
-                ("validation_steps", validation_steps,
-                 0 if val_x is None else val_x.shape[0], validation_batch_size or batch)):
-            batches = -(-count // min(size, count)) if count else 0
-            if count and steps > batches:
-                raise ValueError(f"fit: {name} {steps} is more than the {batches} batches of "
-                                 f"{count} samples at batch_size {min(size, count)} (Keras would "
-                                 f"run out of data); use at most {batches}")
+        # steps_per_epoch and validation_steps beyond the data's batches are
+        # refused by the library's fit (FitOptions), raised here as ValueError.
         params = {"verbose": verbose, "epochs": epochs,
                   "steps": steps_per_epoch or -(-samples.shape[0] // min(batch, samples.shape[0]))}
         for cb in user_callbacks + [history]:
