@@ -4,9 +4,11 @@
 #include <pybind11/stl.h>
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "bindings.hpp"
@@ -85,12 +87,22 @@ void bind_layers(py::module_& m) {
         return spec_of(Dropout(rate, seed), std::move(input_shape), std::move(name));
       },
       py::arg("rate"), py::arg("seed"), py::arg("input_shape"), py::arg("name"));
+  // Every layer of the elementwise family (Rescaling, ...), by its Keras class
+  // name and settings.
   m.def(
-      "rescaling",
-      [](float scale, float offset, std::optional<Shape> input_shape, std::string name) {
-        return spec_of(Rescaling(scale, offset), std::move(input_shape), std::move(name));
+      "elementwise_layer",
+      [](const std::string& keras_class, const std::map<std::string, float>& settings,
+         std::optional<Shape> input_shape, std::string name) {
+        Layer layer = elementwise_layer(keras_class, settings);
+        std::visit(
+            [&](auto& l) {
+              l.input_shape = std::move(input_shape);
+              l.name = std::move(name);
+            },
+            layer);
+        return LayerSpec{layer};
       },
-      py::arg("scale"), py::arg("offset"), py::arg("input_shape"), py::arg("name"));
+      py::arg("keras_class"), py::arg("settings"), py::arg("input_shape"), py::arg("name"));
   m.def(
       "flatten",
       [](std::optional<Shape> input_shape, std::string name) {

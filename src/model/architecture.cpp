@@ -20,21 +20,21 @@ constexpr std::int64_t kMaxElements = std::numeric_limits<int>::max();
 
 // ---- Small helpers --------------------------------------------------------
 
-LayerKind kind_of(const Layer& layer) {
-  struct Visitor {
-    LayerKind operator()(const Conv2D&) const { return LayerKind::conv2d; }
-    LayerKind operator()(const MaxPooling2D&) const { return LayerKind::max_pooling2d; }
-    LayerKind operator()(const AveragePooling2D&) const { return LayerKind::average_pooling2d; }
-    LayerKind operator()(const GlobalAveragePooling2D&) const {
-      return LayerKind::global_average_pooling2d;
-    }
-    LayerKind operator()(const Dropout&) const { return LayerKind::dropout; }
-    LayerKind operator()(const Rescaling&) const { return LayerKind::rescaling; }
-    LayerKind operator()(const Flatten&) const { return LayerKind::flatten; }
-    LayerKind operator()(const Dense&) const { return LayerKind::dense; }
-  };
-  return std::visit(Visitor{}, layer);
-}
+struct KindOf {
+  LayerKind operator()(const Conv2D&) const { return LayerKind::conv2d; }
+  LayerKind operator()(const MaxPooling2D&) const { return LayerKind::max_pooling2d; }
+  LayerKind operator()(const AveragePooling2D&) const { return LayerKind::average_pooling2d; }
+  LayerKind operator()(const GlobalAveragePooling2D&) const {
+    return LayerKind::global_average_pooling2d;
+  }
+  LayerKind operator()(const Dropout&) const { return LayerKind::dropout; }
+  template <ElementwiseLayerType L>
+  LayerKind operator()(const L&) const { return LayerKind::elementwise; }
+  LayerKind operator()(const Flatten&) const { return LayerKind::flatten; }
+  LayerKind operator()(const Dense&) const { return LayerKind::dense; }
+};
+
+LayerKind kind_of(const Layer& layer) { return std::visit(KindOf{}, layer); }
 
 const std::string& user_name_of(const Layer& layer) {
   return std::visit([](const auto& l) -> const std::string& { return l.name; }, layer);
@@ -261,13 +261,19 @@ void fill(LayerInfo& info, const Context& ctx, const Dropout& dropout) {
 }
 
 // Any input shape; the output is the input's.
-void fill(LayerInfo& info, const Context& ctx, const Rescaling& rescaling) {
-  if (!std::isfinite(rescaling.scale) || !std::isfinite(rescaling.offset)) {
-    fail(ctx, "scale and offset must be finite, got " + std::to_string(rescaling.scale) + " and " +
-                  std::to_string(rescaling.offset) + " (e.g. Rescaling(1.0 / 255))");
+// The elementwise family (model/elementwise_layers.hpp): any input shape,
+// the output is the input's; every setting finite.
+template <ElementwiseLayerType L>
+void fill(LayerInfo& info, const Context& ctx, const L& layer) {
+  using Entry = ElementwiseLayer<L>;
+  for (const auto& s : Entry::settings) {
+    if (!std::isfinite(layer.*s.member)) {
+      fail(ctx, std::string(s.key) + " must be finite, got " + std::to_string(layer.*s.member));
+    }
   }
+  if (const std::string problem = Entry::problem(layer); !problem.empty()) fail(ctx, problem);
   info.output_shape = ctx.input;
-  info.geometry = rescaling;
+  info.geometry = ElementwiseGeometry{Entry::function(layer)};
 }
 
 void fill(LayerInfo& info, const Context& ctx, const Flatten&) {
@@ -302,8 +308,8 @@ void fill(LayerInfo& info, const Context& ctx, const Dense& dense) {
 
 // ---- Names ----------------------------------------------------------------
 
-std::string who(const std::string& name, LayerKind kind) {
-  return "layer " + name + " (" + type_name(kind) + ")";
+std::string who(const std::string& name, const char* type) {
+  return "layer " + name + " (" + type + ")";
 }
 
 // User-given names first (they win and must be unique), then the automatic
@@ -314,16 +320,15 @@ std::vector<std::string> assign_names(const std::vector<Layer>& layers) {
   for (std::size_t i = 0; i < layers.size(); ++i) {
     const std::string& given = user_name_of(layers[i]);
     if (given.empty()) continue;
-    const LayerKind kind = kind_of(layers[i]);
     if (!is_valid_name(given)) {
-      throw Error("layer " + std::to_string(i + 1) + " (" + type_name(kind) + "): name '" +
+      throw Error("layer " + std::to_string(i + 1) + " (" + type_name(layers[i]) + "): name '" +
                   given + "' may contain only printable ASCII characters other than '/' "
                   "(which separates layer and tensor names, as in 'dense/kernel')");
     }
     auto [it, inserted] = taken.emplace(given, i);
     if (!inserted) {
-      throw Error(who(given, kind) + ": name '" + given + "' is already used by layer " +
-                  std::to_string(it->second + 1) + " (" + type_name(kind_of(layers[it->second])) +
+      throw Error(who(given, type_name(layers[i])) + ": name '" + given + "' is already used by layer " +
+                  std::to_string(it->second + 1) + " (" + type_name(layers[it->second]) +
                   "); layer names in a model must be unique (leave name empty for an "
                   "automatic one)");
     }
@@ -332,7 +337,7 @@ std::vector<std::string> assign_names(const std::vector<Layer>& layers) {
   std::map<std::string, int> next_suffix;  // prefix -> next counter to try
   for (std::size_t i = 0; i < layers.size(); ++i) {
     if (!names[i].empty()) continue;
-    const std::string prefix = name_prefix(kind_of(layers[i]));
+    const std::string prefix = name_prefix(layers[i]);
     int& n = next_suffix[prefix];
     std::string candidate;
     do {
@@ -356,7 +361,7 @@ const char* type_name(LayerKind kind) {
     case LayerKind::average_pooling2d: return "AveragePooling2D";
     case LayerKind::global_average_pooling2d: return "GlobalAveragePooling2D";
     case LayerKind::dropout: return "Dropout";
-    case LayerKind::rescaling: return "Rescaling";
+    case LayerKind::elementwise: return "elementwise layer";
     case LayerKind::flatten: return "Flatten";
     case LayerKind::dense: return "Dense";
   }
@@ -370,11 +375,36 @@ const char* name_prefix(LayerKind kind) {
     case LayerKind::average_pooling2d: return "average_pooling2d";
     case LayerKind::global_average_pooling2d: return "global_average_pooling2d";
     case LayerKind::dropout: return "dropout";
-    case LayerKind::rescaling: return "rescaling";
+    case LayerKind::elementwise: return "elementwise";
     case LayerKind::flatten: return "flatten";
     case LayerKind::dense: return "dense";
   }
   return "unknown";
+}
+
+// A member of the elementwise family names itself; every other layer by its kind.
+const char* type_name(const Layer& layer) {
+  return std::visit(
+      [&]<class L>(const L&) -> const char* {
+        if constexpr (ElementwiseLayerType<L>) {
+          return ElementwiseLayer<L>::keras_class;
+        } else {
+          return type_name(kind_of(layer));
+        }
+      },
+      layer);
+}
+
+const char* name_prefix(const Layer& layer) {
+  return std::visit(
+      [&]<class L>(const L&) -> const char* {
+        if constexpr (ElementwiseLayerType<L>) {
+          return ElementwiseLayer<L>::name_prefix;
+        } else {
+          return name_prefix(kind_of(layer));
+        }
+      },
+      layer);
 }
 
 std::int64_t ParameterSpec::size() const {
@@ -412,11 +442,13 @@ Architecture Architecture::build(const std::vector<Layer>& layers) {
     LayerInfo info;
     info.name = names[i];
     info.kind = kind_of(layers[i]);
+    info.type = type_name(layers[i]);
+    info.prefix = name_prefix(layers[i]);
 
     Context ctx;
-    ctx.who = who(info.name, info.kind);
+    ctx.who = who(info.name, info.type);
     ctx.is_last = i + 1 == layers.size();
-    if (!ctx.is_last) ctx.next_who = who(names[i + 1], kind_of(layers[i + 1]));
+    if (!ctx.is_last) ctx.next_who = who(names[i + 1], type_name(layers[i + 1]));
 
     const std::optional<Shape>& declared = input_shape_of(layers[i]);
     if (i == 0) {
@@ -443,7 +475,7 @@ Architecture Architecture::build(const std::vector<Layer>& layers) {
       ctx.input = previous.output_shape;
       if (declared && *declared != ctx.input) {
         fail(ctx, "input_shape " + format_shape(*declared) + " disagrees with the output of " +
-                      who(previous.name, previous.kind) + ", which is " +
+                      who(previous.name, previous.type) + ", which is " +
                       format_shape(ctx.input) +
                       "; only the first layer needs an input_shape (remove it here or set it to " +
                       format_shape(ctx.input) + ")");

@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "io/tensor_spec.hpp"
+#include "model/elementwise_layers.hpp"
 #include "vknn/model/layers.hpp"
 #include "vknn/ops/geometry.hpp"
 
@@ -51,15 +52,19 @@ enum class LayerKind {
   average_pooling2d,
   global_average_pooling2d,
   dropout,
-  rescaling,
+  elementwise,  // the family of model/elementwise_layers.hpp (Rescaling, ...)
   flatten,
   dense,
 };
 
 // The Keras class name: "Conv2D", "MaxPooling2D", "AveragePooling2D", ...
+// For an elementwise layer, the family's name; LayerInfo::type_name() and
+// the Layer overloads below give the member's own.
 const char* type_name(LayerKind kind);
 // The Keras automatic-name prefix: "conv2d", "max_pooling2d", "average_pooling2d", ...
 const char* name_prefix(LayerKind kind);
+const char* type_name(const Layer& layer);
+const char* name_prefix(const Layer& layer);
 
 enum class ParameterRole { kernel, bias };
 
@@ -76,9 +81,10 @@ struct ParameterSpec {
 // Flatten has no op of its own (NHWC is already H, W, C order in memory).
 // A Dropout layer's geometry is the layer itself: its rate and, if the user
 // gave one, its seed (the trainer derives one from the compile seed
-// otherwise; model/seeding.hpp). A Rescaling layer's is its scale and offset.
+// otherwise; model/seeding.hpp). An elementwise layer's is its function.
 using LayerGeometry =
-    std::variant<std::monostate, Conv2DGeometry, Pool2DGeometry, DenseGeometry, Dropout, Rescaling>;
+    std::variant<std::monostate, Conv2DGeometry, Pool2DGeometry, DenseGeometry, Dropout,
+                 ElementwiseGeometry>;
 
 struct LayerInfo {
   std::string name;                // "conv2d_1"
@@ -93,13 +99,15 @@ struct LayerInfo {
   // as they are); read when a fit records its step.
   bool trainable = true;
 
-  const char* type_name() const { return model::type_name(kind); }
+  const char* type = "";            // the Keras class name: "Conv2D", "Rescaling", ...
+  const char* prefix = "";          // Keras's automatic-name prefix: "conv2d", "rescaling", ...
+  const char* type_name() const { return type; }
   // The geometry of this layer if it is of that kind, else nullptr.
   const Conv2DGeometry* conv2d() const { return std::get_if<Conv2DGeometry>(&geometry); }
   const Pool2DGeometry* pool2d() const { return std::get_if<Pool2DGeometry>(&geometry); }
   const DenseGeometry* dense() const { return std::get_if<DenseGeometry>(&geometry); }
   const Dropout* dropout() const { return std::get_if<Dropout>(&geometry); }
-  const Rescaling* rescaling() const { return std::get_if<Rescaling>(&geometry); }
+  const ElementwiseGeometry* elementwise() const { return std::get_if<ElementwiseGeometry>(&geometry); }
 };
 
 class Architecture {

@@ -52,6 +52,28 @@ Json kernel_and_bias_settings() {
               {"bias_initializer", object("keras.initializers", "Zeros", Json::object())}};
 }
 
+// An elementwise layer's settings, one float each; false for any other layer.
+bool write_elementwise_settings(const Layer& layer, Json& c) {
+  return std::visit(
+      [&]<class L>(const L& l) {
+        if constexpr (ElementwiseLayerType<L>) {
+          for (const auto& s : ElementwiseLayer<L>::settings) c[s.key] = shortest_double(l.*s.member);
+          return true;
+        } else {
+          return false;
+        }
+      },
+      layer);
+}
+
+// "Rescaling, LeakyReLU": the elementwise family's Keras names, for messages.
+template <class... L>
+std::string elementwise_class_names(LayerList<L...>) {
+  std::string names;
+  ((names += (names.empty() ? "" : ", ") + std::string(ElementwiseLayer<L>::keras_class)), ...);
+  return names;
+}
+
 Json layer_config(const Layer& layer, const LayerInfo& info, std::optional<std::uint64_t> seed) {
   Json c = layer_base(info);
   if (const auto* conv = std::get_if<Conv2D>(&layer)) {
@@ -88,9 +110,8 @@ Json layer_config(const Layer& layer, const LayerInfo& info, std::optional<std::
     c["rate"] = shortest_double(dropout->rate);
     c["seed"] = seed ? Json(*seed) : Json(nullptr);
     c["noise_shape"] = nullptr;
-  } else if (const auto* rescaling = std::get_if<Rescaling>(&layer)) {
-    c["scale"] = shortest_double(rescaling->scale);
-    c["offset"] = shortest_double(rescaling->offset);
+  } else if (write_elementwise_settings(layer, c)) {
+    // One float per setting (model/elementwise_layers.hpp).
   } else if (std::holds_alternative<Flatten>(layer)) {
     c["data_format"] = "channels_last";
   } else if (const auto* dense = std::get_if<Dense>(&layer)) {
@@ -287,6 +308,29 @@ Pool read_pool(const Reader& r, const Json& c, const std::string& where) {
   return pool;
 }
 
+// The elementwise layer of Keras class `class_name` (its settings, each a
+// finite float; a missing one keeps Keras's default), or nothing when no
+// member has that class.
+std::optional<Layer> read_elementwise_layer(const Reader& r, const Json& c, const std::string& class_name,
+                                            const std::string& where) {
+  std::optional<Layer> layer;
+  for_member_named(
+      class_name,
+      [&]<class L>(L*) {
+        using Entry = ElementwiseLayer<L>;
+        std::set<std::string> keys;
+        for (const auto& s : Entry::settings) keys.insert(s.key);
+        check_keys(r, c, layer_keys(keys, {}), where);
+        L l = Entry::make();
+        for (const auto& s : Entry::settings) {
+          if (c.contains(s.key)) l.*s.member = r.finite(c[s.key], where + " " + s.key);
+        }
+        layer = l;
+      },
+      ElementwiseLayers{});
+  return layer;
+}
+
 Layer read_layer(const Reader& r, const std::string& class_name, const Json& c, const std::string& where) {
   if (class_name == "Conv2D" || class_name == "Convolution2D") {
     auto keys = kernel_keys();
@@ -323,11 +367,7 @@ Layer read_layer(const Reader& r, const std::string& class_name, const Json& c, 
     }
     return dropout;
   }
-  if (class_name == "Rescaling") {
-    check_keys(r, c, layer_keys({"scale", "offset"}, {}), where);
-    return Rescaling(r.finite(r.member(c, "scale", where), where + " scale"),
-                     c.contains("offset") ? r.finite(c["offset"], where + " offset") : 0.0f);
-  }
+  if (std::optional<Layer> layer = read_elementwise_layer(r, c, class_name, where)) return *layer;
   if (class_name == "Flatten") {
     check_keys(r, c, layer_keys({}, {{"data_format", kChannelsLast}}), where);
     return Flatten();
@@ -342,8 +382,9 @@ Layer read_layer(const Reader& r, const std::string& class_name, const Json& c, 
     return dense;
   }
   r.fail(where, "is a " + class_name + " layer, which vknn does not have (it has Conv2D, "
-                "MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Dropout, Rescaling, "
-                "Flatten and Dense, after an optional InputLayer)");
+                "MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Dropout, " +
+                    elementwise_class_names(ElementwiseLayers{}) +
+                    ", Flatten and Dense, after an optional InputLayer)");
 }
 
 void set_name_and_shape(Layer& layer, std::string name, std::optional<Shape> input_shape) {

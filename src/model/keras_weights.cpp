@@ -19,7 +19,7 @@ std::vector<std::string> layer_paths(const Architecture& architecture) {
   std::map<std::string, int> used;
   std::vector<std::string> paths;
   for (const auto& layer : architecture.layers()) {
-    const std::string base = name_prefix(layer.kind);
+    const std::string base = layer.prefix;
     const int n = used[base]++;
     paths.push_back("layers/" + (n == 0 ? base : base + "_" + std::to_string(n)));
   }

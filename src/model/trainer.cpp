@@ -293,11 +293,6 @@ ConvReluPoolGeometry fused_geometry(const Plan& plan, const LayerPlan& lp, int c
           with_batch(*plan.layers.at(lp.index + 1).info->pool2d(), count)};
 }
 
-// A Rescaling layer's function.
-op::Rescale rescale_of(const LayerInfo& layer) {
-  return {.scale = layer.rescaling()->scale, .offset = layer.rescaling()->offset};
-}
-
 }  // namespace
 
 void Trainer::record_forward(ProgramBuilder& b, Workspace& ws, int count, bool training,
@@ -347,11 +342,15 @@ void Trainer::record_forward(ProgramBuilder& b, Workspace& ws, int count, bool t
                              .y = ws[lp.output]});
         break;
       }
-      case LayerKind::rescaling:
-        b.record(op::ElementwiseForward<op::Rescale>{.function = rescale_of(layer),
-                                                     .count = count * element_count(layer.output_shape),
-                                                     .x = ws[lp.input],
-                                                     .y = ws[lp.output]});
+      case LayerKind::elementwise:
+        std::visit(
+            [&]<class F>(const F& f) {
+              b.record(op::ElementwiseForward<F>{.function = f,
+                                                 .count = count * element_count(layer.output_shape),
+                                                 .x = ws[lp.input],
+                                                 .y = ws[lp.output]});
+            },
+            layer.elementwise()->function);
         break;
       case LayerKind::flatten:
         break;
@@ -468,14 +467,17 @@ void Trainer::record_backward(ProgramBuilder& b, Workspace& ws, int count, int f
                                .y = ws[lp.input_gradient_target]});
         }
         break;
-      case LayerKind::rescaling:
+      case LayerKind::elementwise:
         if (lp.needs_input_gradient) {
-          b.record(op::ElementwiseBackward<op::Rescale>{
-              .function = rescale_of(layer),
-              .count = count * element_count(layer.output_shape),
-              .x = ws[lp.input],
-              .dy = grad,
-              .dx = ws[lp.input_gradient_target]});
+          std::visit(
+              [&]<class F>(const F& f) {
+                b.record(op::ElementwiseBackward<F>{.function = f,
+                                                    .count = count * element_count(layer.output_shape),
+                                                    .x = ws[lp.input],
+                                                    .dy = grad,
+                                                    .dx = ws[lp.input_gradient_target]});
+              },
+              layer.elementwise()->function);
         }
         break;
       case LayerKind::flatten:

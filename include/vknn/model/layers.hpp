@@ -17,6 +17,7 @@
 #include <array>
 #include <cstdint>
 #include <initializer_list>
+#include <map>
 #include <optional>
 #include <string>
 #include <variant>
@@ -145,5 +146,12 @@ struct Dense {
 
 using Layer = std::variant<Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Dropout,
                            Rescaling, Flatten, Dense>;
+
+// The layer of the elementwise family (Rescaling, ...) whose Keras class is
+// `keras_class`, with `settings` by their Keras config keys (a missing one
+// keeps Keras's default), as Keras's layers.deserialize builds it from a
+// config: what bindings to other languages call. Throws vknn::Error naming
+// an unknown class or setting; the layer's checks run when a model is built.
+Layer elementwise_layer(const std::string& keras_class, const std::map<std::string, float>& settings);
 
 }  // namespace vknn

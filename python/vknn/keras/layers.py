@@ -343,7 +343,29 @@ def Input(shape=None, batch_size=None, name=None, dtype=None, **kwargs):
     return InputLayer(shape=shape, batch_size=batch_size, name=name, dtype=dtype, **kwargs)
 
 
-class Rescaling(Layer):
+class _ElementwiseLayer(Layer):
+    """A layer of the C++ elementwise family (Rescaling, ...: one function of
+    each element, no weights), built from its Keras class name and its
+    settings, the attributes named in _settings (Keras's config keys)."""
+    _settings = ()
+
+    def _spec(self, input_shape):
+        return _vknn.elementwise_layer(self._type, {k: getattr(self, k) for k in self._settings},
+                                       input_shape, self._given_name or "")
+
+    def _weight_shapes(self, input_shape):
+        return []
+
+
+def _finite_number(layer, arg, value, hint=""):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer,
+                                                                   np.floating)) \
+            or not np.isfinite(value):
+        raise ValueError(f"{layer}: {arg} must be a finite number, got {value!r}{hint}")
+    return float(value)
+
+
+class Rescaling(_ElementwiseLayer):
     """keras.layers.Rescaling(scale, offset=0.0): inputs * scale + offset.
 
     As the model's first layer (after an Input) vknn applies it to the inputs
@@ -357,27 +379,17 @@ class Rescaling(Layer):
     returns the scaled float32 array."""
 
     _type = "Rescaling"
+    _settings = ("scale", "offset")
 
     def __init__(self, scale, offset=0.0, input_shape=None, name=None, **kwargs):
-        for arg, value in (("scale", scale), ("offset", offset)):
-            if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer,
-                                                                           np.floating)) \
-                    or not np.isfinite(value):
-                raise ValueError(f"Rescaling: {arg} must be a finite number, got {value!r} (vknn "
-                                 f"takes one scale and offset for all channels)")
+        hint = " (vknn takes one scale and offset for all channels)"
+        self.scale = _finite_number(self._type, "scale", scale, hint)
+        self.offset = _finite_number(self._type, "offset", offset, hint)
         super().__init__(input_shape=input_shape, name=name, **kwargs)
-        self.scale = float(scale)
-        self.offset = float(offset)
 
     def __call__(self, inputs):
         return np.asarray(inputs).astype(np.float32) * np.float32(self.scale) + \
             np.float32(self.offset)
-
-    def _spec(self, input_shape):
-        return _vknn.rescaling(self.scale, self.offset, input_shape, self._given_name or "")
-
-    def _weight_shapes(self, input_shape):
-        return []
 
     def __repr__(self):
         return f"<vknn.keras.layers.Rescaling scale={self.scale} offset={self.offset}>"
@@ -402,6 +414,14 @@ def _take_input_element(model, element):
             model._input_shape = shape + (1,) if len(shape) == 2 else shape
         return True
     return False
+
+
+def supported_layers():
+    """The layers a Sequential model takes, for messages: "Conv2D, ... and Dense"."""
+    names = [name for name in __all__ if isinstance(globals()[name], type)
+             and issubclass(globals()[name], Layer) and globals()[name] is not Layer
+             and globals()[name]._type == name]
+    return ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def _check_defaults(layer, kwargs, allowed):

@@ -115,8 +115,7 @@ class Sequential(Model):
         if not isinstance(layer, layers_module.Layer):
             raise ValueError(
                 f"Sequential.add: expected a vknn.keras.layers layer, got {layer!r} "
-                f"(vknn supports Conv2D, MaxPooling2D, AveragePooling2D, "
-                f"GlobalAveragePooling2D, Dropout, Rescaling, Flatten and Dense)")
+                f"(vknn supports {layers_module.supported_layers()})")
         if self._core is not None and self._core.compiled:
             raise ValueError("Sequential.add: the model is already compiled; add layers first")
         if layer._model is not None:
