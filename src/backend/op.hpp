@@ -358,10 +358,29 @@ struct Rescale {
   }
 };
 
+// Keras's LeakyReLU: y = x for x >= 0, negative_slope * x below; the
+// derivative 1 for x > 0, negative_slope otherwise (TensorFlow's at 0).
+struct LeakyRelu {
+  static constexpr std::string_view name = "leaky_relu";
+  Required<float> negative_slope;
+  std::array<float, 4> parameters() const { return {negative_slope, 0.0f, 0.0f, 0.0f}; }
+  template <class T>
+  T value(T x) const {
+    return x >= T(0) ? x : T(float(negative_slope)) * x;
+  }
+  template <class T>
+  T derivative(T x) const {
+    return x > T(0) ? T(1) : T(float(negative_slope));
+  }
+  static std::array<LeakyRelu, 2> examples() {
+    return {LeakyRelu{.negative_slope = 0.3f}, LeakyRelu{.negative_slope = 0.01f}};
+  }
+};
+
 template <class... F>
 struct FunctionList {};
 // Every elementwise function: each gets its forward and backward op.
-using ElementwiseFunctions = FunctionList<Rescale>;
+using ElementwiseFunctions = FunctionList<Rescale, LeakyRelu>;
 
 namespace detail {
 // F::name + "_backward", as a constant: the backward op's stable name.

@@ -49,10 +49,23 @@ struct ElementwiseLayer<Rescaling> {
   static std::string problem(const Rescaling&) { return ""; }
 };
 
+template <>
+struct ElementwiseLayer<LeakyReLU> {
+  static constexpr const char* keras_class = "LeakyReLU";
+  static constexpr const char* name_prefix = "leaky_re_lu";
+  static constexpr std::array<LayerSetting<LeakyReLU>, 1> settings{
+      {{"negative_slope", &LeakyReLU::negative_slope}}};
+  static LeakyReLU make() { return LeakyReLU(); }
+  static backend::op::LeakyRelu function(const LeakyReLU& l) { return {.negative_slope = l.negative_slope}; }
+  static std::string problem(const LeakyReLU& l) {
+    return l.negative_slope >= 0.0f ? "" : "negative_slope must be >= 0 (Keras refuses a negative one)";
+  }
+};
+
 template <class... L>
 struct LayerList {};
 // Every member of the family.
-using ElementwiseLayers = LayerList<Rescaling>;
+using ElementwiseLayers = LayerList<Rescaling, LeakyReLU>;
 
 template <class L>
 concept ElementwiseLayerType = requires { ElementwiseLayer<L>::keras_class; };

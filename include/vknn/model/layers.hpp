@@ -127,6 +127,16 @@ struct Rescaling {
       : scale(scale_), offset(offset_), input_shape(std::move(input)) {}
 };
 
+// Keras's LeakyReLU: x for x >= 0, negative_slope * x below (Keras 3's
+// argument name; Keras 2 called it alpha). No parameters.
+struct LeakyReLU {
+  float negative_slope = 0.3f;
+  std::optional<Shape> input_shape;
+  std::string name;
+
+  explicit LeakyReLU(float negative_slope_ = 0.3f) : negative_slope(negative_slope_) {}
+};
+
 struct Flatten {
   std::optional<Shape> input_shape;
   std::string name;
@@ -145,7 +155,7 @@ struct Dense {
 };
 
 using Layer = std::variant<Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Dropout,
-                           Rescaling, Flatten, Dense>;
+                           Rescaling, LeakyReLU, Flatten, Dense>;
 
 // The layer of the elementwise family (Rescaling, ...) whose Keras class is
 // `keras_class`, with `settings` by their Keras config keys (a missing one

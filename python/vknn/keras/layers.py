@@ -395,6 +395,23 @@ class Rescaling(_ElementwiseLayer):
         return f"<vknn.keras.layers.Rescaling scale={self.scale} offset={self.offset}>"
 
 
+class LeakyReLU(_ElementwiseLayer):
+    """keras.layers.LeakyReLU(negative_slope=0.3): x for x >= 0, negative_slope
+    * x below, on the device; Keras 2's alpha= is taken as negative_slope."""
+
+    _type = "LeakyReLU"
+    _settings = ("negative_slope",)
+
+    def __init__(self, negative_slope=0.3, input_shape=None, name=None, **kwargs):
+        if "alpha" in kwargs:
+            negative_slope = kwargs.pop("alpha")
+        self.negative_slope = _finite_number(self._type, "negative_slope", negative_slope)
+        if self.negative_slope < 0:
+            raise ValueError(f"LeakyReLU: the negative_slope value of a Leaky ReLU layer cannot be "
+                             f"negative, got {negative_slope!r}")
+        super().__init__(input_shape=input_shape, name=name, **kwargs)
+
+
 def _take_input_element(model, element):
     """Sequential.add's hook for the elements that are not layers of the C++
     model: an Input sets the input shape, a leading Rescaling is kept as the
@@ -437,4 +454,4 @@ def _check_defaults(layer, kwargs, allowed):
 
 __all__ = ["Layer", "Conv2D", "MaxPooling2D", "MaxPool2D", "AveragePooling2D", "AvgPool2D",
            "GlobalAveragePooling2D", "GlobalAvgPool2D", "Dropout", "Flatten", "Dense",
-           "Input", "InputLayer", "Rescaling"]
+           "Input", "InputLayer", "Rescaling", "LeakyReLU"]
