@@ -246,10 +246,10 @@ Workspace& Trainer::workspace(int batch) {
   return *workspaces_.emplace(batch, std::move(ws)).first->second;
 }
 
-void Trainer::record_gather(ProgramBuilder& b, Workspace& ws, const DeviceDataset& data,
+void Trainer::add_gather(OpList& ops, Workspace& ws, const DeviceDataset& data,
                             int batch_size, int count, const DeviceTensor& state) {
   if (data.float_values) {
-    b.record(op::GatherFloatBatch{.sample_size = std::uint32_t(data.sample_size),
+    ops.push_back(op::GatherFloatBatch{.sample_size = std::uint32_t(data.sample_size),
                                   .batch_size = std::uint32_t(batch_size),
                                   .count = std::uint32_t(count),
                                   .values = *data.images,
@@ -260,7 +260,7 @@ void Trainer::record_gather(ProgramBuilder& b, Workspace& ws, const DeviceDatase
                                   .labels_out = ws[ws.plan.labels]});
     return;
   }
-  b.record(op::GatherBatch{.sample_size = std::uint32_t(data.sample_size),
+  ops.push_back(op::GatherBatch{.sample_size = std::uint32_t(data.sample_size),
                            .batch_size = std::uint32_t(batch_size),
                            .count = std::uint32_t(count),
                            .images = *data.images,
@@ -295,7 +295,7 @@ ConvReluPoolGeometry fused_geometry(const Plan& plan, const LayerPlan& lp, int c
 
 }  // namespace
 
-void Trainer::record_forward(ProgramBuilder& b, Workspace& ws, int count, bool training,
+void Trainer::add_forward(OpList& ops, Workspace& ws, int count, bool training,
                              bool every_layer_output, int first_sample) {
   const bool fuse = !every_layer_output;
   for (const LayerPlan& lp : ws.plan.layers) {
@@ -305,7 +305,7 @@ void Trainer::record_forward(ProgramBuilder& b, Workspace& ws, int count, bool t
       case LayerKind::conv2d:
         if (fuse && lp.fuses_next_pool) {
           // Writes the pooling's output; the winners only where a backward follows.
-          b.record(op::Conv2dReluMaxpool2dForward{
+          ops.push_back(op::Conv2dReluMaxpool2dForward{
               .geometry = fused_geometry(ws.plan, lp, count),
               .x = ws[lp.input],
               .kernel = *parameter(lp.parameters.kernel).value,
@@ -314,7 +314,7 @@ void Trainer::record_forward(ProgramBuilder& b, Workspace& ws, int count, bool t
               .winners = training ? &ws[lp.pool_winners] : nullptr});
           break;
         }
-        b.record(op::Conv2dForward{.geometry = with_batch(*layer.conv2d(), count),
+        ops.push_back(op::Conv2dForward{.geometry = with_batch(*layer.conv2d(), count),
                                    .activation = lp.forward_activation,
                                    .x = ws[lp.input],
                                    .kernel = *parameter(lp.parameters.kernel).value,
@@ -322,12 +322,12 @@ void Trainer::record_forward(ProgramBuilder& b, Workspace& ws, int count, bool t
                                    .y = ws[lp.output]});
         break;
       case LayerKind::max_pooling2d:
-        b.record(op::Maxpool2dForward{
+        ops.push_back(op::Maxpool2dForward{
             .geometry = with_batch(*layer.pool2d(), count), .x = ws[lp.input], .y = ws[lp.output]});
         break;
       case LayerKind::average_pooling2d:
       case LayerKind::global_average_pooling2d:
-        b.record(op::Avgpool2dForward{
+        ops.push_back(op::Avgpool2dForward{
             .geometry = with_batch(*layer.pool2d(), count), .x = ws[lp.input], .y = ws[lp.output]});
         break;
       case LayerKind::dropout: {
@@ -335,7 +335,7 @@ void Trainer::record_forward(ProgramBuilder& b, Workspace& ws, int count, bool t
         // rate 0 (a copy; the layer's output is its own tensor either way).
         DropoutConfig config = dropout_config(lp, first_sample);
         if (!training) config.rate = 0.0f;
-        b.record(op::Dropout{.config = config,
+        ops.push_back(op::Dropout{.config = config,
                              .count = count * element_count(layer.output_shape),
                              .state = *state_,
                              .x = ws[lp.input],
@@ -345,7 +345,7 @@ void Trainer::record_forward(ProgramBuilder& b, Workspace& ws, int count, bool t
       case LayerKind::elementwise:
         std::visit(
             [&]<class F>(const F& f) {
-              b.record(op::ElementwiseForward<F>{.function = f,
+              ops.push_back(op::ElementwiseForward<F>{.function = f,
                                                  .count = count * element_count(layer.output_shape),
                                                  .x = ws[lp.input],
                                                  .y = ws[lp.output]});
@@ -355,7 +355,7 @@ void Trainer::record_forward(ProgramBuilder& b, Workspace& ws, int count, bool t
       case LayerKind::flatten:
         break;
       case LayerKind::dense:
-        b.record(op::DenseForward{.geometry = with_batch(*layer.dense(), count),
+        ops.push_back(op::DenseForward{.geometry = with_batch(*layer.dense(), count),
                                   .activation = lp.forward_activation,
                                   .x = ws[lp.input],
                                   .kernel = *parameter(lp.parameters.kernel).value,
@@ -366,7 +366,7 @@ void Trainer::record_forward(ProgramBuilder& b, Workspace& ws, int count, bool t
   }
 }
 
-void Trainer::record_backward(ProgramBuilder& b, Workspace& ws, int count, int first_sample) {
+void Trainer::add_backward(OpList& ops, Workspace& ws, int count, int first_sample) {
   const auto& layers = ws.plan.layers;
   for (std::size_t l = layers.size(); l-- > 0;) {
     const LayerPlan& lp = layers[l];
@@ -375,7 +375,7 @@ void Trainer::record_backward(ProgramBuilder& b, Workspace& ws, int count, int f
     // The gradient at the layer's linear output; the plan says who writes
     // it (the loss, the pooling above, or the relu_backward here).
     if (lp.linear_gradient_source == LinearGradientSource::relu_backward) {
-      b.record(op::ReluBackward{.count = count * element_count(layer.output_shape),
+      ops.push_back(op::ReluBackward{.count = count * element_count(layer.output_shape),
                                 .y = ws[lp.output],
                                 .dy = ws[lp.output_gradient],
                                 .dx = ws[lp.linear_gradient]});
@@ -386,7 +386,7 @@ void Trainer::record_backward(ProgramBuilder& b, Workspace& ws, int count, int f
     // size of its map) is never formed.
     if (lp.parameter_gradients_from_pool) {
       const LayerPlan& pool = layers[l + 1];
-      b.record(op::Conv2dReluMaxpool2dBackwardParams{
+      ops.push_back(op::Conv2dReluMaxpool2dBackwardParams{
           .geometry = fused_geometry(ws.plan, lp, count),
           .x = ws[lp.input],
           .dy = ws[pool.linear_gradient],
@@ -399,14 +399,14 @@ void Trainer::record_backward(ProgramBuilder& b, Workspace& ws, int count, int f
     switch (layer.kind) {
       case LayerKind::conv2d: {
         const auto g = with_batch(*layer.conv2d(), count);
-        b.record(op::Conv2dBackwardKernel{.geometry = g,
+        ops.push_back(op::Conv2dBackwardKernel{.geometry = g,
                                           .x = ws[lp.input],
                                           .dy = grad,
                                           .dkernel = *parameter(lp.parameters.kernel).gradient});
-        b.record(op::Conv2dBackwardBias{
+        ops.push_back(op::Conv2dBackwardBias{
             .geometry = g, .dy = grad, .dbias = *parameter(lp.parameters.bias).gradient});
         if (lp.needs_input_gradient) {
-          b.record(op::Conv2dBackwardInput{.geometry = g,
+          ops.push_back(op::Conv2dBackwardInput{.geometry = g,
                                            .dy = grad,
                                            .kernel = *parameter(lp.parameters.kernel).value,
                                            .dx = ws[lp.input_gradient_target]});
@@ -420,12 +420,12 @@ void Trainer::record_backward(ProgramBuilder& b, Workspace& ws, int count, int f
           // The winners the fused forward stored, relu's mask included: the
           // conv map is neither stored nor read.
           const LayerPlan& conv = layers[l - 1];
-          b.record(op::Maxpool2dBackwardFromWinners{.geometry = fused_geometry(ws.plan, conv, count),
+          ops.push_back(op::Maxpool2dBackwardFromWinners{.geometry = fused_geometry(ws.plan, conv, count),
                                                     .dy = grad,
                                                     .winners = ws[conv.pool_winners],
                                                     .dx = ws[lp.input_gradient_target]});
         } else if (lp.needs_input_gradient) {
-          b.record(op::Maxpool2dBackward{.geometry = with_batch(*layer.pool2d(), count),
+          ops.push_back(op::Maxpool2dBackward{.geometry = with_batch(*layer.pool2d(), count),
                                          .relu_mask = lp.applies_previous_relu_mask,
                                          .x = ws[lp.input],
                                          .dy = grad,
@@ -435,21 +435,21 @@ void Trainer::record_backward(ProgramBuilder& b, Workspace& ws, int count, int f
       case LayerKind::average_pooling2d:
       case LayerKind::global_average_pooling2d:
         if (lp.needs_input_gradient) {
-          b.record(op::Avgpool2dBackward{.geometry = with_batch(*layer.pool2d(), count),
+          ops.push_back(op::Avgpool2dBackward{.geometry = with_batch(*layer.pool2d(), count),
                                          .dy = grad,
                                          .dx = ws[lp.input_gradient_target]});
         }
         break;
       case LayerKind::dense: {
         const auto g = with_batch(*layer.dense(), count);
-        b.record(op::DenseBackwardKernel{.geometry = g,
+        ops.push_back(op::DenseBackwardKernel{.geometry = g,
                                          .x = ws[lp.input],
                                          .dy = grad,
                                          .dkernel = *parameter(lp.parameters.kernel).gradient});
-        b.record(op::DenseBackwardBias{
+        ops.push_back(op::DenseBackwardBias{
             .geometry = g, .dy = grad, .dbias = *parameter(lp.parameters.bias).gradient});
         if (lp.needs_input_gradient) {
-          b.record(op::DenseBackwardInput{.geometry = g,
+          ops.push_back(op::DenseBackwardInput{.geometry = g,
                                           .dy = grad,
                                           .kernel = *parameter(lp.parameters.kernel).value,
                                           .dx = ws[lp.input_gradient_target]});
@@ -460,7 +460,7 @@ void Trainer::record_backward(ProgramBuilder& b, Workspace& ws, int count, int f
         // The same mask as the forward pass: the step state's iterations do
         // not move until the step's last op.
         if (lp.needs_input_gradient) {
-          b.record(op::Dropout{.config = dropout_config(lp, first_sample),
+          ops.push_back(op::Dropout{.config = dropout_config(lp, first_sample),
                                .count = count * element_count(layer.output_shape),
                                .state = *state_,
                                .x = grad,
@@ -471,7 +471,7 @@ void Trainer::record_backward(ProgramBuilder& b, Workspace& ws, int count, int f
         if (lp.needs_input_gradient) {
           std::visit(
               [&]<class F>(const F& f) {
-                b.record(op::ElementwiseBackward<F>{.function = f,
+                ops.push_back(op::ElementwiseBackward<F>{.function = f,
                                                     .count = count * element_count(layer.output_shape),
                                                     .x = ws[lp.input],
                                                     .dy = grad,
@@ -486,7 +486,7 @@ void Trainer::record_backward(ProgramBuilder& b, Workspace& ws, int count, int f
   }
 }
 
-void Trainer::record_update(ProgramBuilder& b) {
+void Trainer::add_update(OpList& ops) {
   // parameters_ is in layer order. A frozen layer's (trainable = false)
   // gradient is still computed, as the input gradient of the layers before
   // it needs its backward pass; only the update is left out, so its
@@ -500,7 +500,7 @@ void Trainer::record_update(ProgramBuilder& b) {
     Parameter& p = parameters_[i];
     switch (optimizer_.kind) {
       case Optimizer::Kind::adam:
-        b.record(op::AdamUpdate{.config = optimizer_.adam,
+        ops.push_back(op::AdamUpdate{.config = optimizer_.adam,
                                 .count = p.spec.size(),
                                 .state = *state_,
                                 .weights = *p.value,
@@ -509,7 +509,7 @@ void Trainer::record_update(ProgramBuilder& b) {
                                 .v = *p.v});
         break;
       case Optimizer::Kind::sgd:
-        b.record(op::SgdUpdate{.config = optimizer_.sgd,
+        ops.push_back(op::SgdUpdate{.config = optimizer_.sgd,
                                .count = p.spec.size(),
                                .state = *state_,
                                .weights = *p.value,
@@ -517,7 +517,7 @@ void Trainer::record_update(ProgramBuilder& b) {
                                .velocity = p.velocity.get()});
         break;
       case Optimizer::Kind::rmsprop:
-        b.record(op::RmspropUpdate{.config = optimizer_.rmsprop,
+        ops.push_back(op::RmspropUpdate{.config = optimizer_.rmsprop,
                                    .count = p.spec.size(),
                                    .state = *state_,
                                    .weights = *p.value,
@@ -532,35 +532,35 @@ void Trainer::record_update(ProgramBuilder& b) {
 // Loss, correctness and metric totals of the batch in the workspace. Keras
 // averages the loss over the samples of the batch, so a partial last batch
 // divides by its own size (a rank's slice, by its global batch's).
-void Trainer::record_loss_and_metrics(ProgramBuilder& b, Workspace& ws, const DeviceDataset& data,
+void Trainer::add_loss_and_metrics(OpList& ops, Workspace& ws, const DeviceDataset& data,
                                       int batch_size, int count, const DeviceTensor& state,
                                       const DeviceTensor& totals, int gradient_divisor) {
   const Plan& plan = ws.plan;
   const DeviceTensor& dlogits = ws[plan.layers.back().linear_gradient];
   if (loss_ == Loss::binary_crossentropy) {
-    b.record(op::SigmoidCrossEntropy{.batch = count,
+    ops.push_back(op::SigmoidCrossEntropy{.batch = count,
                                      .gradient_divisor = float(gradient_divisor),
                                      .logits = ws[plan.logits],
                                      .labels = ws[plan.labels],
                                      .loss = ws[plan.loss],
                                      .dlogits = dlogits});
-    b.record(op::BinaryCountCorrect{
+    ops.push_back(op::BinaryCountCorrect{
         .batch = count, .logits = ws[plan.logits], .labels = ws[plan.labels], .correct = ws[plan.correct]});
   } else {
     const ClassesGeometry classes{count, plan.classes};
-    b.record(op::SoftmaxCrossEntropy{.geometry = classes,
+    ops.push_back(op::SoftmaxCrossEntropy{.geometry = classes,
                                      .gradient_divisor = float(gradient_divisor),
                                      .logits = ws[plan.logits],
                                      .labels = ws[plan.labels],
                                      .loss = ws[plan.loss],
                                      .dlogits = dlogits});
-    b.record(op::CountCorrect{.geometry = classes,
+    ops.push_back(op::CountCorrect{.geometry = classes,
                               .scores = ws[plan.logits],
                               .labels = ws[plan.labels],
                               .correct = ws[plan.correct]});
   }
   if (data.sample_weights) {
-    b.record(op::WeightSamples{.geometry = ClassesGeometry{count, plan.classes},
+    ops.push_back(op::WeightSamples{.geometry = ClassesGeometry{count, plan.classes},
                                .batch_size = std::uint32_t(batch_size),
                                .sample_weights = *data.sample_weights,
                                .order = *data.order,
@@ -569,7 +569,7 @@ void Trainer::record_loss_and_metrics(ProgramBuilder& b, Workspace& ws, const De
                                .dlogits = dlogits,
                                .weights_out = ws[plan.sample_weights]});
   }
-  b.record(op::AccumulateMetrics{.count = std::uint32_t(count),
+  ops.push_back(op::AccumulateMetrics{.count = std::uint32_t(count),
                                  .loss = ws[plan.loss],
                                  .correct = ws[plan.correct],
                                  .totals = totals,
@@ -578,16 +578,16 @@ void Trainer::record_loss_and_metrics(ProgramBuilder& b, Workspace& ws, const De
 
 // The model's outputs as a user sees them: probabilities for a softmax or
 // sigmoid output (the forward pass left logits), the logits otherwise.
-const DeviceTensor& Trainer::record_outputs(ProgramBuilder& b, Workspace& ws, int count) {
+const DeviceTensor& Trainer::add_outputs(OpList& ops, Workspace& ws, int count) {
   const Plan& plan = ws.plan;
   switch (plan.output_activation) {
     case Activation::softmax:
-      b.record(op::SoftmaxForward{.geometry = ClassesGeometry{count, plan.classes},
+      ops.push_back(op::SoftmaxForward{.geometry = ClassesGeometry{count, plan.classes},
                                   .x = ws[plan.logits],
                                   .y = ws[plan.probabilities]});
       return ws[plan.probabilities];
     case Activation::sigmoid:
-      b.record(op::SigmoidForward{.count = std::int64_t(count) * plan.classes,
+      ops.push_back(op::SigmoidForward{.count = std::int64_t(count) * plan.classes,
                                   .x = ws[plan.logits],
                                   .y = ws[plan.probabilities]});
       return ws[plan.probabilities];
@@ -596,71 +596,88 @@ const DeviceTensor& Trainer::record_outputs(ProgramBuilder& b, Workspace& ws, in
   }
 }
 
+std::unique_ptr<Program> Trainer::program(const std::string& name, const OpList& ops) {
+  auto b = backend_->build(name, timed_programs_);
+  for (const backend::Op& op : ops) b->record(op);
+  return b->finish();
+}
+
+OpList Trainer::train_step_ops(Workspace& ws, const DeviceDataset& data, int batch_size, int count) {
+  OpList ops;
+  add_gather(ops, ws, data, batch_size, count, *state_);
+  add_forward(ops, ws, count, true);
+  add_loss_and_metrics(ops, ws, data, batch_size, count, *state_, *totals_, count);
+  add_backward(ops, ws, count);
+  add_update(ops);
+  ops.push_back(op::AdvanceStep{.state = *state_});
+  return ops;
+}
+
 std::unique_ptr<Program> Trainer::record_train_step(Workspace& ws, const DeviceDataset& data,
                                                     int batch_size, int count) {
-  auto b = backend_->build("training step (batch " + std::to_string(count) + ")", timed_programs_);
-  record_gather(*b, ws, data, batch_size, count, *state_);
-  record_forward(*b, ws, count, true);
-  record_loss_and_metrics(*b, ws, data, batch_size, count, *state_, *totals_, count);
-  record_backward(*b, ws, count);
-  record_update(*b);
-  b->record(op::AdvanceStep{.state = *state_});
-  return b->finish();
+  return program("training step (batch " + std::to_string(count) + ")",
+                 train_step_ops(ws, data, batch_size, count));
 }
 
 std::unique_ptr<Program> Trainer::record_train_gradients(Workspace& ws, const DeviceDataset& data,
                                                          int batch_size, int count,
                                                          int gradient_divisor, int first_sample) {
-  auto b = backend_->build("training gradients (batch " + std::to_string(count) + " of " +
-                               std::to_string(gradient_divisor) + ")",
-                           timed_programs_);
-  record_gather(*b, ws, data, batch_size, count, *state_);
-  record_forward(*b, ws, count, true, false, first_sample);
-  record_loss_and_metrics(*b, ws, data, batch_size, count, *state_, *totals_, gradient_divisor);
-  record_backward(*b, ws, count, first_sample);
-  return b->finish();
+  OpList ops;
+  add_gather(ops, ws, data, batch_size, count, *state_);
+  add_forward(ops, ws, count, true, false, first_sample);
+  add_loss_and_metrics(ops, ws, data, batch_size, count, *state_, *totals_, gradient_divisor);
+  add_backward(ops, ws, count, first_sample);
+  return program("training gradients (batch " + std::to_string(count) + " of " +
+                     std::to_string(gradient_divisor) + ")",
+                 ops);
 }
 
 std::unique_ptr<Program> Trainer::record_train_update() {
-  auto b = backend_->build("optimizer update", timed_programs_);
-  record_update(*b);
-  b->record(op::AdvanceStep{.state = *state_});
-  return b->finish();
+  OpList ops;
+  add_update(ops);
+  ops.push_back(op::AdvanceStep{.state = *state_});
+  return program("optimizer update", ops);
 }
 
 std::unique_ptr<Program> Trainer::record_eval_step(Workspace& ws, const DeviceDataset& data,
                                                    int batch_size, int count) {
-  auto b = backend_->build("evaluation step (batch " + std::to_string(count) + ")", timed_programs_);
-  record_gather(*b, ws, data, batch_size, count, *eval_state_);
-  record_forward(*b, ws, count, false);
-  record_loss_and_metrics(*b, ws, data, batch_size, count, *eval_state_, *eval_totals_, count);
-  b->record(op::AdvanceStep{.state = *eval_state_});
-  return b->finish();
+  OpList ops;
+  add_gather(ops, ws, data, batch_size, count, *eval_state_);
+  add_forward(ops, ws, count, false);
+  add_loss_and_metrics(ops, ws, data, batch_size, count, *eval_state_, *eval_totals_, count);
+  ops.push_back(op::AdvanceStep{.state = *eval_state_});
+  return program("evaluation step (batch " + std::to_string(count) + ")", ops);
 }
 
 std::unique_ptr<Program> Trainer::record_forward_step(Workspace& ws, const DeviceDataset& data,
                                                       int batch_size, int count) {
-  auto b = backend_->build("forward pass (batch " + std::to_string(count) + ")", timed_programs_);
-  record_gather(*b, ws, data, batch_size, count, *eval_state_);
-  record_forward(*b, ws, count, false, /*every_layer_output=*/true);
-  record_outputs(*b, ws, count);
-  return b->finish();
+  OpList ops;
+  add_gather(ops, ws, data, batch_size, count, *eval_state_);
+  add_forward(ops, ws, count, false, /*every_layer_output=*/true);
+  add_outputs(ops, ws, count);
+  return program("forward pass (batch " + std::to_string(count) + ")", ops);
+}
+
+OpList Trainer::predict_step_ops(Workspace& ws, const DeviceDataset& data, int batch_size, int count,
+                                 const DeviceTensor& output) {
+  OpList ops;
+  add_gather(ops, ws, data, batch_size, count, *eval_state_);
+  add_forward(ops, ws, count, false);
+  const DeviceTensor& result = add_outputs(ops, ws, count);
+  ops.push_back(op::StoreBatch{.count = std::int64_t(count) * ws.plan.classes,
+                               .stride = std::int64_t(batch_size) * ws.plan.classes,
+                               .source = result,
+                               .state = *eval_state_,
+                               .destination = output});
+  ops.push_back(op::AdvanceStep{.state = *eval_state_});
+  return ops;
 }
 
 std::unique_ptr<Program> Trainer::record_predict_step(Workspace& ws, const DeviceDataset& data,
                                                       int batch_size, int count,
                                                       const DeviceTensor& output) {
-  auto b = backend_->build("prediction step (batch " + std::to_string(count) + ")", timed_programs_);
-  record_gather(*b, ws, data, batch_size, count, *eval_state_);
-  record_forward(*b, ws, count, false);
-  const DeviceTensor& result = record_outputs(*b, ws, count);
-  b->record(op::StoreBatch{.count = std::int64_t(count) * ws.plan.classes,
-                           .stride = std::int64_t(batch_size) * ws.plan.classes,
-                           .source = result,
-                           .state = *eval_state_,
-                           .destination = output});
-  b->record(op::AdvanceStep{.state = *eval_state_});
-  return b->finish();
+  return program("prediction step (batch " + std::to_string(count) + ")",
+                 predict_step_ops(ws, data, batch_size, count, output));
 }
 
 }  // namespace vknn::model

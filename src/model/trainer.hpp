@@ -21,6 +21,8 @@ using backend::DeviceTensor;
 using backend::ElementType;
 using backend::Program;
 using backend::ProgramBuilder;
+// A program's ops as values, in recording order (backend/op.hpp).
+using OpList = std::vector<backend::Op>;
 
 // The losses compile accepts, each computed from the logits and fused with
 // the output activation it belongs to.
@@ -99,6 +101,11 @@ class Trainer {
 
   Workspace& workspace(int batch);
 
+  // The training step's ops: gather, forward, loss and metrics, backward,
+  // the optimizer's updates and the step's advance, as the plan decided
+  // them (fusions, gradient routing); record_train_step records exactly
+  // these. Tests read the list.
+  OpList train_step_ops(Workspace& ws, const DeviceDataset& data, int batch_size, int count);
   std::unique_ptr<Program> record_train_step(Workspace& ws, const DeviceDataset& data,
                                              int batch_size, int count);
   // The training step in two programs, for data-parallel training
@@ -118,6 +125,8 @@ class Trainer {
   std::unique_ptr<Program> record_eval_step(Workspace& ws, const DeviceDataset& data,
                                             int batch_size, int count);
   // Forward and probabilities into `output` at the batch's slot.
+  OpList predict_step_ops(Workspace& ws, const DeviceDataset& data, int batch_size, int count,
+                          const DeviceTensor& output);
   std::unique_ptr<Program> record_predict_step(Workspace& ws, const DeviceDataset& data,
                                                int batch_size, int count, const DeviceTensor& output);
 
@@ -144,7 +153,9 @@ class Trainer {
   void set_timed_programs(bool timed) { timed_programs_ = timed; }
 
  private:
-  void record_gather(ProgramBuilder& b, Workspace& ws, const DeviceDataset& data, int batch_size,
+  // The helpers below append a part of a program's ops to `ops`.
+  std::unique_ptr<Program> program(const std::string& name, const OpList& ops);
+  void add_gather(OpList& ops, Workspace& ws, const DeviceDataset& data, int batch_size,
                      int count, const DeviceTensor& state);
   // `training`: Dropout layers drop (with the step's mask); otherwise they
   // pass their input through, as in evaluate and predict.
@@ -153,22 +164,22 @@ class Trainer {
   // computed too (layer_outputs); otherwise as one op.
   // `first_sample`: the batch's first sample within the global batch (a
   // data-parallel rank's slice; 0 in one process).
-  void record_forward(ProgramBuilder& b, Workspace& ws, int count, bool training,
+  void add_forward(OpList& ops, Workspace& ws, int count, bool training,
                       bool every_layer_output = false, int first_sample = 0);
   // The mask configuration of a Dropout layer: its own seed, or one derived
   // from the compile seed and the layer's position; its counters start at
   // `first_sample`'s first element.
   DropoutConfig dropout_config(const LayerPlan& lp, int first_sample) const;
-  void record_backward(ProgramBuilder& b, Workspace& ws, int count, int first_sample = 0);
-  void record_update(ProgramBuilder& b);
+  void add_backward(OpList& ops, Workspace& ws, int count, int first_sample = 0);
+  void add_update(OpList& ops);
   // The loss gradient is divided by `gradient_divisor` (the batch's count
   // in one process). A dataset with sample weights weights the losses, the
   // gradient and the accuracy (op::WeightSamples), picking the weights as
   // the gather picked the samples (`batch_size`, `state`).
-  void record_loss_and_metrics(ProgramBuilder& b, Workspace& ws, const DeviceDataset& data,
+  void add_loss_and_metrics(OpList& ops, Workspace& ws, const DeviceDataset& data,
                                int batch_size, int count, const DeviceTensor& state,
                                const DeviceTensor& totals, int gradient_divisor);
-  const DeviceTensor& record_outputs(ProgramBuilder& b, Workspace& ws, int count);
+  const DeviceTensor& add_outputs(OpList& ops, Workspace& ws, int count);
   // Counts `bytes` more against the backend's memory budget before they are
   // allocated; throws vknn::Error naming what did not fit and how much.
   void reserve(std::uint64_t bytes, const std::string& what);
