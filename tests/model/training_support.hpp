@@ -80,6 +80,16 @@ inline std::vector<std::uint8_t> weight_bytes(vknn::Sequential& model) {
   return bytes;
 }
 
+// The largest device-local heap of the shared context's device, in bytes:
+// what the memory-budget tests compare their sizes against.
+inline std::uint64_t largest_device_local_heap() {
+  std::uint64_t largest = 0;
+  for (const auto& h : context().device_info().memory_heaps) {
+    if (h.device_local && h.size > largest) largest = h.size;
+  }
+  return largest;
+}
+
 inline vknn::CompileOptions on(vknn::BackendKind kind, std::uint64_t seed = 7) {
   vknn::CompileOptions options;
   options.backend = kind;
