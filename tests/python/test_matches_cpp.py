@@ -59,6 +59,20 @@ def train_in_python(images, labels, seed=0):
     return model, history
 
 
+def assert_equals_the_cpp_run(model, history, from_cpp, weights_file, history_file, epochs):
+    """model's weights are bit-identical to the C++ trainer's --save file
+    (loaded into from_cpp, the same layers compiled alike) and history
+    equals its --history CSV, epoch by epoch."""
+    from_cpp.load_weights(weights_file)
+    for mine, theirs in zip(model.get_weights(), from_cpp.get_weights()):
+        np.testing.assert_array_equal(mine, theirs)
+    with open(history_file) as f:
+        rows = list(csv.DictReader(f))
+    assert [int(r["epoch"]) for r in rows] == history.epoch == list(range(epochs))
+    assert [float(r["loss"]) for r in rows] == history.history["loss"]
+    assert [float(r["accuracy"]) for r in rows] == history.history["accuracy"]
+
+
 def test_python_fit_equals_the_cpp_api(fashion, binary_dir, tmp_path):
     trainer = binary_dir / "examples" / "train_fashion_mnist"
     if not trainer.exists():
@@ -78,15 +92,7 @@ def test_python_fit_equals_the_cpp_api(fashion, binary_dir, tmp_path):
     from_cpp = course_model(tf)
     from_cpp.compile(optimizer='adam', loss='sparse_categorical_crossentropy',
                      metrics=['accuracy'])
-    from_cpp.load_weights(weights_file)
-    for mine, theirs in zip(model.get_weights(), from_cpp.get_weights()):
-        np.testing.assert_array_equal(mine, theirs)
-
-    with open(history_file) as f:
-        rows = list(csv.DictReader(f))
-    assert [int(r["epoch"]) for r in rows] == history.epoch == list(range(EPOCHS))
-    assert [float(r["loss"]) for r in rows] == history.history["loss"]
-    assert [float(r["accuracy"]) for r in rows] == history.history["accuracy"]
+    assert_equals_the_cpp_run(model, history, from_cpp, weights_file, history_file, EPOCHS)
 
 
 def test_float_pixels_give_exactly_the_uint8_results(fashion):
@@ -174,11 +180,4 @@ def test_python_binary_fit_with_dropout_and_rmsprop_equals_the_cpp_api(fashion, 
 
     from_cpp = sneakers_vs_boots_model(tf)
     from_cpp.compile(loss='binary_crossentropy', optimizer='rmsprop', metrics=['accuracy'])
-    from_cpp.load_weights(weights_file)
-    for mine, theirs in zip(model.get_weights(), from_cpp.get_weights()):
-        np.testing.assert_array_equal(mine, theirs)
-    with open(history_file) as f:
-        rows = list(csv.DictReader(f))
-    assert [int(r["epoch"]) for r in rows] == history.epoch == list(range(epochs))
-    assert [float(r["loss"]) for r in rows] == history.history["loss"]
-    assert [float(r["accuracy"]) for r in rows] == history.history["accuracy"]
+    assert_equals_the_cpp_run(model, history, from_cpp, weights_file, history_file, epochs)
