@@ -17,6 +17,13 @@ namespace {
 using vknn::examples::Image8;
 using vknn::examples::read_image;
 
+// data/fashion-mnist, where scripts/get_data.sh puts the files; empty when
+// they are not there (the tests that train on them skip).
+fs::path repo_fashion_mnist() {
+  const fs::path data = fs::path(VKNN_TEST_SOURCE_DIR) / "data" / "fashion-mnist";
+  return fs::exists(data / "train-labels-idx1-ubyte") ? data : fs::path();
+}
+
 // A w x h binary PGM of whole numbers 0..255, and its pixels.
 std::vector<std::uint8_t> write_test_pgm(const fs::path& path, int w, int h, unsigned seed) {
   std::mt19937 rng(seed);
@@ -236,10 +243,8 @@ TEST(TrainingPrograms, HelpAndMissingData) {
 }
 
 TEST(TrainingPrograms, LimitBeyondTheData) {
-  const fs::path data = fs::path(VKNN_TEST_SOURCE_DIR) / "data" / "fashion-mnist";
-  if (!fs::exists(data / "train-labels-idx1-ubyte")) {
-    GTEST_SKIP() << data << " is missing; run scripts/get_data.sh";
-  }
+  const fs::path data = repo_fashion_mnist();
+  if (data.empty()) GTEST_SKIP() << "data/fashion-mnist is missing; run scripts/get_data.sh";
   TempDir dir;
   const RunResult run = run_example(
       "train_fashion_mnist", "--device cpu --limit 70000 --data-dir " + shell_quote(data.string()), dir);
@@ -292,10 +297,8 @@ TEST(TrainingPrograms, CheckpointFlagsSaveTheEpochsThatImprove) {
 // gave 0.870-0.945), about 3 s a run. The bar of 0.75 leaves room below the
 // worst seed and fails on broken training.
 TEST(TrainingPrograms, SneakersVsBootsLearns) {
-  const fs::path data = fs::path(VKNN_TEST_SOURCE_DIR) / "data" / "fashion-mnist";
-  if (!fs::exists(data / "train-labels-idx1-ubyte")) {
-    GTEST_SKIP() << data << " is missing; run scripts/get_data.sh";
-  }
+  const fs::path data = repo_fashion_mnist();
+  if (data.empty()) GTEST_SKIP() << "data/fashion-mnist is missing; run scripts/get_data.sh";
   TempDir dir;
   const RunResult run = run_example(
       "train_sneakers_vs_boots",
