@@ -75,11 +75,9 @@ TEST(MakeImageFolders, WritesTheSameFilesEveryTime) {
 TEST(MakeImageFolders, Mistakes) {
   TempDir dir;
   RunResult run = run_example("make_image_folders", "--size 24", dir);
-  EXPECT_EQ(run.status, 2);
-  EXPECT_TRUE(contains(run.err, "--out: is required")) << run.err;
+  expect_exit_saying(run, 2, "--out: is required");
   run = run_example("make_image_folders", "--out x --set horses", dir);
-  EXPECT_EQ(run.status, 2);
-  EXPECT_TRUE(contains(run.err, "sneakers_vs_boots")) << run.err;
+  expect_exit_saying(run, 2, "sneakers_vs_boots");
 }
 
 // The small week-4 model (Conv2D 16/32, Dense 64, sigmoid, RMSprop) on
@@ -119,13 +117,11 @@ TEST(TrainFromDirectory, ThreeClassesWithAValidationSplit) {
 TEST(TrainFromDirectory, Mistakes) {
   TempDir dir;
   RunResult run = run_example("train_from_directory", "--epochs 1", dir);
-  EXPECT_EQ(run.status, 2);
-  EXPECT_TRUE(contains(run.err, "--train-dir: is required")) << run.err;
+  expect_exit_saying(run, 2, "--train-dir: is required");
   fs::create_directories(dir.path() / "flat");
   run = run_example("train_from_directory",
                     "--train-dir " + shell_quote((dir.path() / "flat").string()), dir);
-  EXPECT_EQ(run.status, 1);
-  EXPECT_TRUE(contains(run.err, "has no class subfolders")) << run.err;
+  expect_exit_saying(run, 1, "has no class subfolders");
 }
 
 }  // namespace

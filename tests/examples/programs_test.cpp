@@ -139,32 +139,26 @@ TEST(ExploreConvolutions, BuiltInPictureAndColourInput) {
 TEST(ExploreConvolutions, Mistakes) {
   TempDir dir;
   RunResult run = run_example("explore_convolutions", "--filter-name sobel", dir);
-  EXPECT_EQ(run.status, 2);
-  EXPECT_TRUE(contains(run.err, "Usage: explore_convolutions")) << run.err;
+  expect_exit_saying(run, 2, "Usage: explore_convolutions");
   EXPECT_TRUE(contains(run.err, "--filter-name: expected one of laplacian, horizontal, vertical, got 'sobel'"))
       << run.err;
 
   run = run_example("explore_convolutions", "--filter 1,2,3", dir);
-  EXPECT_EQ(run.status, 2);
-  EXPECT_TRUE(contains(run.err, "--filter: a 3x3 filter has 9 numbers")) << run.err;
+  expect_exit_saying(run, 2, "--filter: a 3x3 filter has 9 numbers");
 
   run = run_example("explore_convolutions", "--filter 0,0,0,0,1,0,0,0,0 --filter-name vertical", dir);
-  EXPECT_EQ(run.status, 2);
-  EXPECT_TRUE(contains(run.err, "give either --filter or --filter-name, not both")) << run.err;
+  expect_exit_saying(run, 2, "give either --filter or --filter-name, not both");
 
   run = run_example("explore_convolutions", "--device cpu --image " + shell_quote((dir / "none.png").string()), dir);
-  EXPECT_EQ(run.status, 1);
-  EXPECT_TRUE(contains(run.err, "error: cannot read image")) << run.err;
+  expect_exit_saying(run, 1, "error: cannot read image");
   EXPECT_FALSE(contains(run.err, "Usage:")) << run.err;
 
   write_test_pgm(dir / "tiny.pgm", 3, 3, 1);
   run = run_example("explore_convolutions", "--device cpu --image " + shell_quote((dir / "tiny.pgm").string()), dir);
-  EXPECT_EQ(run.status, 1);
-  EXPECT_TRUE(contains(run.err, "needs at least 4x4")) << run.err;
+  expect_exit_saying(run, 1, "needs at least 4x4");
 
   run = run_example("explore_convolutions", "--device no-such-gpu-anywhere", dir);
-  EXPECT_EQ(run.status, 2);
-  EXPECT_TRUE(contains(run.err, "--device: 'no-such-gpu-anywhere' matches no Vulkan device")) << run.err;
+  expect_exit_saying(run, 2, "--device: 'no-such-gpu-anywhere' matches no Vulkan device");
 }
 
 TEST(TrainingPrograms, FlagMistakesExitWithStatus2) {
