@@ -34,16 +34,23 @@ def kernels_from_the_device_profile(monkeypatch):
     monkeypatch.setenv("VKNN_AUTOTUNE", "0")
 
 
+def conv_pool_cnn(tf, filters, units, head):
+    """The example trainers' models: on 28x28x1 images, a 3x3 relu Conv2D and
+    a 2x2 MaxPooling2D for each of filters, Flatten, Dense(units, relu), then
+    the head layers."""
+    layers = []
+    for f in filters:
+        shape = {} if layers else {"input_shape": (28, 28, 1)}
+        layers += [tf.keras.layers.Conv2D(f, (3, 3), activation='relu', **shape),
+                   tf.keras.layers.MaxPooling2D(2, 2)]
+    layers += [tf.keras.layers.Flatten(), tf.keras.layers.Dense(units, activation='relu')]
+    return tf.keras.models.Sequential(layers + head)
+
+
 def course_model(tf, filters=16):
-    return tf.keras.models.Sequential([
-        tf.keras.layers.Conv2D(filters, (3, 3), activation='relu', input_shape=(28, 28, 1)),
-        tf.keras.layers.MaxPooling2D(2, 2),
-        tf.keras.layers.Conv2D(filters, (3, 3), activation='relu'),
-        tf.keras.layers.MaxPooling2D(2, 2),
-        tf.keras.layers.Flatten(),
-        tf.keras.layers.Dense(128, activation='relu'),
-        tf.keras.layers.Dense(10, activation='softmax'),
-    ])
+    """examples/train_fashion_mnist.cpp's model (the course's week 3)."""
+    return conv_pool_cnn(tf, (filters, filters), 128,
+                         [tf.keras.layers.Dense(10, activation='softmax')])
 
 
 def train_in_python(images, labels, seed=0):
@@ -138,16 +145,8 @@ def test_every_pixel_value_in_every_usual_spelling_is_kept_exactly():
 
 def sneakers_vs_boots_model(tf):
     """examples/train_sneakers_vs_boots.cpp's model with --dropout 0.2."""
-    return tf.keras.models.Sequential([
-        tf.keras.layers.Conv2D(16, (3, 3), activation='relu', input_shape=(28, 28, 1)),
-        tf.keras.layers.MaxPooling2D(2, 2),
-        tf.keras.layers.Conv2D(32, (3, 3), activation='relu'),
-        tf.keras.layers.MaxPooling2D(2, 2),
-        tf.keras.layers.Flatten(),
-        tf.keras.layers.Dense(64, activation='relu'),
-        tf.keras.layers.Dropout(0.2),
-        tf.keras.layers.Dense(1, activation='sigmoid'),
-    ])
+    return conv_pool_cnn(tf, (16, 32), 64, [tf.keras.layers.Dropout(0.2),
+                                            tf.keras.layers.Dense(1, activation='sigmoid')])
 
 
 def test_python_binary_fit_with_dropout_and_rmsprop_equals_the_cpp_api(fashion, binary_dir,
