@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "argument_checks.hpp"
+#include "instantiate.hpp"
 #include "vknn/cpu/reference_ops.hpp"
 
 namespace vknn::cpu {
@@ -163,16 +164,7 @@ void conv2d_backward_bias(const Conv2DGeometry& g, const T* dy, T* dbias) {
   }
 }
 
-#define VKNN_INSTANTIATE_CONV2D(T)                                                             \
-  template void conv2d_forward<T>(const Conv2DGeometry&, const T*, const T*, const T*, T*,    \
-                                  Activation);                                                 \
-  template void conv2d_backward_input<T>(const Conv2DGeometry&, const T*, const T*, T*);      \
-  template void conv2d_backward_kernel<T>(const Conv2DGeometry&, const T*, const T*, T*);     \
-  template void conv2d_backward_bias<T>(const Conv2DGeometry&, const T*, T*);
-
-VKNN_INSTANTIATE_CONV2D(float)
-VKNN_INSTANTIATE_CONV2D(double)
-
-#undef VKNN_INSTANTIATE_CONV2D
+VKNN_INSTANTIATE_WEIGHTED_LAYER(conv2d, Conv2DGeometry, float)
+VKNN_INSTANTIATE_WEIGHTED_LAYER(conv2d, Conv2DGeometry, double)
 
 }  // namespace vknn::cpu

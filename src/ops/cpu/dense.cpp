@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "argument_checks.hpp"
+#include "instantiate.hpp"
 #include "vknn/cpu/reference_ops.hpp"
 
 namespace vknn::cpu {
@@ -99,16 +100,7 @@ void dense_backward_bias(const DenseGeometry& g, const T* dy, T* dbias) {
   }
 }
 
-#define VKNN_INSTANTIATE_DENSE(T)                                                              \
-  template void dense_forward<T>(const DenseGeometry&, const T*, const T*, const T*, T*,      \
-                                 Activation);                                                  \
-  template void dense_backward_input<T>(const DenseGeometry&, const T*, const T*, T*);        \
-  template void dense_backward_kernel<T>(const DenseGeometry&, const T*, const T*, T*);       \
-  template void dense_backward_bias<T>(const DenseGeometry&, const T*, T*);
-
-VKNN_INSTANTIATE_DENSE(float)
-VKNN_INSTANTIATE_DENSE(double)
-
-#undef VKNN_INSTANTIATE_DENSE
+VKNN_INSTANTIATE_WEIGHTED_LAYER(dense, DenseGeometry, float)
+VKNN_INSTANTIATE_WEIGHTED_LAYER(dense, DenseGeometry, double)
 
 }  // namespace vknn::cpu

@@ -11,6 +11,7 @@
 #include <cstdint>
 
 #include "argument_checks.hpp"
+#include "instantiate.hpp"
 #include "vknn/cpu/reference_ops.hpp"
 
 namespace vknn::cpu {
@@ -83,10 +84,7 @@ void maxpool2d_backward(const Pool2DGeometry& g, const T* x, const T* dy, T* dx)
   }
 }
 
-template void maxpool2d_forward<float>(const Pool2DGeometry&, const float*, float*);
-template void maxpool2d_forward<double>(const Pool2DGeometry&, const double*, double*);
-template void maxpool2d_backward<float>(const Pool2DGeometry&, const float*, const float*, float*);
-template void maxpool2d_backward<double>(const Pool2DGeometry&, const double*, const double*,
-                                         double*);
+VKNN_INSTANTIATE_FORWARD_BACKWARD(maxpool2d, const Pool2DGeometry&, float)
+VKNN_INSTANTIATE_FORWARD_BACKWARD(maxpool2d, const Pool2DGeometry&, double)
 
 }  // namespace vknn::cpu
