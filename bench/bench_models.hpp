@@ -5,6 +5,7 @@
 // bench/compare_pytorch.py builds the same three in PyTorch.
 #pragma once
 
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -34,34 +35,30 @@ inline BenchModel course_model(int side, int filters) {
           10};
 }
 
-// Course 2 week 1: cats vs dogs, 150x150x3, Conv2D 16/32/64 + pools,
-// Dense 512, one sigmoid unit; RMSprop(0.001), binary cross-entropy.
-// 9,494,561 parameters.
-inline BenchModel cats_vs_dogs() {
-  return {"cats_vs_dogs",
-          {Conv2D(16, {3, 3}, Activation::relu, Shape{150, 150, 3}), MaxPooling2D(2, 2),
-           Conv2D(32, {3, 3}, Activation::relu), MaxPooling2D(2, 2),
-           Conv2D(64, {3, 3}, Activation::relu), MaxPooling2D(2, 2), Flatten(),
-           Dense(512, Activation::relu), Dense(1, Activation::sigmoid)},
-          "binary_crossentropy",
-          RMSprop(0.001f),
-          2};
+// The courses' binary picture classifiers: on side x side x 3 pictures, a
+// 3x3 relu Conv2D of each of `filters` followed by a 2x2 max pool, then
+// Dense 512 and one sigmoid unit; RMSprop(0.001), binary cross-entropy.
+inline BenchModel binary_pictures_model(std::string name, int side,
+                                        std::initializer_list<int> filters) {
+  std::vector<Layer> layers;
+  for (int f : filters) {
+    layers.push_back(layers.empty() ? Conv2D(f, {3, 3}, Activation::relu, Shape{side, side, 3})
+                                    : Conv2D(f, {3, 3}, Activation::relu));
+    layers.push_back(MaxPooling2D(2, 2));
+  }
+  layers.insert(layers.end(),
+                {Flatten(), Dense(512, Activation::relu), Dense(1, Activation::sigmoid)});
+  return {std::move(name), std::move(layers), "binary_crossentropy", RMSprop(0.001f), 2};
 }
 
+// Course 2 week 1: cats vs dogs, 150x150x3, Conv2D 16/32/64 + pools.
+// 9,494,561 parameters.
+inline BenchModel cats_vs_dogs() { return binary_pictures_model("cats_vs_dogs", 150, {16, 32, 64}); }
+
 // Course 1 week 4: horses or humans, 300x300x3, Conv2D 16/32/64/64/64 each
-// with a pool, Dense 512, one sigmoid unit; RMSprop(0.001), binary
-// cross-entropy. 1,704,097 parameters.
+// with a pool. 1,704,097 parameters.
 inline BenchModel horses_or_humans() {
-  return {"horses_or_humans",
-          {Conv2D(16, {3, 3}, Activation::relu, Shape{300, 300, 3}), MaxPooling2D(2, 2),
-           Conv2D(32, {3, 3}, Activation::relu), MaxPooling2D(2, 2),
-           Conv2D(64, {3, 3}, Activation::relu), MaxPooling2D(2, 2),
-           Conv2D(64, {3, 3}, Activation::relu), MaxPooling2D(2, 2),
-           Conv2D(64, {3, 3}, Activation::relu), MaxPooling2D(2, 2), Flatten(),
-           Dense(512, Activation::relu), Dense(1, Activation::sigmoid)},
-          "binary_crossentropy",
-          RMSprop(0.001f),
-          2};
+  return binary_pictures_model("horses_or_humans", 300, {16, 32, 64, 64, 64});
 }
 
 inline const char* const kBenchModelNames = "course, cats_vs_dogs, horses_or_humans";

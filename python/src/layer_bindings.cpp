@@ -54,6 +54,12 @@ LayerSpec pooling(Pair pool, std::optional<Pair> strides, const std::string& pad
                  std::move(input_shape), std::move(name));
 }
 
+// Flatten and GlobalAveragePooling2D have no arguments of their own.
+template <class LayerType>
+LayerSpec without_settings(std::optional<Shape> input_shape, std::string name) {
+  return spec_of(LayerType(), std::move(input_shape), std::move(name));
+}
+
 }  // namespace
 
 void bind_layers(py::module_& m) {
@@ -74,12 +80,7 @@ void bind_layers(py::module_& m) {
         py::arg("padding"), py::arg("input_shape"), py::arg("name"));
   m.def("average_pooling2d", &pooling<AveragePooling2D>, py::arg("pool_size"),
         py::arg("strides"), py::arg("padding"), py::arg("input_shape"), py::arg("name"));
-  m.def(
-      "global_average_pooling2d",
-      [](std::optional<Shape> input_shape, std::string name) {
-        return spec_of(GlobalAveragePooling2D(), std::move(input_shape), std::move(name));
-      },
-      py::arg("input_shape"), py::arg("name"));
+  m.def("global_average_pooling2d", &without_settings<GlobalAveragePooling2D>, py::arg("input_shape"), py::arg("name"));
   m.def(
       "dropout",
       [](float rate, std::optional<std::uint64_t> seed, std::optional<Shape> input_shape,
@@ -103,12 +104,7 @@ void bind_layers(py::module_& m) {
         return LayerSpec{layer};
       },
       py::arg("keras_class"), py::arg("settings"), py::arg("input_shape"), py::arg("name"));
-  m.def(
-      "flatten",
-      [](std::optional<Shape> input_shape, std::string name) {
-        return spec_of(Flatten(), std::move(input_shape), std::move(name));
-      },
-      py::arg("input_shape"), py::arg("name"));
+  m.def("flatten", &without_settings<Flatten>, py::arg("input_shape"), py::arg("name"));
   m.def(
       "dense",
       [](int units, const std::string& activation, std::optional<Shape> input_shape,

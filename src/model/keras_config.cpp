@@ -45,6 +45,17 @@ Json layer_base(const LayerInfo& info) {
   return Json{{"name", info.name}, {"trainable", info.trainable}, {"dtype", dtype_policy()}};
 }
 
+// MaxPooling2D and AveragePooling2D share Keras' Pooling2D base, so their
+// configs are the same four keys (strides default to the pool size).
+template <class Pooling>
+void add_pooling_config(Json& c, const Pooling& pool) {
+  const Size2 strides = pool.strides.value_or(pool.pool_size);
+  c["pool_size"] = pair(pool.pool_size.h, pool.pool_size.w);
+  c["padding"] = padding_name(pool.padding);
+  c["strides"] = pair(strides.h, strides.w);
+  c["data_format"] = "channels_last";
+}
+
 Json kernel_and_bias_settings() {
   return Json{{"use_bias", true},
               {"kernel_initializer",
@@ -92,17 +103,9 @@ Json layer_config(const Layer& layer, const LayerInfo& info, std::optional<std::
       c[k] = nullptr;
     }
   } else if (const auto* pool = std::get_if<MaxPooling2D>(&layer)) {
-    const Size2 strides = pool->strides.value_or(pool->pool_size);
-    c["pool_size"] = pair(pool->pool_size.h, pool->pool_size.w);
-    c["padding"] = padding_name(pool->padding);
-    c["strides"] = pair(strides.h, strides.w);
-    c["data_format"] = "channels_last";
+    add_pooling_config(c, *pool);
   } else if (const auto* avg = std::get_if<AveragePooling2D>(&layer)) {
-    const Size2 strides = avg->strides.value_or(avg->pool_size);
-    c["pool_size"] = pair(avg->pool_size.h, avg->pool_size.w);
-    c["padding"] = padding_name(avg->padding);
-    c["strides"] = pair(strides.h, strides.w);
-    c["data_format"] = "channels_last";
+    add_pooling_config(c, *avg);
   } else if (std::holds_alternative<GlobalAveragePooling2D>(layer)) {
     c["data_format"] = "channels_last";
     c["keepdims"] = false;

@@ -59,6 +59,12 @@ def mpirun_prefix(ranks):
     return cmd
 
 
+def two_ranks_apart(program, common, rank0, rank1):
+    """An mpirun command line that starts program on two ranks with the flags
+    common + rank0 on rank 0 and common + rank1 on rank 1 (MPMD)."""
+    return mpirun_prefix(1) + [program] + common + rank0 + [":", "-np", "1", program] + common + rank1
+
+
 def run(cmd, expect_ok=True, timeout=150):
     result = subprocess.run(cmd, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, timeout=timeout)
@@ -130,6 +136,14 @@ class DistributedTest(unittest.TestCase):
 
     def tearDown(self):
         shutil.rmtree(self.dir, ignore_errors=True)
+
+    def refused(self, cmd):
+        """Runs cmd, which must fail, and returns its result and its stdout and
+        stderr together (where the refusal's reasons are)."""
+        result = run(cmd, expect_ok=False)
+        text = result.stdout + result.stderr
+        self.assertNotEqual(result.returncode, 0, text)
+        return result, text
 
     def path(self, name):
         return os.path.join(self.dir, name)
@@ -235,11 +249,7 @@ class DistributedTest(unittest.TestCase):
 
     def test_ranks_with_different_models_are_refused(self):
         common = ["--limit", "64", "--test-limit", "32", "--epochs", "1"]
-        cmd = mpirun_prefix(1) + [TRAINER] + common + ["--filters", "16", ":", "-np", "1", TRAINER] + \
-            common + ["--filters", "32"]
-        result = run(cmd, expect_ok=False)
-        text = result.stdout + result.stderr
-        self.assertNotEqual(result.returncode, 0, text)
+        result, text = self.refused(two_ranks_apart(TRAINER, common, ["--filters", "16"], ["--filters", "32"]))
         self.assertIn("were not started alike", text)
         self.assertIn("model differs", text)
         self.assertRegex(text, r"rank 0: input \(28, 28, 1\); conv2d Conv2D \(26, 26, 16\)")
@@ -248,20 +258,14 @@ class DistributedTest(unittest.TestCase):
 
     def test_ranks_with_different_seeds_are_refused(self):
         common = ["--samples", "64", "--test-samples", "32"]
-        cmd = mpirun_prefix(1) + [PROBE] + common + ["--seed", "0", ":", "-np", "1", PROBE] + \
-            common + ["--seed", "1"]
-        result = run(cmd, expect_ok=False)
-        text = result.stdout + result.stderr
-        self.assertNotEqual(result.returncode, 0, text)
+        _, text = self.refused(two_ranks_apart(PROBE, common, ["--seed", "0"], ["--seed", "1"]))
         self.assertIn("weights and optimizer state differs", text)
         self.assertIn("fit options differs", text)
         self.assertRegex(text, r"rank 1: batch_size 32, epochs 1, initial_epoch 0, shuffle on, seed 1")
 
     def test_more_ranks_than_samples_in_a_batch_is_refused(self):
-        result = run(mpirun_prefix(3) + [PROBE, "--samples", "64", "--test-samples", "32",
-                                         "--batch-size", "2"], expect_ok=False)
-        text = result.stdout + result.stderr
-        self.assertNotEqual(result.returncode, 0, text)
+        _, text = self.refused(mpirun_prefix(3) + [PROBE, "--samples", "64", "--test-samples", "32",
+                                                   "--batch-size", "2"])
         self.assertIn("more ranks than samples in a batch: the global batch of 2 samples cannot give "
                       "each of the 3 ranks one", text)
 

@@ -25,15 +25,21 @@ FlagParser make_parser() {
   return flags;
 }
 
-// Parses args and returns the UsageError's message ("" if none was thrown).
-std::string parse_error(const std::vector<std::string>& args) {
-  FlagParser flags = make_parser();
+// Runs `parse` and returns the UsageError's message ("" if none was thrown).
+template <class Parse>
+std::string usage_error_of(Parse parse) {
   try {
-    flags.parse(args);
+    parse();
   } catch (const UsageError& e) {
     return e.what();
   }
   return "";
+}
+
+// Parses args and returns the UsageError's message ("" if none was thrown).
+std::string parse_error(const std::vector<std::string>& args) {
+  FlagParser flags = make_parser();
+  return usage_error_of([&] { flags.parse(args); });
 }
 
 TEST(FlagParser, DefaultsWithoutArguments) {
@@ -262,14 +268,7 @@ TEST(RunProgram, ExitStatuses) {
 TEST(ListFlags, Integers) {
   EXPECT_EQ(parse_int_list("images", "0,23,28"), (std::vector<long long>{0, 23, 28}));
   EXPECT_EQ(parse_int_list("images", " 4 , 5 "), (std::vector<long long>{4, 5}));
-  const auto error = [](const std::string& text) {
-    try {
-      parse_int_list("images", text);
-    } catch (const UsageError& e) {
-      return std::string(e.what());
-    }
-    return std::string();
-  };
+  const auto error = [](const std::string& text) { return usage_error_of([&] { parse_int_list("images", text); }); };
   EXPECT_EQ(error(""), "--images: expected a comma-separated list of integers, got an empty value");
   EXPECT_EQ(error("1,,2"), "--images: empty item in '1,,2'; expected a comma-separated list of integers");
   EXPECT_EQ(error("1,x"), "--images: 'x' in '1,x' is not an integer");
@@ -278,14 +277,7 @@ TEST(ListFlags, Integers) {
 TEST(ListFlags, Filters) {
   EXPECT_EQ(parse_filter("filter", "0,1,0,1,-4,1,0,1,0"), *builtin_filter("laplacian"));
   EXPECT_EQ(parse_filter("filter", "1,1,1,1,2,1,1,1,1.5")[8], 1.5f);
-  const auto error = [](const std::string& text) {
-    try {
-      parse_filter("filter", text);
-    } catch (const UsageError& e) {
-      return std::string(e.what());
-    }
-    return std::string();
-  };
+  const auto error = [](const std::string& text) { return usage_error_of([&] { parse_filter("filter", text); }); };
   EXPECT_EQ(error("1,2,3"),
             "--filter: a 3x3 filter has 9 numbers, row by row (as \"0,1,0,1,-4,1,0,1,0\"), got 3");
   EXPECT_EQ(error("1,2,3,4,5,6,7,8,nan"), "--filter: 'nan' in '1,2,3,4,5,6,7,8,nan' is not a finite number");

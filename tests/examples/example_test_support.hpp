@@ -67,4 +67,11 @@ inline bool contains(const std::string& text, const std::string& fragment) {
   return text.find(fragment) != std::string::npos;
 }
 
+// Expects `run` to have ended with exit `status` (2: bad flags, 1: a
+// failure) and to have said `fragment` on stderr.
+inline void expect_exit_saying(const RunResult& run, int status, const std::string& fragment) {
+  EXPECT_EQ(run.status, status) << run.err;
+  EXPECT_TRUE(contains(run.err, fragment)) << run.err;
+}
+
 }  // namespace vknn_examples_test

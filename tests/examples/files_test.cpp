@@ -183,20 +183,17 @@ TEST(ActivationGrid, LayoutNormalisationAndNearestNeighbour) {
   EXPECT_EQ(grid.height, 4 + 2 + 4);
   EXPECT_EQ(grid.channels, 1);
   const auto at = [&](int x, int y) { return int(grid.pixels[std::size_t(y * grid.width + x)]); };
-  // The ramp, min 0 -> 0 and max 3 -> 255, each value a 2x2 block.
-  EXPECT_EQ(at(0, 0), 0);
-  EXPECT_EQ(at(1, 1), 0);
-  EXPECT_EQ(at(2, 0), 85);
-  EXPECT_EQ(at(3, 1), 85);
-  EXPECT_EQ(at(0, 2), 170);
-  EXPECT_EQ(at(3, 3), 255);
-  // The gap is white, a constant map is drawn at its lowest colour.
-  EXPECT_EQ(at(4, 0), 255);
-  EXPECT_EQ(at(5, 9), 255);
-  EXPECT_EQ(at(6, 0), 0);
-  EXPECT_EQ(at(0, 4), 255);
-  EXPECT_EQ(at(0, 6), 0);
-  EXPECT_EQ(at(9, 9), 255);
+  struct Pixel {
+    int x, y, value;
+  };
+  const Pixel expected[] = {
+      // The ramp, min 0 -> 0 and max 3 -> 255, each value a 2x2 block.
+      {0, 0, 0}, {1, 1, 0}, {2, 0, 85}, {3, 1, 85}, {0, 2, 170}, {3, 3, 255},
+      // The gap is white, a constant map is drawn at its lowest colour.
+      {4, 0, 255}, {5, 9, 255}, {6, 0, 0}, {0, 4, 255}, {0, 6, 0}, {9, 9, 255}};
+  for (const Pixel& p : expected) {
+    EXPECT_EQ(at(p.x, p.y), p.value) << "pixel (" << p.x << ", " << p.y << ")";
+  }
 
   const Image8 colour = compose_grid({{ramp}}, 3, 2, Colormap::inferno);
   EXPECT_EQ(colour.channels, 3);

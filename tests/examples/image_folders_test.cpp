@@ -28,6 +28,16 @@ void make_folders(const fs::path& out, const std::string& extra, const TempDir& 
   ASSERT_EQ(run.status, 0) << run.out << run.err;
 }
 
+// Makes picture folders (make_image_folders with `folder_flags`) in
+// dir/pictures and runs train_from_directory on its train folder with `flags`.
+RunResult train_on_pictures(const TempDir& dir, const std::string& folder_flags,
+                            const std::string& flags) {
+  const fs::path pictures = dir.path() / "pictures";
+  make_folders(pictures, folder_flags, dir);
+  return run_example("train_from_directory",
+                     "--train-dir " + shell_quote((pictures / "train").string()) + " " + flags, dir);
+}
+
 std::vector<std::string> listing(const fs::path& root) {
   std::vector<std::string> names;
   for (const auto& e : fs::recursive_directory_iterator(root)) {
@@ -65,11 +75,9 @@ TEST(MakeImageFolders, WritesTheSameFilesEveryTime) {
 TEST(MakeImageFolders, Mistakes) {
   TempDir dir;
   RunResult run = run_example("make_image_folders", "--size 24", dir);
-  EXPECT_EQ(run.status, 2);
-  EXPECT_TRUE(contains(run.err, "--out: is required")) << run.err;
+  expect_exit_saying(run, 2, "--out: is required");
   run = run_example("make_image_folders", "--out x --set horses", dir);
-  EXPECT_EQ(run.status, 2);
-  EXPECT_TRUE(contains(run.err, "sneakers_vs_boots")) << run.err;
+  expect_exit_saying(run, 2, "sneakers_vs_boots");
 }
 
 // The small week-4 model (Conv2D 16/32, Dense 64, sigmoid, RMSprop) on
@@ -81,13 +89,10 @@ TEST(MakeImageFolders, Mistakes) {
 TEST(TrainFromDirectory, LearnsSneakersVsBootsFromPictures) {
   if (fashion_dir().empty()) GTEST_SKIP() << "no Fashion-MNIST; run scripts/get_data.sh";
   TempDir dir;
-  make_folders(dir.path() / "pictures", "--size 32 --per-class 150 --validation-per-class 50", dir);
-  const RunResult run = run_example(
-      "train_from_directory",
-      "--train-dir " + shell_quote((dir.path() / "pictures" / "train").string()) +
-          " --validation-dir " + shell_quote((dir.path() / "pictures" / "validation").string()) +
-          " --size 32 --epochs 6 --verbose 2 --threads 2",
-      dir);
+  const RunResult run = train_on_pictures(
+      dir, "--size 32 --per-class 150 --validation-per-class 50",
+      "--validation-dir " + shell_quote((dir.path() / "pictures" / "validation").string()) +
+          " --size 32 --epochs 6 --verbose 2 --threads 2");
   ASSERT_EQ(run.status, 0) << run.out << run.err;
   EXPECT_TRUE(contains(run.out, "Found 300 files belonging to 2 classes.")) << run.out;
   EXPECT_TRUE(contains(run.out, "Classes: 0=ankle_boots 1=sneakers")) << run.out;
@@ -99,13 +104,9 @@ TEST(TrainFromDirectory, LearnsSneakersVsBootsFromPictures) {
 TEST(TrainFromDirectory, ThreeClassesWithAValidationSplit) {
   if (fashion_dir().empty()) GTEST_SKIP() << "no Fashion-MNIST; run scripts/get_data.sh";
   TempDir dir;
-  make_folders(dir.path() / "pictures",
-               "--set three_classes --size 16 --per-class 20 --validation-per-class 0", dir);
-  const RunResult run = run_example(
-      "train_from_directory",
-      "--train-dir " + shell_quote((dir.path() / "pictures" / "train").string()) +
-          " --validation-split 0.25 --size 16 --epochs 1 --verbose 0",
-      dir);
+  const RunResult run =
+      train_on_pictures(dir, "--set three_classes --size 16 --per-class 20 --validation-per-class 0",
+                        "--validation-split 0.25 --size 16 --epochs 1 --verbose 0");
   ASSERT_EQ(run.status, 0) << run.out << run.err;
   EXPECT_TRUE(contains(run.out, "Using 45 files for training.")) << run.out;
   EXPECT_TRUE(contains(run.out, "Using 15 files for validation.")) << run.out;
@@ -116,13 +117,11 @@ TEST(TrainFromDirectory, ThreeClassesWithAValidationSplit) {
 TEST(TrainFromDirectory, Mistakes) {
   TempDir dir;
   RunResult run = run_example("train_from_directory", "--epochs 1", dir);
-  EXPECT_EQ(run.status, 2);
-  EXPECT_TRUE(contains(run.err, "--train-dir: is required")) << run.err;
+  expect_exit_saying(run, 2, "--train-dir: is required");
   fs::create_directories(dir.path() / "flat");
   run = run_example("train_from_directory",
                     "--train-dir " + shell_quote((dir.path() / "flat").string()), dir);
-  EXPECT_EQ(run.status, 1);
-  EXPECT_TRUE(contains(run.err, "has no class subfolders")) << run.err;
+  expect_exit_saying(run, 1, "has no class subfolders");
 }
 
 }  // namespace

@@ -17,6 +17,13 @@ namespace {
 using vknn::examples::Image8;
 using vknn::examples::read_image;
 
+// data/fashion-mnist, where scripts/get_data.sh puts the files; empty when
+// they are not there (the tests that train on them skip).
+fs::path repo_fashion_mnist() {
+  const fs::path data = fs::path(VKNN_TEST_SOURCE_DIR) / "data" / "fashion-mnist";
+  return fs::exists(data / "train-labels-idx1-ubyte") ? data : fs::path();
+}
+
 // A w x h binary PGM of whole numbers 0..255, and its pixels.
 std::vector<std::uint8_t> write_test_pgm(const fs::path& path, int w, int h, unsigned seed) {
   std::mt19937 rng(seed);
@@ -132,32 +139,26 @@ TEST(ExploreConvolutions, BuiltInPictureAndColourInput) {
 TEST(ExploreConvolutions, Mistakes) {
   TempDir dir;
   RunResult run = run_example("explore_convolutions", "--filter-name sobel", dir);
-  EXPECT_EQ(run.status, 2);
-  EXPECT_TRUE(contains(run.err, "Usage: explore_convolutions")) << run.err;
+  expect_exit_saying(run, 2, "Usage: explore_convolutions");
   EXPECT_TRUE(contains(run.err, "--filter-name: expected one of laplacian, horizontal, vertical, got 'sobel'"))
       << run.err;
 
   run = run_example("explore_convolutions", "--filter 1,2,3", dir);
-  EXPECT_EQ(run.status, 2);
-  EXPECT_TRUE(contains(run.err, "--filter: a 3x3 filter has 9 numbers")) << run.err;
+  expect_exit_saying(run, 2, "--filter: a 3x3 filter has 9 numbers");
 
   run = run_example("explore_convolutions", "--filter 0,0,0,0,1,0,0,0,0 --filter-name vertical", dir);
-  EXPECT_EQ(run.status, 2);
-  EXPECT_TRUE(contains(run.err, "give either --filter or --filter-name, not both")) << run.err;
+  expect_exit_saying(run, 2, "give either --filter or --filter-name, not both");
 
   run = run_example("explore_convolutions", "--device cpu --image " + shell_quote((dir / "none.png").string()), dir);
-  EXPECT_EQ(run.status, 1);
-  EXPECT_TRUE(contains(run.err, "error: cannot read image")) << run.err;
+  expect_exit_saying(run, 1, "error: cannot read image");
   EXPECT_FALSE(contains(run.err, "Usage:")) << run.err;
 
   write_test_pgm(dir / "tiny.pgm", 3, 3, 1);
   run = run_example("explore_convolutions", "--device cpu --image " + shell_quote((dir / "tiny.pgm").string()), dir);
-  EXPECT_EQ(run.status, 1);
-  EXPECT_TRUE(contains(run.err, "needs at least 4x4")) << run.err;
+  expect_exit_saying(run, 1, "needs at least 4x4");
 
   run = run_example("explore_convolutions", "--device no-such-gpu-anywhere", dir);
-  EXPECT_EQ(run.status, 2);
-  EXPECT_TRUE(contains(run.err, "--device: 'no-such-gpu-anywhere' matches no Vulkan device")) << run.err;
+  expect_exit_saying(run, 2, "--device: 'no-such-gpu-anywhere' matches no Vulkan device");
 }
 
 TEST(TrainingPrograms, FlagMistakesExitWithStatus2) {
@@ -236,10 +237,8 @@ TEST(TrainingPrograms, HelpAndMissingData) {
 }
 
 TEST(TrainingPrograms, LimitBeyondTheData) {
-  const fs::path data = fs::path(VKNN_TEST_SOURCE_DIR) / "data" / "fashion-mnist";
-  if (!fs::exists(data / "train-labels-idx1-ubyte")) {
-    GTEST_SKIP() << data << " is missing; run scripts/get_data.sh";
-  }
+  const fs::path data = repo_fashion_mnist();
+  if (data.empty()) GTEST_SKIP() << "data/fashion-mnist is missing; run scripts/get_data.sh";
   TempDir dir;
   const RunResult run = run_example(
       "train_fashion_mnist", "--device cpu --limit 70000 --data-dir " + shell_quote(data.string()), dir);
@@ -292,10 +291,8 @@ TEST(TrainingPrograms, CheckpointFlagsSaveTheEpochsThatImprove) {
 // gave 0.870-0.945), about 3 s a run. The bar of 0.75 leaves room below the
 // worst seed and fails on broken training.
 TEST(TrainingPrograms, SneakersVsBootsLearns) {
-  const fs::path data = fs::path(VKNN_TEST_SOURCE_DIR) / "data" / "fashion-mnist";
-  if (!fs::exists(data / "train-labels-idx1-ubyte")) {
-    GTEST_SKIP() << data << " is missing; run scripts/get_data.sh";
-  }
+  const fs::path data = repo_fashion_mnist();
+  if (data.empty()) GTEST_SKIP() << "data/fashion-mnist is missing; run scripts/get_data.sh";
   TempDir dir;
   const RunResult run = run_example(
       "train_sneakers_vs_boots",

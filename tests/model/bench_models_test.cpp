@@ -21,29 +21,31 @@ TEST(BenchModels, CourseModelHasTheCourseParameterCount) {
   EXPECT_EQ(total_line(a), "Total params: 243,786");
 }
 
-TEST(BenchModels, CatsVsDogsHasCourse2sParameterCount) {
-  const bench::BenchModel m = bench::cats_vs_dogs();
+// What the courses' binary pictures models share: a summary() total, an
+// input shape, a Flatten width, one sigmoid output and binary cross-entropy
+// under RMSprop.
+void expect_binary_course_model(const bench::BenchModel& m, const std::string& total,
+                                const Shape& input, const Shape& flattened) {
   const Architecture a = Architecture::build(m.layers);
-  EXPECT_EQ(total_line(a), "Total params: 9,494,561");
-  EXPECT_EQ(a.input_shape(), (Shape{150, 150, 3}));
-  // Course 2's table: 148 -> 74 -> 72 -> 36 -> 34 -> 17, Flatten 18,496.
-  EXPECT_EQ(a.layer("flatten").output_shape, Shape{18496});
+  EXPECT_EQ(total_line(a), "Total params: " + total);
+  EXPECT_EQ(a.input_shape(), input);
+  EXPECT_EQ(a.layer("flatten").output_shape, flattened);
   EXPECT_EQ(a.output_shape(), Shape{1});
   EXPECT_EQ(m.loss, "binary_crossentropy");
   EXPECT_EQ(m.optimizer.kind, Optimizer::Kind::rmsprop);
+}
+
+TEST(BenchModels, CatsVsDogsHasCourse2sParameterCount) {
+  const bench::BenchModel m = bench::cats_vs_dogs();
+  // Course 2's table: 148 -> 74 -> 72 -> 36 -> 34 -> 17, Flatten 18,496.
+  expect_binary_course_model(m, "9,494,561", Shape{150, 150, 3}, Shape{18496});
   EXPECT_EQ(m.label_classes, 2);
 }
 
 TEST(BenchModels, HorsesOrHumansHasCourse1Week4sParameterCount) {
-  const bench::BenchModel m = bench::horses_or_humans();
-  const Architecture a = Architecture::build(m.layers);
-  EXPECT_EQ(total_line(a), "Total params: 1,704,097");
-  EXPECT_EQ(a.input_shape(), (Shape{300, 300, 3}));
   // 298 -> 149 -> 147 -> 73 -> 71 -> 35 -> 33 -> 16 -> 14 -> 7: Flatten 3,136.
-  EXPECT_EQ(a.layer("flatten").output_shape, Shape{3136});
-  EXPECT_EQ(a.output_shape(), Shape{1});
-  EXPECT_EQ(m.loss, "binary_crossentropy");
-  EXPECT_EQ(m.optimizer.kind, Optimizer::Kind::rmsprop);
+  expect_binary_course_model(bench::horses_or_humans(), "1,704,097", Shape{300, 300, 3},
+                             Shape{3136});
 }
 
 TEST(BenchModels, NamesAreTheBenchmarkNamesAndUnknownOnesAreRefused) {

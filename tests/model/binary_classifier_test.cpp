@@ -11,6 +11,8 @@
 namespace {
 
 using namespace vknn;
+using vknn_test::expect_same_history;
+using vknn_test::fit_on_both_backends;
 using vknn_test::max_abs_difference;
 using vknn_test::on;
 using vknn_test::synthetic_images;
@@ -60,38 +62,21 @@ TEST_F(BinaryClassifier, LearnsWithRmspropOnVulkan) {
 // momentum, linear in the gradient; see sequential_training_test.cpp) and
 // the same metrics.
 TEST_F(BinaryClassifier, VulkanAndCpuAgree) {
-  const auto data = two_classes(70, 13);
-  std::vector<std::vector<float>> weights[2];
-  History history[2];
-  int i = 0;
-  for (BackendKind kind : {BackendKind::cpu, BackendKind::vulkan}) {
-    Sequential model(binary_model());
-    model.compile(SGD(0.05f, 0.9f), binary(kind));
-    history[i] = model.fit(data.samples(), data.labels,
-                           {.epochs = 2, .batch_size = 32, .verbose = 0, .seed = 5});
-    weights[i++] = model.get_weights();
-  }
-  EXPECT_LT(max_abs_difference(weights[0], weights[1]), 1e-5);
-  for (int e = 0; e < 2; ++e) {
-    EXPECT_NEAR(history[0].history["loss"][e], history[1].history["loss"][e], 1e-5);
-    EXPECT_EQ(history[0].history["accuracy"][e], history[1].history["accuracy"][e]);
-  }
+  const auto fitted = fit_on_both_backends(binary_model(), SGD(0.05f, 0.9f), two_classes(70, 13),
+                                           {.epochs = 2, .batch_size = 32, .verbose = 0, .seed = 5},
+                                           binary);
+  EXPECT_LT(max_abs_difference(fitted.weights[0], fitted.weights[1]), 1e-5);
+  expect_same_history(fitted, 2, 1e-5);
 }
 
 // RMSprop with momentum on both backends: its state is carried step to step.
 TEST_F(BinaryClassifier, RmspropWithMomentumAgreesAcrossBackends) {
-  const auto data = two_classes(64, 14);
-  std::vector<std::vector<float>> weights[2];
-  int i = 0;
-  for (BackendKind kind : {BackendKind::cpu, BackendKind::vulkan}) {
-    Sequential model(binary_model());
-    model.compile(RMSprop(0.001f, 0.9f, 0.5f), binary(kind));
-    model.fit(data.samples(), data.labels, {.epochs = 1, .batch_size = 16, .verbose = 0});
-    weights[i++] = model.get_weights();
-  }
+  const auto fitted = fit_on_both_backends(binary_model(), RMSprop(0.001f, 0.9f, 0.5f),
+                                           two_classes(64, 14),
+                                           {.epochs = 1, .batch_size = 16, .verbose = 0}, binary);
   // RMSprop divides by sqrt(v) like Adam: compare loosely, a wrong update
   // moves weights by ~lr per step (1e-3).
-  EXPECT_LT(max_abs_difference(weights[0], weights[1]), 2e-4);
+  EXPECT_LT(max_abs_difference(fitted.weights[0], fitted.weights[1]), 2e-4);
 }
 
 TEST(BinaryClassifierErrors, LossAndOutputLayerMustMatch) {

@@ -165,13 +165,7 @@ TEST_F(FloatInputs, TheMemoryBudgetCountsFourBytesPerFloat) {
   // over lavapipe's 2 GiB heap, so the upload is refused before any
   // allocation with the float bytes in the message. The values are
   // untouched anonymous pages (zeros, no memory used).
-  const std::uint64_t heap = [&] {
-    std::uint64_t largest = 0;
-    for (const auto& h : vknn_test::context().device_info().memory_heaps) {
-      if (h.device_local && h.size > largest) largest = h.size;
-    }
-    return largest;
-  }();
+  const std::uint64_t heap = vknn_test::largest_device_local_heap();
   constexpr std::int64_t count = 700000, sample = 784;
   const std::uint64_t value_bytes = std::uint64_t(count) * sample * sizeof(float);
   if (heap > value_bytes) GTEST_SKIP() << "this device's heap holds the float data";

@@ -140,13 +140,7 @@ class DeviceMemory : public vknn_test::VulkanTest {};
 TEST_F(DeviceMemory, ModelTooBigForTheHeapIsRefusedWithTheBytes) {
   // 784 x 200,000 floats = 627 MB of kernel; with its gradient and Adam's two
   // moments 2.5 GB, over lavapipe's 2 GiB heap (and any heap under 2.5 GB).
-  const std::uint64_t heap = [&] {
-    std::uint64_t largest = 0;
-    for (const auto& h : vknn_test::context().device_info().memory_heaps) {
-      if (h.device_local && h.size > largest) largest = h.size;
-    }
-    return largest;
-  }();
+  const std::uint64_t heap = vknn_test::largest_device_local_heap();
   if (heap > 2'400'000'000ull) GTEST_SKIP() << "this device's heap holds the model";
   Sequential model({Flatten(Shape{28, 28, 1}), Dense(200000, Activation::relu),
                     Dense(10, Activation::softmax)});

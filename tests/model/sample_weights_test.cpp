@@ -163,23 +163,11 @@ TEST_F(SampleWeights, ValidationDataTakesWeights) {
 // The same weighted steps on both backends end with the same parameters
 // (SGD with momentum, linear in the gradient) and the same metrics.
 TEST_F(SampleWeights, VulkanAndCpuAgree) {
-  const auto train = data(70, 11);
-  std::vector<std::vector<float>> weights[2];
-  History history[2];
-  int i = 0;
-  for (BackendKind kind : {BackendKind::cpu, BackendKind::vulkan}) {
-    Sequential model(model_layers());
-    model.compile(SGD(0.05f, 0.9f), on(kind));
-    history[i] = model.fit(train.samples(), train.labels,
-                           {.epochs = 2, .batch_size = 32, .verbose = 0, .seed = 5,
-                            .class_weight = {{1, 2.5}, {2, 0.25}}});
-    weights[i++] = model.get_weights();
-  }
-  EXPECT_LT(max_abs_difference(weights[0], weights[1]), 1e-5);
-  for (int e = 0; e < 2; ++e) {
-    EXPECT_NEAR(history[0].history["loss"][e], history[1].history["loss"][e], 1e-5);
-    EXPECT_NEAR(history[0].history["accuracy"][e], history[1].history["accuracy"][e], 1e-6);
-  }
+  const auto fitted = vknn_test::fit_on_both_backends(
+      model_layers(), SGD(0.05f, 0.9f), data(70, 11),
+      {.epochs = 2, .batch_size = 32, .verbose = 0, .seed = 5, .class_weight = {{1, 2.5}, {2, 0.25}}});
+  EXPECT_LT(max_abs_difference(fitted.weights[0], fitted.weights[1]), 1e-5);
+  vknn_test::expect_same_history(fitted, 2, 1e-5, 1e-6);
 }
 
 TEST_F(SampleWeights, BadWeightsAreRefusedNamingTheProblem) {

@@ -110,6 +110,16 @@ class WeightsFiles : public vknn_test::VulkanTest {
     fs::remove_all(dir_);
     VulkanTest::TearDown();
   }
+
+  // The small CNN compiled with Adam on `kind`, its weights saved as `name`
+  // in the test's folder; returns the file.
+  fs::path saved_small_cnn(Sequential& model, BackendKind kind, const char* name) {
+    model.compile(Adam(), on(kind));
+    const fs::path path = dir_ / name;
+    model.save_weights(path);
+    return path;
+  }
+
   fs::path dir_;
 };
 
@@ -137,9 +147,7 @@ TEST_F(WeightsFiles, SaveThenLoadIntoAFreshModelGivesTheSamePredictions) {
 
 TEST_F(WeightsFiles, TruncatedCorruptOrForeignFilesAreRefused) {
   Sequential model(vknn_test::small_cnn(8, 4));
-  model.compile(Adam(), on(BackendKind::vulkan));
-  const fs::path good = dir_ / "good.safetensors";
-  model.save_weights(good);
+  const fs::path good = saved_small_cnn(model, BackendKind::vulkan, "good.safetensors");
   const auto size = fs::file_size(good);
 
   const fs::path truncated = dir_ / "truncated.safetensors";
@@ -206,9 +214,7 @@ TEST_F(WeightsFiles, NonFiniteWeightsAreRefusedUnlessAllowed) {
 
 TEST_F(WeightsFiles, AFailedSaveLeavesTheOldFileIntact) {
   Sequential model(vknn_test::small_cnn(8, 4));
-  model.compile(Adam(), on(BackendKind::cpu));
-  const fs::path path = dir_ / "weights.safetensors";
-  model.save_weights(path);
+  const fs::path path = saved_small_cnn(model, BackendKind::cpu, "weights.safetensors");
   const auto before = fs::file_size(path);
   // The target's folder vanishes: the save must fail without a partial file.
   EXPECT_THROW(model.save_weights(dir_ / "no_such_dir" / "weights.safetensors"), vknn::Error);

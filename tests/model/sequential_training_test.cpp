@@ -29,22 +29,11 @@ TEST_F(SequentialTraining, VulkanAndCpuEndWithTheSameParameters) {
   // weight by lr on one and not at all on the other, so Adam is checked
   // op by op in the cross-check table instead.) A wrong gradient moves
   // weights by ~lr * |g| ~ 1e-3 per step and fails this.
-  const auto data = synthetic_images(70, 8, 4, 1);
-  std::vector<std::vector<float>> weights[2];
-  History history[2];
-  int i = 0;
-  for (BackendKind kind : {BackendKind::cpu, BackendKind::vulkan}) {
-    Sequential model(vknn_test::small_cnn(8, 4));
-    model.compile(SGD(0.05f, 0.9f), on(kind));
-    history[i] = model.fit(data.samples(), data.labels,
-                           {.epochs = 2, .batch_size = 32, .verbose = 0, .seed = 3});
-    weights[i++] = model.get_weights();
-  }
-  EXPECT_LT(max_abs_difference(weights[0], weights[1]), 1e-5);
-  for (int e = 0; e < 2; ++e) {
-    EXPECT_NEAR(history[0].history["loss"][e], history[1].history["loss"][e], 1e-4);
-    EXPECT_EQ(history[0].history["accuracy"][e], history[1].history["accuracy"][e]);
-  }
+  const auto fitted = vknn_test::fit_on_both_backends(
+      vknn_test::small_cnn(8, 4), SGD(0.05f, 0.9f), synthetic_images(70, 8, 4, 1),
+      {.epochs = 2, .batch_size = 32, .verbose = 0, .seed = 3});
+  EXPECT_LT(max_abs_difference(fitted.weights[0], fitted.weights[1]), 1e-5);
+  vknn_test::expect_same_history(fitted, 2, 1e-4);
 }
 
 TEST_F(SequentialTraining, LearnsASmallSyntheticTask) {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <random>
 #include <vector>
@@ -80,6 +81,16 @@ inline std::vector<std::uint8_t> weight_bytes(vknn::Sequential& model) {
   return bytes;
 }
 
+// The largest device-local heap of the shared context's device, in bytes:
+// what the memory-budget tests compare their sizes against.
+inline std::uint64_t largest_device_local_heap() {
+  std::uint64_t largest = 0;
+  for (const auto& h : context().device_info().memory_heaps) {
+    if (h.device_local && h.size > largest) largest = h.size;
+  }
+  return largest;
+}
+
 inline vknn::CompileOptions on(vknn::BackendKind kind, std::uint64_t seed = 7) {
   vknn::CompileOptions options;
   options.backend = kind;
@@ -88,22 +99,53 @@ inline vknn::CompileOptions on(vknn::BackendKind kind, std::uint64_t seed = 7) {
   return options;
 }
 
-// Fits `layers` on the CPU reference and on Vulkan with the same seed, data
-// and order (two epochs of 32 with a partial last batch; SGD with momentum,
-// linear in the gradient, where Adam's division would magnify the
-// backends' rounding) and returns the largest difference between the two
-// models' parameters.
-inline double cpu_vulkan_parameter_difference(const std::vector<vknn::Layer>& layers,
-                                              const SyntheticImages& data) {
+// One model fitted on each backend: [0] the CPU reference, [1] Vulkan.
+struct FittedOnBothBackends {
   std::vector<std::vector<float>> weights[2];
+  vknn::History history[2];
+};
+
+// Fits `layers` on the CPU reference and on Vulkan with the same optimizer,
+// seed, data and order, compiled with `compile_options(kind)` (on() unless
+// given), and keeps each model's parameters and History.
+inline FittedOnBothBackends fit_on_both_backends(
+    const std::vector<vknn::Layer>& layers, const vknn::Optimizer& optimizer,
+    const SyntheticImages& data, const vknn::FitOptions& options,
+    const std::function<vknn::CompileOptions(vknn::BackendKind)>& compile_options =
+        [](vknn::BackendKind kind) { return on(kind); }) {
+  FittedOnBothBackends fitted;
   int i = 0;
   for (vknn::BackendKind kind : {vknn::BackendKind::cpu, vknn::BackendKind::vulkan}) {
     vknn::Sequential model(layers);
-    model.compile(vknn::SGD(0.05f, 0.9f), on(kind));
-    model.fit(data.samples(), data.labels, {.epochs = 2, .batch_size = 32, .verbose = 0, .seed = 3});
-    weights[i++] = model.get_weights();
+    model.compile(optimizer, compile_options(kind));
+    fitted.history[i] = model.fit(data.samples(), data.labels, options);
+    fitted.weights[i++] = model.get_weights();
   }
-  return max_abs_difference(weights[0], weights[1]);
+  return fitted;
+}
+
+// Expects the two backends' Histories to agree epoch by epoch: the loss
+// within `loss_tolerance`, the accuracy within `accuracy_tolerance` (0: the
+// same number).
+inline void expect_same_history(const FittedOnBothBackends& fitted, int epochs,
+                                double loss_tolerance, double accuracy_tolerance = 0) {
+  const auto& cpu = fitted.history[0].history;
+  const auto& vulkan = fitted.history[1].history;
+  for (int e = 0; e < epochs; ++e) {
+    EXPECT_NEAR(cpu.at("loss")[e], vulkan.at("loss")[e], loss_tolerance) << "epoch " << e;
+    EXPECT_NEAR(cpu.at("accuracy")[e], vulkan.at("accuracy")[e], accuracy_tolerance) << "epoch " << e;
+  }
+}
+
+// Fits `layers` on both backends (two epochs of 32 with a partial last
+// batch; SGD with momentum, linear in the gradient, where Adam's division
+// would magnify the backends' rounding) and returns the largest difference
+// between the two models' parameters.
+inline double cpu_vulkan_parameter_difference(const std::vector<vknn::Layer>& layers,
+                                              const SyntheticImages& data) {
+  const FittedOnBothBackends fitted = fit_on_both_backends(
+      layers, vknn::SGD(0.05f, 0.9f), data, {.epochs = 2, .batch_size = 32, .verbose = 0, .seed = 3});
+  return max_abs_difference(fitted.weights[0], fitted.weights[1]);
 }
 
 }  // namespace vknn_test

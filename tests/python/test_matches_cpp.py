@@ -34,16 +34,23 @@ def kernels_from_the_device_profile(monkeypatch):
     monkeypatch.setenv("VKNN_AUTOTUNE", "0")
 
 
+def conv_pool_cnn(tf, filters, units, head):
+    """The example trainers' models: on 28x28x1 images, a 3x3 relu Conv2D and
+    a 2x2 MaxPooling2D for each of filters, Flatten, Dense(units, relu), then
+    the head layers."""
+    layers = []
+    for f in filters:
+        shape = {} if layers else {"input_shape": (28, 28, 1)}
+        layers += [tf.keras.layers.Conv2D(f, (3, 3), activation='relu', **shape),
+                   tf.keras.layers.MaxPooling2D(2, 2)]
+    layers += [tf.keras.layers.Flatten(), tf.keras.layers.Dense(units, activation='relu')]
+    return tf.keras.models.Sequential(layers + head)
+
+
 def course_model(tf, filters=16):
-    return tf.keras.models.Sequential([
-        tf.keras.layers.Conv2D(filters, (3, 3), activation='relu', input_shape=(28, 28, 1)),
-        tf.keras.layers.MaxPooling2D(2, 2),
-        tf.keras.layers.Conv2D(filters, (3, 3), activation='relu'),
-        tf.keras.layers.MaxPooling2D(2, 2),
-        tf.keras.layers.Flatten(),
-        tf.keras.layers.Dense(128, activation='relu'),
-        tf.keras.layers.Dense(10, activation='softmax'),
-    ])
+    """examples/train_fashion_mnist.cpp's model (the course's week 3)."""
+    return conv_pool_cnn(tf, (filters, filters), 128,
+                         [tf.keras.layers.Dense(10, activation='softmax')])
 
 
 def train_in_python(images, labels, seed=0):
@@ -57,6 +64,20 @@ def train_in_python(images, labels, seed=0):
     finally:
         tf.keras.utils.set_random_seed(0)
     return model, history
+
+
+def assert_equals_the_cpp_run(model, history, from_cpp, weights_file, history_file, epochs):
+    """model's weights are bit-identical to the C++ trainer's --save file
+    (loaded into from_cpp, the same layers compiled alike) and history
+    equals its --history CSV, epoch by epoch."""
+    from_cpp.load_weights(weights_file)
+    for mine, theirs in zip(model.get_weights(), from_cpp.get_weights()):
+        np.testing.assert_array_equal(mine, theirs)
+    with open(history_file) as f:
+        rows = list(csv.DictReader(f))
+    assert [int(r["epoch"]) for r in rows] == history.epoch == list(range(epochs))
+    assert [float(r["loss"]) for r in rows] == history.history["loss"]
+    assert [float(r["accuracy"]) for r in rows] == history.history["accuracy"]
 
 
 def test_python_fit_equals_the_cpp_api(fashion, binary_dir, tmp_path):
@@ -78,15 +99,7 @@ def test_python_fit_equals_the_cpp_api(fashion, binary_dir, tmp_path):
     from_cpp = course_model(tf)
     from_cpp.compile(optimizer='adam', loss='sparse_categorical_crossentropy',
                      metrics=['accuracy'])
-    from_cpp.load_weights(weights_file)
-    for mine, theirs in zip(model.get_weights(), from_cpp.get_weights()):
-        np.testing.assert_array_equal(mine, theirs)
-
-    with open(history_file) as f:
-        rows = list(csv.DictReader(f))
-    assert [int(r["epoch"]) for r in rows] == history.epoch == list(range(EPOCHS))
-    assert [float(r["loss"]) for r in rows] == history.history["loss"]
-    assert [float(r["accuracy"]) for r in rows] == history.history["accuracy"]
+    assert_equals_the_cpp_run(model, history, from_cpp, weights_file, history_file, EPOCHS)
 
 
 def test_float_pixels_give_exactly_the_uint8_results(fashion):
@@ -132,16 +145,8 @@ def test_every_pixel_value_in_every_usual_spelling_is_kept_exactly():
 
 def sneakers_vs_boots_model(tf):
     """examples/train_sneakers_vs_boots.cpp's model with --dropout 0.2."""
-    return tf.keras.models.Sequential([
-        tf.keras.layers.Conv2D(16, (3, 3), activation='relu', input_shape=(28, 28, 1)),
-        tf.keras.layers.MaxPooling2D(2, 2),
-        tf.keras.layers.Conv2D(32, (3, 3), activation='relu'),
-        tf.keras.layers.MaxPooling2D(2, 2),
-        tf.keras.layers.Flatten(),
-        tf.keras.layers.Dense(64, activation='relu'),
-        tf.keras.layers.Dropout(0.2),
-        tf.keras.layers.Dense(1, activation='sigmoid'),
-    ])
+    return conv_pool_cnn(tf, (16, 32), 64, [tf.keras.layers.Dropout(0.2),
+                                            tf.keras.layers.Dense(1, activation='sigmoid')])
 
 
 def test_python_binary_fit_with_dropout_and_rmsprop_equals_the_cpp_api(fashion, binary_dir,
@@ -174,11 +179,4 @@ def test_python_binary_fit_with_dropout_and_rmsprop_equals_the_cpp_api(fashion, 
 
     from_cpp = sneakers_vs_boots_model(tf)
     from_cpp.compile(loss='binary_crossentropy', optimizer='rmsprop', metrics=['accuracy'])
-    from_cpp.load_weights(weights_file)
-    for mine, theirs in zip(model.get_weights(), from_cpp.get_weights()):
-        np.testing.assert_array_equal(mine, theirs)
-    with open(history_file) as f:
-        rows = list(csv.DictReader(f))
-    assert [int(r["epoch"]) for r in rows] == history.epoch == list(range(epochs))
-    assert [float(r["loss"]) for r in rows] == history.history["loss"]
-    assert [float(r["accuracy"]) for r in rows] == history.history["accuracy"]
+    assert_equals_the_cpp_run(model, history, from_cpp, weights_file, history_file, epochs)

@@ -402,22 +402,26 @@ std::size_t pipeline_cache_warnings(const std::string& fragment) {
   return count;
 }
 
-TEST(KeptPipelineCache, WrittenAtTheEndOfARunAndReadByTheNextWithoutWarnings) {
-  const CacheSetting setting("1");
-  const auto& dir = setting.dir;
-  EXPECT_EQ(pipeline_cache_warnings(""), 0u);
-  const auto file = only_pipeline_file(dir.path());
-  ASSERT_FALSE(file.empty());
+// A kept cache folder after a first run, which warns of nothing (there was
+// no file yet) and leaves one pipeline cache file in it.
+class KeptPipelineCache : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    EXPECT_EQ(pipeline_cache_warnings(""), 0u);
+    file = only_pipeline_file(setting.dir.path());
+    ASSERT_FALSE(file.empty());
+  }
+
+  const CacheSetting setting{"1"};
+  std::filesystem::path file;
+};
+
+TEST_F(KeptPipelineCache, WrittenAtTheEndOfARunAndReadByTheNextWithoutWarnings) {
   EXPECT_GE(std::filesystem::file_size(file), 32u);  // at least Vulkan's header
   EXPECT_EQ(pipeline_cache_warnings(""), 0u);
 }
 
-TEST(KeptPipelineCache, ATruncatedOrForeignFileIsIgnoredWithOneWarningAndReplaced) {
-  const CacheSetting setting("1");
-  const auto& dir = setting.dir;
-  EXPECT_EQ(pipeline_cache_warnings(""), 0u);
-  const auto file = only_pipeline_file(dir.path());
-  ASSERT_FALSE(file.empty());
+TEST_F(KeptPipelineCache, ATruncatedOrForeignFileIsIgnoredWithOneWarningAndReplaced) {
   const std::string good = read_text(file);
 
   write_text(file, good.substr(0, 10));

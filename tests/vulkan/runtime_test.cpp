@@ -51,19 +51,23 @@ TEST_F(RuntimeTest, WorkgroupOverTheDeviceLimitIsRefused) {
   EXPECT_NE(zero.find("workgroup size"), std::string::npos) << zero;
 }
 
-TEST_F(RuntimeTest, SharedMemoryOverTheDeviceLimitIsRefused) {
-  auto& device = vknn_test::device();
+// The error of building the axpy pipeline with one of its byte counts set to
+// `bytes` (the limit tests below set it just over the device's limit).
+std::string axpy_pipeline_error_with(std::uint32_t PipelineDesc::*byte_count, std::uint32_t bytes) {
   PipelineDesc desc = axpy_desc();
-  desc.shared_memory_bytes = device.info().max_shared_memory_bytes + 1;
-  const std::string message = error_of([&] { device.pipeline(desc); });
+  desc.*byte_count = bytes;
+  return error_of([&] { vknn_test::device().pipeline(desc); });
+}
+
+TEST_F(RuntimeTest, SharedMemoryOverTheDeviceLimitIsRefused) {
+  const std::string message = axpy_pipeline_error_with(
+      &PipelineDesc::shared_memory_bytes, vknn_test::device().info().max_shared_memory_bytes + 1);
   EXPECT_NE(message.find("maxComputeSharedMemorySize"), std::string::npos) << message;
 }
 
 TEST_F(RuntimeTest, PushConstantsOverTheDeviceLimitAreRefused) {
-  auto& device = vknn_test::device();
-  PipelineDesc desc = axpy_desc();
-  desc.push_constant_bytes = device.info().max_push_constant_bytes + 4;
-  const std::string message = error_of([&] { device.pipeline(desc); });
+  const std::string message = axpy_pipeline_error_with(
+      &PipelineDesc::push_constant_bytes, vknn_test::device().info().max_push_constant_bytes + 4);
   EXPECT_NE(message.find("maxPushConstantsSize"), std::string::npos) << message;
 }
 

@@ -13,6 +13,13 @@ from .. import _vknn
 from . import activations
 
 
+def _positive_int(value, name, layer):
+    """A layer's count (Conv2D filters, Dense units): an int above 0, not a bool."""
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(f"{layer}: {name} must be a positive integer, got {value!r}")
+    return value
+
+
 def _pair(value, name, layer):
     if isinstance(value, bool):
         raise ValueError(f"{layer}: {name} must be an integer or a tuple of 2 integers, got {value!r}")
@@ -167,9 +174,7 @@ class Conv2D(Layer):
                                              "kernel_initializer": ("glorot_uniform",),
                                              "bias_initializer": ("zeros",)})
         super().__init__(input_shape=input_shape, name=name, **kwargs)
-        if isinstance(filters, bool) or not isinstance(filters, int) or filters <= 0:
-            raise ValueError(f"Conv2D: filters must be a positive integer, got {filters!r}")
-        self.filters = filters
+        self.filters = _positive_int(filters, "filters", "Conv2D")
         self.kernel_size = _pair(kernel_size, "kernel_size", "Conv2D")
         self.strides = _pair(strides, "strides", "Conv2D")
         self.padding = _padding(padding, "Conv2D")
@@ -298,9 +303,7 @@ class Dense(Layer):
                                              "kernel_initializer": ("glorot_uniform",),
                                              "bias_initializer": ("zeros",)})
         super().__init__(input_shape=input_shape, name=name, **kwargs)
-        if isinstance(units, bool) or not isinstance(units, int) or units <= 0:
-            raise ValueError(f"Dense: units must be a positive integer, got {units!r}")
-        self.units = units
+        self.units = _positive_int(units, "units", "Dense")
         self.activation = activations.get(activation) if activation is None or \
             not isinstance(activation, str) else activation
         self._activation = activations.resolve(activation, "Dense")

@@ -8,6 +8,18 @@ of the 1's index, which is what vknn trains (the labels are turned into
 indices as fit converts them; soft labels are refused there)."""
 
 
+def _refuse_what_vknn_lacks(loss, label_smoothing, kwargs):
+    """Keras' cross-entropies also take label_smoothing and axis: vknn
+    computes them only at their defaults (0 and -1) and refuses the rest."""
+    if label_smoothing != 0:
+        raise ValueError(f"{loss}: label_smoothing={label_smoothing!r} is not supported by vknn "
+                         f"(only 0)")
+    for arg, value in kwargs.items():
+        if arg == "axis" and value == -1:
+            continue
+        raise ValueError(f"{loss}: argument {arg}={value!r} is not supported by vknn")
+
+
 class SparseCategoricalCrossentropy:
     """keras.losses.SparseCategoricalCrossentropy(from_logits=False): the loss
     vknn fuses with a final softmax. from_logits=True is not supported."""
@@ -36,14 +48,7 @@ class BinaryCrossentropy:
             raise ValueError(
                 "BinaryCrossentropy(from_logits=True) is not supported: vknn fuses the loss "
                 "with a final Dense(1) layer's sigmoid; use activation='sigmoid' there")
-        if label_smoothing != 0:
-            raise ValueError(f"BinaryCrossentropy: label_smoothing={label_smoothing!r} is not "
-                             f"supported by vknn (only 0)")
-        for arg, value in kwargs.items():
-            if arg == "axis" and value == -1:
-                continue
-            raise ValueError(f"BinaryCrossentropy: argument {arg}={value!r} is not supported "
-                             f"by vknn")
+        _refuse_what_vknn_lacks("BinaryCrossentropy", label_smoothing, kwargs)
         self.from_logits = False
         self.label_smoothing = 0.0
         self.name = name
@@ -56,14 +61,7 @@ class CategoricalCrossentropy(SparseCategoricalCrossentropy):
     def __init__(self, from_logits=False, label_smoothing=0.0, name="categorical_crossentropy",
                  **kwargs):
         super().__init__(from_logits=from_logits, name=name)
-        if label_smoothing != 0:
-            raise ValueError(f"CategoricalCrossentropy: label_smoothing={label_smoothing!r} is "
-                             f"not supported by vknn (only 0)")
-        for arg, value in kwargs.items():
-            if arg == "axis" and value == -1:
-                continue
-            raise ValueError(f"CategoricalCrossentropy: argument {arg}={value!r} is not "
-                             f"supported by vknn")
+        _refuse_what_vknn_lacks("CategoricalCrossentropy", label_smoothing, kwargs)
         self.label_smoothing = 0.0
 
 

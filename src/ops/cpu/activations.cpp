@@ -3,6 +3,7 @@
 #include <cstdint>
 
 #include "argument_checks.hpp"
+#include "instantiate.hpp"
 #include "vknn/cpu/reference_ops.hpp"
 
 namespace vknn::cpu {
@@ -80,14 +81,9 @@ void softmax_backward(const ClassesGeometry& g, const T* y, const T* dy, T* dx) 
   }
 }
 
-template void relu_forward<float>(std::int64_t, const float*, float*);
-template void relu_forward<double>(std::int64_t, const double*, double*);
-template void relu_backward<float>(std::int64_t, const float*, const float*, float*);
-template void relu_backward<double>(std::int64_t, const double*, const double*, double*);
-template void softmax_forward<float>(const ClassesGeometry&, const float*, float*);
-template void softmax_forward<double>(const ClassesGeometry&, const double*, double*);
-template void softmax_backward<float>(const ClassesGeometry&, const float*, const float*, float*);
-template void softmax_backward<double>(const ClassesGeometry&, const double*, const double*,
-                                       double*);
+VKNN_INSTANTIATE_FORWARD_BACKWARD(relu, std::int64_t, float)
+VKNN_INSTANTIATE_FORWARD_BACKWARD(relu, std::int64_t, double)
+VKNN_INSTANTIATE_FORWARD_BACKWARD(softmax, const ClassesGeometry&, float)
+VKNN_INSTANTIATE_FORWARD_BACKWARD(softmax, const ClassesGeometry&, double)
 
 }  // namespace vknn::cpu

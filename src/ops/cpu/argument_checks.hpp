@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <sstream>
 #include <string>
 
@@ -27,6 +28,28 @@ inline void require_buffer(const char* op, const char* name, const void* pointer
 
 inline std::string elements(std::int64_t count) {
   return "a buffer of " + std::to_string(count) + " elements";
+}
+
+// One of an op's buffers and the elements it must hold.
+struct BufferArgument {
+  const char* name;
+  const void* pointer;
+  std::int64_t count;
+};
+
+// Each of a geometry op's buffers, in order, after g.validate() (which must
+// come first: the sizes are computed from the geometry, and an invalid one
+// can divide by zero). The first buffer's message also gives the shapes, so
+// a null input says what the op was called with.
+template <class Geometry>
+void require_buffers(const char* op, const Geometry& g,
+                     std::initializer_list<BufferArgument> buffers) {
+  bool first = true;
+  for (const BufferArgument& b : buffers) {
+    require_buffer(op, b.name, b.pointer,
+                   first ? elements(b.count) + " (" + g.describe() + ")" : elements(b.count));
+    first = false;
+  }
 }
 
 inline void require_count(const char* op, const char* name, std::int64_t count) {

@@ -14,8 +14,7 @@
 namespace vknn::cpu {
 namespace {
 
-using detail::elements;
-using detail::require_buffer;
+using detail::require_buffers;
 
 // The real taps of window (oy, ox): rows [y0, y1), columns [x0, x1).
 struct Window {
@@ -46,8 +45,7 @@ std::int64_t y_index(const Pool2DGeometry& g, int n, int oy, int ox, int c) {
 template <class T>
 void avgpool2d_forward(const Pool2DGeometry& g, const T* x, T* y) {
   g.validate();
-  require_buffer("avgpool2d_forward", "x", x, elements(g.input_size()) + " (" + g.describe() + ")");
-  require_buffer("avgpool2d_forward", "y", y, elements(g.output_size()));
+  require_buffers("avgpool2d_forward", g, {{"x", x, g.input_size()}, {"y", y, g.output_size()}});
   for (int n = 0; n < g.batch; ++n) {
     for (int oy = 0; oy < g.out_h(); ++oy) {
       for (int ox = 0; ox < g.out_w(); ++ox) {
@@ -67,9 +65,8 @@ void avgpool2d_forward(const Pool2DGeometry& g, const T* x, T* y) {
 template <class T>
 void avgpool2d_backward(const Pool2DGeometry& g, const T* dy, T* dx) {
   g.validate();
-  require_buffer("avgpool2d_backward", "dy", dy,
-                 elements(g.output_size()) + " (" + g.describe() + ")");
-  require_buffer("avgpool2d_backward", "dx", dx, elements(g.input_size()));
+  require_buffers("avgpool2d_backward", g, {{"dy", dy, g.output_size()},
+                                            {"dx", dx, g.input_size()}});
   // Inputs outside every window (floor rounding, stride > pool) get 0.
   for (std::int64_t i = 0; i < g.input_size(); ++i) dx[i] = T(0);
   for (int n = 0; n < g.batch; ++n) {

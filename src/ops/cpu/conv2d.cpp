@@ -13,13 +13,13 @@
 #include <vector>
 
 #include "argument_checks.hpp"
+#include "instantiate.hpp"
 #include "vknn/cpu/reference_ops.hpp"
 
 namespace vknn::cpu {
 namespace {
 
-using detail::elements;
-using detail::require_buffer;
+using detail::require_buffers;
 
 std::int64_t x_index(const Conv2DGeometry& g, int n, int iy, int ix, int ic) {
   return ((std::int64_t(n) * g.in_h + iy) * g.in_w + ix) * g.in_c + ic;
@@ -37,10 +37,9 @@ template <class T>
 void conv2d_forward(const Conv2DGeometry& g, const T* x, const T* kernel, const T* bias, T* y,
                     Activation act) {
   g.validate();
-  require_buffer("conv2d_forward", "x", x, elements(g.input_size()) + " (" + g.describe() + ")");
-  require_buffer("conv2d_forward", "kernel", kernel, elements(g.kernel_size()));
-  require_buffer("conv2d_forward", "bias", bias, elements(g.out_c));
-  require_buffer("conv2d_forward", "y", y, elements(g.output_size()));
+  require_buffers("conv2d_forward", g, {{"x", x, g.input_size()},
+                                        {"kernel", kernel, g.kernel_size()},
+                                        {"bias", bias, g.out_c}, {"y", y, g.output_size()}});
   if (act == Activation::softmax) {
     // A softmax over channels is not a fused conv activation in any model
     // vknn builds; refusing it keeps both backends' contracts identical.
@@ -84,10 +83,9 @@ void conv2d_forward(const Conv2DGeometry& g, const T* x, const T* kernel, const 
 template <class T>
 void conv2d_backward_input(const Conv2DGeometry& g, const T* dy, const T* kernel, T* dx) {
   g.validate();
-  require_buffer("conv2d_backward_input", "dy", dy,
-                 elements(g.output_size()) + " (" + g.describe() + ")");
-  require_buffer("conv2d_backward_input", "kernel", kernel, elements(g.kernel_size()));
-  require_buffer("conv2d_backward_input", "dx", dx, elements(g.input_size()));
+  require_buffers("conv2d_backward_input", g, {{"dy", dy, g.output_size()},
+                                               {"kernel", kernel, g.kernel_size()},
+                                               {"dx", dx, g.input_size()}});
   const int out_h = g.out_h(), out_w = g.out_w();
   const int pad_top = g.pad_top(), pad_left = g.pad_left();
   std::vector<double> dx_sum(static_cast<std::size_t>(g.input_size()), 0.0);
@@ -119,10 +117,9 @@ void conv2d_backward_input(const Conv2DGeometry& g, const T* dy, const T* kernel
 template <class T>
 void conv2d_backward_kernel(const Conv2DGeometry& g, const T* x, const T* dy, T* dkernel) {
   g.validate();
-  require_buffer("conv2d_backward_kernel", "x", x,
-                 elements(g.input_size()) + " (" + g.describe() + ")");
-  require_buffer("conv2d_backward_kernel", "dy", dy, elements(g.output_size()));
-  require_buffer("conv2d_backward_kernel", "dkernel", dkernel, elements(g.kernel_size()));
+  require_buffers("conv2d_backward_kernel", g, {{"x", x, g.input_size()},
+                                                {"dy", dy, g.output_size()},
+                                                {"dkernel", dkernel, g.kernel_size()}});
   const int out_h = g.out_h(), out_w = g.out_w();
   const int pad_top = g.pad_top(), pad_left = g.pad_left();
   for (int ky = 0; ky < g.kernel_h; ++ky) {
@@ -153,9 +150,8 @@ void conv2d_backward_kernel(const Conv2DGeometry& g, const T* x, const T* dy, T*
 template <class T>
 void conv2d_backward_bias(const Conv2DGeometry& g, const T* dy, T* dbias) {
   g.validate();
-  require_buffer("conv2d_backward_bias", "dy", dy,
-                 elements(g.output_size()) + " (" + g.describe() + ")");
-  require_buffer("conv2d_backward_bias", "dbias", dbias, elements(g.out_c));
+  require_buffers("conv2d_backward_bias", g, {{"dy", dy, g.output_size()},
+                                              {"dbias", dbias, g.out_c}});
   const int out_h = g.out_h(), out_w = g.out_w();
   for (int oc = 0; oc < g.out_c; ++oc) {
     double sum = 0.0;
@@ -168,16 +164,7 @@ void conv2d_backward_bias(const Conv2DGeometry& g, const T* dy, T* dbias) {
   }
 }
 
-#define VKNN_INSTANTIATE_CONV2D(T)                                                             \
-  template void conv2d_forward<T>(const Conv2DGeometry&, const T*, const T*, const T*, T*,    \
-                                  Activation);                                                 \
-  template void conv2d_backward_input<T>(const Conv2DGeometry&, const T*, const T*, T*);      \
-  template void conv2d_backward_kernel<T>(const Conv2DGeometry&, const T*, const T*, T*);     \
-  template void conv2d_backward_bias<T>(const Conv2DGeometry&, const T*, T*);
-
-VKNN_INSTANTIATE_CONV2D(float)
-VKNN_INSTANTIATE_CONV2D(double)
-
-#undef VKNN_INSTANTIATE_CONV2D
+VKNN_INSTANTIATE_WEIGHTED_LAYER(conv2d, Conv2DGeometry, float)
+VKNN_INSTANTIATE_WEIGHTED_LAYER(conv2d, Conv2DGeometry, double)
 
 }  // namespace vknn::cpu

@@ -7,13 +7,13 @@
 #include <cstdint>
 
 #include "argument_checks.hpp"
+#include "instantiate.hpp"
 #include "vknn/cpu/reference_ops.hpp"
 
 namespace vknn::cpu {
 namespace {
 
-using detail::elements;
-using detail::require_buffer;
+using detail::require_buffers;
 
 std::int64_t x_size(const DenseGeometry& g) { return std::int64_t(g.batch) * g.in_features; }
 std::int64_t y_size(const DenseGeometry& g) { return std::int64_t(g.batch) * g.out_features; }
@@ -29,10 +29,8 @@ template <class T>
 void dense_forward(const DenseGeometry& g, const T* x, const T* kernel, const T* bias, T* y,
                    Activation act) {
   g.validate();
-  require_buffer("dense_forward", "x", x, elements(x_size(g)) + " (" + g.describe() + ")");
-  require_buffer("dense_forward", "kernel", kernel, elements(k_size(g)));
-  require_buffer("dense_forward", "bias", bias, elements(g.out_features));
-  require_buffer("dense_forward", "y", y, elements(y_size(g)));
+  require_buffers("dense_forward", g, {{"x", x, x_size(g)}, {"kernel", kernel, k_size(g)},
+                                       {"bias", bias, g.out_features}, {"y", y, y_size(g)}});
   const int in = g.in_features, out = g.out_features;
   for (int n = 0; n < g.batch; ++n) {
     for (int o = 0; o < out; ++o) {
@@ -55,10 +53,9 @@ void dense_forward(const DenseGeometry& g, const T* x, const T* kernel, const T*
 template <class T>
 void dense_backward_input(const DenseGeometry& g, const T* dy, const T* kernel, T* dx) {
   g.validate();
-  require_buffer("dense_backward_input", "dy", dy,
-                 elements(y_size(g)) + " (" + g.describe() + ")");
-  require_buffer("dense_backward_input", "kernel", kernel, elements(k_size(g)));
-  require_buffer("dense_backward_input", "dx", dx, elements(x_size(g)));
+  require_buffers("dense_backward_input", g, {{"dy", dy, y_size(g)},
+                                              {"kernel", kernel, k_size(g)},
+                                              {"dx", dx, x_size(g)}});
   const int in = g.in_features, out = g.out_features;
   for (int n = 0; n < g.batch; ++n) {
     for (int i = 0; i < in; ++i) {
@@ -75,10 +72,8 @@ void dense_backward_input(const DenseGeometry& g, const T* dy, const T* kernel, 
 template <class T>
 void dense_backward_kernel(const DenseGeometry& g, const T* x, const T* dy, T* dkernel) {
   g.validate();
-  require_buffer("dense_backward_kernel", "x", x,
-                 elements(x_size(g)) + " (" + g.describe() + ")");
-  require_buffer("dense_backward_kernel", "dy", dy, elements(y_size(g)));
-  require_buffer("dense_backward_kernel", "dkernel", dkernel, elements(k_size(g)));
+  require_buffers("dense_backward_kernel", g, {{"x", x, x_size(g)}, {"dy", dy, y_size(g)},
+                                               {"dkernel", dkernel, k_size(g)}});
   const int in = g.in_features, out = g.out_features;
   for (int i = 0; i < in; ++i) {
     for (int o = 0; o < out; ++o) {
@@ -95,9 +90,8 @@ void dense_backward_kernel(const DenseGeometry& g, const T* x, const T* dy, T* d
 template <class T>
 void dense_backward_bias(const DenseGeometry& g, const T* dy, T* dbias) {
   g.validate();
-  require_buffer("dense_backward_bias", "dy", dy,
-                 elements(y_size(g)) + " (" + g.describe() + ")");
-  require_buffer("dense_backward_bias", "dbias", dbias, elements(g.out_features));
+  require_buffers("dense_backward_bias", g, {{"dy", dy, y_size(g)},
+                                             {"dbias", dbias, g.out_features}});
   const int out = g.out_features;
   for (int o = 0; o < out; ++o) {
     double sum = 0.0;
@@ -106,16 +100,7 @@ void dense_backward_bias(const DenseGeometry& g, const T* dy, T* dbias) {
   }
 }
 
-#define VKNN_INSTANTIATE_DENSE(T)                                                              \
-  template void dense_forward<T>(const DenseGeometry&, const T*, const T*, const T*, T*,      \
-                                 Activation);                                                  \
-  template void dense_backward_input<T>(const DenseGeometry&, const T*, const T*, T*);        \
-  template void dense_backward_kernel<T>(const DenseGeometry&, const T*, const T*, T*);       \
-  template void dense_backward_bias<T>(const DenseGeometry&, const T*, T*);
-
-VKNN_INSTANTIATE_DENSE(float)
-VKNN_INSTANTIATE_DENSE(double)
-
-#undef VKNN_INSTANTIATE_DENSE
+VKNN_INSTANTIATE_WEIGHTED_LAYER(dense, DenseGeometry, float)
+VKNN_INSTANTIATE_WEIGHTED_LAYER(dense, DenseGeometry, double)
 
 }  // namespace vknn::cpu

@@ -11,13 +11,13 @@
 #include <cstdint>
 
 #include "argument_checks.hpp"
+#include "instantiate.hpp"
 #include "vknn/cpu/reference_ops.hpp"
 
 namespace vknn::cpu {
 namespace {
 
-using detail::elements;
-using detail::require_buffer;
+using detail::require_buffers;
 
 std::int64_t x_index(const Pool2DGeometry& g, int n, int iy, int ix, int c) {
   return ((std::int64_t(n) * g.in_h + iy) * g.in_w + ix) * g.channels + c;
@@ -50,9 +50,7 @@ std::int64_t window_winner(const Pool2DGeometry& g, const T* x, int n, int oy, i
 template <class T>
 void maxpool2d_forward(const Pool2DGeometry& g, const T* x, T* y) {
   g.validate();
-  require_buffer("maxpool2d_forward", "x", x,
-                 elements(g.input_size()) + " (" + g.describe() + ")");
-  require_buffer("maxpool2d_forward", "y", y, elements(g.output_size()));
+  require_buffers("maxpool2d_forward", g, {{"x", x, g.input_size()}, {"y", y, g.output_size()}});
   const int out_h = g.out_h(), out_w = g.out_w();
   for (int n = 0; n < g.batch; ++n) {
     for (int oy = 0; oy < out_h; ++oy) {
@@ -68,10 +66,8 @@ void maxpool2d_forward(const Pool2DGeometry& g, const T* x, T* y) {
 template <class T>
 void maxpool2d_backward(const Pool2DGeometry& g, const T* x, const T* dy, T* dx) {
   g.validate();
-  require_buffer("maxpool2d_backward", "x", x,
-                 elements(g.input_size()) + " (" + g.describe() + ")");
-  require_buffer("maxpool2d_backward", "dy", dy, elements(g.output_size()));
-  require_buffer("maxpool2d_backward", "dx", dx, elements(g.input_size()));
+  require_buffers("maxpool2d_backward", g, {{"x", x, g.input_size()}, {"dy", dy, g.output_size()},
+                                            {"dx", dx, g.input_size()}});
   // Inputs that win no window get no gradient.
   for (std::int64_t i = 0; i < g.input_size(); ++i) dx[i] = T(0);
   const int out_h = g.out_h(), out_w = g.out_w();
@@ -88,10 +84,7 @@ void maxpool2d_backward(const Pool2DGeometry& g, const T* x, const T* dy, T* dx)
   }
 }
 
-template void maxpool2d_forward<float>(const Pool2DGeometry&, const float*, float*);
-template void maxpool2d_forward<double>(const Pool2DGeometry&, const double*, double*);
-template void maxpool2d_backward<float>(const Pool2DGeometry&, const float*, const float*, float*);
-template void maxpool2d_backward<double>(const Pool2DGeometry&, const double*, const double*,
-                                         double*);
+VKNN_INSTANTIATE_FORWARD_BACKWARD(maxpool2d, const Pool2DGeometry&, float)
+VKNN_INSTANTIATE_FORWARD_BACKWARD(maxpool2d, const Pool2DGeometry&, double)
 
 }  // namespace vknn::cpu
