@@ -202,8 +202,10 @@ class Dataset:
             self._materialised = (images, labels)
         return self._materialised
 
-    def _for_model(self):
-        """(x as FaceValues, y, batch size, whether fit shuffles)."""
+    def _for_model(self, validation=False):
+        """(x as FaceValues, y, batch size, whether fit shuffles). As
+        validation data (`validation`) the same: the dataset is held in the
+        order it batches in."""
         images, labels = self._materialise()
         return FaceValues(images), labels, self._batch_size, self._shuffle
 

@@ -104,8 +104,8 @@ def test_fit_with_steps_per_epoch_as_the_course(boots):
     gen = ImageDataGenerator(rescale=1 / 255)
     train = gen.flow_from_directory(str(train_dir), target_size=(SIZE, SIZE), batch_size=16,
                                     class_mode="binary")
-    # Unshuffled, so that its first batches are the pictures fit validates on
-    # (vknn validates in file order).
+    # Unshuffled: its first batches, the pictures fit validates on, are the
+    # first files.
     validation = gen.flow_from_directory(str(validation_dir), target_size=(SIZE, SIZE),
                                          batch_size=8, class_mode="binary", shuffle=False)
     assert len(train) == 5  # 80 pictures
@@ -134,6 +134,27 @@ def test_fit_with_steps_per_epoch_as_the_course(boots):
     # predict and evaluate take the generator too
     assert m.predict(validation, verbose=0).shape == (validation.samples, 1)
     assert len(m.evaluate(validation, verbose=0)) == 2
+
+
+def test_validation_steps_take_the_shuffled_iterators_first_batches(boots):
+    """A shuffling validation iterator (flow_from_directory's default) is
+    validated as Keras's fit takes it: its first validation_steps batches,
+    it[0], it[1], ..., of its shuffled order; not the first files, which are
+    all of the first class."""
+    train_dir, validation_dir = boots
+    gen = ImageDataGenerator(rescale=1 / 255)
+    train = gen.flow_from_directory(str(train_dir), target_size=(SIZE, SIZE), batch_size=16,
+                                    class_mode="binary", seed=1)
+    validation = gen.flow_from_directory(str(validation_dir), target_size=(SIZE, SIZE),
+                                         batch_size=8, class_mode="binary", seed=3)
+    m = course_model()
+    h = m.fit(train, epochs=1, verbose=0, validation_data=validation, validation_steps=2)
+    vx = np.concatenate([validation[i][0] for i in range(2)])
+    vy = np.concatenate([validation[i][1] for i in range(2)])
+    assert 0 < vy.mean() < 1  # both classes: the first 16 files are all of one
+    loss, accuracy = m.evaluate(vx, vy, batch_size=8, verbose=0)
+    assert h.history["val_loss"][-1] == pytest.approx(loss, abs=1e-6)
+    assert h.history["val_accuracy"][-1] == pytest.approx(accuracy, abs=1e-6)
 
 
 def test_arguments_vknn_cannot_honour_are_refused(boots):

@@ -161,7 +161,7 @@ def validation_pair(validation_data):
     generator becomes ((images, labels), its batch size), as Keras validates
     in the dataset's own batches; anything else (validation_data, None)."""
     if _is_resident_batches(validation_data):
-        images, labels, batch, _ = validation_data._for_model()
+        images, labels, batch, _ = validation_data._for_model(validation=True)
         if labels is None:
             raise ValueError("fit: validation_data is a dataset without labels")
         return (images, labels), batch

@@ -216,19 +216,29 @@ class DirectoryIterator:
 
     # ---- what fit, evaluate and predict take --------------------------------
 
-    def _for_model(self):
+    def _for_model(self, validation=False):
         """(x, y, batch size, whether fit shuffles): x the uint8 pictures when
         rescale is 1/255 (the device divides by 255 as it gathers), else the
-        rescaled values."""
+        rescaled values. validation: as fit's validation_data, in the order
+        of the iterator's pass (it[0], it[1], ...: shuffled when it
+        shuffles), since fit validates on the first validation_steps batches,
+        as Keras's fit takes them from the iterator; not file order, whose
+        first batches are all of the first class."""
         if self.class_mode == "input":
             raise ValueError("fit: class_mode='input' (autoencoders) is not supported by vknn")
+        pixels = self._pixels
         labels = None if self.class_mode is None else self.classes.astype(np.uint8)
+        if validation and self.shuffle:
+            if self._order is None:
+                self._order = self._rng.permutation(self.samples)
+            pixels = pixels[self._order]
+            labels = None if labels is None else labels[self._order]
         if self.rescale is not None and np.float32(self.rescale) == np.float32(1 / 255):
-            x = self._pixels
+            x = pixels
         elif self.rescale is None:
-            x = FaceValues(self._pixels)
+            x = FaceValues(pixels)
         else:
-            x = self._pixels.astype(np.float32) * np.float32(self.rescale)
+            x = pixels.astype(np.float32) * np.float32(self.rescale)
         return x, labels, self.batch_size, self.shuffle
 
 
