@@ -8,7 +8,8 @@
 #
 # usage: scripts/fuzz.sh [SECONDS] [TARGET...]
 #   TARGET: safetensors_fuzzer load_weights_fuzzer idx_fuzzer idx_gzip_fuzzer
-#           cli_fuzzer tuning_cache_fuzzer picture_fuzzer keras_config_fuzzer (default: all,
+#           cli_fuzzer tuning_cache_fuzzer picture_fuzzer keras_config_fuzzer
+#           path_template_fuzzer (default: all,
 #           one after the other)
 # env:    VKNN_FUZZ_BUILD_DIR (default build-fuzz), VKNN_FUZZ_JOBS (build
 #         parallelism, default 2)
@@ -28,7 +29,7 @@ if [[ $# -gt 0 && "$1" =~ ^[0-9]+$ ]]; then
   shift
 fi
 all_targets=(safetensors_fuzzer load_weights_fuzzer idx_fuzzer idx_gzip_fuzzer cli_fuzzer
-             tuning_cache_fuzzer picture_fuzzer keras_config_fuzzer)
+             tuning_cache_fuzzer picture_fuzzer keras_config_fuzzer path_template_fuzzer)
 targets=("$@")
 [[ ${#targets[@]} -gt 0 ]] || targets=("${all_targets[@]}")
 
@@ -45,10 +46,11 @@ dict_of() {
     tuning_cache_fuzzer) echo tuning_cache ;;
     picture_fuzzer) echo picture ;;
     keras_config_fuzzer) echo keras_config ;;
+    path_template_fuzzer) echo path_template ;;
     *) fail "unknown target '$1' (known: ${all_targets[*]})" ;;
   esac
 }
-max_len_of() { [[ "$1" == cli_fuzzer ]] && echo 512 || echo 4096; }
+max_len_of() { [[ "$1" == cli_fuzzer || "$1" == path_template_fuzzer ]] && echo 512 || echo 4096; }
 for t in "${targets[@]}"; do dict_of "$t" >/dev/null; done
 
 command -v clang++-14 >/dev/null 2>&1 ||

@@ -295,6 +295,28 @@ def keras_config_seeds(target):
     write(target, "bad-json", keras_config([inp, conv])[:-7])
 
 
+def path_template_seeds(target):
+    """Mode byte 0 (even): a template; 1, 3, 5, 7 (odd): a spec for a float
+    (0.1, 0.0 / NaN / huge by bits 2-3) or, with bit 1, an integer."""
+    templates = {
+        "keras-weights": "ckpt-{epoch:02d}-{val_loss:.2f}.weights.h5",
+        "whole-model": "model-{epoch}.keras",
+        "every-spec-part": "{loss:*^+#012,.3e}-{batch:_x}-{accuracy:%}",
+        "escaped-braces": "a{{b}}c-{{epoch}}",
+        "positional": "{}-{0}",
+        "conversion": "{loss!r}",
+        "nested": "{epoch:{width}}",
+        "unknown-field": "{lr:.1f}",
+        "unclosed": "ckpt-{epoch",
+    }
+    for name, text in templates.items():
+        write(target, "template-" + name, b"\x00" + text.encode())
+    for mode, name, spec in [(1, "float-fixed", ".2f"), (9, "nan-general", "g"),
+                             (13, "huge-percent", ".1%"), (3, "int-hex", "#_x"),
+                             (3, "int-float-type", "+010.3e"), (1, "float-int-type", "d")]:
+        write(target, "spec-" + name, bytes([mode]) + spec.encode())
+
+
 def main():
     # Regenerate the written seeds; crash-* files are regression inputs
     # copied in by hand (README), kept.
@@ -309,6 +331,7 @@ def main():
     cli_seeds("cli_fuzzer")
     tuning_cache_seeds("tuning_cache_fuzzer")
     keras_config_seeds("keras_config_fuzzer")
+    path_template_seeds("path_template_fuzzer")
     total = sum(os.path.getsize(os.path.join(d, f))
                 for d, _, files in os.walk(CORPUS) for f in files)
     print("wrote the seed corpus:", total, "bytes")
