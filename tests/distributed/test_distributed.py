@@ -20,10 +20,12 @@ import json
 import os
 import re
 import shutil
+import signal
 import struct
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 from array import array
 
@@ -72,6 +74,28 @@ def run(cmd, expect_ok=True, timeout=150):
         raise AssertionError("%s\nexited %d\nstdout:\n%s\nstderr:\n%s" %
                              (" ".join(cmd), result.returncode, result.stdout, result.stderr))
     return result
+
+
+def rank_pids(marker):
+    """{rank: pid} of the running processes whose command line holds `marker`
+    and which OpenMPI started as a rank (OMPI_COMM_WORLD_RANK)."""
+    pids = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % entry, "rb") as f:
+                cmdline = f.read().decode(errors="replace")
+            if marker not in cmdline or "mpirun" in cmdline.split("\0")[0]:
+                continue
+            with open("/proc/%s/environ" % entry, "rb") as f:
+                environ = f.read().decode(errors="replace").split("\0")
+        except OSError:
+            continue
+        for item in environ:
+            if item.startswith("OMPI_COMM_WORLD_RANK="):
+                pids[int(item.split("=", 1)[1])] = int(entry)
+    return pids
 
 
 def read_safetensors(path):
@@ -246,6 +270,52 @@ class DistributedTest(unittest.TestCase):
         second, weights2, _ = train("second")
         with open(weights, "rb") as a, open(weights2, "rb") as b:
             self.assertEqual(a.read(), b.read())
+
+    def test_a_killed_rank_ends_the_job_and_the_same_command_resumes(self):
+        """kill -9 of rank 1 mid-fit ends the whole job within seconds, naming
+        the rank; running the same command again resumes from the backup
+        (rank 0 wrote it, every rank reads it) and ends with the weights of an
+        uninterrupted 2-rank run, bit for bit."""
+        args = ["--limit", "320", "--test-limit", "64", "--epochs", "3", "--filters", "16",
+                "--backup-every", "3"]
+        backup = self.path("backup")
+        killed_cmd = mpirun_prefix(2) + [TRAINER] + args + [
+            "--backup-dir", backup, "--save", self.path("resumed.safetensors")]
+        # Each backup write is held 0.5 s, so the run is still going when the
+        # kill lands after the first backup.
+        env = dict(ENV, VKNN_TEST_CHECKPOINT_WRITE_DELAY_MS="500")
+        job = subprocess.Popen(killed_cmd, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.time() + 120
+            while not os.path.exists(os.path.join(backup, "checkpoint.safetensors")):
+                self.assertIsNone(job.poll(), "the job ended before its first backup")
+                self.assertLess(time.time(), deadline, "no backup within 120 s")
+                time.sleep(0.05)
+            rank1 = rank_pids(backup).get(1)
+            self.assertIsNotNone(rank1, "rank 1's process not found")
+            os.kill(rank1, signal.SIGKILL)
+            killed_at = time.time()
+            out, err = job.communicate(timeout=60)
+        finally:
+            if job.poll() is None:
+                job.kill()
+                job.communicate()
+        ended_after = time.time() - killed_at
+        self.assertNotEqual(job.returncode, 0, out + err)
+        self.assertLess(ended_after, 30, "the job took %.1f s to end after the kill" % ended_after)
+        self.assertRegex(out + err, r"rank 1\b", out + err)
+        self.assertTrue(os.path.exists(os.path.join(backup, "checkpoint.safetensors")))
+
+        resumed = run(killed_cmd)
+        self.assertIn("Resuming from the backup", resumed.stdout)
+        self.assertEqual(resumed.stdout.count("Resuming from the backup"), 1, resumed.stdout)
+        straight_cmd = mpirun_prefix(2) + [TRAINER] + args + [
+            "--backup-dir", self.path("other-backup"), "--save", self.path("straight.safetensors")]
+        run(straight_cmd)
+        with open(self.path("resumed.safetensors"), "rb") as a, \
+                open(self.path("straight.safetensors"), "rb") as b:
+            self.assertEqual(a.read(), b.read(), "the resumed run ended with other weights")
 
     def test_ranks_with_different_models_are_refused(self):
         common = ["--limit", "64", "--test-limit", "32", "--epochs", "1"]
