@@ -106,10 +106,12 @@ for t in "${targets[@]}"; do
     summary+=("$(printf '%-20s CRASHED  executions %s  cov %s  ft %s  (inputs in %s)' "$t" "$runs" "$cov" "$ft" "$artifacts")")
     continue
   fi
-  # How far the corpus gets: each input once, with the target's census on.
+  # How far the corpus gets: each input once, with the target's census on
+  # (a target that prints none gets an empty census, not a silent exit
+  # under pipefail).
   census=$(VKNN_FUZZ_CENSUS=1 "$build/tests/fuzz/$t" -runs=0 -max_len="$(max_len_of "$t")" \
              -artifact_prefix="$artifacts/" \
-             "$work" "$seeds" 2>&1 | grep '^census: ' | sed 's/^census: //' | sort | uniq -c |
+             "$work" "$seeds" 2>&1 | { grep '^census: ' || true; } | sed 's/^census: //' | sort | uniq -c |
              awk '{c=$1; $1=""; printf "%s%s:%s", (n++ ? ", " : ""), substr($0,2), c}')
   rm -rf "$scratch"
   echo "    $last"

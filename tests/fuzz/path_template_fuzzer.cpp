@@ -12,6 +12,7 @@
 // Anything may be refused with a vknn::Error; any other exception escapes
 // (fuzz_support.hpp).
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <limits>
 #include <string>
@@ -63,14 +64,18 @@ void spec_mode(std::uint8_t selector, const std::string& spec) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
   const std::string rest(reinterpret_cast<const char*>(data) + 1, size - 1);
+  const bool template_input = data[0] % 2 == 0;
+  const char* stage = template_input ? "template-filled" : "spec-formatted";
   try {
-    if (data[0] % 2 == 0) {
+    if (template_input) {
       template_mode(rest);
     } else {
       spec_mode(data[0], rest);
     }
   } catch (const Error&) {
     // Refused with a message: what bad input should get.
+    stage = template_input ? "template-refused" : "spec-refused";
   }
+  if (fuzz::census_requested()) std::fprintf(stderr, "census: %s\n", stage);
   return 0;
 }
