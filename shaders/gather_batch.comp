@@ -3,7 +3,8 @@
 // gather_batch: the first dispatch of a training step; picks this step's
 // samples from the uint8 dataset on the device through the epoch's
 // shuffled order and scales them to [0, 1] (vknn::cpu::gather_batch):
-//   first = step.batch_index * batch_size            (step_state.glsl)
+//   first = step.batch_index * batch_size + p.first  (step_state.glsl; p.first:
+//                                       a micro-batch's offset in its batch)
 //   for i < count: s = order[first + i]
 //     x[i, j] = images[s * sample_size + j] / 255   (j < sample_size)
 //     labels_out[i] = labels[s]
@@ -44,6 +45,7 @@ layout(push_constant) uniform Push {
   uint count;            // samples this recording gathers (<= batch_size)
   uint sample_capacity;  // samples the images and labels buffers hold
   uint order_length;     // entries in order
+  uint first;            // this gather's offset within the batch (first + count <= batch_size)
 } p;
 
 const uint kInvalidLabel = 0xffffffffu;
@@ -57,7 +59,7 @@ void main() {
   // batch_size can overflow and wrap around into a valid position.
   const uint batch = step.batch_index;
   const bool batch_ok = batch <= p.order_length / p.batch_size;
-  const uint first = batch_ok ? batch * p.batch_size : 0u;
+  const uint first = batch_ok ? batch * p.batch_size + p.first : 0u;
 
   const uint stride = gl_NumWorkGroups.x * gl_WorkGroupSize.x;
   for (uint item = gl_GlobalInvocationID.x; item < total; item += stride) {

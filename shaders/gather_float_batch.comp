@@ -4,7 +4,8 @@
 // samples through the epoch's shuffled order and copies them as they are
 // (no scaling: float inputs stay what the user gave; vknn::cpu::
 // gather_float_batch):
-//   first = step.batch_index * batch_size            (step_state.glsl)
+//   first = step.batch_index * batch_size + p.first  (step_state.glsl; p.first:
+//                                       a micro-batch's offset in its batch)
 //   for i < count: s = order[first + i]
 //     x[i, j] = values[s * sample_size + j]          (j < sample_size)
 //     labels_out[i] = labels[s]
@@ -62,6 +63,7 @@ layout(push_constant) uniform Push {
   uint sample_capacity;    // samples the chunks and the labels hold
   uint order_length;       // entries in order
   uint samples_per_chunk;  // whole samples per chunk buffer
+  uint first;              // this gather's offset within the batch (first + count <= batch_size)
 } p;
 
 const uint kInvalidLabel = 0xffffffffu;
@@ -101,7 +103,7 @@ void main() {
   // batch_size can overflow and wrap around into a valid position.
   const uint batch = step.batch_index;
   const bool batch_ok = batch <= p.order_length / p.batch_size;
-  const uint first = batch_ok ? batch * p.batch_size : 0u;
+  const uint first = batch_ok ? batch * p.batch_size + p.first : 0u;
 
   const uint stride = gl_NumWorkGroups.x * gl_WorkGroupSize.x;
   for (uint item = gl_GlobalInvocationID.x; item < total; item += stride) {

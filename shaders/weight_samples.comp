@@ -3,7 +3,7 @@
 // weight_samples: Keras's sample weights (fit's class_weight and
 // sample_weight, evaluate's sample_weight) applied to one batch's loss and
 // its gradient, after the loss op (vknn::cpu::weight_samples):
-//   first = step.batch_index * batch_size            (as gather_batch)
+//   first = step.batch_index * batch_size + p.first  (as gather_batch)
 //   for n < count: w = weights[order[first + n]]
 //     loss[n]       *= w
 //     dlogits[n, c] *= w                             (c < classes)
@@ -43,12 +43,13 @@ layout(push_constant) uniform Push {
   uint classes;          // dlogits per row
   uint sample_capacity;  // samples `weights` holds
   uint order_length;     // entries in order
+  uint first;            // these rows' offset within the batch (first + count <= batch_size)
 } p;
 
 void main() {
   const uint batch = step.batch_index;
   const bool batch_ok = batch <= p.order_length / p.batch_size;
-  const uint first = batch_ok ? batch * p.batch_size : 0u;
+  const uint first = batch_ok ? batch * p.batch_size + p.first : 0u;
   const uint stride = gl_NumWorkGroups.x * gl_WorkGroupSize.x;
   for (uint n = gl_GlobalInvocationID.x; n < p.count; n += stride) {
     bool valid = batch_ok && first + n < p.order_length;

@@ -69,6 +69,11 @@ class Backend {
   // memory is the process's).
   virtual std::uint64_t memory_capacity() const = 0;
   virtual std::string memory_description() const = 0;
+  // The most bytes one tensor may hold (a Vulkan storage buffer's range
+  // and allocation limits), and what bounds it, for messages; UINT64_MAX on
+  // the CPU. The trainer splits a batch whose activations exceed it.
+  virtual std::uint64_t max_tensor_bytes() const = 0;
+  virtual std::string max_tensor_description() const = 0;
 
   virtual std::unique_ptr<DeviceTensor> tensor(const std::string& name, ElementType type,
                                          std::int64_t count) = 0;

@@ -1,5 +1,6 @@
 // The CPU reference backend: tensors are host vectors and a program is a
 // list of calls to the scalar loops in src/ops/cpu/, run when launched.
+#include <cstdint>
 #include <cstring>
 #include <functional>
 #include <variant>
@@ -73,7 +74,8 @@ class CpuProgramBuilder final : public ProgramBuilder {
   void encode(const op::GatherBatch& op) {
     const std::int64_t samples = op.images.count() / op.sample_size;
     add([op, samples] {
-      const std::int64_t first = std::int64_t(state_of(op.state).batch_index) * op.batch_size;
+      const std::int64_t first =
+          std::int64_t(state_of(op.state).batch_index) * op.batch_size + op.first;
       if (first + op.count > op.order.count()) throw Error("gather_batch: batch runs past the sample order");
       for (std::uint32_t i = 0; i < op.count; ++i) {
         if (u32(op.order)[first + i] >= samples) throw Error("gather_batch: sample index out of range");
@@ -85,7 +87,8 @@ class CpuProgramBuilder final : public ProgramBuilder {
   void encode(const op::GatherFloatBatch& op) {
     const std::int64_t samples = op.values.count() / op.sample_size;
     add([op, samples] {
-      const std::int64_t first = std::int64_t(state_of(op.state).batch_index) * op.batch_size;
+      const std::int64_t first =
+          std::int64_t(state_of(op.state).batch_index) * op.batch_size + op.first;
       if (first + op.count > op.order.count()) {
         throw Error("gather_float_batch: batch runs past the sample order");
       }
@@ -207,7 +210,8 @@ class CpuProgramBuilder final : public ProgramBuilder {
   }
   void encode(const op::WeightSamples& op) {
     add([op] {
-      const std::int64_t first = std::int64_t(state_of(op.state).batch_index) * op.batch_size;
+      const std::int64_t first =
+          std::int64_t(state_of(op.state).batch_index) * op.batch_size + op.first;
       if (first + op.geometry.batch > op.order.count()) {
         throw Error("weight_samples: batch runs past the sample order");
       }
@@ -259,9 +263,22 @@ class CpuProgramBuilder final : public ProgramBuilder {
                              op.velocity ? f32(*op.velocity) : nullptr);
     });
   }
+  void encode(const op::AccumulateGradient& op) {
+    if (op.count <= 0 || op.count > op.gradient.count() || op.count > op.total.count()) {
+      throw Error("accumulate_gradient: count " + std::to_string(op.count) +
+                  " must be positive and within both tensors ('" + op.gradient.name() + "' holds " +
+                  std::to_string(op.gradient.count()) + ", '" + op.total.name() + "' " +
+                  std::to_string(op.total.count()) + ")");
+    }
+    add([op] {
+      float* total = f32(op.total);
+      const float* gradient = f32(op.gradient);
+      for (std::int64_t i = 0; i < op.count; ++i) total[i] += gradient[i];
+    });
+  }
   void encode(const op::StoreBatch& op) {
     add([op] {
-      const std::int64_t offset = std::int64_t(state_of(op.state).batch_index) * op.stride;
+      const std::int64_t offset = std::int64_t(state_of(op.state).batch_index) * op.stride + op.first;
       if (offset + op.count > op.destination.count()) throw Error("store_batch: batch runs past the output");
       std::memcpy(f32(op.destination) + offset, f32(op.source), std::size_t(op.count) * sizeof(float));
     });
@@ -298,6 +315,8 @@ class CpuBackend final : public Backend {
  public:
   std::string description() const override { return "CPU reference (scalar loops)"; }
   std::uint64_t memory_capacity() const override { return 0; }
+  std::uint64_t max_tensor_bytes() const override { return UINT64_MAX; }
+  std::string max_tensor_description() const override { return "the CPU backend (no limit)"; }
   std::string memory_description() const override { return "host memory"; }
 
   std::unique_ptr<DeviceTensor> tensor(const std::string& name, ElementType type,

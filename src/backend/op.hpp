@@ -47,20 +47,24 @@ struct Required<T, false> {
 
 namespace op {
 
-// x[i] = images[order[state.batch_index * batch_size + i]] / 255, labels
-// likewise, for i < count.
+// x[i] = images[order[state.batch_index * batch_size + first + i]] / 255,
+// labels likewise, for i < count. `first`: where this gather starts within
+// the step's batch, non-zero for the later micro-batches of a batch split
+// to fit the device (first + count <= batch_size).
 struct GatherBatch {
   static constexpr std::string_view name = "gather_batch";
   Required<std::uint32_t> sample_size, batch_size, count;
+  std::uint32_t first = 0;
   const DeviceTensor &images, &labels, &order, &state;
   const DeviceTensor &x, &labels_out;
 };
 
 // The same for a float dataset (Backend::float_dataset), values copied as
-// they are: x[i] = values[order[state.batch_index * batch_size + i]].
+// they are: x[i] = values[order[state.batch_index * batch_size + first + i]].
 struct GatherFloatBatch {
   static constexpr std::string_view name = "gather_float_batch";
   Required<std::uint32_t> sample_size, batch_size, count;
+  std::uint32_t first = 0;
   const DeviceTensor &values, &labels, &order, &state;
   const DeviceTensor &x, &labels_out;
 };
@@ -260,13 +264,14 @@ struct BinaryCountCorrect {
 };
 
 // Keras's sample weights on a batch whose loss op has run: w[n] =
-// sample_weights[order[state.batch_index * batch_size + n]] (the dataset's
-// per-sample weights, picked as the gather picks samples); loss[n] *= w[n],
-// dlogits[n, :] *= w[n], weights_out[n] = w[n].
+// sample_weights[order[state.batch_index * batch_size + first + n]] (the
+// dataset's per-sample weights, picked as the gather picks samples);
+// loss[n] *= w[n], dlogits[n, :] *= w[n], weights_out[n] = w[n].
 struct WeightSamples {
   static constexpr std::string_view name = "weight_samples";
   ClassesGeometry geometry;
   Required<std::uint32_t> batch_size;
+  std::uint32_t first = 0;
   const DeviceTensor &sample_weights, &order, &state;
   const DeviceTensor &loss, &dlogits, &weights_out;
 };
@@ -309,11 +314,24 @@ struct SgdUpdate {
   const DeviceTensor* velocity = nullptr;
 };
 
-// destination[state.batch_index * stride + i] = source[i], i < count: puts
-// one batch's output in its place in a whole-dataset output tensor.
+// total[i] += gradient[i], i < count: sums a parameter's gradient over the
+// micro-batches of a batch split to fit the device. The backward ops
+// overwrite the gradients they write, so each micro-batch after the first
+// writes its own and this adds it to the sum the optimizer reads.
+struct AccumulateGradient {
+  static constexpr std::string_view name = "accumulate_gradient";
+  Required<std::int64_t> count;
+  const DeviceTensor& gradient;
+  const DeviceTensor& total;
+};
+
+// destination[state.batch_index * stride + first + i] = source[i], i <
+// count: puts one batch's output (or one micro-batch's, at `first`) in its
+// place in a whole-dataset output tensor.
 struct StoreBatch {
   static constexpr std::string_view name = "store_batch";
   Required<std::int64_t> count, stride;
+  std::int64_t first = 0;
   const DeviceTensor &source, &state;
   const DeviceTensor& destination;
 };
@@ -440,7 +458,8 @@ using Op = detail::WithElementwise<std::variant<op::GatherBatch, op::GatherFloat
                         op::ReluBackward, op::SoftmaxForward, op::SoftmaxCrossEntropy,
                         op::CountCorrect, op::SigmoidForward, op::SigmoidCrossEntropy,
                         op::BinaryCountCorrect, op::WeightSamples, op::AccumulateMetrics, op::AdamUpdate,
-                        op::RmspropUpdate, op::SgdUpdate, op::StoreBatch, op::AdvanceStep>,
+                        op::RmspropUpdate, op::SgdUpdate, op::AccumulateGradient, op::StoreBatch,
+                        op::AdvanceStep>,
                                      op::ElementwiseFunctions>::type;
 
 // Every alternative's name, in the variant's order: what the op table's

@@ -122,6 +122,15 @@ std::uint32_t u32_count(std::int64_t count, const char* what) {
   return std::uint32_t(count);
 }
 
+// An element offset (zero allowed) that a device op takes as 32 bits.
+std::uint32_t u32_offset(std::int64_t offset, const char* what) {
+  if (offset < 0 || offset > 0xffffffffll) {
+    throw Error(std::string(what) + ": offset " + std::to_string(offset) +
+                " is out of range for a device op");
+  }
+  return std::uint32_t(offset);
+}
+
 class Launcher {
  public:
   explicit Launcher(vk::Device& device) : device_(device) {}
@@ -228,7 +237,7 @@ class VulkanProgramBuilder final : public ProgramBuilder {
   void encode(const op::GatherBatch& op) {
     vk::ops::gather_batch(rec(), op.sample_size, op.batch_size, op.count, buf(op.images),
                           buf(op.labels), buf(op.order), buf(op.state), buf(op.x),
-                          buf(op.labels_out));
+                          buf(op.labels_out), op.first);
   }
   void encode(const op::GatherFloatBatch& op) {
     const VulkanFloatDataset* dataset = float_dataset_of(op.values);
@@ -239,7 +248,7 @@ class VulkanProgramBuilder final : public ProgramBuilder {
     vk::ops::gather_float_batch(rec(), op.sample_size, op.batch_size, op.count, dataset->chunk_list(),
                                 u32_count(dataset->samples_per_chunk, "gather_float_batch"),
                                 buf(op.labels), buf(op.order), buf(op.state), buf(op.x),
-                                buf(op.labels_out));
+                                buf(op.labels_out), op.first);
   }
   void encode(const op::Conv2dForward& op) {
     vk::ops::conv2d_forward(rec(), op.geometry, buf(op.x), buf(op.kernel), buf(op.bias), buf(op.y),
@@ -321,7 +330,8 @@ class VulkanProgramBuilder final : public ProgramBuilder {
   }
   void encode(const op::WeightSamples& op) {
     vk::ops::weight_samples(rec(), op.geometry, op.batch_size, buf(op.sample_weights), buf(op.order),
-                            buf(op.state), buf(op.loss), buf(op.dlogits), buf(op.weights_out));
+                            buf(op.state), buf(op.loss), buf(op.dlogits), buf(op.weights_out),
+                            op.first);
   }
   // Every elementwise function (op.hpp): its shader is shaders/<name>.comp.
   template <class F>
@@ -351,9 +361,13 @@ class VulkanProgramBuilder final : public ProgramBuilder {
     vk::ops::sgd_update(rec(), op.config, std::uint64_t(op.count), buf(op.state), buf(op.weights),
                         buf(op.gradients), op.velocity ? &buf(*op.velocity) : nullptr);
   }
+  void encode(const op::AccumulateGradient& op) {
+    vk::ops::accumulate_gradient(rec(), std::uint64_t(op.count), buf(op.gradient), buf(op.total));
+  }
   void encode(const op::StoreBatch& op) {
     vk::ops::store_batch(rec(), u32_count(op.count, "store_batch"), u32_count(op.stride, "store_batch"),
-                         buf(op.source), buf(op.state), buf(op.destination));
+                         buf(op.source), buf(op.state), buf(op.destination),
+                         u32_offset(op.first, "store_batch"));
   }
   void encode(const op::AdvanceStep& op) { vk::ops::advance_step(rec(), buf(op.state)); }
 };
@@ -387,6 +401,19 @@ class VulkanBackend final : public Backend {
   }
   std::string memory_description() const override {
     return "the largest device-local memory heap of " + device_.info().name;
+  }
+  // A tensor is one storage buffer, which may also be read as r32f texels.
+  std::uint64_t max_tensor_bytes() const override {
+    const DeviceInfo& d = device_.info();
+    const std::uint64_t as_texels =
+        d.max_texel_buffer_elements ? d.max_texel_buffer_elements * 4 : UINT64_MAX;
+    return std::min({d.max_storage_buffer_range, d.max_memory_allocation_size, as_texels});
+  }
+  std::string max_tensor_description() const override {
+    const DeviceInfo& d = device_.info();
+    return d.name + "'s maxStorageBufferRange (" + std::to_string(d.max_storage_buffer_range) +
+           " bytes), maxMemoryAllocationSize (" + std::to_string(d.max_memory_allocation_size) +
+           ") and maxTexelBufferElements (" + std::to_string(d.max_texel_buffer_elements) + ")";
   }
   std::unique_ptr<DeviceTensor> tensor(const std::string& name, ElementType type,
                                  std::int64_t count) override {

@@ -5,6 +5,8 @@
 // decided at step boundaries.
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <memory>
 
 #include "model/batch_programs.hpp"
 #include "model/call_checks.hpp"
@@ -15,6 +17,7 @@
 #include "model/progress_bar.hpp"
 #include "model/sample_order.hpp"
 #include "model/sample_weights.hpp"
+#include "model/streamed_dataset.hpp"
 #include "model/trainer.hpp"
 #include "vknn/distributed.hpp"
 #include "vknn/error.hpp"
@@ -151,9 +154,36 @@ History Sequential::run_fit(const Samples& x, std::span<const std::uint8_t> y,
          model::sample_weights_fact("validation sample weights", validation_weights)});
   }
 
-  // Upload once, record once.
-  DeviceDataset train = trainer.upload(x, y, "training", train_weights);
+  // Upload once, record once; or, where the training data does not fit
+  // the device beside the model and the validation data, stream it through
+  // a window (one process only).
   const bool weighted = !train_weights.empty();
+  std::optional<DeviceDataset> validation;
+  int vb = 0;
+  if (options.validation_data) {
+    const auto& v = *options.validation_data;
+    validation = trainer.upload(v.x, v.y, "validation", validation_weights);
+    vb = int(std::min<std::int64_t>(validation_batch_size(options), v.x.count));
+  }
+  std::unique_ptr<model::StreamedDataset> streamed;
+  DeviceDataset resident;
+  if (const model::StreamingChoice choice =
+          ranks ? model::StreamingChoice{}
+                : model::choose_streaming(trainer, x, weighted, batch_size, vb > 0 ? vb : batch_size);
+      choice.window_batches > 0) {
+    streamed = std::make_unique<model::StreamedDataset>(trainer, x, y, train_weights, batch_size,
+                                                        choice.window_batches);
+    if (verbose && options.output) {
+      std::fprintf(options.output,
+                   "Streaming the training data (%lld samples, %.1f MiB on the device; %.1f MiB left "
+                   "beside the model) in windows of %lld batches\n",
+                   (long long)x.count, double(choice.data_bytes) / 1048576.0,
+                   double(choice.free_bytes) / 1048576.0, (long long)choice.window_batches);
+    }
+  } else {
+    resident = trainer.upload(x, y, "training", train_weights);
+  }
+  const DeviceDataset& train = streamed ? streamed->device() : resident;
   BatchPrograms steps;
   std::unique_ptr<model::DataParallelTraining> parallel;
   if (ranks) {
@@ -166,16 +196,19 @@ History Sequential::run_fit(const Samples& x, std::span<const std::uint8_t> y,
     });
   }
   // This rank's part of an epoch's order (all of it in one process).
+  // Streamed, the order is the host's: the window is assembled in it.
+  std::vector<std::uint32_t> streamed_order;
   const auto set_train_order = [&](const std::vector<std::uint32_t>& order) {
+    if (streamed) {
+      streamed_order = order;
+      return;
+    }
     trainer.set_order(train, parallel ? parallel->local_order(order) : order);
   };
-  std::optional<DeviceDataset> validation;
   BatchPrograms validation_steps;
   std::unique_ptr<model::DataParallelEvaluation> parallel_validation;
   if (options.validation_data) {
     const auto& v = *options.validation_data;
-    validation = trainer.upload(v.x, v.y, "validation", validation_weights);
-    const int vb = int(std::min<std::int64_t>(validation_batch_size(options), v.x.count));
     if (ranks) {
       parallel_validation = std::make_unique<model::DataParallelEvaluation>(*ranks, trainer, *validation, vb);
     } else {
@@ -252,6 +285,7 @@ History Sequential::run_fit(const Samples& x, std::span<const std::uint8_t> y,
     } else {
       backend.zero(trainer.totals());
     }
+    if (streamed) streamed->start_epoch(streamed_order, start);
     progress.epoch = epoch;
     progress.step = start;
     place.steps_done = start;
@@ -278,6 +312,7 @@ History Sequential::run_fit(const Samples& x, std::span<const std::uint8_t> y,
         // the sum over the ranks (a device holds only its rank's part).
         progress.totals = parallel->totals();
       } else {
+        if (streamed) streamed->before_step(step);
         steps.at(step).launch(false);
       }
       progress.step = step + 1;

@@ -148,7 +148,7 @@ std::vector<std::vector<float>> Sequential::layer_outputs(const Samples& x) {
   const int count = int(x.count);
   DeviceDataset data = trainer.upload(x, {}, "layer outputs");
   trainer.set_order(data, epoch_order(x.count, false, 0, 0));
-  model::Workspace& ws = trainer.workspace(count);
+  model::Workspace& ws = trainer.unsplit_workspace(count);
   auto program = trainer.record_forward_step(ws, data, count, count);
   backend.synchronize();
   backend.write_state(trainer.eval_state(), StepState{});

@@ -1,5 +1,6 @@
 #include "model/trainer.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <sstream>
@@ -40,6 +41,44 @@ std::int64_t float_chunk_samples_override() {
   char* end = nullptr;
   const long long value = std::strtoll(text, &end, 10);
   return (*end == '\0' && value > 0) ? std::int64_t(value) : 0;
+}
+
+// VKNN_TEST_MAX_TENSOR_BYTES: an internal test hook (not a user setting)
+// lowering the largest tensor a plan may hold, so that tests split batches
+// into micro-batches on small models. 0 when unset or not a positive
+// integer.
+std::uint64_t max_tensor_bytes_override() {
+  const char* text = std::getenv("VKNN_TEST_MAX_TENSOR_BYTES");
+  if (!text || !*text) return 0;
+  char* end = nullptr;
+  const unsigned long long value = std::strtoull(text, &end, 10);
+  return (*end == '\0' && text[0] != '-') ? std::uint64_t(value) : 0;
+}
+
+// VKNN_TEST_DEVICE_MEMORY_BYTES: an internal test hook (not a user
+// setting) lowering the device memory the trainer may hold, so that tests
+// stream data past it on small data. 0 when unset or not a positive integer.
+std::uint64_t memory_capacity_override() {
+  const char* text = std::getenv("VKNN_TEST_DEVICE_MEMORY_BYTES");
+  if (!text || !*text) return 0;
+  char* end = nullptr;
+  const unsigned long long value = std::strtoull(text, &end, 10);
+  return (*end == '\0' && text[0] != '-') ? std::uint64_t(value) : 0;
+}
+
+// The largest tensor of `plan`, in bytes.
+std::uint64_t largest_tensor_bytes(const Plan& plan) {
+  std::uint64_t largest = 0;
+  for (const PlannedTensor& t : plan.tensors) largest = std::max(largest, t.bytes());
+  return largest;
+}
+
+// " in K micro-batches of M" where a batch of `count` runs split in a
+// workspace of `micro` samples; empty otherwise. Program names carry it.
+std::string split_text(int count, int micro) {
+  if (count <= micro) return "";
+  return " in " + std::to_string((count + micro - 1) / micro) + " micro-batches of up to " +
+         std::to_string(micro);
 }
 
 }  // namespace
@@ -164,8 +203,15 @@ int Trainer::label_classes() const {
   return loss_ == Loss::binary_crossentropy ? 2 : num_classes();
 }
 
+std::uint64_t Trainer::memory_capacity() const {
+  const std::uint64_t device = backend_->memory_capacity();
+  const std::uint64_t hook = memory_capacity_override();
+  if (!hook) return device;
+  return device ? std::min(device, hook) : hook;
+}
+
 void Trainer::reserve(std::uint64_t bytes, const std::string& what) {
-  const std::uint64_t capacity = backend_->memory_capacity();
+  const std::uint64_t capacity = memory_capacity();
   if (capacity != 0 && device_bytes_ + bytes > capacity) {
     const std::string held =
         device_bytes_ == 0 ? ""
@@ -173,7 +219,7 @@ void Trainer::reserve(std::uint64_t bytes, const std::string& what) {
     throw Error("not enough device memory: " + what + " need " + mebibytes(bytes) + " (" +
                 std::to_string(bytes) + " bytes)" + held + ", but " + backend_->memory_description() +
                 " holds " + mebibytes(capacity) + " (" + std::to_string(capacity) +
-                " bytes); use a smaller batch size, a smaller model or a device with more memory");
+                " bytes); use a smaller model or a device with more memory");
   }
   device_bytes_ += bytes;
 }
@@ -191,49 +237,124 @@ void Trainer::set_learning_rate(float learning_rate) {
   backend_->write_state(*state_, s);
 }
 
+std::uint64_t Trainer::dataset_bytes(std::int64_t samples, std::int64_t order_length,
+                                     bool float_values, bool weighted) const {
+  const std::int64_t sample_size = element_count(architecture_.input_shape());
+  return tensor_bytes(float_values ? ElementType::f32 : ElementType::u8, samples * sample_size) +
+         tensor_bytes(ElementType::u8, samples) + tensor_bytes(ElementType::u32, order_length) +
+         (weighted ? tensor_bytes(ElementType::f32, samples) : 0);
+}
+
+DeviceDataset Trainer::allocate_dataset(const std::string& name, std::int64_t samples,
+                                        std::int64_t order_length, bool float_values, bool weighted) {
+  DeviceDataset d;
+  d.count = samples;
+  d.sample_size = element_count(architecture_.input_shape());
+  d.float_values = float_values;
+  reserve(dataset_bytes(samples, order_length, float_values, weighted),
+          "the " + name + " data (" + std::to_string(samples) + " samples" +
+              (float_values ? " as float32" : "") + (weighted ? ", with sample weights" : "") + ")");
+  if (float_values) {
+    d.images = backend_->float_dataset(name + " values", d.sample_size, samples,
+                                       float_chunk_samples_override());
+  } else {
+    d.images = backend_->tensor(name + " images", ElementType::u8, samples * d.sample_size);
+  }
+  d.labels = backend_->tensor(name + " labels", ElementType::u8, samples);
+  d.order = backend_->tensor(name + " order", ElementType::u32, order_length);
+  if (weighted) d.sample_weights = backend_->tensor(name + " sample weights", ElementType::f32, samples);
+  return d;
+}
+
 DeviceDataset Trainer::upload(const Samples& x, std::span<const std::uint8_t> y,
                               const std::string& name, std::span<const float> sample_weights) {
-  DeviceDataset d;
-  d.count = x.count;
-  d.sample_size = element_count(architecture_.input_shape());
-  d.float_values = !x.values.empty();
-  const ElementType input_type = d.float_values ? ElementType::f32 : ElementType::u8;
-  reserve(tensor_bytes(input_type, x.count * d.sample_size) +
-              tensor_bytes(ElementType::u8, x.count) + tensor_bytes(ElementType::u32, x.count),
-          "the " + name + " data (" + std::to_string(x.count) + " samples" +
-              (d.float_values ? " as float32" : "") + ")");
+  if (!sample_weights.empty() && std::int64_t(sample_weights.size()) != x.count) {
+    throw Error("the " + name + " data has " + std::to_string(x.count) + " samples but " +
+                std::to_string(sample_weights.size()) + " sample weights");
+  }
+  DeviceDataset d = allocate_dataset(name, x.count, x.count, !x.values.empty(), !sample_weights.empty());
   if (d.float_values) {
-    d.images = backend_->float_dataset(name + " values", d.sample_size, x.count,
-                                       float_chunk_samples_override());
     backend_->write(*d.images, x.values.data(), x.values.size_bytes());
   } else {
-    d.images = backend_->tensor(name + " images", ElementType::u8, x.count * d.sample_size);
     backend_->write(*d.images, x.pixels.data(), std::size_t(x.count * d.sample_size));
   }
-  d.labels = backend_->tensor(name + " labels", ElementType::u8, x.count);
   if (y.empty()) {
     backend_->zero(*d.labels);  // predict: no labels; the gather still copies some
   } else {
     backend_->write(*d.labels, y.data(), y.size());
   }
-  d.order = backend_->tensor(name + " order", ElementType::u32, x.count);
-  if (!sample_weights.empty()) {
-    if (std::int64_t(sample_weights.size()) != x.count) {
-      throw Error("the " + name + " data has " + std::to_string(x.count) + " samples but " +
-                  std::to_string(sample_weights.size()) + " sample weights");
-    }
-    reserve(tensor_bytes(ElementType::f32, x.count), "the " + name + " data's sample weights");
-    d.sample_weights = backend_->tensor(name + " sample weights", ElementType::f32, x.count);
+  if (d.sample_weights) {
     backend_->write(*d.sample_weights, sample_weights.data(), sample_weights.size_bytes());
   }
   return d;
 }
 
-void Trainer::set_order(DeviceDataset& data, std::span<const std::uint32_t> order) {
+void Trainer::set_order(const DeviceDataset& data, std::span<const std::uint32_t> order) {
   backend_->write(*data.order, order.data(), order.size_bytes());
 }
 
+std::uint64_t Trainer::max_tensor_bytes() const {
+  const std::uint64_t device = backend_->max_tensor_bytes();
+  const std::uint64_t hook = max_tensor_bytes_override();
+  return hook ? std::min(device, hook) : device;
+}
+
+int Trainer::micro_batch_size(int batch) {
+  if (workspaces_.count(batch)) return batch;  // it fitted before
+  const std::uint64_t tensor_limit = max_tensor_bytes();
+  const std::uint64_t capacity = memory_capacity();
+  std::uint64_t gradient_bytes = 0;
+  if (!parameters_.empty() && !parameters_.front().micro_gradient) {
+    gradient_bytes = std::uint64_t(architecture_.total_params()) * 4;
+  }
+  int tried = 0;
+  for (int parts = 1; parts <= batch; ++parts) {
+    const int micro = (batch + parts - 1) / parts;
+    if (micro == tried) continue;  // ceil(batch / parts) repeats for large parts
+    tried = micro;
+    if (micro != batch && workspaces_.count(micro)) return micro;
+    const Plan plan = make_plan(architecture_, micro);
+    const std::uint64_t needed = plan.bytes() + (micro < batch ? gradient_bytes : 0);
+    if (largest_tensor_bytes(plan) <= tensor_limit &&
+        (capacity == 0 || device_bytes_ + needed <= capacity)) {
+      return micro;
+    }
+  }
+  return 1;  // nothing fits: allocating one sample's workspace says what does not
+}
+
 Workspace& Trainer::workspace(int batch) {
+  const int micro = micro_batch_size(batch);
+  if (micro < batch) ensure_micro_gradients();
+  return make_workspace(micro);
+}
+
+Workspace& Trainer::unsplit_workspace(int batch) {
+  Workspace& ws = make_workspace(batch);
+  // make_workspace allocates without asking the planner's limit; say here
+  // what a split would have avoided.
+  const std::uint64_t largest = largest_tensor_bytes(ws.plan);
+  if (largest > max_tensor_bytes()) {
+    throw Error("a batch of " + std::to_string(batch) + " samples needs a tensor of " +
+                mebibytes(largest) + ", over the " + mebibytes(max_tensor_bytes()) +
+                " one tensor may hold on " + backend_->max_tensor_description() +
+                "; give fewer samples");
+  }
+  return ws;
+}
+
+void Trainer::ensure_micro_gradients() {
+  if (parameters_.empty() || parameters_.front().micro_gradient) return;
+  reserve(std::uint64_t(architecture_.total_params()) * 4,
+          "the micro-batch gradients of a batch split to fit the device (" +
+              std::to_string(architecture_.total_params()) + " floats)");
+  for (Parameter& p : parameters_) {
+    p.micro_gradient = backend_->tensor(p.spec.name + " micro-batch gradient", ElementType::f32,
+                                        p.spec.size());
+  }
+}
+
+Workspace& Trainer::make_workspace(int batch) {
   auto it = workspaces_.find(batch);
   if (it != workspaces_.end()) return *it->second;
   auto ws = std::make_unique<Workspace>();
@@ -247,11 +368,12 @@ Workspace& Trainer::workspace(int batch) {
 }
 
 void Trainer::add_gather(OpList& ops, Workspace& ws, const DeviceDataset& data,
-                            int batch_size, int count, const DeviceTensor& state) {
+                            int batch_size, int count, const DeviceTensor& state, int first) {
   if (data.float_values) {
     ops.push_back(op::GatherFloatBatch{.sample_size = std::uint32_t(data.sample_size),
                                   .batch_size = std::uint32_t(batch_size),
                                   .count = std::uint32_t(count),
+                                  .first = std::uint32_t(first),
                                   .values = *data.images,
                                   .labels = *data.labels,
                                   .order = *data.order,
@@ -263,6 +385,7 @@ void Trainer::add_gather(OpList& ops, Workspace& ws, const DeviceDataset& data,
   ops.push_back(op::GatherBatch{.sample_size = std::uint32_t(data.sample_size),
                            .batch_size = std::uint32_t(batch_size),
                            .count = std::uint32_t(count),
+                           .first = std::uint32_t(first),
                            .images = *data.images,
                            .labels = *data.labels,
                            .order = *data.order,
@@ -366,7 +489,14 @@ void Trainer::add_forward(OpList& ops, Workspace& ws, int count, bool training,
   }
 }
 
-void Trainer::add_backward(OpList& ops, Workspace& ws, int count, int first_sample) {
+void Trainer::add_backward(OpList& ops, Workspace& ws, int count, int first_sample,
+                           bool accumulate) {
+  // Where each parameter gradient is written: the gradient the optimizer
+  // reads, or (a later micro-batch) its micro_gradient, added in below.
+  const auto gradient_of = [&](int handle) -> const DeviceTensor& {
+    const Parameter& p = parameter(handle);
+    return accumulate ? *p.micro_gradient : *p.gradient;
+  };
   const auto& layers = ws.plan.layers;
   for (std::size_t l = layers.size(); l-- > 0;) {
     const LayerPlan& lp = layers[l];
@@ -391,8 +521,8 @@ void Trainer::add_backward(OpList& ops, Workspace& ws, int count, int first_samp
           .x = ws[lp.input],
           .dy = ws[pool.linear_gradient],
           .winners = ws[lp.pool_winners],
-          .dkernel = *parameter(lp.parameters.kernel).gradient,
-          .dbias = *parameter(lp.parameters.bias).gradient});
+          .dkernel = gradient_of(lp.parameters.kernel),
+          .dbias = gradient_of(lp.parameters.bias)});
       continue;
     }
     const DeviceTensor& grad = ws[lp.linear_gradient];
@@ -402,9 +532,9 @@ void Trainer::add_backward(OpList& ops, Workspace& ws, int count, int first_samp
         ops.push_back(op::Conv2dBackwardKernel{.geometry = g,
                                           .x = ws[lp.input],
                                           .dy = grad,
-                                          .dkernel = *parameter(lp.parameters.kernel).gradient});
+                                          .dkernel = gradient_of(lp.parameters.kernel)});
         ops.push_back(op::Conv2dBackwardBias{
-            .geometry = g, .dy = grad, .dbias = *parameter(lp.parameters.bias).gradient});
+            .geometry = g, .dy = grad, .dbias = gradient_of(lp.parameters.bias)});
         if (lp.needs_input_gradient) {
           ops.push_back(op::Conv2dBackwardInput{.geometry = g,
                                            .dy = grad,
@@ -445,9 +575,9 @@ void Trainer::add_backward(OpList& ops, Workspace& ws, int count, int first_samp
         ops.push_back(op::DenseBackwardKernel{.geometry = g,
                                          .x = ws[lp.input],
                                          .dy = grad,
-                                         .dkernel = *parameter(lp.parameters.kernel).gradient});
+                                         .dkernel = gradient_of(lp.parameters.kernel)});
         ops.push_back(op::DenseBackwardBias{
-            .geometry = g, .dy = grad, .dbias = *parameter(lp.parameters.bias).gradient});
+            .geometry = g, .dy = grad, .dbias = gradient_of(lp.parameters.bias)});
         if (lp.needs_input_gradient) {
           ops.push_back(op::DenseBackwardInput{.geometry = g,
                                           .dy = grad,
@@ -482,6 +612,12 @@ void Trainer::add_backward(OpList& ops, Workspace& ws, int count, int first_samp
         break;
       case LayerKind::flatten:
         break;
+    }
+  }
+  if (accumulate) {
+    for (const Parameter& p : parameters_) {
+      ops.push_back(op::AccumulateGradient{
+          .count = p.spec.size(), .gradient = *p.micro_gradient, .total = *p.gradient});
     }
   }
 }
@@ -533,8 +669,8 @@ void Trainer::add_update(OpList& ops) {
 // averages the loss over the samples of the batch, so a partial last batch
 // divides by its own size (a rank's slice, by its global batch's).
 void Trainer::add_loss_and_metrics(OpList& ops, Workspace& ws, const DeviceDataset& data,
-                                      int batch_size, int count, const DeviceTensor& state,
-                                      const DeviceTensor& totals, int gradient_divisor) {
+                                   int batch_size, int count, const DeviceTensor& state,
+                                   const DeviceTensor& totals, int gradient_divisor, int first) {
   const Plan& plan = ws.plan;
   const DeviceTensor& dlogits = ws[plan.layers.back().linear_gradient];
   if (loss_ == Loss::binary_crossentropy) {
@@ -562,6 +698,7 @@ void Trainer::add_loss_and_metrics(OpList& ops, Workspace& ws, const DeviceDatas
   if (data.sample_weights) {
     ops.push_back(op::WeightSamples{.geometry = ClassesGeometry{count, plan.classes},
                                .batch_size = std::uint32_t(batch_size),
+                               .first = std::uint32_t(first),
                                .sample_weights = *data.sample_weights,
                                .order = *data.order,
                                .state = state,
@@ -602,12 +739,21 @@ std::unique_ptr<Program> Trainer::program(const std::string& name, const OpList&
   return b->finish();
 }
 
+void Trainer::add_gradients(OpList& ops, Workspace& ws, const DeviceDataset& data, int batch_size,
+                            int count, int gradient_divisor, int first_sample) {
+  const int micro = ws.plan.batch;
+  for (int first = 0; first < count; first += micro) {
+    const int n = std::min(micro, count - first);
+    add_gather(ops, ws, data, batch_size, n, *state_, first);
+    add_forward(ops, ws, n, true, false, first_sample + first);
+    add_loss_and_metrics(ops, ws, data, batch_size, n, *state_, *totals_, gradient_divisor, first);
+    add_backward(ops, ws, n, first_sample + first, /*accumulate=*/first > 0);
+  }
+}
+
 OpList Trainer::train_step_ops(Workspace& ws, const DeviceDataset& data, int batch_size, int count) {
   OpList ops;
-  add_gather(ops, ws, data, batch_size, count, *state_);
-  add_forward(ops, ws, count, true);
-  add_loss_and_metrics(ops, ws, data, batch_size, count, *state_, *totals_, count);
-  add_backward(ops, ws, count);
+  add_gradients(ops, ws, data, batch_size, count, count, 0);
   add_update(ops);
   ops.push_back(op::AdvanceStep{.state = *state_});
   return ops;
@@ -615,7 +761,8 @@ OpList Trainer::train_step_ops(Workspace& ws, const DeviceDataset& data, int bat
 
 std::unique_ptr<Program> Trainer::record_train_step(Workspace& ws, const DeviceDataset& data,
                                                     int batch_size, int count) {
-  return program("training step (batch " + std::to_string(count) + ")",
+  return program("training step (batch " + std::to_string(count) +
+                     split_text(count, ws.plan.batch) + ")",
                  train_step_ops(ws, data, batch_size, count));
 }
 
@@ -623,12 +770,9 @@ std::unique_ptr<Program> Trainer::record_train_gradients(Workspace& ws, const De
                                                          int batch_size, int count,
                                                          int gradient_divisor, int first_sample) {
   OpList ops;
-  add_gather(ops, ws, data, batch_size, count, *state_);
-  add_forward(ops, ws, count, true, false, first_sample);
-  add_loss_and_metrics(ops, ws, data, batch_size, count, *state_, *totals_, gradient_divisor);
-  add_backward(ops, ws, count, first_sample);
+  add_gradients(ops, ws, data, batch_size, count, gradient_divisor, first_sample);
   return program("training gradients (batch " + std::to_string(count) + " of " +
-                     std::to_string(gradient_divisor) + ")",
+                     std::to_string(gradient_divisor) + split_text(count, ws.plan.batch) + ")",
                  ops);
 }
 
@@ -642,15 +786,25 @@ std::unique_ptr<Program> Trainer::record_train_update() {
 std::unique_ptr<Program> Trainer::record_eval_step(Workspace& ws, const DeviceDataset& data,
                                                    int batch_size, int count) {
   OpList ops;
-  add_gather(ops, ws, data, batch_size, count, *eval_state_);
-  add_forward(ops, ws, count, false);
-  add_loss_and_metrics(ops, ws, data, batch_size, count, *eval_state_, *eval_totals_, count);
+  const int micro = ws.plan.batch;
+  for (int first = 0; first < count; first += micro) {
+    const int n = std::min(micro, count - first);
+    add_gather(ops, ws, data, batch_size, n, *eval_state_, first);
+    add_forward(ops, ws, n, false);
+    add_loss_and_metrics(ops, ws, data, batch_size, n, *eval_state_, *eval_totals_, count, first);
+  }
   ops.push_back(op::AdvanceStep{.state = *eval_state_});
-  return program("evaluation step (batch " + std::to_string(count) + ")", ops);
+  return program("evaluation step (batch " + std::to_string(count) + split_text(count, micro) + ")",
+                 ops);
 }
 
 std::unique_ptr<Program> Trainer::record_forward_step(Workspace& ws, const DeviceDataset& data,
                                                       int batch_size, int count) {
+  if (count > ws.plan.batch) {
+    throw Error("the forward pass of every layer's output runs " + std::to_string(count) +
+                " samples as one batch, but its workspace holds " + std::to_string(ws.plan.batch) +
+                " (use Trainer::unsplit_workspace)");
+  }
   OpList ops;
   add_gather(ops, ws, data, batch_size, count, *eval_state_);
   add_forward(ops, ws, count, false, /*every_layer_output=*/true);
@@ -661,14 +815,19 @@ std::unique_ptr<Program> Trainer::record_forward_step(Workspace& ws, const Devic
 OpList Trainer::predict_step_ops(Workspace& ws, const DeviceDataset& data, int batch_size, int count,
                                  const DeviceTensor& output) {
   OpList ops;
-  add_gather(ops, ws, data, batch_size, count, *eval_state_);
-  add_forward(ops, ws, count, false);
-  const DeviceTensor& result = add_outputs(ops, ws, count);
-  ops.push_back(op::StoreBatch{.count = std::int64_t(count) * ws.plan.classes,
-                               .stride = std::int64_t(batch_size) * ws.plan.classes,
-                               .source = result,
-                               .state = *eval_state_,
-                               .destination = output});
+  const int micro = ws.plan.batch;
+  for (int first = 0; first < count; first += micro) {
+    const int n = std::min(micro, count - first);
+    add_gather(ops, ws, data, batch_size, n, *eval_state_, first);
+    add_forward(ops, ws, n, false);
+    const DeviceTensor& result = add_outputs(ops, ws, n);
+    ops.push_back(op::StoreBatch{.count = std::int64_t(n) * ws.plan.classes,
+                                 .stride = std::int64_t(batch_size) * ws.plan.classes,
+                                 .first = std::int64_t(first) * ws.plan.classes,
+                                 .source = result,
+                                 .state = *eval_state_,
+                                 .destination = output});
+  }
   ops.push_back(op::AdvanceStep{.state = *eval_state_});
   return ops;
 }
@@ -676,7 +835,8 @@ OpList Trainer::predict_step_ops(Workspace& ws, const DeviceDataset& data, int b
 std::unique_ptr<Program> Trainer::record_predict_step(Workspace& ws, const DeviceDataset& data,
                                                       int batch_size, int count,
                                                       const DeviceTensor& output) {
-  return program("prediction step (batch " + std::to_string(count) + ")",
+  return program("prediction step (batch " + std::to_string(count) +
+                     split_text(count, ws.plan.batch) + ")",
                  predict_step_ops(ws, data, batch_size, count, output));
 }
 

@@ -38,6 +38,10 @@ struct Parameter {
   std::unique_ptr<DeviceTensor> m, v;      // Adam
   std::unique_ptr<DeviceTensor> velocity;  // SGD with momentum; RMSprop's mean square
   std::unique_ptr<DeviceTensor> momentum;  // RMSprop with momentum
+  // Where a micro-batch after the first writes its gradient before it is
+  // added to `gradient` (op::AccumulateGradient); only once some batch is
+  // split (Trainer::workspace).
+  std::unique_ptr<DeviceTensor> micro_gradient;
 
   // The optimizer's tensors for this parameter, in optimizer_state_names
   // order (checkpoint.hpp): those the compiled optimizer has.
@@ -63,7 +67,8 @@ struct DeviceDataset {
 };
 
 // The plan's tensors at one batch size, on the backend: activations and
-// gradients for batches of up to plan.batch samples.
+// gradients for batches of up to plan.batch samples. A bigger batch runs in
+// it as micro-batches of plan.batch samples (Trainer::workspace).
 struct Workspace {
   Plan plan;
   std::vector<std::unique_ptr<DeviceTensor>> tensors;  // indexed by TensorId
@@ -97,9 +102,42 @@ class Trainer {
   // and sample_weight, sample_weights_of), or empty for none.
   DeviceDataset upload(const Samples& x, std::span<const std::uint8_t> y, const std::string& name,
                        std::span<const float> sample_weights = {});
-  void set_order(DeviceDataset& data, std::span<const std::uint32_t> order);
+  // A dataset's tensors, counted against the budget but not written: room
+  // for `samples` samples (float values or uint8 pixels), their labels and
+  // (`weighted`) weights, and an order of `order_length` entries. A
+  // streamed dataset (streamed_dataset.hpp) holds a window of the data so.
+  DeviceDataset allocate_dataset(const std::string& name, std::int64_t samples,
+                                 std::int64_t order_length, bool float_values, bool weighted);
+  // The bytes allocate_dataset takes.
+  std::uint64_t dataset_bytes(std::int64_t samples, std::int64_t order_length, bool float_values,
+                              bool weighted) const;
+  // The memory the trainer may hold on its backend: the backend's
+  // memory_capacity, or less under the test hook VKNN_TEST_DEVICE_MEMORY_BYTES
+  // (0: no bound, the CPU's).
+  std::uint64_t memory_capacity() const;
+  // The largest tensor the plans may hold: the backend's max_tensor_bytes,
+  // or less under the test hook VKNN_TEST_MAX_TENSOR_BYTES.
+  std::uint64_t max_tensor_bytes() const;
+  void set_order(const DeviceDataset& data, std::span<const std::uint32_t> order);
 
+  // The workspace batches of up to `batch` samples run in. Where the plan
+  // at `batch` does not fit the device (a tensor over the backend's
+  // max_tensor_bytes, or more memory than is left), it is the plan at the
+  // largest micro-batch that fits (micro_batch_size), and the record_*
+  // functions below split each batch into micro-batches of ws.plan.batch
+  // samples inside the one recorded program: the same gathers (at their
+  // offsets in the batch), Dropout masks, losses and metrics, with the
+  // parameter gradients summed over the micro-batches before the update,
+  // so the step equals the unsplit one up to summation order.
   Workspace& workspace(int batch);
+  bool has_workspace(int batch) const { return workspaces_.count(batch) != 0; }
+  // The plan at exactly `batch` samples, never split (layer_outputs reads
+  // whole layer outputs from it); throws where it does not fit.
+  Workspace& unsplit_workspace(int batch);
+  // The samples per micro-batch a batch of `batch` runs as: `batch` where
+  // its plan fits, else ceil(batch / k) for the smallest k that fits (1 if
+  // none does: its allocation then names what does not fit).
+  int micro_batch_size(int batch);
 
   // The training step's ops: gather, forward, loss and metrics, backward,
   // the optimizer's updates and the step's advance, as the plan decided
@@ -155,8 +193,16 @@ class Trainer {
  private:
   // The helpers below append a part of a program's ops to `ops`.
   std::unique_ptr<Program> program(const std::string& name, const OpList& ops);
+  // `first`: the offset of these `count` samples within the step's batch
+  // of `batch_size` (a micro-batch's; 0 otherwise).
   void add_gather(OpList& ops, Workspace& ws, const DeviceDataset& data, int batch_size,
-                     int count, const DeviceTensor& state);
+                  int count, const DeviceTensor& state, int first = 0);
+  // Gather, forward, loss and metrics and backward for a batch of `count`
+  // samples, in micro-batches of ws.plan.batch where it is bigger: the
+  // parameter gradients of the batch, its loss gradient divided by
+  // `gradient_divisor`.
+  void add_gradients(OpList& ops, Workspace& ws, const DeviceDataset& data, int batch_size,
+                     int count, int gradient_divisor, int first_sample);
   // `training`: Dropout layers drop (with the step's mask); otherwise they
   // pass their input through, as in evaluate and predict.
   // `every_layer_output`: record a fused conv + pool pair (the plan's
@@ -170,19 +216,25 @@ class Trainer {
   // from the compile seed and the layer's position; its counters start at
   // `first_sample`'s first element.
   DropoutConfig dropout_config(const LayerPlan& lp, int first_sample) const;
-  void add_backward(OpList& ops, Workspace& ws, int count, int first_sample = 0);
+  // `accumulate`: write the parameter gradients into their micro_gradient
+  // tensors and add those to the gradients (a micro-batch after the first).
+  void add_backward(OpList& ops, Workspace& ws, int count, int first_sample = 0,
+                    bool accumulate = false);
   void add_update(OpList& ops);
   // The loss gradient is divided by `gradient_divisor` (the batch's count
   // in one process). A dataset with sample weights weights the losses, the
   // gradient and the accuracy (op::WeightSamples), picking the weights as
   // the gather picked the samples (`batch_size`, `state`).
   void add_loss_and_metrics(OpList& ops, Workspace& ws, const DeviceDataset& data,
-                               int batch_size, int count, const DeviceTensor& state,
-                               const DeviceTensor& totals, int gradient_divisor);
+                            int batch_size, int count, const DeviceTensor& state,
+                            const DeviceTensor& totals, int gradient_divisor, int first = 0);
   const DeviceTensor& add_outputs(OpList& ops, Workspace& ws, int count);
   // Counts `bytes` more against the backend's memory budget before they are
   // allocated; throws vknn::Error naming what did not fit and how much.
   void reserve(std::uint64_t bytes, const std::string& what);
+  Workspace& make_workspace(int batch);
+  // Allocates every parameter's micro_gradient, once.
+  void ensure_micro_gradients();
   const Parameter& parameter(int handle) const { return parameters_.at(std::size_t(handle)); }
 
   const Architecture& architecture_;

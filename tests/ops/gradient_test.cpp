@@ -124,6 +124,7 @@ const std::map<std::string_view, std::string_view> kNoGradient = {
     {"adam_update", "an optimizer update consumes gradients"},
     {"rmsprop_update", "an optimizer update consumes gradients"},
     {"sgd_update", "an optimizer update consumes gradients"},
+    {"accumulate_gradient", "sums gradients between the backward and the update (the op table checks it)"},
     {"store_batch", "copies a prediction into the output"},
     {"advance_step", "moves the step state on"},
 };

@@ -558,15 +558,18 @@ void add_rowwise(std::vector<OpCase>& cases) {
   // the gather picks samples), scaling the loss and its gradient rows.
   struct WeightShape {
     std::uint32_t samples, batch_size, count, classes, batch_index;
+    std::uint32_t first = 0;  // a micro-batch's rows within the batch
   };
   for (const WeightShape& s : {WeightShape{1, 1, 1, 1, 0}, WeightShape{10, 4, 4, 1, 1},
                                WeightShape{10, 4, 2, 10, 2},  // a partial last batch
-                               WeightShape{96, 32, 32, 10, 2}, WeightShape{33, 5, 3, 7, 6}}) {
+                               WeightShape{96, 32, 32, 10, 2}, WeightShape{33, 5, 3, 7, 6},
+                               WeightShape{10, 4, 2, 10, 1, 1}, WeightShape{33, 5, 2, 7, 5, 3}}) {
     OpCase weighting;
     weighting.op = "weight_samples";
     weighting.shape = "samples" + std::to_string(s.samples) + "_batch" + std::to_string(s.batch_size) +
                       "_count" + std::to_string(s.count) + "_classes" + std::to_string(s.classes) +
-                      "_index" + std::to_string(s.batch_index);
+                      "_index" + std::to_string(s.batch_index) +
+                      (s.first ? "_first" + std::to_string(s.first) : std::string());
     vknn::StepState state;
     state.batch_index = s.batch_index;
     TensorDesc order = input("order", s.samples, Fill::reversed);
@@ -583,6 +586,7 @@ void add_rowwise(std::vector<OpCase>& cases) {
     weighting.build = [s](ProgramBuilder& b, const Tensors& t) {
       b.record(op::WeightSamples{.geometry = ClassesGeometry{int(s.count), int(s.classes)},
                                  .batch_size = s.batch_size,
+                                 .first = s.first,
                                  .sample_weights = *t[0],
                                  .order = *t[1],
                                  .state = *t[2],
@@ -602,11 +606,12 @@ void add_rowwise(std::vector<OpCase>& cases) {
 // at the batch, and the outputs.
 struct GatherShape {
   std::uint32_t samples, sample_size, batch_size, count, batch_index;
+  std::uint32_t first = 0;  // a micro-batch's samples within the batch
 
   std::string name() const {
     return "samples" + std::to_string(samples) + "_size" + std::to_string(sample_size) +
            "_batch" + std::to_string(batch_size) + "_count" + std::to_string(count) + "_index" +
-           std::to_string(batch_index);
+           std::to_string(batch_index) + (first ? "_first" + std::to_string(first) : std::string());
   }
   std::vector<TensorDesc> tensors(TensorDesc dataset) const {
     vknn::StepState state;
@@ -626,6 +631,7 @@ void add_data(std::vector<OpCase>& cases) {
   const GatherShape shapes[] = {
       {1, 1, 1, 1, 0},   {10, 7, 4, 4, 1},    {10, 7, 4, 2, 2},  // partial last batch
       {96, 784, 32, 32, 2}, {300, 784, 256, 44, 1}, {33, 13, 5, 3, 6},  // the last 3 samples
+      {10, 7, 4, 2, 1, 2}, {96, 784, 32, 13, 2, 19},  // micro-batches: the end of a batch
   };
   for (const GatherShape& s : shapes) {
     OpCase gather;
@@ -638,6 +644,7 @@ void add_data(std::vector<OpCase>& cases) {
       b.record(op::GatherBatch{.sample_size = s.sample_size,
                                .batch_size = s.batch_size,
                                .count = s.count,
+                               .first = s.first,
                                .images = *t[0],
                                .labels = *t[1],
                                .order = *t[2],
@@ -664,6 +671,8 @@ void add_data(std::vector<OpCase>& cases) {
       {{96, 784, 96, 96, 0}, 13},  // every sample from 8 chunks, the last holding 5
       {{33, 13, 5, 3, 6}, 5},      // the last 3 positions (order is reversed: chunk 0)
       {{33, 13, 5, 5, 0}, 5},      // samples 32..28: chunks 6 and 5
+      {{7, 5, 4, 2, 1, 1}, 3},     // a micro-batch within batch 1
+      {{33, 13, 5, 2, 5, 3}, 5},
   };
   for (const FloatGatherShape& f : float_shapes) {
     const GatherShape& s = f.gather;
@@ -679,6 +688,7 @@ void add_data(std::vector<OpCase>& cases) {
       b.record(op::GatherFloatBatch{.sample_size = s.sample_size,
                                     .batch_size = s.batch_size,
                                     .count = s.count,
+                                    .first = s.first,
                                     .values = *t[0],
                                     .labels = *t[1],
                                     .order = *t[2],
@@ -689,19 +699,28 @@ void add_data(std::vector<OpCase>& cases) {
     gather.tolerance = kExact;  // a copy
     cases.push_back(gather);
   }
-  for (std::int64_t stride : {10, 320}) {
+  struct StoreShape {
+    std::int64_t stride, count, first;
+  };
+  for (const StoreShape& shape : {StoreShape{10, 10, 0}, StoreShape{320, 290, 0},  // a partial last batch
+                                  StoreShape{10, 4, 6}}) {  // a micro-batch at the end of its batch
     OpCase store;
     store.op = "store_batch";
-    const std::int64_t count = stride == 10 ? 10 : 290;  // a partial last batch
-    store.shape = "count" + std::to_string(count) + "_stride" + std::to_string(stride);
+    const std::int64_t stride = shape.stride, count = shape.count, first = shape.first;
+    store.shape = "count" + std::to_string(count) + "_stride" + std::to_string(stride) +
+                  (first ? "_first" + std::to_string(first) : std::string());
     vknn::StepState state;
     state.batch_index = 2;
     TensorDesc destination = input("destination", stride * 4, Fill::zeros);
     destination.output = true;
     store.tensors = {input("source", count), step_state(state), destination};
-    store.build = [count, stride](ProgramBuilder& b, const Tensors& t) {
-      b.record(op::StoreBatch{
-          .count = count, .stride = stride, .source = *t[0], .state = *t[1], .destination = *t[2]});
+    store.build = [count, stride, first](ProgramBuilder& b, const Tensors& t) {
+      b.record(op::StoreBatch{.count = count,
+                              .stride = stride,
+                              .first = first,
+                              .source = *t[0],
+                              .state = *t[1],
+                              .destination = *t[2]});
     };
     store.tolerance = kExact;
     cases.push_back(store);
@@ -784,6 +803,20 @@ void add_optimizers(std::vector<OpCase>& cases) {
                                        .momentum_buffer = momentum == 0.0f ? nullptr : t[4]});
           }));
     }
+    // The sum over a split batch's micro-batches: two gradients added in.
+    OpCase accumulate;
+    accumulate.op = "accumulate_gradient";
+    accumulate.shape = "n" + std::to_string(count) + "_2_micro_batches";
+    TensorDesc total = input("total", count);
+    total.output = true;
+    accumulate.tensors = {input("gradient", count), ranged("second_gradient", count, -2.0f, 2.0f),
+                          total};
+    accumulate.build = [count](ProgramBuilder& b, const Tensors& t) {
+      b.record(op::AccumulateGradient{.count = count, .gradient = *t[0], .total = *t[2]});
+      b.record(op::AccumulateGradient{.count = count, .gradient = *t[1], .total = *t[2]});
+    };
+    accumulate.tolerance = kExact;  // two additions, in the same order on both backends
+    cases.push_back(accumulate);
     for (float momentum : {0.0f, 0.9f}) {
       cases.push_back(update_case(
           momentum == 0.0f ? "sgd_update" : "sgd_update_momentum", count,

@@ -39,13 +39,17 @@ namespace {
 
 // Sizes both gathers take: positive, and a batch's count at most its size.
 void require_batch_counts(const char* op, std::uint32_t sample_size, std::uint32_t batch_size,
-                          std::uint32_t count, const std::string& context) {
+                          std::uint32_t count, std::uint32_t first, const std::string& context) {
   require_positive(op, "sample_size", sample_size, context);
   require_positive(op, "batch_size", batch_size, context);
   require_positive(op, "count", count, context);
   if (count > batch_size) {
     throw Error(std::string(op) + ": count must be at most batch_size (a partial last batch is " +
                 "smaller, never larger), got " + context);
+  }
+  if (std::uint64_t(first) + count > batch_size) {
+    throw Error(std::string(op) + ": first + count must be at most batch_size (a micro-batch " +
+                "lies within its batch), got first " + std::to_string(first) + ", " + context);
   }
 }
 
@@ -70,14 +74,14 @@ void require_gather_buffers(const char* op, std::uint32_t sample_size, std::uint
 void gather_batch(Recording& recording, std::uint32_t sample_size, std::uint32_t batch_size,
                   std::uint32_t count, const Buffer& images, const Buffer& labels,
                   const Buffer& order, const Buffer& state, const Buffer& x,
-                  const Buffer& labels_out) {
+                  const Buffer& labels_out, std::uint32_t first) {
   const char* op = "gather_batch";
   require_recording_open(op, recording);
   std::ostringstream context_stream;
   context_stream << "sample_size " << sample_size << ", batch_size " << batch_size << ", count "
                  << count;
   const std::string context = context_stream.str();
-  require_batch_counts(op, sample_size, batch_size, count, context);
+  require_batch_counts(op, sample_size, batch_size, count, first, context);
   require_fits_u32(op, "count * sample_size",
                                     std::uint64_t(count) * sample_size);
   require_bytes(op, "images", images, packed_bytes_size(sample_size),
@@ -90,7 +94,8 @@ void gather_batch(Recording& recording, std::uint32_t sample_size, std::uint32_t
   const std::uint64_t capacity = std::min(images.size() / sample_size, labels.size());
   const GatherPush push{sample_size, batch_size, count,
                         std::uint32_t(std::min<std::uint64_t>(capacity, 0xffffffffull)),
-                        std::uint32_t(std::min<std::uint64_t>(order.size() / 4, 0xffffffffull))};
+                        std::uint32_t(std::min<std::uint64_t>(order.size() / 4, 0xffffffffull)),
+                        first};
 
   const PipelineDesc desc = pipeline_1d("gather_batch", sizeof(GatherPush),
                                                  elementwise_width(recording.device()));
@@ -117,7 +122,8 @@ std::uint64_t float_chunk_capacity(const Device& device, std::uint32_t sample_si
 void gather_float_batch(Recording& recording, std::uint32_t sample_size, std::uint32_t batch_size,
                         std::uint32_t count, const std::vector<const Buffer*>& chunks,
                         std::uint32_t samples_per_chunk, const Buffer& labels, const Buffer& order,
-                        const Buffer& state, const Buffer& x, const Buffer& labels_out) {
+                        const Buffer& state, const Buffer& x, const Buffer& labels_out,
+                        std::uint32_t first) {
   const char* op = "gather_float_batch";
   require_recording_open(op, recording);
   std::ostringstream context_stream;
@@ -125,7 +131,7 @@ void gather_float_batch(Recording& recording, std::uint32_t sample_size, std::ui
                  << count << ", " << chunks.size() << " chunks of " << samples_per_chunk
                  << " samples";
   const std::string context = context_stream.str();
-  require_batch_counts(op, sample_size, batch_size, count, context);
+  require_batch_counts(op, sample_size, batch_size, count, first, context);
   require_positive(op, "samples_per_chunk", samples_per_chunk, context);
   if (chunks.empty() || chunks.size() > kFloatDatasetMaxChunks) {
     throw Error(std::string(op) + ": needs 1 to " + std::to_string(kFloatDatasetMaxChunks) +
@@ -153,7 +159,7 @@ void gather_float_batch(Recording& recording, std::uint32_t sample_size, std::ui
   const GatherFloatPush push{sample_size, batch_size, count,
                              std::uint32_t(std::min<std::uint64_t>(capacity, 0xffffffffull)),
                              std::uint32_t(std::min<std::uint64_t>(order.size() / 4, 0xffffffffull)),
-                             samples_per_chunk};
+                             samples_per_chunk, first};
 
   // Unused chunk bindings repeat chunk 0: every binding must hold a valid
   // descriptor, and the shader never reads past the chunks it was given.

@@ -29,7 +29,9 @@ std::uint64_t packed_bytes_size(std::uint64_t count);
 //   labels_out[i] = labels[s]                     (uint32)
 // images and labels are packed (upload_packed_bytes); order is uint32.
 // count is this recording's batch size: batch_size for a full batch, less
-// for the partial last batch, which gets its own recording.
+// for the partial last batch, which gets its own recording. `first`: the
+// offset of this recording's samples within the step's batch (a
+// micro-batch after the first; first + count <= batch_size).
 //
 // Guard: the samples the buffers hold (sample_capacity = the smaller of
 // images bytes / sample_size and labels bytes) and order's length bound
@@ -42,7 +44,7 @@ std::uint64_t packed_bytes_size(std::uint64_t count);
 void gather_batch(Recording& recording, std::uint32_t sample_size, std::uint32_t batch_size,
                   std::uint32_t count, const Buffer& images, const Buffer& labels,
                   const Buffer& order, const Buffer& state, const Buffer& x,
-                  const Buffer& labels_out);
+                  const Buffer& labels_out, std::uint32_t first = 0);
 
 // ---- float datasets ----
 // A float dataset is 4x its uint8 form and may exceed one storage buffer's
@@ -68,6 +70,7 @@ std::uint64_t float_chunk_capacity(const Device& device, std::uint32_t sample_si
 void gather_float_batch(Recording& recording, std::uint32_t sample_size, std::uint32_t batch_size,
                         std::uint32_t count, const std::vector<const Buffer*>& chunks,
                         std::uint32_t samples_per_chunk, const Buffer& labels, const Buffer& order,
-                        const Buffer& state, const Buffer& x, const Buffer& labels_out);
+                        const Buffer& state, const Buffer& x, const Buffer& labels_out,
+                        std::uint32_t first = 0);
 
 }  // namespace vknn::vk::ops

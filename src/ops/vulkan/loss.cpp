@@ -110,15 +110,17 @@ void count_correct(Recording& recording, const ClassesGeometry& geometry, const 
 
 void weight_samples(Recording& recording, const ClassesGeometry& geometry, std::uint32_t batch_size,
                     const Buffer& sample_weights, const Buffer& order, const Buffer& state,
-                    const Buffer& loss, const Buffer& dlogits, const Buffer& weights_out) {
+                    const Buffer& loss, const Buffer& dlogits, const Buffer& weights_out,
+                    std::uint32_t first) {
   const char* op = "weight_samples";
   require_recording_open(op, recording);
   require_positive(op, "batch", geometry.batch, geometry.describe());
   require_positive(op, "classes", geometry.classes, geometry.describe());
   require_positive(op, "batch_size", batch_size, "the stride of the step's batch index");
-  if (std::uint64_t(geometry.batch) > batch_size) {
+  if (std::uint64_t(first) + std::uint64_t(geometry.batch) > batch_size) {
     throw Error(std::string(op) + ": the batch's " + std::to_string(geometry.batch) +
-                " rows exceed batch_size " + std::to_string(batch_size));
+                " rows from row " + std::to_string(first) + " exceed batch_size " +
+                std::to_string(batch_size));
   }
   const std::int64_t size = std::int64_t(geometry.batch) * geometry.classes;
   require_fits_u32(op, "batch * classes", std::uint64_t(size));
@@ -131,7 +133,7 @@ void weight_samples(Recording& recording, const ClassesGeometry& geometry, std::
   const WeightSamplesPush push{
       batch_size, std::uint32_t(geometry.batch), std::uint32_t(geometry.classes),
       std::uint32_t(std::min<std::uint64_t>(sample_weights.size() / sizeof(float), 0xffffffffull)),
-      std::uint32_t(std::min<std::uint64_t>(order.size() / 4, 0xffffffffull))};
+      std::uint32_t(std::min<std::uint64_t>(order.size() / 4, 0xffffffffull)), first};
   record_rows(recording, "weight_samples", geometry,
               {&sample_weights, &order, &state, &loss, &dlogits, &weights_out}, push);
 }

@@ -58,7 +58,8 @@ using ::vknn::kMetricTotalsBytes;
 // dataset's labels hold one label.
 void weight_samples(Recording& recording, const ClassesGeometry& geometry, std::uint32_t batch_size,
                     const Buffer& sample_weights, const Buffer& order, const Buffer& state,
-                    const Buffer& loss, const Buffer& dlogits, const Buffer& weights_out);
+                    const Buffer& loss, const Buffer& dlogits, const Buffer& weights_out,
+                    std::uint32_t first = 0);
 
 // totals += (sum of loss[0..count), sum of correct[0..count), count), in one
 // workgroup, deterministically (no atomics): the same inputs give the same

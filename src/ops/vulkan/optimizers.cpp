@@ -35,6 +35,21 @@ void require_parameter_buffer(const char* op, const char* role, const Buffer& bu
 
 }  // namespace
 
+void accumulate_gradient(Recording& recording, std::uint64_t count, const Buffer& gradient,
+                         const Buffer& total) {
+  const char* op = "accumulate_gradient";
+  require_recording_open(op, recording);
+  require_positive(op, "count", count, "the parameter's elements");
+  require_fits_u32(op, "count", count);
+  require_parameter_buffer(op, "gradient", gradient, count);
+  require_parameter_buffer(op, "total", total, count);
+  record_grid_stride(recording,
+                     pipeline_1d("accumulate_gradient", sizeof(ElementCountPush),
+                                 elementwise_width(recording.device())),
+                     GridStrideOp::optimizer, count, {&gradient, &total},
+                     ElementCountPush{std::uint32_t(count)});
+}
+
 void sgd_update(Recording& recording, const SgdConfig& config, std::uint64_t count,
                 const Buffer& state, const Buffer& weights, const Buffer& gradients,
                 const Buffer* velocity) {

@@ -20,6 +20,11 @@
 
 namespace vknn::vk::ops {
 
+// total[i] += gradient[i], i < count (op::AccumulateGradient): the sum of a
+// parameter's gradient over the micro-batches of a split batch.
+void accumulate_gradient(Recording& recording, std::uint64_t count, const Buffer& gradient,
+                         const Buffer& total);
+
 // Keras SGD: velocity = momentum * velocity - lr * g; w += velocity.
 // With momentum 0: w -= lr * g, and velocity may be null (it is not
 // touched). config.momentum is baked in (a hyper-parameter, fixed for a

@@ -13,7 +13,7 @@ namespace vknn::vk::ops {
 
 void store_batch(Recording& recording, std::uint32_t count, std::uint32_t stride,
                  const Buffer& source,
-                 const Buffer& state, const Buffer& destination) {
+                 const Buffer& state, const Buffer& destination, std::uint32_t first) {
   using namespace detail;
   const char* op = "store_batch";
   require_recording_open(op, recording);
@@ -22,16 +22,17 @@ void store_batch(Recording& recording, std::uint32_t count, std::uint32_t stride
   require_bytes(op, "source", source, std::uint64_t(count) * 4, what);
   require_step_state(op, state);
   require_bytes(op, "destination", destination, std::uint64_t(count) * 4, what);
-  if (stride < count) {
-    throw Error("store_batch: stride " + std::to_string(stride) + " is smaller than count " +
-                std::to_string(count));
+  if (std::uint64_t(first) + count > stride) {
+    throw Error("store_batch: first " + std::to_string(first) + " + count " + std::to_string(count) +
+                " exceeds the stride " + std::to_string(stride) +
+                " (a batch, or a micro-batch within it, lies within one stride)");
   }
 
   const PipelineDesc desc = pipeline_1d("store_batch", sizeof(StoreBatchPush),
                                                  elementwise_width(recording.device()));
   record_grid_stride(recording, desc, GridStrideOp::batch_copy, count,
                      {&source, &state, &destination},
-                     StoreBatchPush{count, stride, std::uint32_t(destination.size() / 4)});
+                     StoreBatchPush{count, stride, std::uint32_t(destination.size() / 4), first});
 }
 
 }  // namespace vknn::vk::ops

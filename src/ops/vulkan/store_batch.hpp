@@ -11,6 +11,6 @@ namespace vknn::vk::ops {
 
 void store_batch(Recording& recording, std::uint32_t count, std::uint32_t stride,
                  const Buffer& source,
-                 const Buffer& state, const Buffer& destination);
+                 const Buffer& state, const Buffer& destination, std::uint32_t first = 0);
 
 }  // namespace vknn::vk::ops

@@ -34,6 +34,7 @@ struct WeightSamplesPush {
   std::uint32_t classes;
   std::uint32_t sample_capacity;
   std::uint32_t order_length;
+  std::uint32_t first;  // op::WeightSamples::first
 };
 
 // optimizer_sgd.comp.
@@ -60,6 +61,7 @@ struct GatherPush {
   std::uint32_t count;
   std::uint32_t sample_capacity;
   std::uint32_t order_length;
+  std::uint32_t first;  // op::GatherBatch::first
 };
 
 // gather_float_batch.comp.
@@ -70,6 +72,7 @@ struct GatherFloatPush {
   std::uint32_t sample_capacity;
   std::uint32_t order_length;
   std::uint32_t samples_per_chunk;
+  std::uint32_t first;  // op::GatherFloatBatch::first
 };
 
 // store_batch.comp.
@@ -77,6 +80,7 @@ struct StoreBatchPush {
   std::uint32_t count;
   std::uint32_t stride;
   std::uint32_t destination_count;
+  std::uint32_t first;  // op::StoreBatch::first
 };
 
 // sigmoid_forward.comp and metrics_count_correct_binary.comp.
