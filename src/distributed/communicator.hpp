@@ -3,10 +3,11 @@
 // no communicator and everything runs in one process.
 //
 // Only collectives whose result does not depend on the MPI library's
-// internal reduction order are offered: gathers (each rank's bytes, in rank
-// order) and a bitwise OR of integers. Floating-point sums are done by the
-// caller, in rank order, on every rank alike (gradient_sum.hpp), so that
-// every rank gets the same bits, run after run.
+// internal reduction order are offered: gathers and an all-to-all (each
+// rank's bytes, moved unchanged, in rank order) and a bitwise OR of
+// integers. Floating-point sums are done by the caller, in rank order
+// (rank_order_sum.hpp, rank_order_allreduce.hpp), so that every rank gets
+// the same bits, run after run.
 #pragma once
 
 #include <cstddef>
@@ -32,6 +33,13 @@ class Communicator {
   // send.size() == counts[rank()]); `receive` holds their sum, in rank order.
   virtual void allgatherv(std::span<const std::byte> send, std::span<const std::size_t> counts,
                           std::span<std::byte> receive) = 0;
+  // Every rank sends a piece to every rank: `send` is send_counts[0] bytes
+  // for rank 0, then send_counts[1] bytes for rank 1, ...; `receive` gets
+  // receive_counts[0] bytes from rank 0, then receive_counts[1] from rank
+  // 1, ... (each rank's receive_counts[q] is what rank q sends it). Sizes
+  // that disagree with the spans are refused.
+  virtual void alltoallv(std::span<const std::byte> send, std::span<const std::size_t> send_counts,
+                         std::span<std::byte> receive, std::span<const std::size_t> receive_counts) = 0;
   // The bitwise OR of every rank's `bits`.
   virtual std::uint32_t allreduce_or(std::uint32_t bits) = 0;
   // Ends every rank of the job now.

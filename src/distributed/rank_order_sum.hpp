@@ -4,9 +4,9 @@
 // different ranks (its algorithm and segmenting are the library's choice,
 // and may change with the message size or the network), and float addition
 // is not associative: ranks could drift apart by an ulp per step. So the
-// ranks' vectors are gathered (MPI_Allgather) and every rank adds them
-// itself, rank 0 first, then rank 1, ...: the same operations on the same
-// bits everywhere.
+// ranks' values are moved unchanged (an allgather, or for the gradients
+// rank_order_allreduce.hpp's alltoallv) and vknn adds them itself, rank 0
+// first, then rank 1, ...: the same operations on the same bits everywhere.
 #pragma once
 
 #include <cstddef>

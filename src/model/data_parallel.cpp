@@ -38,6 +38,12 @@ std::vector<MetricTotals> gather_totals(distributed::Communicator& communicator,
   return all;
 }
 
+std::size_t gradient_count(Trainer& trainer) {
+  std::size_t count = 0;
+  for (const Parameter& p : trainer.parameters()) count += std::size_t(p.spec.size());
+  return count;
+}
+
 }  // namespace
 
 MetricTotals global_totals(distributed::Communicator& communicator, const MetricTotals& mine) {
@@ -109,7 +115,8 @@ DataParallelTraining::DataParallelTraining(distributed::Communicator& communicat
                                            const DeviceDataset& data, int batch_size)
     : communicator_(communicator),
       trainer_(trainer),
-      shard_(data.count, batch_size, communicator.rank(), communicator.size()) {
+      shard_(data.count, batch_size, communicator.rank(), communicator.size()),
+      exchange_(communicator.rank(), communicator.size(), gradient_count(trainer)) {
   const int stride = shard_.local_stride();
   Workspace& ws = trainer.workspace(stride);
   full_ = trainer.record_train_gradients(ws, data, stride, stride, batch_size,
@@ -126,13 +133,6 @@ DataParallelTraining::DataParallelTraining(distributed::Communicator& communicat
   }
   update_ = trainer.record_train_update();
   timing_asked_ = timing_asked();
-  for (const Parameter& p : trainer.parameters()) gradient_count_ += p.spec.size();
-  // One row per rank: the gradients, then the metric totals (as
-  // sizeof(MetricTotals) / 4 floats' room).
-  constexpr std::size_t kTotalsFloats = sizeof(MetricTotals) / sizeof(float);
-  send_.resize(std::size_t(gradient_count_) + kTotalsFloats);
-  gathered_.resize(send_.size() * std::size_t(communicator.size()));
-  sum_.resize(std::size_t(gradient_count_));
 }
 
 void DataParallelTraining::start_epoch(const MetricTotals& first) {
@@ -151,47 +151,39 @@ void DataParallelTraining::run(std::int64_t step) {
   auto& backend = trainer_.backend();
   const bool last = step + 1 == shard_.steps();
   Program* gradients = last && shard_.global_count(step) != shard_.batch_size() ? partial_.get() : full_.get();
-  float* row = send_.data();
   if (gradients) {
     gradients->launch(true);
     backend.synchronize();
   }
   const Clock::time_point exchange = Clock::now();
+  const std::span<float> mine = exchange_.gradients();
   if (gradients) {
+    std::size_t at = 0;
     for (const Parameter& p : trainer_.parameters()) {
-      backend.read(*p.gradient, row, std::size_t(p.spec.size()) * sizeof(float));
-      row += p.spec.size();
+      backend.read(*p.gradient, mine.data() + at, std::size_t(p.spec.size()) * sizeof(float));
+      at += std::size_t(p.spec.size());
     }
   } else {
     // No samples of this step here: this rank adds nothing to the sum.
-    std::fill(send_.begin(), send_.begin() + gradient_count_, 0.0f);
-    row += gradient_count_;
+    std::fill(mine.begin(), mine.end(), 0.0f);
   }
-  const MetricTotals mine = backend.read_totals(trainer_.totals());
-  std::memcpy(row, &mine, sizeof mine);
+  const MetricTotals my_totals = backend.read_totals(trainer_.totals());
 
   if (timing_asked_) {
-    // Only when timing: a barrier, so that the allgather's time below is
-    // the transfer, not the wait for the slowest rank's backward.
+    // Only when timing: a barrier, so that the exchange's phases below are
+    // the transfers and the sum, not the wait for the slowest rank's
+    // backward (which the alltoallv would otherwise absorb).
     const Clock::time_point wait = Clock::now();
     communicator_.allreduce_or(0);
     timing_.wait_seconds += seconds_since(wait);
   }
-  const Clock::time_point collective = Clock::now();
-  communicator_.allgather(std::as_bytes(std::span(send_)), std::as_writable_bytes(std::span(gathered_)));
-  timing_.collective_seconds += seconds_since(collective);
+  totals_ = exchange_.run(communicator_, my_totals);
 
-  distributed::sum_in_rank_order(gathered_.data(), send_.size(), communicator_.size(), std::span(sum_));
-  std::vector<MetricTotals> per_rank(std::size_t(communicator_.size()));
-  for (std::size_t r = 0; r < per_rank.size(); ++r) {
-    std::memcpy(static_cast<void*>(&per_rank[r]), gathered_.data() + r * send_.size() + gradient_count_, sizeof(MetricTotals));
-  }
-  totals_ = distributed::sum_in_rank_order(per_rank);
-
-  const float* summed = sum_.data();
+  std::size_t at = 0;
+  const std::span<const float> summed = exchange_.summed();
   for (const Parameter& p : trainer_.parameters()) {
-    backend.write(*p.gradient, summed, std::size_t(p.spec.size()) * sizeof(float));
-    summed += p.spec.size();
+    backend.write(*p.gradient, summed.data() + at, std::size_t(p.spec.size()) * sizeof(float));
+    at += std::size_t(p.spec.size());
   }
   timing_.exchange_seconds += seconds_since(exchange);
   update_->launch(false);
@@ -205,10 +197,12 @@ void report_timing_if_asked(const DataParallelTraining::Timing& timing) {
   const double exchange = timing.exchange_seconds - timing.wait_seconds;
   std::fprintf(stderr,
                "vknn distributed timing (rank 0, %lld steps): step %.3f ms; waiting for the other ranks "
-               "%.3f ms; gradient exchange %.3f ms (%.1f%% of the step), of which MPI_Allgather %.3f ms\n",
+               "%.3f ms; gradient exchange %.3f ms (%.1f%% of the step), of which MPI_Alltoallv %.3f ms, "
+               "rank-order sum %.3f ms, MPI_Allgatherv %.3f ms\n",
                static_cast<long long>(timing.steps), 1e3 * timing.step_seconds / n,
                1e3 * timing.wait_seconds / n, 1e3 * exchange / n, 100.0 * exchange / timing.step_seconds,
-               1e3 * timing.collective_seconds / n);
+               1e3 * timing.phases.reduce_scatter / n, 1e3 * timing.phases.sum / n,
+               1e3 * timing.phases.allgather / n);
 }
 
 DataParallelEvaluation::DataParallelEvaluation(distributed::Communicator& communicator,

@@ -5,9 +5,10 @@
 // Training: each step, every rank runs its slice of the global batch
 // through the first program (gather, forward, loss and metrics, backward),
 // the host sums the gradients over the ranks in rank order (every rank gets
-// the same bits), writes them back, and runs the second program (the
-// optimizer update and the step advance). The metric totals travel with the
-// gradients, so every rank knows the global totals after every step.
+// the same bits; distributed/rank_order_allreduce.hpp), writes them back,
+// and runs the second program (the optimizer update and the step advance).
+// The metric totals travel with the gradients, so every rank knows the
+// global totals after every step.
 #pragma once
 
 #include <chrono>
@@ -19,6 +20,7 @@
 #include <vector>
 
 #include "distributed/communicator.hpp"
+#include "distributed/rank_order_allreduce.hpp"
 #include "distributed/same_on_every_rank.hpp"
 #include "distributed/sharding.hpp"
 #include "model/progress_bar.hpp"
@@ -73,25 +75,29 @@ class DataParallelTraining {
   struct Timing {
     std::int64_t steps = 0;
     double step_seconds = 0;      // whole steps, from launch to update launch
-    double exchange_seconds = 0;  // gradient read, wait, allgather, sum, write back
+    double exchange_seconds = 0;  // gradient read, wait, the exchange's phases, write back
     // Of which: waiting for the slowest rank to finish its backward (an
-    // extra barrier, only when timing, so that the next is the transfer
-    // alone) and the MPI_Allgather.
+    // extra barrier, only when timing, so that the phases after it are the
+    // exchange alone), and the exchange's three phases (MPI_Alltoallv, the
+    // rank-order sum of this rank's segment, MPI_Allgatherv).
     double wait_seconds = 0;
-    double collective_seconds = 0;
+    distributed::RankOrderAllreduce::Phases phases;
   };
-  const Timing& timing() const { return timing_; }
+  Timing timing() const {
+    Timing timing = timing_;
+    timing.phases = exchange_.phases();
+    return timing;
+  }
 
  private:
   distributed::Communicator& communicator_;
   Trainer& trainer_;
   distributed::Shard shard_;
   std::unique_ptr<Program> full_, partial_, update_;
-  std::int64_t gradient_count_ = 0;
-  std::vector<float> send_, gathered_, sum_;
+  distributed::RankOrderAllreduce exchange_;
   MetricTotals totals_;
   bool timing_asked_ = false;  // VKNN_DISTRIBUTED_TIMING
-  Timing timing_;
+  Timing timing_;  // all but the phases, which exchange_ keeps
 };
 
 // With VKNN_DISTRIBUTED_TIMING=1 in its environment, rank 0 prints to

@@ -32,6 +32,7 @@ from array import array
 MPIEXEC = os.environ.get("VKNN_MPIEXEC", "mpirun")
 PROBE = os.environ.get("VKNN_PROBE", "")
 TRAINER = os.environ.get("VKNN_TRAINER", "")
+ALLREDUCE_PROBE = os.environ.get("VKNN_ALLREDUCE_PROBE", "")
 
 # Weights after 10-11 Adam steps (lr 0.001): largest absolute difference
 # from the 1-rank run (measured: 1.9e-7 with 2 ranks, 2.3e-7 with 3).
@@ -338,6 +339,16 @@ class DistributedTest(unittest.TestCase):
                                                    "--batch-size", "2"])
         self.assertIn("more ranks than samples in a batch: the global batch of 2 samples cannot give "
                       "each of the 3 ranks one", text)
+
+    def test_the_exchange_gives_the_rank_order_sums_bits_on_two_and_three_ranks(self):
+        # The gradient exchange (alltoallv, each rank's segment summed in
+        # rank order, allgatherv) on MPI against the rank-order sum of every
+        # whole row and against the allgather exchange it replaced, bit for
+        # bit, for lengths that leave uneven segments (allreduce_probe.cpp).
+        for ranks in (2, 3):
+            result = run(mpirun_prefix(ranks) + [ALLREDUCE_PROBE])
+            for r in range(ranks):
+                self.assertIn("rank %d: exchange matches the rank-order sum for 6 lengths" % r, result.stdout)
 
     def test_validation_and_a_batch_callback_free_fit_agree_across_ranks(self):
         # Two epochs with validation on 3 ranks: every rank ends with the

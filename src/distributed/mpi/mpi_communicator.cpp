@@ -69,6 +69,22 @@ class MpiCommunicator final : public Communicator {
           "MPI_Allgatherv");
   }
 
+  void alltoallv(std::span<const std::byte> send, std::span<const std::size_t> send_counts,
+                 std::span<std::byte> receive, std::span<const std::size_t> receive_counts) override {
+    std::vector<int> sizes, offsets, receive_sizes, receive_offsets;
+    const std::size_t sent = counts_and_offsets(send_counts, sizes, offsets, "an alltoallv's send");
+    const std::size_t received =
+        counts_and_offsets(receive_counts, receive_sizes, receive_offsets, "an alltoallv's receive");
+    if (send.size() != sent || receive.size() != received) {
+      throw Error("distributed: alltoallv sizes disagree with the counts (send " + std::to_string(send.size()) +
+                  " bytes for " + std::to_string(sent) + ", receive " + std::to_string(receive.size()) +
+                  " bytes for " + std::to_string(received) + ")");
+    }
+    check(MPI_Alltoallv(send.data(), sizes.data(), offsets.data(), MPI_BYTE, receive.data(),
+                        receive_sizes.data(), receive_offsets.data(), MPI_BYTE, MPI_COMM_WORLD),
+          "MPI_Alltoallv");
+  }
+
   std::uint32_t allreduce_or(std::uint32_t bits) override {
     std::uint32_t result = 0;
     check(MPI_Allreduce(&bits, &result, 1, MPI_UINT32_T, MPI_BOR, MPI_COMM_WORLD), "MPI_Allreduce");
@@ -83,6 +99,26 @@ class MpiCommunicator final : public Communicator {
   }
 
  private:
+  // MPI's int counts and offsets of consecutive pieces, one per rank;
+  // returns their total in bytes.
+  std::size_t counts_and_offsets(std::span<const std::size_t> counts, std::vector<int>& sizes,
+                                 std::vector<int>& offsets, const char* what) const {
+    if (counts.size() != std::size_t(size_)) {
+      throw Error(std::string("distributed: ") + what + " has " + std::to_string(counts.size()) +
+                  " counts for " + std::to_string(size_) + " ranks");
+    }
+    sizes.assign(counts.size(), 0);
+    offsets.assign(counts.size(), 0);
+    std::size_t total = 0;
+    for (std::size_t r = 0; r < counts.size(); ++r) {
+      sizes[r] = mpi_count(counts[r], what);
+      offsets[r] = mpi_count(total, what);
+      total += counts[r];
+    }
+    mpi_count(total, what);
+    return total;
+  }
+
   int rank_ = 0, size_ = 1;
 };
 
