@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "model/batch_programs.hpp"
+#include "model/byte_size_text.hpp"
 #include "model/call_checks.hpp"
 #include "model/checkpoint.hpp"
 #include "model/data_parallel.hpp"
@@ -175,10 +176,11 @@ History Sequential::run_fit(const Samples& x, std::span<const std::uint8_t> y,
                                                         choice.window_batches);
     if (verbose && options.output) {
       std::fprintf(options.output,
-                   "Streaming the training data (%lld samples, %.1f MiB on the device; %.1f MiB left "
-                   "beside the model) in windows of %lld batches\n",
-                   (long long)x.count, double(choice.data_bytes) / 1048576.0,
-                   double(choice.free_bytes) / 1048576.0, (long long)choice.window_batches);
+                   "Streaming the training data (%lld samples, %s on the device; %s left beside the "
+                   "model) in windows of %lld batch%s\n",
+                   (long long)x.count, model::byte_size_text(choice.data_bytes).c_str(),
+                   model::byte_size_text(choice.free_bytes).c_str(), (long long)choice.window_batches,
+                   choice.window_batches == 1 ? "" : "es");
     }
   } else {
     resident = trainer.upload(x, y, "training", train_weights);

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "model/byte_size_text.hpp"
 #include "model/plan.hpp"
 #include "vknn/error.hpp"
 
@@ -11,11 +12,7 @@ namespace vknn::model {
 
 namespace {
 
-std::string mib(std::uint64_t bytes) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%.1f MiB", double(bytes) / (1024.0 * 1024.0));
-  return text;
-}
+std::string mib(std::uint64_t bytes) { return byte_size_text(bytes); }
 
 }  // namespace
 
@@ -70,8 +67,8 @@ StreamingChoice choose_streaming(Trainer& trainer, const Samples& x, bool weight
     throw Error("fit: the training data (" + std::to_string(x.count) + " samples, " +
                 mib(choice.data_bytes) + ") does not fit the device, and not even one batch of " +
                 std::to_string(batch_size) + " samples (" + mib(per_sample * std::uint64_t(batch_size)) +
-                ") fits beside the model and its workspace to stream it (" + mib(free) +
-                " left, one tensor at most " + mib(max_tensor) +
+                ") fits beside the model and its workspace to stream it (" + mib(free) + " left" +
+                (max_tensor == UINT64_MAX ? std::string() : ", one tensor at most " + mib(max_tensor)) +
                 "); use a smaller batch size, a smaller model or a device with more memory");
   }
   return choice;

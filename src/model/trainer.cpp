@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <sstream>
 
+#include "model/byte_size_text.hpp"
 #include "model/initializers.hpp"
 #include "model/seeding.hpp"
 #include "vknn/error.hpp"
@@ -21,11 +22,7 @@ G with_batch(G g, int batch) {
   return g;
 }
 
-std::string mebibytes(std::uint64_t bytes) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%.1f MiB", double(bytes) / (1024.0 * 1024.0));
-  return text;
-}
+std::string mebibytes(std::uint64_t bytes) { return byte_size_text(bytes); }
 
 std::uint64_t tensor_bytes(ElementType type, std::int64_t count) {
   return type == ElementType::u8 ? (std::uint64_t(count) + 3) / 4 * 4 : std::uint64_t(count) * 4;
@@ -251,9 +248,10 @@ DeviceDataset Trainer::allocate_dataset(const std::string& name, std::int64_t sa
   d.count = samples;
   d.sample_size = element_count(architecture_.input_shape());
   d.float_values = float_values;
-  reserve(dataset_bytes(samples, order_length, float_values, weighted),
-          "the " + name + " data (" + std::to_string(samples) + " samples" +
-              (float_values ? " as float32" : "") + (weighted ? ", with sample weights" : "") + ")");
+  const std::uint64_t bytes = dataset_bytes(samples, order_length, float_values, weighted);
+  reserve(bytes, "the " + name + " data (" + std::to_string(samples) + " samples" +
+                     (float_values ? " as float32" : "") + (weighted ? ", with sample weights" : "") + ")");
+  d.budget = BudgetShare(&device_bytes_, bytes);
   if (float_values) {
     d.images = backend_->float_dataset(name + " values", d.sample_size, samples,
                                        float_chunk_samples_override());

@@ -7,6 +7,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "backend/backend.hpp"
@@ -54,6 +55,34 @@ struct Parameter {
   }
 };
 
+// Bytes counted against a trainer's memory budget (Trainer::reserve),
+// given back when the holder is destroyed: a dataset lives for one fit,
+// evaluate or predict, and the next one may use its room.
+class BudgetShare {
+ public:
+  BudgetShare() = default;
+  BudgetShare(std::uint64_t* held, std::uint64_t bytes) : held_(held), bytes_(bytes) {}
+  BudgetShare(BudgetShare&& other) noexcept
+      : held_(std::exchange(other.held_, nullptr)), bytes_(other.bytes_) {}
+  BudgetShare& operator=(BudgetShare&& other) noexcept {
+    if (this != &other) {
+      release();
+      held_ = std::exchange(other.held_, nullptr);
+      bytes_ = other.bytes_;
+    }
+    return *this;
+  }
+  ~BudgetShare() { release(); }
+
+ private:
+  void release() {
+    if (held_) *held_ -= bytes_;
+    held_ = nullptr;
+  }
+  std::uint64_t* held_ = nullptr;
+  std::uint64_t bytes_ = 0;
+};
+
 // A dataset resident on the backend: the inputs (uint8 pixels, or float
 // values in a Backend::float_dataset), uint8 labels, the order in which
 // batches take the samples, and (only under Keras's class_weight or
@@ -64,6 +93,7 @@ struct DeviceDataset {
   std::int64_t count = 0;
   std::int64_t sample_size = 0;
   bool float_values = false;  // images holds floats, gathered as they are
+  BudgetShare budget;         // its bytes in the trainer's device_bytes()
 };
 
 // The plan's tensors at one batch size, on the backend: activations and

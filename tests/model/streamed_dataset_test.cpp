@@ -144,6 +144,20 @@ TEST(StreamedDataset, NotEvenOneBatchBesideTheModelIsRefusedWithTheBytes) {
   EXPECT_NE(message.find("smaller batch size"), std::string::npos) << message;
 }
 
+TEST(DeviceBudget, ADatasetGivesItsBytesBackWhenItIsDestroyed) {
+  const Architecture architecture = Architecture::build(small_model());
+  Trainer trainer(architecture, SGD(0.05f), vknn_test::on(BackendKind::cpu));
+  const auto images = vknn_test::synthetic_images(kSamples, 10, 3, 11);
+  const std::uint64_t model_bytes = trainer.device_bytes();
+  {
+    DeviceDataset data = trainer.upload(images.samples(), images.labels, "data");
+    EXPECT_EQ(trainer.device_bytes(), model_bytes + trainer.dataset_bytes(kSamples, kSamples, false, false));
+    DeviceDataset moved = std::move(data);  // counted once, whoever holds it
+    EXPECT_EQ(trainer.device_bytes(), model_bytes + trainer.dataset_bytes(kSamples, kSamples, false, false));
+  }
+  EXPECT_EQ(trainer.device_bytes(), model_bytes);
+}
+
 TEST(StreamedDataset, DataThatFitsStaysResident) {
   const Architecture architecture = Architecture::build(small_model());
   Trainer trainer(architecture, SGD(0.05f), vknn_test::on(BackendKind::cpu));
