@@ -153,6 +153,7 @@ History Sequential::run_fit(const Samples& x, std::span<const std::uint8_t> y,
 
   // Upload once, record once.
   DeviceDataset train = trainer.upload(x, y, "training", train_weights);
+  if (options.augmentation) trainer.set_augmentation(train, *options.augmentation);
   const bool weighted = !train_weights.empty();
   BatchPrograms steps;
   std::unique_ptr<model::DataParallelTraining> parallel;

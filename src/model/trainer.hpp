@@ -5,6 +5,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -60,6 +61,9 @@ struct DeviceDataset {
   std::int64_t count = 0;
   std::int64_t sample_size = 0;
   bool float_values = false;  // images holds floats, gathered as they are
+  // Training data only (Trainer::set_augmentation): the gather draws and
+  // applies each sample's transform (op::GatherAugmentedBatch).
+  std::optional<Augmentation> augmentation;
 };
 
 // The plan's tensors at one batch size, on the backend: activations and
@@ -98,6 +102,11 @@ class Trainer {
   DeviceDataset upload(const Samples& x, std::span<const std::uint8_t> y, const std::string& name,
                        std::span<const float> sample_weights = {});
   void set_order(DeviceDataset& data, std::span<const std::uint32_t> order);
+  // Augments `data` (the training data) from now on: every gather of it
+  // draws and applies Keras's random transform on the device. Checks the
+  // settings and that the model's input is a picture (height, width,
+  // channels); settings at their defaults leave the plain gather.
+  void set_augmentation(DeviceDataset& data, const Augmentation& augmentation) const;
 
   Workspace& workspace(int batch);
 
