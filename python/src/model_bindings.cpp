@@ -129,8 +129,10 @@ py::dict fit(Sequential& model, const py::array& x, const Bytes& y, int epochs, 
              std::optional<Bytes> val_y, std::vector<std::shared_ptr<Callback>> native_callbacks,
              py::object dispatcher, bool forward_batches, std::map<int, double> class_weight,
              const Weights& sample_weight, const Weights& val_sample_weight, std::int64_t steps_per_epoch,
-             std::int64_t validation_steps, int validation_batch_size) {
+             std::int64_t validation_steps, int validation_batch_size,
+             std::optional<py::dict> augmentation) {
   FitOptions options;
+  if (augmentation) options.augmentation = augmentation_of(*augmentation);
   options.epochs = epochs;
   options.initial_epoch = initial_epoch;
   options.batch_size = batch_size;
@@ -361,7 +363,7 @@ void bind_model(py::module_& m) {
            py::arg("forward_batches"), py::arg("class_weight") = std::map<int, double>{},
            py::arg("sample_weight") = py::none(), py::arg("val_sample_weight") = py::none(),
            py::arg("steps_per_epoch") = 0, py::arg("validation_steps") = 0,
-           py::arg("validation_batch_size") = 0)
+           py::arg("validation_batch_size") = 0, py::arg("augmentation") = py::none())
       .def("evaluate", &evaluate, py::arg("x"), py::arg("y"), py::arg("batch_size"),
            py::arg("verbose"), py::arg("sample_weight") = py::none())
       .def("predict", &predict, py::arg("x"), py::arg("batch_size"), py::arg("verbose"))

@@ -75,5 +75,6 @@ PYBIND11_MODULE(_vknn, m) {
   vknn::python::bind_model(m);
   vknn::python::bind_datasets(m);
   vknn::python::bind_image_folders(m);
+  vknn::python::bind_augmentation(m);
   vknn::python::bind_distributed(m);
 }

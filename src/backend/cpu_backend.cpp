@@ -101,6 +101,28 @@ class CpuProgramBuilder final : public ProgramBuilder {
                                      u32(op.order), first, op.count, f32(op.x), u32(op.labels_out));
     });
   }
+  void encode(const op::GatherAugmentedBatch& op) {
+    const std::int64_t sample_size = std::int64_t(op.height) * op.width * op.channels;
+    const bool float_values = op.images.type() == ElementType::f32;
+    const std::int64_t samples = sample_size > 0 ? op.images.count() / sample_size : 0;
+    add([op, samples, float_values] {
+      const StepState& state = state_of(op.state);
+      const std::int64_t first = std::int64_t(state.batch_index) * op.batch_size + op.first;
+      if (first + op.count > op.order.count()) {
+        throw Error("gather_augmented_batch: batch runs past the sample order");
+      }
+      for (std::uint32_t i = 0; i < op.count; ++i) {
+        if (u32(op.order)[first + i] >= samples) {
+          throw Error("gather_augmented_batch: sample index out of range");
+        }
+      }
+      cpu::gather_augmented_batch<float>(
+          op.augmentation, op.height, op.width, op.channels,
+          float_values ? nullptr : cpu(op.images).u8(), float_values ? f32(op.images) : nullptr,
+          cpu(op.labels).u8(), u32(op.order), first, op.count, state.iterations, f32(op.x),
+          u32(op.labels_out));
+    });
+  }
   void encode(const op::Conv2dForward& op) {
     add([op] {
       cpu::conv2d_forward<float>(op.geometry, f32(op.x), f32(op.kernel), f32(op.bias), f32(op.y),

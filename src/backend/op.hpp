@@ -25,6 +25,7 @@
 #include <variant>
 
 #include "backend/tensor.hpp"
+#include "vknn/data/augmentation.hpp"
 #include "vknn/ops/geometry.hpp"
 
 namespace vknn::backend {
@@ -66,6 +67,23 @@ struct GatherFloatBatch {
   Required<std::uint32_t> sample_size, batch_size, count;
   std::uint32_t first = 0;
   const DeviceTensor &values, &labels, &order, &state;
+  const DeviceTensor &x, &labels_out;
+};
+
+// A gather with Keras's ImageDataGenerator augmentation (vknn/data/
+// augmentation.hpp) fused in: sample i = order[state.batch_index *
+// batch_size + first + i] of `images` (a uint8 tensor, converted / 255 as
+// GatherBatch does, or a float dataset, as GatherFloatBatch) is gathered
+// through its own random affine transform, drawn from (the sample,
+// state.iterations) under augmentation.seed, sampled bilinearly with the
+// fill mode (vknn::cpu::gather_augmented_batch). Pictures are HWC, height x
+// width x channels. `first`: this recording's offset within the step's
+// batch (micro-batches); the draw does not depend on it.
+struct GatherAugmentedBatch {
+  static constexpr std::string_view name = "gather_augmented_batch";
+  Required<Augmentation> augmentation;
+  Required<std::uint32_t> height, width, channels, batch_size, first, count;
+  const DeviceTensor &images, &labels, &order, &state;
   const DeviceTensor &x, &labels_out;
 };
 
@@ -448,7 +466,8 @@ struct WithElementwise<std::variant<O...>, op::FunctionList<F...>> {
 
 // Every op: the ones above, then each elementwise function's forward and
 // backward.
-using Op = detail::WithElementwise<std::variant<op::GatherBatch, op::GatherFloatBatch, op::Conv2dForward,
+using Op = detail::WithElementwise<std::variant<op::GatherBatch, op::GatherFloatBatch,
+                        op::GatherAugmentedBatch, op::Conv2dForward,
                         op::Conv2dBackwardInput, op::Conv2dBackwardKernel, op::Conv2dBackwardBias,
                         op::Maxpool2dForward, op::Maxpool2dBackward,
                         op::Conv2dReluMaxpool2dForward, op::Maxpool2dBackwardFromWinners,

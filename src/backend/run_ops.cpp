@@ -79,4 +79,72 @@ std::vector<float> run_maxpool2d(const Pool2DGeometry& g, std::span<const float>
   });
 }
 
+std::vector<float> run_augmented_gather(const Augmentation& augmentation, int height, int width,
+                                        int channels, std::span<const std::uint8_t> pixels,
+                                        std::span<const float> values,
+                                        std::span<const std::uint32_t> samples,
+                                        std::uint32_t step, OpTarget target) {
+  const char* op = "run_augmented_gather";
+  augmentation.validate();
+  if (height < 1 || width < 1 || channels < 1) {
+    throw Error(std::string(op) + ": pictures need height, width and channels >= 1, got " +
+                std::to_string(height) + "x" + std::to_string(width) + "x" + std::to_string(channels));
+  }
+  if (pixels.empty() == values.empty()) {
+    throw Error(std::string(op) + ": give the dataset as uint8 pixels or as float values (" +
+                (pixels.empty() ? "neither" : "both") + " given)");
+  }
+  const std::int64_t sample_size = std::int64_t(height) * width * channels;
+  const std::size_t given = pixels.empty() ? values.size() : pixels.size();
+  if (given % std::size_t(sample_size) != 0) {
+    throw Error(std::string(op) + ": the dataset's " + std::to_string(given) +
+                " values are not whole pictures of " + std::to_string(height) + "x" +
+                std::to_string(width) + "x" + std::to_string(channels));
+  }
+  const std::int64_t count = std::int64_t(given) / sample_size;
+  if (samples.empty()) throw Error(std::string(op) + ": no samples to gather");
+  for (std::uint32_t s : samples) {
+    if (s >= count) {
+      throw Error(std::string(op) + ": sample " + std::to_string(s) + " is not below the " +
+                  std::to_string(count) + " pictures of the dataset");
+    }
+  }
+  auto backend = backend_for(target);
+  std::unique_ptr<backend::DeviceTensor> dataset;
+  if (pixels.empty()) {
+    dataset = backend->float_dataset("augmented gather values", sample_size, count);
+    backend->write(*dataset, values.data(), values.size_bytes());
+  } else {
+    dataset = backend->tensor("augmented gather pixels", backend::ElementType::u8, std::int64_t(given));
+    backend->write(*dataset, pixels.data(), pixels.size());
+  }
+  auto labels = backend->tensor("augmented gather labels", backend::ElementType::u8, count);
+  backend->zero(*labels);
+  const std::int64_t n = std::int64_t(samples.size());
+  auto order = backend->tensor("augmented gather order", backend::ElementType::u32, n);
+  backend->write(*order, samples.data(), samples.size_bytes());
+  auto state = backend->tensor("augmented gather step", backend::ElementType::u32,
+                               std::int64_t(kStepStateBytes / 4));
+  StepState at;
+  at.iterations = step;
+  backend->write_state(*state, at);
+  auto x = backend->tensor("augmented gather x", backend::ElementType::f32, n * sample_size);
+  auto labels_out = backend->tensor("augmented gather labels out", backend::ElementType::u32, n);
+  return run_one(*backend, op, *x, n * sample_size, [&](backend::ProgramBuilder& b) {
+    b.record(backend::op::GatherAugmentedBatch{.augmentation = augmentation,
+                                               .height = std::uint32_t(height),
+                                               .width = std::uint32_t(width),
+                                               .channels = std::uint32_t(channels),
+                                               .batch_size = std::uint32_t(n),
+                                               .first = 0,
+                                               .count = std::uint32_t(n),
+                                               .images = *dataset,
+                                               .labels = *labels,
+                                               .order = *order,
+                                               .state = *state,
+                                               .x = *x,
+                                               .labels_out = *labels_out});
+  });
+}
+
 }  // namespace vknn

@@ -25,6 +25,7 @@
 #include "ops/vulkan/conv2d.hpp"
 #include "ops/vulkan/conv2d_relu_maxpool2d.hpp"
 #include "ops/vulkan/dense.hpp"
+#include "ops/vulkan/augmented_gather.hpp"
 #include "ops/vulkan/gather.hpp"
 #include "ops/vulkan/loss.hpp"
 #include "ops/vulkan/maxpool2d.hpp"
@@ -249,6 +250,24 @@ class VulkanProgramBuilder final : public ProgramBuilder {
                                 u32_count(dataset->samples_per_chunk, "gather_float_batch"),
                                 buf(op.labels), buf(op.order), buf(op.state), buf(op.x),
                                 buf(op.labels_out), op.first);
+  }
+  void encode(const op::GatherAugmentedBatch& op) {
+    const vk::ops::AugmentedGatherSizes sizes{op.height, op.width, op.channels,
+                                              op.batch_size, op.first, op.count};
+    if (const VulkanFloatDataset* dataset = float_dataset_of(op.images)) {
+      vk::ops::gather_augmented_batch(
+          rec(), op.augmentation, sizes, true, dataset->chunk_list(),
+          u32_count(dataset->samples_per_chunk, "gather_augmented_batch"), buf(op.labels),
+          buf(op.order), buf(op.state), buf(op.x), buf(op.labels_out));
+      return;
+    }
+    if (op.images.type() != ElementType::u8) {
+      throw Error("gather_augmented_batch: tensor '" + op.images.name() +
+                  "' is neither uint8 pixels nor a float dataset (Backend::float_dataset)");
+    }
+    vk::ops::gather_augmented_batch(rec(), op.augmentation, sizes, false, {&buf(op.images)}, 0,
+                                    buf(op.labels), buf(op.order), buf(op.state), buf(op.x),
+                                    buf(op.labels_out));
   }
   void encode(const op::Conv2dForward& op) {
     vk::ops::conv2d_forward(rec(), op.geometry, buf(op.x), buf(op.kernel), buf(op.bias), buf(op.y),

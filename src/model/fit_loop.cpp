@@ -185,7 +185,8 @@ History Sequential::run_fit(const Samples& x, std::span<const std::uint8_t> y,
   } else {
     resident = trainer.upload(x, y, "training", train_weights);
   }
-  const DeviceDataset& train = streamed ? streamed->device() : resident;
+  DeviceDataset& train = streamed ? streamed->device() : resident;
+  if (options.augmentation) trainer.set_augmentation(train, *options.augmentation);
   BatchPrograms steps;
   std::unique_ptr<model::DataParallelTraining> parallel;
   if (ranks) {

@@ -46,6 +46,7 @@ class StreamedDataset {
 
   // The window, as the step programs read it.
   const DeviceDataset& device() const { return window_; }
+  DeviceDataset& device() { return window_; }
   std::int64_t window_samples() const { return window_samples_; }
 
   // A new epoch order (a permutation of the samples); the first window

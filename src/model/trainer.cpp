@@ -365,8 +365,39 @@ Workspace& Trainer::make_workspace(int batch) {
   return *workspaces_.emplace(batch, std::move(ws)).first->second;
 }
 
+void Trainer::set_augmentation(DeviceDataset& data, const Augmentation& augmentation) const {
+  augmentation.validate();
+  if (augmentation.is_identity()) {
+    data.augmentation.reset();
+    return;
+  }
+  const Shape& input = architecture_.input_shape();
+  if (input.size() != 3) {
+    throw Error("fit: augmentation transforms pictures, but the model's input " +
+                format_shape(input) + " is not (height, width, channels)");
+  }
+  data.augmentation = augmentation;
+}
+
 void Trainer::add_gather(OpList& ops, Workspace& ws, const DeviceDataset& data,
                             int batch_size, int count, const DeviceTensor& state, int first) {
+  if (data.augmentation) {
+    const Shape& picture = architecture_.input_shape();
+    ops.push_back(op::GatherAugmentedBatch{.augmentation = *data.augmentation,
+                                           .height = std::uint32_t(picture[0]),
+                                           .width = std::uint32_t(picture[1]),
+                                           .channels = std::uint32_t(picture[2]),
+                                           .batch_size = std::uint32_t(batch_size),
+                                           .first = std::uint32_t(first),
+                                           .count = std::uint32_t(count),
+                                           .images = *data.images,
+                                           .labels = *data.labels,
+                                           .order = *data.order,
+                                           .state = state,
+                                           .x = ws[ws.plan.input],
+                                           .labels_out = ws[ws.plan.labels]});
+    return;
+  }
   if (data.float_values) {
     ops.push_back(op::GatherFloatBatch{.sample_size = std::uint32_t(data.sample_size),
                                   .batch_size = std::uint32_t(batch_size),

@@ -5,6 +5,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <utility>
@@ -94,6 +95,9 @@ struct DeviceDataset {
   std::int64_t sample_size = 0;
   bool float_values = false;  // images holds floats, gathered as they are
   BudgetShare budget;         // its bytes in the trainer's device_bytes()
+  // Training data only (Trainer::set_augmentation): the gather draws and
+  // applies each sample's transform (op::GatherAugmentedBatch).
+  std::optional<Augmentation> augmentation;
 };
 
 // The plan's tensors at one batch size, on the backend: activations and
@@ -149,6 +153,11 @@ class Trainer {
   // or less under the test hook VKNN_TEST_MAX_TENSOR_BYTES.
   std::uint64_t max_tensor_bytes() const;
   void set_order(const DeviceDataset& data, std::span<const std::uint32_t> order);
+  // Augments `data` (the training data) from now on: every gather of it
+  // draws and applies Keras's random transform on the device. Checks the
+  // settings and that the model's input is a picture (height, width,
+  // channels); settings at their defaults leave the plain gather.
+  void set_augmentation(DeviceDataset& data, const Augmentation& augmentation) const;
 
   // The workspace batches of up to `batch` samples run in. Where the plan
   // at `batch` does not fit the device (a tensor over the backend's

@@ -102,7 +102,7 @@ struct Trained {
   std::vector<float> predictions;
 };
 
-Trained train(BackendKind kind, const char* limit) {
+Trained train(BackendKind kind, const char* limit, bool augmented = false) {
   vknn_test::ScopedEnv env("VKNN_TEST_MAX_TENSOR_BYTES", limit);
   const auto images = vknn_test::synthetic_images(30, 10, 3, 5);
   const auto validation = vknn_test::synthetic_images(11, 10, 3, 6);
@@ -119,7 +119,12 @@ Trained train(BackendKind kind, const char* limit) {
                          .validation_data = ValidationData{validation.samples(), validation.labels},
                          .verbose = 0,
                          .seed = 3,
-                         .sample_weight = sample_weight});
+                         .sample_weight = sample_weight,
+                         .augmentation = augmented ? std::optional<Augmentation>(Augmentation{
+                                                         .rotation_range = 20.0f,
+                                                         .horizontal_flip = true,
+                                                         .seed = 9})
+                                                   : std::nullopt});
   t.weights = model.get_weights();
   t.evaluation = model.evaluate(validation.samples(), validation.labels, {.batch_size = 7, .verbose = 0});
   t.predictions = model.predict(validation.samples(), {.batch_size = 7, .verbose = 0});
@@ -150,6 +155,18 @@ TEST_P(MicroBatchesOn, TrainEvaluateAndPredictAsTheUnsplitBatch) {
     worst = std::max(worst, std::fabs(double(whole.predictions[i]) - double(split.predictions[i])));
   }
   EXPECT_LT(worst, 1e-5);
+}
+
+// The augmented gather draws each sample's transform from its index in the
+// dataset and the step, not its place in the batch: a split batch draws
+// what the whole batch draws.
+TEST_P(MicroBatchesOn, AugmentedTrainingAsTheUnsplitBatch) {
+  const std::string limit = largest_tensor_at(model_with_dropout(), 3);
+  const Trained whole = train(GetParam(), nullptr, true);
+  const Trained split = train(GetParam(), limit.c_str(), true);
+  const Trained plain = train(GetParam(), nullptr, false);
+  EXPECT_LT(vknn_test::max_abs_difference(whole.weights, split.weights), 2e-5);
+  EXPECT_GT(vknn_test::max_abs_difference(whole.weights, plain.weights), 1e-3);  // it did augment
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, MicroBatchesOn,

@@ -115,6 +115,7 @@ const std::map<std::string_view, std::vector<std::string_view>> kGradientEntries
 const std::map<std::string_view, std::string_view> kNoGradient = {
     {"gather_batch", "reads the dataset: nothing upstream of a batch is trained"},
     {"gather_float_batch", "reads the dataset: nothing upstream of a batch is trained"},
+    {"gather_augmented_batch", "reads the dataset: nothing upstream of a batch is trained"},
     {"sigmoid_forward",
      "the prediction's probabilities; training differentiates the fused sigmoid_cross_entropy"},
     {"count_correct", "an integer metric"},

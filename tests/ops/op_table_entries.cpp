@@ -909,10 +909,140 @@ std::string OpCase::id() const {
   return name;
 }
 
+// ---- augmented gather ------------------------------------------------------
+
+// The gather with Keras's augmentation: each transform alone and all
+// together, under each fill mode, on uint8 pixels (/ 255) and float values
+// (in several chunks), with odd and non-square pictures (7x5: Keras's
+// centre lands on swapped axes), a picture one pixel high (the boundary
+// modes' len 1 case), 1, 3 and 4 channels, batch 1 and several, a partial
+// batch, a micro-batch (first > 0) and the course's 28x28 batch of 32. The
+// identity settings are a case too (tests/ops/augmented_gather_test.cpp
+// checks that they equal the plain gather).
+struct AugmentedShape {
+  std::uint32_t samples, height, width, channels, batch_size, first, count, batch_index;
+  bool float_values;
+  std::uint32_t chunk_samples = 0;  // float values: 0 the device's limit
+
+  std::string name() const {
+    return std::to_string(height) + "x" + std::to_string(width) + "x" + std::to_string(channels) +
+           (float_values ? "_f32" : "_u8") +
+           (chunk_samples ? "_chunk" + std::to_string(chunk_samples) : std::string()) +
+           "_samples" + std::to_string(samples) + "_batch" + std::to_string(batch_size) +
+           "_first" + std::to_string(first) + "_count" + std::to_string(count) + "_index" +
+           std::to_string(batch_index);
+  }
+};
+
+void add_augmented_gather(std::vector<OpCase>& cases) {
+  using vknn::Augmentation;
+  using vknn::FillMode;
+  struct Setting {
+    const char* name;
+    Augmentation augmentation;
+  };
+  const Setting transforms[] = {
+      {"identity", {}},
+      {"rotation", {.rotation_range = 40.0f}},
+      {"width_shift", {.width_shift_range = {0.3f}}},
+      {"height_shift", {.height_shift_range = {0.3f}}},
+      {"shift_pixels", {.width_shift_range = {2.5f}, .height_shift_range = {1.5f}}},
+      {"shift_whole_pixels",
+       {.width_shift_range = {3.0f, true}, .height_shift_range = {2.0f, true}}},
+      {"shear", {.shear_range = 30.0f}},
+      {"zoom", {.zoom_range = Augmentation::zoom(0.4f)}},
+      {"horizontal_flip", {.horizontal_flip = true}},
+      {"vertical_flip", {.vertical_flip = true}},
+      {"all",
+       {.rotation_range = 40.0f,
+        .width_shift_range = {0.2f},
+        .height_shift_range = {0.2f},
+        .shear_range = 20.0f,
+        .zoom_range = {0.6f, 1.5f},
+        .horizontal_flip = true,
+        .vertical_flip = true}},
+  };
+  const FillMode fills[] = {FillMode::nearest, FillMode::reflect, FillMode::wrap,
+                            FillMode::constant};
+  const auto add = [&cases](const AugmentedShape& s, const Setting& setting, FillMode fill) {
+    Augmentation a = setting.augmentation;
+    a.fill_mode = fill;
+    a.cval = 0.625f;
+    a.seed = 0x123456789abcdefull;
+    OpCase c;
+    c.op = std::string("gather_augmented_batch_") + setting.name + "_" + vknn::to_string(fill);
+    c.shape = s.name();
+    const std::int64_t sample_size = std::int64_t(s.height) * s.width * s.channels;
+    TensorDesc dataset;
+    if (s.float_values) {
+      dataset = ranged("values", s.samples * sample_size, -3.0f, 3.0f);
+      dataset.dataset_sample_size = sample_size;
+      dataset.max_chunk_samples = s.chunk_samples;
+    } else {
+      dataset = input("images", s.samples * sample_size, Fill::pixels);
+      dataset.type = ElementType::u8;
+    }
+    vknn::StepState state;
+    state.batch_index = s.batch_index;
+    state.iterations = 7 + s.batch_index;  // the draw's step
+    TensorDesc order = input("order", s.samples, Fill::reversed);
+    order.type = ElementType::u32;
+    c.tensors = {dataset,
+                 labels("labels", s.samples, 10, ElementType::u8),
+                 order,
+                 step_state(state),
+                 output("x", std::int64_t(s.count) * sample_size),
+                 output("labels_out", s.count, ElementType::u32)};
+    c.build = [s, a](ProgramBuilder& b, const Tensors& t) {
+      b.record(op::GatherAugmentedBatch{.augmentation = a,
+                                        .height = s.height,
+                                        .width = s.width,
+                                        .channels = s.channels,
+                                        .batch_size = s.batch_size,
+                                        .first = s.first,
+                                        .count = s.count,
+                                        .images = *t[0],
+                                        .labels = *t[1],
+                                        .order = *t[2],
+                                        .state = *t[3],
+                                        .x = *t[4],
+                                        .labels_out = *t[5]});
+    };
+    // Both backends run the same float32 operations (ops/augmentation_math
+    // .hpp and augmentation.glsl, none fused): equal bits, on lavapipe in
+    // every case here. uint8 pixels end with / 255, which Vulkan lets a
+    // driver compute to 2.5 ulp (gather_batch allows the same 3e-7).
+    c.tolerance = s.float_values ? kExact : 3e-7;
+    cases.push_back(c);
+  };
+  const AugmentedShape every_setting[] = {
+      {9, 7, 5, 1, 4, 0, 4, 1, false},
+      {11, 7, 5, 3, 4, 0, 3, 2, true, 4},  // a partial last batch from 3 chunks
+  };
+  for (const AugmentedShape& s : every_setting) {
+    for (const Setting& t : transforms) {
+      for (FillMode fill : fills) add(s, t, fill);
+    }
+  }
+  const AugmentedShape more[] = {
+      {1, 1, 1, 1, 1, 0, 1, 0, false},       // one pixel
+      {5, 1, 4, 1, 2, 0, 2, 1, false},       // one row: len 1 on an axis
+      {6, 6, 6, 4, 4, 2, 2, 0, false},       // a micro-batch: samples 2 and 3 of the batch
+      {6, 6, 6, 4, 4, 1, 3, 0, true},        // the same on float values
+      {40, 28, 28, 1, 32, 0, 32, 0, false},  // the course's batch
+      {12, 13, 11, 3, 12, 0, 12, 0, true, 5},
+  };
+  for (const AugmentedShape& s : more) {
+    for (FillMode fill : fills) add(s, transforms[std::size(transforms) - 1], fill);
+    add(s, transforms[0], FillMode::nearest);
+  }
+}
+
 const std::vector<OpCase>& all_cases() {
   static const auto cases =
       collect<OpCase>({add_conv2d, add_maxpool2d, add_conv2d_relu_maxpool2d, add_avgpool2d,
-                       add_dense, add_rowwise, add_data, add_optimizers, add_elementwise});
+                       add_dense, add_rowwise, add_data, add_augmented_gather, add_optimizers,
+                       add_elementwise});
   return cases;
 }
 

@@ -265,7 +265,9 @@ TEST(OpTableEntries, CoverEveryOptionWithUniqueNames) {
         "conv2d_relu_maxpool2d_forward",     // no winners: prediction
         "conv2d_relu_maxpool2d_training",    // winners, then the backward from them
         "sgd_update", "sgd_update_momentum", "rmsprop_update", "rmsprop_update_momentum",
-        "accumulate_metrics_weighted"}) {
+        "accumulate_metrics_weighted", "gather_augmented_batch_all_nearest",
+        "gather_augmented_batch_all_reflect", "gather_augmented_batch_all_wrap",
+        "gather_augmented_batch_all_constant"}) {
     EXPECT_TRUE(ops.count(op)) << "no op-table entry for " << op;
   }
 }

@@ -19,6 +19,7 @@
 #include "vknn/error.hpp"
 #include "vulkan/axpy_pipeline.hpp"
 #include "ops/vulkan/activations_shaders.hpp"
+#include "ops/vulkan/augmented_gather_shaders.hpp"
 #include "ops/vulkan/conv2d_shaders.hpp"
 #include "ops/vulkan/conv2d_relu_maxpool2d_shaders.hpp"
 #include "ops/vulkan/dense_shaders.hpp"
@@ -207,6 +208,26 @@ const std::vector<Expected>& table() {
         VKNN_FIELD(ops::GatherPush, count), VKNN_FIELD(ops::GatherPush, sample_capacity),
         VKNN_FIELD(ops::GatherPush, order_length), VKNN_FIELD(ops::GatherPush, first)},
        {}},
+      {"gather_augmented_batch",
+       sizeof(ops::AugmentedGatherPush),
+       {VKNN_FIELD(ops::AugmentedGatherPush, height), VKNN_FIELD(ops::AugmentedGatherPush, width),
+        VKNN_FIELD(ops::AugmentedGatherPush, channels),
+        VKNN_FIELD(ops::AugmentedGatherPush, batch_size), VKNN_FIELD(ops::AugmentedGatherPush, first),
+        VKNN_FIELD(ops::AugmentedGatherPush, count),
+        VKNN_FIELD(ops::AugmentedGatherPush, sample_capacity),
+        VKNN_FIELD(ops::AugmentedGatherPush, order_length),
+        VKNN_FIELD(ops::AugmentedGatherPush, samples_per_chunk),
+        VKNN_FIELD(ops::AugmentedGatherPush, seed_lo), VKNN_FIELD(ops::AugmentedGatherPush, seed_hi),
+        VKNN_FIELD(ops::AugmentedGatherPush, flags), VKNN_FIELD(ops::AugmentedGatherPush, fill_mode),
+        VKNN_FIELD(ops::AugmentedGatherPush, rotation_range),
+        VKNN_FIELD(ops::AugmentedGatherPush, width_shift),
+        VKNN_FIELD(ops::AugmentedGatherPush, height_shift),
+        VKNN_FIELD(ops::AugmentedGatherPush, shear_range),
+        VKNN_FIELD(ops::AugmentedGatherPush, zoom_lo), VKNN_FIELD(ops::AugmentedGatherPush, zoom_hi),
+        VKNN_FIELD(ops::AugmentedGatherPush, cval),
+        VKNN_FIELD(ops::AugmentedGatherPush, inverse_rows),
+        VKNN_FIELD(ops::AugmentedGatherPush, inverse_cols)},
+       {ops::AugmentedGatherSpec::float_values}},
       {"gather_float_batch",
        sizeof(ops::GatherFloatPush),
        {VKNN_FIELD(ops::GatherFloatPush, sample_size), VKNN_FIELD(ops::GatherFloatPush, batch_size),

@@ -15,6 +15,7 @@
 
 #include <cstdint>
 
+#include "vknn/data/augmentation.hpp"
 #include "vknn/ops/geometry.hpp"
 
 namespace vknn::cpu {
@@ -192,5 +193,21 @@ template <class T>
 void gather_float_batch(std::int64_t sample_size, const float* values, const std::uint8_t* labels,
                         const std::uint32_t* order, std::int64_t first, std::int64_t count, T* x,
                         std::uint32_t* labels_out);
+
+// ---- augmented batch gather ----
+// A gather with Keras's ImageDataGenerator augmentation (vknn/data/
+// augmentation.hpp): for i in [0, count), sample s = order[first + i] gets
+// the transform draw_augmentation(augmentation, height, width, s, step),
+// applied to its HWC picture of height x width x channels values as
+// apply_augmentation applies it (in float32), then the gather's conversion:
+// / 255 for uint8 `images`, none for float `values` (exactly one of the two
+// is given). A pixel FillMode::constant fills is augmentation.cval as it is,
+// unconverted. labels_out[i] = labels[s].
+template <class T>
+void gather_augmented_batch(const Augmentation& augmentation, std::int64_t height,
+                            std::int64_t width, std::int64_t channels, const std::uint8_t* images,
+                            const float* values, const std::uint8_t* labels,
+                            const std::uint32_t* order, std::int64_t first, std::int64_t count,
+                            std::uint32_t step, T* x, std::uint32_t* labels_out);
 
 }  // namespace vknn::cpu

@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "vknn/data/augmentation.hpp"
 #include "vknn/data/idx.hpp"
 #include "vknn/device.hpp"
 #include "vknn/execution_counters.hpp"
@@ -84,6 +85,11 @@ struct FitOptions {
   std::int64_t validation_steps = 0;
   // Keras's validation_batch_size: the batch of validation (0: batch_size).
   int validation_batch_size = 0;
+  // Keras's ImageDataGenerator augmentation of the training pictures
+  // (vknn/data/augmentation.hpp), drawn and applied on the device inside the
+  // recorded step; none when empty or at its defaults. Validation is never
+  // augmented. The model's input must be a picture (height, width, channels).
+  std::optional<Augmentation> augmentation = std::nullopt;
 };
 
 struct EvaluateOptions {

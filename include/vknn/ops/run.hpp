@@ -13,6 +13,7 @@
 #include <span>
 #include <vector>
 
+#include "vknn/data/augmentation.hpp"
 #include "vknn/device.hpp"
 #include "vknn/ops/geometry.hpp"
 
@@ -32,5 +33,17 @@ std::vector<float> run_conv2d(const Conv2DGeometry& g, std::span<const float> x,
 
 std::vector<float> run_maxpool2d(const Pool2DGeometry& g, std::span<const float> x,
                                  OpTarget target);
+
+// The training step's augmented gather (op gather_augmented_batch) on host
+// data: the dataset's pictures `samples[0]`, `samples[1]`, ... (indexes into
+// a dataset of height x width x channels pictures given as uint8 `pixels`
+// or as float `values`, the other empty), each transformed as the training
+// step at optimizer step `step` transforms it, converted as the step
+// converts it (/ 255 for pixels). Returns samples.size() pictures, NHWC.
+std::vector<float> run_augmented_gather(const Augmentation& augmentation, int height, int width,
+                                        int channels, std::span<const std::uint8_t> pixels,
+                                        std::span<const float> values,
+                                        std::span<const std::uint32_t> samples,
+                                        std::uint32_t step, OpTarget target);
 
 }  // namespace vknn

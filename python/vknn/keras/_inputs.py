@@ -131,10 +131,11 @@ def _face_values(x, rescaling, what):
 
 
 def _is_resident_batches(x):
-    """A vknn.data.Dataset, or a DirectoryIterator (flow_from_directory):
+    """A vknn.data.Dataset, or an ImageDataGenerator's iterator (flow,
+    flow_from_directory):
     batches of pictures held whole in memory, which fit takes as arrays."""
-    from .preprocessing.image import DirectoryIterator
-    return isinstance(x, (Dataset, DirectoryIterator))
+    from .preprocessing.image import DirectoryIterator, NumpyArrayIterator
+    return isinstance(x, (Dataset, DirectoryIterator, NumpyArrayIterator))
 
 
 def from_dataset(x, y, batch_size, call):
@@ -154,6 +155,14 @@ def from_dataset(x, y, batch_size, call):
     if batch is None:
         raise ValueError(f"{call}: the dataset is not batched; call .batch(n) on it first")
     return images, labels, batch, shuffle
+
+
+def augmentation(x, model):
+    """fit's augmentation settings when x is an iterator of an
+    ImageDataGenerator that augments (flow, flow_from_directory); None
+    otherwise. Only fit's training data is ever augmented."""
+    settings = getattr(x, "_augmentation_settings", None)
+    return settings(model) if settings is not None else None
 
 
 def validation_pair(validation_data):

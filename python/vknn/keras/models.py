@@ -328,6 +328,7 @@ class Sequential(Model):
         _reject(kwargs, "fit", allowed_defaults={"validation_freq": 1, "max_queue_size": 10,
                                                  "workers": 1, "use_multiprocessing": False})
         self._require_compiled("fit")
+        augmentation = _inputs.augmentation(x, self)
         x, y, batch_size, dataset_shuffle = _inputs.from_dataset(x, y, batch_size, "fit")
         if dataset_shuffle is not None:
             shuffle = dataset_shuffle  # a dataset's own order, as Keras's fit takes it
@@ -424,7 +425,7 @@ class Sequential(Model):
                 forward_batches=bool(dispatcher and dispatcher.wants_batches()),
                 class_weight=class_weight, sample_weight=weights, val_sample_weight=val_weights,
                 steps_per_epoch=steps_per_epoch, validation_steps=validation_steps,
-                validation_batch_size=validation_batch_size)
+                validation_batch_size=validation_batch_size, augmentation=augmentation)
         # Keras's key order: loss, accuracy, val_loss, val_accuracy.
         order = ["loss", "accuracy", "val_loss", "val_accuracy"]
         history.history = {k: list(result["history"][k]) for k in order

@@ -135,7 +135,7 @@ enum class GridPolicy {
 inline constexpr std::uint32_t kCpuDriverMaxGroups = 64;
 
 // The grid-stride op families, each with the policy measured for it.
-enum class GridStrideOp { pooling, relu, elementwise, optimizer, batch_copy, rows };
+enum class GridStrideOp { pooling, relu, elementwise, optimizer, batch_copy, rows, resample };
 
 // The one place the policies are chosen. Measured as the minimum of 40
 // replays on the 2-core development machine (lavapipe):
@@ -149,11 +149,14 @@ enum class GridStrideOp { pooling, relu, elementwise, optimizer, batch_copy, row
 // - batch_copy (gather_batch, store_batch) and rows (loss, metrics: one row
 //   per invocation, a batch is a few dozen rows): as the optimizer, little
 //   work per item.
+// - resample (gather_augmented_batch: a Philox draw, a matrix and a bilinear
+//   sample per output pixel): as pooling, one pass (not measured with the cap).
 constexpr GridPolicy grid_policy(GridStrideOp op) {
   switch (op) {
     case GridStrideOp::pooling:
     case GridStrideOp::relu:
     case GridStrideOp::elementwise:
+    case GridStrideOp::resample:
       return GridPolicy::one_pass;
     case GridStrideOp::optimizer:
     case GridStrideOp::batch_copy:
