@@ -145,7 +145,9 @@ History Sequential::run_fit(const Samples& x, std::span<const std::uint8_t> y,
                              (options.shuffle ? "on" : "off") + ", seed " + std::to_string(options.seed) +
                              ", steps_per_epoch " + std::to_string(options.steps_per_epoch) +
                              ", validation_steps " + std::to_string(options.validation_steps) +
-                             ", validation_batch_size " + std::to_string(options.validation_batch_size)},
+                             ", validation_batch_size " + std::to_string(options.validation_batch_size) +
+                             ", augmentation " +
+                             (options.augmentation ? options.augmentation->describe() : std::string("none"))},
          {"resume point", resume_pending_ ? "a checkpoint at epoch " + std::to_string(progress_->epoch + 1) +
                                                 ", step " + std::to_string(progress_->step)
                                           : "none"},
