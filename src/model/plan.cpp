@@ -20,13 +20,13 @@ bool pool_fuses_relu_of(const LayerInfo& layer, const LayerInfo* next) {
 // the pooling's windows tile its map without overlap, so each conv output
 // belongs to at most one window and its winner fits a byte.
 //
-// Measured on lavapipe (docs/performance.md section 14): the course's
-// one-channel conv1 + pool1 (section 7), and cats-vs-dogs' RGB conv1 + pool1
-// at batch 32, whose first block (conv1 forward, pool1 forward and
-// backward, conv1's kernel and bias gradients) took 236 ms of the training
-// step unfused and 64 ms fused (the fused forward and the parameter
-// gradients from the winners). Four channels (RGBA) load whole vec4 rows;
-// two load like RGB. Wider inputs (a conv deeper in a model) hold
+// Measured on lavapipe (docs/performance.md sections 7 and 14), batch 32:
+// the course's one-channel conv1 + pool1; cats-vs-dogs' RGB conv1 + pool1,
+// whose first block (conv1 forward, pool1 forward and backward, conv1's
+// kernel and bias gradients) took 218 ms of the training step unfused and
+// 69 ms fused (the step 907 -> 789 ms), and the same shapes on 4 channels
+// timed alone, 191 against 101 ms (predict 95 against 64). Two channels
+// load like RGB (not timed). Wider inputs (a conv deeper in a model) hold
 // 9*in_c taps per 4 channels: never measured fused, left unfused.
 constexpr int kMaxFusedInputChannels = 4;
 bool conv_fuses_pool(const LayerInfo& layer, const LayerInfo* next) {
