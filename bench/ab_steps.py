@@ -3,14 +3,15 @@
 saying whether a change moved the training step or predict.
 
     bench/ab_steps.py BEFORE/vknn-bench AFTER/vknn-bench [--rounds 5] [--iterations 30]
-                      [--filter REGEX] [--cache-dir DIR]
+                      [--filter REGEX] [--cache-dir DIR] [--model NAMES] [--batch N[,N]]
 
 Each round runs both binaries, one fresh process each, alternating which goes
 first (a host that drifts favours neither), with one shared tuning cache so
 both use the same kernel choices. Per benchmark it prints each round's ratio
 after / before of the reported time (device time for the step benchmarks)
-and the median (min-max) over the rounds. docs/performance.md section 13 used
-it for issue 20.
+and the median (min-max) over the rounds, and each side's times in ms.
+docs/performance.md section 13 used it for issue 20, section 14 with
+--model for the bigger models.
 """
 import argparse
 import json
@@ -21,9 +22,15 @@ import sys
 
 
 def run(binary, args, env):
+    extra = []
+    if args.model:
+        extra += ["--model", args.model]
+    if args.batch:
+        extra += ["--batch", args.batch]
     out = subprocess.run([binary, "--device", "0", "--no-rooflines", "--iterations",
                           str(args.iterations), f"--benchmark_filter={args.filter}",
-                          "--benchmark_format=json"], capture_output=True, text=True, env=env)
+                          "--benchmark_format=json"] + extra,
+                         capture_output=True, text=True, env=env)
     if out.returncode != 0:
         sys.exit(f"ab_steps.py: {binary} failed (status {out.returncode}):\n{out.stderr[-2000:]}")
     benchmarks = json.loads(out.stdout)["benchmarks"]
@@ -39,6 +46,9 @@ def main():
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--iterations", type=int, default=30)
     parser.add_argument("--filter", default="(train_step|predict)/course_model/vulkan0/batch:(32|256)/")
+    parser.add_argument("--model", default=None,
+                        help="vknn-bench --model (course, cats_vs_dogs, horses_or_humans, a list)")
+    parser.add_argument("--batch", default=None, help="vknn-bench --batch (default 32,256)")
     parser.add_argument("--cache-dir", default=None,
                         help="tuning cache shared by both (default: VKNN_CACHE_DIR or vknn's)")
     args = parser.parse_args()
@@ -51,18 +61,24 @@ def main():
     if args.cache_dir:
         env["VKNN_CACHE_DIR"] = args.cache_dir
     ratios = {}
+    ms = {"before": {}, "after": {}}
     for r in range(args.rounds):
         order = [("before", args.before), ("after", args.after)]
         if r % 2:
             order.reverse()
         times = {side: run(binary, args, env) for side, binary in order}
+        for side, by_name in times.items():
+            for name, t in by_name.items():
+                ms[side].setdefault(name, []).append(t)
         for name, before in times["before"].items():
             ratios.setdefault(name, []).append(times["after"][name] / before)
         print(f"round {r + 1}: " + "  ".join(f"{name} {v[-1]:.2f}" for name, v in ratios.items()),
               flush=True)
     for name, values in ratios.items():
         print(f"{name}: after/before {statistics.median(values):.2f} "
-              f"({min(values):.2f}-{max(values):.2f}) over {len(values)} rounds")
+              f"({min(values):.2f}-{max(values):.2f}) over {len(values)} rounds; ms before "
+              f"{' '.join(f'{t:.1f}' for t in ms['before'][name])}, after "
+              f"{' '.join(f'{t:.1f}' for t in ms['after'][name])}")
 
 
 if __name__ == "__main__":

@@ -249,6 +249,26 @@ void add_float_gather(std::vector<OpCase>& cases, int batch, int side) {
 
 }  // namespace
 
+std::vector<OpCase> picture_model_first_block_ops(const std::string& model, int batch, int side,
+                                                  int filters) {
+  // conv1 (3x3 relu on side x side x 3) then pool1 (2x2): what the step
+  // runs unfused (conv1's forward, kernel and bias gradients, pool1's
+  // forward and backward) and fused (the forward with winners, the
+  // parameter gradients from them).
+  const Conv2DGeometry conv{batch, side, side, 3, filters, 3, 3, 1, 1, Padding::valid};
+  const ConvReluPoolGeometry fused = ConvReluPoolGeometry::tiling(conv, 2, 2);
+  std::vector<OpCase> cases;
+  std::vector<OpCase> unfused;
+  add_conv(unfused, model + "_conv1", conv);
+  for (auto& c : unfused) {
+    // conv1's input gradient is never run: it is the first layer.
+    if (c.name.rfind("conv2d_backward_input/", 0) != 0) cases.push_back(std::move(c));
+  }
+  add_pool(cases, model + "_pool1", fused.pool);
+  add_conv_relu_pool(cases, model + "_conv1_pool1", fused);
+  return cases;
+}
+
 std::vector<OpCase> course_model_ops(int batch, int filters, bool quick) {
   // Course model: 28x28x1 -> conv 3x3 (26) -> pool (13) -> conv 3x3 (11)
   // -> pool (5) -> dense 128 -> dense 10. Quick mode: 10x10 images.

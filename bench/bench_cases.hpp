@@ -28,4 +28,10 @@ struct OpCase {
 // conv1-sized relu backward, which the step does not run.
 std::vector<OpCase> course_model_ops(int batch, int filters, bool quick);
 
+// The first block (conv1 3x3 + relu, pool1 2x2) of a picture model on
+// side x side x 3 inputs with `filters` channels, unfused and fused, named
+// <op>/<model>_conv1, _pool1, _conv1_pool1.
+std::vector<OpCase> picture_model_first_block_ops(const std::string& model, int batch, int side,
+                                                  int filters);
+
 }  // namespace vknn::bench

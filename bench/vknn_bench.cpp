@@ -481,6 +481,15 @@ int main(int argc, char** argv) {
               benchmark::RegisterBenchmark((op.name + suffix).c_str(), bench_op, target, op)
                   ->UseManualTime()->Unit(benchmark::kMicrosecond);
             }
+          } else if (target.context && !options.quick) {
+            // The bigger models' first block, unfused and fused (on the
+            // Vulkan devices: the scalar loops would take minutes).
+            const Conv2D& conv1 = std::get<Conv2D>(m.layers.front());
+            for (const auto& op : bench::picture_model_first_block_ops(
+                     m.name, batch, conv1.input_shape->at(0), conv1.filters)) {
+              benchmark::RegisterBenchmark((op.name + suffix).c_str(), bench_op, target, op)
+                  ->UseManualTime()->Unit(benchmark::kMillisecond);
+            }
           }
           for (StepKind kind : {StepKind::train, StepKind::predict}) {
             const std::string name =

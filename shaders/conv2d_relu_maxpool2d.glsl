@@ -7,7 +7,7 @@
 
 layout(push_constant) uniform Push {
   int batch;
-  int in_h;      // conv input, one channel
+  int in_h;      // conv input (its channels: the shaders' IN_C)
   int in_w;
   int channels;  // conv output channels = pooled channels
   int map_h;     // conv output = pool input

@@ -1,11 +1,11 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
-// The fused conv2d (one input channel) + relu + maxpool2d's parameter
-// gradients straight from the pooled gradient and the winner bytes the
-// training forward stored (conv2d_relu_maxpool2d_forward.comp):
+// The fused conv2d + relu + maxpool2d's parameter gradients straight from
+// the pooled gradient and the winner bytes the training forward stored
+// (conv2d_relu_maxpool2d_forward.comp):
 //
-//   dkernel[ky,kx,0,c] = sum over (n,oy,ox) of dy[n,oy,ox,c] * x[n, iy, ix]
+//   dkernel[ky,kx,ci,c] = sum over (n,oy,ox) of dy[n,oy,ox,c] * x[n,iy,ix,ci]
 //   dbias[c]           = sum over (n,oy,ox) of dy[n,oy,ox,c]
 //   over the windows whose winner byte for c is a tap t (not 255: relu's
 //   output was 0 there), with iy = (oy*POOL_H + t / POOL_W)*CONV_STRIDE_H
@@ -22,10 +22,19 @@
 // into partial sums, partials[slice][t][c] (t = TAPS holds the bias), and
 // sum_slices.comp adds the slices in order. An invocation owns one slice
 // and 4*CHANNEL_VECS channels; with CHANNELS (CPU drivers, as in the
-// forward) all of them, so the 16-float input patch of a window is loaded
-// once for every channel.
+// forward) all of them, so the input patch of a window (16 floats for one
+// channel, 48 for RGB; conv2d_relu_maxpool2d_patch.glsl) is loaded once for
+// every channel. With IN_C input channels an invocation holds
+// TAPS = KERNEL_H*KERNEL_W*IN_C sums per 4 channels (RGB 3x3: 27 vec4s, 112
+// with the bias for 16 channels); each multiply-add of a window is done for
+// every pool position with dy masked to the winner's (so 4x the FMAs a
+// gather of the winner's inputs would do: on lavapipe a select costs what
+// an FMA does, and the masked form needs no per-channel patch select).
+// Cats-vs-dogs' conv1 (150x150x3 -> 16) at batch 32: 18-20 ms, about what
+// conv2d_backward_kernel takes on the gradient map the fusion no longer
+// writes (docs/performance.md section 14).
 //
-// Bindings: 0 x (NHWC, 1 channel), 1 dy (pooled NHWC), 2 winners (uint
+// Bindings: 0 x (NHWC, IN_C channels), 1 dy (pooled NHWC), 2 winners (uint
 //           words), 3 partials (floats, SLICES * (TAPS + 1) * channels,
 //           written). x and dy are inputs in the sense of texel_reads.glsl.
 // Dispatch: grid-stride over SLICES * channel blocks (the block fastest).
@@ -45,11 +54,15 @@ layout(constant_id = 11) const int SLICES = 1;        // runs of consecutive win
 // the host sets it only with CHANNEL_VECS covering all channels.
 layout(constant_id = 12) const int CHANNELS = 0;
 
+// The conv's input channels (x's C; the forward's constant 14 too).
+layout(constant_id = 14) const int IN_C = 1;
+
 const int PATCH_H = (POOL_H - 1) * CONV_STRIDE_H + KERNEL_H;
 const int PATCH_W = (POOL_W - 1) * CONV_STRIDE_W + KERNEL_W;
-const int TAPS = KERNEL_H * KERNEL_W;
+const int TAPS = KERNEL_H * KERNEL_W * IN_C;  // kernel rows (ky, kx, ci)
 
 VKNN_INPUT(0, x_in);
+#include "conv2d_relu_maxpool2d_patch.glsl"
 VKNN_INPUT(1, dy_in);
 layout(set = 0, binding = 2) readonly buffer W { uint winners[]; };
 layout(set = 0, binding = 3) writeonly buffer P { float partials[]; };
@@ -79,16 +92,8 @@ void main() {
       const int n = window / (p.out_w * p.out_h);
       const int iy0 = oy * POOL_H * CONV_STRIDE_H - p.pad_top;
       const int ix0 = ox * POOL_W * CONV_STRIDE_W - p.pad_left;
-      float x_patch[PATCH_H][PATCH_W];
-      [[unroll]] for (int r = 0; r < PATCH_H; ++r) {
-        [[unroll]] for (int s = 0; s < PATCH_W; ++s) {
-          const int iy = iy0 + r, ix = ix0 + s;
-          const bool inside = iy >= 0 && iy < p.in_h && ix >= 0 && ix < p.in_w;
-          // Outside x (padding): a read at 0, then zero; no branch.
-          const float value = VKNN_LOAD1(x_in, inside ? (n * p.in_h + iy) * p.in_w + ix : 0);
-          x_patch[r][s] = inside ? value : 0.0;
-        }
-      }
+      float x_patch[PATCH_H][PATCH_ROW];
+      load_patch(n, iy0, ix0, x_patch);
       [[unroll]] for (int q = 0; q < CHANNEL_VECS; ++q) {
         // Groups past the end read the last one; their sums are not stored.
         const int group = min(block * CHANNEL_VECS + q, groups - 1);
@@ -110,9 +115,12 @@ void main() {
             acc[q][TAPS] += d;
             [[unroll]] for (int ky = 0; ky < KERNEL_H; ++ky) {
               [[unroll]] for (int kx = 0; kx < KERNEL_W; ++kx) {
-                acc[q][ky * KERNEL_W + kx] =
-                    fma(vec4(x_patch[py * CONV_STRIDE_H + ky][px * CONV_STRIDE_W + kx]), d,
-                        acc[q][ky * KERNEL_W + kx]);
+                [[unroll]] for (int ci = 0; ci < IN_C; ++ci) {
+                  const int t = (ky * KERNEL_W + kx) * IN_C + ci;
+                  acc[q][t] = fma(
+                      vec4(x_patch[py * CONV_STRIDE_H + ky][(px * CONV_STRIDE_W + kx) * IN_C + ci]),
+                      d, acc[q][t]);
+                }
               }
             }
           }

@@ -1,9 +1,9 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
-// conv2d (one input channel) + bias + relu + maxpool2d, one pass:
+// conv2d + bias + relu + maxpool2d, one pass:
 //   y[n,oy,ox,c] = max over the pool window (oy, ox) of
-//                  relu(bias[c] + sum_{ky,kx} x[n,iy,ix] * kernel[ky,kx,0,c])
+//                  relu(bias[c] + sum_{ky,kx,ci} x[n,iy,ix,ci] * kernel[ky,kx,ci,c])
 // with the conv's taps at iy = my*CONV_STRIDE_H + ky - pad_top (zero outside
 // the input) for the window's map rows my = oy*POOL_H .. +POOL_H-1, likewise
 // for columns. The winner is the first maximum in row-major window order
@@ -21,13 +21,31 @@
 // output 0: no gradient), four channels per word; so the backward needs
 // neither the map nor a recompute. Prediction leaves binding 4 alone.
 //
-// Why this shape: with one input channel every output channel reads the
-// same input patch, so an invocation loads the (POOL-1)*STRIDE + KERNEL
-// square patch once (16 floats for the course's 3x3 conv and 2x2 pool) and
-// uses it for 4*CHANNEL_VECS channels, with their kernel taps held in
-// registers across WINDOWS windows. On lavapipe every buffer load is a loop
-// over the SIMD lanes, about the cost of 60-80 vec4 FMAs; the loops are
-// unrolled (spec constants) so the patch and kernel stay in registers.
+// Why this shape: every output channel of a window reads the same input
+// patch, (POOL-1)*STRIDE + KERNEL squared pixels of IN_C channels (16
+// floats for the course's 3x3 conv on one channel and 2x2 pool, 48 for
+// RGB), so an invocation loads it once (conv2d_relu_maxpool2d_patch.glsl:
+// for RGB row by row as vec4s, 4 loads a row instead of 12) and uses it for
+// 4*CHANNEL_VECS channels, with their kernel rows (ky, kx, ci) held in
+// registers across WINDOWS windows: KERNEL_H*KERNEL_W*IN_C vec4s per 4
+// channels (9 on one input channel, 144 for the course's 64 channels; 27
+// for RGB, 108 for cats' 16 channels). On
+// lavapipe every buffer load is a loop over the SIMD lanes (a gather from a
+// texel buffer), about the cost of 60-80 vec4 FMAs; held taps that spill
+// are plain stack reloads, far cheaper. The loops are unrolled (spec
+// constants) so the patch and kernel stay in registers. The sums run tap by
+// tap over all pool positions of a window (POOL_H*POOL_W accumulators), so
+// a held tap is fetched once per window and 4 FMAs, not once per FMA.
+//
+// Measured on cats-vs-dogs' conv1 + pool1 (150x150x3 -> 16, batch 32,
+// process CPU ms): patch rows as vec4s 42 ms, as single floats 85; no x
+// loads at all (constants) 38; no stores 39; tap by tap over the positions
+// 39 against 42 position by position; 1, 2, 4 or 8 windows per invocation
+// all 38-42. What remains is the arithmetic: about 15 GFLOP/s per CPU
+// second, some 40% of fma_peak's rate per core (76 GFLOP/s on 2 quiet
+// cores). A GPU would want the patch of a row of
+// windows in shared memory and fewer held taps per invocation (its
+// registers are per lane: CHANNEL_VECS shrinks with IN_C, host side).
 //
 // Taps at the top (CHANNELS > 0, CPU drivers): the output channel count is
 // fixed at pipeline creation and one invocation computes all of them, so
@@ -39,8 +57,8 @@
 // pool1 at batch 32: 3.0-3.2 ms against 6.5-7.6 ms for 16 channels per
 // invocation with the taps loaded in the loop (docs/performance.md).
 //
-// Bindings: 0 x (NHWC, 1 channel; an input in the sense of texel_reads.glsl),
-//           1 kernel (kh,kw,1,c), 2 bias (c), 3 y (pooled NHWC),
+// Bindings: 0 x (NHWC, IN_C channels; an input in the sense of
+//           texel_reads.glsl), 1 kernel (kh,kw,IN_C,c), 2 bias (c), 3 y (pooled NHWC),
 //           4 winners (uint words).
 // Dispatch: grid-stride over div_up(windows, WINDOWS) * channel blocks
 //           (a block is 4*CHANNEL_VECS channels, the fastest index).
@@ -65,11 +83,15 @@ const bool TAPS_AT_TOP = CHANNELS > 0;
 // words per pixel).
 const bool WINNERS_VEC4 = TAPS_AT_TOP && CHANNELS % 16 == 0;
 
+// The conv's input channels (x's C).
+layout(constant_id = 14) const int IN_C = 1;
+
 const int PATCH_H = (POOL_H - 1) * CONV_STRIDE_H + KERNEL_H;
 const int PATCH_W = (POOL_W - 1) * CONV_STRIDE_W + KERNEL_W;
-const int TAPS = KERNEL_H * KERNEL_W;
+const int TAPS = KERNEL_H * KERNEL_W * IN_C;  // kernel rows (ky, kx, ci)
 
 VKNN_INPUT(0, x_in);
+#include "conv2d_relu_maxpool2d_patch.glsl"
 layout(set = 0, binding = 1) readonly buffer K { float kernel[]; };
 layout(set = 0, binding = 1) readonly buffer K4 { vec4 kernel4[]; };
 layout(set = 0, binding = 2) readonly buffer B { float bias[]; };
@@ -132,34 +154,39 @@ void main() {
       // The input patch every conv output of the window reads.
       const int iy0 = oy * POOL_H * CONV_STRIDE_H - p.pad_top;
       const int ix0 = ox * POOL_W * CONV_STRIDE_W - p.pad_left;
-      float x_patch[PATCH_H][PATCH_W];
-      [[unroll]] for (int r = 0; r < PATCH_H; ++r) {
-        [[unroll]] for (int s = 0; s < PATCH_W; ++s) {
-          const int iy = iy0 + r, ix = ix0 + s;
-          const bool inside = iy >= 0 && iy < p.in_h && ix >= 0 && ix < p.in_w;
-          // Outside x (padding): a read at 0, then zero; no branch.
-          const float value = VKNN_LOAD1(x_in, inside ? (n * p.in_h + iy) * p.in_w + ix : 0);
-          x_patch[r][s] = inside ? value : 0.0;
-        }
-      }
+      float x_patch[PATCH_H][PATCH_ROW];
+      load_patch(n, iy0, ix0, x_patch);
       uvec4 words = uvec4(0);  // WINNERS_VEC4: the last 4 groups' winner words
       [[unroll]] for (int q = 0; q < CHANNEL_VECS; ++q) {
         const int group = block * CHANNEL_VECS + q;
         if (group >= groups) break;
         vec4 best = vec4(0.0);
         ivec4 tap = ivec4(0);
-        [[unroll]] for (int py = 0; py < POOL_H; ++py) {
-          [[unroll]] for (int px = 0; px < POOL_W; ++px) {
-            vec4 acc = b[q];
-            [[unroll]] for (int ky = 0; ky < KERNEL_H; ++ky) {
-              [[unroll]] for (int kx = 0; kx < KERNEL_W; ++kx) {
-                acc = fma(vec4(x_patch[py * CONV_STRIDE_H + ky][px * CONV_STRIDE_W + kx]),
-                          k[q][ky * KERNEL_W + kx], acc);
+        // Tap by tap, every pool position's sum: each tap (held in
+        // registers, or spilled) is fetched once for the window's
+        // POOL_H*POOL_W independent sums, not once per sum. Each sum still
+        // adds bias, then the taps in (ky, kx, ci) order, as before.
+        vec4 acc[POOL_H * POOL_W];
+        [[unroll]] for (int pos = 0; pos < POOL_H * POOL_W; ++pos) acc[pos] = b[q];
+        [[unroll]] for (int ky = 0; ky < KERNEL_H; ++ky) {
+          [[unroll]] for (int kx = 0; kx < KERNEL_W; ++kx) {
+            [[unroll]] for (int ci = 0; ci < IN_C; ++ci) {
+              const vec4 tap_k = k[q][(ky * KERNEL_W + kx) * IN_C + ci];
+              [[unroll]] for (int py = 0; py < POOL_H; ++py) {
+                [[unroll]] for (int px = 0; px < POOL_W; ++px) {
+                  acc[py * POOL_W + px] = fma(
+                      vec4(x_patch[py * CONV_STRIDE_H + ky][(px * CONV_STRIDE_W + kx) * IN_C + ci]),
+                      tap_k, acc[py * POOL_W + px]);
+                }
               }
             }
+          }
+        }
+        [[unroll]] for (int py = 0; py < POOL_H; ++py) {
+          [[unroll]] for (int px = 0; px < POOL_W; ++px) {
             // relu as the CPU reference writes it (out < 0 -> 0), so a NaN
             // passes through.
-            const vec4 v = mix(acc, vec4(0.0), lessThan(acc, vec4(0.0)));
+            const vec4 v = mix(acc[py * POOL_W + px], vec4(0.0), lessThan(acc[py * POOL_W + px], vec4(0.0)));
             if (py == 0 && px == 0) {
               best = v;  // the first tap always wins so far
             } else {

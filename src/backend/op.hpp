@@ -135,7 +135,7 @@ struct Maxpool2dBackward {
   const DeviceTensor& dx;
 };
 
-// Conv2D with one input channel + bias + relu + MaxPooling2D with
+// Conv2D (any input channels) + bias + relu + MaxPooling2D with
 // non-overlapping windows in one op: y is the pooled map; the conv map is
 // never stored. winners: nullptr in prediction; in training a u8 tensor of
 // geometry.winners_size() that the backward ops below read.

@@ -15,9 +15,20 @@ bool pool_fuses_relu_of(const LayerInfo& layer, const LayerInfo* next) {
 }
 
 // Conv2D + relu + MaxPooling2D as one op (ConvReluPoolGeometry): the conv
-// reads one input channel (every output channel then shares one input
-// patch) and the pooling's windows tile its map without overlap, so each
-// conv output belongs to at most one window and its winner fits a byte.
+// reads at most kMaxFusedInputChannels channels (every output channel then
+// shares one small input patch whose kernel rows an invocation holds) and
+// the pooling's windows tile its map without overlap, so each conv output
+// belongs to at most one window and its winner fits a byte.
+//
+// Measured on lavapipe (docs/performance.md sections 7 and 14), batch 32:
+// the course's one-channel conv1 + pool1; cats-vs-dogs' RGB conv1 + pool1,
+// whose first block (conv1 forward, pool1 forward and backward, conv1's
+// kernel and bias gradients) took 218 ms of the training step unfused and
+// 69 ms fused (the step 907 -> 789 ms), and the same shapes on 4 channels
+// timed alone, 191 against 101 ms (predict 95 against 64). Two channels
+// load like RGB (not timed). Wider inputs (a conv deeper in a model) hold
+// 9*in_c taps per 4 channels: never measured fused, left unfused.
+constexpr int kMaxFusedInputChannels = 4;
 bool conv_fuses_pool(const LayerInfo& layer, const LayerInfo* next) {
   if (!next || layer.kind != LayerKind::conv2d || next->kind != LayerKind::max_pooling2d ||
       layer.activation != Activation::relu) {
@@ -25,7 +36,10 @@ bool conv_fuses_pool(const LayerInfo& layer, const LayerInfo* next) {
   }
   const Conv2DGeometry& conv = *layer.conv2d();
   const Pool2DGeometry& pool = *next->pool2d();
-  return conv.in_c == 1 && pool.padding == Padding::valid && pool.stride_h == pool.pool_h &&
+  const std::int64_t kernel_rows = std::int64_t(conv.kernel_h) * conv.kernel_w * conv.in_c;
+  return conv.in_c <= kMaxFusedInputChannels &&
+         (conv.in_c == 1 || kernel_rows <= ConvReluPoolGeometry::kMaxKernelRows) &&
+         pool.padding == Padding::valid && pool.stride_h == pool.pool_h &&
          pool.stride_w == pool.pool_w &&
          pool.pool_h * pool.pool_w < int(ConvReluPoolGeometry::kNoWinner);
 }

@@ -77,7 +77,7 @@ struct LayerPlan {
   bool applies_previous_relu_mask = false;
   ParameterHandles parameters;
 
-  // Conv2D with one input channel and relu followed by a MaxPooling2D whose
+  // Conv2D on at most 4 input channels and relu followed by a MaxPooling2D whose
   // windows tile its map: training, evaluation and prediction record the
   // pair as one op (conv2d_relu_maxpool2d_forward), which writes the
   // pooling's output and never this layer's own map; in training it stores

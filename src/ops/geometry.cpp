@@ -145,8 +145,13 @@ void ConvReluPoolGeometry::validate() const {
   auto refuse = [&](const std::string& why) {
     throw Error("conv2d_relu_maxpool2d: " + why + " (" + describe() + ")");
   };
-  if (conv.in_c != 1) {
-    refuse("the fused op is made for one input channel, got " + std::to_string(conv.in_c) +
+  // Every invocation holds the kernel rows (ky, kx, ci) of its channels in
+  // registers, unrolled: a bound on what a shader is built for, far above
+  // the first layers it is made for (RGB 3x3: 27 rows).
+  if (conv.in_c > 1 && std::int64_t(conv.kernel_h) * conv.kernel_w * conv.in_c > kMaxKernelRows) {
+    refuse("the fused op holds at most " + std::to_string(kMaxKernelRows) +
+           " kernel rows (kernel_h * kernel_w * input channels) with several input channels, got " +
+           std::to_string(std::int64_t(conv.kernel_h) * conv.kernel_w * conv.in_c) +
            "; record conv2d_forward and maxpool2d_forward instead");
   }
   if (pool.batch != conv.batch || pool.in_h != conv.out_h() || pool.in_w != conv.out_w() ||

@@ -1,4 +1,4 @@
-// Conv2D (one input channel) + relu + MaxPooling2D fused, reference: equal
+// Conv2D + relu + MaxPooling2D fused, reference: equal
 // to the unfused ops bit for bit (forward, and the backward from winners
 // against maxpool2d_backward + relu_backward), the winner bytes by hand,
 // bad arguments (its finite-difference check: tests/ops/gradient_entries.cpp).
@@ -19,21 +19,24 @@ using test::error_message;
 using test::mentions;
 
 ConvReluPoolGeometry fused(int batch, int h, int w, int out_c, int k, int conv_stride,
-                           Padding padding, int pool_h, int pool_w) {
+                           Padding padding, int pool_h, int pool_w, int in_c = 1) {
   return ConvReluPoolGeometry::tiling(
-      {.batch = batch, .in_h = h, .in_w = w, .in_c = 1, .out_c = out_c, .kernel_h = k,
+      {.batch = batch, .in_h = h, .in_w = w, .in_c = in_c, .out_c = out_c, .kernel_h = k,
        .kernel_w = k, .stride_h = conv_stride, .stride_w = conv_stride, .padding = padding},
       pool_h, pool_w);
 }
 
 // The course's pair, a floor-rounded map with channels not a multiple of 4,
-// a padded conv with one channel, a strided conv and a non-square pool.
+// a padded conv with one channel, a strided conv and a non-square pool;
+// then RGB and RGBA inputs, one of them padded.
 std::vector<ConvReluPoolGeometry> shapes() {
   return {fused(2, 28, 28, 8, 3, 1, Padding::valid, 2, 2),
           fused(3, 9, 11, 5, 3, 1, Padding::valid, 2, 2),
           fused(1, 7, 7, 1, 3, 1, Padding::same, 3, 3),
           fused(2, 9, 9, 4, 2, 2, Padding::valid, 2, 2),
-          fused(1, 8, 10, 3, 3, 1, Padding::same, 2, 3)};
+          fused(1, 8, 10, 3, 3, 1, Padding::same, 2, 3),
+          fused(2, 11, 9, 6, 3, 1, Padding::valid, 2, 2, 3),
+          fused(1, 8, 8, 5, 3, 1, Padding::same, 2, 2, 4)};
 }
 
 struct Unfused {
@@ -119,9 +122,9 @@ TEST(ConvReluMaxPool2DErrors, ShapesTheFusionDoesNotCoverAreRefused) {
       cpu::conv2d_relu_maxpool2d_forward(g, b, b, b, b, static_cast<std::uint8_t*>(nullptr));
     });
   };
-  ConvReluPoolGeometry two_channels = fused(1, 6, 6, 4, 3, 1, Padding::valid, 2, 2);
-  two_channels.conv.in_c = 2;
-  EXPECT_TRUE(mentions(forward(two_channels), {"conv2d_relu_maxpool2d", "one input channel", "got 2"}));
+  // 3x3 on 32 channels: 288 kernel rows, more than an invocation holds.
+  const ConvReluPoolGeometry wide = fused(1, 6, 6, 4, 3, 1, Padding::valid, 2, 2, 32);
+  EXPECT_TRUE(mentions(forward(wide), {"conv2d_relu_maxpool2d", "at most 256 kernel rows", "got 288"}));
   ConvReluPoolGeometry overlapping = fused(1, 6, 6, 4, 3, 1, Padding::valid, 2, 2);
   overlapping.pool.stride_h = overlapping.pool.stride_w = 1;
   EXPECT_TRUE(mentions(forward(overlapping), {"without overlap", "stride 1x1"}));

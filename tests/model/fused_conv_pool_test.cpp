@@ -1,4 +1,4 @@
-// Conv2D (one input channel, relu) + MaxPooling2D recorded as one op
+// Conv2D (relu, at most 4 input channels) + MaxPooling2D recorded as one op
 // (conv2d_relu_maxpool2d_forward, the pooling's backward from winners):
 // which pairs the plan fuses, that training with the fused pair equals
 // training the same computation unfused, and that layer_outputs still
@@ -49,34 +49,72 @@ TEST(FusedConvPool, PairsTheKernelDoesNotCoverStayUnfused) {
     return layers;
   };
   EXPECT_TRUE(fuses(model(Conv2D(4, {3, 3}, Activation::relu, in), MaxPooling2D(Size2{2, 2}))));
-  // Overlapping windows, a padded pool, a linear conv, three input channels.
+  // Overlapping windows, a padded pool, a linear conv, five input channels,
+  // a kernel of more rows (9x9x4 = 324) than the fused op holds.
   EXPECT_FALSE(fuses(model(Conv2D(4, {3, 3}, Activation::relu, in),
                            MaxPooling2D(Size2{2, 2}, Size2{1, 1}))));
   EXPECT_FALSE(fuses(model(Conv2D(4, {3, 3}, Activation::relu, in),
                            MaxPooling2D(Size2{2, 2}, std::nullopt, Padding::same))));
   EXPECT_FALSE(fuses(model(Conv2D(4, {3, 3}, Activation::linear, in), MaxPooling2D(Size2{2, 2}))));
-  EXPECT_FALSE(fuses(model(Conv2D(4, {3, 3}, Activation::relu, Shape{10, 10, 3}),
+  EXPECT_FALSE(fuses(model(Conv2D(4, {3, 3}, Activation::relu, Shape{10, 10, 5}),
                            MaxPooling2D(Size2{2, 2}))));
+  EXPECT_FALSE(fuses(model(Conv2D(4, {9, 9}, Activation::relu, Shape{12, 12, 4}),
+                           MaxPooling2D(Size2{2, 2}))));
+}
+
+TEST(FusedConvPool, PlanFusesAnRgbModelsFirstBlockOnly) {
+  // Cats vs dogs (Course 2): 150x150x3, Conv2D 16/32/64 each with a 2x2 pool.
+  std::vector<Layer> layers{Conv2D(16, {3, 3}, Activation::relu, Shape{150, 150, 3}),
+                            MaxPooling2D(2, 2),
+                            Conv2D(32, {3, 3}, Activation::relu),
+                            MaxPooling2D(2, 2),
+                            Conv2D(64, {3, 3}, Activation::relu),
+                            MaxPooling2D(2, 2),
+                            Flatten(),
+                            Dense(512, Activation::relu),
+                            Dense(1, Activation::sigmoid)};
+  const Plan plan = make_plan(Architecture::build(layers), 32);
+  EXPECT_TRUE(plan.layers[0].fuses_next_pool);
+  EXPECT_TRUE(plan.layers[1].fused_into_previous);
+  // The first layer: its kernel and bias gradients come from the winners,
+  // and neither of its gradient maps (148x148x16 each) is planned.
+  EXPECT_TRUE(plan.layers[0].parameter_gradients_from_pool);
+  EXPECT_EQ(plan.layers[0].linear_gradient, kNoTensor);
+  EXPECT_EQ(plan.layers[0].output_gradient, kNoTensor);
+  ASSERT_NE(plan.layers[0].pool_winners, kNoTensor);
+  EXPECT_EQ(plan.tensor(plan.layers[0].pool_winners).count, 32 * 74 * 74 * 16);
+  for (std::size_t l : {2u, 4u}) {  // 16 and 32 input channels: unfused
+    EXPECT_FALSE(plan.layers[l].fuses_next_pool) << l;
+    EXPECT_EQ(plan.layers[l].pool_winners, kNoTensor) << l;
+  }
 }
 
 // The same computation, fused and not: on an 8x8 map a 2x2 pool with
 // 'same' padding has no padded taps, so it equals the 'valid' one, but the
 // plan fuses only the 'valid' one.
-std::vector<Layer> pooled_cnn(Padding pool_padding) {
-  return {Conv2D(4, {3, 3}, Activation::relu, Shape{10, 10, 1}),
+std::vector<Layer> pooled_cnn(Padding pool_padding, int channels = 1) {
+  return {Conv2D(4, {3, 3}, Activation::relu, Shape{10, 10, channels}),
           MaxPooling2D(Size2{2, 2}, std::nullopt, pool_padding), Flatten(),
           Dense(16, Activation::relu), Dense(4, Activation::softmax)};
 }
 
-TEST(FusedConvPool, TrainsLikeTheUnfusedPair) {
-  ASSERT_TRUE(make_plan(Architecture::build(pooled_cnn(Padding::valid)), 32).layers[0].fuses_next_pool);
-  ASSERT_FALSE(make_plan(Architecture::build(pooled_cnn(Padding::same)), 32).layers[0].fuses_next_pool);
-  const auto data = synthetic_images(70, 10, 4, 11);  // 70: a partial last batch
+class FusedConvPoolChannels : public ::testing::TestWithParam<int> {};
+
+TEST_P(FusedConvPoolChannels, TrainsLikeTheUnfusedPair) {
+  const int channels = GetParam();
+  ASSERT_TRUE(make_plan(Architecture::build(pooled_cnn(Padding::valid, channels)), 32)
+                  .layers[0]
+                  .fuses_next_pool);
+  ASSERT_FALSE(make_plan(Architecture::build(pooled_cnn(Padding::same, channels)), 32)
+                   .layers[0]
+                   .fuses_next_pool);
+  // 70: a partial last batch.
+  const auto data = synthetic_images(70, 10, 4, 11, channels);
   for (BackendKind kind : {BackendKind::cpu, BackendKind::vulkan}) {
     std::vector<std::vector<float>> weights[2];
     int i = 0;
     for (Padding padding : {Padding::valid, Padding::same}) {
-      Sequential model(pooled_cnn(padding));
+      Sequential model(pooled_cnn(padding, channels));
       model.compile(SGD(0.05f, 0.9f), on(kind));
       model.fit(data.samples(), data.labels, {.epochs = 2, .batch_size = 32, .verbose = 0, .seed = 3});
       weights[i++] = model.get_weights();
@@ -90,6 +128,9 @@ TEST(FusedConvPool, TrainsLikeTheUnfusedPair) {
     }
   }
 }
+
+// One channel (the course's first block), RGB, RGBA.
+INSTANTIATE_TEST_SUITE_P(InputChannels, FusedConvPoolChannels, ::testing::Values(1, 3, 4));
 
 TEST(FusedConvPool, LayerOutputsKeepTheConvMapAndPredictAgrees) {
   const auto data = synthetic_images(3, 10, 4, 12);

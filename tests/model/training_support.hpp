@@ -15,22 +15,25 @@
 
 namespace vknn_test {
 
-// `count` images of side x side pixels in `classes` classes: class k is
-// bright in quadrant k (mod 4) and noisy elsewhere.
+// `count` images of side x side pixels of `channels` channels in `classes`
+// classes: class k is bright in quadrant k (mod 4) and noisy elsewhere
+// (every channel drawn on its own).
 struct SyntheticImages {
   std::vector<std::uint8_t> pixels;
   std::vector<std::uint8_t> labels;
   std::int64_t count = 0;
   int side = 0;
-  vknn::Samples samples() const { return {pixels, count, {side, side, 1}}; }
+  int channels = 1;
+  vknn::Samples samples() const { return {pixels, count, {side, side, channels}}; }
 };
 
 inline SyntheticImages synthetic_images(std::int64_t count, int side, int classes,
-                                        std::uint32_t seed) {
+                                        std::uint32_t seed, int channels = 1) {
   SyntheticImages d;
   d.count = count;
   d.side = side;
-  d.pixels.resize(std::size_t(count) * side * side);
+  d.channels = channels;
+  d.pixels.resize(std::size_t(count) * side * side * channels);
   d.labels.resize(std::size_t(count));
   std::mt19937 rng(seed);
   for (std::int64_t i = 0; i < count; ++i) {
@@ -40,7 +43,10 @@ inline SyntheticImages synthetic_images(std::int64_t count, int side, int classe
       for (int c = 0; c < side; ++c) {
         const int quadrant = (r >= side / 2) * 2 + (c >= side / 2);
         const int base = quadrant == label % 4 ? 150 : 40;
-        d.pixels[(i * side + r) * side + c] = std::uint8_t(base + int(rng() % 80));
+        for (int ch = 0; ch < channels; ++ch) {
+          d.pixels[((i * side + r) * side + c) * channels + ch] =
+              std::uint8_t(base + int(rng() % 80));
+        }
       }
     }
   }

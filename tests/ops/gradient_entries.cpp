@@ -79,15 +79,15 @@ void add_conv2d(std::vector<GradientCase>& cases) {
   add(conv(3, 7, 5, 3, 2, 3, 3, 2, 2, Padding::same), Activation::relu);
 }
 
-// ---- conv2d (one input channel) + relu + maxpool2d, fused: the pooling's
+// ---- conv2d + relu + maxpool2d, fused: the pooling's
 // backward from the forward's winner bytes, then the conv's gradients, as
 // the model records it ---------------------------------------------------------
 
-// One input channel, a k x k kernel, then pooling windows that tile the map.
+// in_c input channels, a k x k kernel, then pooling windows that tile the map.
 ConvReluPoolGeometry fused(int batch, int h, int w, int out_c, int k, int conv_stride,
-                           Padding padding, int pool_h, int pool_w) {
+                           Padding padding, int pool_h, int pool_w, int in_c = 1) {
   return ConvReluPoolGeometry::tiling(
-      vknn_test::conv_geometry(batch, h, w, 1, out_c, k, k, conv_stride, conv_stride, padding),
+      vknn_test::conv_geometry(batch, h, w, in_c, out_c, k, k, conv_stride, conv_stride, padding),
       pool_h, pool_w);
 }
 
@@ -98,6 +98,8 @@ void add_conv_relu_pool(std::vector<GradientCase>& cases) {
       fused(1, 7, 7, 1, 3, 1, Padding::same, 3, 3),     // a padded conv, one channel
       fused(2, 9, 9, 4, 2, 2, Padding::valid, 2, 2),    // a strided conv
       fused(1, 8, 10, 3, 3, 1, Padding::same, 2, 3),    // a non-square pool
+      fused(2, 8, 9, 4, 3, 1, Padding::valid, 2, 2, 3), // RGB
+      fused(1, 7, 7, 2, 3, 1, Padding::same, 2, 2, 4),  // RGBA, padded
   };
   for (const ConvReluPoolGeometry& g : shapes) {
     GradientCase c;

@@ -222,7 +222,7 @@ void add_maxpool2d(std::vector<OpCase>& cases) {
   }
 }
 
-// ---- conv2d (one input channel) + relu + maxpool2d, fused -----------------
+// ---- conv2d + relu + maxpool2d, fused -------------------------------------
 
 ConvReluPoolGeometry conv_relu_pool(const Conv2DGeometry& conv, int pool_h, int pool_w) {
   return ConvReluPoolGeometry::tiling(conv, pool_h, pool_w);
@@ -240,6 +240,21 @@ void add_conv2d_relu_maxpool2d(std::vector<OpCase>& cases) {
       // Over 128 channels: CPU drivers too take the taps per channel block
       // (33 groups: a partial block of 4).
       conv_relu_pool(conv(2, 7, 8, 1, 132, 3, 3, 1, 1, Padding::valid), 2, 2),
+      // Several input channels: patch rows of 3 * width floats at every
+      // offset modulo 4 (RGB), whole vec4s (4 channels), and 2.
+      conv_relu_pool(conv(1, 17, 17, 3, 16, 3, 3, 1, 1, Padding::valid), 2, 2),  // RGB, cats' conv1 smaller
+      conv_relu_pool(conv(3, 15, 13, 3, 16, 3, 3, 1, 1, Padding::valid), 2, 2),  // RGB, odd map 13x11: floor
+      conv_relu_pool(conv(2, 9, 11, 3, 6, 3, 3, 1, 1, Padding::same), 2, 2),     // RGB, padded conv, 6 channels
+      conv_relu_pool(conv(2, 11, 10, 3, 5, 2, 2, 2, 2, Padding::valid), 2, 2),   // RGB, strided conv
+      conv_relu_pool(conv(3, 12, 10, 3, 8, 5, 5, 1, 1, Padding::same), 3, 2),    // RGB 5x5, non-square pool
+      conv_relu_pool(conv(1, 10, 10, 4, 16, 3, 3, 1, 1, Padding::valid), 2, 2),  // RGBA, batch 1
+      conv_relu_pool(conv(4, 9, 9, 4, 12, 3, 3, 1, 1, Padding::same), 2, 2),     // RGBA, padded, 3 groups
+      conv_relu_pool(conv(2, 10, 9, 2, 7, 3, 3, 1, 1, Padding::valid), 2, 2),    // 2 channels, partial group
+      conv_relu_pool(conv(32, 10, 10, 3, 4, 3, 3, 1, 1, Padding::valid), 2, 2),  // RGB, one channel group, batch 32
+      conv_relu_pool(conv(2, 10, 10, 4, 4, 3, 3, 1, 1, Padding::valid), 2, 2),   // RGBA, one channel group
+      // RGB into 64 channels: 1728 kernel floats, over what CPU drivers hold
+      // at once, so they take the taps per channel block as GPUs do.
+      conv_relu_pool(conv(2, 8, 9, 3, 64, 3, 3, 1, 1, Padding::valid), 2, 2),
   };
   for (const ConvReluPoolGeometry& g : shapes) {
     const std::string shape = conv_shape(g.conv) + "_pool" + std::to_string(g.pool.pool_h) + "x" +

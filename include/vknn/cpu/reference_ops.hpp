@@ -43,7 +43,7 @@ void maxpool2d_forward(const Pool2DGeometry& g, const T* x, T* y);
 template <class T>
 void maxpool2d_backward(const Pool2DGeometry& g, const T* x, const T* dy, T* dx);
 
-// ---- conv2d (one input channel) + relu + maxpool2d, fused (ConvReluPoolGeometry) ----
+// ---- conv2d + relu + maxpool2d, fused (ConvReluPoolGeometry) ----
 // y = maxpool(relu(conv2d(x) + bias)); winners (nullable: prediction needs
 // none) gets each pooled element's winning tap or kNoWinner, in the layout
 // ConvReluPoolGeometry describes. Computed as the composition of the

@@ -90,8 +90,8 @@ struct Pool2DGeometry {
   std::string describe() const;
 };
 
-// Conv2D (one input channel) + bias + relu + MaxPooling2D in one op, the
-// first block of the course model. Forward:
+// Conv2D + bias + relu + MaxPooling2D in one op: the first block of the
+// course model (one input channel) and of RGB models. Forward:
 //   y = maxpool(relu(conv2d(x))), each part as Conv2DGeometry and
 //   Pool2DGeometry define it (the same winner and tie rule), without the
 //   conv map ever being stored.
@@ -106,10 +106,13 @@ struct Pool2DGeometry {
 // Backward from winners: dx (the conv map's pre-relu gradient) gets dy at
 // each window's winner and 0 everywhere else (also where no window reaches,
 // floor rounding), exactly what maxpool2d_backward with the relu mask gives.
-// Limits: conv in_c == 1; the pool's windows tile without overlap
-// (stride == pool size, valid padding), over the conv's output map.
+// Limits: with several input channels kernel_h * kernel_w * in_c <=
+// kMaxKernelRows (any kernel on one channel); the pool's windows tile
+// without overlap (stride == pool size, valid padding), over the conv's
+// output map.
 struct ConvReluPoolGeometry {
   static constexpr std::uint8_t kNoWinner = 255;
+  static constexpr std::int64_t kMaxKernelRows = 256;
   Conv2DGeometry conv;
   Pool2DGeometry pool;
 

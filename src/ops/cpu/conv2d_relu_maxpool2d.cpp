@@ -1,4 +1,4 @@
-// Conv2D (one input channel) + bias + relu + MaxPooling2D, fused, and the
+// Conv2D + bias + relu + MaxPooling2D, fused, and the
 // pooling's backward from the winners the fused forward stored: scalar
 // reference (contract: ConvReluPoolGeometry in vknn/ops/geometry.hpp).
 //

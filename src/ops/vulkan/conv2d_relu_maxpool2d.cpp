@@ -28,26 +28,36 @@ struct ForwardBlocking {
 
 // The most channels one invocation of the CPU drivers' blocking computes
 // (its taps are held for the whole invocation: 9 vec4s per 4 channels for
-// a 3x3 kernel).
+// a 3x3 kernel on one input channel), and with several input channels the
+// most kernel floats it holds (the course's 3x3 x 128: 1152; RGB 3x3 into
+// 16 channels is 432, into 32 864).
 constexpr int kMaxChannelsAtOnce = 128;
+constexpr std::int64_t kMaxTapsAtOnce = 9 * kMaxChannelsAtOnce;
 
 ForwardBlocking forward_blocking(const Device& device, const ConvReluPoolGeometry& g) {
   // CPU drivers: all channels, 4 windows per invocation (course conv1 +
   // pool1 at batch 32: 2.7 ms against 3.0 for 2 windows, 3.3 for 1; with
-  // 16 channels, 2 windows and the taps loaded per item: 6.5-7.6 ms).
-  if (DeviceProfile::of(device.info()).cpu_like && g.conv.out_c <= kMaxChannelsAtOnce) {
+  // 16 channels, 2 windows and the taps loaded per item: 6.5-7.6 ms; cats'
+  // RGB conv1 + pool1: 1, 2, 4 or 8 windows all within the noise).
+  if (DeviceProfile::of(device.info()).cpu_like && g.conv.out_c <= kMaxChannelsAtOnce &&
+      (g.conv.in_c == 1 || g.conv.kernel_size() <= kMaxTapsAtOnce)) {
     return {std::uint32_t(g.channel_groups()), 4, std::uint32_t(g.conv.out_c)};
   }
-  // GPUs (never timed on one): 16 channels share each loaded input patch
-  // (16 floats for 3x3 / 2x2) and their 9 kernel vec4s serve 2 windows.
-  return {4, 2, 0};
+  // GPUs (never timed on one): with one input channel 16 channels share each
+  // loaded input patch (16 floats for 3x3 / 2x2) and their 9 kernel vec4s
+  // serve 2 windows. With more input channels the taps of 4 channels grow
+  // by the input channel count (27 vec4s for RGB 3x3): fewer channels per
+  // invocation, so that the taps held stay near the one-channel 36 vec4s.
+  if (g.conv.in_c == 1) return {4, 2, 0};
+  const std::int64_t vecs_per_group = std::int64_t(g.conv.kernel_h) * g.conv.kernel_w * g.conv.in_c;
+  return {std::uint32_t(std::clamp<std::int64_t>(36 / vecs_per_group, 1, 4)), 2, 0};
 }
 
 std::uint32_t oc_vec4(const ConvReluPoolGeometry& g) { return g.conv.out_c % 4 == 0 ? 1 : 0; }
 
-// The pool window, OC_VEC4, and the conv's kernel and stride: constants 3-9
-// of both shaders that compute the conv (the forward, the parameter
-// gradients).
+// The pool window, OC_VEC4, and the conv's kernel, stride and input
+// channels: constants 3-9 and 14 of both shaders that compute the conv (the
+// forward, the parameter gradients).
 SpecConstants conv_and_pool_constants(const ConvReluPoolGeometry& g) {
   return {{ConvReluPoolSpec::pool_h, std::uint32_t(g.pool.pool_h)},
           {ConvReluPoolSpec::pool_w, std::uint32_t(g.pool.pool_w)},
@@ -55,7 +65,8 @@ SpecConstants conv_and_pool_constants(const ConvReluPoolGeometry& g) {
           {ConvReluPoolSpec::kernel_h, std::uint32_t(g.conv.kernel_h)},
           {ConvReluPoolSpec::kernel_w, std::uint32_t(g.conv.kernel_w)},
           {ConvReluPoolSpec::conv_stride_h, std::uint32_t(g.conv.stride_h)},
-          {ConvReluPoolSpec::conv_stride_w, std::uint32_t(g.conv.stride_w)}};
+          {ConvReluPoolSpec::conv_stride_w, std::uint32_t(g.conv.stride_w)},
+          {ConvReluPoolSpec::in_c, std::uint32_t(g.conv.in_c)}};
 }
 
 // Whether some conv outputs lie in no pool window (floor rounding), so that
@@ -152,7 +163,7 @@ void conv2d_relu_maxpool2d_backward_params(Recording& recording, const ConvReluP
   // the device while the partial sums stay small (course conv1 at batch 32:
   // 338 slices, 0.9 MB where the map it replaces is 5.5 MB).
   constexpr std::int64_t kWindowsPerSlice = 16, kMaxSlices = 1024, kMaxPartials = 4 << 20;
-  const std::int64_t taps = std::int64_t(g.conv.kernel_h) * g.conv.kernel_w;
+  const std::int64_t taps = std::int64_t(g.conv.kernel_h) * g.conv.kernel_w * g.conv.in_c;
   const std::int64_t slice_size = (taps + 1) * g.conv.out_c;  // the kernel's taps, then the bias
   const std::int64_t windows = std::int64_t(g.pool.batch) * g.pool.out_h() * g.pool.out_w();
   const std::int64_t by_windows = (windows + kWindowsPerSlice - 1) / kWindowsPerSlice;

@@ -1,4 +1,4 @@
-// Conv2D (one input channel) + bias + relu + MaxPooling2D as one dispatch,
+// Conv2D + bias + relu + MaxPooling2D as one dispatch,
 // and the pooling's backward from the winners it stored (contract:
 // ConvReluPoolGeometry, vknn/ops/geometry.hpp; CPU reference
 // src/ops/cpu/conv2d_relu_maxpool2d.cpp, equal to the unfused pair).

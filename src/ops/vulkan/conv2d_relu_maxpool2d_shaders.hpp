@@ -14,7 +14,7 @@ namespace vknn::vk::ops {
 
 struct ConvReluPoolPush {
   std::int32_t batch;
-  std::int32_t in_h, in_w;  // conv input, one channel
+  std::int32_t in_h, in_w;  // conv input (its channels: the IN_C constant)
   std::int32_t channels;    // conv output channels = pooled channels
   std::int32_t map_h, map_w;  // conv output = pool input
   std::int32_t out_h, out_w;  // pooled
@@ -40,11 +40,13 @@ struct ConvReluPoolSpec {
     windows = 11,         // WINDOWS: pool windows per invocation
     write_winners = 12,   // WRITE_WINNERS: training
     channels = 13,        // CHANNELS: the conv's output channels, 0 = the push block's
+    in_c = 14,            // IN_C: the conv's input channels, the forward and the parameter gradients
   };
 };
 
-// conv2d_relu_maxpool2d_backward_params: ids 3-9 as the forward's (the
-// pool window, OC_VEC4, the conv's kernel and stride), and these.
+// conv2d_relu_maxpool2d_backward_params: ids 3-9 and 14 as the forward's
+// (the pool window, OC_VEC4, the conv's kernel, stride and input
+// channels), and these.
 struct ConvReluPoolParamsSpec {
   enum Id : std::uint32_t {
     channel_vecs = 10,  // CHANNEL_VECS: groups of 4 channels per invocation
