@@ -1,7 +1,6 @@
 #include "model/streamed_dataset.hpp"
 
 #include <algorithm>
-#include <cstdio>
 #include <cstring>
 
 #include "model/byte_size_text.hpp"
@@ -9,12 +8,6 @@
 #include "vknn/error.hpp"
 
 namespace vknn::model {
-
-namespace {
-
-std::string mib(std::uint64_t bytes) { return byte_size_text(bytes); }
-
-}  // namespace
 
 StreamingChoice choose_streaming(Trainer& trainer, const Samples& x, bool weighted, int batch_size,
                                  int validation_batch) {
@@ -65,10 +58,10 @@ StreamingChoice choose_streaming(Trainer& trainer, const Samples& x, bool weight
   choice.window_batches = std::min<std::int64_t>(std::int64_t(window_samples / std::uint64_t(batch_size)), batches);
   if (choice.window_batches < 1) {
     throw Error("fit: the training data (" + std::to_string(x.count) + " samples, " +
-                mib(choice.data_bytes) + ") does not fit the device, and not even one batch of " +
-                std::to_string(batch_size) + " samples (" + mib(per_sample * std::uint64_t(batch_size)) +
-                ") fits beside the model and its workspace to stream it (" + mib(free) + " left" +
-                (max_tensor == UINT64_MAX ? std::string() : ", one tensor at most " + mib(max_tensor)) +
+                byte_size_text(choice.data_bytes) + ") does not fit the device, and not even one batch of " +
+                std::to_string(batch_size) + " samples (" + byte_size_text(per_sample * std::uint64_t(batch_size)) +
+                ") fits beside the model and its workspace to stream it (" + byte_size_text(free) + " left" +
+                (max_tensor == UINT64_MAX ? std::string() : ", one tensor at most " + byte_size_text(max_tensor)) +
                 "); use a smaller batch size, a smaller model or a device with more memory");
   }
   return choice;

@@ -1,7 +1,6 @@
 #include "model/trainer.hpp"
 
 #include <algorithm>
-#include <cstdio>
 #include <cstdlib>
 #include <sstream>
 
@@ -21,8 +20,6 @@ G with_batch(G g, int batch) {
   g.batch = batch;
   return g;
 }
-
-std::string mebibytes(std::uint64_t bytes) { return byte_size_text(bytes); }
 
 std::uint64_t tensor_bytes(ElementType type, std::int64_t count) {
   return type == ElementType::u8 ? (std::uint64_t(count) + 3) / 4 * 4 : std::uint64_t(count) * 4;
@@ -212,10 +209,10 @@ void Trainer::reserve(std::uint64_t bytes, const std::string& what) {
   if (capacity != 0 && device_bytes_ + bytes > capacity) {
     const std::string held =
         device_bytes_ == 0 ? ""
-                           : " on top of the " + mebibytes(device_bytes_) + " this model already holds";
-    throw Error("not enough device memory: " + what + " need " + mebibytes(bytes) + " (" +
+                           : " on top of the " + byte_size_text(device_bytes_) + " this model already holds";
+    throw Error("not enough device memory: " + what + " need " + byte_size_text(bytes) + " (" +
                 std::to_string(bytes) + " bytes)" + held + ", but " + backend_->memory_description() +
-                " holds " + mebibytes(capacity) + " (" + std::to_string(capacity) +
+                " holds " + byte_size_text(capacity) + " (" + std::to_string(capacity) +
                 " bytes); use a smaller model or a device with more memory");
   }
   device_bytes_ += bytes;
@@ -334,7 +331,7 @@ Workspace& Trainer::unsplit_workspace(int batch) {
   const std::uint64_t largest = largest_tensor_bytes(ws.plan);
   if (largest > max_tensor_bytes()) {
     throw Error("a batch of " + std::to_string(batch) + " samples needs a tensor of " +
-                mebibytes(largest) + ", over the " + mebibytes(max_tensor_bytes()) +
+                byte_size_text(largest) + ", over the " + byte_size_text(max_tensor_bytes()) +
                 " one tensor may hold on " + backend_->max_tensor_description() +
                 "; give fewer samples");
   }
