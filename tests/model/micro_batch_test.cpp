@@ -131,7 +131,9 @@ Trained train(BackendKind kind, const char* limit, bool augmented = false) {
   return t;
 }
 
-class MicroBatchesOn : public ::testing::TestWithParam<BackendKind> {};
+// A validation error during a test fails it (VulkanTest).
+class MicroBatchesOn : public vknn_test::VulkanTest, public ::testing::WithParamInterface<BackendKind> {};
+class MicroBatchesOnVulkan : public vknn_test::VulkanTest {};
 
 TEST_P(MicroBatchesOn, TrainEvaluateAndPredictAsTheUnsplitBatch) {
   const std::string limit = largest_tensor_at(model_with_dropout(), 3);
@@ -177,7 +179,7 @@ INSTANTIATE_TEST_SUITE_P(Backends, MicroBatchesOn,
 
 // One sample whose input alone is over a storage buffer's range cannot be
 // split further: refused naming the limit, before any step runs.
-TEST(MicroBatches, ASampleOverOneBufferIsRefusedNamingTheLimit) {
+TEST_F(MicroBatchesOnVulkan, ASampleOverOneBufferIsRefusedNamingTheLimit) {
   const int side = 6000;  // 36 M pixels: 144 MB as floats, over lavapipe's 128 MiB
   const std::uint64_t limit = vknn_test::context().device_info().max_storage_buffer_range;
   if (std::uint64_t(side) * side * 4 <= limit) GTEST_SKIP() << "this device holds the sample";

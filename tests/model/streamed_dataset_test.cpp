@@ -84,7 +84,8 @@ struct Case {
   bool float_values;
 };
 
-class StreamedFit : public ::testing::TestWithParam<Case> {};
+// A validation error during a test fails it (VulkanTest).
+class StreamedFit : public vknn_test::VulkanTest, public ::testing::WithParamInterface<Case> {};
 
 TEST_P(StreamedFit, TrainsTheResidentPathsModelBitForBit) {
   const Case c = GetParam();
