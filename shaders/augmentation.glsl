@@ -18,6 +18,7 @@ const uint kFillConstant = 3u;
 struct AugmentDraw {
   float rotation_range, width_shift, height_shift, shear_range, zoom_lo, zoom_hi;
   bool width_whole_pixels, height_whole_pixels, horizontal_flip, vertical_flip;
+  bool same_zoom_both_axes, layers_geometry;  // AugmentationGeometry::preprocessing_layers
 };
 
 struct AugmentParameters {
@@ -73,8 +74,13 @@ AugmentParameters aug_draw(AugmentDraw a, uint height, uint width, uint sample_i
   const uvec4 w1 = vknn_philox4x32_10(uvec4(sample_index, step, kAugmentStream, 1u), key);
   AugmentParameters p;
   p.theta = aug_symmetric(a.rotation_range, w0.x);
-  p.tx = aug_shift(a.height_shift, a.height_whole_pixels, w0.y, (w1.w & 4u) != 0u, height);
-  p.ty = aug_shift(a.width_shift, a.width_whole_pixels, w0.z, (w1.w & 8u) != 0u, width);
+  if (a.layers_geometry) {
+    p.tx = aug_shift(a.width_shift, a.width_whole_pixels, w0.y, (w1.w & 4u) != 0u, width);
+    p.ty = aug_shift(a.height_shift, a.height_whole_pixels, w0.z, (w1.w & 8u) != 0u, height);
+  } else {
+    p.tx = aug_shift(a.height_shift, a.height_whole_pixels, w0.y, (w1.w & 4u) != 0u, height);
+    p.ty = aug_shift(a.width_shift, a.width_whole_pixels, w0.z, (w1.w & 8u) != 0u, width);
+  }
   p.shear = aug_symmetric(a.shear_range, w0.w);
   p.zx = 1.0;
   p.zy = 1.0;
@@ -83,7 +89,7 @@ AugmentParameters aug_draw(AugmentDraw a, uint height, uint width, uint sample_i
     precise float zx = a.zoom_lo + span * aug_unit(w1.x);
     precise float zy = a.zoom_lo + span * aug_unit(w1.y);
     p.zx = zx;
-    p.zy = zy;
+    p.zy = a.same_zoom_both_axes ? zx : zy;
   }
   p.flip_horizontal = a.horizontal_flip && (w1.w & 1u) != 0u;
   p.flip_vertical = a.vertical_flip && (w1.w & 2u) != 0u;
@@ -94,15 +100,15 @@ struct AugmentAffine {
   float a00, a01, a10, a11, c0, c1, oa, ob;
 };
 
-AugmentAffine aug_affine(AugmentParameters p, uint height, uint width) {
+AugmentAffine aug_affine(AugmentParameters p, uint height, uint width, bool layers_geometry) {
   const vec2 r = aug_sin_cos_degrees(p.theta);  // (sin, cos)
   const vec2 sh = aug_sin_cos_degrees(p.shear);
   precise float a00 = r.y * p.zx;
   precise float a01 = -(r.y * sh.x + r.x * sh.y) * p.zy;
   precise float a10 = r.x * p.zx;
   precise float a11 = (r.y * sh.y - r.x * sh.x) * p.zy;
-  precise float oa = float(height) * 0.5 - 0.5;
-  precise float ob = float(width) * 0.5 - 0.5;
+  precise float oa = float(layers_geometry ? width : height) * 0.5 - 0.5;
+  precise float ob = float(layers_geometry ? height : width) * 0.5 - 0.5;
   precise float c0 = (r.y * p.tx - r.x * p.ty) + oa;
   precise float c1 = (r.x * p.tx + r.y * p.ty) + ob;
   AugmentAffine m;

@@ -65,7 +65,8 @@ layout(push_constant) uniform Push {
   uint samples_per_chunk;  // whole samples per chunk buffer (float values)
   uint seed_lo;
   uint seed_hi;
-  uint flags;              // bit 0 horizontal_flip, 1 vertical_flip, 2/3 width/height whole pixels
+  uint flags;              // bit 0 horizontal_flip, 1 vertical_flip, 2/3 width/height whole
+                           // pixels, 4 same_zoom_both_axes, 5 the Random* layers' geometry
   uint fill_mode;          // vknn::FillMode
   float rotation_range;
   float width_shift;
@@ -126,6 +127,8 @@ void main() {
   draw.vertical_flip = (p.flags & 2u) != 0u;
   draw.width_whole_pixels = (p.flags & 4u) != 0u;
   draw.height_whole_pixels = (p.flags & 8u) != 0u;
+  draw.same_zoom_both_axes = (p.flags & 16u) != 0u;
+  draw.layers_geometry = (p.flags & 32u) != 0u;
   const int h = int(p.height);
   const int w = int(p.width);
 
@@ -151,7 +154,7 @@ void main() {
     // a few dozen flops, less than a second pass and a barrier.
     const AugmentParameters params =
         aug_draw(draw, p.height, p.width, s, step.iterations, uvec2(p.seed_lo, p.seed_hi));
-    const AugmentAffine m = aug_affine(params, p.height, p.width);
+    const AugmentAffine m = aug_affine(params, p.height, p.width, draw.layers_geometry);
     AugmentTaps rows, cols;
     aug_pixel_taps(m, params, row, col, h, w, p.fill_mode, p.inverse_rows, p.inverse_cols, rows,
                    cols);

@@ -36,6 +36,13 @@ Augmentation augmentation_of(const py::dict& s) {
   a.fill_mode = fill_mode_from_string(s["fill_mode"].cast<std::string>());
   a.cval = s["cval"].cast<float>();
   a.seed = s["seed"].cast<std::uint64_t>();
+  // The Random* preprocessing layers' settings (vknn/keras/
+  // _preprocessing_layers.py); ImageDataGenerator's dictionary has neither.
+  if (s.contains("same_zoom_both_axes")) a.same_zoom_both_axes = s["same_zoom_both_axes"].cast<bool>();
+  if (s.contains("preprocessing_layers_geometry") &&
+      s["preprocessing_layers_geometry"].cast<bool>()) {
+    a.geometry = AugmentationGeometry::preprocessing_layers;
+  }
   a.validate();
   return a;
 }

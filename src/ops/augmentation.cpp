@@ -83,6 +83,10 @@ void Augmentation::validate() const {
     s << "augmentation: cval must be a finite number, got " << cval;
     throw Error(s.str());
   }
+  if (std::uint32_t(geometry) > std::uint32_t(AugmentationGeometry::preprocessing_layers)) {
+    throw Error("augmentation: geometry " + std::to_string(std::uint32_t(geometry)) +
+                " is not image_data_generator or preprocessing_layers");
+  }
   if (std::uint32_t(fill_mode) > std::uint32_t(FillMode::constant)) {
     throw Error("augmentation: fill_mode " + std::to_string(std::uint32_t(fill_mode)) +
                 " is not one of nearest, reflect, wrap, constant");
@@ -100,6 +104,8 @@ std::string Augmentation::describe() const {
     << ", height_shift_range " << shift(height_shift_range) << ", shear_range " << shear_range
     << ", zoom_range [" << zoom_range[0] << ", " << zoom_range[1] << "], horizontal_flip "
     << (horizontal_flip ? "on" : "off") << ", vertical_flip " << (vertical_flip ? "on" : "off")
+    << (same_zoom_both_axes ? ", one zoom for both axes" : "")
+    << (geometry == AugmentationGeometry::preprocessing_layers ? ", the Random* layers' geometry" : "")
     << ", fill_mode " << to_string(fill_mode) << ", cval " << cval << ", seed " << seed;
   return s.str();
 }
@@ -138,7 +144,7 @@ std::vector<float> apply_augmentation(const Augmentation& augmentation,
   for (float v : {p.theta, p.tx, p.ty, p.shear, p.zx, p.zy}) {
     if (!std::isfinite(v)) throw Error("apply_augmentation: the transform's parameters must be finite");
   }
-  const am::Affine m = am::affine(p, height, width);
+  const am::Affine m = am::affine(p, height, width, augmentation.geometry);
   const float inverse_rows = am::axis_inverse(augmentation.fill_mode, height);
   const float inverse_cols = am::axis_inverse(augmentation.fill_mode, width);
   std::vector<float> out(size);

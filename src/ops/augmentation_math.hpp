@@ -39,6 +39,28 @@
 // with oa = height / 2 - 0.5 and ob = width / 2 - 0.5 (Keras's offsets land
 // on the swapped axes: for a picture that is not square its centre of
 // rotation is off centre, as in Keras), A = R Sh Z and (tx', ty') = R (tx, ty).
+//
+// The Random* preprocessing layers (AugmentationGeometry::
+// preprocessing_layers; Keras 2.15 keras/layers/preprocessing/
+// image_preprocessing.py, tf.raw_ops.ImageProjectiveTransformV3) map the
+// output pixel (x, y) = (col, row) to the input point M (x, y, 1) with
+//   RandomRotation:    [cos, -sin, xo; sin, cos, yo], angle uniform in
+//                      [-factor, factor) * 2 pi, about ((w - 1) / 2, (h - 1) / 2)
+//   RandomZoom:        diag(zx, zy) about the same centre, zx = zy (no
+//                      width_factor) uniform in [1 + lower, 1 + upper)
+//   RandomTranslation: [1, 0, -dx; 0, 1, -dy], dx uniform in
+//                      [-width_factor, width_factor) * w, dy likewise * h
+//   RandomFlip:        x -> w - 1 - x and / or y -> h - 1 - y, each p = 1/2
+// and layers applied in turn compose as M1 M2 ... (the first layer's
+// outermost). This file computes R T Z F, the order Rotation, Translation,
+// Zoom, Flip: with symmetric ranges, a flip anywhere and an isotropic zoom
+// anywhere give the same distribution of transforms (F R(a) = R(-a) F,
+// F T(t) = T(F t) F, R Z = Z R), so only a translation after a zoom or
+// before a rotation draws differently. The centre is oa = (w - 1) / 2 for
+// columns and ob = (h - 1) / 2 for rows, the shift of columns tx = dx and of
+// rows ty = dy. Their borders: TF maps the point into the picture (reflect,
+// nearest) and then samples bilinearly, which gives the same values as
+// scipy's taps below; 'constant' and 'wrap' differ (docs/image-folders.md).
 #pragma once
 
 #include <algorithm>
@@ -142,13 +164,20 @@ inline AugmentationParameters draw(const Augmentation& a, std::int64_t height, s
   const auto w1 = philox4x32_10({sample, step, kStream, 1u}, key);
   AugmentationParameters p;
   p.theta = symmetric(a.rotation_range, w0[0]);
-  p.tx = shift(a.height_shift_range, w0[1], (w1[3] & 4u) != 0, height);
-  p.ty = shift(a.width_shift_range, w0[2], (w1[3] & 8u) != 0, width);
+  // Which range and side move columns (tx) and rows (ty): see
+  // AugmentationGeometry.
+  if (a.geometry == AugmentationGeometry::preprocessing_layers) {
+    p.tx = shift(a.width_shift_range, w0[1], (w1[3] & 4u) != 0, width);
+    p.ty = shift(a.height_shift_range, w0[2], (w1[3] & 8u) != 0, height);
+  } else {
+    p.tx = shift(a.height_shift_range, w0[1], (w1[3] & 4u) != 0, height);
+    p.ty = shift(a.width_shift_range, w0[2], (w1[3] & 8u) != 0, width);
+  }
   p.shear = symmetric(a.shear_range, w0[3]);
   if (a.zoom_range[0] != 1.0f || a.zoom_range[1] != 1.0f) {
     const float span = a.zoom_range[1] - a.zoom_range[0];
     p.zx = a.zoom_range[0] + span * unit(w1[0]);
-    p.zy = a.zoom_range[0] + span * unit(w1[1]);
+    p.zy = a.same_zoom_both_axes ? p.zx : a.zoom_range[0] + span * unit(w1[1]);
   }
   p.flip_horizontal = a.horizontal_flip && (w1[3] & 1u) != 0;
   p.flip_vertical = a.vertical_flip && (w1[3] & 2u) != 0;
@@ -163,7 +192,8 @@ struct Affine {
   float oa, ob;              // height / 2 - 0.5, width / 2 - 0.5
 };
 
-inline Affine affine(const AugmentationParameters& p, std::int64_t height, std::int64_t width) {
+inline Affine affine(const AugmentationParameters& p, std::int64_t height, std::int64_t width,
+                     AugmentationGeometry geometry) {
   const SinCos r = sin_cos_degrees(p.theta);
   const SinCos sh = sin_cos_degrees(p.shear);
   Affine m;
@@ -171,8 +201,11 @@ inline Affine affine(const AugmentationParameters& p, std::int64_t height, std::
   m.a01 = -(r.cos * sh.sin + r.sin * sh.cos) * p.zy;
   m.a10 = r.sin * p.zx;
   m.a11 = (r.cos * sh.cos - r.sin * sh.sin) * p.zy;
-  m.oa = float(height) * 0.5f - 0.5f;
-  m.ob = float(width) * 0.5f - 0.5f;
+  // oa is subtracted from the column, ob from the row: ImageDataGenerator's
+  // swap puts the height's centre on the columns.
+  const bool layers = geometry == AugmentationGeometry::preprocessing_layers;
+  m.oa = float(layers ? width : height) * 0.5f - 0.5f;
+  m.ob = float(layers ? height : width) * 0.5f - 0.5f;
   m.c0 = (r.cos * p.tx - r.sin * p.ty) + m.oa;
   m.c1 = (r.sin * p.tx + r.cos * p.ty) + m.ob;
   return m;

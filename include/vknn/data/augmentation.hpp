@@ -50,6 +50,20 @@ struct ShiftRange {
   bool whole_pixels = false;
 };
 
+// Whose geometry a transform follows. The two agree on square pictures.
+enum class AugmentationGeometry : std::uint32_t {
+  // ImageDataGenerator's: the centre (height / 2 - 0.5, width / 2 - 0.5)
+  // lands on swapped axes (for a picture that is not square the centre of
+  // rotation is off centre) and the shift drawn from height_shift_range,
+  // times the height, moves columns: Keras's own quirks, kept.
+  image_data_generator,
+  // The Random* preprocessing layers' (RandomRotation, RandomZoom,
+  // RandomTranslation, RandomFlip): the centre ((width - 1) / 2,
+  // (height - 1) / 2), height_shift_range times the height moves rows and
+  // width_shift_range times the width moves columns.
+  preprocessing_layers,
+};
+
 struct Augmentation {
   float rotation_range = 0.0f;  // degrees: theta uniform in [-r, r)
   ShiftRange width_shift_range;
@@ -58,6 +72,10 @@ struct Augmentation {
   // zx and zy, each drawn uniformly in [lower, upper) on its own; Keras's
   // float z is zoom(z) = {1 - z, 1 + z}. Values above 1 zoom out.
   std::array<float, 2> zoom_range = {1.0f, 1.0f};
+  // zy = zx: one zoom for both axes, keeping the aspect ratio (RandomZoom
+  // without a width_factor). ImageDataGenerator draws the two on their own.
+  bool same_zoom_both_axes = false;
+  AugmentationGeometry geometry = AugmentationGeometry::image_data_generator;
   bool horizontal_flip = false;  // each with probability 1/2
   bool vertical_flip = false;
   FillMode fill_mode = FillMode::nearest;
@@ -80,8 +98,9 @@ struct Augmentation {
 
 // One sample's drawn transform, with Keras's names and meanings
 // (get_random_transform's dictionary): theta and shear in degrees, tx the
-// shift drawn from height_shift_range (pixels), ty from width_shift_range,
-// zx and zy the zooms, and the flips.
+// shift of the columns in pixels (drawn from height_shift_range under
+// ImageDataGenerator's geometry, from width_shift_range under the layers'),
+// ty the rows', zx and zy the zooms, and the flips.
 struct AugmentationParameters {
   float theta = 0.0f, tx = 0.0f, ty = 0.0f, shear = 0.0f, zx = 1.0f, zy = 1.0f;
   bool flip_horizontal = false, flip_vertical = false;

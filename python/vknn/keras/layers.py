@@ -418,22 +418,58 @@ class LeakyReLU(_ElementwiseLayer):
 def _take_input_element(model, element):
     """Sequential.add's hook for the elements that are not layers of the C++
     model: an Input sets the input shape, a leading Rescaling is kept as the
-    model's input conversion. Returns whether `element` was one of them."""
+    model's input conversion, leading Random* layers as its augmentation
+    (vknn.keras._preprocessing_layers). Returns whether `element` was one of
+    them; model._input_elements keeps them in order."""
+    from ._preprocessing_layers import _RandomTransformLayer
+    taken = getattr(model, "_input_elements", None)
+    if taken is None:
+        taken = model._input_elements = []
     if isinstance(element, InputLayer):
-        if model._layers or getattr(model, "_input_rescaling", None) is not None:
+        if model._layers or taken:
             raise ValueError("Sequential: an Input must come first in the model")
         shape = element._input_shape_arg
         model._input_shape = shape + (1,) if len(shape) == 2 else shape
+        taken.append(element)
         return True
-    if isinstance(element, Rescaling) and not model._layers and \
+    leading = not model._layers
+    if isinstance(element, Rescaling) and leading and \
             getattr(model, "_input_rescaling", None) is None:
         # Leading: the inputs' conversion on the host. Elsewhere a layer.
         model._input_rescaling = (element.scale, element.offset)
-        if element._input_shape_arg is not None:
-            shape = element._input_shape_arg
-            model._input_shape = shape + (1,) if len(shape) == 2 else shape
-        return True
-    return False
+    elif isinstance(element, _RandomTransformLayer):
+        if not leading:
+            raise ValueError(
+                f"Sequential.add: {element._type} after {model._layers[-1].name}: vknn applies "
+                f"the Random* layers as it gathers each batch, so they must come at the start of "
+                f"the model, before its first layer with weights (after an Input or a Rescaling "
+                f"at most)")
+        element._owner = model
+    else:
+        return False
+    if element._input_shape_arg is not None and model._input_shape is None:
+        shape = element._input_shape_arg
+        model._input_shape = shape + (1,) if len(shape) == 2 else shape
+    taken.append(element)
+    return True
+
+
+def _input_augmentation(model):
+    """fit's augmentation settings from the model's leading Random* layers,
+    or None: their fill_value is in the units of their inputs, so a Rescaling
+    after them converts it."""
+    from . import _preprocessing_layers as pl
+    elements = getattr(model, "_input_elements", None) or []
+    randoms = [e for e in elements if isinstance(e, pl._RandomTransformLayer)]
+    if not randoms:
+        return None
+    scale, offset = 1.0, 0.0
+    rescaling = getattr(model, "_input_rescaling", None)
+    fillers = [e for e in randoms if e._fills]
+    if rescaling is not None and fillers and not any(
+            isinstance(e, Rescaling) for e in elements[:elements.index(fillers[0])]):
+        scale, offset = rescaling
+    return pl.settings(randoms, pl.seed_of(randoms), scale, offset)
 
 
 def supported_layers():
@@ -455,6 +491,10 @@ def _check_defaults(layer, kwargs, allowed):
                                  f"{defaults[0]!r})")
 
 
+from ._preprocessing_layers import (RandomFlip, RandomRotation, RandomTranslation,  # noqa: E402
+                                    RandomZoom)
+
 __all__ = ["Layer", "Conv2D", "MaxPooling2D", "MaxPool2D", "AveragePooling2D", "AvgPool2D",
            "GlobalAveragePooling2D", "GlobalAvgPool2D", "Dropout", "Flatten", "Dense",
-           "Input", "InputLayer", "Rescaling", "LeakyReLU"]
+           "Input", "InputLayer", "Rescaling", "LeakyReLU", "RandomFlip", "RandomRotation",
+           "RandomZoom", "RandomTranslation"]

@@ -110,6 +110,9 @@ class Sequential(Model):
 
     def add(self, layer):
         """Appends a layer (keras.Sequential.add)."""
+        if isinstance(layer, Sequential):
+            self._add_preprocessing_model(layer)
+            return
         if layers_module._take_input_element(self, layer):
             return
         if not isinstance(layer, layers_module.Layer):
@@ -127,6 +130,35 @@ class Sequential(Model):
             shape = layer._input_shape_arg
             self._input_shape = shape + (1,) if len(shape) == 2 else shape
         if self._input_shape is not None:
+            self._build(self._input_shape)
+
+    def _add_preprocessing_model(self, inner):
+        """A Sequential inside this one, as Keras's data-augmentation
+        tutorial nests it (Sequential([data_augmentation, Rescaling(...),
+        Conv2D(...), ...])): taken when it holds only preprocessing elements
+        (Input, Rescaling, the Random* layers), which are added here in turn."""
+        if inner is self:
+            raise ValueError("Sequential.add: a model cannot contain itself")
+        if inner._layers:
+            raise ValueError(
+                f"Sequential.add: the model {inner.name} has layers with weights or of the "
+                f"model's body ({inner._layers[0].name}, ...); vknn nests a Sequential only when "
+                f"it holds preprocessing layers (Input, Rescaling, RandomFlip, RandomRotation, "
+                f"RandomZoom, RandomTranslation); add the layers themselves instead")
+        shape = inner._input_shape
+        if shape is not None:
+            if self._input_shape is not None and tuple(self._input_shape) != tuple(shape):
+                raise ValueError(f"Sequential.add: the model {inner.name} takes inputs of shape "
+                                 f"{tuple(shape)}, but this model's are "
+                                 f"{tuple(self._input_shape)}")
+            if self._layers:
+                raise ValueError(f"Sequential.add: the model {inner.name} has an input shape "
+                                 f"and must come first")
+            self._input_shape = tuple(shape)
+        for element in getattr(inner, "_input_elements", None) or []:
+            if not isinstance(element, layers_module.InputLayer):
+                self.add(element)
+        if self._input_shape is not None and self._layers and self._core is None:
             self._build(self._input_shape)
 
     def _built(self):
@@ -329,6 +361,14 @@ class Sequential(Model):
                                                  "workers": 1, "use_multiprocessing": False})
         self._require_compiled("fit")
         augmentation = _inputs.augmentation(x, self)
+        layer_augmentation = layers_module._input_augmentation(self)
+        if layer_augmentation is not None:
+            if augmentation is not None:
+                raise ValueError(
+                    "fit: both the model's Random* layers and the ImageDataGenerator augment the "
+                    "pictures; vknn applies one transform per picture (remove the generator's "
+                    "augmentation or the layers)")
+            augmentation = layer_augmentation
         x, y, batch_size, dataset_shuffle = _inputs.from_dataset(x, y, batch_size, "fit")
         if dataset_shuffle is not None:
             shuffle = dataset_shuffle  # a dataset's own order, as Keras's fit takes it
@@ -484,7 +524,15 @@ class Sequential(Model):
         with self._lock:
             return self._core.predict(samples, batch_size=batch, verbose=verbose)
 
-    def __call__(self, x):
+    def __call__(self, x, training=None):
+        """predict(x), or for a Sequential of preprocessing layers only (the
+        tutorials' data_augmentation model) those layers on the pictures, on
+        the host: augmented with fresh draws (training=True, or None as Keras
+        takes it when called eagerly), then rescaled."""
+        if not self._layers and getattr(self, "_input_elements", None):
+            from . import _preprocessing_layers
+            return _preprocessing_layers.apply_elements(self._input_elements, x,
+                                                        training in (None, True))
         return self.predict(x, verbose=0)
 
     # ---- weights ------------------------------------------------------------

@@ -45,7 +45,7 @@ void gather_augmented_batch(const Augmentation& augmentation, std::int64_t heigh
   for (std::int64_t i = 0; i < count; ++i) {
     const std::uint32_t s = order[first + i];
     const AugmentationParameters p = am::draw(augmentation, height, width, s, step);
-    const am::Affine m = am::affine(p, height, width);
+    const am::Affine m = am::affine(p, height, width, augmentation.geometry);
     const std::int64_t base = std::int64_t(s) * sample_size;
     const auto at = [&](std::int32_t r, std::int32_t c, std::int64_t ch) {
       const std::int64_t k = base + (std::int64_t(r) * width + c) * channels + ch;

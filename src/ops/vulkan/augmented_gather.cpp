@@ -97,7 +97,10 @@ void gather_augmented_batch(Recording& recording, const Augmentation& augmentati
       std::uint32_t(a.seed), std::uint32_t(a.seed >> 32),
       (a.horizontal_flip ? kHorizontalFlip : 0u) | (a.vertical_flip ? kVerticalFlip : 0u) |
           (a.width_shift_range.whole_pixels ? kWidthWholePixels : 0u) |
-          (a.height_shift_range.whole_pixels ? kHeightWholePixels : 0u),
+          (a.height_shift_range.whole_pixels ? kHeightWholePixels : 0u) |
+          (a.same_zoom_both_axes ? kSameZoomBothAxes : 0u) |
+          (a.geometry == AugmentationGeometry::preprocessing_layers ? kPreprocessingLayersGeometry
+                                                                    : 0u),
       std::uint32_t(a.fill_mode), a.rotation_range, a.width_shift_range.range,
       a.height_shift_range.range, a.shear_range, a.zoom_range[0], a.zoom_range[1], a.cval,
       augmentation_math::axis_inverse(a.fill_mode, sizes.height),

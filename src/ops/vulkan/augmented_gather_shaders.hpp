@@ -38,6 +38,8 @@ enum AugmentedGatherFlags : std::uint32_t {
   kVerticalFlip = 2u,
   kWidthWholePixels = 4u,
   kHeightWholePixels = 8u,
+  kSameZoomBothAxes = 16u,
+  kPreprocessingLayersGeometry = 32u,  // AugmentationGeometry::preprocessing_layers
 };
 
 // FLOAT_VALUES, `layout(constant_id = 3)`: the dataset holds float values
