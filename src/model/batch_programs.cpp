@@ -7,7 +7,8 @@
 namespace vknn::model {
 
 MetricTotals run_evaluation(Trainer& trainer, BatchPrograms& programs, bool weighted,
-                            ProgressBar* bar, std::int64_t* steps_done, std::int64_t steps) {
+                            ProgressBar* bar, std::int64_t* steps_done, std::int64_t steps,
+                            const std::function<void(std::int64_t)>& before_step) {
   auto& backend = trainer.backend();
   backend.synchronize();
   StepState state;
@@ -15,6 +16,7 @@ MetricTotals run_evaluation(Trainer& trainer, BatchPrograms& programs, bool weig
   backend.zero(trainer.eval_totals());
   const std::int64_t last = steps > 0 ? std::min(steps, programs.steps) : programs.steps;
   for (std::int64_t step = 0; step < last; ++step) {
+    if (before_step) before_step(step);
     programs.at(step).launch(step + 1 == last);
     if (steps_done) *steps_done = step + 1;
     if (bar && bar->wants_refresh()) {

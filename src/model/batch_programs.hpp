@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 
 #include "model/progress_bar.hpp"
@@ -33,9 +34,11 @@ BatchPrograms record_batches(std::int64_t count, int batch_size, Record&& record
 
 // Runs recorded evaluation steps, returning their totals; shows a bar when
 // `bar` is given.
-// `steps`: the first that many (all of them when 0).
+// `steps`: the first that many (all of them when 0). `before_step`, when
+// given, runs before each step is launched (a streamed dataset's upload).
 MetricTotals run_evaluation(Trainer& trainer, BatchPrograms& programs, bool weighted,
                             ProgressBar* bar, std::int64_t* steps_done = nullptr,
-                            std::int64_t steps = 0);
+                            std::int64_t steps = 0,
+                            const std::function<void(std::int64_t)>& before_step = {});
 
 }  // namespace vknn::model

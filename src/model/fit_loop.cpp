@@ -4,6 +4,7 @@
 // end; callbacks, stop requests, a resume point and several ranks are all
 // decided at step boundaries.
 #include <algorithm>
+#include <functional>
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -161,13 +162,37 @@ History Sequential::run_fit(const Samples& x, std::span<const std::uint8_t> y,
   // the device beside the model and the validation data, stream it through
   // a window (one process only).
   const bool weighted = !train_weights.empty();
-  std::optional<DeviceDataset> validation;
+  std::optional<DeviceDataset> resident_validation;
+  std::unique_ptr<model::StreamedDataset> streamed_validation;
   int vb = 0;
   if (options.validation_data) {
     const auto& v = *options.validation_data;
-    validation = trainer.upload(v.x, v.y, "validation", validation_weights);
     vb = int(std::min<std::int64_t>(validation_batch_size(options), v.x.count));
+    // The validation data may take half of what the device has left beside
+    // the model; beyond that it is streamed too (one process only), so that
+    // the training data keeps room for its own window.
+    const model::StreamingChoice choice =
+        ranks ? model::StreamingChoice{}
+              : model::choose_streaming(trainer, v.x, !validation_weights.empty(), batch_size, vb,
+                                        "fit: the validation data", 0.5);
+    if (choice.window_batches > 0) {
+      streamed_validation = std::make_unique<model::StreamedDataset>(
+          trainer, v.x, v.y, validation_weights, vb, choice.window_batches, "validation");
+      streamed_validation->start_epoch(epoch_order(v.x.count, false, 0, 0), 0);
+      if (verbose && options.output) {
+        std::fprintf(options.output,
+                     "Streaming the validation data (%lld samples, %s on the device) in windows of "
+                     "%lld batch%s\n",
+                     (long long)v.x.count, model::byte_size_text(choice.data_bytes).c_str(),
+                     (long long)choice.window_batches, choice.window_batches == 1 ? "" : "es");
+      }
+    } else {
+      resident_validation = trainer.upload(v.x, v.y, "validation", validation_weights);
+    }
   }
+  DeviceDataset* const validation = streamed_validation ? &streamed_validation->device()
+                                    : resident_validation ? &*resident_validation
+                                                          : nullptr;
   std::unique_ptr<model::StreamedDataset> streamed;
   DeviceDataset resident;
   if (const model::StreamingChoice choice =
@@ -221,7 +246,7 @@ History Sequential::run_fit(const Samples& x, std::span<const std::uint8_t> y,
       validation_steps = record_batches(v.x.count, vb, [&](int count) {
         return trainer.record_eval_step(vws, *validation, vb, count);
       });
-      trainer.set_order(*validation, epoch_order(v.x.count, false, 0, 0));
+      if (!streamed_validation) trainer.set_order(*validation, epoch_order(v.x.count, false, 0, 0));
     }
   }
   // The epoch's running totals: this device's, or (data-parallel) the sum
@@ -365,7 +390,15 @@ History Sequential::run_fit(const Samples& x, std::span<const std::uint8_t> y,
           parallel_validation
               ? parallel_validation->run(nullptr, nullptr, options.validation_steps)
               : run_evaluation(trainer, validation_steps, validation_weighted, nullptr, nullptr,
-                               options.validation_steps);
+                               options.validation_steps,
+                               streamed_validation ? std::function<void(std::int64_t)>([&](std::int64_t step) {
+                                 streamed_validation->before_step(step);
+                               })
+                                                   : nullptr);
+      // The next epoch's first window is assembled while it trains.
+      if (streamed_validation) {
+        streamed_validation->start_epoch(epoch_order(options.validation_data->x.count, false, 0, 0), 0);
+      }
       for (auto& value : model::metric_values(v, validation_weighted, "val_")) values.push_back(value);
     }
     bar.finish(values);

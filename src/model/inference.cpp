@@ -1,9 +1,13 @@
 // Sequential::evaluate, predict and layer_outputs: the model run forward
-// over data, without training. Each uploads its data and records its
-// programs once, then only launches them.
+// over data, without training. Each uploads its data (or, evaluate and
+// predict in one process, streams data past the device's memory through a
+// window) and records its programs once, then only launches them.
 #include <algorithm>
+#include <cstdio>
+#include <functional>
 
 #include "model/batch_programs.hpp"
+#include "model/byte_size_text.hpp"
 #include "model/call_checks.hpp"
 #include "model/data_parallel.hpp"
 #include "model/device_failure_report.hpp"
@@ -11,6 +15,7 @@
 #include "model/progress_bar.hpp"
 #include "model/sample_order.hpp"
 #include "model/sample_weights.hpp"
+#include "model/streamed_dataset.hpp"
 #include "model/trainer.hpp"
 #include "vknn/distributed.hpp"
 #include "vknn/error.hpp"
@@ -28,6 +33,34 @@ using model::model_text;
 using model::record_batches;
 using model::require_compiled;
 using model::run_evaluation;
+
+namespace {
+
+// A StreamedDataset over `x` in its own order when it does not fit the
+// device beside the model (model/streamed_dataset.hpp), saying so on
+// `output`; nullptr when it stays resident.
+std::unique_ptr<model::StreamedDataset> stream_if_needed(Trainer& trainer, const Samples& x,
+                                                         std::span<const std::uint8_t> y,
+                                                         std::span<const float> weights, int batch_size,
+                                                         const char* call, int verbose, std::FILE* output) {
+  const model::StreamingChoice choice = model::choose_streaming(
+      trainer, x, !weights.empty(), batch_size, batch_size, std::string(call) + ": the data");
+  if (choice.window_batches == 0) return nullptr;
+  auto streamed = std::make_unique<model::StreamedDataset>(trainer, x, y, weights, batch_size,
+                                                           choice.window_batches, call);
+  streamed->start_epoch(epoch_order(x.count, false, 0, 0), 0);
+  if (verbose && output) {
+    std::fprintf(output,
+                 "Streaming the data (%lld samples, %s on the device; %s left beside the model) in "
+                 "windows of %lld batch%s\n",
+                 (long long)x.count, model::byte_size_text(choice.data_bytes).c_str(),
+                 model::byte_size_text(choice.free_bytes).c_str(), (long long)choice.window_batches,
+                 choice.window_batches == 1 ? "" : "es");
+  }
+  return streamed;
+}
+
+}  // namespace
 
 Evaluation Sequential::evaluate(const data::LabeledImages& data, EvaluateOptions options) {
   return evaluate(Samples::of(data.images), data.labels, options);
@@ -53,14 +86,19 @@ Evaluation Sequential::evaluate(const Samples& x, std::span<const std::uint8_t> 
          model::data_fact("evaluation data", x, y),
          model::sample_weights_fact("evaluation sample weights", weights)});
   }
-  DeviceDataset data = trainer.upload(x, y, "evaluation", weights);
+  // Resident, or (one process) streamed through a window where the data
+  // does not fit the device.
+  std::unique_ptr<model::StreamedDataset> streamed =
+      ranks ? nullptr : stream_if_needed(trainer, x, y, weights, batch_size, "evaluate", verbose, options.output);
+  DeviceDataset resident = streamed ? DeviceDataset{} : trainer.upload(x, y, "evaluation", weights);
+  DeviceDataset& data = streamed ? streamed->device() : resident;
   BatchPrograms programs;
   std::unique_ptr<model::DataParallelEvaluation> parallel;
   if (ranks) {
     parallel = std::make_unique<model::DataParallelEvaluation>(*ranks, trainer, data, batch_size);
     programs.steps = parallel->steps();
   } else {
-    trainer.set_order(data, epoch_order(x.count, false, 0, 0));
+    if (!streamed) trainer.set_order(data, epoch_order(x.count, false, 0, 0));
     model::Workspace& ws = trainer.workspace(batch_size);
     programs = record_batches(x.count, batch_size, [&](int count) {
       return trainer.record_eval_step(ws, data, batch_size, count);
@@ -71,7 +109,10 @@ Evaluation Sequential::evaluate(const Samples& x, std::span<const std::uint8_t> 
   MetricTotals totals;
   try {
     totals = parallel ? parallel->run(&bar, &steps_done)
-                      : run_evaluation(trainer, programs, weighted, &bar, &steps_done);
+                      : run_evaluation(trainer, programs, weighted, &bar, &steps_done, 0,
+                                       streamed ? std::function<void(std::int64_t)>(
+                                                      [&](std::int64_t step) { streamed->before_step(step); })
+                                                : nullptr);
   } catch (const DeviceFailure& failure) {
     throw model::device_failure_in("evaluate", failure, steps_done, programs.steps);
   }
@@ -105,8 +146,11 @@ std::vector<float> Sequential::predict(const Samples& x, PredictOptions options)
     bar.finish({});
     return result;
   }
-  DeviceDataset data = trainer.upload(x, {}, "prediction");
-  trainer.set_order(data, epoch_order(x.count, false, 0, 0));
+  std::unique_ptr<model::StreamedDataset> streamed =
+      stream_if_needed(trainer, x, {}, {}, batch_size, "predict", options.verbose, options.output);
+  DeviceDataset resident = streamed ? DeviceDataset{} : trainer.upload(x, {}, "prediction");
+  DeviceDataset& data = streamed ? streamed->device() : resident;
+  if (!streamed) trainer.set_order(data, epoch_order(x.count, false, 0, 0));
   auto output = backend.tensor("predictions", backend::ElementType::f32, x.count * num_classes());
   model::Workspace& ws = trainer.workspace(batch_size);
   BatchPrograms programs = record_batches(x.count, batch_size, [&](int count) {
@@ -118,6 +162,7 @@ std::vector<float> Sequential::predict(const Samples& x, PredictOptions options)
     backend.synchronize();
     backend.write_state(trainer.eval_state(), StepState{});
     for (std::int64_t step = 0; step < programs.steps; ++step) {
+      if (streamed) streamed->before_step(step);
       programs.at(step).launch(step + 1 == programs.steps);
       steps_done = step + 1;
       if (bar.wants_refresh()) {

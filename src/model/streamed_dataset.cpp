@@ -10,7 +10,7 @@
 namespace vknn::model {
 
 StreamingChoice choose_streaming(Trainer& trainer, const Samples& x, bool weighted, int batch_size,
-                                 int validation_batch) {
+                                 int validation_batch, const std::string& what, double share) {
   const bool float_values = !x.values.empty();
   const std::uint64_t sample_size = std::uint64_t(element_count(trainer.architecture().input_shape()));
   const std::uint64_t sample_bytes = sample_size * (float_values ? 4 : 1);
@@ -36,7 +36,9 @@ StreamingChoice choose_streaming(Trainer& trainer, const Samples& x, bool weight
   }
   const std::uint64_t capacity = trainer.memory_capacity();
   const std::uint64_t held = trainer.device_bytes() + workspace;
-  const std::uint64_t free = capacity == 0 ? UINT64_MAX : (capacity > held ? capacity - held : 0);
+  const std::uint64_t free =
+      capacity == 0 ? UINT64_MAX
+                    : std::uint64_t(double(capacity > held ? capacity - held : 0) * std::clamp(share, 0.0, 1.0));
   choice.free_bytes = capacity == 0 ? 0 : free;
 
   // The samples one dataset may hold as tensors: uint8 pixels in one
@@ -57,7 +59,7 @@ StreamingChoice choose_streaming(Trainer& trainer, const Samples& x, bool weight
   const std::int64_t batches = (x.count + batch_size - 1) / batch_size;
   choice.window_batches = std::min<std::int64_t>(std::int64_t(window_samples / std::uint64_t(batch_size)), batches);
   if (choice.window_batches < 1) {
-    throw Error("fit: the training data (" + std::to_string(x.count) + " samples, " +
+    throw Error(what + " (" + std::to_string(x.count) + " samples, " +
                 byte_size_text(choice.data_bytes) + ") does not fit the device, and not even one batch of " +
                 std::to_string(batch_size) + " samples (" + byte_size_text(per_sample * std::uint64_t(batch_size)) +
                 ") fits beside the model and its workspace to stream it (" + byte_size_text(free) + " left" +
@@ -69,7 +71,7 @@ StreamingChoice choose_streaming(Trainer& trainer, const Samples& x, bool weight
 
 StreamedDataset::StreamedDataset(Trainer& trainer, const Samples& x, std::span<const std::uint8_t> y,
                                  std::span<const float> weights, int batch_size,
-                                 std::int64_t window_batches)
+                                 std::int64_t window_batches, const std::string& name)
     : trainer_(trainer),
       x_(x),
       y_(y),
@@ -79,7 +81,7 @@ StreamedDataset::StreamedDataset(Trainer& trainer, const Samples& x, std::span<c
       window_samples_(std::min<std::int64_t>(window_batches * batch_size, x.count)) {
   if (window_batches < 1) throw Error("StreamedDataset: window_batches must be positive");
   windows_ = (x.count + window_samples_ - 1) / window_samples_;
-  window_ = trainer.allocate_dataset("training (streamed window)", window_samples_, x.count,
+  window_ = trainer.allocate_dataset(name + " (streamed window)", window_samples_, x.count,
                                      !x.values.empty(), !weights.empty());
   // Epoch position j reads window slot j mod window_samples: the window
   // holds its steps' samples in that order, so the recorded gathers are
@@ -118,7 +120,7 @@ void StreamedDataset::assemble(std::int64_t window, Staging& s) const {
     } else {
       std::memcpy(&s.pixels[std::size_t(i) * size], &x_.pixels[sample * size], size);
     }
-    s.labels[std::size_t(i)] = y_[sample];
+    s.labels[std::size_t(i)] = y_.empty() ? 0 : y_[sample];
     if (!weights_.empty()) s.weights[std::size_t(i)] = weights_[sample];
   }
   s.window = window;

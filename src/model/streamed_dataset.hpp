@@ -1,4 +1,5 @@
-// Training data past the device's memory. When fit's data does not fit the
+// Data past the device's memory. When fit's training data (or evaluate's
+// or predict's data) does not fit the
 // device next to the model (or, uint8, in one storage buffer), the device
 // holds a window of `window_batches` batches instead: the samples of those
 // steps in the epoch's shuffled order. A host thread copies the next
@@ -13,6 +14,7 @@
 #include <cstdint>
 #include <future>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "model/trainer.hpp"
@@ -32,14 +34,22 @@ struct StreamingChoice {
 // batches that fits beside the workspaces. The workspaces: training's at
 // `batch_size` and validation's at `validation_batch` (the same is one).
 // Throws vknn::Error when not even one batch fits.
+// `what` names the data in the error ("fit: the training data", "evaluate:
+// the data", ...). `share`: the fraction of the memory left beside the
+// model and the workspaces that the data may take (fit's validation data
+// takes at most half, leaving the training data room for a window).
 StreamingChoice choose_streaming(Trainer& trainer, const Samples& x, bool weighted, int batch_size,
-                                 int validation_batch);
+                                 int validation_batch, const std::string& what = "fit: the training data",
+                                 double share = 1.0);
 
 class StreamedDataset {
  public:
-  // `x`, `y` and `weights` (one per sample, or empty) must outlive this.
+  // `x`, `y` (one per sample, or empty: predict's labels are zeros) and
+  // `weights` (one per sample, or empty) must outlive this. `name` names
+  // the window's tensors ("training", "evaluation", ...).
   StreamedDataset(Trainer& trainer, const Samples& x, std::span<const std::uint8_t> y,
-                  std::span<const float> weights, int batch_size, std::int64_t window_batches);
+                  std::span<const float> weights, int batch_size, std::int64_t window_batches,
+                  const std::string& name = "training");
   ~StreamedDataset();
   StreamedDataset(const StreamedDataset&) = delete;
   StreamedDataset& operator=(const StreamedDataset&) = delete;

@@ -47,10 +47,11 @@ struct Fitted {
   std::string output;
 };
 
-Fitted fit(BackendKind kind, const char* budget, bool float_values) {
+Fitted fit(BackendKind kind, const char* budget, bool float_values,
+           std::int64_t validation_count = kValidation) {
   vknn_test::ScopedEnv env("VKNN_TEST_DEVICE_MEMORY_BYTES", budget);
   const auto images = vknn_test::synthetic_images(kSamples, 10, 3, 11);
-  const auto validation = vknn_test::synthetic_images(kValidation, 10, 3, 12);
+  const auto validation = vknn_test::synthetic_images(validation_count, 10, 3, 12);
   std::vector<float> values(images.pixels.begin(), images.pixels.end());
   for (float& v : values) v /= 255.0f;
   const Samples x = float_values ? Samples::of_values(values, kSamples, {10, 10, 1}) : images.samples();
@@ -58,7 +59,7 @@ Fitted fit(BackendKind kind, const char* budget, bool float_values) {
   for (std::size_t i = 0; i < sample_weight.size(); ++i) sample_weight[i] = 0.5f + float(i % 3) * 0.5f;
   std::vector<float> validation_values(validation.pixels.begin(), validation.pixels.end());
   for (float& v : validation_values) v /= 255.0f;
-  const Samples vx = float_values ? Samples::of_values(validation_values, kValidation, {10, 10, 1})
+  const Samples vx = float_values ? Samples::of_values(validation_values, validation_count, {10, 10, 1})
                                   : validation.samples();
   Sequential model(small_model());
   model.compile(SGD(0.05f, 0.9f), vknn_test::on(kind));
@@ -100,7 +101,80 @@ TEST_P(StreamedFit, TrainsTheResidentPathsModelBitForBit) {
   }
 }
 
+TEST_P(StreamedFit, WithTheValidationDataStreamedTooTrainsTheResidentPathsModel) {
+  const Case c = GetParam();
+  constexpr std::int64_t kBigValidation = 40;
+  const Fitted resident = fit(c.kind, nullptr, c.float_values, kBigValidation);
+  // Room for three training batches and the training order, none for the
+  // validation data: it takes at most half of that, the training data the rest.
+  const std::string budget = budget_for(3, c.float_values, /*validation=*/false);
+  const Fitted streamed = fit(c.kind, budget.c_str(), c.float_values, kBigValidation);
+  EXPECT_NE(streamed.output.find("Streaming the validation data (40 samples"), std::string::npos)
+      << streamed.output;
+  EXPECT_NE(streamed.output.find("Streaming the training data"), std::string::npos) << streamed.output;
+  EXPECT_EQ(resident.weights, streamed.weights);
+  for (const char* key : {"loss", "accuracy", "val_loss", "val_accuracy"}) {
+    EXPECT_EQ(resident.history.history.at(key), streamed.history.history.at(key)) << key;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StreamedFit,
+                         ::testing::Values(Case{BackendKind::cpu, false}, Case{BackendKind::cpu, true},
+                                           Case{BackendKind::vulkan, false},
+                                           Case{BackendKind::vulkan, true}),
+                         [](const auto& info) {
+                           return std::string(info.param.kind == BackendKind::cpu ? "Cpu" : "Vulkan") +
+                                  (info.param.float_values ? "Float" : "Uint8");
+                         });
+
+struct Inferred {
+  Evaluation evaluation;
+  std::vector<float> predictions;
+  std::string output;
+};
+
+// evaluate (weighted) and predict over the training set under `budget`.
+Inferred infer(BackendKind kind, const char* budget, bool float_values) {
+  vknn_test::ScopedEnv env("VKNN_TEST_DEVICE_MEMORY_BYTES", budget);
+  const auto images = vknn_test::synthetic_images(kSamples, 10, 3, 11);
+  std::vector<float> values(images.pixels.begin(), images.pixels.end());
+  for (float& v : values) v /= 255.0f;
+  const Samples x = float_values ? Samples::of_values(values, kSamples, {10, 10, 1}) : images.samples();
+  std::vector<float> sample_weight(kSamples);
+  for (std::size_t i = 0; i < sample_weight.size(); ++i) sample_weight[i] = 0.5f + float(i % 3) * 0.5f;
+  Sequential model(small_model());
+  model.compile(SGD(0.05f, 0.9f), vknn_test::on(kind));  // as budget_for
+  char buffer[4096] = {};
+  std::FILE* out = fmemopen(buffer, sizeof buffer - 1, "w");
+  Inferred r;
+  r.evaluation = model.evaluate(
+      x, images.labels, {.batch_size = kBatch, .verbose = 2, .output = out, .sample_weight = sample_weight});
+  r.predictions = model.predict(x, {.batch_size = kBatch, .verbose = 2, .output = out});
+  std::fclose(out);
+  r.output = buffer;
+  return r;
+}
+
+// A validation error during a test fails it (VulkanTest).
+class StreamedInference : public vknn_test::VulkanTest, public ::testing::WithParamInterface<Case> {};
+
+TEST_P(StreamedInference, EvaluateAndPredictGiveTheResidentResultsBitForBit) {
+  const Case c = GetParam();
+  const Inferred resident = infer(c.kind, nullptr, c.float_values);
+  const std::string budget = budget_for(2, c.float_values, /*validation=*/false);
+  const Inferred streamed = infer(c.kind, budget.c_str(), c.float_values);
+  EXPECT_EQ(resident.output.find("Streaming"), std::string::npos) << resident.output;
+  // Once for evaluate, once for predict.
+  const std::size_t first = streamed.output.find("in windows of 2 batches");
+  ASSERT_NE(first, std::string::npos) << streamed.output;
+  EXPECT_NE(streamed.output.find("in windows of 2 batches", first + 1), std::string::npos) << streamed.output;
+  EXPECT_EQ(resident.evaluation.loss, streamed.evaluation.loss);
+  EXPECT_EQ(resident.evaluation.accuracy, streamed.evaluation.accuracy);
+  ASSERT_EQ(resident.predictions.size(), std::size_t(kSamples * 3));
+  EXPECT_EQ(resident.predictions, streamed.predictions);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, StreamedInference,
                          ::testing::Values(Case{BackendKind::cpu, false}, Case{BackendKind::cpu, true},
                                            Case{BackendKind::vulkan, false},
                                            Case{BackendKind::vulkan, true}),
@@ -141,6 +215,7 @@ TEST(StreamedDataset, NotEvenOneBatchBesideTheModelIsRefusedWithTheBytes) {
   const auto images = vknn_test::synthetic_images(kSamples, 10, 3, 11);
   const std::string message =
       vknn_test::error_of([&] { choose_streaming(trainer, images.samples(), true, kBatch, kBatch); });
+  EXPECT_NE(message.find("fit: the training data (40 samples"), std::string::npos) << message;
   EXPECT_NE(message.find("not even one batch of 7 samples"), std::string::npos) << message;
   EXPECT_NE(message.find("smaller batch size"), std::string::npos) << message;
 }
