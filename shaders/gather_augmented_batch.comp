@@ -25,7 +25,7 @@
 //
 // Bindings: 0 labels (uint words of packed bytes), 1 order (uint), 2 step
 // state, 3 x (float, write), 4 labels_out (uint, write), 5..12 the dataset's
-// chunks (uint words).
+// chunks (uint words), 13 keys (uint).
 // Dispatch: one invocation per output pixel (count * height * width),
 // grid-stride; each writes the pixel's channels.
 #include "common.glsl"
@@ -52,6 +52,9 @@ VKNN_CHUNK(4)
 VKNN_CHUNK(5)
 VKNN_CHUNK(6)
 VKNN_CHUNK(7)
+// keys[s]: the sample slot s's draw is keyed by, when flags bit 6 is set
+// (a streamed window); otherwise this binding repeats `order`, unread.
+layout(set = 0, binding = 13) readonly buffer Keys { uint keys[]; };
 
 layout(push_constant) uniform Push {
   uint height;
@@ -66,7 +69,8 @@ layout(push_constant) uniform Push {
   uint seed_lo;
   uint seed_hi;
   uint flags;              // bit 0 horizontal_flip, 1 vertical_flip, 2/3 width/height whole
-                           // pixels, 4 same_zoom_both_axes, 5 the Random* layers' geometry
+                           // pixels, 4 same_zoom_both_axes, 5 the Random* layers' geometry,
+                           // 6 keyed (binding 13)
   uint fill_mode;          // vknn::FillMode
   float rotation_range;
   float width_shift;
@@ -153,7 +157,8 @@ void main() {
     // the sample and the step): recomputing it costs two Philox blocks and
     // a few dozen flops, less than a second pass and a barrier.
     const AugmentParameters params =
-        aug_draw(draw, p.height, p.width, s, step.iterations, uvec2(p.seed_lo, p.seed_hi));
+        aug_draw(draw, p.height, p.width, (p.flags & 64u) != 0u ? keys[s] : s, step.iterations,
+                 uvec2(p.seed_lo, p.seed_hi));
     const AugmentAffine m = aug_affine(params, p.height, p.width, draw.layers_geometry);
     AugmentTaps rows, cols;
     aug_pixel_taps(m, params, row, col, h, w, p.fill_mode, p.inverse_rows, p.inverse_cols, rows,

@@ -115,12 +115,15 @@ class CpuProgramBuilder final : public ProgramBuilder {
         if (u32(op.order)[first + i] >= samples) {
           throw Error("gather_augmented_batch: sample index out of range");
         }
+        if (op.keys && u32(op.order)[first + i] >= op.keys->count()) {
+          throw Error("gather_augmented_batch: the keys tensor has no entry for a sample");
+        }
       }
       cpu::gather_augmented_batch<float>(
           op.augmentation, op.height, op.width, op.channels,
           float_values ? nullptr : cpu(op.images).u8(), float_values ? f32(op.images) : nullptr,
           cpu(op.labels).u8(), u32(op.order), first, op.count, state.iterations, f32(op.x),
-          u32(op.labels_out));
+          u32(op.labels_out), op.keys ? u32(*op.keys) : nullptr);
     });
   }
   void encode(const op::Conv2dForward& op) {

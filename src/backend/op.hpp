@@ -85,6 +85,10 @@ struct GatherAugmentedBatch {
   Required<std::uint32_t> height, width, channels, batch_size, first, count;
   const DeviceTensor &images, &labels, &order, &state;
   const DeviceTensor &x, &labels_out;
+  // uint32 per dataset slot: the sample the draw is keyed by (a streamed
+  // window's slots hold other samples every window, and each must draw what
+  // it draws resident). Null: the slot is the sample.
+  const DeviceTensor* keys = nullptr;
 };
 
 // y = activation(conv(x, kernel) + bias).

@@ -258,7 +258,8 @@ class VulkanProgramBuilder final : public ProgramBuilder {
       vk::ops::gather_augmented_batch(
           rec(), op.augmentation, sizes, true, dataset->chunk_list(),
           u32_count(dataset->samples_per_chunk, "gather_augmented_batch"), buf(op.labels),
-          buf(op.order), buf(op.state), buf(op.x), buf(op.labels_out));
+          buf(op.order), buf(op.state), buf(op.x), buf(op.labels_out),
+          op.keys ? &buf(*op.keys) : nullptr);
       return;
     }
     if (op.images.type() != ElementType::u8) {
@@ -267,7 +268,7 @@ class VulkanProgramBuilder final : public ProgramBuilder {
     }
     vk::ops::gather_augmented_batch(rec(), op.augmentation, sizes, false, {&buf(op.images)}, 0,
                                     buf(op.labels), buf(op.order), buf(op.state), buf(op.x),
-                                    buf(op.labels_out));
+                                    buf(op.labels_out), op.keys ? &buf(*op.keys) : nullptr);
   }
   void encode(const op::Conv2dForward& op) {
     vk::ops::conv2d_forward(rec(), op.geometry, buf(op.x), buf(op.kernel), buf(op.bias), buf(op.y),

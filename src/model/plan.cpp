@@ -53,7 +53,13 @@ bool is_output_activation(Activation a) {
 
 std::uint64_t Plan::bytes() const {
   std::uint64_t total = 0;
-  for (const auto& t : tensors) total += t.bytes();
+  for (const auto& t : tensors) total += t.layer_outputs_only ? 0 : t.bytes();
+  return total;
+}
+
+std::uint64_t Plan::layer_outputs_bytes() const {
+  std::uint64_t total = 0;
+  for (const auto& t : tensors) total += t.layer_outputs_only ? t.bytes() : 0;
   return total;
 }
 
@@ -137,6 +143,10 @@ Plan make_plan(const Architecture& architecture, int batch) {
     lp.user_output = lp.output;
     if (conv_fuses_pool(layer, next)) {
       lp.fuses_next_pool = true;
+      // The fused op writes the pooling's output; this map is formed only
+      // where layer_outputs records the pair unfused (182 MB at the
+      // horses-or-humans model's batch 32, enough to split that batch).
+      plan.tensors[std::size_t(lp.output)].layer_outputs_only = true;
       ConvReluPoolGeometry g{*layer.conv2d(), *next->pool2d()};
       g.conv.batch = g.pool.batch = batch;
       lp.pool_winners = add(layer.name + " pool winners", backend::ElementType::u8,

@@ -27,6 +27,11 @@ struct PlannedTensor {
   std::string name;
   backend::ElementType type = backend::ElementType::f32;
   std::int64_t count = 0;
+  // A fused conv's own output map (LayerPlan::fuses_next_pool): training,
+  // evaluate and predict neither write nor read it, so workspaces hold a
+  // placeholder and only layer_outputs' (Trainer::unsplit_workspace) the
+  // map itself; Plan::bytes() leaves it out.
+  bool layer_outputs_only = false;
   // u8 tensors are packed four to a word, as the backends store them.
   std::uint64_t bytes() const {
     return type == backend::ElementType::u8 ? (std::uint64_t(count) + 3) / 4 * 4
@@ -121,7 +126,10 @@ struct Plan {
   Activation output_activation = Activation::linear;
   int classes = 0;
 
+  // The workspace's bytes: every tensor but the layer_outputs_only ones.
   std::uint64_t bytes() const;
+  // The layer_outputs_only tensors' bytes.
+  std::uint64_t layer_outputs_bytes() const;
   const PlannedTensor& tensor(TensorId id) const { return tensors.at(std::size_t(id)); }
 };
 

@@ -53,7 +53,8 @@ StreamingChoice choose_streaming(Trainer& trainer, const Samples& x, bool weight
   // whole epoch's) and the workspace. 16 bytes of slack cover the packing
   // of uint8 tensors to whole words.
   const std::uint64_t order_bytes = std::uint64_t(x.count) * 4;
-  const std::uint64_t per_sample = sample_bytes + 1 + (weighted ? 4 : 0);
+  // A window's sample: its values, label, weight and augmentation key.
+  const std::uint64_t per_sample = sample_bytes + 1 + (weighted ? 4 : 0) + 4;
   const std::uint64_t room = free > order_bytes + 16 ? free - order_bytes - 16 : 0;
   const std::uint64_t window_samples = std::min(room / per_sample, tensor_samples);
   const std::int64_t batches = (x.count + batch_size - 1) / batch_size;
@@ -82,7 +83,7 @@ StreamedDataset::StreamedDataset(Trainer& trainer, const Samples& x, std::span<c
   if (window_batches < 1) throw Error("StreamedDataset: window_batches must be positive");
   windows_ = (x.count + window_samples_ - 1) / window_samples_;
   window_ = trainer.allocate_dataset(name + " (streamed window)", window_samples_, x.count,
-                                     !x.values.empty(), !weights.empty());
+                                     !x.values.empty(), !weights.empty(), /*keyed=*/true);
   // Epoch position j reads window slot j mod window_samples: the window
   // holds its steps' samples in that order, so the recorded gathers are
   // the resident path's.
@@ -107,6 +108,7 @@ void StreamedDataset::assemble(std::int64_t window, Staging& s) const {
   const std::size_t size = std::size_t(window_.sample_size);
   s.samples = n;
   s.labels.resize(std::size_t(n));
+  s.keys.resize(std::size_t(n));
   if (!x_.values.empty()) {
     s.values.resize(std::size_t(n) * size);
   } else {
@@ -121,6 +123,7 @@ void StreamedDataset::assemble(std::int64_t window, Staging& s) const {
       std::memcpy(&s.pixels[std::size_t(i) * size], &x_.pixels[sample * size], size);
     }
     s.labels[std::size_t(i)] = y_.empty() ? 0 : y_[sample];
+    s.keys[std::size_t(i)] = std::uint32_t(sample);
     if (!weights_.empty()) s.weights[std::size_t(i)] = weights_[sample];
   }
   s.window = window;
@@ -170,6 +173,7 @@ void StreamedDataset::before_step(std::int64_t step) {
     backend.write(*window_.images, s.pixels.data(), std::size_t(s.samples) * size);
   }
   backend.write(*window_.labels, s.labels.data(), s.labels.size());
+  backend.write(*window_.sample_keys, s.keys.data(), s.keys.size() * sizeof(std::uint32_t));
   if (window_.sample_weights) {
     backend.write(*window_.sample_weights, s.weights.data(), s.weights.size() * sizeof(float));
   }

@@ -74,6 +74,7 @@ class StreamedDataset {
     std::int64_t window = -1;  // which window of the epoch it holds
     std::int64_t samples = 0;
     std::vector<std::uint8_t> pixels, labels;
+    std::vector<std::uint32_t> keys;  // the samples' indexes: their augmentation draws' keys
     std::vector<float> values, weights;
   };
   // Copies window `window`'s samples, in the epoch order, into `staging`.

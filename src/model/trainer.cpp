@@ -60,10 +60,13 @@ std::uint64_t memory_capacity_override() {
   return (*end == '\0' && text[0] != '-') ? std::uint64_t(value) : 0;
 }
 
-// The largest tensor of `plan`, in bytes.
-std::uint64_t largest_tensor_bytes(const Plan& plan) {
+// The largest tensor of `plan`, in bytes; `layer_outputs`: counting the
+// maps only layer_outputs forms.
+std::uint64_t largest_tensor_bytes(const Plan& plan, bool layer_outputs = false) {
   std::uint64_t largest = 0;
-  for (const PlannedTensor& t : plan.tensors) largest = std::max(largest, t.bytes());
+  for (const PlannedTensor& t : plan.tensors) {
+    if (layer_outputs || !t.layer_outputs_only) largest = std::max(largest, t.bytes());
+  }
   return largest;
 }
 
@@ -232,20 +235,22 @@ void Trainer::set_learning_rate(float learning_rate) {
 }
 
 std::uint64_t Trainer::dataset_bytes(std::int64_t samples, std::int64_t order_length,
-                                     bool float_values, bool weighted) const {
+                                     bool float_values, bool weighted, bool keyed) const {
   const std::int64_t sample_size = element_count(architecture_.input_shape());
   return tensor_bytes(float_values ? ElementType::f32 : ElementType::u8, samples * sample_size) +
          tensor_bytes(ElementType::u8, samples) + tensor_bytes(ElementType::u32, order_length) +
-         (weighted ? tensor_bytes(ElementType::f32, samples) : 0);
+         (weighted ? tensor_bytes(ElementType::f32, samples) : 0) +
+         (keyed ? tensor_bytes(ElementType::u32, samples) : 0);
 }
 
 DeviceDataset Trainer::allocate_dataset(const std::string& name, std::int64_t samples,
-                                        std::int64_t order_length, bool float_values, bool weighted) {
+                                        std::int64_t order_length, bool float_values, bool weighted,
+                                        bool keyed) {
   DeviceDataset d;
   d.count = samples;
   d.sample_size = element_count(architecture_.input_shape());
   d.float_values = float_values;
-  const std::uint64_t bytes = dataset_bytes(samples, order_length, float_values, weighted);
+  const std::uint64_t bytes = dataset_bytes(samples, order_length, float_values, weighted, keyed);
   reserve(bytes, "the " + name + " data (" + std::to_string(samples) + " samples" +
                      (float_values ? " as float32" : "") + (weighted ? ", with sample weights" : "") + ")");
   d.budget = BudgetShare(&device_bytes_, bytes);
@@ -258,6 +263,7 @@ DeviceDataset Trainer::allocate_dataset(const std::string& name, std::int64_t sa
   d.labels = backend_->tensor(name + " labels", ElementType::u8, samples);
   d.order = backend_->tensor(name + " order", ElementType::u32, order_length);
   if (weighted) d.sample_weights = backend_->tensor(name + " sample weights", ElementType::f32, samples);
+  if (keyed) d.sample_keys = backend_->tensor(name + " augmentation keys", ElementType::u32, samples);
   return d;
 }
 
@@ -328,12 +334,22 @@ Workspace& Trainer::unsplit_workspace(int batch) {
   Workspace& ws = make_workspace(batch);
   // make_workspace allocates without asking the planner's limit; say here
   // what a split would have avoided.
-  const std::uint64_t largest = largest_tensor_bytes(ws.plan);
+  const std::uint64_t largest = largest_tensor_bytes(ws.plan, /*layer_outputs=*/true);
   if (largest > max_tensor_bytes()) {
     throw Error("a batch of " + std::to_string(batch) + " samples needs a tensor of " +
                 byte_size_text(largest) + ", over the " + byte_size_text(max_tensor_bytes()) +
                 " one tensor may hold on " + backend_->max_tensor_description() +
                 "; give fewer samples");
+  }
+  if (!ws.every_layer_output) {
+    // The maps only layer_outputs forms replace their placeholders.
+    reserve(ws.plan.layer_outputs_bytes(), "the layer outputs of a batch of " + std::to_string(batch) +
+                                               " samples");
+    for (std::size_t id = 0; id < ws.plan.tensors.size(); ++id) {
+      const PlannedTensor& t = ws.plan.tensors[id];
+      if (t.layer_outputs_only) ws.tensors[id] = backend_->tensor(t.name, t.type, t.count);
+    }
+    ws.every_layer_output = true;
   }
   return ws;
 }
@@ -357,7 +373,11 @@ Workspace& Trainer::make_workspace(int batch) {
   reserve(ws->plan.bytes(), "the activations and gradients of a batch of " +
                                 std::to_string(batch) + " samples");
   for (const PlannedTensor& t : ws->plan.tensors) {
-    ws->tensors.push_back(backend_->tensor(t.name, t.type, t.count));
+    // A map only layer_outputs forms: a one-element placeholder, never
+    // written or read (unsplit_workspace replaces it).
+    ws->tensors.push_back(t.layer_outputs_only
+                              ? backend_->tensor(t.name + " (placeholder)", t.type, 1)
+                              : backend_->tensor(t.name, t.type, t.count));
   }
   return *workspaces_.emplace(batch, std::move(ws)).first->second;
 }
@@ -392,7 +412,8 @@ void Trainer::add_gather(OpList& ops, Workspace& ws, const DeviceDataset& data,
                                            .order = *data.order,
                                            .state = state,
                                            .x = ws[ws.plan.input],
-                                           .labels_out = ws[ws.plan.labels]});
+                                           .labels_out = ws[ws.plan.labels],
+                                           .keys = data.sample_keys.get()});
     return;
   }
   if (data.float_values) {

@@ -91,6 +91,9 @@ class BudgetShare {
 struct DeviceDataset {
   std::unique_ptr<DeviceTensor> images, labels, order;
   std::unique_ptr<DeviceTensor> sample_weights;  // null: every sample weighs 1
+  // uint32 per slot, the sample whose augmentation a slot draws (a streamed
+  // window's: op::GatherAugmentedBatch::keys). Null: the slot is the sample.
+  std::unique_ptr<DeviceTensor> sample_keys;
   std::int64_t count = 0;
   std::int64_t sample_size = 0;
   bool float_values = false;  // images holds floats, gathered as they are
@@ -106,6 +109,9 @@ struct DeviceDataset {
 struct Workspace {
   Plan plan;
   std::vector<std::unique_ptr<DeviceTensor>> tensors;  // indexed by TensorId
+  // Whether the plan's layer_outputs_only tensors are allocated (else
+  // one-element placeholders): Trainer::unsplit_workspace's.
+  bool every_layer_output = false;
 
   const DeviceTensor& operator[](TensorId id) const { return *tensors.at(std::size_t(id)); }
 };
@@ -137,14 +143,16 @@ class Trainer {
   DeviceDataset upload(const Samples& x, std::span<const std::uint8_t> y, const std::string& name,
                        std::span<const float> sample_weights = {});
   // A dataset's tensors, counted against the budget but not written: room
-  // for `samples` samples (float values or uint8 pixels), their labels and
-  // (`weighted`) weights, and an order of `order_length` entries. A
-  // streamed dataset (streamed_dataset.hpp) holds a window of the data so.
+  // for `samples` samples (float values or uint8 pixels), their labels,
+  // (`weighted`) weights and (`keyed`) augmentation keys, and an order of
+  // `order_length` entries. A streamed dataset (streamed_dataset.hpp) holds
+  // a window of the data so, keyed.
   DeviceDataset allocate_dataset(const std::string& name, std::int64_t samples,
-                                 std::int64_t order_length, bool float_values, bool weighted);
+                                 std::int64_t order_length, bool float_values, bool weighted,
+                                 bool keyed = false);
   // The bytes allocate_dataset takes.
   std::uint64_t dataset_bytes(std::int64_t samples, std::int64_t order_length, bool float_values,
-                              bool weighted) const;
+                              bool weighted, bool keyed = false) const;
   // The memory the trainer may hold on its backend: the backend's
   // memory_capacity, or less under the test hook VKNN_TEST_DEVICE_MEMORY_BYTES
   // (0: no bound, the CPU's).

@@ -10,6 +10,7 @@
 #include "model/architecture.hpp"
 #include "model/model_test_support.hpp"
 #include "model/plan.hpp"
+#include "model/trainer.hpp"
 #include "model/training_support.hpp"
 
 namespace vknn::model {
@@ -159,6 +160,40 @@ TEST(FusedConvPool, LayerOutputsKeepTheConvMapAndPredictAgrees) {
   // predict runs the fused op; layer_outputs' last entry the unfused pair.
   const auto probabilities = model.predict(data.samples());
   ASSERT_EQ(probabilities.size(), outputs.back().size());
+  for (std::size_t i = 0; i < probabilities.size(); ++i) {
+    EXPECT_NEAR(probabilities[i], outputs.back()[i], 1e-6);
+  }
+}
+
+TEST(FusedConvPool, TheConvMapIsFormedOnlyForLayerOutputs) {
+  // Training, evaluate and predict write the pooled map straight from the
+  // fused op: their workspaces hold a placeholder for the conv's own map
+  // (182 MB at the horses-or-humans model's batch 32), layer_outputs' the map.
+  const Architecture architecture = Architecture::build(pooled_cnn(Padding::valid));
+  Trainer trainer(architecture, Adam(), on(BackendKind::vulkan));
+  const std::uint64_t before = trainer.device_bytes();
+  Workspace& ws = trainer.workspace(3);
+  const LayerPlan& conv = ws.plan.layers[0];
+  ASSERT_TRUE(conv.fuses_next_pool);
+  EXPECT_EQ(ws[conv.output].count(), 1);
+  EXPECT_EQ(trainer.device_bytes(), before + ws.plan.bytes());
+  Workspace& same = trainer.unsplit_workspace(3);
+  EXPECT_EQ(&same, &ws);
+  EXPECT_EQ(ws[conv.output].count(), 3 * 8 * 8 * 4);
+  EXPECT_EQ(trainer.device_bytes(), before + ws.plan.bytes() + ws.plan.layer_outputs_bytes());
+  trainer.unsplit_workspace(3);  // once
+  EXPECT_EQ(trainer.device_bytes(), before + ws.plan.bytes() + ws.plan.layer_outputs_bytes());
+}
+
+TEST(FusedConvPool, LayerOutputsAfterPredictAtTheSameBatchFormTheConvMap) {
+  const auto data = synthetic_images(3, 10, 4, 12);
+  Sequential model(pooled_cnn(Padding::valid));
+  model.compile(Adam(), on(BackendKind::vulkan));
+  const auto probabilities = model.predict(data.samples());  // the workspace at batch 3 first
+  const auto outputs = model.layer_outputs(data.samples());
+  const auto& conv = outputs[0];
+  ASSERT_EQ(conv.size(), 3u * 8 * 8 * 4);
+  EXPECT_GT(*std::max_element(conv.begin(), conv.end()), 0.0f);
   for (std::size_t i = 0; i < probabilities.size(); ++i) {
     EXPECT_NEAR(probabilities[i], outputs.back()[i], 1e-6);
   }

@@ -34,7 +34,10 @@ std::string largest_tensor_at(const std::vector<Layer>& layers, int batch) {
   const Architecture architecture = Architecture::build(layers);
   const Plan plan = make_plan(architecture, batch);
   std::uint64_t largest = 0;
-  for (const PlannedTensor& t : plan.tensors) largest = std::max(largest, t.bytes());
+  for (const PlannedTensor& t : plan.tensors) {
+    // A fused conv's own map is formed only by layer_outputs.
+    if (!t.layer_outputs_only) largest = std::max(largest, t.bytes());
+  }
   return std::to_string(largest);
 }
 

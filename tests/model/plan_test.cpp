@@ -113,19 +113,25 @@ TEST(Plan, LinearHiddenLayerUsesItsOutputGradientDirectly) {
   EXPECT_EQ(plan.layers[0].output_gradient, kNoTensor);
 }
 
-TEST(Plan, BytesCountEveryPlannedTensor) {
+TEST(Plan, BytesCountEveryPlannedTensorButTheMapsOnlyLayerOutputsForms) {
   const Plan plan = make_plan(Architecture::build(course_model(64)), 32);
   std::uint64_t sum = 0;
   for (const auto& t : plan.tensors) {
+    if (t.layer_outputs_only) continue;
     // u8 (the fused pool's winners) packed four to a word.
     sum += t.type == backend::ElementType::u8 ? (std::uint64_t(t.count) + 3) / 4 * 4
                                               : std::uint64_t(t.count) * 4;
   }
   EXPECT_EQ(plan.bytes(), sum);
   // conv2d output at batch 32: 32 x 26 x 26 x 64 floats, and the tensors
-  // are named after their layers.
-  EXPECT_EQ(plan.tensor(plan.layers[0].output).count, 32 * 26 * 26 * 64);
-  EXPECT_EQ(plan.tensor(plan.layers[0].output).name, "conv2d output");
+  // are named after their layers. The first conv fuses its pooling, so its
+  // own map is formed only where layer_outputs asks for it.
+  const PlannedTensor& conv1 = plan.tensor(plan.layers[0].output);
+  EXPECT_EQ(conv1.count, 32 * 26 * 26 * 64);
+  EXPECT_EQ(conv1.name, "conv2d output");
+  EXPECT_TRUE(conv1.layer_outputs_only);
+  EXPECT_EQ(plan.layer_outputs_bytes(), conv1.bytes());
+  EXPECT_FALSE(plan.tensor(plan.layers[2].output).layer_outputs_only);  // conv2: not fused
 }
 
 TEST(Plan, RejectsANonPositiveBatch) {

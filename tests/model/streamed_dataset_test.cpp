@@ -4,6 +4,7 @@
 // sets the device budget the data does not fit.
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,7 +33,8 @@ constexpr std::int64_t kValidation = 9;
 std::string budget_for(std::int64_t window_batches, bool float_values, bool validation = true) {
   const Architecture architecture = Architecture::build(small_model());
   Trainer trainer(architecture, SGD(0.05f, 0.9f), vknn_test::on(BackendKind::cpu));
-  const std::uint64_t sample = 100 * (float_values ? 4 : 1) + 1 + 4;
+  // A window's sample: values, a label, a weight and an augmentation key.
+  const std::uint64_t sample = 100 * (float_values ? 4 : 1) + 1 + 4 + 4;
   const std::uint64_t bytes = trainer.device_bytes() + make_plan(architecture, kBatch).bytes() +
                               (validation ? trainer.dataset_bytes(kValidation, kValidation, float_values, false)
                                           : 0) +
@@ -48,7 +50,8 @@ struct Fitted {
 };
 
 Fitted fit(BackendKind kind, const char* budget, bool float_values,
-           std::int64_t validation_count = kValidation) {
+           std::int64_t validation_count = kValidation,
+           std::optional<Augmentation> augmentation = std::nullopt) {
   vknn_test::ScopedEnv env("VKNN_TEST_DEVICE_MEMORY_BYTES", budget);
   const auto images = vknn_test::synthetic_images(kSamples, 10, 3, 11);
   const auto validation = vknn_test::synthetic_images(validation_count, 10, 3, 12);
@@ -73,7 +76,8 @@ Fitted fit(BackendKind kind, const char* budget, bool float_values,
                          .verbose = 2,
                          .seed = 5,
                          .output = out,
-                         .sample_weight = sample_weight});
+                         .sample_weight = sample_weight,
+                         .augmentation = augmentation});
   std::fclose(out);
   f.output = buffer;
   f.weights = vknn_test::weight_bytes(model);
@@ -112,6 +116,27 @@ TEST_P(StreamedFit, WithTheValidationDataStreamedTooTrainsTheResidentPathsModel)
   EXPECT_NE(streamed.output.find("Streaming the validation data (40 samples"), std::string::npos)
       << streamed.output;
   EXPECT_NE(streamed.output.find("Streaming the training data"), std::string::npos) << streamed.output;
+  EXPECT_EQ(resident.weights, streamed.weights);
+  for (const char* key : {"loss", "accuracy", "val_loss", "val_accuracy"}) {
+    EXPECT_EQ(resident.history.history.at(key), streamed.history.history.at(key)) << key;
+  }
+}
+
+TEST_P(StreamedFit, AugmentedTrainsTheResidentPathsAugmentedModelBitForBit) {
+  // Each window slot draws the transform of the sample it holds (the
+  // window's keys), so a streamed epoch augments as a resident one.
+  const Case c = GetParam();
+  const Augmentation augmentation{.rotation_range = 30.0f,
+                                  .width_shift_range = {0.2f},
+                                  .zoom_range = Augmentation::zoom(0.2f),
+                                  .horizontal_flip = true,
+                                  .seed = 3};
+  const Fitted resident = fit(c.kind, nullptr, c.float_values, kValidation, augmentation);
+  const Fitted plain = fit(c.kind, nullptr, c.float_values);
+  const std::string budget = budget_for(2, c.float_values);
+  const Fitted streamed = fit(c.kind, budget.c_str(), c.float_values, kValidation, augmentation);
+  EXPECT_NE(streamed.output.find("in windows of 2 batches"), std::string::npos) << streamed.output;
+  EXPECT_NE(resident.weights, plain.weights);  // it did augment
   EXPECT_EQ(resident.weights, streamed.weights);
   for (const char* key : {"loss", "accuracy", "val_loss", "val_accuracy"}) {
     EXPECT_EQ(resident.history.history.at(key), streamed.history.history.at(key)) << key;

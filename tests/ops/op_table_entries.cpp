@@ -993,13 +993,15 @@ void add_augmented_gather(std::vector<OpCase>& cases) {
   };
   const FillMode fills[] = {FillMode::nearest, FillMode::reflect, FillMode::wrap,
                             FillMode::constant};
-  const auto add = [&cases](const AugmentedShape& s, const Setting& setting, FillMode fill) {
+  const auto add = [&cases](const AugmentedShape& s, const Setting& setting, FillMode fill,
+                            bool keyed = false) {
     Augmentation a = setting.augmentation;
     a.fill_mode = fill;
     a.cval = 0.625f;
     a.seed = 0x123456789abcdefull;
     OpCase c;
-    c.op = std::string("gather_augmented_batch_") + setting.name + "_" + vknn::to_string(fill);
+    c.op = std::string("gather_augmented_batch_") + setting.name + "_" + vknn::to_string(fill) +
+           (keyed ? "_keyed" : "");
     c.shape = s.name();
     const std::int64_t sample_size = std::int64_t(s.height) * s.width * s.channels;
     TensorDesc dataset;
@@ -1022,7 +1024,12 @@ void add_augmented_gather(std::vector<OpCase>& cases) {
                  step_state(state),
                  output("x", std::int64_t(s.count) * sample_size),
                  output("labels_out", s.count, ElementType::u32)};
-    c.build = [s, a](ProgramBuilder& b, const Tensors& t) {
+    if (keyed) {  // a streamed window's: slot k draws as sample samples - 1 - k
+      TensorDesc keys = input("keys", s.samples, Fill::reversed);
+      keys.type = ElementType::u32;
+      c.tensors.push_back(keys);
+    }
+    c.build = [s, a, keyed](ProgramBuilder& b, const Tensors& t) {
       b.record(op::GatherAugmentedBatch{.augmentation = a,
                                         .height = s.height,
                                         .width = s.width,
@@ -1035,7 +1042,8 @@ void add_augmented_gather(std::vector<OpCase>& cases) {
                                         .order = *t[2],
                                         .state = *t[3],
                                         .x = *t[4],
-                                        .labels_out = *t[5]});
+                                        .labels_out = *t[5],
+                                        .keys = keyed ? t[6] : nullptr});
     };
     // Both backends run the same float32 operations (ops/augmentation_math
     // .hpp and augmentation.glsl, none fused): equal bits, on lavapipe in
@@ -1064,6 +1072,9 @@ void add_augmented_gather(std::vector<OpCase>& cases) {
   for (const AugmentedShape& s : more) {
     for (FillMode fill : fills) add(s, transforms[std::size(transforms) - 1], fill);
     add(s, transforms[0], FillMode::nearest);
+  }
+  for (const AugmentedShape& s : every_setting) {
+    add(s, transforms[std::size(transforms) - 1], FillMode::reflect, /*keyed=*/true);
   }
 }
 

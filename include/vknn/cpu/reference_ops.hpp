@@ -202,12 +202,14 @@ void gather_float_batch(std::int64_t sample_size, const float* values, const std
 // apply_augmentation applies it (in float32), then the gather's conversion:
 // / 255 for uint8 `images`, none for float `values` (exactly one of the two
 // is given). A pixel FillMode::constant fills is augmentation.cval as it is,
-// unconverted. labels_out[i] = labels[s].
+// unconverted. labels_out[i] = labels[s]. With `keys`, the draw is keyed by
+// keys[s] instead of s (a streamed window's slot holds sample keys[s]).
 template <class T>
 void gather_augmented_batch(const Augmentation& augmentation, std::int64_t height,
                             std::int64_t width, std::int64_t channels, const std::uint8_t* images,
                             const float* values, const std::uint8_t* labels,
                             const std::uint32_t* order, std::int64_t first, std::int64_t count,
-                            std::uint32_t step, T* x, std::uint32_t* labels_out);
+                            std::uint32_t step, T* x, std::uint32_t* labels_out,
+                            const std::uint32_t* keys = nullptr);
 
 }  // namespace vknn::cpu

@@ -18,7 +18,8 @@ void gather_augmented_batch(const Augmentation& augmentation, std::int64_t heigh
                             std::int64_t width, std::int64_t channels, const std::uint8_t* images,
                             const float* values, const std::uint8_t* labels,
                             const std::uint32_t* order, std::int64_t first, std::int64_t count,
-                            std::uint32_t step, T* x, std::uint32_t* labels_out) {
+                            std::uint32_t step, T* x, std::uint32_t* labels_out,
+                            const std::uint32_t* keys) {
   const char* op = "gather_augmented_batch";
   augmentation.validate();
   if (height < 1 || width < 1 || channels < 1 || height > 65536 || width > 65536) {
@@ -44,7 +45,7 @@ void gather_augmented_batch(const Augmentation& augmentation, std::int64_t heigh
   const float inverse_cols = am::axis_inverse(augmentation.fill_mode, width);
   for (std::int64_t i = 0; i < count; ++i) {
     const std::uint32_t s = order[first + i];
-    const AugmentationParameters p = am::draw(augmentation, height, width, s, step);
+    const AugmentationParameters p = am::draw(augmentation, height, width, keys ? keys[s] : s, step);
     const am::Affine m = am::affine(p, height, width, augmentation.geometry);
     const std::int64_t base = std::int64_t(s) * sample_size;
     const auto at = [&](std::int32_t r, std::int32_t c, std::int64_t ch) {
@@ -77,11 +78,11 @@ template void gather_augmented_batch<float>(const Augmentation&, std::int64_t, s
                                             std::int64_t, const std::uint8_t*, const float*,
                                             const std::uint8_t*, const std::uint32_t*,
                                             std::int64_t, std::int64_t, std::uint32_t, float*,
-                                            std::uint32_t*);
+                                            std::uint32_t*, const std::uint32_t*);
 template void gather_augmented_batch<double>(const Augmentation&, std::int64_t, std::int64_t,
                                              std::int64_t, const std::uint8_t*, const float*,
                                              const std::uint8_t*, const std::uint32_t*,
                                              std::int64_t, std::int64_t, std::uint32_t, double*,
-                                             std::uint32_t*);
+                                             std::uint32_t*, const std::uint32_t*);
 
 }  // namespace vknn::cpu

@@ -31,7 +31,7 @@ void gather_augmented_batch(Recording& recording, const Augmentation& augmentati
                             const std::vector<const Buffer*>& dataset,
                             std::uint32_t samples_per_chunk, const Buffer& labels,
                             const Buffer& order, const Buffer& state, const Buffer& x,
-                            const Buffer& labels_out) {
+                            const Buffer& labels_out, const Buffer* keys) {
   const char* op = "gather_augmented_batch";
   require_recording_open(op, recording);
   augmentation.validate();
@@ -89,6 +89,10 @@ void gather_augmented_batch(Recording& recording, const Augmentation& augmentati
                     " floats (" + context + ")");
   require_bytes(op, "labels_out", labels_out, std::uint64_t(sizes.count) * 4,
                 std::to_string(sizes.count) + " uint32 labels (" + context + ")");
+  if (keys) {
+    require_bytes(op, "keys", *keys, capacity * 4,
+                  std::to_string(capacity) + " uint32 keys, one per dataset sample");
+  }
 
   const Augmentation& a = augmentation;
   const AugmentedGatherPush push{
@@ -100,7 +104,8 @@ void gather_augmented_batch(Recording& recording, const Augmentation& augmentati
           (a.height_shift_range.whole_pixels ? kHeightWholePixels : 0u) |
           (a.same_zoom_both_axes ? kSameZoomBothAxes : 0u) |
           (a.geometry == AugmentationGeometry::preprocessing_layers ? kPreprocessingLayersGeometry
-                                                                    : 0u),
+                                                                    : 0u) |
+          (keys ? kKeyed : 0u),
       std::uint32_t(a.fill_mode), a.rotation_range, a.width_shift_range.range,
       a.height_shift_range.range, a.shear_range, a.zoom_range[0], a.zoom_range[1], a.cval,
       augmentation_math::axis_inverse(a.fill_mode, sizes.height),
@@ -120,7 +125,7 @@ void gather_augmented_batch(Recording& recording, const Augmentation& augmentati
   const std::uint64_t items = std::uint64_t(sizes.count) * sizes.height * sizes.width;
   record_grid_stride(recording, desc, GridStrideOp::resample, items,
                      {&labels, &order, &state, &x, &labels_out, c[0], c[1], c[2], c[3], c[4], c[5],
-                      c[6], c[7]},
+                      c[6], c[7], keys ? keys : &order},
                      push);
 }
 

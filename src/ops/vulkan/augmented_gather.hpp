@@ -35,6 +35,6 @@ void gather_augmented_batch(Recording& recording, const Augmentation& augmentati
                             const std::vector<const Buffer*>& dataset,
                             std::uint32_t samples_per_chunk, const Buffer& labels,
                             const Buffer& order, const Buffer& state, const Buffer& x,
-                            const Buffer& labels_out);
+                            const Buffer& labels_out, const Buffer* keys = nullptr);
 
 }  // namespace vknn::vk::ops

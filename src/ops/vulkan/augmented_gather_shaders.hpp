@@ -40,6 +40,7 @@ enum AugmentedGatherFlags : std::uint32_t {
   kHeightWholePixels = 8u,
   kSameZoomBothAxes = 16u,
   kPreprocessingLayersGeometry = 32u,  // AugmentationGeometry::preprocessing_layers
+  kKeyed = 64u,  // the draw is keyed by keys[s] (binding 13), not the slot s
 };
 
 // FLOAT_VALUES, `layout(constant_id = 3)`: the dataset holds float values
