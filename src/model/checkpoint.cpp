@@ -196,6 +196,7 @@ TrainingProgress read_progress(const MetadataReader& meta) {
   p.fit.shuffle = meta.boolean("fit.shuffle");
   p.fit.batch_size = int(meta.unsigned_integer("fit.batch_size", 1u << 30));
   p.fit.samples = std::int64_t(meta.unsigned_integer("fit.samples", UINT32_MAX));
+  if (meta.has("fit.augmentation")) p.fit.augmentation = meta.text("fit.augmentation");
   p.epoch = int(meta.unsigned_integer("progress.epoch", 1u << 30));
   p.step = std::int64_t(meta.unsigned_integer("progress.step", UINT32_MAX));
   p.totals = meta.totals("progress.totals");
@@ -285,7 +286,8 @@ std::string describe(const FitIdentity& fit) {
   if (fit.samples == 0) return "no fit";
   return "batch size " + std::to_string(fit.batch_size) + " over " + std::to_string(fit.samples) +
          " samples, " +
-         (fit.shuffle ? "shuffled with seed " + std::to_string(fit.seed) : std::string("not shuffled"));
+         (fit.shuffle ? "shuffled with seed " + std::to_string(fit.seed) : std::string("not shuffled")) +
+         (fit.augmentation.empty() ? std::string() : ", augmented with " + fit.augmentation);
 }
 
 std::string optimizer_text(const Optimizer& optimizer) {
@@ -334,6 +336,7 @@ void write_checkpoint(const std::filesystem::path& path, const CheckpointContent
       {"progress.step", std::to_string(p.step)},
       {"progress.totals", totals_text(p.totals)},
   };
+  if (!p.fit.augmentation.empty()) metadata.emplace_back("fit.augmentation", p.fit.augmentation);
   std::vector<std::string> epochs;
   for (int e : p.history.epoch) epochs.push_back(std::to_string(e));
   metadata.emplace_back(kHistoryEpochs, join(epochs, ","));
@@ -358,7 +361,9 @@ CheckpointContents read_checkpoint(const std::filesystem::path& path,
 
   // Known keys only: a key this build does not know would be state it drops.
   std::set<std::string> known(required_keys().begin(), required_keys().end());
-  known.insert({"format", "library"});
+  // Optional: fit.augmentation, written only by a fit that augments (an
+  // older build refuses such a file rather than resume it unaugmented).
+  known.insert({"format", "library", "fit.augmentation"});
   for (const auto& [key, value] : meta.all()) {
     if (!known.count(key) && key.rfind(kHistoryPrefix, 0) != 0) {
       meta.fail("has the metadata key \"" + key + "\", which checkpoint format " +

@@ -43,6 +43,10 @@ struct FitIdentity {
   bool shuffle = true;
   int batch_size = 0;         // as fit used it (clamped to the sample count)
   std::int64_t samples = 0;   // 0: no fit has run yet
+  // Augmentation::describe() of fit's augmentation (its settings and seed,
+  // which decide every step's pictures); empty: none. Older checkpoints
+  // have no such key: none.
+  std::string augmentation;
 
   bool operator==(const FitIdentity&) const = default;
   std::int64_t steps_per_epoch() const {

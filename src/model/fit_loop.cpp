@@ -270,14 +270,17 @@ History Sequential::run_fit(const Samples& x, std::span<const std::uint8_t> y,
   // (load_checkpoint, or BackupAndRestore in on_train_begin) stood. The
   // shuffle order is a function of (seed, epoch), so the fit identity and
   // the position say exactly which samples every remaining step takes.
-  const model::FitIdentity identity{options.seed, options.shuffle, batch_size, x.count};
+  const model::FitIdentity identity{
+      options.seed, options.shuffle, batch_size, x.count,
+      options.augmentation && !options.augmentation->is_identity() ? options.augmentation->describe()
+                                                                   : std::string()};
   model::TrainingProgress& progress = *progress_;
   if (resume_pending_) {
     // Refused, the resume point stays: a fit with the right options resumes.
     if (progress.fit.samples != 0 && !(progress.fit == identity)) {
       throw Error("fit: the checkpoint " + resume_source_ + " continues a fit with " +
                   model::describe(progress.fit) + ", but this fit has " + model::describe(identity) +
-                  "; resume with the same data, batch_size, shuffle and seed (or compile() again "
+                  "; resume with the same data, batch_size, shuffle, seed and augmentation (or compile() again "
                   "to start over)");
     }
     resume_pending_ = false;

@@ -401,6 +401,33 @@ TEST_F(Checkpoints, AnotherModelOptimizerOrFitIsRefused) {
   EXPECT_EQ(resumed.fit(data().samples(), data().labels, fit_options(2)).epoch, (std::vector<int>{0, 1}));
 }
 
+// The augmentation decides every step's pictures: a checkpoint names it and
+// a fit with other settings (or none) does not continue it.
+TEST_F(Checkpoints, AFitWithOtherAugmentationIsRefusedAndTheSameResumes) {
+  TempDir dir;
+  const fs::path file = dir / "augmented.safetensors";
+  const Augmentation flips{.horizontal_flip = true, .seed = 4};
+  FitOptions augmented = fit_options(1);
+  augmented.augmentation = flips;
+  Sequential model = compiled(BackendKind::cpu, Adam(0.01f));
+  model.fit(data().samples(), data().labels, augmented);
+  model.save_checkpoint(file);
+
+  Sequential plain = compiled(BackendKind::cpu, Adam(0.01f));
+  plain.load_checkpoint(file);
+  expect_error_mentions([&] { plain.fit(data().samples(), data().labels, fit_options(2)); },
+                        {file.string(), "augmented with rotation_range 0", "horizontal_flip on",
+                         "seed 4", "shuffle, seed and augmentation"});
+  FitOptions reseeded = fit_options(2);
+  reseeded.augmentation = Augmentation{.horizontal_flip = true, .seed = 5};
+  expect_error_mentions([&] { plain.fit(data().samples(), data().labels, reseeded); },
+                        {"this fit has batch size 32 over 200 samples, shuffled with seed 5, augmented",
+                         "seed 5"});
+  FitOptions same = fit_options(2);
+  same.augmentation = flips;
+  EXPECT_EQ(plain.fit(data().samples(), data().labels, same).epoch, (std::vector<int>{0, 1}));
+}
+
 // initial_epoch: fit(1 epoch) then fit(3, initial_epoch=1) is fit(3 epochs),
 // bit for bit (each epoch shuffles by its own number, Adam's step count
 // continues), and a checkpoint of such a fit resumes.

@@ -73,7 +73,7 @@ def test_training_data_over_the_device_budget_is_streamed_to_the_same_model():
     # down until fit streams (the workspaces' size is the plan's business).
     weights = sum(w.size for w in whole[0])
     budget = None
-    for extra in range(400_000, 150_000, -5_000):
+    for extra in range(400_000, 0, -5_000):
         trial = str(weights * 4 * 3 + extra)  # RMSprop: value, gradient, mean square
         try:
             if "Streaming the training data" in fit({"VKNN_TEST_DEVICE_MEMORY_BYTES": trial}, epochs=1)[3]:
