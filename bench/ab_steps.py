@@ -4,6 +4,7 @@ saying whether a change moved the training step or predict.
 
     bench/ab_steps.py BEFORE/vknn-bench AFTER/vknn-bench [--rounds 5] [--iterations 30]
                       [--filter REGEX] [--cache-dir DIR] [--model NAMES] [--batch N[,N]]
+                      [--before-env KEY=VALUE ...]
 
 Each round runs both binaries, one fresh process each, alternating which goes
 first (a host that drifts favours neither), with one shared tuning cache so
@@ -11,7 +12,9 @@ both use the same kernel choices. Per benchmark it prints each round's ratio
 after / before of the reported time (device time for the step benchmarks)
 and the median (min-max) over the rounds, and each side's times in ms.
 docs/performance.md section 13 used it for issue 20, section 14 with
---model for the bigger models.
+--model for the bigger models. --before-env sets environment variables for
+the before side only, so one build can be its own baseline under a test hook
+(section 15: VKNN_TEST_MAX_TENSOR_BYTES forcing the old micro-batches).
 """
 import argparse
 import json
@@ -49,6 +52,8 @@ def main():
     parser.add_argument("--model", default=None,
                         help="vknn-bench --model (course, cats_vs_dogs, horses_or_humans, a list)")
     parser.add_argument("--batch", default=None, help="vknn-bench --batch (default 32,256)")
+    parser.add_argument("--before-env", action="append", default=[], metavar="KEY=VALUE",
+                        help="an environment variable for the before side only (repeatable)")
     parser.add_argument("--cache-dir", default=None,
                         help="tuning cache shared by both (default: VKNN_CACHE_DIR or vknn's)")
     args = parser.parse_args()
@@ -60,13 +65,20 @@ def main():
     env = dict(os.environ)
     if args.cache_dir:
         env["VKNN_CACHE_DIR"] = args.cache_dir
+    before_env = dict(env)
+    for item in args.before_env:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            parser.error(f"--before-env takes KEY=VALUE, got {item!r}")
+        before_env[key] = value
     ratios = {}
     ms = {"before": {}, "after": {}}
     for r in range(args.rounds):
         order = [("before", args.before), ("after", args.after)]
         if r % 2:
             order.reverse()
-        times = {side: run(binary, args, env) for side, binary in order}
+        times = {side: run(binary, args, before_env if side == "before" else env)
+                 for side, binary in order}
         for side, by_name in times.items():
             for name, t in by_name.items():
                 ms[side].setdefault(name, []).append(t)

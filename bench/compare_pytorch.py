@@ -27,7 +27,10 @@ vknn: build/bench/vknn-bench --data DIR --iterations N, one process per round
 and case (JSON out); its ms/step is the host's wall time per step (submit,
 device work, wait), with the device time from timestamps alongside.
 
-PyTorch at its best: Debian's python3-torch (apt-get install python3-torch),
+PyTorch at its best: Debian's python3-torch (apt-get install python3-torch)
+with an optimized BLAS behind its Dense layers (apt-get install
+libopenblas0-pthread; with Debian's reference libblas3 alone the cats_vs_dogs
+step took 1.02 s, and the script refuses to measure),
 torch.set_num_threads(all cores), and jemalloc through LD_PRELOAD (Debian's
 libjemalloc2, as PyTorch's CPU performance guide recommends): with glibc's
 default malloc PyTorch maps and unmaps its large temporaries every step and
@@ -71,6 +74,17 @@ REEXEC_MARK = "VKNN_COMPARE_PYTORCH_REEXEC"
 # Steps timed per round when --steps is not given: about 1000 images a round.
 DEFAULT_STEPS = {32: 30, 256: 10}
 WARMUP_STEPS = 3  # vknn-bench's warm-up for the step benchmarks, used on both sides
+
+
+def blas_library():
+    """The BLAS library PyTorch's dense layers call (Debian's torch links the
+    libblas.so.3 alternative): its path as mapped into this process."""
+    import torch
+    torch.ones(64, 64) @ torch.ones(64, 64)  # loaded by now
+    with open("/proc/self/maps") as maps:
+        paths = {line.split()[-1] for line in maps if "blas" in line.split()[-1]}
+    real = sorted({os.path.realpath(p) for p in paths})
+    return ", ".join(real) if real else "none mapped"
 
 
 def jemalloc_mapped():
@@ -383,6 +397,15 @@ def main():
     allocator += f", OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'unset')}"
     if not args.no_jemalloc and not jemalloc_mapped():
         sys.exit("compare_pytorch: jemalloc was preloaded but is not mapped; not measuring")
+    # Debian's reference BLAS (libblas3 alone) makes PyTorch's Dense layers
+    # several times slower (cats_vs_dogs' Dense(512) on 18,496 inputs: its
+    # step 1.02 s, with OpenBLAS far less): not the peer at its best.
+    blas = blas_library()
+    if "openblas" not in blas and "mkl" not in blas and "blis" not in blas:
+        sys.exit(f"compare_pytorch: PyTorch's BLAS is {blas}, the reference implementation; "
+                 f"install an optimized one (apt-get install libopenblas0-pthread) so PyTorch "
+                 f"runs at its best")
+    allocator += f", BLAS {blas}"
     spec = MODELS[args.model]
     if parameter_count(spec) != spec["params"]:
         sys.exit(f"compare_pytorch: {args.model}: the description has {parameter_count(spec)} parameters, "

@@ -46,7 +46,7 @@ void accumulate_gradient(Recording& recording, std::uint64_t count, const Buffer
   record_grid_stride(recording,
                      pipeline_1d("accumulate_gradient", sizeof(ElementCountPush),
                                  elementwise_width(recording.device())),
-                     GridStrideOp::optimizer, count, {&gradient, &total},
+                     GridStrideOp::optimizer, quads_and_tail(count), {&gradient, &total},
                      ElementCountPush{std::uint32_t(count)});
 }
 

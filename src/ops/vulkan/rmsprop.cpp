@@ -1,5 +1,6 @@
 // RMSprop on the device (declared in optimizers.hpp with the other
 // optimizer updates).
+#include <algorithm>
 #include <sstream>
 
 #include "vknn/error.hpp"
@@ -53,7 +54,8 @@ void rmsprop_update(Recording& recording, const RmspropConfig& config, std::uint
       pipeline_1d("optimizer_rmsprop", sizeof(RmspropPush),
                   elementwise_width(recording.device()),
                   {{RmspropSpec::has_momentum, has_momentum ? 1u : 0u}});
-  record_grid_stride(recording, desc, GridStrideOp::optimizer, count,
+  // Four parameters an invocation, the tail one each (the shader says why).
+  record_grid_stride(recording, desc, GridStrideOp::optimizer, std::max<std::uint64_t>((count + 3) / 4, 1),
                      {&state, &weights, &gradients, &velocity, &momentum_slot}, push);
 }
 
