@@ -89,6 +89,23 @@ struct Case {
   bool float_values;
 };
 
+// Each suite runs on both backends, with uint8 pixels and float values.
+const Case kCases[] = {{BackendKind::cpu, false}, {BackendKind::cpu, true},
+                       {BackendKind::vulkan, false}, {BackendKind::vulkan, true}};
+
+std::string case_name(const ::testing::TestParamInfo<Case>& info) {
+  return std::string(info.param.kind == BackendKind::cpu ? "Cpu" : "Vulkan") +
+         (info.param.float_values ? "Float" : "Uint8");
+}
+
+// The same weights and History, bit for bit.
+void expect_same_training(const Fitted& resident, const Fitted& streamed) {
+  EXPECT_EQ(resident.weights, streamed.weights);
+  for (const char* key : {"loss", "accuracy", "val_loss", "val_accuracy"}) {
+    EXPECT_EQ(resident.history.history.at(key), streamed.history.history.at(key)) << key;
+  }
+}
+
 // A validation error during a test fails it (VulkanTest).
 class StreamedFit : public vknn_test::VulkanTest, public ::testing::WithParamInterface<Case> {};
 
@@ -99,10 +116,7 @@ TEST_P(StreamedFit, TrainsTheResidentPathsModelBitForBit) {
   const Fitted streamed = fit(c.kind, budget.c_str(), c.float_values);
   EXPECT_EQ(resident.output.find("Streaming"), std::string::npos) << resident.output;
   EXPECT_NE(streamed.output.find("in windows of 2 batches"), std::string::npos) << streamed.output;
-  EXPECT_EQ(resident.weights, streamed.weights);
-  for (const char* key : {"loss", "accuracy", "val_loss", "val_accuracy"}) {
-    EXPECT_EQ(resident.history.history.at(key), streamed.history.history.at(key)) << key;
-  }
+  expect_same_training(resident, streamed);
 }
 
 TEST_P(StreamedFit, WithTheValidationDataStreamedTooTrainsTheResidentPathsModel) {
@@ -116,10 +130,7 @@ TEST_P(StreamedFit, WithTheValidationDataStreamedTooTrainsTheResidentPathsModel)
   EXPECT_NE(streamed.output.find("Streaming the validation data (40 samples"), std::string::npos)
       << streamed.output;
   EXPECT_NE(streamed.output.find("Streaming the training data"), std::string::npos) << streamed.output;
-  EXPECT_EQ(resident.weights, streamed.weights);
-  for (const char* key : {"loss", "accuracy", "val_loss", "val_accuracy"}) {
-    EXPECT_EQ(resident.history.history.at(key), streamed.history.history.at(key)) << key;
-  }
+  expect_same_training(resident, streamed);
 }
 
 TEST_P(StreamedFit, AugmentedTrainsTheResidentPathsAugmentedModelBitForBit) {
@@ -137,20 +148,11 @@ TEST_P(StreamedFit, AugmentedTrainsTheResidentPathsAugmentedModelBitForBit) {
   const Fitted streamed = fit(c.kind, budget.c_str(), c.float_values, kValidation, augmentation);
   EXPECT_NE(streamed.output.find("in windows of 2 batches"), std::string::npos) << streamed.output;
   EXPECT_NE(resident.weights, plain.weights);  // it did augment
-  EXPECT_EQ(resident.weights, streamed.weights);
-  for (const char* key : {"loss", "accuracy", "val_loss", "val_accuracy"}) {
-    EXPECT_EQ(resident.history.history.at(key), streamed.history.history.at(key)) << key;
-  }
+  expect_same_training(resident, streamed);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StreamedFit,
-                         ::testing::Values(Case{BackendKind::cpu, false}, Case{BackendKind::cpu, true},
-                                           Case{BackendKind::vulkan, false},
-                                           Case{BackendKind::vulkan, true}),
-                         [](const auto& info) {
-                           return std::string(info.param.kind == BackendKind::cpu ? "Cpu" : "Vulkan") +
-                                  (info.param.float_values ? "Float" : "Uint8");
-                         });
+                         ::testing::ValuesIn(kCases), case_name);
 
 struct Inferred {
   Evaluation evaluation;
@@ -200,13 +202,7 @@ TEST_P(StreamedInference, EvaluateAndPredictGiveTheResidentResultsBitForBit) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StreamedInference,
-                         ::testing::Values(Case{BackendKind::cpu, false}, Case{BackendKind::cpu, true},
-                                           Case{BackendKind::vulkan, false},
-                                           Case{BackendKind::vulkan, true}),
-                         [](const auto& info) {
-                           return std::string(info.param.kind == BackendKind::cpu ? "Cpu" : "Vulkan") +
-                                  (info.param.float_values ? "Float" : "Uint8");
-                         });
+                         ::testing::ValuesIn(kCases), case_name);
 
 TEST(StreamedDataset, WindowsAreUploadedOncePerWindowInTheEpochOrder) {
   const Architecture architecture = Architecture::build(small_model());
