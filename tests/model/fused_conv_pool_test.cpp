@@ -12,6 +12,7 @@
 #include "model/plan.hpp"
 #include "model/trainer.hpp"
 #include "model/training_support.hpp"
+#include "support/vulkan_fixture.hpp"
 
 namespace vknn::model {
 namespace {
@@ -21,7 +22,10 @@ using vknn_test::max_abs_difference;
 using vknn_test::on;
 using vknn_test::synthetic_images;
 
-TEST(FusedConvPool, PlanFusesTheCoursesFirstBlockOnly) {
+// A validation error during a test fails it (VulkanTest).
+class FusedConvPool : public vknn_test::VulkanTest {};
+
+TEST_F(FusedConvPool, PlanFusesTheCoursesFirstBlockOnly) {
   const Plan plan = make_plan(Architecture::build(course_model(16)), 32);
   EXPECT_TRUE(plan.layers[0].fuses_next_pool);
   EXPECT_TRUE(plan.layers[1].fused_into_previous);
@@ -38,7 +42,7 @@ TEST(FusedConvPool, PlanFusesTheCoursesFirstBlockOnly) {
   EXPECT_EQ(plan.layers[2].pool_winners, kNoTensor);
 }
 
-TEST(FusedConvPool, PairsTheKernelDoesNotCoverStayUnfused) {
+TEST_F(FusedConvPool, PairsTheKernelDoesNotCoverStayUnfused) {
   auto fuses = [](std::vector<Layer> layers) {
     return make_plan(Architecture::build(layers), 2).layers[0].fuses_next_pool;
   };
@@ -63,7 +67,7 @@ TEST(FusedConvPool, PairsTheKernelDoesNotCoverStayUnfused) {
                            MaxPooling2D(Size2{2, 2}))));
 }
 
-TEST(FusedConvPool, PlanFusesAnRgbModelsFirstBlockOnly) {
+TEST_F(FusedConvPool, PlanFusesAnRgbModelsFirstBlockOnly) {
   // Cats vs dogs (Course 2): 150x150x3, Conv2D 16/32/64 each with a 2x2 pool.
   std::vector<Layer> layers{Conv2D(16, {3, 3}, Activation::relu, Shape{150, 150, 3}),
                             MaxPooling2D(2, 2),
@@ -99,7 +103,7 @@ std::vector<Layer> pooled_cnn(Padding pool_padding, int channels = 1) {
           Dense(16, Activation::relu), Dense(4, Activation::softmax)};
 }
 
-class FusedConvPoolChannels : public ::testing::TestWithParam<int> {};
+class FusedConvPoolChannels : public vknn_test::VulkanTest, public ::testing::WithParamInterface<int> {};
 
 TEST_P(FusedConvPoolChannels, TrainsLikeTheUnfusedPair) {
   const int channels = GetParam();
@@ -133,7 +137,7 @@ TEST_P(FusedConvPoolChannels, TrainsLikeTheUnfusedPair) {
 // One channel (the course's first block), RGB, RGBA.
 INSTANTIATE_TEST_SUITE_P(InputChannels, FusedConvPoolChannels, ::testing::Values(1, 3, 4));
 
-TEST(FusedConvPool, LayerOutputsKeepTheConvMapAndPredictAgrees) {
+TEST_F(FusedConvPool, LayerOutputsKeepTheConvMapAndPredictAgrees) {
   const auto data = synthetic_images(3, 10, 4, 12);
   Sequential model(pooled_cnn(Padding::valid));
   model.compile(Adam(), on(BackendKind::vulkan));
@@ -165,7 +169,7 @@ TEST(FusedConvPool, LayerOutputsKeepTheConvMapAndPredictAgrees) {
   }
 }
 
-TEST(FusedConvPool, TheConvMapIsFormedOnlyForLayerOutputs) {
+TEST_F(FusedConvPool, TheConvMapIsFormedOnlyForLayerOutputs) {
   // Training, evaluate and predict write the pooled map straight from the
   // fused op: their workspaces hold a placeholder for the conv's own map
   // (182 MB at the horses-or-humans model's batch 32), layer_outputs' the map.
@@ -185,7 +189,7 @@ TEST(FusedConvPool, TheConvMapIsFormedOnlyForLayerOutputs) {
   EXPECT_EQ(trainer.device_bytes(), before + ws.plan.bytes() + ws.plan.layer_outputs_bytes());
 }
 
-TEST(FusedConvPool, LayerOutputsAfterPredictAtTheSameBatchFormTheConvMap) {
+TEST_F(FusedConvPool, LayerOutputsAfterPredictAtTheSameBatchFormTheConvMap) {
   const auto data = synthetic_images(3, 10, 4, 12);
   Sequential model(pooled_cnn(Padding::valid));
   model.compile(Adam(), on(BackendKind::vulkan));
