@@ -9,9 +9,15 @@
 // Implicit GEMM (conv2d_tiled_gemm.glsl): rows r = (ky, kx, ic) of dkernel,
 // columns oc, reduction over the output pixels m = (n, oy, ox); A[r, m] = the
 // input element row r's tap read at m, B[m, oc] = dy. Each dkernel element
-// is one invocation's sum over all pixels: deterministic, no atomics.
+// is one invocation's sum over all pixels (or over a slice of them, the
+// slices then summed in order): deterministic, no atomics.
 //
-// Bindings: 0 x (NHWC), 1 dy (NHWC), 2 dkernel (kh,kw,in_c,out_c, written).
+// With SPLIT_K > 1 (conv2d_tiled_gemm.glsl) binding 2 holds SPLIT_K
+// slices of partial sums, slice s at s * M * N, which sum_slices.comp adds
+// into dkernel in slice order.
+//
+// Bindings: 0 x (NHWC), 1 dy (NHWC), 2 dkernel (kh,kw,in_c,out_c, written),
+//           or the partial sums.
 // Dispatch: see conv2d_tiled_gemm.glsl, with M = kernel_h*kernel_w*in_c,
 //           N = out_c, K = batch*out_h*out_w.
 #include "common.glsl"
@@ -40,8 +46,13 @@ float load_a(int row, int m) {
 
 float load_b(int m, int oc) { return dy[m * g.out_c + oc]; }
 
-void store_c(int row, int oc, float v) { dkernel[row * g.out_c + oc] = v; }
+// Defined below the GEMM body, which declares gemm_slice.
+void store_c(int row, int oc, float v);
 
 #include "conv2d_tiled_gemm.glsl"
+
+void store_c(int row, int oc, float v) {
+  dkernel[(gemm_slice * gemm_rows() + row) * g.out_c + oc] = v;
+}
 
 void main() { tiled_gemm(); }

@@ -18,6 +18,8 @@
 #include "backend/op.hpp"
 #include "ops/crosscheck.hpp"
 #include "ops/op_table.hpp"
+#include "ops/vulkan/conv2d_tiles.hpp"
+#include "support/scoped_env.hpp"
 #include "support/vulkan_fixture.hpp"
 
 namespace vknn_test::op_table {
@@ -31,12 +33,35 @@ using vknn::KernelVariant;
 struct Target {
   const OpCase* op_case;
   KernelVariant kernels;
+  std::string tiles = {};  // VKNN_CONV2D_TILES for the run; empty: unset
 };
 
 // What ctest and gtest print for a case.
 void PrintTo(const Target& target, std::ostream* out) {
   *out << target.op_case->id() << " on Vulkan (" << vknn::variant_name(target.kernels)
-       << " kernels)";
+       << " kernels" << (target.tiles.empty() ? "" : ", tiles " + target.tiles) << ")";
+}
+
+// conv2d's passes that run the tiled GEMM (the linear forward records what
+// the relu one does but the activation).
+bool runs_the_tiled_gemm(const OpCase& c) {
+  return c.op == "conv2d_forward_relu" || c.op == "conv2d_backward_input" ||
+         c.op == "conv2d_backward_kernel";
+}
+
+// Every configuration of the tuner's set, and for the kernel gradient two
+// splits of its reduction: a few slices, and more slices than the small
+// shapes have tile steps (empty slices must add nothing).
+std::vector<std::string> tile_names(const OpCase& c) {
+  std::vector<std::string> names;
+  for (vknn::vk::ops::GemmTiles t : vknn::vk::ops::tile_set()) {
+    names.push_back(t.name());
+    if (c.op == "conv2d_backward_kernel" && (t.n == 64 || t.n == 4)) {
+      t.split = t.n == 64 ? 4 : 64;
+      names.push_back(t.name());
+    }
+  }
+  return names;
 }
 
 std::vector<Target> all_targets() {
@@ -45,6 +70,11 @@ std::vector<Target> all_targets() {
     if (c.has_kernel_variants) {
       targets.push_back({&c, KernelVariant::register_blocked});
       targets.push_back({&c, KernelVariant::shared_tiled});
+      if (runs_the_tiled_gemm(c)) {
+        for (const std::string& tiles : tile_names(c)) {
+          targets.push_back({&c, KernelVariant::shared_tiled, tiles});
+        }
+      }
       if (c.has_winograd) targets.push_back({&c, KernelVariant::winograd});
     } else {
       targets.push_back({&c, KernelVariant::automatic});
@@ -54,7 +84,8 @@ std::vector<Target> all_targets() {
 }
 
 std::string target_name(const ::testing::TestParamInfo<Target>& info) {
-  return info.param.op_case->id() + "__" + vknn::variant_name(info.param.kernels);
+  return info.param.op_case->id() + "__" + vknn::variant_name(info.param.kernels) +
+         (info.param.tiles.empty() ? "" : "_" + info.param.tiles);
 }
 
 std::size_t word_count(const TensorDesc& d) {
@@ -187,6 +218,8 @@ class Crosscheck : public VulkanTest, public ::testing::WithParamInterface<Targe
 
 TEST_P(Crosscheck, MatchesTheCpuBackend) {
   const OpCase& c = *GetParam().op_case;
+  const ScopedEnv tiles("VKNN_CONV2D_TILES",
+                        GetParam().tiles.empty() ? nullptr : GetParam().tiles.c_str());
   auto cpu_backend = vknn::backend::make_cpu_backend();
   auto vulkan_backend = vknn::backend::make_vulkan_backend(context(), GetParam().kernels);
   const auto expected = run(*cpu_backend, c);

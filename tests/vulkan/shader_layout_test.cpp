@@ -23,6 +23,7 @@
 #include "ops/vulkan/conv2d_shaders.hpp"
 #include "ops/vulkan/conv2d_relu_maxpool2d_shaders.hpp"
 #include "ops/vulkan/dense_shaders.hpp"
+#include "ops/vulkan/sum_slices.hpp"
 #include "ops/vulkan/elementwise.hpp"
 #include "ops/vulkan/fma_peak_shader.hpp"
 #include "ops/vulkan/maxpool2d_shaders.hpp"
@@ -114,7 +115,8 @@ const std::vector<Expected>& table() {
   using ops::GemmSpec;
   const std::vector<std::uint32_t> tiled = {
       Conv2DTiledSpec::tile_m,   Conv2DTiledSpec::tile_n,   Conv2DTiledSpec::tile_k,
-      Conv2DTiledSpec::thread_m, Conv2DTiledSpec::thread_n, Conv2DTiledSpec::a_depth_fastest};
+      Conv2DTiledSpec::thread_m, Conv2DTiledSpec::thread_n, Conv2DTiledSpec::a_depth_fastest,
+      Conv2DTiledSpec::split_k};
   const std::vector<std::uint32_t> gemm = {GemmSpec::transpose_a, GemmSpec::transpose_b,
                                            GemmSpec::has_bias, GemmSpec::relu};
   auto with = [](std::vector<std::uint32_t> a, std::vector<std::uint32_t> b) {

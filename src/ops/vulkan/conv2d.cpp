@@ -11,8 +11,10 @@
 #include "vulkan/command.hpp"
 #include "vulkan/device.hpp"
 #include "ops/vulkan/conv2d_shaders.hpp"
+#include "ops/vulkan/conv2d_tiles.hpp"
 #include "ops/vulkan/device_profile.hpp"
 #include "ops/vulkan/dispatch.hpp"
+#include "ops/vulkan/sum_slices.hpp"
 #include "ops/vulkan/variant_choice.hpp"
 #include "vulkan/pipeline.hpp"
 
@@ -101,39 +103,30 @@ void dispatch_pixel_blocks(Recording& recording, const PipelineDesc& desc,
   recording.dispatch(device.pipeline(desc), buffers, push, {gx, channel_groups, gz});
 }
 
-// ---- shared-tiled GEMM tiles (shaders/conv2d_tiled_gemm.glsl) ----
-struct Tiles {
-  std::uint32_t m, n, k, thread_m, thread_n;
-};
-
-// Tiles fitted to the GEMM's shape: a narrow N (in_c = 1 in the input
-// gradient, out_c = 1) or a short M (a 3x3x1 kernel's 9 rows in the kernel
-// gradient) would otherwise leave most of a 64 x 64 tile idle.
-Tiles tiles_for(const Device& device, std::int64_t rows, std::int64_t cols) {
-  const bool wide_workgroups = DeviceProfile::of(device.info()).max_workgroup_invocations >= 256;
-  if (cols <= 4) return {128, 4, 16, 4, 1};  // 4 x 32 invocations
-  if (cols <= 16) return {64, 16, 16, 4, 2};  // 8 x 16
-  if (!wide_workgroups) return {32, 32, 16, 4, 4};  // 8 x 8
-  if (rows <= 16) return {16, 64, 16, 1, 4};  // 16 x 16
-  // 64 x 64 tiles, 16 deep, 4 x 4 per invocation: 256 invocations and
-  // 8 KiB of shared memory.
-  return {64, 64, 16, 4, 4};
-}
-
+// ---- shared-tiled implicit GEMM (shaders/conv2d_tiled_gemm.glsl) ----
+//
+// The tiles are chosen per op and shape (conv2d_tiles.hpp). `rows` x `cols`
+// is the GEMM's output; `dst` receives it, or with t.split > 1 the split's
+// partial sums, which the caller adds up (the kernel gradient).
 void dispatch_tiled(Recording& recording, const char* shader,
                     std::initializer_list<const Buffer*> buffers, const Conv2DPush& push,
-                    std::int64_t rows, std::int64_t cols, bool a_depth_fastest) {
+                    std::int64_t rows, std::int64_t cols, bool a_depth_fastest, const GemmTiles& t) {
   Device& device = recording.device();
-  const Tiles t = tiles_for(device, rows, cols);
   PipelineDesc desc;
   desc.shader = shader;
   desc.push_constant_bytes = sizeof(Conv2DPush);
   desc.workgroup = {t.n / t.thread_n, t.m / t.thread_m, 1};
   using Spec = Conv2DTiledSpec;
-  desc.constants = {{Spec::tile_m, t.m},           {Spec::tile_n, t.n},
-                    {Spec::tile_k, t.k},           {Spec::thread_m, t.thread_m},
-                    {Spec::thread_n, t.thread_n}, {Spec::a_depth_fastest, a_depth_fastest}};
-  desc.shared_memory_bytes = std::uint32_t(sizeof(float)) * t.k * (t.m + t.n);
+  desc.constants = {{Spec::tile_m, t.m},         {Spec::tile_n, t.n},
+                    {Spec::tile_k, t.k},         {Spec::thread_m, t.thread_m},
+                    {Spec::thread_n, t.thread_n}, {Spec::a_depth_fastest, a_depth_fastest},
+                    {Spec::split_k, t.split}};
+  desc.shared_memory_bytes = t.shared_memory_bytes();
+  if (t.split > 1) {
+    recording.dispatch(device.pipeline(desc), buffers, push,
+                       {div_up(rows, t.m), div_up(cols, t.n), t.split});
+    return;
+  }
   const auto [gx, gz] = fold_groups(div_up(rows, t.m), device);
   recording.dispatch(device.pipeline(desc), buffers, push, {gx, div_up(cols, t.n), gz});
 }
@@ -196,41 +189,18 @@ void dispatch_winograd_kernel_grad(Recording& recording, const Conv2DGeometry& g
                      {div_up(lanes, width), std::uint32_t(g.in_c / 4), 1});
 }
 
-}  // namespace
+// ---- each pass in a resolved variant ----
 
-bool conv2d_winograd_applies(const Conv2DGeometry& g, const Device& device) {
-  return g.kernel_h == 3 && g.kernel_w == 3 && g.stride_h == 1 && g.stride_w == 1 &&
-         g.in_c % 4 == 0 && g.out_c % 4 == 0 && device.info().subgroup_shuffle;
-}
-
-void conv2d_forward(Recording& recording, const Conv2DGeometry& g, const Buffer& x,
+void record_forward(Recording& recording, const Conv2DGeometry& g, const Buffer& x,
                     const Buffer& kernel, const Buffer& bias, const Buffer& y, Activation act,
-                    KernelVariant variant) {
-  constexpr const char* op = "conv2d_forward";
-  g.validate();
-  const std::string shapes = g.describe();
-  if (act == Activation::softmax) {
-    throw Error(std::string(op) + ": activation 'softmax' is not supported (" + shapes +
-                "); use 'linear' or 'relu' and apply softmax_forward separately");
-  }
-  require_floats(op, "x", x, g.input_size(), shapes);
-  require_floats(op, "kernel", kernel, g.kernel_size(), shapes);
-  require_floats(op, "bias", bias, g.out_c, shapes);
-  require_floats(op, "y", y, g.output_size(), shapes);
+                    KernelVariant variant, const GemmTiles& tiles) {
   Device& device = recording.device();
   const Conv2DPush push = push_of(g, act);
   const std::int64_t rows = std::int64_t(g.batch) * g.out_h() * g.out_w();
-  variant = resolve(variant, device, op, shapes + (act == Activation::relu ? " relu" : ""),
-                    {g.input_size(), g.kernel_size(), g.out_c, g.output_size()},
-                    [&](Recording& r, KernelVariant v, const std::vector<Buffer>& s) {
-                      conv2d_forward(r, g, s[0], s[1], s[2], s[3], act, v);
-                    },
-                    conv2d_winograd_applies(g, device));
-
   if (variant == KernelVariant::winograd) {
     dispatch_winograd(recording, g, x, kernel, bias, y, push, false);
   } else if (variant == KernelVariant::register_blocked) {
-    const Blocked b = blocked_for(device, op);
+    const Blocked b = blocked_for(device, "conv2d_forward");
     // 8 pixels x 32 channels per invocation where x is read as vec4s
     // (conv2: 9% less CPU time than 4 x 32 once the shader chains each
     // sum's 4 multiply-adds per step), 4 pixels x 64 channels where x is
@@ -250,32 +220,21 @@ void conv2d_forward(Recording& recording, const Conv2DGeometry& g, const Buffer&
                           div_up(g.out_c, 4 * channel_vecs));
   } else {
     dispatch_tiled(recording, "conv2d_forward_tiled", {&x, &kernel, &bias, &y}, push, rows,
-                   g.out_c, true);
+                   g.out_c, true, tiles);
   }
   recording.barrier();
 }
 
-void conv2d_backward_input(Recording& recording, const Conv2DGeometry& g, const Buffer& dy,
-                           const Buffer& kernel, const Buffer& dx, KernelVariant variant) {
-  constexpr const char* op = "conv2d_backward_input";
-  g.validate();
-  const std::string shapes = g.describe();
-  require_floats(op, "dy", dy, g.output_size(), shapes);
-  require_floats(op, "kernel", kernel, g.kernel_size(), shapes);
-  require_floats(op, "dx", dx, g.input_size(), shapes);
+void record_backward_input(Recording& recording, const Conv2DGeometry& g, const Buffer& dy,
+                           const Buffer& kernel, const Buffer& dx, KernelVariant variant,
+                           const GemmTiles& tiles) {
   Device& device = recording.device();
   const Conv2DPush push = push_of(g);
   const std::int64_t rows = std::int64_t(g.batch) * g.in_h * g.in_w;
-  variant = resolve(variant, device, op, shapes, {g.output_size(), g.kernel_size(), g.input_size()},
-                    [&](Recording& r, KernelVariant v, const std::vector<Buffer>& s) {
-                      conv2d_backward_input(r, g, s[0], s[1], s[2], v);
-                    },
-                    conv2d_winograd_applies(g, device));
-
   if (variant == KernelVariant::winograd) {
     dispatch_winograd(recording, g, dy, kernel, kernel, dx, push, true);
   } else if (variant == KernelVariant::register_blocked) {
-    const Blocked b = blocked_for(device, op);
+    const Blocked b = blocked_for(device, "conv2d_backward_input");
     const bool oc_vec4 = g.out_c % 4 == 0;
     // Shared vec4 kernel loads afford 4 pixels x 64 channels (256 sums;
     // conv2: 5% less CPU time than 8 x 32, same workgroup count); without
@@ -295,32 +254,21 @@ void conv2d_backward_input(Recording& recording, const Conv2DGeometry& g, const 
                           div_up(g.in_c, channels));
   } else {
     dispatch_tiled(recording, "conv2d_backward_input_tiled", {&dy, &kernel, &dx}, push, rows,
-                   g.in_c, true);
+                   g.in_c, true, tiles);
   }
   recording.barrier();
 }
 
-void conv2d_backward_kernel(Recording& recording, const Conv2DGeometry& g, const Buffer& x,
-                            const Buffer& dy, const Buffer& dkernel, KernelVariant variant) {
-  constexpr const char* op = "conv2d_backward_kernel";
-  g.validate();
-  const std::string shapes = g.describe();
-  require_floats(op, "x", x, g.input_size(), shapes);
-  require_floats(op, "dy", dy, g.output_size(), shapes);
-  require_floats(op, "dkernel", dkernel, g.kernel_size(), shapes);
+void record_backward_kernel(Recording& recording, const Conv2DGeometry& g, const Buffer& x,
+                            const Buffer& dy, const Buffer& dkernel, KernelVariant variant,
+                            const GemmTiles& tiles) {
   Device& device = recording.device();
   const Conv2DPush push = push_of(g);
   const std::int64_t kernel_rows = std::int64_t(g.kernel_h) * g.kernel_w * g.in_c;
-  variant = resolve(variant, device, op, shapes, {g.input_size(), g.output_size(), g.kernel_size()},
-                    [&](Recording& r, KernelVariant v, const std::vector<Buffer>& s) {
-                      conv2d_backward_kernel(r, g, s[0], s[1], s[2], v);
-                    },
-                    conv2d_winograd_applies(g, device));
-
   if (variant == KernelVariant::winograd) {
     dispatch_winograd_kernel_grad(recording, g, x, dy, dkernel, push);
   } else if (variant == KernelVariant::register_blocked) {
-    const Blocked b = blocked_for(device, op);
+    const Blocked b = blocked_for(device, "conv2d_backward_kernel");
     // Rows are read as vec4s of 4 channels when in_c allows; 32 rows x 8
     // channels per invocation then, else (in_c = 1 or 3: few rows, scalar
     // loads) at most 12 rows, which covers a 3x3x1 kernel in one block.
@@ -355,11 +303,120 @@ void conv2d_backward_kernel(Recording& recording, const Conv2DGeometry& g, const
                                  {Spec::share_subgroup, b.share_subgroup}}), device);
     recording.dispatch(device.pipeline(desc), {&x, &dy, &dkernel}, push,
                        {div_up(lanes, width), div_up(kernel_rows, rows), 1});
+  } else if (tiles.split > 1) {
+    // The split's partial sums, then their sum in slice order.
+    const std::int64_t sums = g.kernel_size();
+    const Buffer& partials = recording.scratch(std::uint64_t(tiles.split * sums) * sizeof(float),
+                                               "conv2d_backward_kernel partial sums");
+    dispatch_tiled(recording, "conv2d_backward_kernel_tiled", {&x, &dy, &partials}, push,
+                   kernel_rows, g.out_c, false, tiles);
+    recording.barrier();
+    record_sum_slices(recording, partials, dkernel, std::uint32_t(sums), tiles.split,
+                      std::uint32_t(sums));
   } else {
     dispatch_tiled(recording, "conv2d_backward_kernel_tiled", {&x, &dy, &dkernel}, push,
-                   kernel_rows, g.out_c, false);
+                   kernel_rows, g.out_c, false, tiles);
   }
   recording.barrier();
+}
+
+// The tiles a shared_tiled pass would use (conv2d_tiles.hpp); measured
+// only on GPUs, and only where the caller may run shared_tiled.
+GemmTiles tiles_of(KernelVariant variant, Device& device, const char* op, const std::string& shape,
+                   std::int64_t rows, std::int64_t cols, std::int64_t depth, bool splittable,
+                   const std::vector<std::int64_t>& scratch, const RecordTilesOnScratch& record) {
+  if (variant != KernelVariant::automatic && variant != KernelVariant::shared_tiled) {
+    return default_tiles(DeviceProfile::of(device.info()), rows, cols);
+  }
+  return choose_tiles(device, op, shape_token(shape), rows, cols, depth, splittable, scratch,
+                      record);
+}
+
+}  // namespace
+
+bool conv2d_winograd_applies(const Conv2DGeometry& g, const Device& device) {
+  return g.kernel_h == 3 && g.kernel_w == 3 && g.stride_h == 1 && g.stride_w == 1 &&
+         g.in_c % 4 == 0 && g.out_c % 4 == 0 && device.info().subgroup_shuffle;
+}
+
+void conv2d_forward(Recording& recording, const Conv2DGeometry& g, const Buffer& x,
+                    const Buffer& kernel, const Buffer& bias, const Buffer& y, Activation act,
+                    KernelVariant variant) {
+  constexpr const char* op = "conv2d_forward";
+  g.validate();
+  const std::string shapes = g.describe();
+  if (act == Activation::softmax) {
+    throw Error(std::string(op) + ": activation 'softmax' is not supported (" + shapes +
+                "); use 'linear' or 'relu' and apply softmax_forward separately");
+  }
+  require_floats(op, "x", x, g.input_size(), shapes);
+  require_floats(op, "kernel", kernel, g.kernel_size(), shapes);
+  require_floats(op, "bias", bias, g.out_c, shapes);
+  require_floats(op, "y", y, g.output_size(), shapes);
+  Device& device = recording.device();
+  const std::string shape = shapes + (act == Activation::relu ? " relu" : "");
+  const std::vector<std::int64_t> scratch = {g.input_size(), g.kernel_size(), g.out_c,
+                                             g.output_size()};
+  const GemmTiles tiles = tiles_of(
+      variant, device, op, shape, std::int64_t(g.batch) * g.out_h() * g.out_w(), g.out_c,
+      std::int64_t(g.kernel_h) * g.kernel_w * g.in_c, false, scratch,
+      [&](Recording& r, const GemmTiles& t, const std::vector<Buffer>& s) {
+        record_forward(r, g, s[0], s[1], s[2], s[3], act, KernelVariant::shared_tiled, t);
+      });
+  variant = resolve(variant, device, op, shape, scratch,
+                    [&](Recording& r, KernelVariant v, const std::vector<Buffer>& s) {
+                      record_forward(r, g, s[0], s[1], s[2], s[3], act, v, tiles);
+                    },
+                    conv2d_winograd_applies(g, device));
+  record_forward(recording, g, x, kernel, bias, y, act, variant, tiles);
+}
+
+void conv2d_backward_input(Recording& recording, const Conv2DGeometry& g, const Buffer& dy,
+                           const Buffer& kernel, const Buffer& dx, KernelVariant variant) {
+  constexpr const char* op = "conv2d_backward_input";
+  g.validate();
+  const std::string shapes = g.describe();
+  require_floats(op, "dy", dy, g.output_size(), shapes);
+  require_floats(op, "kernel", kernel, g.kernel_size(), shapes);
+  require_floats(op, "dx", dx, g.input_size(), shapes);
+  Device& device = recording.device();
+  const std::vector<std::int64_t> scratch = {g.output_size(), g.kernel_size(), g.input_size()};
+  const GemmTiles tiles = tiles_of(
+      variant, device, op, shapes, std::int64_t(g.batch) * g.in_h * g.in_w, g.in_c,
+      std::int64_t(g.kernel_h) * g.kernel_w * g.out_c, false, scratch,
+      [&](Recording& r, const GemmTiles& t, const std::vector<Buffer>& s) {
+        record_backward_input(r, g, s[0], s[1], s[2], KernelVariant::shared_tiled, t);
+      });
+  variant = resolve(variant, device, op, shapes, scratch,
+                    [&](Recording& r, KernelVariant v, const std::vector<Buffer>& s) {
+                      record_backward_input(r, g, s[0], s[1], s[2], v, tiles);
+                    },
+                    conv2d_winograd_applies(g, device));
+  record_backward_input(recording, g, dy, kernel, dx, variant, tiles);
+}
+
+void conv2d_backward_kernel(Recording& recording, const Conv2DGeometry& g, const Buffer& x,
+                            const Buffer& dy, const Buffer& dkernel, KernelVariant variant) {
+  constexpr const char* op = "conv2d_backward_kernel";
+  g.validate();
+  const std::string shapes = g.describe();
+  require_floats(op, "x", x, g.input_size(), shapes);
+  require_floats(op, "dy", dy, g.output_size(), shapes);
+  require_floats(op, "dkernel", dkernel, g.kernel_size(), shapes);
+  Device& device = recording.device();
+  const std::vector<std::int64_t> scratch = {g.input_size(), g.output_size(), g.kernel_size()};
+  const GemmTiles tiles = tiles_of(
+      variant, device, op, shapes, std::int64_t(g.kernel_h) * g.kernel_w * g.in_c, g.out_c,
+      std::int64_t(g.batch) * g.out_h() * g.out_w(), true, scratch,
+      [&](Recording& r, const GemmTiles& t, const std::vector<Buffer>& s) {
+        record_backward_kernel(r, g, s[0], s[1], s[2], KernelVariant::shared_tiled, t);
+      });
+  variant = resolve(variant, device, op, shapes, scratch,
+                    [&](Recording& r, KernelVariant v, const std::vector<Buffer>& s) {
+                      record_backward_kernel(r, g, s[0], s[1], s[2], v, tiles);
+                    },
+                    conv2d_winograd_applies(g, device));
+  record_backward_kernel(recording, g, x, dy, dkernel, variant, tiles);
 }
 
 void conv2d_backward_bias(Recording& recording, const Conv2DGeometry& g, const Buffer& dy,

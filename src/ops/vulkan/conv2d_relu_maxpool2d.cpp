@@ -8,6 +8,7 @@
 #include "ops/vulkan/conv2d_relu_maxpool2d_shaders.hpp"
 #include "ops/vulkan/device_profile.hpp"
 #include "ops/vulkan/dispatch.hpp"
+#include "ops/vulkan/sum_slices.hpp"
 #include "vulkan/pipeline.hpp"
 
 namespace vknn::vk::ops {
@@ -188,21 +189,10 @@ void conv2d_relu_maxpool2d_backward_params(Recording& recording, const ConvReluP
                      {&x, &dy, &winners, &partials}, conv_relu_pool_push_of(g));
 
   // The kernel's sums and the bias's: independent, one barrier after both.
-  // With whole vec4s of channels every run starts on a vec4 (sums 4 at a
-  // time: course conv1 0.61 -> 0.33 ms).
-  const bool vec4 = g.conv.out_c % 4 == 0;
-  const PipelineDesc sum_desc = read_inputs(
-      pipeline_1d("sum_slices", sizeof(SumSlicesPush), width, {{SumSlicesSpec::vec4, vec4}}),
-      device);
-  const std::uint32_t per_invocation = vec4 ? 4 : 1;
   const std::uint32_t kernel_sums = std::uint32_t(g.conv.kernel_size());
-  const SumSlicesPush kernel_push{kernel_sums, slices, std::uint32_t(slice_size), 0};
-  const SumSlicesPush bias_push{std::uint32_t(g.conv.out_c), slices, std::uint32_t(slice_size),
-                                kernel_sums};
-  recording.dispatch(device.pipeline(sum_desc), {&partials, &dkernel}, kernel_push,
-                     {div_up(kernel_sums / per_invocation, width), 1, 1});
-  recording.dispatch(device.pipeline(sum_desc), {&partials, &dbias}, bias_push,
-                     {div_up(g.conv.out_c / per_invocation, width), 1, 1});
+  record_sum_slices(recording, partials, dkernel, kernel_sums, slices, std::uint32_t(slice_size));
+  record_sum_slices(recording, partials, dbias, std::uint32_t(g.conv.out_c), slices,
+                    std::uint32_t(slice_size), kernel_sums);
   recording.barrier();
 }
 

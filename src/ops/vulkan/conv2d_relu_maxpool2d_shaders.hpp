@@ -55,16 +55,4 @@ struct ConvReluPoolParamsSpec {
   };
 };
 
-// shaders/sum_slices.comp's push block.
-struct SumSlicesPush {
-  std::uint32_t count;       // sums written
-  std::uint32_t slices;
-  std::uint32_t slice_size;  // floats per slice in partials
-  std::uint32_t first;       // where in a slice the summed run starts
-};
-static_assert(sizeof(SumSlicesPush) == 16);
-struct SumSlicesSpec {
-  enum Id : std::uint32_t { vec4 = 3 };  // VEC4: runs of whole vec4s
-};
-
 }  // namespace vknn::vk::ops

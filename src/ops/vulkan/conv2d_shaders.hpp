@@ -87,6 +87,7 @@ struct Conv2DTiledSpec {
     tile_m = 3, tile_n = 4, tile_k = 5,  // TILE_M, TILE_N, TILE_K: the GEMM tile
     thread_m = 6, thread_n = 7,          // THREAD_M, THREAD_N: outputs per invocation
     a_depth_fastest = 8,                 // A_DEPTH_FASTEST: A's layout
+    split_k = 9,                         // SPLIT_K: reduction slices (partial sums)
   };
 };
 

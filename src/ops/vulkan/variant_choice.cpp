@@ -1,7 +1,7 @@
 #include "ops/vulkan/variant_choice.hpp"
 
 #include <algorithm>
-#include <optional>
+#include <utility>
 
 #include "vulkan/buffer.hpp"
 #include "vulkan/command.hpp"
@@ -18,6 +18,25 @@ std::string shape_token(const std::string& describe) {
     token.push_back(c == ' ' || c == '\t' || c == '\n' ? '_' : c);
   }
   return token;
+}
+
+TuningScratch::TuningScratch(Device& device, std::string op, std::vector<std::int64_t> floats)
+    : device_(device), op_(std::move(op)), floats_(std::move(floats)) {}
+
+TuningScratch::~TuningScratch() = default;
+
+const std::vector<Buffer>& TuningScratch::buffers() {
+  if (!buffers_) {
+    buffers_ = std::make_unique<std::vector<Buffer>>();
+    buffers_->reserve(floats_.size());
+    for (std::int64_t floats : floats_) {
+      buffers_->emplace_back(device_, std::uint64_t(std::max<std::int64_t>(floats, 1)) * 4,
+                             "autotuner scratch for " + op_);
+      // Garbage could hold NaNs or denormals, which time differently.
+      buffers_->back().fill_zero();
+    }
+  }
+  return *buffers_;
 }
 
 std::vector<KernelVariant> worth_measuring(const DeviceProfile& profile, KernelVariant profile_choice,
@@ -39,20 +58,7 @@ KernelVariant resolve_automatic(Device& device, const std::string& op, const std
   const std::vector<KernelVariant> valid =
       worth_measuring(DeviceProfile::of(device.info()), profile_choice, all_valid);
   if (valid.size() < 2) return profile_choice;
-  // Allocated on the first measurement only: a cached choice needs none.
-  std::optional<std::vector<Buffer>> scratch;
-  auto scratch_buffers = [&]() -> const std::vector<Buffer>& {
-    if (!scratch) {
-      scratch.emplace();
-      scratch->reserve(scratch_floats.size());
-      for (std::int64_t floats : scratch_floats) {
-        scratch->emplace_back(device, std::uint64_t(std::max<std::int64_t>(floats, 1)) * 4,
-                              "autotuner scratch for " + op);
-        scratch->back().fill_zero();  // garbage could hold NaNs or denormals, which time differently
-      }
-    }
-    return *scratch;
-  };
+  TuningScratch scratch(device, op, scratch_floats);
   // The profile's choice first: the tuner keeps the first candidate unless
   // another is clearly faster (kReplaceMargin), and as the usual winner it
   // lets a much slower variant be given up early (Autotuner::choose).
@@ -62,7 +68,7 @@ KernelVariant resolve_automatic(Device& device, const std::string& op, const std
   std::vector<TuningCandidate> candidates;
   for (KernelVariant v : order) {
     candidates.push_back(
-        {variant_name(v), [&, v](Recording& r) { record(r, v, scratch_buffers()); }});
+        {variant_name(v), [&, v](Recording& r) { record(r, v, scratch.buffers()); }});
   }
   const std::string chosen = device.autotuner().choose(op, shape, candidates);
   for (KernelVariant v : valid) {

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,22 @@ KernelVariant resolve_automatic(Device& device, const std::string& op, const std
                                 const std::vector<KernelVariant>& all_valid,
                                 const std::vector<std::int64_t>& scratch_floats,
                                 const RecordOnScratch& record);
+
+// Zeroed buffers of the sizes given (floats) for the tuner's measurements,
+// allocated on the first use only: a cached choice needs none. Never the
+// caller's buffers, which a program in flight may be using.
+class TuningScratch {
+ public:
+  TuningScratch(Device& device, std::string op, std::vector<std::int64_t> floats);
+  ~TuningScratch();
+  const std::vector<Buffer>& buffers();
+
+ private:
+  Device& device_;
+  std::string op_;
+  std::vector<std::int64_t> floats_;
+  std::unique_ptr<std::vector<Buffer>> buffers_;
+};
 
 // `describe` text as a cache token: spaces become '_', commas go.
 std::string shape_token(const std::string& describe);
