@@ -249,23 +249,52 @@ void add_float_gather(std::vector<OpCase>& cases, int batch, int side) {
 
 }  // namespace
 
-std::vector<OpCase> picture_model_first_block_ops(const std::string& model, int batch, int side,
-                                                  int filters) {
+std::vector<OpCase> picture_model_ops(const std::string& model, int batch, int side,
+                                      const std::vector<int>& filters, int dense_units) {
   // conv1 (3x3 relu on side x side x 3) then pool1 (2x2): what the step
   // runs unfused (conv1's forward, kernel and bias gradients, pool1's
   // forward and backward) and fused (the forward with winners, the
   // parameter gradients from them).
-  const Conv2DGeometry conv{batch, side, side, 3, filters, 3, 3, 1, 1, Padding::valid};
-  const ConvReluPoolGeometry fused = ConvReluPoolGeometry::tiling(conv, 2, 2);
+  const Conv2DGeometry conv1{batch, side, side, 3, filters.front(), 3, 3, 1, 1, Padding::valid};
+  const ConvReluPoolGeometry fused = ConvReluPoolGeometry::tiling(conv1, 2, 2);
   std::vector<OpCase> cases;
   std::vector<OpCase> unfused;
-  add_conv(unfused, model + "_conv1", conv);
+  add_conv(unfused, model + "_conv1", conv1);
   for (auto& c : unfused) {
     // conv1's input gradient is never run: it is the first layer.
     if (c.name.rfind("conv2d_backward_input/", 0) != 0) cases.push_back(std::move(c));
   }
   add_pool(cases, model + "_pool1", fused.pool);
   add_conv_relu_pool(cases, model + "_conv1_pool1", fused);
+  // Every later block: its conv's four passes and its pool's two.
+  int in_side = fused.pool.out_h(), in_c = filters.front();
+  std::int64_t params = conv1.kernel_size() + conv1.out_c;
+  for (std::size_t i = 1; i < filters.size(); ++i) {
+    const std::string n = std::to_string(i + 1);
+    const Conv2DGeometry conv{batch, in_side, in_side, in_c, filters[i], 3, 3, 1, 1, Padding::valid};
+    const Pool2DGeometry pool{batch, conv.out_h(), conv.out_w(), conv.out_c, 2, 2, 2, 2, Padding::valid};
+    add_conv(cases, model + "_conv" + n, conv);
+    add_pool(cases, model + "_pool" + n, pool);
+    params += conv.kernel_size() + conv.out_c;
+    in_side = pool.out_h();
+    in_c = conv.out_c;
+  }
+  const int flat = in_side * in_side * in_c;
+  add_dense(cases, model + "_dense1", {batch, flat, dense_units});
+  add_dense(cases, model + "_dense2", {batch, dense_units, 1});
+  params += std::int64_t(flat) * dense_units + dense_units + dense_units + 1;
+  // RMSprop over every parameter, as one tensor: the step runs it once per
+  // parameter tensor, the Dense(512) kernel nearly all of it.
+  cases.push_back({"rmsprop_update/" + model + "_all_parameters", 6.0 * double(params),
+                   4.0 * params * 4, [params](Backend& b, ProgramBuilder& p, Tensors& t) {
+    const auto& state = state_tensor(b, t, 0);
+    p.record(op::RmspropUpdate{.config = RmspropConfig{},
+                               .count = params,
+                               .state = state,
+                               .weights = random_tensor(b, t, "w", params),
+                               .gradients = random_tensor(b, t, "g", params),
+                               .velocity = output_tensor(b, t, "velocity", params)});
+  }});
   return cases;
 }
 

@@ -28,10 +28,13 @@ struct OpCase {
 // conv1-sized relu backward, which the step does not run.
 std::vector<OpCase> course_model_ops(int batch, int filters, bool quick);
 
-// The first block (conv1 3x3 + relu, pool1 2x2) of a picture model on
-// side x side x 3 inputs with `filters` channels, unfused and fused, named
-// <op>/<model>_conv1, _pool1, _conv1_pool1.
-std::vector<OpCase> picture_model_first_block_ops(const std::string& model, int batch, int side,
-                                                  int filters);
+// Every op of a picture model's training step (bench_models.hpp's binary
+// picture classifiers: 3x3 relu convs of `filters` each with a 2x2 pool on
+// side x side x 3 inputs, Dense(dense_units) relu, Dense(1)), named
+// <op>/<model>_<layer>: the first block unfused (_conv1, _pool1) and fused
+// (_conv1_pool1), each later conv's four passes and pool's two, both dense
+// layers' four, and RMSprop once over all parameters (_all_parameters).
+std::vector<OpCase> picture_model_ops(const std::string& model, int batch, int side,
+                                      const std::vector<int>& filters, int dense_units);
 
 }  // namespace vknn::bench
