@@ -44,6 +44,12 @@ def load_devices(path):
         parts = bench.get("name", "").split("/")
         if len(parts) < 3 or bench.get("run_type", "iteration") != "iteration":
             continue
+        if bench.get("error_occurred"):
+            # A case the device refused (a buffer over its range, say):
+            # nothing was timed, so no point to draw.
+            print(f"roofline_chart.py: {path}: {bench['name']} was not timed: "
+                  f"{bench.get('error_message', 'error')}", file=sys.stderr)
+            continue
         op, shape = parts[0], parts[1]
         target = parts[1] if op in PEAK_BENCHMARKS else parts[2]
         if not target.startswith("vulkan") or op in PEAK_BENCHMARKS:

@@ -15,6 +15,7 @@
 #include "vknn/error.hpp"
 #include "vknn/io/atomic_file.hpp"
 #include "vulkan/device.hpp"
+#include "vulkan/tuning/kernels_fingerprint.hpp"
 
 namespace vknn::vk {
 namespace {
@@ -79,7 +80,10 @@ TuningIdentity tuning_identity_of(const Device& device) {
   TuningIdentity identity;
   identity.device_uuid = lowercase_hex(ids.deviceUUID, VK_UUID_SIZE);
   identity.driver_version = properties.properties.driverVersion;
-  identity.vknn_version = VKNN_VERSION_STRING;
+  // The version and the shaders' fingerprint: a build with other kernels
+  // measures again (kernels_fingerprint.hpp says why).
+  identity.vknn_version =
+      std::string(VKNN_VERSION_STRING) + "+kernels." + embedded_kernels_fingerprint();
   return identity;
 }
 

@@ -3,8 +3,9 @@
 //
 // Where: VKNN_CACHE_DIR, else $XDG_CACHE_HOME/vknn, else $HOME/.cache/vknn;
 // one file per device, tuning-<device UUID>.txt. The file names the device
-// UUID, the driver version and the vknn version it was measured with; a
-// choice is only trusted by the same three.
+// UUID, the driver version and the vknn version it was measured with (the
+// version with a fingerprint of the embedded shaders); a choice is only
+// trusted by the same three.
 //
 // The cache is never an error: a corrupt, truncated or foreign file is
 // ignored with one warning (and rewritten, atomically, at the next store);
@@ -15,7 +16,7 @@
 //   vknn-tuning 1
 //   device <32 hex digits>
 //   driver <decimal>
-//   vknn <version>
+//   vknn <version>+kernels.<fingerprint of the shaders>
 //   choice <op> <shape> <variant>      (any number; op, shape, variant without spaces)
 //   end <number of choice lines>
 #pragma once
@@ -36,7 +37,7 @@ class Device;
 struct TuningIdentity {
   std::string device_uuid;  // 32 lowercase hex digits (VkPhysicalDeviceIDProperties::deviceUUID)
   std::uint32_t driver_version = 0;  // VkPhysicalDeviceProperties::driverVersion
-  std::string vknn_version;
+  std::string vknn_version;  // "0.1.0+kernels.<fingerprint>" (kernels_fingerprint.hpp)
 
   bool operator==(const TuningIdentity&) const = default;
 };
