@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -323,16 +324,49 @@ void record_backward_kernel(Recording& recording, const Conv2DGeometry& g, const
   recording.barrier();
 }
 
-// The tiles a shared_tiled pass would use (conv2d_tiles.hpp); measured
-// only on GPUs, and only where the caller may run shared_tiled.
-GemmTiles tiles_of(KernelVariant variant, Device& device, const char* op, const std::string& shape,
-                   std::int64_t rows, std::int64_t cols, std::int64_t depth, bool splittable,
-                   const std::vector<std::int64_t>& scratch, const RecordTilesOnScratch& record) {
-  if (variant != KernelVariant::automatic && variant != KernelVariant::shared_tiled) {
-    return default_tiles(DeviceProfile::of(device.info()), rows, cols);
-  }
-  return choose_tiles(device, op, shape_token(shape), rows, cols, depth, splittable, scratch,
-                      record);
+// A pass's implicit GEMM: rows x cols of output over a reduction of depth;
+// `splittable` where the reduction may be split into slices (the kernel
+// gradient).
+struct GemmShape {
+  std::int64_t rows, cols, depth;
+  bool splittable = false;
+};
+
+// Records a pass in `variant` with `tiles` on buffers of its sizes, in the
+// order of its scratch sizes.
+using RecordPass = std::function<void(Recording&, KernelVariant, const GemmTiles&,
+                                      const std::vector<const Buffer*>&)>;
+
+// Records one pass on `buffers`: first its shared_tiled tiles are chosen
+// (measured on GPUs, and only where the caller may run shared_tiled), then
+// its variant, which the tuner measures with those tiles, so that
+// shared_tiled competes in its best ones. The tuner's candidates run on
+// scratch buffers of the `scratch` sizes (floats), never on the caller's.
+void tune_and_record(Recording& recording, KernelVariant variant, const char* op,
+                     const std::string& shape, const GemmShape& gemm,
+                     const std::vector<std::int64_t>& scratch, bool winograd,
+                     const std::vector<const Buffer*>& buffers, const RecordPass& record) {
+  Device& device = recording.device();
+  const auto pointers = [](const std::vector<Buffer>& owned) {
+    std::vector<const Buffer*> p;
+    for (const Buffer& b : owned) p.push_back(&b);
+    return p;
+  };
+  const bool may_tile =
+      variant == KernelVariant::automatic || variant == KernelVariant::shared_tiled;
+  const GemmTiles tiles =
+      may_tile ? choose_tiles(device, op, shape_token(shape), gemm.rows, gemm.cols, gemm.depth,
+                              gemm.splittable, scratch,
+                              [&](Recording& r, const GemmTiles& t, const std::vector<Buffer>& s) {
+                                record(r, KernelVariant::shared_tiled, t, pointers(s));
+                              })
+               : default_tiles(DeviceProfile::of(device.info()), gemm.rows, gemm.cols);
+  variant = resolve(variant, device, op, shape, scratch,
+                    [&](Recording& r, KernelVariant v, const std::vector<Buffer>& s) {
+                      record(r, v, tiles, pointers(s));
+                    },
+                    winograd);
+  record(recording, variant, tiles, buffers);
 }
 
 }  // namespace
@@ -356,22 +390,15 @@ void conv2d_forward(Recording& recording, const Conv2DGeometry& g, const Buffer&
   require_floats(op, "kernel", kernel, g.kernel_size(), shapes);
   require_floats(op, "bias", bias, g.out_c, shapes);
   require_floats(op, "y", y, g.output_size(), shapes);
-  Device& device = recording.device();
-  const std::string shape = shapes + (act == Activation::relu ? " relu" : "");
-  const std::vector<std::int64_t> scratch = {g.input_size(), g.kernel_size(), g.out_c,
-                                             g.output_size()};
-  const GemmTiles tiles = tiles_of(
-      variant, device, op, shape, std::int64_t(g.batch) * g.out_h() * g.out_w(), g.out_c,
-      std::int64_t(g.kernel_h) * g.kernel_w * g.in_c, false, scratch,
-      [&](Recording& r, const GemmTiles& t, const std::vector<Buffer>& s) {
-        record_forward(r, g, s[0], s[1], s[2], s[3], act, KernelVariant::shared_tiled, t);
+  tune_and_record(
+      recording, variant, op, shapes + (act == Activation::relu ? " relu" : ""),
+      {std::int64_t(g.batch) * g.out_h() * g.out_w(), g.out_c,
+       std::int64_t(g.kernel_h) * g.kernel_w * g.in_c},
+      {g.input_size(), g.kernel_size(), g.out_c, g.output_size()},
+      conv2d_winograd_applies(g, recording.device()), {&x, &kernel, &bias, &y},
+      [&](Recording& r, KernelVariant v, const GemmTiles& t, const std::vector<const Buffer*>& b) {
+        record_forward(r, g, *b[0], *b[1], *b[2], *b[3], act, v, t);
       });
-  variant = resolve(variant, device, op, shape, scratch,
-                    [&](Recording& r, KernelVariant v, const std::vector<Buffer>& s) {
-                      record_forward(r, g, s[0], s[1], s[2], s[3], act, v, tiles);
-                    },
-                    conv2d_winograd_applies(g, device));
-  record_forward(recording, g, x, kernel, bias, y, act, variant, tiles);
 }
 
 void conv2d_backward_input(Recording& recording, const Conv2DGeometry& g, const Buffer& dy,
@@ -382,20 +409,15 @@ void conv2d_backward_input(Recording& recording, const Conv2DGeometry& g, const 
   require_floats(op, "dy", dy, g.output_size(), shapes);
   require_floats(op, "kernel", kernel, g.kernel_size(), shapes);
   require_floats(op, "dx", dx, g.input_size(), shapes);
-  Device& device = recording.device();
-  const std::vector<std::int64_t> scratch = {g.output_size(), g.kernel_size(), g.input_size()};
-  const GemmTiles tiles = tiles_of(
-      variant, device, op, shapes, std::int64_t(g.batch) * g.in_h * g.in_w, g.in_c,
-      std::int64_t(g.kernel_h) * g.kernel_w * g.out_c, false, scratch,
-      [&](Recording& r, const GemmTiles& t, const std::vector<Buffer>& s) {
-        record_backward_input(r, g, s[0], s[1], s[2], KernelVariant::shared_tiled, t);
+  tune_and_record(
+      recording, variant, op, shapes,
+      {std::int64_t(g.batch) * g.in_h * g.in_w, g.in_c,
+       std::int64_t(g.kernel_h) * g.kernel_w * g.out_c},
+      {g.output_size(), g.kernel_size(), g.input_size()},
+      conv2d_winograd_applies(g, recording.device()), {&dy, &kernel, &dx},
+      [&](Recording& r, KernelVariant v, const GemmTiles& t, const std::vector<const Buffer*>& b) {
+        record_backward_input(r, g, *b[0], *b[1], *b[2], v, t);
       });
-  variant = resolve(variant, device, op, shapes, scratch,
-                    [&](Recording& r, KernelVariant v, const std::vector<Buffer>& s) {
-                      record_backward_input(r, g, s[0], s[1], s[2], v, tiles);
-                    },
-                    conv2d_winograd_applies(g, device));
-  record_backward_input(recording, g, dy, kernel, dx, variant, tiles);
 }
 
 void conv2d_backward_kernel(Recording& recording, const Conv2DGeometry& g, const Buffer& x,
@@ -406,20 +428,15 @@ void conv2d_backward_kernel(Recording& recording, const Conv2DGeometry& g, const
   require_floats(op, "x", x, g.input_size(), shapes);
   require_floats(op, "dy", dy, g.output_size(), shapes);
   require_floats(op, "dkernel", dkernel, g.kernel_size(), shapes);
-  Device& device = recording.device();
-  const std::vector<std::int64_t> scratch = {g.input_size(), g.output_size(), g.kernel_size()};
-  const GemmTiles tiles = tiles_of(
-      variant, device, op, shapes, std::int64_t(g.kernel_h) * g.kernel_w * g.in_c, g.out_c,
-      std::int64_t(g.batch) * g.out_h() * g.out_w(), true, scratch,
-      [&](Recording& r, const GemmTiles& t, const std::vector<Buffer>& s) {
-        record_backward_kernel(r, g, s[0], s[1], s[2], KernelVariant::shared_tiled, t);
+  tune_and_record(
+      recording, variant, op, shapes,
+      {std::int64_t(g.kernel_h) * g.kernel_w * g.in_c, g.out_c,
+       std::int64_t(g.batch) * g.out_h() * g.out_w(), /*splittable=*/true},
+      {g.input_size(), g.output_size(), g.kernel_size()},
+      conv2d_winograd_applies(g, recording.device()), {&x, &dy, &dkernel},
+      [&](Recording& r, KernelVariant v, const GemmTiles& t, const std::vector<const Buffer*>& b) {
+        record_backward_kernel(r, g, *b[0], *b[1], *b[2], v, t);
       });
-  variant = resolve(variant, device, op, shapes, scratch,
-                    [&](Recording& r, KernelVariant v, const std::vector<Buffer>& s) {
-                      record_backward_kernel(r, g, s[0], s[1], s[2], v, tiles);
-                    },
-                    conv2d_winograd_applies(g, device));
-  record_backward_kernel(recording, g, x, dy, dkernel, variant, tiles);
 }
 
 void conv2d_backward_bias(Recording& recording, const Conv2DGeometry& g, const Buffer& dy,
