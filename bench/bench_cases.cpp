@@ -69,12 +69,37 @@ void add_pool(std::vector<OpCase>& cases, const std::string& layer, const Pool2D
                                   .y = output_tensor(b, t, "y", g.output_size())});
   }});
   cases.push_back({"maxpool2d_backward/" + layer, compares, 2 * in + out, [g](Backend& b, ProgramBuilder& p, Tensors& t) {
-    // As the model runs it: after a relu, with the relu backward fused in.
+    // After a relu, with the relu backward fused in, from x: what the model
+    // runs where the pooling cannot store its winners.
     p.record(op::Maxpool2dBackward{.geometry = g,
                                    .relu_mask = true,
                                    .x = random_tensor(b, t, "x", g.input_size()),
                                    .dy = random_tensor(b, t, "dy", g.output_size()),
                                    .dx = output_tensor(b, t, "dx", g.input_size())});
+  }});
+  if (!g.stores_winners()) return;
+  // Where it can (Pool2DGeometry::stores_winners), the training step's
+  // forward stores them and the backward scatters to them.
+  const double winners = double(g.output_size());
+  cases.push_back({"maxpool2d_forward_winners/" + layer, compares, in + out + winners,
+                   [g](Backend& b, ProgramBuilder& p, Tensors& t) {
+    p.record(op::Maxpool2dForward{
+        .geometry = g,
+        .x = random_tensor(b, t, "x", g.input_size()),
+        .y = output_tensor(b, t, "y", g.output_size()),
+        .winners = &output_tensor(b, t, "winners", g.output_size(), ElementType::u8),
+        .relu_mask = true});
+  }});
+  cases.push_back({"maxpool2d_backward_winners/" + layer, double(g.output_size()),
+                   out + winners + in, [g](Backend& b, ProgramBuilder& p, Tensors& t) {
+    // Zeroed winners: every window's first tap, which costs what any tap does.
+    const DeviceTensor& winners = output_tensor(b, t, "winners", g.output_size(), ElementType::u8);
+    p.record(op::Maxpool2dBackward{.geometry = g,
+                                   .relu_mask = true,
+                                   .x = random_tensor(b, t, "x", g.input_size()),
+                                   .dy = random_tensor(b, t, "dy", g.output_size()),
+                                   .dx = output_tensor(b, t, "dx", g.input_size()),
+                                   .winners = &winners});
   }});
 }
 

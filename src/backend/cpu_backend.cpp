@@ -142,9 +142,23 @@ class CpuProgramBuilder final : public ProgramBuilder {
     add([op] { cpu::conv2d_backward_bias<float>(op.geometry, f32(op.dy), f32(op.dbias)); });
   }
   void encode(const op::Maxpool2dForward& op) {
+    if (op.winners) {
+      add([op] {
+        cpu::maxpool2d_forward_winners<float>(op.geometry, f32(op.x), f32(op.y),
+                                              cpu(*op.winners).u8(), op.relu_mask);
+      });
+      return;
+    }
     add([op] { cpu::maxpool2d_forward<float>(op.geometry, f32(op.x), f32(op.y)); });
   }
   void encode(const op::Maxpool2dBackward& op) {
+    if (op.winners) {
+      add([op] {
+        cpu::maxpool2d_backward_winners<float>(op.geometry, f32(op.dy), cpu(*op.winners).u8(),
+                                               f32(op.dx));
+      });
+      return;
+    }
     add([op] {
       cpu::maxpool2d_backward<float>(op.geometry, f32(op.x), f32(op.dy), f32(op.dx));
       if (op.relu_mask) {

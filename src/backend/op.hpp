@@ -122,21 +122,30 @@ struct Conv2dBackwardBias {
   const DeviceTensor& dbias;
 };
 
+// winners: nullptr, or (where geometry.stores_winners()) a u8 tensor of
+// geometry.output_size() that receives each window's winner for the
+// backward (Pool2DGeometry says how; relu_mask as the backward will be
+// given it).
 struct Maxpool2dForward {
   static constexpr std::string_view name = "maxpool2d_forward";
   Required<Pool2DGeometry> geometry;
   const DeviceTensor& x;
   const DeviceTensor& y;
+  const DeviceTensor* winners = nullptr;
+  bool relu_mask = false;
 };
 
 // relu_mask: x is a relu's output; dx is then the gradient at the relu's
-// input (zero where x <= 0), the relu's backward fused in.
+// input (zero where x <= 0), the relu's backward fused in. winners: the
+// forward's (written with the same relu_mask); then x is not read, and dy
+// goes straight to each winner: no window is compared again.
 struct Maxpool2dBackward {
   static constexpr std::string_view name = "maxpool2d_backward";
   Required<Pool2DGeometry> geometry;
   Required<bool> relu_mask;
   const DeviceTensor &x, &dy;
   const DeviceTensor& dx;
+  const DeviceTensor* winners = nullptr;
 };
 
 // Conv2D (any input channels) + bias + relu + MaxPooling2D with

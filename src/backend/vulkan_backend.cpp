@@ -286,9 +286,15 @@ class VulkanProgramBuilder final : public ProgramBuilder {
     vk::ops::conv2d_backward_bias(rec(), op.geometry, buf(op.dy), buf(op.dbias), blocked_or_tiled());
   }
   void encode(const op::Maxpool2dForward& op) {
-    vk::ops::maxpool2d_forward(rec(), op.geometry, buf(op.x), buf(op.y));
+    vk::ops::maxpool2d_forward(rec(), op.geometry, buf(op.x), buf(op.y),
+                               op.winners ? &buf(*op.winners) : nullptr, op.relu_mask);
   }
   void encode(const op::Maxpool2dBackward& op) {
+    if (op.winners) {
+      vk::ops::maxpool2d_backward_winners(rec(), op.geometry, buf(op.dy), buf(*op.winners),
+                                          buf(op.dx));
+      return;
+    }
     vk::ops::maxpool2d_backward(rec(), op.geometry, buf(op.x), buf(op.dy), buf(op.dx), op.relu_mask);
   }
   void encode(const op::Conv2dReluMaxpool2dForward& op) {

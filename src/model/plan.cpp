@@ -153,6 +153,17 @@ Plan make_plan(const Architecture& architecture, int batch) {
                             g.winners_size());
     }
     lp.fused_into_previous = !plan.layers.empty() && plan.layers.back().fuses_next_pool;
+    if (layer.kind == LayerKind::max_pooling2d && lp.needs_input_gradient &&
+        !lp.fused_into_previous) {
+      Pool2DGeometry g = *layer.pool2d();
+      g.batch = batch;
+      if (g.stores_winners()) {
+        // A byte per pooled element, a quarter of the pooling's output, so
+        // that its backward reads neither its input nor compares again
+        // (cats vs dogs' pool1 at batch 32: 14.7 ms against 33.9 ms).
+        lp.pool_winners = add(layer.name + " winners", backend::ElementType::u8, g.output_size());
+      }
+    }
     plan.layers.push_back(lp);
     previous_output = lp.output;
     previous_output_gradient = lp.output_gradient;

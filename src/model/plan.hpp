@@ -94,6 +94,11 @@ struct LayerPlan {
   // layer_outputs records the pair unfused, so this layer's own output is
   // there too.
   bool fuses_next_pool = false;
+  // That conv's pooling winners; or, on a MaxPooling2D layer of its own
+  // whose input gradient is needed and whose geometry stores winners
+  // (Pool2DGeometry::stores_winners), the winners its training forward
+  // stores and its backward scatters dy to, without reading its input or
+  // comparing again (maxpool2d_forward_winners / _backward_winners).
   TensorId pool_winners = kNoTensor;
   // Conv only, decided here and nowhere else: the kernel and bias gradients
   // come from the pooling's gradient and the winners

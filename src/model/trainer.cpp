@@ -492,8 +492,14 @@ void Trainer::add_forward(OpList& ops, Workspace& ws, int count, bool training,
                                    .y = ws[lp.output]});
         break;
       case LayerKind::max_pooling2d:
+        // In training the winners too, where the plan has them: the
+        // backward scatters to them.
         ops.push_back(op::Maxpool2dForward{
-            .geometry = with_batch(*layer.pool2d(), count), .x = ws[lp.input], .y = ws[lp.output]});
+            .geometry = with_batch(*layer.pool2d(), count),
+            .x = ws[lp.input],
+            .y = ws[lp.output],
+            .winners = training && lp.pool_winners != kNoTensor ? &ws[lp.pool_winners] : nullptr,
+            .relu_mask = lp.applies_previous_relu_mask});
         break;
       case LayerKind::average_pooling2d:
       case LayerKind::global_average_pooling2d:
@@ -602,11 +608,13 @@ void Trainer::add_backward(OpList& ops, Workspace& ws, int count, int first_samp
                                                     .winners = ws[conv.pool_winners],
                                                     .dx = ws[lp.input_gradient_target]});
         } else if (lp.needs_input_gradient) {
-          ops.push_back(op::Maxpool2dBackward{.geometry = with_batch(*layer.pool2d(), count),
-                                         .relu_mask = lp.applies_previous_relu_mask,
-                                         .x = ws[lp.input],
-                                         .dy = grad,
-                                         .dx = ws[lp.input_gradient_target]});
+          ops.push_back(op::Maxpool2dBackward{
+              .geometry = with_batch(*layer.pool2d(), count),
+              .relu_mask = lp.applies_previous_relu_mask,
+              .x = ws[lp.input],
+              .dy = grad,
+              .dx = ws[lp.input_gradient_target],
+              .winners = lp.pool_winners != kNoTensor ? &ws[lp.pool_winners] : nullptr});
         }
         break;
       case LayerKind::average_pooling2d:

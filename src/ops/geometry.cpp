@@ -129,6 +129,10 @@ std::int64_t Pool2DGeometry::input_size() const {
 std::int64_t Pool2DGeometry::output_size() const {
   return std::int64_t(batch) * out_h() * out_w() * channels;
 }
+bool Pool2DGeometry::stores_winners() const {
+  return padding == Padding::valid && stride_h == pool_h && stride_w == pool_w &&
+         pool_h * pool_w < int(kNoWinner) && channels % 4 == 0;
+}
 std::string Pool2DGeometry::describe() const {
   std::ostringstream s;
   s << "input " << batch << "x" << in_h << "x" << in_w << "x" << channels << ", pool " << pool_h

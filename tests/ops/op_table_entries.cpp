@@ -220,6 +220,51 @@ void add_maxpool2d(std::vector<OpCase>& cases) {
           kExact));
     }
   }
+
+  // Poolings that store their winners for the backward (the training
+  // step's path where Pool2DGeometry::stores_winners): the forward's bytes
+  // compared exactly, and the backward from them in the same program
+  // against the CPU's. Windows that tile or leave a margin (11 -> 5, 7 -> 2),
+  // 2x2, 3x3 and 1x3, 4 to 64 channels; with relu's mask, x a relu's output
+  // (zeros in many windows: no winner there).
+  const Pool2DGeometry storing[] = {{32, 26, 26, 64, 2, 2, 2, 2, Padding::valid},
+                                    {32, 11, 11, 64, 2, 2, 2, 2, Padding::valid},
+                                    {1, 7, 7, 4, 3, 3, 3, 3, Padding::valid},
+                                    {2, 6, 8, 8, 2, 2, 2, 2, Padding::valid},
+                                    {3, 9, 9, 12, 3, 3, 3, 3, Padding::valid},
+                                    {2, 4, 6, 4, 1, 3, 1, 3, Padding::valid}};
+  for (const Pool2DGeometry& g : storing) {
+    const std::string shape = pool_shape(g);
+    for (bool relu_mask : {false, true}) {
+      const std::string mask = relu_mask ? "_relu_mask" : "";
+      const Fill x_fill = relu_mask ? Fill::relu_output : Fill::levels;
+      cases.push_back(make_case(
+          "maxpool2d_forward_winners" + mask, shape,
+          {input("x", g.input_size(), x_fill), output("y", g.output_size()),
+           output("winners", g.output_size(), ElementType::u8)},
+          [g, relu_mask](ProgramBuilder& b, const Tensors& t) {
+            b.record(op::Maxpool2dForward{
+                .geometry = g, .x = *t[0], .y = *t[1], .winners = t[2], .relu_mask = relu_mask});
+          },
+          kExact));
+      cases.push_back(make_case(
+          "maxpool2d_backward_winners" + mask, shape,
+          {input("x", g.input_size(), x_fill), output("y", g.output_size()),
+           output("winners", g.output_size(), ElementType::u8), input("dy", g.output_size()),
+           output("dx", g.input_size())},
+          [g, relu_mask](ProgramBuilder& b, const Tensors& t) {
+            b.record(op::Maxpool2dForward{
+                .geometry = g, .x = *t[0], .y = *t[1], .winners = t[2], .relu_mask = relu_mask});
+            b.record(op::Maxpool2dBackward{.geometry = g,
+                                           .relu_mask = relu_mask,
+                                           .x = *t[0],
+                                           .dy = *t[3],
+                                           .dx = *t[4],
+                                           .winners = t[2]});
+          },
+          kExact));
+    }
+  }
 }
 
 // ---- conv2d + relu + maxpool2d, fused -------------------------------------

@@ -250,7 +250,8 @@ const std::vector<Expected>& table() {
        {VKNN_FIELD(ops::SigmoidCrossEntropyPush, batch),
         VKNN_FIELD(ops::SigmoidCrossEntropyPush, gradient_divisor)},
        {}},
-      {"maxpool2d_forward", sizeof(ops::PoolPush), pool_fields(), {ops::PoolSpec::channel_width}},
+      {"maxpool2d_forward", sizeof(ops::PoolPush), pool_fields(),
+       {ops::PoolSpec::channel_width, ops::PoolSpec::relu_mask, ops::PoolSpec::winners}},
       {"maxpool2d_backward", sizeof(ops::PoolPush), pool_fields(), {ops::PoolSpec::relu_mask}},
       {"maxpool2d_backward_scatter", sizeof(ops::PoolPush), pool_fields(),
        {ops::PoolSpec::channel_width, ops::PoolSpec::relu_mask}},
@@ -433,12 +434,13 @@ TEST(ShaderBindings, TexelBuildsReadSomeInputsThroughTexelsAndNothingElseDiffers
 TEST(ShaderBindings, ReadsKindsAsTheGlslDeclaresThem) {
   using K = DescriptorKind;
   // axpy: two storage buffers. maxpool2d_forward: input x (VKNN_INPUT 0),
-  // output y; the storage build declares x as two aliasing blocks (float and
-  // vec4 views), which are one binding.
+  // output y, winners; the storage build declares x as two aliasing blocks
+  // (float and vec4 views), which are one binding.
   EXPECT_EQ(kinds_of("axpy"), (std::vector<K>{K::storage_buffer, K::storage_buffer}));
-  EXPECT_EQ(kinds_of("maxpool2d_forward"), (std::vector<K>{K::storage_buffer, K::storage_buffer}));
+  EXPECT_EQ(kinds_of("maxpool2d_forward"),
+            (std::vector<K>{K::storage_buffer, K::storage_buffer, K::storage_buffer}));
   EXPECT_EQ(kinds_of("maxpool2d_forward_texel"),
-            (std::vector<K>{K::uniform_texel_buffer, K::storage_buffer}));
+            (std::vector<K>{K::uniform_texel_buffer, K::storage_buffer, K::storage_buffer}));
   // dense_gemm_shuffle: a, b (VKNN_INPUT 0 and 1), bias, c.
   EXPECT_EQ(kinds_of("dense_gemm_shuffle_texel"),
             (std::vector<K>{K::uniform_texel_buffer, K::uniform_texel_buffer, K::storage_buffer,

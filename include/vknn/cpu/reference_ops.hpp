@@ -42,6 +42,18 @@ void maxpool2d_forward(const Pool2DGeometry& g, const T* x, T* y);
 // inputs that win several windows (overlapping strides) get the sum.
 template <class T>
 void maxpool2d_backward(const Pool2DGeometry& g, const T* x, const T* dy, T* dx);
+// maxpool2d_forward that also stores each window's winner as one byte
+// (Pool2DGeometry::stores_winners says where and how); with relu_mask (x is
+// a relu's output) a maximum that is not > 0 stores kNoWinner.
+template <class T>
+void maxpool2d_forward_winners(const Pool2DGeometry& g, const T* x, T* y, std::uint8_t* winners,
+                               bool relu_mask);
+// dx from dy and those winners: dy at each winner, 0 everywhere else (also
+// at inputs in no window, and in the whole window of a kNoWinner). Equal to
+// maxpool2d_backward, followed by relu's backward where relu_mask was given.
+template <class T>
+void maxpool2d_backward_winners(const Pool2DGeometry& g, const T* dy, const std::uint8_t* winners,
+                                T* dx);
 
 // ---- conv2d + relu + maxpool2d, fused (ConvReluPoolGeometry) ----
 // y = maxpool(relu(conv2d(x) + bias)); winners (nullable: prediction needs

@@ -88,6 +88,15 @@ struct Pool2DGeometry {
   std::int64_t input_size() const;
   std::int64_t output_size() const;
   std::string describe() const;
+  // Whether a max pooling can store its winners for its backward
+  // (maxpool2d_forward_winners): windows that tile the input ('valid',
+  // stride = pool) with fewer than 255 taps, and channels a multiple of 4,
+  // so that each group of 4 channels' winner bytes is one 32-bit word. The
+  // bytes are one per pooled element, NHWC: the tap ky * pool_w + kx of the
+  // window's first maximum, or 255 (no gradient) where the pooling's input
+  // is a relu's output and the maximum is not > 0.
+  bool stores_winners() const;
+  static constexpr std::uint8_t kNoWinner = 255;
 };
 
 // Conv2D + bias + relu + MaxPooling2D in one op: the first block of the

@@ -9,14 +9,18 @@
 // at least one real tap (pad_before <= (pool - 1) / 2 and (out-1)*stride <
 // in), so every window has a winner.
 #include <cstdint>
+#include <string>
 
 #include "argument_checks.hpp"
 #include "instantiate.hpp"
 #include "vknn/cpu/reference_ops.hpp"
+#include "vknn/error.hpp"
 
 namespace vknn::cpu {
 namespace {
 
+using detail::elements;
+using detail::require_buffer;
 using detail::require_buffers;
 
 std::int64_t x_index(const Pool2DGeometry& g, int n, int iy, int ix, int c) {
@@ -83,6 +87,87 @@ void maxpool2d_backward(const Pool2DGeometry& g, const T* x, const T* dy, T* dx)
     }
   }
 }
+
+namespace {
+
+void require_stored_winners(const char* op, const Pool2DGeometry& g) {
+  if (!g.stores_winners()) {
+    throw Error(std::string(op) + ": the pooling " + g.describe() +
+                " cannot store its winners (it needs 'valid' windows with stride = pool, "
+                "fewer than 255 taps, and channels a multiple of 4)");
+  }
+}
+
+}  // namespace
+
+template <class T>
+void maxpool2d_forward_winners(const Pool2DGeometry& g, const T* x, T* y, std::uint8_t* winners,
+                               bool relu_mask) {
+  const char* op = "maxpool2d_forward_winners";
+  g.validate();
+  require_stored_winners(op, g);
+  require_buffers(op, g, {{"x", x, g.input_size()}, {"y", y, g.output_size()}});
+  require_buffer(op, "winners", winners, elements(g.output_size()));
+  const int out_h = g.out_h(), out_w = g.out_w();
+  for (int n = 0; n < g.batch; ++n) {
+    for (int oy = 0; oy < out_h; ++oy) {
+      for (int ox = 0; ox < out_w; ++ox) {
+        for (int c = 0; c < g.channels; ++c) {
+          const std::int64_t at = y_index(g, n, oy, ox, c);
+          const std::int64_t winner = window_winner(g, x, n, oy, ox, c);
+          y[at] = x[winner];
+          // The tap from the winner's position: windows tile x ('valid').
+          const std::int64_t pixel = winner / g.channels;
+          const int iy = int((pixel / g.in_w) % g.in_h), ix = int(pixel % g.in_w);
+          const int tap = (iy - oy * g.stride_h) * g.pool_w + (ix - ox * g.stride_w);
+          winners[at] = relu_mask && !(x[winner] > T(0)) ? Pool2DGeometry::kNoWinner
+                                                         : std::uint8_t(tap);
+        }
+      }
+    }
+  }
+}
+
+template <class T>
+void maxpool2d_backward_winners(const Pool2DGeometry& g, const T* dy, const std::uint8_t* winners,
+                                T* dx) {
+  const char* op = "maxpool2d_backward_winners";
+  g.validate();
+  require_stored_winners(op, g);
+  require_buffers(op, g, {{"dy", dy, g.output_size()}, {"dx", dx, g.input_size()}});
+  require_buffer(op, "winners", winners, elements(g.output_size()));
+  for (std::int64_t i = 0; i < g.input_size(); ++i) dx[i] = T(0);
+  const int out_h = g.out_h(), out_w = g.out_w(), taps = g.pool_h * g.pool_w;
+  for (int n = 0; n < g.batch; ++n) {
+    for (int oy = 0; oy < out_h; ++oy) {
+      for (int ox = 0; ox < out_w; ++ox) {
+        for (int c = 0; c < g.channels; ++c) {
+          const std::int64_t at = y_index(g, n, oy, ox, c);
+          const int tap = winners[at];
+          if (tap == Pool2DGeometry::kNoWinner) continue;
+          if (tap >= taps) {
+            throw Error(std::string(op) + ": winner byte " + std::to_string(tap) +
+                        " of pooled element " + std::to_string(at) + " is neither a tap of the " +
+                        std::to_string(g.pool_h) + "x" + std::to_string(g.pool_w) +
+                        " window nor 255 (no winner); winners must come from "
+                        "maxpool2d_forward_winners with the same geometry (" + g.describe() + ")");
+          }
+          const int ky = tap / g.pool_w, kx = tap % g.pool_w;
+          dx[x_index(g, n, oy * g.stride_h + ky, ox * g.stride_w + kx, c)] = dy[at];
+        }
+      }
+    }
+  }
+}
+
+template void maxpool2d_forward_winners<float>(const Pool2DGeometry&, const float*, float*,
+                                               std::uint8_t*, bool);
+template void maxpool2d_forward_winners<double>(const Pool2DGeometry&, const double*, double*,
+                                                std::uint8_t*, bool);
+template void maxpool2d_backward_winners<float>(const Pool2DGeometry&, const float*,
+                                                const std::uint8_t*, float*);
+template void maxpool2d_backward_winners<double>(const Pool2DGeometry&, const double*,
+                                                 const std::uint8_t*, double*);
 
 VKNN_INSTANTIATE_FORWARD_BACKWARD(maxpool2d, const Pool2DGeometry&, float)
 VKNN_INSTANTIATE_FORWARD_BACKWARD(maxpool2d, const Pool2DGeometry&, double)

@@ -293,8 +293,15 @@ void record_backward_kernel(Recording& recording, const Conv2DGeometry& g, const
     // one workgroup and two: conv1 (3x3x1 -> 64) was one workgroup, one
     // thread, and takes 0.75x the wall time as two (lavapipe, interleaved
     // runs: 4.1-5.5 ms against 5.6-6.8 ms, for 1.2-1.4x the CPU time).
+    //
+    // And 4 where 8 would leave lanes of the subgroup without channels:
+    // with shared loads the workgroup is one subgroup wide whatever the
+    // lanes, so out_c = 32 in 8s filled 4 of lavapipe's 8 lanes. Cats vs
+    // dogs' conv2 (74x74x16 -> 32, batch 32): 58-71 ms in 8s, 35-41 ms in
+    // 4s (interleaved, on a loaded machine).
+    const bool idle_lanes = b.share_subgroup > 0 && div_up(g.out_c, 8) < b.share_subgroup;
     const std::uint32_t channel_vecs = std::min<std::uint32_t>(
-        groups_for(2) == 1 && groups_for(1) > 1 ? 1 : 2, div_up(g.out_c, 4));
+        (groups_for(2) == 1 && groups_for(1) > 1) || idle_lanes ? 1 : 2, div_up(g.out_c, 4));
     const std::int64_t lanes = div_up(g.out_c, 4 * channel_vecs);
     const std::uint32_t width = width_for(lanes);
     using Spec = Conv2DBackwardKernelSpec;

@@ -1,11 +1,13 @@
 #include "ops/vulkan/maxpool2d.hpp"
 
 #include <cstdint>
+#include <string>
 
 #include "vknn/error.hpp"
 
 #include "vulkan/device.hpp"
 #include "ops/vulkan/dispatch.hpp"
+#include "ops/vulkan/conv2d_relu_maxpool2d_shaders.hpp"
 #include "ops/vulkan/maxpool2d_shaders.hpp"
 #include "vulkan/pipeline.hpp"
 
@@ -45,18 +47,64 @@ bool windows_leave_gaps(const Pool2DGeometry& g) {
   return !(rows_tiled && cols_tiled);
 }
 
+void require_stored_winners(const char* op, const Pool2DGeometry& g) {
+  if (!g.stores_winners()) {
+    throw Error(std::string(op) + ": the pooling " + g.describe() +
+                " cannot store its winners (it needs 'valid' windows with stride = pool, "
+                "fewer than 255 taps, and channels a multiple of 4)");
+  }
+}
+
 }  // namespace
 
 void maxpool2d_forward(Recording& recording, const Pool2DGeometry& g, const Buffer& x,
-                       const Buffer& y) {
+                       const Buffer& y, const Buffer* winners, bool relu_mask) {
+  const char* op = "maxpool2d_forward";
   g.validate();
   const std::string shapes = g.describe();
-  require_floats("maxpool2d_forward", "x", x, g.input_size(), shapes);
-  require_floats("maxpool2d_forward", "y", y, g.output_size(), shapes);
+  require_floats(op, "x", x, g.input_size(), shapes);
+  require_floats(op, "y", y, g.output_size(), shapes);
+  if (winners) {
+    require_stored_winners(op, g);
+    require_bytes(op, "winners", *winners, std::uint64_t(g.output_size()),
+                  std::to_string(g.output_size()) + " winner bytes");
+  }
   // One invocation per output window and group of channel_width channels.
   const std::uint32_t width = channel_width(g);
-  record_pool(recording, "maxpool2d_forward", {{PoolSpec::channel_width, width}},
-              g.output_size() / width, {&x, &y}, g, true);
+  record_pool(recording, "maxpool2d_forward",
+              {{PoolSpec::channel_width, width},
+               {PoolSpec::relu_mask, relu_mask ? 1u : 0u},
+               {PoolSpec::winners, winners ? 1u : 0u}},
+              g.output_size() / width, {&x, &y, winners ? winners : &y}, g, true);
+}
+
+void maxpool2d_backward_winners(Recording& recording, const Pool2DGeometry& g, const Buffer& dy,
+                                const Buffer& winners, const Buffer& dx) {
+  const char* op = "maxpool2d_backward_winners";
+  g.validate();
+  require_stored_winners(op, g);
+  const std::string shapes = g.describe();
+  require_floats(op, "dy", dy, g.output_size(), shapes);
+  require_bytes(op, "winners", winners, std::uint64_t(g.output_size()),
+                std::to_string(g.output_size()) + " winner bytes");
+  require_floats(op, "dx", dx, g.input_size(), shapes);
+  if (windows_leave_gaps(g)) {
+    recording.fill(dx, 0);
+    recording.barrier();
+  }
+  // The fused conv + relu + pool's backward from winners, whose push block
+  // holds the pool's dimensions too (the conv's are not read there).
+  const ConvReluPoolPush push{g.batch,   g.in_h,    g.in_w,    g.channels, g.in_h,
+                              g.in_w,    g.out_h(), g.out_w(), 0,          0};
+  const PipelineDesc desc = read_inputs(
+      pipeline_1d("maxpool2d_backward_from_winners", sizeof(ConvReluPoolPush),
+                  elementwise_width(recording.device()),
+                  {{ConvReluPoolSpec::pool_h, std::uint32_t(g.pool_h)},
+                   {ConvReluPoolSpec::pool_w, std::uint32_t(g.pool_w)},
+                   {ConvReluPoolSpec::oc_vec4, 1u}}),
+      recording.device());
+  record_grid_stride(recording, desc, GridStrideOp::pooling, std::uint64_t(g.output_size() / 4),
+                     {&dy, &winners, &dx}, push);
 }
 
 void maxpool2d_backward(Recording& recording, const Pool2DGeometry& g, const Buffer& x,

@@ -32,12 +32,21 @@
 
 namespace vknn::vk::ops {
 
+// With `winners` (where g.stores_winners(); a buffer of g.output_size()
+// bytes) also stores each window's winner for maxpool2d_backward_winners,
+// relu_mask as that backward will be given it.
 void maxpool2d_forward(Recording& recording, const Pool2DGeometry& g, const Buffer& x,
-                       const Buffer& y);
+                       const Buffer& y, const Buffer* winners = nullptr, bool relu_mask = false);
 enum class PoolBackwardVariant { automatic, scatter, gather };
 
 void maxpool2d_backward(Recording& recording, const Pool2DGeometry& g, const Buffer& x,
                         const Buffer& dy, const Buffer& dx, bool relu_mask = false,
                         PoolBackwardVariant variant = PoolBackwardVariant::automatic);
+
+// dx from dy and the winners maxpool2d_forward stored: dy at each winner,
+// 0 elsewhere; x is not read, no window compared again (cats vs dogs' pool1
+// at batch 32: 14.7 ms, against 33.9 ms for the scatter from x).
+void maxpool2d_backward_winners(Recording& recording, const Pool2DGeometry& g, const Buffer& dy,
+                                const Buffer& winners, const Buffer& dx);
 
 }  // namespace vknn::vk::ops

@@ -17,6 +17,10 @@ struct PoolSpec {
     channel_width = 3,
     // RELU_MASK, `layout(constant_id = 4)` in both backward shaders.
     relu_mask = 4,
+    // WINNERS, `layout(constant_id = 5)` in maxpool2d_forward.comp: store
+    // each window's winner bytes at binding 2 (RELU_MASK says whether a
+    // maximum that is not > 0 stores no winner).
+    winners = 5,
   };
 };
 
