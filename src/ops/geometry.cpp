@@ -133,6 +133,13 @@ bool Pool2DGeometry::stores_winners() const {
   return padding == Padding::valid && stride_h == pool_h && stride_w == pool_w &&
          pool_h * pool_w < int(kNoWinner) && channels % 4 == 0;
 }
+void Pool2DGeometry::require_stores_winners(const char* op) const {
+  if (!stores_winners()) {
+    throw Error(std::string(op) + ": the pooling " + describe() +
+                " cannot store its winners (it needs 'valid' windows with stride = pool, "
+                "fewer than 255 taps, and channels a multiple of 4)");
+  }
+}
 std::string Pool2DGeometry::describe() const {
   std::ostringstream s;
   s << "input " << batch << "x" << in_h << "x" << in_w << "x" << channels << ", pool " << pool_h

@@ -96,6 +96,8 @@ struct Pool2DGeometry {
   // window's first maximum, or 255 (no gradient) where the pooling's input
   // is a relu's output and the maximum is not > 0.
   bool stores_winners() const;
+  // Throws vknn::Error naming `op` and what is missing unless stores_winners().
+  void require_stores_winners(const char* op) const;
   static constexpr std::uint8_t kNoWinner = 255;
 };
 

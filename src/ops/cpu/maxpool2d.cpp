@@ -88,24 +88,12 @@ void maxpool2d_backward(const Pool2DGeometry& g, const T* x, const T* dy, T* dx)
   }
 }
 
-namespace {
-
-void require_stored_winners(const char* op, const Pool2DGeometry& g) {
-  if (!g.stores_winners()) {
-    throw Error(std::string(op) + ": the pooling " + g.describe() +
-                " cannot store its winners (it needs 'valid' windows with stride = pool, "
-                "fewer than 255 taps, and channels a multiple of 4)");
-  }
-}
-
-}  // namespace
-
 template <class T>
 void maxpool2d_forward_winners(const Pool2DGeometry& g, const T* x, T* y, std::uint8_t* winners,
                                bool relu_mask) {
   const char* op = "maxpool2d_forward_winners";
   g.validate();
-  require_stored_winners(op, g);
+  g.require_stores_winners(op);
   require_buffers(op, g, {{"x", x, g.input_size()}, {"y", y, g.output_size()}});
   require_buffer(op, "winners", winners, elements(g.output_size()));
   const int out_h = g.out_h(), out_w = g.out_w();
@@ -133,7 +121,7 @@ void maxpool2d_backward_winners(const Pool2DGeometry& g, const T* dy, const std:
                                 T* dx) {
   const char* op = "maxpool2d_backward_winners";
   g.validate();
-  require_stored_winners(op, g);
+  g.require_stores_winners(op);
   require_buffers(op, g, {{"dy", dy, g.output_size()}, {"dx", dx, g.input_size()}});
   require_buffer(op, "winners", winners, elements(g.output_size()));
   for (std::int64_t i = 0; i < g.input_size(); ++i) dx[i] = T(0);

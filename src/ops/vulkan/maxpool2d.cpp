@@ -47,14 +47,6 @@ bool windows_leave_gaps(const Pool2DGeometry& g) {
   return !(rows_tiled && cols_tiled);
 }
 
-void require_stored_winners(const char* op, const Pool2DGeometry& g) {
-  if (!g.stores_winners()) {
-    throw Error(std::string(op) + ": the pooling " + g.describe() +
-                " cannot store its winners (it needs 'valid' windows with stride = pool, "
-                "fewer than 255 taps, and channels a multiple of 4)");
-  }
-}
-
 }  // namespace
 
 void maxpool2d_forward(Recording& recording, const Pool2DGeometry& g, const Buffer& x,
@@ -65,7 +57,7 @@ void maxpool2d_forward(Recording& recording, const Pool2DGeometry& g, const Buff
   require_floats(op, "x", x, g.input_size(), shapes);
   require_floats(op, "y", y, g.output_size(), shapes);
   if (winners) {
-    require_stored_winners(op, g);
+    g.require_stores_winners(op);
     require_bytes(op, "winners", *winners, std::uint64_t(g.output_size()),
                   std::to_string(g.output_size()) + " winner bytes");
   }
@@ -82,7 +74,7 @@ void maxpool2d_backward_winners(Recording& recording, const Pool2DGeometry& g, c
                                 const Buffer& winners, const Buffer& dx) {
   const char* op = "maxpool2d_backward_winners";
   g.validate();
-  require_stored_winners(op, g);
+  g.require_stores_winners(op);
   const std::string shapes = g.describe();
   require_floats(op, "dy", dy, g.output_size(), shapes);
   require_bytes(op, "winners", winners, std::uint64_t(g.output_size()),
