@@ -231,6 +231,11 @@ def tuning_cache_seeds(target):
     write(target, "bad-choice-keyword", good.replace("choice dense_forward", "chose dense_forward"))
     write(target, "bad-nul", good.replace("register_blocked", "register\0blocked", 1))
     write(target, "bad-crlf", good.replace("\n", "\r\n"))
+    # conv2d tile names, as the cache stores <op>_tiles choices and
+    # VKNN_CONV2D_TILES carries them (the fuzzer's fifth reading).
+    write(target, "tiles-default", "m64n64k16t4x4")
+    write(target, "tiles-split", "m128n64k16t8x4s8")
+    write(target, "bad-tiles-not-power-of-two", "m48n64k16t4x4")
     write(target, "pipeline-valid", pipeline_cache())
     write(target, "pipeline-valid-long-header", pipeline_cache(header_size=36))
     write(target, "pipeline-foreign-vendor", pipeline_cache(vendor=0x10DE))

@@ -15,6 +15,11 @@
 //    VkPipelineCacheHeaderVersionOne written here (the oracle).
 // 4. read_pipeline_cache on the bytes as that file: the bytes back, whole,
 //    exactly when (3) found no problem, else nothing and one warning.
+// 5. parse_tiles on the bytes as a conv2d tile name (what the cache stores
+//    for <op>_tiles and VKNN_CONV2D_TILES carries): never throws; accepted
+//    names read back as themselves (GemmTiles::name), every field a power
+//    of two, the per-invocation block inside the tile, the split at most
+//    256; refused ones say why.
 #include <cctype>
 #include <cstdlib>
 #include <cstring>
@@ -23,6 +28,7 @@
 #include <string_view>
 
 #include "fuzz_support.hpp"
+#include "ops/vulkan/conv2d_tiles.hpp"
 #include "vknn/error.hpp"
 #include "vulkan/tuning/pipeline_cache_file.hpp"
 #include "vulkan/tuning/tuning_cache.hpp"
@@ -162,13 +168,34 @@ const char* check_pipeline_cache(const std::uint8_t* data, std::size_t size) {
 
 }  // namespace
 
+const char* check_tile_name(std::string_view text) {
+  const ops::ParsedTiles parsed = ops::parse_tiles(text);
+  if (!parsed.tiles) {
+    if (parsed.problem.empty()) finding("a refused tile name without a reason");
+    return "tiles-refused";
+  }
+  const ops::GemmTiles& t = *parsed.tiles;
+  const auto power_of_two = [](std::uint32_t v) { return v != 0 && (v & (v - 1)) == 0; };
+  for (std::uint32_t v : {t.m, t.n, t.k, t.thread_m, t.thread_n, t.split}) {
+    if (!power_of_two(v)) finding("an accepted tile name with a field not a power of two");
+  }
+  if (t.thread_m > t.m || t.thread_n > t.n) finding("an accepted tile name whose block overflows");
+  if (t.split > 256) finding("an accepted tile name split over 256");
+  // "s1" reads as no split, which name() leaves out: compare the parsed values.
+  const ops::ParsedTiles again = ops::parse_tiles(t.name());
+  if (!again.tiles || !(*again.tiles == t)) finding("a tile name that does not read back");
+  return "tiles-accepted";
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const char* tuning = check_tuning_text(std::string_view(reinterpret_cast<const char*>(data), size));
   check_tuning_file(data, size);
   const char* pipeline = check_pipeline_cache(data, size);
+  const char* tiles = check_tile_name(std::string_view(reinterpret_cast<const char*>(data), size));
   if (fuzz::census_requested()) {
     std::fprintf(stderr, "census: %s\n", tuning);
     std::fprintf(stderr, "census: %s\n", pipeline);
+    std::fprintf(stderr, "census: %s\n", tiles);
   }
   return 0;
 }
