@@ -24,26 +24,6 @@ std::int64_t next_power_of_two(std::int64_t v) {
   return p;
 }
 
-// The set the tuner chooses from, besides the default. Every one is at most
-// 256 invocations (what every Vulkan device allows: maxComputeWorkGroup
-// Invocations >= 128 is required, 256 is what the GPUs vknn has met report
-// as their least) and 12 KiB of shared memory; they cover narrow N (4, 16,
-// 32 channels) and wide, 1 to 8 outputs a side per invocation.
-const std::vector<GemmTiles>& tile_set_of_the_tuner() {
-  static const std::vector<GemmTiles> set = {
-    {128, 4, 16, 4, 1},   // in_c or out_c 1..4
-    {64, 16, 16, 4, 2},   // 16 channels
-    {128, 16, 16, 8, 1},  // 16 channels, 8 rows an invocation
-    {32, 32, 16, 4, 4},   // 64 invocations
-    {64, 32, 16, 4, 2},   // 32 channels
-    {16, 64, 16, 1, 4},   // few rows (a kernel gradient's)
-    {64, 64, 16, 4, 4},
-    {128, 64, 16, 8, 4},  // 32 sums an invocation
-    {64, 128, 16, 4, 8},
-  };
-  return set;
-}
-
 // Slices that bring a GEMM of `groups` workgroups near 512, each slice at
 // least 16 of the tile's k-steps deep; 1 where no split is worth it.
 std::uint32_t split_for(const GemmTiles& t, std::int64_t groups, std::int64_t depth) {
@@ -68,7 +48,25 @@ bool read_field(std::string_view& text, char letter, std::uint32_t& value) {
 
 }  // namespace
 
-const std::vector<GemmTiles>& tile_set() { return tile_set_of_the_tuner(); }
+// The set the tuner chooses from, besides the default. Every one is at most
+// 256 invocations (what every Vulkan device allows: maxComputeWorkGroup
+// Invocations >= 128 is required, 256 is what the GPUs vknn has met report
+// as their least) and 12 KiB of shared memory; they cover narrow N (4, 16,
+// 32 channels) and wide, 1 to 8 outputs a side per invocation.
+const std::vector<GemmTiles>& tile_set() {
+  static const std::vector<GemmTiles> set = {
+    {128, 4, 16, 4, 1},   // in_c or out_c 1..4
+    {64, 16, 16, 4, 2},   // 16 channels
+    {128, 16, 16, 8, 1},  // 16 channels, 8 rows an invocation
+    {32, 32, 16, 4, 4},   // 64 invocations
+    {64, 32, 16, 4, 2},   // 32 channels
+    {16, 64, 16, 1, 4},   // few rows (a kernel gradient's)
+    {64, 64, 16, 4, 4},
+    {128, 64, 16, 8, 4},  // 32 sums an invocation
+    {64, 128, 16, 4, 8},
+  };
+  return set;
+}
 
 std::string GemmTiles::name() const {
   // Appended piece by piece: "m" + std::to_string(...) trips GCC 12's
